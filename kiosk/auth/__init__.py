@@ -1,0 +1,6 @@
+"""Sign-in: PIN pad or badge scan, lockout after wrong PINs, idle lock."""
+from flask import Blueprint
+
+bp = Blueprint("auth", __name__)
+
+from . import routes  # noqa: E402,F401

@@ -1,0 +1,96 @@
+"""Sign-in screens."""
+from __future__ import annotations
+
+from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from ..config import LANGUAGES
+from ..domain.errors import DomainError
+from ..extensions import db
+from ..i18n import translate_error
+from ..models import User
+from ..web import current_user, public, roles, sign_in, sign_out
+from . import bp
+from .services import Policy, check_pin, user_by_badge
+
+
+def _policy() -> Policy:
+    cfg = current_app.config
+    return Policy(attempts=cfg["KIOSK_LOCKOUT_ATTEMPTS"], lock_minutes=cfg["KIOSK_LOCKOUT_MINUTES"],
+                  hash_method=cfg["KIOSK_PIN_HASH_METHOD"])
+
+
+def _safe_next() -> str:
+    target = request.values.get("next") or ""
+    # Only a path on this kiosk: never an absolute URL another site could plant.
+    if target.startswith("/") and not target.startswith("//"):
+        return target
+    return url_for("main.home")
+
+
+def _login_page(error: str | None = None, selected: int | None = None, status: int = 200):
+    users = db.session.scalars(select(User).where(User.active.is_(True)).order_by(User.role, User.name)).all()
+    return render_template("auth/login.html", users=users, error=error, selected=selected,
+                           next=request.values.get("next", "")), status
+
+
+@bp.get("/login")
+@public
+def login():
+    """The PIN pad: tap your name, type your PIN; or scan your badge."""
+    if current_user():
+        return redirect(url_for("main.home"))
+    return _login_page()
+
+
+@bp.post("/login")
+@public
+def login_pin():
+    """Check a PIN; wrong PINs count towards the lock."""
+    user_id = request.form.get("user_id", type=int)
+    user = db.session.get(User, user_id) if user_id else None
+    if user is None:
+        return _login_page(_("Tap your name first."))
+    try:
+        check_pin(db.session, user, request.form.get("pin", ""), _policy())
+    except DomainError as error:
+        db.session.commit()  # the failed attempt is counted even though sign-in is refused
+        return _login_page(translate_error(error), selected=user.id)
+    db.session.commit()
+    sign_in(user)
+    return redirect(_safe_next())
+
+
+@bp.post("/login/badge")
+@public
+def login_badge():
+    """A badge scan (code + Enter from the wedge scanner) signs in at once."""
+    try:
+        user = user_by_badge(db.session, request.form.get("badge", ""))
+    except DomainError as error:
+        return _login_page(translate_error(error))
+    db.session.commit()
+    sign_in(user)
+    return redirect(_safe_next())
+
+
+@bp.post("/logout")
+@roles("any")
+def logout():
+    """Sign out (also what the idle lock does from the browser)."""
+    idle = request.form.get("idle") == "1"
+    sign_out()
+    if idle:
+        flash(_("The kiosk locked itself after a period without use. Please sign in again."), "warning")
+    return redirect(url_for("auth.login"))
+
+
+@bp.post("/language")
+@public
+def language():
+    """Switch the interface language for this kiosk session."""
+    lang = request.form.get("lang", "")
+    if lang in LANGUAGES:
+        session["lang"] = lang
+    return redirect(_safe_next())

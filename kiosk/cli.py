@@ -1,0 +1,50 @@
+"""``flask --app app kiosk ...`` commands."""
+from __future__ import annotations
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from .domain.errors import DomainError
+from .extensions import db
+from .models import ROLES
+
+kiosk_cli = AppGroup("kiosk", help="Uniform Room Kiosk commands.")
+user_cli = AppGroup("user", help="Operators of the kiosk.")
+kiosk_cli.add_command(user_cli)
+
+
+def _fail(message: str) -> None:
+    raise click.ClickException(message)
+
+
+@user_cli.command("add")
+@click.argument("name")
+@click.option("--role", required=True, type=click.Choice(ROLES))
+@click.option("--pin", required=True, help="4 to 8 digits; stored only as a hash.")
+@click.option("--badge", default=None, help="Badge code that signs this user in when scanned.")
+def user_add(name: str, role: str, pin: str, badge: str | None) -> None:
+    """Add an operator who signs in with PIN (and badge)."""
+    from flask import current_app
+
+    from .auth.services import create_user
+
+    try:
+        user = create_user(db.session, name, role, pin, badge_code=badge,
+                           hash_method=current_app.config["KIOSK_PIN_HASH_METHOD"])
+    except DomainError as error:
+        db.session.rollback()
+        _fail(str(error))
+    db.session.commit()
+    click.echo(f"user {user.name} added, role {user.role}")
+
+
+def init_app(app: Flask) -> None:
+    from .backup import backup_command
+    from .demo import demo_command
+    from .imports.cli import import_cli
+
+    kiosk_cli.add_command(demo_command)
+    kiosk_cli.add_command(backup_command)
+    kiosk_cli.add_command(import_cli)
+    app.cli.add_command(kiosk_cli)

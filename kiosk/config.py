@@ -1,0 +1,64 @@
+"""Settings read from the environment (see README, "Configuration")."""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+
+def _secret_key(instance_path: str) -> str:
+    """Return KIOSK_SECRET_KEY, or a key generated once and kept in instance/.
+
+    Keeping it on disk means sessions survive a restart of the kiosk.
+    """
+    if os.environ.get("KIOSK_SECRET_KEY"):
+        return os.environ["KIOSK_SECRET_KEY"]
+    path = Path(instance_path) / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    return int(raw) if raw else default
+
+
+def from_environment(instance_path: str) -> dict[str, Any]:
+    """Build the Flask config mapping from KIOSK_* environment variables."""
+    default_db = "sqlite:///" + str(Path(instance_path) / "kiosk.sqlite3")
+    language = os.environ.get("KIOSK_LANGUAGE", "zh_CN")
+    return {
+        "SECRET_KEY": _secret_key(instance_path),
+        "SQLALCHEMY_DATABASE_URI": normalise_database_url(
+            os.environ.get("KIOSK_DATABASE_URL", default_db)
+        ),
+        "BABEL_DEFAULT_LOCALE": language,
+        "BABEL_DEFAULT_TIMEZONE": os.environ.get("KIOSK_TIMEZONE", "Asia/Shanghai"),
+        "KIOSK_PRINTER": os.environ.get("KIOSK_PRINTER", "dummy:"),
+        "KIOSK_PAPER_MM": _int("KIOSK_PAPER_MM", 80),
+        "KIOSK_IDLE_MINUTES": _int("KIOSK_IDLE_MINUTES", 5),
+        "KIOSK_LOCKOUT_ATTEMPTS": 5,
+        "KIOSK_LOCKOUT_MINUTES": 5,
+        "KIOSK_PIN_HASH_METHOD": "scrypt",
+        "WTF_CSRF_TIME_LIMIT": None,  # the session's idle lock bounds a token's life
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "MAX_CONTENT_LENGTH": 8 * 1024 * 1024,
+    }
+
+
+def normalise_database_url(url: str) -> str:
+    """Let integrators write ``postgresql://`` and still get the psycopg 3 driver."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+LANGUAGES = {"zh_CN": "中文", "en": "English"}

@@ -1,0 +1,1 @@
+"""Rules of the uniform room with no Flask in them."""

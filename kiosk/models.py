@@ -1,0 +1,200 @@
+"""Typed SQLAlchemy models.
+
+Times are stored as UTC; money as ``Numeric(12, 2)`` read back as ``Decimal``.
+The event ledger is append-only: nothing here updates or deletes an event.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from sqlalchemy import (
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Numeric,
+    String,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .domain.garment_states import Status
+from .extensions import db
+
+ROLES = ("clerk", "ironer", "supervisor", "admin")
+EMPLOYEE_KINDS = ("regular", "hourly", "new_hire")
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+class UTCDateTime(TypeDecorator):
+    """Store naive UTC on every backend; hand back aware UTC datetimes."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use an aware UTC datetime")
+        return value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.timezone.utc)
+
+
+Money = Numeric(12, 2, asdecimal=True)
+
+
+class Department(db.Model):
+    __tablename__ = "departments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    employees: Mapped[list[Employee]] = relationship(back_populates="department")
+
+
+class Employee(db.Model):
+    __tablename__ = "employees"
+    __table_args__ = (
+        CheckConstraint("kind IN ('regular', 'hourly', 'new_hire')", name="kind"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_no: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(64), index=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
+    position: Mapped[str] = mapped_column(String(64), default="")
+    phone: Mapped[str] = mapped_column(String(32), default="")
+    kind: Mapped[str] = mapped_column(String(16), default="regular")
+    uniform_no: Mapped[str | None] = mapped_column(String(32), unique=True)
+    size: Mapped[str] = mapped_column(String(16), default="")
+    badge_code: Mapped[str | None] = mapped_column(String(64), unique=True)
+    active: Mapped[bool] = mapped_column(default=True)
+    left_on: Mapped[dt.date | None]
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    department: Mapped[Department] = relationship(back_populates="employees")
+    garments: Mapped[list[Garment]] = relationship(back_populates="owner")
+
+
+class GarmentType(db.Model):
+    __tablename__ = "garment_types"
+    __table_args__ = (
+        CheckConstraint("unit_cost >= 0", name="cost"),
+        CheckConstraint("entitlement >= 0", name="entitlement"),
+        CheckConstraint("expected_washes > 0", name="washes"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    name_zh: Mapped[str] = mapped_column(String(64))
+    name_en: Mapped[str] = mapped_column(String(64), default="")
+    unit_cost: Mapped[Decimal] = mapped_column(Money)
+    entitlement: Mapped[int] = mapped_column(default=2)
+    expected_washes: Mapped[int] = mapped_column(default=100)
+    active: Mapped[bool] = mapped_column(default=True)
+
+    garments: Mapped[list[Garment]] = relationship(back_populates="garment_type")
+
+
+_STATUS_SQL = ", ".join(f"'{s.value}'" for s in Status)
+
+
+class Garment(db.Model):
+    __tablename__ = "garments"
+    __table_args__ = (
+        CheckConstraint(f"status IN ({_STATUS_SQL})", name="status"),
+        CheckConstraint("wash_count >= 0 AND repair_count >= 0", name="counts"),
+        Index("ix_garments_status_type", "status", "type_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tag: Mapped[str] = mapped_column(String(24), unique=True)
+    type_id: Mapped[int] = mapped_column(ForeignKey("garment_types.id"))
+    size: Mapped[str] = mapped_column(String(16), default="")
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("employees.id"), index=True)
+    number: Mapped[str | None] = mapped_column(String(32), index=True)
+    status: Mapped[str] = mapped_column(String(16), default=Status.IN_STOCK.value)
+    wash_count: Mapped[int] = mapped_column(default=0)
+    repair_count: Mapped[int] = mapped_column(default=0)
+    purchased_on: Mapped[dt.date | None]
+    cost: Mapped[Decimal] = mapped_column(Money)
+    # Optimistic lock: two tablets moving the same garment at once cannot both win.
+    version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    garment_type: Mapped[GarmentType] = relationship(back_populates="garments")
+    owner: Mapped[Employee | None] = relationship(back_populates="garments")
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def is_spare(self) -> bool:
+        return self.owner_id is None
+
+
+class User(db.Model):
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint("role IN ('clerk', 'ironer', 'supervisor', 'admin')", name="role"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    pin_hash: Mapped[str] = mapped_column(String(255))
+    badge_code: Mapped[str | None] = mapped_column(String(64), unique=True)
+    active: Mapped[bool] = mapped_column(default=True)
+    failed_attempts: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    last_login_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Event(db.Model):
+    """One change to a garment (流水). Append-only; an undo is a new event.
+
+    ``department_id`` and ``unit_cost`` are copied at the moment of the event
+    so that an old report does not change when someone moves department.
+    """
+
+    __tablename__ = "events"
+    __table_args__ = (
+        Index("ix_events_garment_created", "garment_id", "created_at"),
+        Index("ix_events_created", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    garment_id: Mapped[int] = mapped_column(ForeignKey("garments.id"))
+    action: Mapped[str] = mapped_column(String(24))
+    from_status: Mapped[str | None] = mapped_column(String(16))
+    to_status: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    station: Mapped[str] = mapped_column(String(24), default="")
+    employee_id: Mapped[int | None] = mapped_column(ForeignKey("employees.id"))
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+    unit_cost: Mapped[Decimal | None] = mapped_column(Money)
+    defects: Mapped[str] = mapped_column(String(255), default="")
+    note: Mapped[str] = mapped_column(Text, default="")
+    reverses_event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id"))
+    # A retried request (double tap, network retry) carries the same key and
+    # lands once: the unique index refuses the second insert.
+    request_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    garment: Mapped[Garment] = relationship()
+    user: Mapped[User | None] = relationship()
+    employee: Mapped[Employee | None] = relationship()
+    department: Mapped[Department | None] = relationship()
