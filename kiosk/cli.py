@@ -39,6 +39,30 @@ def user_add(name: str, role: str, pin: str, badge: str | None) -> None:
     click.echo(f"user {user.name} added, role {user.role}")
 
 
+@kiosk_cli.command("serve")
+@click.option("--host", envvar="KIOSK_HOST", default="127.0.0.1", show_default=True)
+@click.option("--port", envvar="KIOSK_PORT", default=8000, type=int, show_default=True)
+@click.option("--threads", default=8, type=int, show_default=True)
+def serve(host: str, port: int, threads: int) -> None:
+    """Serve the kiosk with waitress (what `make run` does)."""
+    from flask import current_app
+    from sqlalchemy import select
+    from waitress import serve as waitress_serve
+
+    from .demo import DEMO_USERS
+    from .models import User
+
+    click.echo(f"Uniform Room Kiosk: http://{host}:{port}/")
+    names = set(db.session.scalars(select(User.name)))
+    demo = [u for u in DEMO_USERS if u["name"] in names]
+    if demo:
+        click.echo("Demo users (tap the name, type the PIN):")
+        for u in demo:
+            click.echo(f"  {u['name']:<8} {u['role']:<11} PIN {u['pin']}   badge {u.get('badge', '')}")
+    db.session.remove()
+    waitress_serve(current_app._get_current_object(), host=host, port=port, threads=threads)
+
+
 def init_app(app: Flask) -> None:
     from .backup import backup_command
     from .demo import demo_command

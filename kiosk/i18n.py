@@ -38,6 +38,15 @@ def translate_error(error) -> str:
     return error.translated(gettext)
 
 
+def current_language() -> str:
+    """The key of :data:`LANGUAGES` in use ("zh_CN" or "en").
+
+    Babel spells zh_CN as zh_Hans_CN, so compare on the language part.
+    """
+    locale = get_locale()
+    return "zh_CN" if locale is not None and locale.language == "zh" else "en"
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(money=money, when=when, day=day)
-    app.jinja_env.globals.update(LANGUAGES=LANGUAGES, current_locale=lambda: str(get_locale()))
+    app.jinja_env.globals.update(LANGUAGES=LANGUAGES, current_locale=current_language)

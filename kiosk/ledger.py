@@ -44,8 +44,12 @@ def register_garment(session: Session, *, tag: str, garment_type: GarmentType, s
                      owner: Employee | None = None, number: str | None = None,
                      purchased_on: dt.date | None = None, cost: Decimal | None = None,
                      user: User | None = None, station: str = "registry",
-                     note: str = "") -> Garment:
-    """A new garment enters the stock, clean and in its slot."""
+                     note: str = "", request_key: str | None = None) -> Garment:
+    """A new garment enters the stock, clean and in its slot.
+
+    ``request_key`` marks the registering event so that a repeated request
+    (double tap, retry) can be recognised and lands once.
+    """
     garment = Garment(
         tag=tag,
         garment_type=garment_type,
@@ -58,7 +62,7 @@ def register_garment(session: Session, *, tag: str, garment_type: GarmentType, s
     )
     session.add(garment)
     session.add(_event(garment, REGISTER, None, Status.IN_STOCK.value, user=user,
-                       station=station, note=note))
+                       station=station, note=note, request_key=request_key))
     return garment
 
 

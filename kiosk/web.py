@@ -96,6 +96,10 @@ def _lock_to_login(message: str) -> Response:
 
 def enforce_access():
     """Before every request: deny by default, check the session and the role."""
+    # A request shares ``g`` with an app context pushed around it (tests, CLI):
+    # never let the previous request's user or CSRF token leak into this one.
+    g.user = None
+    g.pop("csrf_token", None)
     if request.endpoint is None:
         return None  # 404 follows
     if request.endpoint == "static":

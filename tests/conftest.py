@@ -19,8 +19,37 @@ FAST_HASH = "pbkdf2:sha256:1000"  # PIN hashing cost is irrelevant to what tests
 _seq = itertools.count(1)
 
 
-def _database_url(tmp_path) -> str:
-    return os.environ.get("KIOSK_TEST_DATABASE_URL") or f"sqlite:///{tmp_path / 'kiosk.sqlite3'}"
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A throw-away PostgreSQL database for this test run, or None for SQLite.
+
+    Each run gets its own database (created from KIOSK_TEST_DATABASE_URL's
+    server), so two runs at once never empty each other's tables.
+    """
+    base = os.environ.get("KIOSK_TEST_DATABASE_URL")
+    if not base:
+        yield None
+        return
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    from kiosk.config import normalise_database_url
+
+    url = make_url(normalise_database_url(base))
+    name = f"{url.database}_run_{os.getpid()}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield url.set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def database_url(tmp_path, postgres_url) -> str:
+    return postgres_url or f"sqlite:///{tmp_path / 'kiosk.sqlite3'}"
 
 
 def reset_database() -> None:
@@ -32,11 +61,11 @@ def reset_database() -> None:
 
 
 @pytest.fixture
-def app(tmp_path, monkeypatch):
+def app(tmp_path, monkeypatch, database_url):
     monkeypatch.setenv("KIOSK_INSTANCE_PATH", str(tmp_path / "instance"))
     app = create_app({
         "TESTING": True,
-        "SQLALCHEMY_DATABASE_URI": _database_url(tmp_path),
+        "SQLALCHEMY_DATABASE_URI": database_url,
         "WTF_CSRF_ENABLED": False,  # tests/test_csrf.py checks CSRF with it on
         "KIOSK_PIN_HASH_METHOD": FAST_HASH,
         "SECRET_KEY": "test",

@@ -1,0 +1,53 @@
+# The two commands of the README: `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+FLASK  := $(BIN)/flask --app app
+
+export KIOSK_HOST ?= 127.0.0.1
+export KIOSK_PORT ?= 8000
+
+.PHONY: run test install install-test translations system-deps clean messages
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+## Compile the zh_CN catalogue (.po -> .mo); the .mo is built, not committed.
+translations: $(VENV)/.installed
+	$(BIN)/pybabel compile --use-fuzzy -q -d kiosk/translations
+
+system-deps:
+	@scripts/system-deps.sh
+
+## Install, migrate, load the demo hotel on first run, serve on KIOSK_HOST:KIOSK_PORT.
+run: install translations
+	$(FLASK) db upgrade
+	$(FLASK) kiosk demo --if-empty
+	$(FLASK) kiosk serve
+
+## The whole suite on SQLite, then on PostgreSQL when KIOSK_TEST_POSTGRES_URL is set.
+test: install-test translations system-deps
+	$(BIN)/pytest
+	@if [ -n "$$KIOSK_TEST_POSTGRES_URL" ]; then \
+	  echo "== second pass on PostgreSQL =="; \
+	  KIOSK_TEST_DATABASE_URL="$$KIOSK_TEST_POSTGRES_URL" $(BIN)/pytest; \
+	fi
+
+clean:
+	rm -rf $(VENV) *.egg-info .pytest_cache
+
+## For developers: refresh the catalogue after adding or changing messages.
+messages: $(VENV)/.installed
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k N_ --no-location --sort-output -o kiosk/translations/messages.pot .
+	$(BIN)/pybabel update -N -i kiosk/translations/messages.pot -d kiosk/translations

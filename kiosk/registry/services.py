@@ -1,0 +1,381 @@
+"""Registry work on the database: people, garment types, garments.
+
+Services take the session and plain values, never ``request`` or ``g``.
+A refused command raises :class:`FieldErrors` (each error names the form
+field it belongs to, with a translatable message) and writes nothing; the
+caller commits.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Generic, Sequence, TypeVar
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import Session, joinedload
+
+from ..domain.codes import TAG_MAX_LENGTH, normalise_code
+from ..domain.errors import N_, DomainError
+from ..domain.garment_states import Status
+from ..ledger import REGISTER, register_garment
+from ..models import Department, Employee, Event, Garment, GarmentType, User
+
+PER_PAGE = 25
+MAX_BATCH = 200
+AUTO_TAG_DIGITS = 6
+
+T = TypeVar("T")
+
+
+# --- errors ---------------------------------------------------------------
+
+class FieldError(DomainError):
+    """A refused value, tied to the form field the user has to correct."""
+
+    def __init__(self, field_name: str, message: str, **params) -> None:
+        super().__init__(message, **params)
+        self.field = field_name
+
+
+class FieldErrors(DomainError):
+    """One or more refused values; nothing was written."""
+
+    def __init__(self, errors: Sequence[FieldError]) -> None:
+        super().__init__("; ".join(str(e) for e in errors))
+        self.errors = list(errors)
+
+
+def _refuse_if(errors: list[FieldError]) -> None:
+    if errors:
+        raise FieldErrors(errors)
+
+
+# --- paging ---------------------------------------------------------------
+
+@dataclass
+class Page(Generic[T]):
+    items: list[T]
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+
+def _paginate(session: Session, query: Select, page: int, per_page: int) -> Page:
+    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    pages = max(1, math.ceil(total / per_page))
+    page = min(max(1, page), pages)  # a stale link past the end shows the last page
+    items = list(session.scalars(query.limit(per_page).offset((page - 1) * per_page)).unique())
+    return Page(items=items, page=page, per_page=per_page, total=total)
+
+
+# --- departments and employees -------------------------------------------
+
+def list_departments(session: Session) -> list[Department]:
+    return list(session.scalars(select(Department).order_by(Department.name)))
+
+
+def search_employees(session: Session, text: str = "", page: int = 1,
+                     per_page: int = PER_PAGE) -> Page[Employee]:
+    """People whose name, staff no. (工号) or uniform no. (制服编号) contains ``text``.
+
+    Active people come first; those who left are listed after them.
+    """
+    query = select(Employee).options(joinedload(Employee.department))
+    text = (text or "").strip()
+    if text:
+        code = normalise_code(text)
+        query = query.where(or_(
+            Employee.name.icontains(text, autoescape=True),
+            Employee.staff_no.contains(code, autoescape=True),
+            Employee.uniform_no.contains(code, autoescape=True),
+        ))
+    query = query.order_by(Employee.active.desc(), Employee.staff_no)
+    return _paginate(session, query, page, per_page)
+
+
+def employee_by_staff_no(session: Session, staff_no: str) -> Employee | None:
+    return session.scalar(select(Employee).where(Employee.staff_no == normalise_code(staff_no)))
+
+
+@dataclass
+class EmployeeData:
+    """Values from the employee form, already checked one by one."""
+
+    staff_no: str
+    name: str
+    department_id: int | None
+    new_department: str
+    position: str
+    phone: str
+    kind: str
+    uniform_no: str | None
+    size: str
+
+
+def _other_people(query: Select, employee: Employee | None) -> Select:
+    return query.where(Employee.id != employee.id) if employee is not None else query
+
+
+def _uniqueness_errors(session: Session, data: EmployeeData,
+                       employee: Employee | None) -> list[FieldError]:
+    errors: list[FieldError] = []
+    other = session.scalar(_other_people(
+        select(Employee).where(Employee.staff_no == data.staff_no), employee))
+    if other is not None:
+        errors.append(FieldError("staff_no", N_("Staff no. %(staff_no)s already belongs to %(name)s."),
+                                 staff_no=data.staff_no, name=other.name))
+    if data.uniform_no:
+        other = session.scalar(_other_people(
+            select(Employee).where(Employee.uniform_no == data.uniform_no), employee))
+        if other is not None:
+            errors.append(FieldError("uniform_no",
+                                     N_("Uniform no. %(uniform_no)s already belongs to %(name)s."),
+                                     uniform_no=data.uniform_no, name=other.name))
+    return errors
+
+
+def check_employee(session: Session, data: EmployeeData, employee: Employee | None = None) -> None:
+    """Raise FieldErrors when ``data`` clashes with another person or names no department."""
+    errors = _uniqueness_errors(session, data, employee)
+    if not data.new_department and (
+            data.department_id is None or session.get(Department, data.department_id) is None):
+        errors.append(FieldError("department_id", N_("Choose a department.")))
+    _refuse_if(errors)
+
+
+def save_employee(session: Session, data: EmployeeData,
+                  employee: Employee | None = None) -> Employee:
+    """Add a person (``employee`` is None) or change one; checks first, then writes."""
+    # Every check runs before anything is changed, so an autoflush cannot
+    # push a half-made person into the database.
+    check_employee(session, data, employee)
+    if data.new_department:
+        department = session.scalar(select(Department).where(Department.name == data.new_department))
+        if department is None:
+            department = Department(name=data.new_department)
+            session.add(department)
+    else:
+        department = session.get(Department, data.department_id)
+    if employee is None:
+        employee = Employee(staff_no=data.staff_no, active=True)
+        session.add(employee)
+    employee.staff_no = data.staff_no
+    employee.name = data.name
+    employee.department = department
+    employee.position = data.position
+    employee.phone = data.phone
+    employee.kind = data.kind
+    employee.uniform_no = data.uniform_no or None
+    employee.size = data.size
+    return employee
+
+
+def garments_held(session: Session, employee: Employee) -> int:
+    """Garments registered to ``employee`` that are not written off."""
+    return session.scalar(
+        select(func.count()).select_from(Garment).where(
+            Garment.owner_id == employee.id, Garment.status != Status.WRITTEN_OFF.value)
+    ) or 0
+
+
+def deactivate_employee(session: Session, employee: Employee, today: dt.date) -> None:
+    """The person left: kept for the history, shown greyed. Repeating it changes nothing."""
+    if employee.active:
+        employee.active = False
+        employee.left_on = today
+
+
+def reactivate_employee(session: Session, employee: Employee) -> None:
+    """The person is back (rehired, or deactivated by mistake)."""
+    if not employee.active:
+        employee.active = True
+        employee.left_on = None
+
+
+# --- garment types --------------------------------------------------------
+
+def list_types(session: Session, active_only: bool = False) -> list[GarmentType]:
+    query = select(GarmentType).order_by(GarmentType.code)
+    if active_only:
+        query = query.where(GarmentType.active.is_(True))
+    return list(session.scalars(query))
+
+
+@dataclass
+class TypeData:
+    code: str
+    name_zh: str
+    name_en: str
+    unit_cost: Decimal
+    entitlement: int
+    expected_washes: int
+    active: bool = True
+
+
+def save_type(session: Session, data: TypeData, garment_type: GarmentType | None = None) -> GarmentType:
+    """Add a garment type or change one; the code is unique."""
+    query = select(GarmentType).where(GarmentType.code == data.code)
+    if garment_type is not None:
+        query = query.where(GarmentType.id != garment_type.id)
+    if session.scalar(query) is not None:
+        raise FieldErrors([FieldError("code", N_("Code %(code)s is already used by another type."),
+                                      code=data.code)])
+    if garment_type is None:
+        garment_type = GarmentType(code=data.code)
+        session.add(garment_type)
+    garment_type.code = data.code
+    garment_type.name_zh = data.name_zh
+    garment_type.name_en = data.name_en
+    garment_type.unit_cost = data.unit_cost
+    garment_type.entitlement = data.entitlement
+    garment_type.expected_washes = data.expected_washes
+    garment_type.active = data.active
+    return garment_type
+
+
+# --- garments -------------------------------------------------------------
+
+@dataclass
+class GarmentFilter:
+    text: str = ""          # part of a tag or a garment number
+    status: str = ""        # a Status code, or "" for all
+    type_id: int | None = None
+    owner: str = ""         # part of the owner's staff no., uniform no. or name
+    spares_only: bool = False
+
+
+def search_garments(session: Session, flt: GarmentFilter, page: int = 1,
+                    per_page: int = PER_PAGE) -> Page[Garment]:
+    query = select(Garment).options(joinedload(Garment.garment_type), joinedload(Garment.owner))
+    if flt.text.strip():
+        code = normalise_code(flt.text)
+        query = query.where(or_(Garment.tag.contains(code, autoescape=True),
+                                Garment.number.contains(code, autoescape=True)))
+    if flt.status:
+        query = query.where(Garment.status == flt.status)
+    if flt.type_id:
+        query = query.where(Garment.type_id == flt.type_id)
+    if flt.spares_only:
+        query = query.where(Garment.owner_id.is_(None))
+    elif flt.owner.strip():
+        text = flt.owner.strip()
+        code = normalise_code(text)
+        owners = select(Employee.id).where(or_(
+            Employee.staff_no.contains(code, autoescape=True),
+            Employee.uniform_no.contains(code, autoescape=True),
+            Employee.name.icontains(text, autoescape=True),
+        ))
+        query = query.where(Garment.owner_id.in_(owners))
+    query = query.order_by(Garment.tag)
+    return _paginate(session, query, page, per_page)
+
+
+def _auto_tag_pattern(type_code: str) -> re.Pattern[str]:
+    return re.compile(rf"^{re.escape(type_code)}-(\d+)$")
+
+
+def next_auto_tags(session: Session, type_code: str, count: int) -> list[str]:
+    """``count`` fresh tags ``<TYPECODE>-<6 digits>``, after the highest one in use.
+
+    Computed from the table each time, so asking again after a failed or
+    repeated attempt never hands out a tag that already exists.
+    """
+    prefix = f"{type_code}-"
+    pattern = _auto_tag_pattern(type_code)
+    used = session.scalars(select(Garment.tag).where(Garment.tag.startswith(prefix, autoescape=True)))
+    highest = max((int(m.group(1)) for tag in used if (m := pattern.match(tag))), default=0)
+    tags = [f"{prefix}{n:0{AUTO_TAG_DIGITS}d}" for n in range(highest + 1, highest + 1 + count)]
+    if tags and len(tags[-1]) > TAG_MAX_LENGTH:  # pragma: no cover - a 17+ character type code
+        raise FieldErrors([FieldError("type_id", N_("This type code is too long for automatic tags."))])
+    return tags
+
+
+@dataclass
+class Registration:
+    """What a register command produced (or had produced, when repeated)."""
+
+    key: str
+    garments: list[Garment] = field(default_factory=list)
+    repeated: bool = False
+
+
+def _event_key(request_key: str, index: int) -> str:
+    return f"{request_key}:{index}"
+
+
+def registered_with(session: Session, request_key: str) -> list[Garment]:
+    """Garments registered by the request that carried ``request_key``, in order."""
+    # Keys are "<key>:<n>"; ':' < ';' so this range is exactly that key's events
+    # and can use the unique index on request_key.
+    events = session.scalars(
+        select(Event).options(joinedload(Event.garment).joinedload(Garment.garment_type),
+                              joinedload(Event.garment).joinedload(Garment.owner))
+        .where(Event.action == REGISTER,
+               Event.request_key >= f"{request_key}:", Event.request_key < f"{request_key};")
+        .order_by(Event.id)
+    ).unique()
+    return [event.garment for event in events]
+
+
+def resolve_owner(session: Session, staff_no: str, field_name: str = "staff_no") -> Employee | None:
+    """The active employee with ``staff_no``; None for the spare pool (empty)."""
+    staff_no = normalise_code(staff_no)
+    if not staff_no:
+        return None
+    owner = employee_by_staff_no(session, staff_no)
+    if owner is None:
+        raise FieldErrors([FieldError(field_name, N_("No employee has staff no. %(staff_no)s."),
+                                      staff_no=staff_no)])
+    if not owner.active:
+        raise FieldErrors([FieldError(field_name, N_("%(name)s has left; reactivate them first."),
+                                      name=owner.name)])
+    return owner
+
+
+def register_garments(session: Session, *, request_key: str, garment_type: GarmentType,
+                      count: int = 1, tag: str = "", owner: Employee | None = None,
+                      size: str = "", purchased_on: dt.date | None = None,
+                      cost: Decimal | None = None, user: User | None = None) -> Registration:
+    """Register one garment (with ``tag`` or an automatic one) or a batch of ``count``.
+
+    A request is keyed by ``request_key``: sent again, it registers nothing
+    more and returns what the first one registered.
+    """
+    done = registered_with(session, request_key)
+    if done:
+        return Registration(key=request_key, garments=done, repeated=True)
+    if not 1 <= count <= MAX_BATCH:
+        raise FieldErrors([FieldError("count", N_("Between 1 and %(max)s at a time."), max=MAX_BATCH)])
+    if tag:
+        if count != 1:  # pragma: no cover - the forms never ask for this
+            raise ValueError("a typed tag registers exactly one garment")
+        if session.scalar(select(Garment.id).where(Garment.tag == tag)) is not None:
+            raise FieldErrors([FieldError("tag", N_("Tag %(tag)s is already on another garment."), tag=tag)])
+        tags = [tag]
+    else:
+        tags = next_auto_tags(session, garment_type.code, count)
+    if not size and owner is not None:
+        size = owner.size
+    registration = Registration(key=request_key)
+    for index, code in enumerate(tags):
+        registration.garments.append(register_garment(
+            session, tag=code, garment_type=garment_type, size=size, owner=owner,
+            purchased_on=purchased_on, cost=cost, user=user, station="registry",
+            request_key=_event_key(request_key, index),
+        ))
+    return registration

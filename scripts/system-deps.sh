@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# System packages the kiosk and its tests need and pip cannot give:
+# Debian's Chromium (Playwright drives it; it cannot download its own browser
+# here) and a CJK font (or Chinese renders as boxes on screen and on slips).
+# Installs them with apt when running as root on Debian; otherwise says how.
+set -euo pipefail
+
+need=()
+[ -x /usr/bin/chromium ] || need+=(chromium)
+if ! fc-list 2>/dev/null | grep -qiE 'WenQuanYi|Noto Sans CJK'; then
+  need+=(fonts-wqy-microhei)
+fi
+[ ${#need[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  echo "installing ${need[*]} with apt-get" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+else
+  echo "missing system packages: ${need[*]}" >&2
+  echo "install them (Debian: sudo apt-get install ${need[*]}) and run again" >&2
+  exit 1
+fi

@@ -1,0 +1,230 @@
+"""Browser tests: Debian's Chromium, driven by Playwright, against the real server.
+
+Each test module gets its own server: a fresh database (a SQLite file in a tmp
+dir, or the run's PostgreSQL database emptied first when
+``KIOSK_TEST_DATABASE_URL`` is set), the real migrations (``flask db
+upgrade``), users added with the real CLI, and waitress serving on a free
+port. CSRF is on, as on the kiosk: the browser posts the forms the pages give
+it. Tests never share users: each one adds the operators it signs in as.
+
+On a failed test the page is saved to ``tests/e2e/artifacts/<test>.png``.
+"""
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import sync_playwright
+
+from .helpers import ARTIFACTS, REPO, new_page
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-default-apps",
+    "--disable-extensions",
+    "--no-first-run",
+    "--no-default-browser-check",
+]
+START_TIMEOUT = 30.0
+
+
+# --- the server -----------------------------------------------------------
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _empty_postgres(url: str) -> None:
+    """Drop everything in the run's PostgreSQL database (tables, types, alembic)."""
+    from sqlalchemy import create_engine, text
+
+    from kiosk.config import normalise_database_url
+
+    engine = create_engine(normalise_database_url(url), isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+    finally:
+        engine.dispose()
+
+
+@dataclass
+class KioskServer:
+    """The kiosk served by waitress, and the CLI on the same database."""
+
+    url: str
+    database_url: str
+    instance: Path
+    log: Path
+    env: dict[str, str] = field(repr=False)
+    process: subprocess.Popen | None = field(default=None, repr=False)
+
+    def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        """Run ``flask --app app ARGS...`` against this server's database."""
+        result = subprocess.run(
+            [sys.executable, "-m", "flask", "--app", "app", *args],
+            cwd=REPO, env=self.env, capture_output=True, text=True, timeout=60,
+        )
+        if check and result.returncode != 0:
+            raise AssertionError(
+                f"flask {' '.join(args)} exited {result.returncode}:\n{result.stdout}\n{result.stderr}"
+            )
+        return result
+
+    def add_user(self, name: str, role: str = "clerk", pin: str = "1234", badge: str | None = None) -> str:
+        """``kiosk user add`` (the real CLI); returns the name."""
+        args = ["kiosk", "user", "add", name, "--role", role, "--pin", pin]
+        if badge:
+            args += ["--badge", badge]
+        self.cli(*args)
+        return name
+
+    def import_csv(self, kind: str, path: Path, check: bool = True) -> subprocess.CompletedProcess:
+        """``kiosk import KIND FILE`` (the real CLI)."""
+        return self.cli("kiosk", "import", kind, str(path), check=check)
+
+    def server_log(self) -> str:
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+
+def _wait_until_healthy(server: KioskServer, deadline: float) -> None:
+    last = "no answer"
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise RuntimeError(f"the kiosk server exited with {server.process.returncode}:\n{server.server_log()}")
+        try:
+            with urllib.request.urlopen(server.url + "/healthz", timeout=2) as response:
+                if response.status == 200:
+                    return
+                last = f"HTTP {response.status}"
+        except urllib.error.HTTPError as error:
+            last = f"HTTP {error.code}"
+            error.close()
+        except OSError as error:
+            last = repr(error)
+        time.sleep(0.1)
+    raise RuntimeError(f"the kiosk server did not answer /healthz in time ({last}):\n{server.server_log()}")
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, postgres_url):
+    """A migrated, empty kiosk served on a free port for this test module."""
+    tmp = tmp_path_factory.mktemp("kiosk-e2e")
+    instance = tmp / "instance"
+    if postgres_url:
+        _empty_postgres(postgres_url)
+        database_url = postgres_url
+    else:
+        database_url = f"sqlite:///{tmp / 'kiosk.sqlite3'}"
+    env = {
+        **os.environ,
+        "KIOSK_INSTANCE_PATH": str(instance),
+        "KIOSK_DATABASE_URL": database_url,
+        "KIOSK_LANGUAGE": "zh_CN",
+        "KIOSK_PRINTER": "dummy:",
+        "KIOSK_IDLE_MINUTES": "5",
+        "KIOSK_SECRET_KEY": "e2e-" + os.urandom(8).hex(),
+        "PYTHONUNBUFFERED": "1",
+    }
+    env.pop("FLASK_APP", None)
+    port = _free_port()
+    server = KioskServer(url=f"http://127.0.0.1:{port}", database_url=database_url,
+                         instance=instance, log=tmp / "server.log", env=env)
+    server.cli("db", "upgrade")
+    with open(server.log, "wb") as log:
+        server.process = subprocess.Popen(
+            [sys.executable, "-m", "flask", "--app", "app", "kiosk", "serve",
+             "--host", "127.0.0.1", "--port", str(port)],
+            cwd=REPO, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+        )
+    try:
+        _wait_until_healthy(server, time.monotonic() + START_TIMEOUT)
+        yield server
+    finally:
+        _stop(server.process)
+
+
+# --- the browser ----------------------------------------------------------
+
+def _ensure_chromium() -> None:
+    if os.access(CHROMIUM, os.X_OK):
+        return
+    script = REPO / "scripts" / "system-deps.sh"
+    result = subprocess.run([str(script)], cwd=REPO, capture_output=True, text=True)
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.fail(
+            f"{CHROMIUM} is missing and scripts/system-deps.sh could not install it "
+            f"(exit {result.returncode}): {result.stderr.strip() or result.stdout.strip()}\n"
+            "Install Debian's chromium (apt-get install chromium fonts-wqy-microhei) "
+            "and run the browser tests again; Playwright cannot download a browser here.",
+            pytrace=False,
+        )
+
+
+@pytest.fixture(scope="session")
+def browser():
+    _ensure_chromium()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def page(browser, server):
+    """A fresh browser context (no cookies) per test: 1280x800, zh-CN."""
+    page = new_page(browser, server.url)
+    try:
+        yield page
+    finally:
+        page.context.close()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """On a failed test, save what the screen showed to artifacts/<test>.png."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.when != "call" or not report.failed:
+        return
+    page = item.funcargs.get("page") if hasattr(item, "funcargs") else None
+    if page is None or page.is_closed():
+        return
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / (re.sub(r"[^\w.\-\[\]]+", "_", item.name) + ".png")
+    try:
+        page.screenshot(path=str(path), full_page=True)
+    except Exception as error:  # the page may be what failed; keep the real failure
+        report.sections.append(("screenshot", f"could not save {path}: {error}"))
+    else:
+        report.sections.append(("screenshot", str(path)))

@@ -1,0 +1,96 @@
+"""What a clerk does on the kiosk, as steps the browser tests share."""
+from __future__ import annotations
+
+import csv
+import itertools
+import os
+import re
+from pathlib import Path
+
+from playwright.sync_api import Browser, Page, expect
+
+REPO = Path(__file__).resolve().parents[2]
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+LANDSCAPE = {"width": 1280, "height": 800}
+PORTRAIT = {"width": 800, "height": 1280}
+
+_names = itertools.count(1)
+
+
+def unique(prefix: str) -> str:
+    """A name no other test of the run uses (user names, staff numbers)."""
+    return f"{prefix}{os.getpid() % 1000:03d}{next(_names):02d}"
+
+
+def new_page(browser: Browser, base_url: str, viewport: dict | None = None) -> Page:
+    """A page in a fresh context (no cookies): the tablet's screen, zh-CN."""
+    context = browser.new_context(
+        base_url=base_url,
+        viewport=viewport or LANDSCAPE,
+        locale="zh-CN",
+        timezone_id="Asia/Shanghai",
+        has_touch=False,
+    )
+    context.set_default_timeout(8000)
+    return context.new_page()
+
+
+# --- what a clerk does ----------------------------------------------------
+
+def user_tile(page: Page, name: str):
+    """The tile with exactly this name on the login screen."""
+    return page.locator("label.user-tile").filter(
+        has=page.locator(".tile-name", has_text=re.compile(rf"^\s*{re.escape(name)}\s*$"))
+    )
+
+
+def tap_pin(page: Page, pin: str) -> None:
+    for digit in pin:
+        page.locator(f"[data-pinpad] [data-key='{digit}']").click()
+
+
+def sign_in(page: Page, name: str, pin: str = "1234", *, expect_home: bool = True) -> None:
+    """Tap the name tile, tap the PIN on the pad, tap OK."""
+    if "/login" not in page.url:
+        page.goto("/login")
+    user_tile(page, name).click()
+    tap_pin(page, pin)
+    page.get_by_test_id("pin-ok").click()
+    if expect_home:
+        expect(page.get_by_test_id("who")).to_contain_text(name)
+
+
+def switch_language(page: Page, code: str) -> None:
+    """Tap the language toggle (``en`` or ``zh_CN``) and wait for the page to follow."""
+    page.get_by_test_id(f"lang-{code}").click()
+    expect(page.locator("html")).to_have_attribute("lang", "en" if code == "en" else "zh-CN")
+
+
+def csrf_token(page: Page) -> str:
+    """The CSRF token the current page was rendered with (what its forms post)."""
+    return page.locator("input[name=csrf_token]").first.get_attribute("value")
+
+
+def post_form(page: Page, path: str, form: dict, *, with_token: bool = True):
+    """POST a form the way the page's own forms do: same cookies, the page's token.
+
+    For checks that need the raw response (status, body) rather than the
+    screen; ``with_token=False`` shows what CSRF protection does without it.
+    """
+    data = dict(form)
+    if with_token:
+        data["csrf_token"] = csrf_token(page)
+    return page.request.post(path, form=data, max_redirects=0)
+
+
+def write_csv(path: Path, header: list[str], rows: list[list[str]], encoding: str = "utf-8-sig") -> Path:
+    """A CSV as Excel saves it (UTF-8 with BOM, CRLF line ends)."""
+    with open(path, "w", newline="", encoding=encoding) as fh:
+        writer = csv.writer(fh, lineterminator="\r\n")
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+def catalogue_compiled() -> bool:
+    return (REPO / "kiosk" / "translations" / "zh_CN" / "LC_MESSAGES" / "messages.mo").exists()

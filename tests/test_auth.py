@@ -1,0 +1,157 @@
+"""Signing in: PIN pad, badge, lockout, idle lock, and the PIN never in clear."""
+import datetime as dt
+import logging
+import time
+
+import pytest
+from sqlalchemy import select
+
+from kiosk.auth.services import Policy, check_pin, create_user
+from kiosk.domain.errors import DomainError
+from kiosk.extensions import db
+from kiosk.models import User
+
+from .conftest import login
+
+
+def _user(app, make, role="clerk", pin="1234", badge=None):
+    user = make.user(role=role, pin=pin, badge=badge)
+    db.session.commit()
+    return user.id
+
+
+def test_right_pin_signs_in_and_shows_home(app, make, client):
+    user_id = _user(app, make, role="supervisor")
+    response = login(client, user_id, "1234")
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+    home = client.get("/")
+    assert home.status_code == 200
+    assert db.session.get(User, user_id).name in home.get_data(as_text=True)
+
+
+def test_pin_is_stored_only_as_a_salted_hash(app, make, caplog):
+    caplog.set_level(logging.DEBUG)
+    first = create_user(db.session, "甲", "clerk", "482913", hash_method="pbkdf2:sha256:1000")
+    second = create_user(db.session, "乙", "clerk", "482913", hash_method="pbkdf2:sha256:1000")
+    db.session.commit()
+    assert "482913" not in first.pin_hash
+    assert first.pin_hash != second.pin_hash  # salted
+    assert "482913" not in caplog.text
+
+
+def test_wrong_pin_is_refused_with_tries_left_and_counted(app, make, client):
+    user_id = _user(app, make)
+    response = login(client, user_id, "0000")
+    assert response.status_code == 200
+    assert "4" in response.get_data(as_text=True)
+    assert db.session.get(User, user_id).failed_attempts == 1
+    assert client.get("/").status_code == 302  # still signed out
+
+
+def test_five_wrong_pins_lock_the_user_even_against_the_right_pin(app, make, client):
+    user_id = _user(app, make)
+    for _ in range(5):
+        login(client, user_id, "9999")
+    db.session.expire_all()
+    assert db.session.get(User, user_id).locked_until is not None
+    response = login(client, user_id, "1234")
+    assert response.status_code == 200
+    assert client.get("/").status_code == 302
+
+
+def test_locked_user_can_sign_in_again_once_the_lock_expires(app, make):
+    user_id = _user(app, make)
+    user = db.session.get(User, user_id)
+    policy = Policy(attempts=5, lock_minutes=5)
+    start = dt.datetime.now(dt.timezone.utc)
+    for _ in range(5):
+        with pytest.raises(DomainError):
+            check_pin(db.session, user, "0000", policy, now=start)
+    with pytest.raises(DomainError, match="locked"):
+        check_pin(db.session, user, "1234", policy, now=start + dt.timedelta(minutes=4, seconds=59))
+    assert check_pin(db.session, user, "1234", policy, now=start + dt.timedelta(minutes=5, seconds=1)) is user
+    assert user.failed_attempts == 0 and user.locked_until is None
+
+
+def test_lock_belongs_to_one_user_only(app, make, client):
+    locked, other = _user(app, make), _user(app, make)
+    for _ in range(5):
+        login(client, locked, "0000")
+    assert login(client, other, "1234").status_code == 302
+
+
+def test_badge_scan_signs_in_and_accepts_full_width_input(app, make, client):
+    _user(app, make, role="ironer", badge="BADGE-7")
+    response = client.post("/login/badge", data={"badge": " ｂａｄｇｅ－７ "})
+    assert response.status_code == 302
+    assert client.get("/").status_code == 200
+
+
+def test_unknown_badge_is_refused(app, client):
+    response = client.post("/login/badge", data={"badge": "NOPE"})
+    assert response.status_code == 200
+    assert client.get("/").status_code == 302
+
+
+def test_idle_session_is_locked_back_to_login(app, make, client):
+    user_id = _user(app, make)
+    login(client, user_id)
+    with client.session_transaction() as session:
+        session["seen"] = int(time.time()) - app.config["KIOSK_IDLE_MINUTES"] * 60 - 1
+    response = client.get("/")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+    assert client.get("/").status_code == 302  # the session is gone, not just redirected once
+
+
+def test_idle_lock_answers_htmx_with_a_redirect_header(app, make, client):
+    user_id = _user(app, make)
+    login(client, user_id)
+    with client.session_transaction() as session:
+        session["seen"] = 0
+    response = client.get("/", headers={"HX-Request": "true"})
+    assert response.headers["HX-Redirect"].startswith("/login")
+
+
+def test_sign_in_does_not_follow_a_next_url_to_another_site(app, make, client):
+    user_id = _user(app, make)
+    response = client.post("/login", data={"user_id": user_id, "pin": "1234", "next": "//evil.example/x"})
+    assert response.headers["Location"] == "/"
+
+
+def test_sign_in_returns_to_the_page_asked_for(app, make, client):
+    user_id = _user(app, make, role="supervisor")
+    response = client.post("/login", data={"user_id": user_id, "pin": "1234", "next": "/registry/types"})
+    assert response.headers["Location"] == "/registry/types"
+
+
+def test_deactivated_user_cannot_sign_in(app, make, client):
+    user_id = _user(app, make)
+    db.session.get(User, user_id).active = False
+    db.session.commit()
+    assert login(client, user_id).status_code == 200
+    assert client.get("/").status_code == 302
+
+
+def test_sign_out_ends_the_session(app, make, client):
+    login(client, _user(app, make))
+    assert client.post("/logout").status_code == 302
+    assert client.get("/").status_code == 302
+
+
+def test_user_add_cli_creates_a_user_who_can_sign_in(ctx, runner, client):
+    result = runner.invoke(args=["kiosk", "user", "add", "周玥", "--role", "clerk", "--pin", "5678"])
+    assert result.exit_code == 0, result.output
+    user = db.session.scalar(select(User).where(User.name == "周玥"))
+    assert user.role == "clerk" and "5678" not in user.pin_hash
+    assert login(client, user.id, "5678").status_code == 302
+
+
+@pytest.mark.parametrize("args", [
+    ["X", "--role", "chef", "--pin", "1234"],
+    ["X", "--role", "clerk", "--pin", "12"],
+    ["X", "--role", "clerk", "--pin", "abcd"],
+])
+def test_user_add_cli_refuses_bad_input_and_writes_nothing(ctx, runner, args):
+    result = runner.invoke(args=["kiosk", "user", "add", *args])
+    assert result.exit_code != 0
+    assert db.session.scalar(select(User).where(User.name == "X")) is None
