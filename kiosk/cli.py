@@ -54,11 +54,11 @@ def serve(host: str, port: int, threads: int) -> None:
 
     click.echo(f"Uniform Room Kiosk: http://{host}:{port}/")
     names = set(db.session.scalars(select(User.name)))
-    demo = [u for u in DEMO_USERS if u["name"] in names]
+    demo = [u for u in DEMO_USERS if u.name in names]
     if demo:
-        click.echo("Demo users (tap the name, type the PIN):")
+        click.echo("Demo users (tap the name, type the PIN, or scan the badge code):")
         for u in demo:
-            click.echo(f"  {u['name']:<8} {u['role']:<11} PIN {u['pin']}   badge {u.get('badge', '')}")
+            click.echo(f"  {u.name:<6} {u.role:<11} PIN {u.pin}   badge {u.badge}")
     db.session.remove()
     waitress_serve(current_app._get_current_object(), host=host, port=port, threads=threads)
 

@@ -1,7 +1,676 @@
-"""Demo data: a believable hotel (to be written)."""
+"""Demo data: a believable hotel, loaded by ``flask --app app kiosk demo``.
+
+Five departments, about sixty staff, eight garment types and about three
+hundred numbered garments whose every status was reached through the ledger
+(:func:`kiosk.ledger.register_garment` and :func:`kiosk.ledger.move`), with
+event times spread over the past weeks inside the uniform room's opening
+hours. Everything comes from one ``random.Random(seed)``: the same seed gives
+the same staff, garments and final statuses; the histories are anchored to
+the moment of loading (pass ``now`` to :func:`load_demo` to fix that too).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import math
+import random
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, NamedTuple
+
 import click
+from flask import current_app
+from flask.cli import with_appcontext
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from .domain.garment_states import Action, Status
+from .extensions import db
+from .ledger import move, register_garment
+from .models import Department, Employee, Event, Garment, GarmentType, User, utcnow
+
+
+class DemoUser(NamedTuple):
+    name: str
+    role: str
+    pin: str
+    badge: str
+
+
+#: Operators of the demo hotel and their PINs (``make run`` prints these).
+DEMO_USERS: list[DemoUser] = [
+    DemoUser("王收发", "clerk", "1111", "BADGE-0001"),
+    DemoUser("陈收发", "clerk", "4444", "BADGE-0002"),
+    DemoUser("李熨烫", "ironer", "2222", "BADGE-0003"),
+    DemoUser("周熨烫", "ironer", "5555", "BADGE-0004"),
+    DemoUser("赵领班", "supervisor", "3333", "BADGE-0005"),
+    DemoUser("管理员", "admin", "9999", "BADGE-0006"),
+]
+
+DEFAULT_SEED = 20240501
+
+
+class _Type(NamedTuple):
+    code: str
+    name_zh: str
+    name_en: str
+    unit_cost: Decimal
+    entitlement: int
+    expected_washes: int
+
+
+GARMENT_TYPES: tuple[_Type, ...] = (
+    _Type("HK-SUIT", "客房服务员套装", "Housekeeping suit", Decimal("268.00"), 3, 150),
+    _Type("FB-VEST", "餐厅马甲", "Restaurant vest", Decimal("158.00"), 2, 120),
+    _Type("CHEF", "厨师服", "Chef jacket", Decimal("135.50"), 3, 150),
+    _Type("FO-SUIT", "前台西装", "Front office suit", Decimal("680.00"), 2, 60),
+    _Type("SHIRT", "衬衫", "Shirt", Decimal("98.50"), 3, 100),
+    _Type("ENG", "工程工装", "Engineering workwear", Decimal("188.00"), 3, 120),
+    _Type("SEC", "保安制服", "Security uniform", Decimal("320.00"), 2, 100),
+    _Type("APRON", "围裙", "Apron", Decimal("45.00"), 2, 80),
+)
+
+# Per department: (position, headcount, kit as {type code: pieces}).
+_SUIT = {"FO-SUIT": 2, "SHIRT": 3}
+ROSTER: dict[str, list[tuple[str, int, dict[str, int]]]] = {
+    "客房部": [
+        ("客房部经理", 1, _SUIT),
+        ("楼层领班", 3, {"HK-SUIT": 3, "APRON": 1}),
+        ("客房服务员", 11, {"HK-SUIT": 3, "APRON": 2}),
+        ("公区保洁员", 3, {"HK-SUIT": 3}),
+    ],
+    "餐饮部": [
+        ("餐厅经理", 1, _SUIT),
+        ("餐厅领班", 2, {"FB-VEST": 2, "SHIRT": 3}),
+        ("服务员", 7, {"FB-VEST": 2, "SHIRT": 3, "APRON": 2}),
+        ("传菜员", 3, {"FB-VEST": 2, "SHIRT": 3}),
+        ("厨师长", 1, {"CHEF": 3, "APRON": 2}),
+        ("厨师", 4, {"CHEF": 3, "APRON": 2}),
+    ],
+    "前厅部": [
+        ("大堂副理", 1, _SUIT),
+        ("前台接待", 5, _SUIT),
+        ("礼宾员", 2, _SUIT),
+        ("行李员", 2, _SUIT),
+    ],
+    "工程部": [
+        ("工程主管", 1, {"ENG": 3}),
+        ("工程师", 2, {"ENG": 3}),
+        ("电工", 2, {"ENG": 3}),
+        ("水暖工", 2, {"ENG": 3}),
+    ],
+    "保安部": [
+        ("保安主管", 1, {"SEC": 2, "SHIRT": 3}),
+        ("保安领班", 1, {"SEC": 2, "SHIRT": 3}),
+        ("保安员", 5, {"SEC": 2, "SHIRT": 3}),
+    ],
+}
+
+# Who may be hourly (小时工): the positions hotels really fill by the hour.
+_HOURLY_POSITIONS = ("公区保洁员", "传菜员", "服务员", "客房服务员")
+
+# Names with characters a form or a font may trip over; they must survive.
+_RARE_NAMES = ("张堃", "李喆", "王玥", "陈赟", "欧阳晓堃", "赵祎", "孙珺", "周翀")
+_SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程"
+    "苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦方白邹孟熊秦邱江尹薛段雷侯龙史陶黎贺顾毛郝龚邵万覃武戴"
+)
+_GIVEN = (
+    "伟", "芳", "娜", "秀英", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟",
+    "涛", "明", "超", "秀兰", "霞", "平", "刚", "桂英", "建华", "文静", "子涵", "浩然", "雨萱",
+    "梓轩", "欣怡", "宇航", "思远", "婷婷", "海燕", "春梅", "志刚", "晓东", "丽娟", "红梅", "建国",
+    "玉兰", "嘉怡", "俊杰", "慧敏", "国强", "淑华", "晓燕", "志明", "佳琪", "凤英", "雪梅", "永红",
+    "立新", "金凤", "晨曦", "一鸣", "海波", "美玲", "少华", "文博",
+)
+_MOBILE_PREFIXES = ("130", "131", "132", "133", "135", "136", "137", "138", "139", "150", "151",
+                    "152", "153", "155", "156", "158", "159", "166", "177", "180", "181", "185",
+                    "186", "187", "188", "189", "191", "198", "199")
+_SIZES = ("S", "M", "L", "XL", "XXL")
+_SIZE_WEIGHTS = (12, 30, 32, 18, 8)
+
+_TAILOR_DEFECTS = ("掉扣", "开线", "袖口磨损", "拉链损坏", "肩章脱落", "口袋开裂")
+_REWASH_DEFECTS = ("有毛发", "污渍未洗净", "领口发黄")
+_REIRON_DEFECTS = ("褶皱", "领口不平", "裤线不直")
+_BORROWERS = ("宴会外包服务员", "婚宴临时帮工", "实习生（酒店管理学院）", "会展活动礼仪", "兄弟酒店借调人员")
+
+# The uniform room is staffed 07:00-22:00 hotel time; every event falls inside.
+HOTEL_TZ = dt.timezone(dt.timedelta(hours=8))
+DAY_OPEN = 7
+WORK_HOURS = 15
+GO_LIVE_DAYS_AGO = 28
+
+# Working hours (07:00-22:00) that pass before each action.
+_GAPS: dict[Action, tuple[float, float]] = {
+    Action.ISSUE: (2, 40),
+    Action.ISSUE_SPARE: (15, 160),
+    Action.LOAN: (30, 220),
+    Action.CHECK_IN: (10, 45),
+    Action.WASH: (0.5, 4),
+    Action.IRON: (1, 8),
+    Action.PASS: (0.3, 3),
+    Action.REWASH: (0.1, 1),
+    Action.REIRON: (0.1, 1),
+    Action.TO_TAILOR: (0.2, 2),
+    Action.FROM_TAILOR: (20, 70),
+    Action.MARK_MISSING: (5, 90),
+    Action.FOUND: (10, 90),
+    Action.WRITE_OFF: (5, 60),
+}
+
+# How long before "now" (working hours) a garment reached its final status.
+_SLACK: dict[str, tuple[float, float]] = {
+    Status.IN_STOCK: (0.5, 30),
+    Status.ISSUED: (0.5, 40),
+    Status.SPARE_ISSUED: (1, 60),
+    Status.LOANED: (2, 90),
+    Status.DIRTY: (0.1, 5),
+    Status.IRONING: (0.1, 5),
+    Status.INSPECTION: (0.1, 4),
+    Status.AT_TAILOR: (5, 60),
+    Status.MISSING: (15, 120),
+    Status.WRITTEN_OFF: (5, 150),
+}
+
+_STATIONS: dict[Action, str] = {
+    Action.ISSUE: "counter", Action.ISSUE_SPARE: "counter", Action.LOAN: "counter",
+    Action.CHECK_IN: "counter", Action.FROM_TAILOR: "counter",
+    Action.WASH: "laundry", Action.IRON: "ironing",
+    Action.PASS: "inspection", Action.REWASH: "inspection", Action.REIRON: "inspection",
+    Action.TO_TAILOR: "inspection",
+    Action.MARK_MISSING: "stocktake", Action.FOUND: "stocktake",
+    Action.WRITE_OFF: "office",
+}
+_ROLE_FOR: dict[Action, str] = {
+    Action.WASH: "ironer", Action.IRON: "ironer", Action.WRITE_OFF: "supervisor",
+}
+
+
+class _Clock:
+    """Maps "working hours" (07:00-22:00 hotel time, laid end to end) to UTC.
+
+    Planning in working hours keeps every event inside opening hours and the
+    times of one garment strictly increasing.
+    """
+
+    def __init__(self, now: dt.datetime) -> None:
+        local_now = now.astimezone(HOTEL_TZ)
+        self.origin = dt.datetime.combine(local_now.date() - dt.timedelta(days=400),
+                                          dt.time(DAY_OPEN), HOTEL_TZ)
+        self.now = self.to_w(now)
+
+    def to_w(self, moment: dt.datetime) -> float:
+        local = moment.astimezone(HOTEL_TZ)
+        day = (local.date() - self.origin.date()).days
+        hour = local.hour + local.minute / 60 + local.second / 3600 - DAY_OPEN
+        if hour < 0:
+            return day * WORK_HOURS - 0.01  # before opening: the evening before
+        return day * WORK_HOURS + min(hour, WORK_HOURS - 0.01)
+
+    def to_utc(self, w: float) -> dt.datetime:
+        day = math.floor(w / WORK_HOURS)
+        moment = self.origin + dt.timedelta(days=day, hours=w - day * WORK_HOURS)
+        return moment.astimezone(dt.timezone.utc).replace(microsecond=0)
+
+    def day_w(self, date: dt.date, hour: float) -> float:
+        return (date - self.origin.date()).days * WORK_HOURS + hour - DAY_OPEN
+
+
+@dataclass
+class _Person:
+    employee: Employee
+    kit: dict[str, int]
+    joined_w: float
+    end_w: float  # the last moment they could hand a garment in
+
+
+@dataclass
+class _Piece:
+    tag: str
+    gtype: GarmentType
+    size: str
+    owner: _Person | None
+    start_w: float
+    end_w: float
+    purchased_on: dt.date
+    cost: Decimal
+    note: str
+    target: str = Status.IN_STOCK.value
+    variant: str = ""
+    wearers: list[Employee] = field(default_factory=list)
+
+
+class _Step(NamedTuple):
+    action: Action
+    w: float
+    extra: dict[str, Any]
+
+
+def database_is_empty(session: Session) -> bool:
+    """No operators, staff, types or garments yet: a fresh install."""
+    return all(
+        session.scalar(select(func.count()).select_from(model)) == 0
+        for model in (User, Garment, Employee, GarmentType, Department)
+    )
+
+
+class _Builder:
+    def __init__(self, session: Session, rng: random.Random, now: dt.datetime, hash_method: str):
+        self.session = session
+        self.rng = rng
+        self.clock = _Clock(now)
+        self.hash_method = hash_method
+        self.go_live_w = self.clock.day_w(
+            (now.astimezone(HOTEL_TZ) - dt.timedelta(days=GO_LIVE_DAYS_AGO)).date(), 9.0)
+        self.today = now.astimezone(HOTEL_TZ).date()
+        self.events = 0
+
+    # -- reference data -------------------------------------------------
+    def users(self) -> dict[str, list[User]]:
+        from .auth.services import create_user
+
+        by_role: dict[str, list[User]] = {}
+        for demo in DEMO_USERS:
+            user = create_user(self.session, demo.name, demo.role, demo.pin,
+                               badge_code=demo.badge, hash_method=self.hash_method)
+            user.created_at = self.clock.to_utc(self.go_live_w - WORK_HOURS * 3)
+            by_role.setdefault(demo.role, []).append(user)
+        return by_role
+
+    def types(self) -> dict[str, GarmentType]:
+        types = {}
+        for spec in GARMENT_TYPES:
+            types[spec.code] = GarmentType(
+                code=spec.code, name_zh=spec.name_zh, name_en=spec.name_en,
+                unit_cost=spec.unit_cost, entitlement=spec.entitlement,
+                expected_washes=spec.expected_washes,
+            )
+            self.session.add(types[spec.code])
+        return types
+
+    def _names(self, count: int) -> list[str]:
+        names = list(_RARE_NAMES)
+        taken = set(names)
+        while len(names) < count:
+            name = self.rng.choice(_SURNAMES) + self.rng.choice(_GIVEN)
+            if name not in taken:
+                taken.add(name)
+                names.append(name)
+        self.rng.shuffle(names)
+        return names
+
+    def _phone(self, taken: set[str]) -> str:
+        while True:
+            phone = self.rng.choice(_MOBILE_PREFIXES) + f"{self.rng.randrange(10**8):08d}"
+            if phone not in taken:
+                taken.add(phone)
+                return phone
+
+    def people(self) -> list[_Person]:
+        slots = [(dept, position, kit) for dept, rows in ROSTER.items()
+                 for position, count, kit in rows for _ in range(count)]
+        names = self._names(len(slots))
+        # Managers and supervisors are regular staff; the rest get a kind below.
+        ordinary = [i for i, (_, position, _) in enumerate(slots)
+                    if not position.endswith(("经理", "主管", "长", "副理"))]
+        hourly_pool = [i for i in ordinary if slots[i][1] in _HOURLY_POSITIONS]
+        hourly = set(self.rng.sample(hourly_pool, 7))
+        new_hires = set(self.rng.sample([i for i in ordinary if i not in hourly], 6))
+        leavers = set(self.rng.sample([i for i in ordinary if i not in new_hires], 4))
+
+        departments: dict[str, Department] = {}
+        phones: set[str] = set()
+        people = []
+        for i, (dept_name, position, kit) in enumerate(slots):
+            dept = departments.get(dept_name)
+            if dept is None:
+                dept = departments[dept_name] = Department(name=dept_name)
+                dept.created_at = self.clock.to_utc(self.go_live_w - WORK_HOURS * 3)
+                self.session.add(dept)
+            kind = "hourly" if i in hourly else "new_hire" if i in new_hires else "regular"
+            if kind == "new_hire":
+                joined = self.today - dt.timedelta(days=self.rng.randint(3, 20))
+                joined_w = self.clock.day_w(joined, self.rng.uniform(8.5, 10.5))
+            else:
+                joined_w = self.go_live_w - WORK_HOURS * 3
+            end_w = self.clock.now
+            employee = Employee(
+                staff_no=f"{10001 + i}",
+                name=names[i],
+                department=dept,
+                position=position,
+                phone=self._phone(phones),
+                kind=kind,
+                uniform_no=f"{1001 + i}",
+                size=self.rng.choices(_SIZES, _SIZE_WEIGHTS)[0],
+                created_at=self.clock.to_utc(joined_w),
+            )
+            if i in leavers:
+                left = self.today - dt.timedelta(days=self.rng.randint(2, 18))
+                employee.active = False
+                employee.left_on = left
+                end_w = self.clock.day_w(left, 17.0)
+                employee.updated_at = self.clock.to_utc(end_w)
+            else:
+                employee.updated_at = employee.created_at
+            self.session.add(employee)
+            if kind == "hourly":  # hourly staff get one of each piece, not the full kit
+                kit = {code: 1 for code in kit}
+            people.append(_Person(employee, kit, joined_w, end_w))
+        return people
+
+    # -- garments and their history --------------------------------------
+    def _purchase(self, gtype: GarmentType, start_w: float, new: bool) -> tuple[dt.date, Decimal]:
+        if new:
+            bought = self.clock.to_utc(start_w).astimezone(HOTEL_TZ).date() - dt.timedelta(
+                days=self.rng.randint(1, 10))
+        else:
+            bought = self.today - dt.timedelta(days=self.rng.randint(GO_LIVE_DAYS_AGO + 20, 3 * 365))
+        cost = gtype.unit_cost
+        if (self.today - bought).days > 540:  # bought before the last price rise
+            cost = (cost * Decimal("0.92")).quantize(Decimal("1")).quantize(Decimal("0.01"))
+        return bought, cost
+
+    def pieces(self, people: list[_Person], types: dict[str, GarmentType],
+               total: int) -> list[_Piece]:
+        pieces: list[_Piece] = []
+        wearers: dict[str, list[Employee]] = {}
+        for person in people:
+            emp = person.employee
+            new = emp.kind == "new_hire"
+            for code, count in person.kit.items():
+                if emp.active:
+                    wearers.setdefault(code, []).append(emp)
+                for n in range(1, count + 1):
+                    # Existing kit is taken on when the kiosk goes live; a new hire's on joining.
+                    start_w = (person.joined_w + self.rng.uniform(0.5, 3) if new
+                               else self.go_live_w + self.rng.uniform(0, 12))
+                    bought, cost = self._purchase(types[code], start_w, new)
+                    pieces.append(_Piece(
+                        tag=f"{code}-{emp.uniform_no}{n:02d}", gtype=types[code], size=emp.size,
+                        owner=person, start_w=start_w, end_w=person.end_w, purchased_on=bought,
+                        cost=cost, note="新员工配发" if new else "期初建账",
+                    ))
+        spare_codes = [code for code in types for _ in range(len(wearers.get(code, [])))]
+        for n in range(1, max(total - len(pieces), 20) + 1):
+            code = self.rng.choice(spare_codes)
+            start_w = self.go_live_w + self.rng.uniform(0, 12)
+            bought, cost = self._purchase(types[code], start_w, False)
+            pieces.append(_Piece(
+                tag=f"{code}-9{n:05d}", gtype=types[code],
+                size=self.rng.choices(_SIZES, _SIZE_WEIGHTS)[0], owner=None, start_w=start_w,
+                end_w=self.clock.now, purchased_on=bought, cost=cost, note="期初建账（备用）",
+                wearers=wearers[code],
+            ))
+        self._choose_targets(pieces)
+        return pieces
+
+    def _choose_targets(self, pieces: list[_Piece]) -> None:
+        """Decide where each garment is today: mostly worn or in its slot."""
+        rng = self.rng
+        S = Status
+        owned = [p for p in pieces if p.owner and p.owner.employee.active]
+        spares = [p for p in pieces if p.owner is None]
+        leavers = [p for p in pieces if p.owner and not p.owner.employee.active]
+
+        by_person: dict[int, list[_Piece]] = {}
+        for piece in owned:
+            by_person.setdefault(id(piece.owner), []).append(piece)
+        for kit in by_person.values():
+            worn: set[str] = set()
+            for piece in kit:
+                code = piece.gtype.code
+                if code not in worn:  # one of each type is on the person
+                    worn.add(code)
+                    piece.target = S.ISSUED
+                else:
+                    piece.target = rng.choices(
+                        (S.IN_STOCK, S.DIRTY, S.IRONING, S.INSPECTION, S.ISSUED), (50, 14, 8, 10, 18))[0]
+        # The rare ones, on garments picked at random across the hotel.
+        for status, count in ((S.AT_TAILOR, 5), (S.MISSING, 3), (S.WRITTEN_OFF, 4)):
+            for piece in rng.sample([p for p in owned if p.target in (S.IN_STOCK, S.ISSUED)], count):
+                piece.target = status
+                if status is S.WRITTEN_OFF:
+                    piece.variant = rng.choice(("worn_out", "lost"))
+
+        spare_targets = ([S.SPARE_ISSUED] * 5 + [S.LOANED] * 5 + [S.DIRTY] * 2 + [S.INSPECTION] * 2
+                         + [S.AT_TAILOR] + [S.MISSING] + [S.WRITTEN_OFF] * 2)
+        spare_targets += [S.IN_STOCK] * max(0, len(spares) - len(spare_targets))
+        rng.shuffle(spare_targets)
+        for piece, status in zip(spares, spare_targets):
+            piece.target = status
+            if status is S.WRITTEN_OFF:
+                piece.variant = "worn_out"
+
+        for piece in leavers:  # handed back on the last day, or never
+            if rng.random() < 0.7:
+                piece.target, piece.variant = S.IN_STOCK, "returned"
+            else:
+                piece.target, piece.variant = S.WRITTEN_OFF, "not_returned"
+
+    def _gap(self, action: Action) -> float:
+        return self.rng.uniform(*_GAPS[action])
+
+    def _handout(self, piece: _Piece) -> list[tuple[Action, dict[str, Any]]]:
+        if piece.owner:
+            return [(Action.ISSUE, {})]
+        if self.rng.random() < 0.7:
+            wearer = self.rng.choice(piece.wearers)
+            return [(Action.ISSUE_SPARE, {"employee": wearer, "note": "本人制服在洗，发备用制服"})]
+        return [(Action.LOAN, {"note": f"借衣：{self.rng.choice(_BORROWERS)}"})]
+
+    def _cycle(self, piece: _Piece) -> list[tuple[Action, dict[str, Any]]]:
+        """One round: out, back dirty, laundered, inspected, slotted by number."""
+        rng = self.rng
+        steps = self._handout(piece)
+        wearer = steps[0][1].get("employee")
+        steps.append((Action.CHECK_IN, {"employee": wearer} if wearer else {}))
+        if rng.random() < 0.4:
+            steps.append((Action.WASH, {}))
+        steps.append((Action.IRON, {}))
+        roll = rng.random()
+        if roll < 0.05:
+            steps += [(Action.REWASH, {"defects": rng.choice(_REWASH_DEFECTS)}),
+                      (Action.WASH, {}), (Action.IRON, {})]
+        elif roll < 0.09:
+            steps += [(Action.REIRON, {"defects": rng.choice(_REIRON_DEFECTS)}), (Action.IRON, {})]
+        elif roll < 0.12:
+            defect = rng.choice(_TAILOR_DEFECTS)
+            steps[-1] = (Action.IRON, {"defects": defect, "note": "熨烫时发现，已报告"})
+            steps += [(Action.TO_TAILOR, {"defects": defect}),
+                      (Action.FROM_TAILOR, {"note": "裁缝间修补完成"})]
+        steps.append((Action.PASS, {"note": "按编号配入"} if piece.owner else {}))
+        if roll > 0.995:  # not found at a stocktake, turned up a few days later
+            steps += [(Action.MARK_MISSING, {"note": "盘点未找到"}),
+                      (Action.FOUND, {"note": "在洗衣房找到"}), (Action.PASS, {})]
+        return steps
+
+    def _tail(self, piece: _Piece) -> list[tuple[Action, dict[str, Any]]]:
+        """From a clean garment in its slot to where it is today."""
+        S = Status
+        target = piece.target
+        if target == S.IN_STOCK:
+            if piece.variant == "returned":
+                return [(Action.ISSUE, {}), (Action.CHECK_IN, {"note": "离职交回"}),
+                        (Action.IRON, {}), (Action.PASS, {"note": "离职交回，待重新配发"})]
+            return []
+        if target == S.ISSUED:
+            return [(Action.ISSUE, {})]
+        if target == S.SPARE_ISSUED:
+            return [(Action.ISSUE_SPARE, {"employee": self.rng.choice(piece.wearers),
+                                          "note": "本人制服在洗，发备用制服"})]
+        if target == S.LOANED:
+            due = self.rng.randint(1, 5)
+            return [(Action.LOAN, {"note": f"借衣：{self.rng.choice(_BORROWERS)}，{due} 天内归还"})]
+        out = [(Action.ISSUE, {})] if piece.owner else [
+            (Action.ISSUE_SPARE, {"employee": self.rng.choice(piece.wearers),
+                                  "note": "本人制服在洗，发备用制服"})]
+        wearer = out[0][1].get("employee")
+        back = (Action.CHECK_IN, {"employee": wearer} if wearer else {})
+        if target == S.DIRTY:
+            return out + [back]
+        if target == S.IRONING:
+            return out + [back, (Action.WASH, {})]
+        if target == S.INSPECTION:
+            return out + [back, (Action.IRON, {})]
+        if target == S.AT_TAILOR:
+            defect = self.rng.choice(_TAILOR_DEFECTS)
+            return out + [back, (Action.IRON, {"defects": defect, "note": "熨烫时发现，已报告"}),
+                          (Action.TO_TAILOR, {"defects": defect})]
+        if target == S.MISSING:
+            return [(Action.MARK_MISSING, {"note": "月盘点未找到"})]
+        if target == S.WRITTEN_OFF:
+            if piece.variant == "not_returned":
+                return [(Action.ISSUE, {}),
+                        (Action.WRITE_OFF, {"note": "离职未交回，按赔偿制度扣款"})]
+            if piece.variant == "lost":
+                return [(Action.MARK_MISSING, {"note": "月盘点未找到"}),
+                        (Action.WRITE_OFF, {"note": "盘点缺失，确认报损"})]
+            return out + [back, (Action.IRON, {"defects": "破洞", "note": "熨烫时发现，已报告"}),
+                          (Action.TO_TAILOR, {"defects": "破洞"}),
+                          (Action.WRITE_OFF, {"defects": "破洞", "note": "破损无法修补，报损"})]
+        raise AssertionError(target)
+
+    def plan(self, piece: _Piece) -> list[_Step]:
+        """Times for a garment's history: whole cycles, then the way to today."""
+        rng = self.rng
+        tail = self._tail(piece)
+        tail_gaps = [self._gap(action) for action, _ in tail]
+        end_w = piece.end_w - 0.05
+        tail_end = end_w - rng.uniform(*_SLACK[piece.target])
+        tail_start = tail_end - sum(tail_gaps)
+        steps: list[_Step] = []
+        t = piece.start_w
+        while True:
+            cycle = self._cycle(piece)
+            gaps = [self._gap(action) for action, _ in cycle]
+            if t + sum(gaps) + 1 > tail_start:
+                break
+            for (action, extra), gap in zip(cycle, gaps):
+                t += gap
+                steps.append(_Step(action, t, extra))
+        # Not enough room for the tail (a new hire's first days): squeeze it in.
+        scale = 1.0
+        if tail_start < t + 0.1:
+            tail_start = t
+            room = end_w - t - 0.05
+            if sum(tail_gaps) > room:
+                scale = room / sum(tail_gaps)
+        t = tail_start
+        for (action, extra), gap in zip(tail, tail_gaps):
+            t += gap * scale
+            steps.append(_Step(action, t, extra))
+        return steps
+
+    def _user(self, users: dict[str, list[User]], action: Action, w: float) -> User:
+        staff = users[_ROLE_FOR.get(action, "clerk")]
+        # Two shifts: the early one until 14:30, the late one after.
+        return staff[0] if (w % WORK_HOURS) < 7.5 or len(staff) == 1 else staff[1]
+
+    def garments(self, pieces: list[_Piece], users: dict[str, list[User]]) -> None:
+        session = self.session
+        recorder = _Recorder(session)
+        last_moment = self.clock.to_utc(self.clock.now)
+        for piece in pieces:
+            steps = self.plan(piece)
+            registered_at = self.clock.to_utc(piece.start_w)
+            recorder.added.clear()
+            garment = register_garment(
+                recorder, tag=piece.tag, garment_type=piece.gtype, size=piece.size,
+                owner=piece.owner.employee if piece.owner else None,
+                purchased_on=piece.purchased_on, cost=piece.cost,
+                user=users["clerk"][0], note=piece.note,
+            )
+            for added in recorder.added:
+                if isinstance(added, Event):
+                    added.created_at = registered_at
+            garment.created_at = registered_at
+            # Column defaults arrive only at flush; move() counts washes before that.
+            garment.wash_count = garment.wash_count or 0
+            garment.repair_count = garment.repair_count or 0
+            previous = registered_at
+            for step in steps:
+                event = move(session, garment, step.action,
+                             user=self._user(users, step.action, step.w),
+                             station=_STATIONS[step.action], **step.extra)
+                moment = max(self.clock.to_utc(step.w), previous + dt.timedelta(seconds=1))
+                event.created_at = min(moment, last_moment)
+                previous = event.created_at
+            garment.updated_at = previous
+            self.events += 1 + len(steps)
+
+
+class _Recorder:
+    """A session stand-in that remembers what ``register_garment`` adds.
+
+    The ledger stamps the registration event with the current time; the
+    demo backdates it before anything is flushed, so no row is rewritten.
+    """
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.added: list[Any] = []
+
+    def add(self, instance: Any) -> None:
+        self.added.append(instance)
+        self.session.add(instance)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.session, name)
+
+
+@dataclass
+class Summary:
+    departments: int
+    employees: int
+    garment_types: int
+    garments: int
+    events: int
+    users: int
+
+
+def load_demo(session: Session, *, seed: int = DEFAULT_SEED, hash_method: str = "scrypt",
+              garments: int = 300, now: dt.datetime | None = None) -> Summary:
+    """Add the demo hotel to an empty database (the caller commits)."""
+    builder = _Builder(session, random.Random(seed), now or utcnow(), hash_method)
+    users = builder.users()
+    types = builder.types()
+    people = builder.people()
+    # Events copy the owner's department id, so staff need their ids first.
+    session.flush()
+    pieces = builder.pieces(people, types, garments)
+    builder.garments(pieces, users)
+    session.flush()
+    return Summary(
+        departments=len(ROSTER), employees=len(people), garment_types=len(types),
+        garments=len(pieces), events=builder.events, users=len(DEMO_USERS),
+    )
 
 
 @click.command("demo")
-def demo_command() -> None:
-    """Load demo data."""
+@with_appcontext
+@click.option("--if-empty", is_flag=True,
+              help="Load only into an empty database, otherwise do nothing (for `make run`).")
+@click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True,
+              help="Same seed, same hotel.")
+def demo_command(if_empty: bool, seed: int) -> None:
+    """Load a demo hotel: staff, garment types, garments with their history, operators."""
+    session = db.session
+    if not database_is_empty(session):
+        if if_empty:
+            click.echo("Database already has data; demo not loaded.")
+            return
+        raise click.ClickException(
+            "The database already has data; the demo loads only into an empty database.")
+    try:
+        summary = load_demo(session, seed=seed,
+                            hash_method=current_app.config["KIOSK_PIN_HASH_METHOD"])
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
+    click.echo(
+        f"Demo hotel loaded: {summary.departments} departments, {summary.employees} employees, "
+        f"{summary.garment_types} garment types, {summary.garments} garments, "
+        f"{summary.events} events, {summary.users} users."
+    )
+    for user in DEMO_USERS:
+        click.echo(f"  {user.name}  {user.role:<10}  PIN {user.pin}  badge {user.badge}")

@@ -57,6 +57,8 @@ def register_garment(session: Session, *, tag: str, garment_type: GarmentType, s
         owner=owner,
         number=number if number is not None else (owner.uniform_no if owner else None),
         status=Status.IN_STOCK.value,
+        wash_count=0,
+        repair_count=0,
         purchased_on=purchased_on,
         cost=cost if cost is not None else garment_type.unit_cost,
     )
@@ -80,5 +82,28 @@ def move(session: Session, garment: Garment, action: Action | str, *, user: User
         garment.wash_count += 1
     if action is Action.FROM_TAILOR:
         garment.repair_count += 1
+    session.add(event)
+    return event
+
+
+CORRECT = "correct"
+_CORRECTABLE = ("size", "cost", "purchased_on")
+
+
+def correct_garment(session: Session, garment: Garment, *, user: User | None, station: str,
+                    note: str = "", **changes) -> Event:
+    """Correct recorded facts of a garment (size, cost, purchase date), not its status.
+
+    A typo fixed in the stock sheet is still a change to the garment, so it is
+    an event like any other: the status stays, the note says what was what.
+    """
+    unknown = set(changes) - set(_CORRECTABLE)
+    if unknown:
+        raise ValueError(f"not correctable: {', '.join(sorted(unknown))}")
+    what = "; ".join(f"{name}: {getattr(garment, name)} -> {value}" for name, value in changes.items())
+    for name, value in changes.items():
+        setattr(garment, name, value)
+    event = _event(garment, CORRECT, garment.status, garment.status, user=user, station=station,
+                   note=f"{note} ({what})" if note else what)
     session.add(event)
     return event
