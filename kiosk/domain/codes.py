@@ -29,6 +29,10 @@ def normalise_phone(raw: str) -> str:
     for prefix in ("+86", "0086"):
         if value.startswith(prefix):
             value = value[len(prefix):].lstrip("-")
+    # People group a mobile as 138-0013-8000; a landline's dash is kept.
+    digits = value.replace("-", "")
+    if len(digits) == 11 and digits.startswith("1"):
+        return digits
     return value
 
 

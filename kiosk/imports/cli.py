@@ -1,4 +1,67 @@
-"""``kiosk import types|employees|garments FILE.csv`` (to be written)."""
-from flask.cli import AppGroup
+"""``flask --app app kiosk import types|employees|garments FILE.csv``.
 
-import_cli = AppGroup("import", help="Import CSV files exported from Excel.")
+Prints a summary and exits 0; otherwise prints one line per problem,
+``row N, column: reason``, on stderr and exits 1 with nothing written. A file
+that cannot be read at all gives one line and exit 1. Reasons are in the
+kiosk's language (KIOSK_LANGUAGE); the ``row N, column:`` prefix is fixed so
+that scripts can parse it.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+from flask_babel import force_locale, gettext
+
+from ..domain.errors import DomainError
+from ..extensions import db
+from . import services
+
+import_cli = AppGroup("import", help="Import CSV files saved from Excel (UTF-8 or GBK).")
+
+
+def _summary(result: services.ImportResult) -> list[str]:
+    lines = [gettext("%(what)s: %(created)s created, %(updated)s updated, %(unchanged)s unchanged.",
+                     what=gettext(services.KIND_LABELS[result.kind]), created=result.created,
+                     updated=result.updated, unchanged=result.unchanged)]
+    if result.created_departments:
+        lines.append(gettext("Departments created: %(names)s",
+                             names=", ".join(result.created_departments)))
+    if result.ignored_columns:
+        lines.append(gettext("Columns not used: %(names)s", names=", ".join(result.ignored_columns)))
+    return lines
+
+
+def _run(kind: str, path: Path) -> None:
+    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+        try:
+            data = path.read_bytes()
+        except OSError as error:
+            raise click.ClickException(f"{path}: {error.strerror or error}") from None
+        try:
+            result = services.import_csv(db.session, kind, data, user=None, station=services.STATION)
+        except DomainError as error:
+            db.session.rollback()
+            raise click.ClickException(f"{path}: {error.translated(gettext)}") from None
+        if not result.ok:
+            db.session.rollback()
+            for problem in result.problems:
+                click.echo(f"row {problem.row}, {problem.column}: {problem.translated(gettext)}", err=True)
+            raise click.exceptions.Exit(1)
+        db.session.commit()
+        for line in _summary(result):
+            click.echo(line)
+
+
+def _command(kind: str, help_text: str) -> None:
+    @import_cli.command(kind, help=help_text)
+    @click.argument("file", type=click.Path(path_type=Path))
+    def command(file: Path) -> None:
+        _run(kind, file)
+
+
+_command("types", "Garment types: 代码, 中文名, 英文名, 单价, 配发数量, 预计洗涤次数.")
+_command("employees", "Employees: 工号, 姓名, 部门, 岗位, 电话, 类别, 制服编号, 尺码.")
+_command("garments", "Garments: 标签, 品类, 尺码, 工号 (empty: spare pool), 购入日期, 单价.")

@@ -227,14 +227,19 @@ class TypeData:
     active: bool = True
 
 
-def save_type(session: Session, data: TypeData, garment_type: GarmentType | None = None) -> GarmentType:
-    """Add a garment type or change one; the code is unique."""
+def check_type(session: Session, data: TypeData, garment_type: GarmentType | None = None) -> None:
+    """Raise FieldErrors when another type already has ``data.code``."""
     query = select(GarmentType).where(GarmentType.code == data.code)
     if garment_type is not None:
         query = query.where(GarmentType.id != garment_type.id)
     if session.scalar(query) is not None:
         raise FieldErrors([FieldError("code", N_("Code %(code)s is already used by another type."),
                                       code=data.code)])
+
+
+def save_type(session: Session, data: TypeData, garment_type: GarmentType | None = None) -> GarmentType:
+    """Add a garment type or change one; the code is unique."""
+    check_type(session, data, garment_type)
     if garment_type is None:
         garment_type = GarmentType(code=data.code)
         session.add(garment_type)

@@ -1,0 +1,795 @@
+"""Import garment types, employees and garments from a CSV file saved by Excel.
+
+No Flask in here: the screen and the CLI hand in the file's bytes, a session
+and the actor, and get an :class:`ImportResult` back.
+
+How a file is read
+------------------
+- Encoding: UTF-8 (with or without the BOM Excel writes) is tried strictly
+  first, then GB18030 (a superset of GBK, what "CSV" means in a Chinese
+  Excel). An ``.xlsx``/``.xls`` workbook is refused with a hint to save it as
+  CSV.
+- The first row is the header. Headers are English keys or Chinese names in
+  any order; full-width letters, spaces, a ``*`` marking a required column
+  and a trailing hint in brackets (``单价(元)``) are ignored. Unknown columns
+  are ignored and listed in the summary.
+- Every cell is NFKC-normalised and trimmed, so full-width digits and letters
+  typed with a Chinese IME read as their ASCII forms.
+- Row numbers are the ones Excel shows: the header is row 1. Rows with every
+  cell empty (Excel's trailing ``,,,,``) are skipped.
+
+The rules
+---------
+- Every row is checked before anything is written; if one row is bad,
+  nothing is written and *every* problem is reported as (row, column,
+  reason). The reason is a msgid plus parameters, translated at the edge.
+- Records are matched by their key: ``staff_no`` (employees), ``code``
+  (garment types), ``tag`` (garments). A matched record is updated only where
+  the file's value differs, so importing the same file twice changes nothing
+  the second time.
+- An empty cell in an optional column means "no change" for an existing
+  record and "the default" for a new one: an HR list without phone numbers
+  must not erase the phones the room already keeps. To clear a value, use
+  the registry screens.
+- A department named in an employee file is created when missing; the
+  result lists the departments created.
+- A uniform number (制服编号) names a slot on the rack, so it belongs to one
+  employee at a time. The check is on the state after the import, so two
+  employees may swap numbers in one file.
+- Garments: see :func:`_check_garments` for what an existing tag may change.
+
+The whole import is one transaction: :func:`import_csv` only flushes; the
+caller commits when the result is ``ok`` (and rolls back otherwise).
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any, Callable, Iterable, Sequence
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ..domain.codes import is_valid_phone, is_valid_tag, normalise_code, normalise_phone
+from ..domain.errors import N_, DomainError
+from ..ledger import correct_garment, register_garment
+from ..models import EMPLOYEE_KINDS, Department, Employee, Garment, GarmentType, User
+
+KINDS = ("types", "employees", "garments")
+STATION = "import"
+
+KIND_LABELS: dict[str, str] = {
+    "types": N_("Garment types"),
+    "employees": N_("Employees"),
+    "garments": N_("Garments"),
+}
+
+# --- columns --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column an import file may have.
+
+    ``zh`` is the Chinese header written in the downloadable template;
+    ``aliases`` are other headers Excel sheets in the wild use for it.
+    """
+
+    key: str
+    zh: str
+    required: bool = False
+    max_length: int | None = None
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def label(self) -> str:
+        """How a missing column is named: both headers the user may know."""
+        return f"{self.zh}/{self.key}"
+
+
+COLUMNS: dict[str, tuple[Column, ...]] = {
+    "types": (
+        Column("code", "代码", True, 16, ("品类代码", "编码", "type_code")),
+        Column("name_zh", "中文名", True, 64, ("中文名称", "名称", "品名", "name")),
+        Column("name_en", "英文名", False, 64, ("英文名称", "english_name")),
+        Column("unit_cost", "单价", True, None, ("价格", "cost", "price")),
+        Column("entitlement", "配发数量", False, None, ("配发数",)),
+        Column("expected_washes", "预计洗涤次数", False, None, ("洗涤次数", "washes")),
+    ),
+    "employees": (
+        Column("staff_no", "工号", True, 32, ("员工编号", "员工工号")),
+        Column("name", "姓名", True, 64, ()),
+        Column("department", "部门", True, 64, ("部门名称", "dept")),
+        Column("position", "岗位", False, 64, ("职位", "职务")),
+        Column("phone", "电话", False, 32, ("手机", "手机号", "手机号码", "联系电话", "mobile")),
+        Column("kind", "类别", False, None, ("员工类别", "用工类别")),
+        Column("uniform_no", "制服编号", False, 32, ("制服号",)),
+        Column("size", "尺码", False, 16, ()),
+    ),
+    "garments": (
+        Column("tag", "标签", True, None, ("标签码", "标签号", "条码", "二维码")),
+        Column("type", "品类", True, None, ("品类代码", "type_code")),
+        Column("size", "尺码", False, 16, ()),
+        Column("staff_no", "工号", False, None, ("员工编号",)),
+        Column("purchased_on", "购入日期", False, None, ("采购日期", "购买日期", "purchase_date")),
+        Column("cost", "单价", False, None, ("价格", "成本", "unit_cost")),
+    ),
+}
+
+# Values may be the code or its Chinese name; a few spellings Excel users write.
+KIND_VALUES: dict[str, str] = {
+    "regular": "regular", "正式": "regular", "正式工": "regular", "正式员工": "regular",
+    "hourly": "hourly", "小时工": "hourly", "钟点工": "hourly",
+    "new_hire": "new_hire", "new hire": "new_hire", "new-hire": "new_hire",
+    "新员工": "new_hire", "新入职": "new_hire",
+}
+assert set(KIND_VALUES.values()) == set(EMPLOYEE_KINDS)
+
+_TYPE_CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9-]*$")
+# Staff and uniform numbers are typed or scanned: letters, digits, a few separators.
+_NUMBER_RE = re.compile(r"^[A-Z0-9][A-Z0-9._/-]*$")
+_MONEY_LIMIT = Decimal("10000000000")  # Numeric(12, 2)
+_CHUNK = 500  # keys per IN (...) query, well under every backend's limit
+
+
+def _header_key(raw: str) -> str:
+    """``" Staff No.* "`` -> ``staff_no``; ``单价(元)`` -> ``单价``."""
+    text = unicodedata.normalize("NFKC", raw).strip().strip("*").strip()
+    text = re.sub(r"\s*[(\[][^)\]]*[)\]]$", "", text)
+    text = re.sub(r"[\s\-.]+", "_", text.lower()).strip("_")
+    return text
+
+
+def _header_index(kind: str) -> dict[str, Column]:
+    index: dict[str, Column] = {}
+    for column in COLUMNS[kind]:
+        for name in (column.key, column.zh, *column.aliases):
+            index[_header_key(name)] = column
+    return index
+
+
+def template_csv(kind: str) -> bytes:
+    """An empty sheet with the Chinese headers, UTF-8 with BOM so Excel opens it right."""
+    header = ",".join(column.zh for column in COLUMNS[kind])
+    return ("\ufeff" + header + "\r\n").encode("utf-8")
+
+
+# --- result ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One reason the file was refused: Excel's row number, the column, why."""
+
+    row: int
+    column: str
+    message: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def translated(self, gettext: Callable[..., str]) -> str:
+        return gettext(self.message, **self.params) if self.params else gettext(self.message)
+
+
+@dataclass
+class ImportResult:
+    kind: str
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    created_departments: list[str] = field(default_factory=list)
+    ignored_columns: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def rows(self) -> int:
+        return self.created + self.updated + self.unchanged
+
+
+class UnreadableFile(DomainError):
+    """The file is not a CSV we can read at all (nothing was written)."""
+
+
+class ImportConflict(DomainError):
+    """The database refused the import (someone changed the same records)."""
+
+
+# --- reading the file -----------------------------------------------------
+
+
+def decode(data: bytes) -> str:
+    """Text of a CSV saved by Excel: UTF-8 (BOM or not), else GBK/GB18030."""
+    if data.startswith(b"PK\x03\x04") or data.startswith(b"\xd0\xcf\x11\xe0"):
+        raise UnreadableFile(N_("This is an Excel workbook, not a CSV file. In Excel choose "
+                                "File > Save As > CSV and import that file."))
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's "Unicode text"
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            pass
+    else:
+        try:
+            return data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            pass
+        try:
+            return data.decode("gb18030")
+        except UnicodeDecodeError:
+            pass
+    raise UnreadableFile(N_("The file is not text in UTF-8 or GBK. Save it from Excel as CSV and try again."))
+
+
+def clean(cell: str) -> str:
+    """A cell as the user meant it: NFKC, trimmed, Excel's ``="0012"`` unwrapped."""
+    text = unicodedata.normalize("NFKC", cell).strip().strip("\u200b\ufeff").strip()
+    if len(text) >= 3 and text.startswith('="') and text.endswith('"'):
+        text = text[2:-1].strip()
+    return text
+
+
+@dataclass
+class Table:
+    header: list[str]
+    rows: list[tuple[int, list[str]]]  # (row number as Excel shows it, cells)
+
+
+def read_table(data: bytes) -> Table:
+    """Parse the file into a header and numbered rows, or raise UnreadableFile."""
+    text = decode(data)
+    if not text.strip():
+        raise UnreadableFile(N_("The file is empty."))
+    first_line = text.lstrip("\ufeff").split("\n", 1)[0]
+    delimiter = "\t" if "\t" in first_line and "," not in first_line else ","
+    try:
+        records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    except csv.Error:
+        raise UnreadableFile(N_("The file is not a CSV file. Save it from Excel as CSV and try again.")) from None
+    header = [clean(cell) for cell in records[0]]
+    rows = []
+    for number, record in enumerate(records[1:], start=2):
+        cells = [clean(cell) for cell in record]
+        if any(cells):
+            rows.append((number, cells))
+    return Table(header, rows)
+
+
+class _Rows:
+    """The file's rows with their columns resolved, collecting problems."""
+
+    def __init__(self, kind: str, table: Table, result: ImportResult) -> None:
+        self.kind = kind
+        self.result = result
+        self.positions: dict[str, tuple[int, str]] = {}
+        index = _header_index(kind)
+        for position, header in enumerate(table.header):
+            if not header:
+                continue
+            column = index.get(_header_key(header))
+            if column is None:
+                result.ignored_columns.append(header)
+            elif column.key in self.positions:
+                self.problem(1, header, N_("This column appears twice; keep one of them."))
+            else:
+                self.positions[column.key] = (position, header)
+        for column in COLUMNS[kind]:
+            if column.required and column.key not in self.positions:
+                self.problem(1, column.label, N_("This column is required but missing from the file."))
+        self.columns = {column.key: column for column in COLUMNS[kind]}
+        self.table = table
+
+    def has(self, key: str) -> bool:
+        return key in self.positions
+
+    def header(self, key: str) -> str:
+        return self.positions[key][1] if key in self.positions else self.columns[key].label
+
+    def problem(self, row: int, column: str, message: str, **params: Any) -> None:
+        self.result.problems.append(Problem(row, column, message, params))
+
+    def __iter__(self):
+        for number, cells in self.table.rows:
+            yield _Row(self, number, cells)
+
+
+class _Row:
+    def __init__(self, rows: _Rows, number: int, cells: list[str]) -> None:
+        self.rows = rows
+        self.number = number
+        self.cells = cells
+
+    def get(self, key: str) -> str:
+        """The cell, or "" when the column is absent or the row is short."""
+        if key not in self.rows.positions:
+            return ""
+        position = self.rows.positions[key][0]
+        return self.cells[position] if position < len(self.cells) else ""
+
+    def fail(self, key: str, message: str, **params: Any) -> None:
+        self.rows.problem(self.number, self.rows.header(key), message, **params)
+
+    def text(self, key: str, *, upper: bool = False) -> str | None:
+        """A text cell: checked for presence (required) and length; None if bad."""
+        column = self.rows.columns[key]
+        value = self.get(key)
+        if upper:
+            value = normalise_code(value)
+        if not value:
+            if column.required and self.rows.has(key):
+                self.fail(key, N_("This value is required."))
+                return None
+            return ""
+        if column.max_length and len(value) > column.max_length:
+            self.fail(key, N_("Too long: at most %(max)s characters."), max=column.max_length)
+            return None
+        return value
+
+    def scanned_number(self, key: str) -> str | None:
+        """A staff or uniform number: upper-cased, scanner-safe characters only."""
+        value = self.text(key, upper=True)
+        if value and not _NUMBER_RE.match(value):
+            self.fail(key, N_("Use only letters, digits and . _ / - here: %(value)s."), value=value)
+            return None
+        return value
+
+    def parsed(self, key: str, parse: Callable[[str], Any]) -> Any:
+        """A cell through ``parse``; None if empty or bad (a bad one is reported)."""
+        value = self.get(key)
+        if not value:
+            if self.rows.columns[key].required and self.rows.has(key):
+                self.fail(key, N_("This value is required."))
+            return None
+        try:
+            return parse(value)
+        except _Bad as bad:
+            self.fail(key, bad.message, **bad.params)
+            return None
+
+
+class _Bad(Exception):
+    def __init__(self, message: str, **params: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.params = params
+
+
+# --- values as Excel writes them ---------------------------------------------
+
+_THOUSANDS_RE = re.compile(r"^-?\d{1,3}(,\d{3})+(\.\d*)?$")
+_DATE_RES = (
+    re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?$"),
+    re.compile(r"^(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日?$"),
+    re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
+)
+
+
+def parse_money(raw: str) -> Decimal:
+    """``¥120.00``, ``￥1,200``, ``120元``, ``RMB 120`` -> Decimal; never negative."""
+    value = unicodedata.normalize("NFKC", raw).replace(" ", "")
+    for token in ("¥", "元", "RMB", "rmb", "CNY", "cny"):
+        value = value.replace(token, "")
+    if "," in value:
+        if not _THOUSANDS_RE.match(value):
+            raise _Bad(N_("Not an amount of money: %(value)s."), value=raw)
+        value = value.replace(",", "")
+    try:
+        amount = Decimal(value)
+    except InvalidOperation:
+        raise _Bad(N_("Not an amount of money: %(value)s."), value=raw) from None
+    if not amount.is_finite():
+        raise _Bad(N_("Not an amount of money: %(value)s."), value=raw)
+    if amount < 0:
+        raise _Bad(N_("Cannot be negative: %(value)s."), value=raw)
+    if amount != amount.quantize(Decimal("0.01")):
+        raise _Bad(N_("At most two decimal places (fen): %(value)s."), value=raw)
+    if amount >= _MONEY_LIMIT:
+        raise _Bad(N_("Too large: %(value)s."), value=raw)
+    return amount.quantize(Decimal("0.01"))
+
+
+def _parse_count(raw: str, minimum: int) -> int:
+    value = raw.replace(",", "")
+    try:
+        number = Decimal(value)
+    except InvalidOperation:
+        raise _Bad(N_("Not a whole number: %(value)s."), value=raw) from None
+    if not number.is_finite() or number != number.to_integral_value():
+        raise _Bad(N_("Not a whole number: %(value)s."), value=raw)
+    if number < minimum:
+        raise _Bad(N_("Must be at least %(min)s."), min=minimum)
+    if number > 1_000_000:
+        raise _Bad(N_("Too large: %(value)s."), value=raw)
+    return int(number)
+
+
+def parse_entitlement(raw: str) -> int:
+    return _parse_count(raw, 0)
+
+
+def parse_washes(raw: str) -> int:
+    return _parse_count(raw, 1)
+
+
+def parse_date(raw: str) -> dt.date:
+    """``2026-03-01``, ``2026/3/1``, ``2026.3.1``, ``2026年3月1日``, ``20260301``."""
+    text = unicodedata.normalize("NFKC", raw).strip()
+    for pattern in _DATE_RES:
+        match = pattern.match(text)
+        if match:
+            try:
+                return dt.date(*(int(part) for part in match.groups()))
+            except ValueError:
+                break
+    raise _Bad(N_("Not a date: %(value)s. Write it as 2026-03-01."), value=raw)
+
+
+def parse_kind(raw: str) -> str:
+    kind = KIND_VALUES.get(raw.lower())
+    if kind is None:
+        raise _Bad(N_("Unknown kind %(value)s: use regular/正式, hourly/小时工 or new_hire/新员工."), value=raw)
+    return kind
+
+
+def parse_phone(raw: str) -> str:
+    if not is_valid_phone(raw):
+        raise _Bad(N_("Not a phone number: %(value)s. Use a mobile (13800138000) or a landline "
+                      "with area code (010-12345678)."), value=raw)
+    return normalise_phone(raw)
+
+
+# --- helpers ----------------------------------------------------------------
+
+
+def _chunks(values: Sequence[str]) -> Iterable[Sequence[str]]:
+    for start in range(0, len(values), _CHUNK):
+        yield values[start:start + _CHUNK]
+
+
+def _load_by(session: Session, model, attribute, keys: Iterable[str]) -> dict[str, Any]:
+    """Existing records whose ``attribute`` is one of ``keys``, by that value."""
+    wanted = sorted({key for key in keys if key})
+    found: dict[str, Any] = {}
+    for chunk in _chunks(wanted):
+        for record in session.scalars(select(model).where(attribute.in_(chunk))):
+            found[getattr(record, attribute.key)] = record
+    return found
+
+
+def _report_duplicates(rows: list[_Row], key: str, value_of: Callable[[_Row], str]) -> None:
+    """Each row whose key repeats is reported, naming every row that has it."""
+    seen: dict[str, list[_Row]] = {}
+    for row in rows:
+        value = value_of(row)
+        if value:
+            seen.setdefault(value, []).append(row)
+    for value, same in seen.items():
+        if len(same) > 1:
+            numbers = ", ".join(str(row.number) for row in same)
+            for row in same:
+                row.fail(key, N_("%(value)s appears more than once in the file (rows %(rows)s)."),
+                         value=value, rows=numbers)
+
+
+def _changes(record: Any, values: dict[str, Any]) -> dict[str, Any]:
+    """The non-empty values that differ from the record (empty = no change)."""
+    return {name: value for name, value in values.items()
+            if value not in (None, "") and getattr(record, name) != value}
+
+
+# --- garment types ---------------------------------------------------------
+
+
+@dataclass
+class _TypeRow:
+    row: _Row
+    code: str
+    name_zh: str
+    name_en: str
+    unit_cost: Decimal | None
+    entitlement: int | None
+    expected_washes: int | None
+
+
+def _check_types(session: Session, rows: _Rows) -> list[_TypeRow]:
+    checked = []
+    for row in rows:
+        code = row.text("code", upper=True)
+        if code and not _TYPE_CODE_RE.match(code):
+            row.fail("code", N_("A code uses only letters, digits and '-': %(value)s."), value=code)
+        checked.append(_TypeRow(
+            row=row, code=code or "",
+            name_zh=row.text("name_zh") or "",
+            name_en=row.text("name_en") or "",
+            unit_cost=row.parsed("unit_cost", parse_money),
+            entitlement=row.parsed("entitlement", parse_entitlement),
+            expected_washes=row.parsed("expected_washes", parse_washes),
+        ))
+    _report_duplicates([item.row for item in checked], "code", lambda row: normalise_code(row.get("code")))
+    return checked
+
+
+def _apply_types(session: Session, checked: list[_TypeRow], result: ImportResult) -> None:
+    existing = _load_by(session, GarmentType, GarmentType.code, (item.code for item in checked))
+    for item in checked:
+        values = {"name_zh": item.name_zh, "name_en": item.name_en, "unit_cost": item.unit_cost,
+                  "entitlement": item.entitlement, "expected_washes": item.expected_washes}
+        gtype = existing.get(item.code)
+        if gtype is None:
+            session.add(GarmentType(code=item.code, **{k: v for k, v in values.items() if v not in (None, "")}))
+            result.created += 1
+            continue
+        changes = _changes(gtype, values)
+        for name, value in changes.items():
+            setattr(gtype, name, value)
+        if changes:
+            result.updated += 1
+        else:
+            result.unchanged += 1
+
+
+# --- employees ----------------------------------------------------------------
+
+
+@dataclass
+class _EmployeeRow:
+    row: _Row
+    staff_no: str
+    name: str
+    department: str
+    position: str
+    phone: str
+    kind: str | None
+    uniform_no: str
+    size: str
+
+
+def _check_employees(session: Session, rows: _Rows) -> list[_EmployeeRow]:
+    checked = []
+    for row in rows:
+        checked.append(_EmployeeRow(
+            row=row,
+            staff_no=row.scanned_number("staff_no") or "",
+            name=row.text("name") or "",
+            department=row.text("department") or "",
+            position=row.text("position") or "",
+            phone=row.parsed("phone", parse_phone) or "",
+            kind=row.parsed("kind", parse_kind),
+            uniform_no=row.scanned_number("uniform_no") or "",
+            size=row.text("size", upper=True) or "",
+        ))
+    _report_duplicates([item.row for item in checked], "staff_no",
+                       lambda row: normalise_code(row.get("staff_no")))
+    _report_duplicates([item.row for item in checked], "uniform_no",
+                       lambda row: normalise_code(row.get("uniform_no")))
+    _check_uniform_numbers(session, checked)
+    return checked
+
+
+def _check_uniform_numbers(session: Session, checked: list[_EmployeeRow]) -> None:
+    """A uniform number may not end up with two people (checked on the final state)."""
+    claimed = {item.uniform_no: item for item in checked if item.uniform_no}
+    holders = _load_by(session, Employee, Employee.uniform_no, claimed)
+    # What each employee named in the file will hold after the import.
+    final_of = {item.staff_no: item.uniform_no for item in checked if item.staff_no and item.uniform_no}
+    for number, item in claimed.items():
+        holder = holders.get(number)
+        if holder is None or holder.staff_no == item.staff_no:
+            continue
+        if final_of.get(holder.staff_no, number) != number:
+            continue  # the holder moves to another number in this same file
+        item.row.fail("uniform_no", N_("Uniform no. %(number)s already belongs to %(staff_no)s %(name)s."),
+                      number=number, staff_no=holder.staff_no, name=holder.name)
+
+
+def _apply_employees(session: Session, checked: list[_EmployeeRow], result: ImportResult) -> None:
+    departments = {dept.name: dept for dept in session.scalars(select(Department))}
+    for item in checked:
+        if item.department and item.department not in departments:
+            departments[item.department] = Department(name=item.department)
+            session.add(departments[item.department])
+            result.created_departments.append(item.department)
+    existing = _load_by(session, Employee, Employee.staff_no, (item.staff_no for item in checked))
+
+    # Numbers that move are freed first, so that a swap inside the file does not
+    # trip the unique index halfway through.
+    moving = [existing[item.staff_no] for item in checked
+              if item.uniform_no and item.staff_no in existing
+              and existing[item.staff_no].uniform_no not in (None, item.uniform_no)]
+    for employee in moving:
+        employee.uniform_no = None
+    if moving:
+        session.flush()
+    moved = {employee.staff_no for employee in moving}
+
+    for item in checked:
+        department = departments[item.department]
+        values = {"name": item.name, "position": item.position, "phone": item.phone,
+                  "kind": item.kind, "uniform_no": item.uniform_no, "size": item.size}
+        employee = existing.get(item.staff_no)
+        if employee is None:
+            fields = {k: v for k, v in values.items() if v not in (None, "")}
+            session.add(Employee(staff_no=item.staff_no, department=department, **fields))
+            result.created += 1
+            continue
+        changes = _changes(employee, values)
+        if employee.department is not department:
+            changes["department"] = department
+        for name, value in changes.items():
+            setattr(employee, name, value)
+        if changes or employee.staff_no in moved:
+            result.updated += 1
+        else:
+            result.unchanged += 1
+
+
+# --- garments ---------------------------------------------------------------
+
+
+@dataclass
+class _GarmentRow:
+    row: _Row
+    tag: str
+    garment_type: GarmentType | None
+    size: str
+    owner: Employee | None
+    purchased_on: dt.date | None
+    cost: Decimal | None
+    existing: Garment | None = None
+
+
+def _check_garments(session: Session, rows: _Rows) -> list[_GarmentRow]:
+    """Check garment rows against the types, employees and garments on record.
+
+    A tag already on record is the same physical garment. Its size, cost and
+    purchase date may be corrected by a new import (a typo fixed in the sheet),
+    and each correction is written to the ledger. Its owner and its type are
+    *not* changed by an import: a garment changing hands is a movement the
+    counter records (who handed it over, when), and a shirt does not become a
+    jacket; a row that disagrees on either is reported and nothing is written.
+    An empty 工号 means the spare pool, so a row without 工号 for a garment
+    that has an owner is such a disagreement too.
+    """
+    items = list(rows)
+    types = list(session.scalars(select(GarmentType)))
+    by_code = {gtype.code: gtype for gtype in types}
+    by_name: dict[str, list[GarmentType]] = {}
+    for gtype in types:
+        by_name.setdefault(gtype.name_zh, []).append(gtype)
+    employees = _load_by(session, Employee, Employee.staff_no, (normalise_code(row.get("staff_no")) for row in items))
+    garments = _load_by(session, Garment, Garment.tag, (normalise_code(row.get("tag")) for row in items))
+
+    def garment_type(raw: str) -> GarmentType:
+        found = by_code.get(normalise_code(raw))
+        if found is None:
+            named = by_name.get(raw, [])
+            if len(named) > 1:
+                raise _Bad(N_("Several garment types are called %(value)s; use the type code."), value=raw)
+            if not named:
+                raise _Bad(N_("Unknown garment type %(value)s. Import it with the garment types first."),
+                           value=raw)
+            found = named[0]
+        if not found.active:
+            raise _Bad(N_("Garment type %(value)s is no longer in use."), value=raw)
+        return found
+
+    def owner(raw: str) -> Employee:
+        employee = employees.get(normalise_code(raw))
+        if employee is None:
+            raise _Bad(N_("No employee has staff no. %(value)s. Import the employees first."), value=raw)
+        if not employee.active:
+            raise _Bad(N_("%(value)s %(name)s has left; a leaver gets no garments."),
+                       value=employee.staff_no, name=employee.name)
+        return employee
+
+    checked = []
+    for row in items:
+        tag = row.text("tag", upper=True)
+        if tag and not is_valid_tag(tag):
+            row.fail("tag", N_("Not a valid tag: %(value)s. Use A-Z, 0-9 and '-', at most 24 characters."),
+                     value=tag)
+            tag = None
+        checked.append(_GarmentRow(
+            row=row, tag=tag or "",
+            garment_type=row.parsed("type", garment_type),
+            size=row.text("size", upper=True) or "",
+            owner=row.parsed("staff_no", owner),
+            purchased_on=row.parsed("purchased_on", parse_date),
+            cost=row.parsed("cost", parse_money),
+        ))
+    _report_duplicates([item.row for item in checked], "tag", lambda row: normalise_code(row.get("tag")))
+
+    for item in checked:
+        garment = garments.get(item.tag) if item.tag else None
+        if garment is None:
+            continue
+        item.existing = garment
+        if item.garment_type is not None and garment.type_id != item.garment_type.id:
+            item.row.fail("type", N_("Tag %(tag)s is already registered as %(type)s; an import does not change "
+                                     "a garment's type. Give the new garment a new tag."),
+                          tag=item.tag, type=f"{garment.garment_type.code} {garment.garment_type.name_zh}")
+        # Without a 工号 column the file says nothing about owners; with one, an
+        # empty cell is the spare pool. A 工号 that did not resolve is reported already.
+        owner_said = rows.has("staff_no") and not (item.row.get("staff_no") and item.owner is None)
+        wanted_owner = item.owner.id if item.owner else None
+        if owner_said and garment.owner_id != wanted_owner:
+            if garment.owner is None:
+                item.row.fail("staff_no", N_("Tag %(tag)s is registered as a spare; an import does not hand "
+                                             "garments out. Assign it at the counter."), tag=item.tag)
+            else:
+                item.row.fail("staff_no", N_("Tag %(tag)s is registered to %(staff_no)s %(name)s; an import does "
+                                             "not move garments between people. Reassign it at the counter."),
+                              tag=item.tag, staff_no=garment.owner.staff_no, name=garment.owner.name)
+    return checked
+
+
+def _apply_garments(session: Session, checked: list[_GarmentRow], result: ImportResult, *,
+                    user: User | None, station: str) -> None:
+    for item in checked:
+        if item.existing is None:
+            assert item.garment_type is not None
+            register_garment(session, tag=item.tag, garment_type=item.garment_type, size=item.size,
+                             owner=item.owner, purchased_on=item.purchased_on, cost=item.cost,
+                             user=user, station=station)
+            result.created += 1
+            continue
+        changes = _changes(item.existing, {"size": item.size, "cost": item.cost,
+                                           "purchased_on": item.purchased_on})
+        if changes:
+            correct_garment(session, item.existing, user=user, station=station, **changes)
+            result.updated += 1
+        else:
+            result.unchanged += 1
+
+
+# --- entry point --------------------------------------------------------------
+
+_CHECKS = {"types": _check_types, "employees": _check_employees, "garments": _check_garments}
+
+
+def check(session: Session, kind: str, data: bytes) -> tuple[ImportResult, list]:
+    """Read and check every row; write nothing. Raises UnreadableFile."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown import kind {kind!r}")
+    table = read_table(data)
+    result = ImportResult(kind)
+    rows = _Rows(kind, table, result)
+    checked = _CHECKS[kind](session, rows)
+    column_order = {rows.header(column.key): n for n, column in enumerate(COLUMNS[kind])}
+    result.problems.sort(key=lambda p: (p.row, column_order.get(p.column, len(column_order))))
+    return result, checked
+
+
+def import_csv(session: Session, kind: str, data: bytes, *, user: User | None = None,
+               station: str = STATION) -> ImportResult:
+    """Check the whole file, then (only if every row is good) write it.
+
+    Returns the result; when ``result.ok`` is false nothing was written. The
+    changes are flushed, not committed: the caller commits (one transaction).
+    Raises :class:`UnreadableFile` for a file that cannot be read, and
+    :class:`ImportConflict` (after rolling the session back) when the
+    database refuses the writes, e.g. another tablet added the same key.
+    """
+    result, checked = check(session, kind, data)
+    if not result.ok:
+        return result
+    try:
+        if kind == "types":
+            _apply_types(session, checked, result)
+        elif kind == "employees":
+            _apply_employees(session, checked, result)
+        else:
+            _apply_garments(session, checked, result, user=user, station=station)
+        session.flush()
+    except IntegrityError:
+        session.rollback()
+        raise ImportConflict(N_("The records changed while the file was being imported, so nothing was "
+                                "imported. Please import the file again.")) from None
+    return result

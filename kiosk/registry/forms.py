@@ -1,0 +1,214 @@
+"""Registry forms: every value is checked here, one field at a time.
+
+Checks that need the database (a staff no. already taken, an unknown
+owner) are made by the services, which name the field to mark.
+"""
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Sequence
+from decimal import Decimal
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    DecimalField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    StringField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
+
+try:  # WTForms >= 3.3 deprecates (value, label) tuples
+    from wtforms import SelectChoice
+except ImportError:  # pragma: no cover - older WTForms
+    def SelectChoice(value, label):  # noqa: N802 - stands in for the class
+        return (value, label)
+
+from ..domain.codes import is_valid_phone, is_valid_tag, normalise_code, normalise_phone
+from ..domain.errors import N_
+from ..domain.garment_states import STATUS_LABELS, Status
+from ..models import Department, GarmentType
+from .services import MAX_BATCH, EmployeeData, GarmentFilter, TypeData
+
+#: Employee kinds; in Chinese 正式 / 小时工 / 新员工.
+KIND_LABELS: dict[str, str] = {
+    "regular": N_("Regular"),
+    "hourly": N_("Hourly"),
+    "new_hire": N_("New hire"),
+}
+
+# Staff and uniform numbers are typed or scanned: letters, digits and a few
+# separators, no spaces (after NFKC, so full-width input from an IME is fine).
+_NUMBER_RE = r"^[A-Z0-9][A-Z0-9._/-]*$"
+_TYPE_CODE_RE = r"^[A-Z0-9]+$"
+_REQUEST_KEY_RE = re.compile(r"^[0-9a-f]{32}$")
+_CENT = Decimal("0.01")
+_MAX_MONEY = Decimal("10000000000")  # Numeric(12, 2)
+
+
+def _code(value: str | None) -> str | None:
+    return normalise_code(value) if value is not None else None
+
+
+def _strip(value: str | None) -> str | None:
+    return value.strip() if isinstance(value, str) else value
+
+
+def _request_key(value: str | None) -> str:
+    """Keep the key the page was served with; a page without one gets a fresh key."""
+    return value if value and _REQUEST_KEY_RE.match(value) else uuid.uuid4().hex
+
+
+def _money(form, field) -> None:
+    value = field.data
+    if value is None:
+        return
+    if not value.is_finite() or value < 0:
+        raise ValidationError(_l("Enter an amount of 0 or more."))
+    if value >= _MAX_MONEY:
+        raise ValidationError(_l("This amount is too large."))
+    if value != value.quantize(_CENT):
+        raise ValidationError(_l("At most two decimal places (fen)."))
+
+
+_REQUIRED = _l("Required.")
+# Text is checked after its filters (DataRequired), so a name of spaces is no
+# name; numbers with InputRequired, so 0 is a value.
+
+
+class EmployeeForm(FlaskForm):
+    staff_no = StringField(_l("Staff no."), filters=[_code], validators=[
+        DataRequired(_REQUIRED), Length(max=32),
+        Regexp(_NUMBER_RE, message=_l("Letters, digits and - only, no spaces."))])
+    name = StringField(_l("Name"), filters=[_strip], validators=[DataRequired(_REQUIRED), Length(max=64)])
+    department_id = SelectField(_l("Department"), coerce=int)
+    new_department = StringField(_l("Or a new department"), filters=[_strip],
+                                 validators=[Optional(), Length(max=64)])
+    position = StringField(_l("Position"), filters=[_strip], validators=[Optional(), Length(max=64)])
+    phone = StringField(_l("Phone"), filters=[_strip], validators=[Optional(), Length(max=32)])
+    kind = SelectField(_l("Kind"), choices=[SelectChoice(k, _l(v)) for k, v in KIND_LABELS.items()],
+                       default="regular")
+    uniform_no = StringField(_l("Uniform no."), filters=[_code], validators=[
+        Optional(), Length(max=32),
+        Regexp(_NUMBER_RE, message=_l("Letters, digits and - only, no spaces."))])
+    size = StringField(_l("Size"), filters=[_strip], validators=[Optional(), Length(max=16)])
+
+    def __init__(self, *args, departments: Sequence[Department] = (), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.department_id.choices = [SelectChoice(0, _l("Choose a department"))] + [
+            SelectChoice(d.id, d.name) for d in departments]
+
+    def validate_phone(self, field) -> None:
+        if field.data and not is_valid_phone(field.data):
+            raise ValidationError(_l("Not a phone number: a mobile (13800138000) "
+                                     "or a landline with its area code (010-12345678)."))
+
+    def validate_department_id(self, field) -> None:
+        if not field.data and not self.new_department.data:
+            raise ValidationError(_l("Choose a department."))
+
+    def to_data(self) -> EmployeeData:
+        return EmployeeData(
+            staff_no=self.staff_no.data,
+            name=self.name.data,
+            department_id=self.department_id.data or None,
+            new_department=self.new_department.data or "",
+            position=self.position.data or "",
+            phone=normalise_phone(self.phone.data) if self.phone.data else "",
+            kind=self.kind.data,
+            uniform_no=self.uniform_no.data or None,
+            size=self.size.data or "",
+        )
+
+
+class GarmentTypeForm(FlaskForm):
+    code = StringField(_l("Code"), filters=[_code], validators=[
+        DataRequired(_REQUIRED), Length(max=16),
+        Regexp(_TYPE_CODE_RE, message=_l("Letters A-Z and digits only."))])
+    name_zh = StringField(_l("Chinese name"), filters=[_strip],
+                          validators=[DataRequired(_REQUIRED), Length(max=64)])
+    name_en = StringField(_l("English name"), filters=[_strip], validators=[Optional(), Length(max=64)])
+    unit_cost = DecimalField(_l("Unit cost (CNY)"), places=2, validators=[InputRequired(_REQUIRED), _money])
+    entitlement = IntegerField(_l("Entitlement per person"), default=2, validators=[
+        InputRequired(_REQUIRED), NumberRange(min=0, max=99, message=_l("From 0 to 99."))])
+    expected_washes = IntegerField(_l("Expected washes"), default=100, validators=[
+        InputRequired(_REQUIRED), NumberRange(min=1, max=100000, message=_l("From 1 to 100000."))])
+    active = BooleanField(_l("In use"), default=True)
+
+    def to_data(self) -> TypeData:
+        return TypeData(
+            code=self.code.data,
+            name_zh=self.name_zh.data,
+            name_en=self.name_en.data or "",
+            unit_cost=self.unit_cost.data.quantize(_CENT),
+            entitlement=self.entitlement.data,
+            expected_washes=self.expected_washes.data,
+            active=self.active.data,
+        )
+
+
+class _NewGarmentsForm(FlaskForm):
+    """What a single registration and a batch share."""
+
+    # Served with the page; a repeated submit carries the same key and lands once.
+    request_key = HiddenField(filters=[_request_key])
+    type_id = SelectField(_l("Garment type"), coerce=int)
+    staff_no = StringField(_l("Owner's staff no. (empty: spare pool)"), filters=[_code],
+                           validators=[Optional(), Length(max=32)])
+    size = StringField(_l("Size (empty: the owner's size)"), filters=[_strip],
+                       validators=[Optional(), Length(max=16)])
+    purchased_on = DateField(_l("Purchased on"), validators=[Optional()])
+    cost = DecimalField(_l("Cost (empty: the type's unit cost)"), places=2, validators=[Optional(), _money])
+
+    def __init__(self, *args, types: Sequence[GarmentType] = (), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.type_id.choices = [SelectChoice(t.id, f"{t.code} · {t.name_zh}") for t in types]
+
+
+class RegisterGarmentForm(_NewGarmentsForm):
+    tag = StringField(_l("Tag (empty: automatic)"), filters=[_code], validators=[Optional()])
+
+    def validate_tag(self, field) -> None:
+        if field.data and not is_valid_tag(field.data):
+            raise ValidationError(_l("A tag is A-Z, 0-9 and -, at most 24 characters."))
+
+
+class RegisterBatchForm(_NewGarmentsForm):
+    count = IntegerField(_l("How many"), default=1, validators=[
+        InputRequired(_REQUIRED),
+        NumberRange(min=1, max=MAX_BATCH, message=_l("From 1 to %(max)s.", max=MAX_BATCH))])
+
+
+class GarmentFilterForm(FlaskForm):
+    """The garment list's filters, read from the query string."""
+
+    class Meta:
+        csrf = False  # a GET search changes nothing
+
+    q = StringField(_l("Tag or number"), filters=[_strip], validators=[Optional(), Length(max=64)])
+    status = SelectField(_l("Status"), choices=[SelectChoice("", _l("Any status"))] + [
+        SelectChoice(s.value, _l(STATUS_LABELS[s])) for s in Status], default="")
+    type_id = SelectField(_l("Garment type"), coerce=int, default=0)
+    owner = StringField(_l("Owner"), filters=[_strip], validators=[Optional(), Length(max=64)])
+    spares = BooleanField(_l("Spare pool only"))
+
+    def __init__(self, *args, types: Sequence[GarmentType] = (), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.type_id.choices = [SelectChoice(0, _l("Any type"))] + [
+            SelectChoice(t.id, f"{t.code} · {t.name_zh}") for t in types]
+
+    def to_filter(self) -> GarmentFilter:
+        """The filter from the valid fields; a tampered value is ignored, not an error."""
+        self.validate()
+
+        def ok(field, default):
+            return default if field.errors else (field.data or default)
+
+        return GarmentFilter(text=ok(self.q, ""), status=ok(self.status, ""),
+                             type_id=ok(self.type_id, None), owner=ok(self.owner, ""),
+                             spares_only=bool(ok(self.spares, False)))
