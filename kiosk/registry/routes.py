@@ -84,24 +84,31 @@ def _employee_form_page(form: forms.EmployeeForm, employee: Employee | None):
                                    form=form, employee=employee)
 
 
-def _save_employee(form: forms.EmployeeForm, employee: Employee | None) -> Employee | None:
-    """Save the person, or mark the form with why not (and write nothing)."""
+def _save(form, save, check, existing):
+    """Save through ``save``, or mark the form with why not (and write nothing).
+
+    ``check`` runs again when the commit hits a unique constraint: someone
+    saved the same key from another tablet just now, and the user should
+    read which value clashes.
+    """
     data = form.to_data()
     try:
-        saved = services.save_employee(db.session, data, employee)
+        saved = save(db.session, data, existing)
         try:
             db.session.commit()
         except IntegrityError:
-            # Someone saved the same staff/uniform no. from another tablet just now:
-            # check again, so the user reads which value clashes.
             db.session.rollback()
-            services.check_employee(db.session, data, employee)
+            check(db.session, data, existing)
             raise
     except services.FieldErrors as refused:
         db.session.rollback()
         _mark(form, refused)
         return None
     return saved
+
+
+def _save_employee(form: forms.EmployeeForm, employee: Employee | None) -> Employee | None:
+    return _save(form, services.save_employee, services.check_employee, employee)
 
 
 @bp.route("/employees/new", methods=["GET", "POST"])
@@ -169,20 +176,7 @@ def types():
 
 
 def _save_type(form: forms.GarmentTypeForm, garment_type: GarmentType | None) -> GarmentType | None:
-    data = form.to_data()
-    try:
-        saved = services.save_type(db.session, data, garment_type)
-        try:
-            db.session.commit()
-        except IntegrityError:
-            db.session.rollback()
-            services.check_type(db.session, data, garment_type)  # the code was taken meanwhile?
-            raise
-    except services.FieldErrors as refused:
-        db.session.rollback()
-        _mark(form, refused)
-        return None
-    return saved
+    return _save(form, services.save_type, services.check_type, garment_type)
 
 
 def _type_form_page(form: forms.GarmentTypeForm, garment_type: GarmentType | None):
