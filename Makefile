@@ -25,7 +25,7 @@ install-test: $(VENV)/.installed-test
 
 ## Compile the zh_CN catalogue (.po -> .mo); the .mo is built, not committed.
 translations: $(VENV)/.installed
-	$(BIN)/pybabel compile --use-fuzzy -q -d kiosk/translations
+	$(BIN)/pybabel -q compile -d kiosk/translations
 
 system-deps:
 	@scripts/system-deps.sh

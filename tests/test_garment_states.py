@@ -93,7 +93,7 @@ def test_refusal_reason_is_translated_into_chinese(app):
         chinese = refused.value.translated(gettext)
     with app.test_request_context(), force_locale("en"):
         english = refused.value.translated(gettext)
-    assert english == "Cannot Issue: it is waiting for the wash."
+    assert english == "Issue refused: it is waiting for the wash."
     assert chinese != english and "发" in chinese
 
 

@@ -7,7 +7,8 @@ from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parent.parent
-CATALOG = ROOT / "kiosk" / "translations" / "zh_CN" / "LC_MESSAGES" / "messages.po"
+# Babel spells zh_CN as zh_Hans_CN, and that is the folder gettext looks in.
+CATALOG = ROOT / "kiosk" / "translations" / "zh_Hans_CN" / "LC_MESSAGES" / "messages.po"
 KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None, "lazy_ngettext": (1, 2)}
 METHODS = [("**.py", "python"), ("templates/**.html", "jinja2")]
 PLACEHOLDER = re.compile(r"%\(\w+\)[sd]")

@@ -90,7 +90,7 @@ def check_pin(session: Session, user: User, pin: str, policy: Policy,
         user.locked_until = now + dt.timedelta(minutes=policy.lock_minutes)
         raise DomainError(N_("Wrong PIN. %(name)s is now locked for %(minutes)s min."),
                           name=user.name, minutes=policy.lock_minutes)
-    raise DomainError(N_("Wrong PIN. %(left)s tries left before the lock."),
+    raise DomainError(N_("Wrong PIN. Tries left before the lock: %(left)s."),
                       left=policy.attempts - user.failed_attempts)
 
 

@@ -81,17 +81,17 @@ STATUS_LABELS: dict[Status, str] = {
 ACTION_LABELS: dict[Action, str] = {
     Action.ISSUE: N_("Issue"),
     Action.ISSUE_SPARE: N_("Issue a spare"),
-    Action.LOAN: N_("Loan"),
+    Action.LOAN: N_("Lend"),
     Action.CHECK_IN: N_("Check in"),
-    Action.WASH: N_("Washed"),
-    Action.IRON: N_("Ironed"),
+    Action.WASH: N_("Wash"),
+    Action.IRON: N_("Iron"),
     Action.PASS: N_("Pass"),
     Action.REWASH: N_("Rewash"),
     Action.REIRON: N_("Re-iron"),
     Action.TO_TAILOR: N_("Send to the tailor"),
-    Action.FROM_TAILOR: N_("Back from the tailor"),
+    Action.FROM_TAILOR: N_("Take back from the tailor"),
     Action.MARK_MISSING: N_("Mark missing"),
-    Action.FOUND: N_("Found"),
+    Action.FOUND: N_("Mark found"),
     Action.WRITE_OFF: N_("Write off"),
 }
 
@@ -103,7 +103,7 @@ _WHERE_IT_IS: dict[Status, str] = {
     S.SPARE_ISSUED: N_("it is out as a spare"),
     S.LOANED: N_("it is on loan"),
     S.DIRTY: N_("it is waiting for the wash"),
-    S.IRONING: N_("it is at ironing"),
+    S.IRONING: N_("it is being ironed"),
     S.INSPECTION: N_("it is waiting for inspection"),
     S.AT_TAILOR: N_("it is at the tailor"),
     S.MISSING: N_("it is recorded as missing"),
@@ -116,7 +116,7 @@ class TransitionRefused(DomainError):
 
     def __init__(self, status: Status, action: Action) -> None:
         super().__init__(
-            N_("Cannot %(action)s: %(where)s."),
+            N_("%(action)s refused: %(where)s."),
             action=ACTION_LABELS[action],
             where=_WHERE_IT_IS[status],
         )
