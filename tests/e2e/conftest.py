@@ -5,7 +5,8 @@ dir, or the run's PostgreSQL database emptied first when
 ``KIOSK_TEST_DATABASE_URL`` is set), the real migrations (``flask db
 upgrade``), users added with the real CLI, and waitress serving on a free
 port. CSRF is on, as on the kiosk: the browser posts the forms the pages give
-it. Tests never share users: each one adds the operators it signs in as.
+it. Tests do not lean on each other: a test that changes a user (wrong PINs,
+the lock) adds its own, and names and staff numbers are unique in the run.
 
 On a failed test the page is saved to ``tests/e2e/artifacts/<test>.png``.
 """
@@ -19,6 +20,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -89,13 +91,25 @@ class KioskServer:
             )
         return result
 
+    def cli_parallel(self, *commands: list[str]) -> list[subprocess.CompletedProcess]:
+        """Several CLI commands at once (each is a second of Python start-up)."""
+        with ThreadPoolExecutor(max_workers=len(commands) or 1) as pool:
+            return list(pool.map(lambda args: self.cli(*args), commands))
+
+    @staticmethod
+    def user_add_args(name: str, role: str = "clerk", pin: str = "1234", badge: str | None = None) -> list[str]:
+        args = ["kiosk", "user", "add", name, "--role", role, "--pin", pin]
+        return args + ["--badge", badge] if badge else args
+
     def add_user(self, name: str, role: str = "clerk", pin: str = "1234", badge: str | None = None) -> str:
         """``kiosk user add`` (the real CLI); returns the name."""
-        args = ["kiosk", "user", "add", name, "--role", role, "--pin", pin]
-        if badge:
-            args += ["--badge", badge]
-        self.cli(*args)
+        self.cli(*self.user_add_args(name, role, pin, badge))
         return name
+
+    def add_users(self, *users: tuple) -> list[str]:
+        """``kiosk user add`` for each ``(name, role, pin)``, run side by side."""
+        self.cli_parallel(*(self.user_add_args(*user) for user in users))
+        return [user[0] for user in users]
 
     def import_csv(self, kind: str, path: Path, check: bool = True) -> subprocess.CompletedProcess:
         """``kiosk import KIND FILE`` (the real CLI)."""
@@ -158,9 +172,10 @@ def server(tmp_path_factory, postgres_url):
     port = _free_port()
     server = KioskServer(url=f"http://127.0.0.1:{port}", database_url=database_url,
                          instance=instance, log=tmp / "server.log", env=env)
-    server.cli("db", "upgrade")
+    server.cli("db", "upgrade")  # the real migrations
     with open(server.log, "wb") as log:
         server.process = subprocess.Popen(
+            # What `make run` runs: waitress behind the kiosk's own command.
             [sys.executable, "-m", "flask", "--app", "app", "kiosk", "serve",
              "--host", "127.0.0.1", "--port", str(port)],
             cwd=REPO, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,

@@ -92,5 +92,13 @@ def write_csv(path: Path, header: list[str], rows: list[list[str]], encoding: st
     return path
 
 
-def catalogue_compiled() -> bool:
-    return (REPO / "kiosk" / "translations" / "zh_CN" / "LC_MESSAGES" / "messages.mo").exists()
+def zh_catalogue() -> Path | None:
+    """The compiled zh_CN catalogue (``make translations``), if there is one.
+
+    Babel files zh_CN under zh_Hans_CN; a plain zh_CN folder is looked at too.
+    """
+    for folder in ("zh_Hans_CN", "zh_CN"):
+        path = REPO / "kiosk" / "translations" / folder / "LC_MESSAGES" / "messages.mo"
+        if path.exists():
+            return path
+    return None
