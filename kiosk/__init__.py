@@ -39,12 +39,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     database.init_app(app)
 
-    from . import auth, cli, imports, main, registry, web
+    from . import (auth, board, checkin, cli, garments, imports, inspection, issue, ironing, main,
+                   registry, tailor, web)
 
     web.init_app(app)
-    app.register_blueprint(auth.bp)
-    app.register_blueprint(main.bp)
-    app.register_blueprint(registry.bp)
-    app.register_blueprint(imports.bp)
+    for blueprint in (auth.bp, main.bp, registry.bp, imports.bp, checkin.bp, ironing.bp,
+                      inspection.bp, tailor.bp, issue.bp, board.bp, garments.bp):
+        app.register_blueprint(blueprint)
     cli.init_app(app)
     return app

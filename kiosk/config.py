@@ -42,6 +42,8 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "KIOSK_PRINTER": os.environ.get("KIOSK_PRINTER", "dummy:"),
         "KIOSK_PAPER_MM": _int("KIOSK_PAPER_MM", 80),
         "KIOSK_IDLE_MINUTES": _int("KIOSK_IDLE_MINUTES", 5),
+        "KIOSK_DUPLICATE_SECONDS": _int("KIOSK_DUPLICATE_SECONDS", 10),
+        "KIOSK_TAILOR_DAYS": _int("KIOSK_TAILOR_DAYS", 3),
         "KIOSK_LOCKOUT_ATTEMPTS": 5,
         "KIOSK_LOCKOUT_MINUTES": 5,
         "KIOSK_PIN_HASH_METHOD": "scrypt",

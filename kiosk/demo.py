@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from .domain.garment_states import Action, Status
 from .extensions import db
-from .ledger import move, register_garment
+from .ledger import move, register_garment, slot
 from .models import Department, Employee, Event, Garment, GarmentType, User, utcnow
 
 
@@ -567,54 +567,32 @@ class _Builder:
 
     def garments(self, pieces: list[_Piece], users: dict[str, list[User]]) -> None:
         session = self.session
-        recorder = _Recorder(session)
         last_moment = self.clock.to_utc(self.clock.now)
         for piece in pieces:
             steps = self.plan(piece)
             registered_at = self.clock.to_utc(piece.start_w)
-            recorder.added.clear()
             garment = register_garment(
-                recorder, tag=piece.tag, garment_type=piece.gtype, size=piece.size,
+                session, tag=piece.tag, garment_type=piece.gtype, size=piece.size,
                 owner=piece.owner.employee if piece.owner else None,
                 purchased_on=piece.purchased_on, cost=piece.cost,
-                user=users["clerk"][0], note=piece.note,
+                user=users["clerk"][0], note=piece.note, at=registered_at,
             )
-            for added in recorder.added:
-                if isinstance(added, Event):
-                    added.created_at = registered_at
-            garment.created_at = registered_at
-            # Column defaults arrive only at flush; move() counts washes before that.
-            garment.wash_count = garment.wash_count or 0
-            garment.repair_count = garment.repair_count or 0
             previous = registered_at
             for step in steps:
-                event = move(session, garment, step.action,
-                             user=self._user(users, step.action, step.w),
-                             station=_STATIONS[step.action], **step.extra)
                 moment = max(self.clock.to_utc(step.w), previous + dt.timedelta(seconds=1))
-                event.created_at = min(moment, last_moment)
-                previous = event.created_at
+                move(session, garment, step.action,
+                     user=self._user(users, step.action, step.w),
+                     station=_STATIONS[step.action], at=min(moment, last_moment), **step.extra)
+                previous = garment.status_since
+                slotted_at = previous + dt.timedelta(minutes=1)
+                if (garment.awaiting_slot and slotted_at < last_moment
+                        and slotted_at.astimezone(HOTEL_TZ).hour < 22
+                        and self.rng.random() < 0.95):
+                    # Most passed garments were put in their slot right away.
+                    slot(session, garment, user=users["clerk"][0], station="slot", at=slotted_at)
+                    previous = slotted_at
             garment.updated_at = previous
             self.events += 1 + len(steps)
-
-
-class _Recorder:
-    """A session stand-in that remembers what ``register_garment`` adds.
-
-    The ledger stamps the registration event with the current time; the
-    demo backdates it before anything is flushed, so no row is rewritten.
-    """
-
-    def __init__(self, session: Session) -> None:
-        self.session = session
-        self.added: list[Any] = []
-
-    def add(self, instance: Any) -> None:
-        self.added.append(instance)
-        self.session.add(instance)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.session, name)
 
 
 @dataclass

@@ -10,9 +10,11 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .domain.garment_states import Action, Status, next_status
+from .domain.errors import DomainError, N_
+from .domain.garment_states import Action, Status, next_status, status_label
 from .models import Employee, Event, Garment, GarmentType, User, utcnow
 
 REGISTER = "register"
@@ -21,8 +23,8 @@ REGISTER = "register"
 def _event(garment: Garment, action: str, from_status: str | None, to_status: str, *,
            user: User | None, station: str, employee: Employee | None = None,
            defects: str = "", note: str = "", request_key: str | None = None,
-           at: dt.datetime | None = None) -> Event:
-    person = employee or garment.owner
+           batch_id: int | None = None, at: dt.datetime | None = None) -> Event:
+    person = employee or garment.holder or garment.owner
     return Event(
         garment=garment,
         action=action,
@@ -36,6 +38,7 @@ def _event(garment: Garment, action: str, from_status: str | None, to_status: st
         defects=defects,
         note=note,
         request_key=request_key,
+        batch_id=batch_id,
         created_at=at or utcnow(),
     )
 
@@ -44,12 +47,15 @@ def register_garment(session: Session, *, tag: str, garment_type: GarmentType, s
                      owner: Employee | None = None, number: str | None = None,
                      purchased_on: dt.date | None = None, cost: Decimal | None = None,
                      user: User | None = None, station: str = "registry",
-                     note: str = "", request_key: str | None = None) -> Garment:
+                     note: str = "", request_key: str | None = None,
+                     at: dt.datetime | None = None) -> Garment:
     """A new garment enters the stock, clean and in its slot.
 
     ``request_key`` marks the registering event so that a repeated request
-    (double tap, retry) can be recognised and lands once.
+    (double tap, retry) can be recognised and lands once. ``at`` backdates
+    it (demo data, imports of an existing stock).
     """
+    at = at or utcnow()
     garment = Garment(
         tag=tag,
         garment_type=garment_type,
@@ -59,31 +65,140 @@ def register_garment(session: Session, *, tag: str, garment_type: GarmentType, s
         status=Status.IN_STOCK.value,
         wash_count=0,
         repair_count=0,
+        defects="",
+        awaiting_slot=False,
+        status_since=at,
+        created_at=at,
         purchased_on=purchased_on,
         cost=cost if cost is not None else garment_type.unit_cost,
     )
     session.add(garment)
     session.add(_event(garment, REGISTER, None, Status.IN_STOCK.value, user=user,
-                       station=station, note=note, request_key=request_key))
+                       station=station, note=note, request_key=request_key, at=at))
     return garment
+
+
+# Moves that hand a garment to a person: the holder is who has it now.
+_HANDED_OUT = {Status.ISSUED.value, Status.SPARE_ISSUED.value, Status.LOANED.value}
+
+
+def _counts_a_wash(action: Action, from_status: str) -> bool:
+    return action is Action.WASH or (action is Action.IRON and from_status == Status.DIRTY.value)
 
 
 def move(session: Session, garment: Garment, action: Action | str, *, user: User | None,
          station: str, employee: Employee | None = None, defects: str = "", note: str = "",
-         request_key: str | None = None) -> Event:
-    """Apply ``action`` to ``garment`` or raise TransitionRefused (nothing changes)."""
+         request_key: str | None = None, batch_id: int | None = None,
+         at: dt.datetime | None = None) -> Event:
+    """Apply ``action`` to ``garment`` or raise TransitionRefused (nothing changes).
+
+    ``employee`` is the person the garment goes to or comes from (the wearer
+    of a spare, a borrower on the registry); it defaults to who holds it, then
+    its owner, and their department is copied onto the event.
+    """
     action = Action(action)
-    target = next_status(garment.status, action)
-    event = _event(garment, action.value, garment.status, target.value, user=user,
+    target = next_status(garment.status, action).value
+    event = _event(garment, action.value, garment.status, target, user=user,
                    station=station, employee=employee, defects=defects, note=note,
-                   request_key=request_key)
-    garment.status = target.value
-    if action is Action.WASH or (action is Action.IRON and event.from_status == Status.DIRTY.value):
+                   request_key=request_key, batch_id=batch_id, at=at)
+    if _counts_a_wash(action, garment.status):
         garment.wash_count += 1
     if action is Action.FROM_TAILOR:
         garment.repair_count += 1
+    if target in _HANDED_OUT:
+        garment.holder = employee or garment.owner
+    else:
+        garment.holder = None
+    garment.awaiting_slot = action is Action.PASS
+    if action is Action.PASS:
+        garment.defects = ""
+    elif defects:
+        garment.defects = _merge_defects(garment.defects, defects)
+    garment.status = target
+    garment.status_since = event.created_at
     session.add(event)
     return event
+
+
+def _merge_defects(current: str, added: str) -> str:
+    codes = [c for c in current.split(",") if c]
+    codes += [c for c in added.split(",") if c and c not in codes]
+    return ",".join(codes)
+
+
+FLAG = "flag"    # a defect reported (ironer, inspector); the status stays
+SLOT = "slot"    # a passed garment put into its numbered slot (配入)
+UNDO = "undo"    # compensates an earlier event; nothing is ever deleted
+
+
+def flag_defects(session: Session, garment: Garment, defects: str, *, user: User | None,
+                 station: str, note: str = "", request_key: str | None = None,
+                 at: dt.datetime | None = None) -> Event:
+    """Record defects on a garment without moving it; the inspector sees them."""
+    event = _event(garment, FLAG, garment.status, garment.status, user=user, station=station,
+                   defects=defects, note=note, request_key=request_key, at=at)
+    garment.defects = _merge_defects(garment.defects, defects)
+    session.add(event)
+    return event
+
+
+def slot(session: Session, garment: Garment, *, user: User | None, station: str,
+         request_key: str | None = None, at: dt.datetime | None = None) -> Event:
+    """Confirm a passed garment is in its numbered slot."""
+    if garment.status != Status.IN_STOCK.value:
+        raise DomainError(N_("Only a clean garment in stock goes into a slot; this one: %(status)s."),
+                          status=status_label(garment.status))
+    event = _event(garment, SLOT, garment.status, garment.status, user=user, station=station,
+                   request_key=request_key, at=at)
+    garment.awaiting_slot = False
+    session.add(event)
+    return event
+
+
+def last_event(session: Session, garment: Garment) -> Event | None:
+    return session.scalar(select(Event).where(Event.garment_id == garment.id)
+                          .order_by(Event.created_at.desc(), Event.id.desc()).limit(1))
+
+
+def undo(session: Session, event: Event, *, user: User | None, station: str,
+         request_key: str | None = None) -> Event:
+    """Write the event that compensates ``event``; refuse when it no longer can.
+
+    Only the garment's latest event can be undone (anything later was built
+    on it), and only once.
+    """
+    garment = event.garment
+    if event.action in (UNDO, REGISTER) or event.reverses_event_id is not None:
+        raise DomainError(N_("This scan cannot be undone."))
+    if session.scalar(select(Event.id).where(Event.reverses_event_id == event.id)):
+        raise DomainError(N_("This scan was already undone."))
+    latest = last_event(session, garment)
+    if latest is None or latest.id != event.id or garment.status != event.to_status:
+        raise DomainError(N_("%(tag)s has moved on since; undo is no longer possible."), tag=garment.tag)
+    previous = session.scalar(select(Event).where(Event.garment_id == garment.id, Event.id != event.id,
+                                                  Event.created_at <= event.created_at)
+                              .order_by(Event.created_at.desc(), Event.id.desc()).limit(1))
+    compensation = _event(garment, UNDO, event.to_status, event.from_status, user=user,
+                          station=station, employee=event.employee, request_key=request_key,
+                          note=event.action)
+    compensation.reverses_event_id = event.id
+    if event.action in {a.value for a in Action}:
+        action = Action(event.action)
+        if _counts_a_wash(action, event.from_status):
+            garment.wash_count -= 1
+        if action is Action.FROM_TAILOR:
+            garment.repair_count -= 1
+        garment.holder = event.employee if event.from_status in _HANDED_OUT else None
+        garment.awaiting_slot = previous is not None and previous.action == Action.PASS.value
+        garment.status = event.from_status
+        garment.status_since = previous.created_at if previous else garment.created_at
+    elif event.action == SLOT:
+        garment.awaiting_slot = True
+    elif event.action == FLAG:
+        flagged = set(event.defects.split(","))
+        garment.defects = ",".join(c for c in garment.defects.split(",") if c and c not in flagged)
+    session.add(compensation)
+    return compensation
 
 
 CORRECT = "correct"

@@ -85,7 +85,7 @@ class Employee(db.Model):
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     department: Mapped[Department] = relationship(back_populates="employees")
-    garments: Mapped[list[Garment]] = relationship(back_populates="owner")
+    garments: Mapped[list[Garment]] = relationship(back_populates="owner", foreign_keys="Garment.owner_id")
 
 
 class GarmentType(db.Model):
@@ -130,13 +130,25 @@ class Garment(db.Model):
     repair_count: Mapped[int] = mapped_column(default=0)
     purchased_on: Mapped[dt.date | None]
     cost: Mapped[Decimal] = mapped_column(Money)
+    # Who has it now: the owner when issued, the wearer of a spare. Kept with
+    # every move so "what does this person hold" is one indexed lookup.
+    holder_id: Mapped[int | None] = mapped_column(ForeignKey("employees.id"), index=True)
+    # Defects flagged since the last pass (codes, comma separated): the
+    # inspector sees what the ironer reported.
+    defects: Mapped[str] = mapped_column(String(128), default="")
+    # When the current status began: the today board reads this instead of
+    # searching the ledger.
+    status_since: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    # True from an inspection pass until the garment is scanned into its slot.
+    awaiting_slot: Mapped[bool] = mapped_column(default=False, index=True)
     # Optimistic lock: two tablets moving the same garment at once cannot both win.
     version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     garment_type: Mapped[GarmentType] = relationship(back_populates="garments")
-    owner: Mapped[Employee | None] = relationship(back_populates="garments")
+    owner: Mapped[Employee | None] = relationship(back_populates="garments", foreign_keys=[owner_id])
+    holder: Mapped[Employee | None] = relationship(foreign_keys=[holder_id])
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -189,6 +201,7 @@ class Event(db.Model):
     defects: Mapped[str] = mapped_column(String(255), default="")
     note: Mapped[str] = mapped_column(Text, default="")
     reverses_event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id"))
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("checkin_batches.id"), index=True)
     # A retried request (double tap, network retry) carries the same key and
     # lands once: the unique index refuses the second insert.
     request_key: Mapped[str | None] = mapped_column(String(64), unique=True)
@@ -198,3 +211,43 @@ class Event(db.Model):
     user: Mapped[User | None] = relationship()
     employee: Mapped[Employee | None] = relationship()
     department: Mapped[Department | None] = relationship()
+
+
+class CheckinBatch(db.Model):
+    """A department's cart checked in at once: the count declared against the count scanned."""
+
+    __tablename__ = "checkin_batches"
+    __table_args__ = (CheckConstraint("declared >= 0", name="declared"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
+    declared: Mapped[int]
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    opened_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # Scanned count at closing, kept with the closed document; while open it
+    # is counted from the batch's events.
+    scanned: Mapped[int | None]
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    department: Mapped[Department] = relationship()
+    user: Mapped[User | None] = relationship()
+
+    @property
+    def gap(self) -> int | None:
+        return None if self.scanned is None else self.declared - self.scanned
+
+
+class TagReprint(db.Model):
+    """A tag to print again (a faded number found at inspection, a lost tag)."""
+
+    __tablename__ = "tag_reprints"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    garment_id: Mapped[int] = mapped_column(ForeignKey("garments.id"), index=True)
+    reason: Mapped[str] = mapped_column(String(32), default="faded_number")
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    requested_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    done_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    garment: Mapped[Garment] = relationship()

@@ -13,6 +13,11 @@ def N_(message: str) -> str:
     return message
 
 
+class Label(str):
+    """A message parameter that is itself a msgid (a status, an action):
+    translated together with the message it goes into."""
+
+
 class DomainError(Exception):
     """A refused command: nothing was changed, and the user gets ``message``."""
 
@@ -23,4 +28,7 @@ class DomainError(Exception):
 
     def translated(self, gettext) -> str:
         """The message in the user's language, via the given gettext."""
-        return gettext(self.message, **self.params) if self.params else gettext(self.message)
+        if not self.params:
+            return gettext(self.message)
+        params = {k: gettext(v) if isinstance(v, Label) else v for k, v in self.params.items()}
+        return gettext(self.message, **params)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from .errors import DomainError, N_
+from .errors import DomainError, Label, N_
 
 
 class Status(StrEnum):
@@ -117,18 +117,15 @@ class TransitionRefused(DomainError):
     def __init__(self, status: Status, action: Action) -> None:
         super().__init__(
             N_("%(action)s refused: %(where)s."),
-            action=ACTION_LABELS[action],
-            where=_WHERE_IT_IS[status],
+            action=Label(ACTION_LABELS[action]),
+            where=Label(_WHERE_IT_IS[status]),
         )
         self.status = status
         self.action = action
 
-    def translated(self, gettext) -> str:
-        return gettext(
-            self.message,
-            action=gettext(ACTION_LABELS[self.action]),
-            where=gettext(_WHERE_IT_IS[self.status]),
-        )
+
+def status_label(status: Status | str) -> Label:
+    return Label(STATUS_LABELS[Status(status)])
 
 
 def allowed(status: Status | str, action: Action | str) -> bool:

@@ -11,6 +11,7 @@ from ..domain.errors import N_
 
 MANAGERS = ("supervisor", "admin")
 COUNTER = ("clerk", "supervisor", "admin")
+ALL_ROLES = ("clerk", "ironer", "supervisor", "admin")
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,14 @@ class Station:
 
 
 STATIONS: tuple[Station, ...] = (
+    Station("checkin.station", N_("Check-in"), N_("Dirty uniforms handed in"), COUNTER),
+    Station("ironing.station", N_("Ironing"), N_("Scan each ironed garment; flag damage"), ALL_ROLES),
+    Station("inspection.station", N_("Inspection"), N_("Pass, rewash, re-iron or tailor"), COUNTER),
+    Station("inspection.slotting", N_("Slotting"), N_("Put passed garments in their numbered slot"), COUNTER),
+    Station("issue.station", N_("Issue and exchange"), N_("Dirty in, clean out; spares"), COUNTER),
+    Station("issue.kit", N_("New-hire kit"), N_("The full set for a new employee"), COUNTER),
+    Station("tailor.station", N_("Tailor"), N_("Sent out for mending, back again"), COUNTER),
+    Station("board.today", N_("Today"), N_("What must be done before the room closes"), COUNTER),
     Station("registry.employees", N_("Employees"), N_("Find a person by name, staff no. or uniform no."), COUNTER),
     Station("registry.garments", N_("Garments"), N_("Every numbered garment and where it is"), COUNTER),
     Station("registry.types", N_("Garment types"), N_("Prices, entitlement, expected washes"), MANAGERS),

@@ -1,0 +1,128 @@
+// Scan stations. A keyboard-wedge scanner types a whole code and Enter in a
+// few milliseconds, often while the previous answer is still arriving. So:
+// - the scan field is never swapped out; only #scan-result is replaced;
+// - on Enter the field's value is taken and the field cleared at once, and
+//   the code joins a queue: requests go one at a time, in scan order, and
+//   whatever is typed meanwhile stays in the field for the next Enter;
+// - after every answer (and every tap on a button) focus returns to the field;
+// - the answer is announced with a colour, text and a short sound (WebAudio:
+//   no files, no network), different for ok, duplicate and error.
+(function () {
+  "use strict";
+
+  var queue = Promise.resolve();
+  var audio = null;
+
+  function csrfToken() {
+    var meta = document.querySelector("meta[name=csrf-token]");
+    return meta ? meta.content : "";
+  }
+
+  function scanField() { return document.querySelector("[data-scan-field]"); }
+
+  function isTextEntry(el) {
+    if (!el) return false;
+    if (el.tagName === "TEXTAREA" || el.tagName === "SELECT") return true;
+    return el.tagName === "INPUT" && !/^(button|submit|checkbox|radio|hidden)$/i.test(el.type);
+  }
+
+  function refocus() {
+    var field = scanField();
+    if (field && !isTextEntry(document.activeElement)) field.focus({ preventScroll: true });
+  }
+
+  function formValues(form) {
+    var values = {};
+    new FormData(form).forEach(function (value, key) { values[key] = value; });
+    return values;
+  }
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target.closest("form[data-scan-form]");
+    if (!form || typeof htmx === "undefined") return;  // no JS: the plain form posts
+    event.preventDefault();
+    var field = form.querySelector("[data-scan-field]");
+    var code = field.value;
+    field.value = "";
+    field.focus();
+    if (!code.trim()) return;
+    var values = formValues(form);
+    values.code = code;
+    var lookup = form.dataset.mode === "lookup";
+    var url = lookup ? form.dataset.lookupUrl : form.action;
+    queue = queue.then(function () {
+      return htmx.ajax(lookup ? "GET" : "POST", url, {
+        target: "#scan-result", swap: "outerHTML", values: values,
+        headers: { "X-CSRFToken": csrfToken() }
+      });
+    }).catch(function () { /* shown by htmx:responseError below */ });
+  });
+
+  // Lookup mode: the next scans open the garment's timeline instead of moving it.
+  document.addEventListener("click", function (event) {
+    var toggle = event.target.closest("[data-lookup-toggle]");
+    if (toggle) {
+      var form = toggle.closest("form");
+      var on = form.dataset.mode !== "lookup";
+      form.dataset.mode = on ? "lookup" : "";
+      toggle.setAttribute("aria-pressed", on ? "true" : "false");
+      toggle.textContent = on ? toggle.dataset.labelOn : toggle.dataset.labelOff;
+      form.classList.toggle("lookup-on", on);
+    }
+    // A tap on a button must not leave the scanner typing into nowhere.
+    setTimeout(refocus, 0);
+  });
+
+  function beep(kind) {
+    try {
+      audio = audio || new (window.AudioContext || window.webkitAudioContext)();
+      var plan = { ok: [[880, 0, 0.12]], duplicate: [[660, 0, 0.08], [660, 0.14, 0.08]],
+                   error: [[220, 0, 0.45]] }[kind];
+      if (!plan) return;
+      plan.forEach(function (tone) {
+        var osc = audio.createOscillator(), gain = audio.createGain();
+        osc.type = kind === "error" ? "square" : "sine";
+        osc.frequency.value = tone[0];
+        gain.gain.value = 0.2;
+        osc.connect(gain); gain.connect(audio.destination);
+        var start = audio.currentTime + tone[1];
+        osc.start(start); osc.stop(start + tone[2]);
+      });
+    } catch (e) { /* no sound device: the colour and text still tell */ }
+  }
+
+  document.addEventListener("htmx:afterSettle", function () {
+    // Each answer is a new element: announce it once.
+    var result = document.getElementById("scan-result");
+    if (result && !result.dataset.announced && result.dataset.scanResult !== "idle") {
+      result.dataset.announced = "1";
+      beep(result.dataset.scanResult);
+    }
+    refocus();
+  });
+
+  // A server error or a lost connection: say so in the answer area, keep the scan field.
+  document.addEventListener("htmx:responseError", function (event) {
+    if (event.detail.xhr && event.detail.xhr.status === 400) return;  // CSRF page swaps itself
+    var result = document.getElementById("scan-result");
+    if (!result) return;
+    result.className = "scan-result result-error";
+    result.dataset.scanResult = "error";
+    result.innerHTML = "";
+    var p = document.createElement("p");
+    p.className = "result-word";
+    p.textContent = document.body.dataset.msgServerError || "Error";
+    result.appendChild(p);
+    beep("error");
+  });
+  document.addEventListener("htmx:sendError", function () {
+    var result = document.getElementById("scan-result");
+    if (!result) return;
+    result.className = "scan-result result-error";
+    result.dataset.scanResult = "error";
+    result.textContent = document.body.dataset.msgOffline || "Offline";
+    beep("error");
+  });
+
+  document.addEventListener("DOMContentLoaded", refocus);
+})();
