@@ -115,6 +115,14 @@ class KioskServer:
         """``kiosk import KIND FILE`` (the real CLI)."""
         return self.cli("kiosk", "import", kind, str(path), check=check)
 
+    def python(self, code: str) -> str:
+        """Run Python against this server's database (for data no screen makes yet)."""
+        result = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=self.env,
+                                capture_output=True, text=True, timeout=60)
+        if result.returncode != 0:
+            raise AssertionError(f"python exited {result.returncode}:\n{result.stderr}")
+        return result.stdout
+
     def server_log(self) -> str:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
 

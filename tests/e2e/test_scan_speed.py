@@ -1,0 +1,81 @@
+"""A wedge scanner types a whole code and Enter in milliseconds, often while the
+previous answer is still being swapped in: not one character may be lost."""
+import re
+
+from playwright.sync_api import expect
+
+from .helpers import sign_in, unique
+
+SEED = """
+from kiosk import create_app
+from kiosk.extensions import db
+from kiosk.ledger import move, register_garment
+from kiosk.models import Department, Employee, GarmentType
+app = create_app()
+with app.app_context():
+    dept = Department(name="客房部{prefix}")
+    emp = Employee(staff_no="{prefix}", name="张堃", department=dept, uniform_no="{prefix}")
+    gtype = GarmentType(code="{prefix}", name_zh="衬衫", name_en="Shirt", unit_cost=98, entitlement=40, expected_washes=100)
+    db.session.add_all([dept, emp, gtype])
+    for i in range({count}):
+        g = register_garment(db.session, tag="{prefix}-%03d" % i, garment_type=gtype, owner=emp)
+        move(db.session, g, "issue", user=None, station="seed", employee=emp)
+    db.session.commit()
+"""
+
+
+def _issued_garments(server, prefix, count):
+    server.python(SEED.format(prefix=prefix, count=count))
+    return [f"{prefix}-{i:03d}" for i in range(count)]
+
+
+def test_codes_typed_at_full_speed_back_to_back_all_land_in_order(server, page):
+    clerk = server.add_user(unique("收发"), "clerk")
+    tags = _issued_garments(server, "SPD", 12)
+    sign_in(page, clerk)
+    page.goto("/checkin/")
+    field = page.get_by_test_id("scan")
+    expect(field).to_be_focused()
+    for tag in tags:
+        # No waiting between scans: the next code arrives while the answer is in flight.
+        page.keyboard.type(tag.lower(), delay=0)
+        page.keyboard.press("Enter")
+    rows = page.locator("#scan-log-rows tr")
+    expect(rows).to_have_count(len(tags), timeout=15000)
+    logged = [r.strip() for r in page.locator("#scan-log-rows tr td.tag-code").all_inner_texts()]
+    assert logged == list(reversed(tags))  # newest first, none lost, none garbled
+    expect(page.locator("#scan-result")).to_have_attribute("data-scan-result", "ok")
+    expect(page.locator("#scan-result")).to_have_attribute("data-garment-status", "dirty")
+    expect(field).to_have_value("")
+    expect(field).to_be_focused()
+
+
+def test_a_full_width_code_from_a_chinese_input_method_still_matches(server, page):
+    clerk = server.add_user(unique("收发"), "clerk")
+    [tag] = _issued_garments(server, "FW", 1)
+    sign_in(page, clerk)
+    page.goto("/checkin/")
+    full_width = tag.translate({ord(c): ord(c) + 0xFEE0 for c in "0123456789-FW"})
+    page.get_by_test_id("scan").fill(full_width)
+    page.keyboard.press("Enter")
+    expect(page.locator("#scan-result")).to_have_attribute("data-scan-result", "ok")
+    expect(page.locator("#scan-result")).to_contain_text(tag)
+
+
+def test_duplicate_and_unknown_scans_are_told_apart_on_screen(server, page):
+    clerk = server.add_user(unique("收发"), "clerk")
+    [tag] = _issued_garments(server, "DUP", 1)
+    sign_in(page, clerk)
+    page.goto("/checkin/")
+    result = page.locator("#scan-result")
+    page.keyboard.type(tag)
+    page.keyboard.press("Enter")
+    expect(result).to_have_attribute("data-scan-result", "ok")
+    page.keyboard.type(tag)
+    page.keyboard.press("Enter")
+    expect(result).to_have_attribute("data-scan-result", "duplicate")
+    page.keyboard.type("MY-OWN-SHIRT")
+    page.keyboard.press("Enter")
+    expect(result).to_have_attribute("data-scan-result", "error")
+    expect(result).to_contain_text(re.compile("MY-OWN-SHIRT"))
+    expect(page.locator("#scan-log-rows tr")).to_have_count(1)
