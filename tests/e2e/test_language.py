@@ -44,7 +44,7 @@ def test_login_page_shows_chinese_words_by_default(page, server):
     page.goto("/login")
     expect(page).to_have_title(re.compile("登录"))
     expect(page.locator("legend")).to_have_text(zh("1. Tap your name"))
-    expect(page.get_by_test_id("pin-ok")).to_have_text(zh("OK"))
+    expect(page.get_by_test_id("pin-ok")).to_have_text(zh("Sign in"))
     body = page.locator("body")
     for words in ENGLISH_LOGIN_WORDS:
         expect(body).not_to_contain_text(words)
@@ -56,7 +56,7 @@ def test_english_toggle_switches_the_login_page_and_back(page, server):
     switch_language(page, "en")
     expect(page).to_have_title("Sign in")
     expect(page.locator("legend")).to_have_text("1. Tap your name")
-    expect(page.get_by_test_id("pin-ok")).to_have_text("OK")
+    expect(page.get_by_test_id("pin-ok")).to_have_text("Sign in")
     expect(page.get_by_test_id("lang-zh_CN")).to_have_text("中文")
     expect(page.get_by_test_id("lang-en")).to_have_count(0)
 
