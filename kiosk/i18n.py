@@ -50,3 +50,16 @@ def current_language() -> str:
 def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(money=money, when=when, day=day)
     app.jinja_env.globals.update(LANGUAGES=LANGUAGES, current_locale=current_language)
+
+
+def hotel_day_bounds(now: dt.datetime | None = None) -> tuple[dt.datetime, dt.datetime]:
+    """Today in the hotel's time zone (KIOSK_TIMEZONE), as a UTC interval [start, end)."""
+    from flask_babel import get_timezone
+
+    tz = get_timezone()
+    local = (now or dt.datetime.now(dt.timezone.utc)).astimezone(tz)
+    midnight = dt.datetime(local.year, local.month, local.day)
+    start = tz.localize(midnight) if hasattr(tz, "localize") else midnight.replace(tzinfo=tz)
+    end_local = midnight + dt.timedelta(days=1)
+    end = tz.localize(end_local) if hasattr(tz, "localize") else end_local.replace(tzinfo=tz)
+    return start.astimezone(dt.timezone.utc), end.astimezone(dt.timezone.utc)

@@ -106,7 +106,7 @@ def scan_move(session: Session, raw_code: str, action: Action | str, *, station:
                      defects=defects, note=note, request_key=request_key, batch_id=batch_id, at=now)
     except DomainError as refused:  # raised before anything was changed
         return ScanResult(ERROR, code, garment, error=refused, warnings=warnings)
-    return _flush(session, ScanResult(OK, code, garment, event, warnings=warnings))
+    return flush_scan(session, ScanResult(OK, code, garment, event, warnings=warnings))
 
 
 def undo_last(session: Session, *, station: str, user: User, request_key: str | None = None) -> ScanResult:
@@ -122,10 +122,10 @@ def undo_last(session: Session, *, station: str, user: User, request_key: str | 
         event = undo(session, latest, user=user, station=station, request_key=request_key)
     except DomainError as refused:  # raised before anything was changed
         return ScanResult(ERROR, garment.tag, garment, error=refused)
-    return _flush(session, ScanResult(OK, garment.tag, garment, event))
+    return flush_scan(session, ScanResult(OK, garment.tag, garment, event))
 
 
-def _flush(session: Session, result: ScanResult) -> ScanResult:
+def flush_scan(session: Session, result: ScanResult) -> ScanResult:
     """Write now, so a lost race or a retried request is answered, not raised."""
     tag = result.garment.tag
     try:

@@ -1,49 +1,159 @@
-"""Check-in station."""
+"""Check-in station (收衣): scan dirty garments; optionally for one employee, or into a department's cart."""
 from __future__ import annotations
 
-from flask import render_template, request
+from flask import abort, render_template, request, url_for
 from flask_babel import gettext as _
 
+from ..domain.errors import DomainError
 from ..domain.garment_states import Action
 from ..extensions import db
+from ..i18n import hotel_day_bounds
 from ..main.stations import COUNTER
-from ..scanning import scan_move, undo_last
+from ..models import CheckinBatch, Employee, utcnow
+from ..registry.services import list_departments
+from ..scanning import ScanResult, scan_move, undo_last
 from ..stations.web import duplicate_seconds, render_result, scan_log
-from ..web import current_user, is_htmx, roles
-from . import bp
+from ..web import current_user, htmx_redirect, is_htmx, roles
+from . import bp, services
 
 STATION = "checkin"
 
 
-def _page(result_html: str | None = None):
-    return render_template("checkin/station.html", station=STATION, result_html=result_html,
-                           log=scan_log(db.session, STATION, current_user()))
+def _int_arg(source, name: str) -> int | None:
+    value = (source.get(name) or "").strip()
+    return int(value) if value.isdigit() else None
+
+
+def _selected_employee(source) -> Employee | None:
+    employee_id = _int_arg(source, "employee_id")
+    employee = db.session.get(Employee, employee_id) if employee_id else None
+    return employee if employee is not None and employee.active else None
+
+
+def _selected_batch(source) -> CheckinBatch | None:
+    batch_id = _int_arg(source, "batch_id")
+    return db.session.get(CheckinBatch, batch_id) if batch_id else None
+
+
+def _context(employee: Employee | None, batch: CheckinBatch | None) -> dict:
+    """What the page and the out-of-band panels show about the employee and the cart."""
+    since, until = hotel_day_bounds()
+    context: dict = {"employee": employee, "batch": batch, "batch_scanned": None, "batch_gap": None,
+                     "tallies": []}
+    if employee is not None:
+        context["tallies"] = services.holdings(db.session, employee, station=STATION,
+                                               since_utc=since, until_utc=until)
+    if batch is not None:
+        scanned = batch.scanned if batch.closed_at is not None else services.scanned_count(db.session, batch.id)
+        context["batch_scanned"] = scanned
+        gap = services.gap_message(batch.declared - scanned)
+        context["batch_gap"] = _(gap[0], **gap[1]) if gap else None
+    return context
+
+
+def _page(employee: Employee | None = None, batch: CheckinBatch | None = None, *,
+          result_html: str | None = None, who: str = "", match: services.EmployeeMatch | None = None,
+          batch_error: str = "", form: dict | None = None, status: int = 200):
+    since, until = hotel_day_bounds()
+    # The cart being scanned has its own live panel; the list shows the others.
+    batches = [b for b in services.batches_of(db.session, since, until) if batch is None or b.id != batch.id]
+    counts = services.open_batch_counts(db.session, [b.id for b in batches if b.closed_at is None])
+    return render_template(
+        "checkin/station.html", station=STATION, result_html=result_html,
+        log=scan_log(db.session, STATION, current_user()),
+        who=who, match=match, batches=batches, open_counts=counts,
+        departments=list_departments(db.session), batch_error=batch_error, form=form or {},
+        gap_text=_gap_text, **_context(employee, batch),
+    ), status
+
+
+def _gap_text(batch: CheckinBatch) -> str:
+    gap = services.gap_message(batch.gap)
+    return _(gap[0], **gap[1]) if gap else ""
 
 
 @bp.get("/")
 @roles(*COUNTER)
 def station():
-    """The check-in page: one scan field, the answer, the shift's list."""
-    return _page()
+    """The check-in page: who is handing in (optional), the cart (optional), the scan field, the shift's list.
+
+    ``?who=`` identifies an employee (badge, 工号, uniform no. or name);
+    ``?employee_id=`` / ``?batch_id=`` keep the choice.
+    """
+    who = (request.args.get("who") or "").strip()
+    match = None
+    employee = _selected_employee(request.args)
+    if who:
+        match = services.identify_employee(db.session, who)
+        employee = match.employee
+    batch = _selected_batch(request.args)
+    return _page(employee, batch, who=who, match=match)
+
+
+def _answer(result: ScanResult, employee: Employee | None, batch: CheckinBatch | None, headline: str,
+            log_row: bool = True):
+    """The scan answer; with htmx, the employee and cart panels come along out of band."""
+    html = render_result(result, station=STATION, headline=headline, log_row=log_row)
+    if is_htmx():
+        if employee is not None or batch is not None:
+            html += render_template("checkin/_panels.html", oob=True, **_context(employee, batch))
+        return html
+    return _page(employee, batch, result_html=html)
 
 
 @bp.post("/scan")
 @roles(*COUNTER)
 def scan():
-    """One dirty garment handed in: → ``dirty``."""
+    """One dirty garment handed in: → ``dirty`` (into the open cart when one is chosen)."""
+    employee = _selected_employee(request.form)
+    batch = _selected_batch(request.form)
     result = scan_move(db.session, request.form.get("code", ""), Action.CHECK_IN, station=STATION,
-                       user=current_user(), duplicate_seconds=duplicate_seconds())
+                       user=current_user(), duplicate_seconds=duplicate_seconds(),
+                       batch_id=batch.id if batch is not None else None,
+                       check=services.batch_check(batch) if batch is not None else None)
+    if result.ok and result.event is not None:
+        for warning in (services.held_by_someone_else(result.event, employee),
+                        services.other_department(result.event, batch) if batch is not None else None):
+            if warning is not None:
+                result.warnings.append(warning)
     db.session.commit()
-    html = render_result(result, station=STATION, headline=_("Checked in"))
-    return html if is_htmx() else _page(html)
+    return _answer(result, employee, batch, _("Checked in"))
 
 
 @bp.post("/undo")
 @roles(*COUNTER)
 def undo():
     """Undo this clerk's last check-in with a compensating event."""
+    employee = _selected_employee(request.form)
+    batch = _selected_batch(request.form)
     result = undo_last(db.session, station=STATION, user=current_user())
     db.session.commit()
-    html = render_result(result, station=STATION, log_row=False, headline=_("Undone"))
-    return html if is_htmx() else _page(html)
+    return _answer(result, employee, batch, _("Undone"), log_row=False)
 
+
+@bp.post("/batch")
+@roles(*COUNTER)
+def open_batch():
+    """Open a department's cart with the declared count (a repeat opens nothing new)."""
+    form = {"department_id": request.form.get("department_id", ""), "declared": request.form.get("declared", ""),
+            "note": request.form.get("note", "")}
+    try:
+        batch, _created = services.open_batch(db.session, department_id=_int_arg(request.form, "department_id"),
+                                              declared=form["declared"], user=current_user(), note=form["note"])
+    except DomainError as refused:
+        db.session.rollback()
+        return _page(_selected_employee(request.form), batch_error=_(refused.message, **refused.params), form=form)
+    db.session.commit()
+    return htmx_redirect(url_for("checkin.station", batch_id=batch.id))
+
+
+@bp.post("/batch/<int:batch_id>/close")
+@roles(*COUNTER)
+def close_batch(batch_id: int):
+    """Close the cart: the scanned count is kept against the declared one; closing again changes nothing."""
+    batch = db.session.get(CheckinBatch, batch_id)
+    if batch is None:
+        abort(404)
+    services.close_batch(db.session, batch, at=utcnow())
+    db.session.commit()
+    return htmx_redirect(url_for("checkin.station", batch_id=batch.id))

@@ -1,13 +1,75 @@
-"""Ironing (熨烫) (placeholder until the station lands)."""
-from flask import abort
+"""Ironing station (熨烫): scan each ironed garment (→ inspection); one tap flags a defect."""
+from __future__ import annotations
 
-from ..main.stations import ALL_ROLES, COUNTER
-from ..web import roles
-from . import bp
+from flask import render_template, request
+from flask_babel import gettext as _
+
+from ..domain.defects import DEFECTS
+from ..domain.garment_states import Action
+from ..extensions import db
+from ..i18n import hotel_day_bounds
+from ..main.stations import ALL_ROLES, MANAGERS
+from ..scanning import ScanResult, scan_move, undo_last
+from ..stations.web import duplicate_seconds, new_request_key, render_result, scan_log
+from ..web import current_user, is_htmx, roles
+from . import bp, services
+
+STATION = "ironing"
+RESULT = "ironing/_result.html"
+
+
+def _page(result_html: str | None = None):
+    user = current_user()
+    rows = services.rejects_per_ironer(db.session, *hotel_day_bounds())
+    mine = next((row for row in rows if row.name == user.name), services.IronerRejects(user.name, 0, 0))
+    return render_template("ironing/station.html", station=STATION, result_html=result_html,
+                           log=scan_log(db.session, STATION, user), mine=mine,
+                           everyone=rows if user.role in MANAGERS else None)
+
+
+def _answer(result: ScanResult, headline: str, *, chips: bool, log_row: bool = True):
+    html = render_result(result, station=STATION, headline=headline, template=RESULT, log_row=log_row,
+                         show_chips=chips and result.garment is not None and result.result != "error",
+                         defects=DEFECTS, flagged=services.defects_of(result.garment) if result.garment else [],
+                         request_key=new_request_key())
+    return html if is_htmx() else _page(html)
 
 
 @bp.get("/")
 @roles(*ALL_ROLES)
 def station():
-    """The ironing station."""
-    abort(404)
+    """The ironing page: the scan field, the answer with its defect chips, today's figures, the shift's list."""
+    return _page()
+
+
+@bp.post("/scan")
+@roles(*ALL_ROLES)
+def scan():
+    """One garment ironed: dirty or ironing → ``inspection`` (from dirty it also counts a wash)."""
+    result = scan_move(db.session, request.form.get("code", ""), Action.IRON, station=STATION,
+                       user=current_user(), duplicate_seconds=duplicate_seconds())
+    db.session.commit()
+    return _answer(result, _("Ironed"), chips=True)
+
+
+@bp.post("/flag")
+@roles(*ALL_ROLES)
+def flag():
+    """One tap on a defect chip: recorded on the garment for the inspector; the status stays."""
+    key = (request.form.get("request_key") or "").strip()[:40]
+    defect = request.form.get("defect", "")
+    result = services.flag(db.session, request.form.get("tag", ""), defect, user=current_user(),
+                           station=STATION, note=request.form.get("note", "")[:500],
+                           request_key=f"{key}:{defect[:20]}" if key else None)
+    db.session.commit()
+    headline = _("Flagged: %(defect)s", defect=_(DEFECTS[defect])) if result.ok else ""
+    return _answer(result, headline, chips=True)
+
+
+@bp.post("/undo")
+@roles(*ALL_ROLES)
+def undo():
+    """Undo this ironer's last scan or flag with a compensating event."""
+    result = undo_last(db.session, station=STATION, user=current_user())
+    db.session.commit()
+    return _answer(result, _("Undone"), chips=False, log_row=False)

@@ -1,0 +1,126 @@
+"""Ironing (熨烫): defects flagged by the ironer, and what inspection sends back per ironer.
+
+No Flask here: routes pass the session and plain values; the route commits.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import NamedTuple
+
+from sqlalchemy import exists, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, aliased, joinedload
+
+from ..domain.codes import is_valid_tag, normalise_code
+from ..domain.defects import DEFECTS
+from ..domain.errors import DomainError, N_
+from ..domain.garment_states import Action, Status
+from ..ledger import flag_defects
+from ..models import Event, Garment, User
+from ..scanning import DUPLICATE, ERROR, NOT_OURS, OK, ScanResult, warnings_for
+
+UNKNOWN_DEFECT = N_("Choose one of the defects shown.")
+CANNOT_FLAG = N_("%(tag)s has been written off; there is nothing to flag.")
+
+
+def _find(session: Session, raw_tag: str) -> tuple[str, Garment | None]:
+    code = normalise_code(raw_tag)
+    if not is_valid_tag(code):
+        return code, None
+    return code, session.scalar(
+        select(Garment).where(Garment.tag == code)
+        .options(joinedload(Garment.garment_type), joinedload(Garment.owner), joinedload(Garment.holder)))
+
+
+def flag(session: Session, raw_tag: str, defect: str, *, user: User | None, station: str,
+         note: str = "", request_key: str | None = None, at: dt.datetime | None = None) -> ScanResult:
+    """One tap on a defect chip: the defect is recorded on the garment (status unchanged).
+
+    - the same form sent twice (double tap, retry) lands once: ``request_key``;
+    - a defect already flagged on the garment is not flagged again (duplicate);
+    - an unknown tag or defect, or a written-off garment → error, nothing written.
+    """
+    code, garment = _find(session, raw_tag)
+    if garment is None:
+        return ScanResult(ERROR, code, error=DomainError(NOT_OURS, code=code or raw_tag.strip()))
+    if defect not in DEFECTS:
+        return ScanResult(ERROR, code, garment, error=DomainError(UNKNOWN_DEFECT))
+    if garment.status == Status.WRITTEN_OFF.value:
+        return ScanResult(ERROR, code, garment, error=DomainError(CANNOT_FLAG, tag=garment.tag))
+    warnings = warnings_for(garment)
+    if defect in defects_of(garment):
+        return ScanResult(DUPLICATE, code, garment, warnings=warnings)
+    event = flag_defects(session, garment, defect, user=user, station=station, note=note.strip(),
+                         request_key=request_key, at=at)
+    try:
+        session.flush()
+    except IntegrityError:  # the same tap already landed: its key is taken
+        session.rollback()
+        _code, garment = _find(session, code)
+        return ScanResult(DUPLICATE, code, garment, warnings=warnings)
+    return ScanResult(OK, code, garment, event, warnings=warnings)
+
+
+def defects_of(garment: Garment) -> list[str]:
+    """The defect codes flagged on the garment since its last pass, in flagging order."""
+    return [c for c in (garment.defects or "").split(",") if c]
+
+
+class IronerRejects(NamedTuple):
+    """One ironer's figures for a period: ``(name, ironed, rejected)``."""
+
+    name: str
+    ironed: int
+    rejected: int
+
+
+def _not_undone(event):
+    undo = aliased(Event)
+    return ~exists().where(undo.reverses_event_id == event.id)
+
+
+def rejects_per_ironer(session: Session, since_utc: dt.datetime, until_utc: dt.datetime) -> list[IronerRejects]:
+    """Per ironer: garments ironed in the period, and inspection rejects in the period that were theirs.
+
+    A reject is a REWASH or REIRON (not undone) whose garment's previous IRON
+    event (not undone) was by that ironer — found with a correlated subquery,
+    so it works the same on SQLite and PostgreSQL. Ironed counts IRON events
+    that were not undone. Sorted by name; each row is a
+    ``(name, ironed, rejected)`` tuple.
+    """
+    ironed = dict(session.execute(
+        select(Event.user_id, func.count(Event.id))
+        .where(Event.action == Action.IRON.value, Event.created_at >= since_utc, Event.created_at < until_utc,
+               Event.user_id.is_not(None), _not_undone(Event))
+        .group_by(Event.user_id)
+    ).all())
+
+    reject = aliased(Event)
+    iron = aliased(Event)
+    ironer_of_reject = (
+        select(iron.user_id)
+        .where(iron.garment_id == reject.garment_id, iron.action == Action.IRON.value,
+               (iron.created_at < reject.created_at)
+               | ((iron.created_at == reject.created_at) & (iron.id < reject.id)),
+               _not_undone(iron))
+        .order_by(iron.created_at.desc(), iron.id.desc())
+        .limit(1)
+        .correlate(reject)
+        .scalar_subquery()
+    )
+    rejects = (
+        select(ironer_of_reject.label("ironer_id"))
+        .where(reject.action.in_((Action.REWASH.value, Action.REIRON.value)),
+               reject.created_at >= since_utc, reject.created_at < until_utc, _not_undone(reject))
+        .subquery()
+    )
+    rejected = dict(session.execute(
+        select(rejects.c.ironer_id, func.count()).where(rejects.c.ironer_id.is_not(None))
+        .group_by(rejects.c.ironer_id)
+    ).all())
+
+    user_ids = set(ironed) | set(rejected)
+    if not user_ids:
+        return []
+    names = dict(session.execute(select(User.id, User.name).where(User.id.in_(user_ids))).all())
+    return sorted(IronerRejects(names[uid], ironed.get(uid, 0), rejected.get(uid, 0)) for uid in user_ids)
