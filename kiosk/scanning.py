@@ -82,7 +82,8 @@ def scan_move(session: Session, raw_code: str, action: Action | str, *, station:
               user: User | None, employee: Employee | None = None, defects: str = "",
               note: str = "", request_key: str | None = None, batch_id: int | None = None,
               duplicate_seconds: int = 10, check: Check | None = None,
-              now: dt.datetime | None = None) -> ScanResult:
+              now: dt.datetime | None = None,
+              found: tuple[str, Garment | None] | None = None) -> ScanResult:
     """Scan ``raw_code`` and apply ``action`` through the state machine.
 
     - unknown code → error (不是本店制服), nothing written;
@@ -92,7 +93,8 @@ def scan_move(session: Session, raw_code: str, action: Action | str, *, station:
       other gets a clear error and nothing of its move is kept.
     """
     now = now or utcnow()
-    code, garment = find_garment(session, raw_code)
+    # ``found``: the station already looked the code up (to choose the action).
+    code, garment = found if found is not None else find_garment(session, raw_code)
     if garment is None:
         return ScanResult(ERROR, code, error=DomainError(NOT_OURS, code=code or raw_code.strip()))
     warnings = warnings_for(garment)

@@ -1,20 +1,184 @@
-"""Issue and exchange (发衣 / 换衣), spares and the new-hire kit. (placeholder until the station lands)."""
-from flask import abort
+"""Issue and exchange (发衣 / 换衣), spares (备用制服) and the new-hire kit (新员工领用).
 
-from ..main.stations import ALL_ROLES, COUNTER
-from ..web import roles
-from . import bp
+Two pages share one set of rules (:mod:`.services`): the counter's exchange,
+where one scan field takes a dirty garment in and hands a clean one out, and
+the new-hire kit, a checklist of the entitlement set. Each page identifies the
+person first; the employee panel (#employee-panel) is refreshed out of band
+after every scan so holdings update live.
+"""
+from __future__ import annotations
 
+from dataclasses import dataclass
+
+from flask import render_template, request, url_for
+from flask_babel import gettext as _
+
+from ..domain.garment_states import Action
+from ..extensions import db
+from ..main.stations import COUNTER
+from ..registry.forms import KIND_LABELS
+from ..scanning import undo_last
+from ..stations.web import duplicate_seconds, render_result, scan_log
+from ..web import current_user, is_htmx, roles
+from . import bp, services
+
+
+@dataclass(frozen=True)
+class Mode:
+    """What differs between the exchange and the kit: names, not rules."""
+
+    station: str
+    page: str
+    endpoint: str
+    kit: bool
+
+
+EXCHANGE = Mode(services.STATION, "issue/station.html", "issue.station", kit=False)
+KIT = Mode(services.KIT_STATION, "issue/kit.html", "issue.kit", kit=True)
+
+_HEADLINES = {
+    Action.CHECK_IN: lambda: _("Returned"),
+    Action.ISSUE: lambda: _("Issued"),
+    Action.ISSUE_SPARE: lambda: _("Spare issued"),
+}
+
+
+@bp.context_processor
+def _issue_helpers() -> dict:
+    return {
+        "kind_label": lambda kind: KIND_LABELS.get(kind, kind),
+        "where_label": lambda status: services.WHERE.get(status, status),
+        "where_text": lambda counts: services.where_text(counts, _),
+    }
+
+
+def _panel_html(mode: Mode, found: services.Identified | None, *, oob: bool = False) -> str:
+    panel = services.employee_panel(db.session, found.employee) if found and found.employee else None
+    return render_template("issue/_employee_panel.html", mode=mode, found=found, panel=panel, oob=oob,
+                           error=found.error.translated(_) if found and found.error else "")
+
+
+def _page(mode: Mode, found: services.Identified | None = None, result_html: str | None = None):
+    return render_template(mode.page, station=mode.station, mode=mode, result_html=result_html,
+                           panel_html=_panel_html(mode, found), found=found,
+                           log=scan_log(db.session, mode.station, current_user()))
+
+
+def _employee_from_form() -> services.Identified:
+    """A tapped candidate posts its id; a scan or typed text posts ``who``."""
+    if request.form.get("employee_id"):
+        return services.employee_by_id(db.session, request.form["employee_id"])
+    return services.identify_employee(db.session, request.form.get("who", ""))
+
+
+def _identify(mode: Mode):
+    found = _employee_from_form()
+    if not is_htmx():
+        return _page(mode, found)
+    html = _panel_html(mode, found)
+    headers = {}
+    if found.employee is not None:
+        # A reload keeps the person on screen.
+        headers["HX-Replace-Url"] = url_for(mode.endpoint, employee=found.employee.id)
+    return html, 200, headers
+
+
+def _scan(mode: Mode):
+    found = services.employee_by_id(db.session, request.form.get("employee_id"))
+    outcome = services.scan_for_employee(
+        db.session, found.employee, request.form.get("code", ""), user=current_user(),
+        station=mode.station, reason=request.form.get("reason", ""), kit=mode.kit,
+        duplicate_seconds=duplicate_seconds(), gettext=_)
+    db.session.commit()
+    if outcome.switched_to is not None:
+        # A badge scanned into the garment field: the next person at the counter.
+        found = outcome.switched_to
+    result = outcome.result
+    headline = ""
+    if result.ok and outcome.switched_to is not None:
+        headline = _("Next: %(name)s", name=found.employee.name)
+    elif result.ok and outcome.action in _HEADLINES:
+        headline = _HEADLINES[outcome.action]()
+    html = render_result(result, station=mode.station, headline=headline, template="issue/_result.html",
+                         spare_reason=outcome.spare_reason.translated(_) if outcome.spare_reason else "")
+    if not is_htmx():
+        return _page(mode, found if found.employee or outcome.switched_to else None, html)
+    response = html + _panel_html(mode, found, oob=True)
+    if outcome.switched_to is not None and found.employee is not None:
+        return response, 200, {"HX-Replace-Url": url_for(mode.endpoint, employee=found.employee.id)}
+    return response
+
+
+def _undo(mode: Mode):
+    result = undo_last(db.session, station=mode.station, user=current_user())
+    db.session.commit()
+    html = render_result(result, station=mode.station, log_row=False, headline=_("Undone"))
+    found = services.employee_by_id(db.session, request.form.get("employee_id"))
+    if not is_htmx():
+        return _page(mode, found if found.employee else None, html)
+    return html + (_panel_html(mode, found, oob=True) if found.employee else "")
+
+
+def _from_query() -> services.Identified | None:
+    employee_id = request.args.get("employee")
+    return services.employee_by_id(db.session, employee_id) if employee_id else None
+
+
+# --- the exchange (发衣 / 换衣) ------------------------------------------------
 
 @bp.get("/")
 @roles(*COUNTER)
 def station():
-    """Issue and exchange."""
-    abort(404)
+    """The counter: identify the person, then one scan field takes dirty in and hands clean out."""
+    return _page(EXCHANGE, _from_query())
 
+
+@bp.post("/employee")
+@roles(*COUNTER)
+def employee():
+    """Who is at the counter: badge scan, 工号, uniform no. or name (several → tap one)."""
+    return _identify(EXCHANGE)
+
+
+@bp.post("/scan")
+@roles(*COUNTER)
+def scan():
+    """One scan for the person on screen: theirs handed in, their own or a spare handed out."""
+    return _scan(EXCHANGE)
+
+
+@bp.post("/undo")
+@roles(*COUNTER)
+def undo():
+    """Undo this clerk's last scan at the counter with a compensating event."""
+    return _undo(EXCHANGE)
+
+
+# --- the new-hire kit (新员工领用) ---------------------------------------------
 
 @bp.get("/kit")
 @roles(*COUNTER)
 def kit():
-    """The new-hire kit."""
-    abort(404)
+    """The new-hire kit: the entitlement set as a checklist, filled by scanning."""
+    return _page(KIT, _from_query())
+
+
+@bp.post("/kit/employee")
+@roles(*COUNTER)
+def kit_employee():
+    """Who gets the kit: the same identification as at the counter."""
+    return _identify(KIT)
+
+
+@bp.post("/kit/scan")
+@roles(*COUNTER)
+def kit_scan():
+    """One garment of the kit: their own registered piece, or a spare while theirs is not made."""
+    return _scan(KIT)
+
+
+@bp.post("/kit/undo")
+@roles(*COUNTER)
+def kit_undo():
+    """Undo this clerk's last kit scan with a compensating event."""
+    return _undo(KIT)

@@ -1,0 +1,434 @@
+"""Issue and exchange (发衣 / 换衣), spares (备用制服) and the new-hire kit.
+
+One set of rules serves the counter's exchange and the new-hire kit:
+
+- :func:`identify_employee` finds the person from a badge scan, a staff
+  number (工号), a uniform number or a name;
+- :func:`employee_panel` says what they hold against their entitlement per
+  garment type and where each of their own garments is;
+- :func:`scan_for_employee` decides what a scanned garment means for them
+  (a dirty one handed in, their own clean one out, a spare out) and moves it
+  with :func:`kiosk.scanning.scan_move`, so the duplicate window, the state
+  machine and the optimistic lock apply as at every station.
+
+Services take the session and plain values and never commit; a refused
+scan raises nothing and changes nothing (it is an ``error`` result).
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Callable
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session, joinedload
+
+from ..domain.codes import normalise_code
+from ..domain.errors import DomainError, N_
+from ..domain.garment_states import Action, Status
+from ..models import Employee, Garment, GarmentType, User
+from ..scanning import ERROR, OK, ScanResult, find_garment, scan_move
+
+STATION = "issue"
+KIT_STATION = "kit"
+MAX_CANDIDATES = 20
+NOTE_MAX = 500
+IDENTIFY_FIRST = N_("Identify the employee first: scan the badge or type the staff no.")
+
+HELD = (Status.ISSUED.value, Status.SPARE_ISSUED.value)
+
+#: Where a garment is, as the clerk says it to the employee.
+WHERE: dict[str, str] = {
+    Status.IN_STOCK.value: N_("in stock"),
+    Status.ISSUED.value: N_("with them"),
+    Status.SPARE_ISSUED.value: N_("out as a spare"),
+    Status.LOANED.value: N_("on loan"),
+    Status.DIRTY.value: N_("in the wash"),
+    Status.IRONING.value: N_("being ironed"),
+    Status.INSPECTION.value: N_("at inspection"),
+    Status.AT_TAILOR.value: N_("at the tailor"),
+    Status.MISSING.value: N_("missing"),
+    Status.WRITTEN_OFF.value: N_("written off"),
+}
+
+# The order statuses are listed in a "where are theirs" summary.
+_WHERE_ORDER = list(WHERE)
+
+Gettext = Callable[..., str]
+
+
+def english(message: str, **params) -> str:
+    """A gettext that does not translate (the default when no locale is at hand)."""
+    return message % params if params else message
+
+
+# --- who is at the counter ---------------------------------------------------
+
+@dataclass
+class Identified:
+    """The answer to "who is this": one person, several to choose from, or a refusal."""
+
+    employee: Employee | None = None
+    candidates: list[Employee] = field(default_factory=list)
+    error: DomainError | None = None
+    query: str = ""
+
+
+def _leaver_error(employee: Employee) -> DomainError:
+    if employee.left_on:
+        return DomainError(N_("%(name)s (%(staff_no)s) left on %(date)s: nothing can be issued to them."),
+                           name=employee.name, staff_no=employee.staff_no, date=employee.left_on.isoformat())
+    return DomainError(N_("%(name)s (%(staff_no)s) has left: nothing can be issued to them."),
+                       name=employee.name, staff_no=employee.staff_no)
+
+
+def _with_department(query):
+    return query.options(joinedload(Employee.department))
+
+
+def identify_employee(session: Session, who: str) -> Identified:
+    """Find the person from a badge scan, 工号, uniform number (制服编号) or name.
+
+    Codes match exactly (normalised: a full-width IME entry still matches);
+    a name matches exactly first, then as a part. Several active people with
+    that name are returned as candidates to tap. A leaver is refused.
+    """
+    text = (who or "").strip()
+    if not text:
+        return Identified(error=DomainError(N_("Scan the badge, or type the staff no. or the name.")))
+    code = normalise_code(text)
+    for column in (Employee.badge_code, Employee.staff_no, Employee.uniform_no):
+        person = session.scalar(_with_department(select(Employee).where(column.in_({code, text}))))
+        if person is not None:
+            return _one(person, text)
+    name = " ".join(text.split())
+    matches = list(session.scalars(_with_department(
+        select(Employee).where(Employee.name == name).order_by(Employee.staff_no))))
+    if not matches:
+        matches = list(session.scalars(_with_department(
+            select(Employee).where(Employee.name.icontains(name, autoescape=True))
+            .order_by(Employee.active.desc(), Employee.staff_no).limit(MAX_CANDIDATES + 1))))
+    active = [p for p in matches if p.active]
+    if len(active) == 1:
+        return Identified(employee=active[0], query=text)
+    if len(active) > 1:
+        return Identified(candidates=active[:MAX_CANDIDATES], query=text)
+    if matches:
+        return _one(matches[0], text)
+    return Identified(error=DomainError(N_("Nobody matches “%(who)s”."), who=text), query=text)
+
+
+def _one(person: Employee, text: str) -> Identified:
+    if not person.active:
+        return Identified(error=_leaver_error(person), query=text)
+    return Identified(employee=person, query=text)
+
+
+def employee_by_id(session: Session, employee_id: int | str | None) -> Identified:
+    """The person behind an id from the page (a tapped candidate, a reload)."""
+    try:
+        person = session.get(Employee, int(employee_id)) if employee_id not in (None, "") else None
+    except (TypeError, ValueError):
+        person = None
+    if person is None:
+        return Identified(error=DomainError(IDENTIFY_FIRST))
+    return _one(person, person.staff_no)
+
+
+# --- what they hold, where theirs are ---------------------------------------
+
+@dataclass
+class TypeLine:
+    """One garment type for one person: entitlement, holdings, their own pieces, spares."""
+
+    garment_type: GarmentType
+    employee_id: int
+    held: list[Garment] = field(default_factory=list)
+    own: list[Garment] = field(default_factory=list)
+    size: str = ""
+    spares_in_stock: int = 0
+
+    @property
+    def entitlement(self) -> int:
+        return self.garment_type.entitlement
+
+    @property
+    def missing(self) -> int:
+        return max(0, self.entitlement - len(self.held))
+
+    @property
+    def complete(self) -> bool:
+        return len(self.held) >= self.entitlement
+
+    @property
+    def own_in_stock(self) -> list[Garment]:
+        return [g for g in self.own if g.status == Status.IN_STOCK.value]
+
+    @property
+    def own_away(self) -> list[Garment]:
+        """Their own pieces that are neither with them nor ready in stock."""
+        return [g for g in self.own if g.status != Status.IN_STOCK.value and g.holder_id != self.employee_id]
+
+    @property
+    def where_counts(self) -> list[tuple[str, int]]:
+        return where_counts(self.own_away)
+
+    @property
+    def offers_spare(self) -> bool:
+        """Their own cannot be issued (none in stock) and they are still entitled to one."""
+        return not self.complete and not self.own_in_stock
+
+    @property
+    def checklist(self) -> list[bool]:
+        """✓ per held piece, ☐ per missing one (the kit's checklist)."""
+        return [True] * min(len(self.held), self.entitlement) + [False] * self.missing
+
+
+def where_counts(garments: list[Garment]) -> list[tuple[str, int]]:
+    counts = Counter(g.status for g in garments)
+    return [(status, counts[status]) for status in _WHERE_ORDER if counts[status]]
+
+
+def where_text(counts: list[tuple[str, int]], gettext: Gettext = english) -> str:
+    """"1 in the wash, 1 at the tailor" in the user's language."""
+    return gettext(N_(", ")).join(
+        gettext(N_("%(count)s %(where)s"), count=n, where=gettext(WHERE[status])) for status, n in counts)
+
+
+@dataclass
+class Panel:
+    employee: Employee
+    lines: list[TypeLine]
+
+    @property
+    def kit_complete(self) -> bool:
+        return all(line.complete for line in self.lines)
+
+    @property
+    def missing(self) -> int:
+        return sum(line.missing for line in self.lines)
+
+    def line_for(self, type_id: int) -> TypeLine | None:
+        return next((line for line in self.lines if line.garment_type.id == type_id), None)
+
+
+def _wanted_size(employee: Employee, own: list[Garment]) -> str:
+    """The size a spare must have: that of their own pieces of the type, else theirs."""
+    sizes = Counter(g.size for g in own if g.size)
+    if sizes:
+        return sizes.most_common(1)[0][0]
+    return employee.size or ""
+
+
+def employee_panel(session: Session, employee: Employee) -> Panel:
+    """Per entitled type (active, entitlement > 0, plus anything else they hold):
+    what they hold, where their own pieces are, and the spares in stock of their size."""
+    garments = list(session.scalars(
+        select(Garment).where(or_(Garment.holder_id == employee.id, Garment.owner_id == employee.id),
+                              Garment.status != Status.WRITTEN_OFF.value)
+        .options(joinedload(Garment.garment_type)).order_by(Garment.tag)))
+    types = list(session.scalars(select(GarmentType).where(GarmentType.active.is_(True),
+                                                           GarmentType.entitlement > 0)
+                                 .order_by(GarmentType.code)))
+    lines = {t.id: TypeLine(t, employee.id) for t in types}
+    for garment in garments:
+        line = lines.setdefault(garment.type_id, TypeLine(garment.garment_type, employee.id))
+        if garment.holder_id == employee.id and garment.status in HELD:
+            line.held.append(garment)
+        if garment.owner_id == employee.id:
+            line.own.append(garment)
+    for line in lines.values():
+        line.size = _wanted_size(employee, line.own)
+    _count_spares(session, [line for line in lines.values() if line.offers_spare])
+    ordered = sorted(lines.values(), key=lambda l: (l.entitlement == 0, l.garment_type.code))
+    return Panel(employee, ordered)
+
+
+def _spares_query(type_id: int, size: str):
+    query = select(Garment).where(Garment.status == Status.IN_STOCK.value, Garment.type_id == type_id,
+                                  Garment.owner_id.is_(None))
+    return query.where(Garment.size == size) if size else query
+
+
+def _count_spares(session: Session, lines: list[TypeLine]) -> None:
+    if not lines:
+        return
+    rows = session.execute(
+        select(Garment.type_id, Garment.size, func.count())
+        .where(Garment.status == Status.IN_STOCK.value, Garment.owner_id.is_(None),
+               Garment.type_id.in_({line.garment_type.id for line in lines}))
+        .group_by(Garment.type_id, Garment.size)).all()
+    for line in lines:
+        line.spares_in_stock = sum(n for type_id, size, n in rows
+                                   if type_id == line.garment_type.id and (not line.size or size == line.size))
+
+
+# --- one scan for one person -----------------------------------------------------
+
+def _held_count(session: Session, employee: Employee, type_id: int) -> int:
+    return session.scalar(select(func.count()).select_from(Garment).where(
+        Garment.holder_id == employee.id, Garment.type_id == type_id, Garment.status.in_(HELD))) or 0
+
+
+def _own_of_type(session: Session, employee: Employee, type_id: int) -> list[Garment]:
+    return list(session.scalars(select(Garment).where(
+        Garment.owner_id == employee.id, Garment.type_id == type_id,
+        Garment.status != Status.WRITTEN_OFF.value).order_by(Garment.tag)))
+
+
+def _number_of(garment: Garment) -> str:
+    return f"{garment.tag} ({garment.number})" if garment.number else garment.tag
+
+
+class ExchangeRules:
+    """The station's rule for :func:`scan_move` (its ``check``): called with the
+    garment just before the state machine; it raises a DomainError to refuse.
+
+    The rule also fills in the spare's reason, which becomes the event's note.
+    """
+
+    def __init__(self, session: Session, employee: Employee, *, kit: bool = False,
+                 allow_return: bool = True) -> None:
+        self.session = session
+        self.employee = employee
+        self.kit = kit
+        self.allow_return = allow_return
+        self.spare_reason: DomainError | None = None
+
+    def action_for(self, garment: Garment | None) -> Action:
+        if garment is not None and garment.holder_id == self.employee.id and garment.status in HELD:
+            return Action.CHECK_IN
+        if garment is not None and garment.owner_id is None:
+            return Action.ISSUE_SPARE
+        return Action.ISSUE
+
+    def __call__(self, garment: Garment) -> None:
+        action = self.action_for(garment)
+        if action is Action.CHECK_IN:
+            if not self.allow_return:
+                raise DomainError(N_("%(tag)s is already with %(name)s."), tag=garment.tag,
+                                  name=self.employee.name)
+            return
+        if garment.owner_id is not None and garment.owner_id != self.employee.id:
+            owner = garment.owner
+            raise DomainError(N_("%(tag)s belongs to %(owner)s (%(staff_no)s), not to %(name)s."),
+                              tag=garment.tag, owner=owner.name, staff_no=owner.staff_no,
+                              name=self.employee.name)
+        if garment.status != Status.IN_STOCK.value:
+            return  # the state machine says where it is ("in the wash")
+        entitled = garment.garment_type.entitlement
+        held = _held_count(self.session, self.employee, garment.type_id)
+        if held >= entitled:
+            raise DomainError(N_("%(name)s already holds %(held)s of %(entitled)s of this type: "
+                                 "hand in a dirty one first."),
+                              name=self.employee.name, held=held, entitled=entitled)
+        if action is Action.ISSUE_SPARE:
+            self.spare_reason = self._spare_allowed(garment)
+
+    def preview_spare_reason(self, spare: Garment) -> DomainError | None:
+        """The reason a spare would go out with, or None when it would be refused."""
+        try:
+            return self._spare_allowed(spare)
+        except DomainError:
+            return None
+
+    def _spare_allowed(self, spare: Garment) -> DomainError:
+        """Why a spare may go out (their own cannot), or raise why it may not."""
+        own = _own_of_type(self.session, self.employee, spare.type_id)
+        in_stock = [g for g in own if g.status == Status.IN_STOCK.value]
+        if in_stock:
+            raise DomainError(N_("Their own garment of this type is in stock (%(tags)s): issue that one, "
+                                 "not a spare."), tags=", ".join(_number_of(g) for g in in_stock))
+        # Their own pieces say their size for this type; the person's one
+        # recorded size may be of another scale (shoes), so it only guides the panel.
+        wanted = _wanted_size(self.employee, own) if own else ""
+        if wanted and spare.size and spare.size != wanted:
+            raise DomainError(N_("This spare is size %(size)s; %(name)s needs size %(wanted)s."),
+                              size=spare.size, name=self.employee.name, wanted=wanted)
+        away = [g for g in own if g.holder_id != self.employee.id]
+        if not own:
+            if self.kit:
+                return DomainError(N_("New hire, own not yet made."))
+            return DomainError(N_("No own garment of this type yet."))
+        if not away:
+            return DomainError(N_("All own garments of this type are already with them."))
+        return SpareReason(where_counts(away))
+
+
+class SpareReason(DomainError):
+    """"Own garments: 1 in the wash, 1 at the tailor" — a list of Labels, so it
+    is composed in the user's language by :meth:`translated`."""
+
+    def __init__(self, counts: list[tuple[str, int]]) -> None:
+        super().__init__(N_("Own garments: %(where)s."), where=where_text(counts))
+        self.counts = counts
+
+    def translated(self, gettext) -> str:
+        return gettext(self.message, where=where_text(self.counts, gettext))
+
+
+@dataclass
+class IssueScan:
+    """A scan at the counter: the engine's result, what it meant, and why a spare went out."""
+
+    result: ScanResult
+    action: Action | None = None
+    spare_reason: DomainError | None = None
+    switched_to: Identified | None = None
+
+    @property
+    def returned(self) -> bool:
+        return self.result.ok and self.action is Action.CHECK_IN
+
+
+def person_by_code(session: Session, raw_code: str) -> Employee | None:
+    """The person whose badge or 工号 this is (a badge scanned into the garment field)."""
+    code, text = normalise_code(raw_code), (raw_code or "").strip()
+    if not code:
+        return None
+    for column in (Employee.badge_code, Employee.staff_no):
+        person = session.scalar(_with_department(select(Employee).where(column.in_({code, text}))))
+        if person is not None:
+            return person
+    return None
+
+
+def scan_for_employee(session: Session, employee: Employee | None, raw_code: str, *, user: User | None,
+                      station: str = STATION, reason: str = "", kit: bool = False,
+                      duplicate_seconds: int = 10, gettext: Gettext = english,
+                      request_key: str | None = None, now: dt.datetime | None = None) -> IssueScan:
+    """One scan for ``employee``: dirty in (→ ``dirty``), own clean out (→ ``issued``),
+    or a spare out (→ ``spare_issued``, the reason in the event's note).
+
+    A code that is no garment but somebody's badge or 工号 brings that person
+    to the counter instead (``IssueScan.switched_to``): the next in the queue
+    is served by scanning their badge into the same field.
+    ``kit`` (the new-hire kit) refuses hand-ins and words a spare's reason for
+    a new hire. ``gettext`` puts the note in the clerk's language.
+    """
+    code, garment = find_garment(session, raw_code)
+    if garment is None:
+        person = person_by_code(session, raw_code)
+        if person is not None:
+            found = _one(person, code)
+            result = ScanResult(OK if found.employee else ERROR, code, error=found.error)
+            return IssueScan(result, switched_to=found)
+    if employee is None:
+        return IssueScan(ScanResult(ERROR, code, error=DomainError(IDENTIFY_FIRST)))
+    if not employee.active:
+        return IssueScan(ScanResult(ERROR, code, error=_leaver_error(employee)))
+    rules = ExchangeRules(session, employee, kit=kit, allow_return=not kit)
+    action = rules.action_for(garment)
+    note = reason.strip()
+    if action is Action.ISSUE_SPARE and garment is not None:
+        # The note is written with the move, so the reason is worked out first;
+        # the same rules run again as the engine's check and refuse if need be.
+        why = rules.preview_spare_reason(garment)
+        if why is not None:
+            note = f"{why.translated(gettext)} {note}".strip()
+    result = scan_move(session, raw_code, action, station=station, user=user, employee=employee,
+                       note=note[:NOTE_MAX], request_key=request_key,
+                       duplicate_seconds=duplicate_seconds, check=rules, now=now,
+                       found=(code, garment))
+    return IssueScan(result, action, rules.spare_reason if result.ok else None)
