@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, session
 from flask_babel import format_currency, format_date, format_datetime, get_locale, gettext
@@ -52,14 +53,16 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(LANGUAGES=LANGUAGES, current_locale=current_language)
 
 
+def day_bounds(now_utc: dt.datetime, timezone: str) -> tuple[dt.datetime, dt.datetime]:
+    """The local day around ``now_utc`` in ``timezone``, as ``[start, end)`` in UTC
+    (a daylight-saving day has 23 or 25 hours)."""
+    zone = ZoneInfo(timezone)
+    local_day = now_utc.astimezone(zone).date()
+    start = dt.datetime.combine(local_day, dt.time(), tzinfo=zone)
+    end = dt.datetime.combine(local_day + dt.timedelta(days=1), dt.time(), tzinfo=zone)
+    return start.astimezone(dt.timezone.utc), end.astimezone(dt.timezone.utc)
+
+
 def hotel_day_bounds(now: dt.datetime | None = None) -> tuple[dt.datetime, dt.datetime]:
     """Today in the hotel's time zone (KIOSK_TIMEZONE), as a UTC interval [start, end)."""
-    from flask_babel import get_timezone
-
-    tz = get_timezone()
-    local = (now or dt.datetime.now(dt.timezone.utc)).astimezone(tz)
-    midnight = dt.datetime(local.year, local.month, local.day)
-    start = tz.localize(midnight) if hasattr(tz, "localize") else midnight.replace(tzinfo=tz)
-    end_local = midnight + dt.timedelta(days=1)
-    end = tz.localize(end_local) if hasattr(tz, "localize") else end_local.replace(tzinfo=tz)
-    return start.astimezone(dt.timezone.utc), end.astimezone(dt.timezone.utc)
+    return day_bounds(now or dt.datetime.now(dt.timezone.utc), current_app.config["BABEL_DEFAULT_TIMEZONE"])

@@ -10,8 +10,8 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session, aliased
 
 from .domain.errors import DomainError, N_
 from .domain.garment_states import Action, Status, next_status, status_label
@@ -153,6 +153,12 @@ def slot(session: Session, garment: Garment, *, user: User | None, station: str,
     garment.awaiting_slot = False
     session.add(event)
     return event
+
+
+def not_undone(event=Event):
+    """SQL condition: no later event compensates ``event`` (an Event or an alias of it)."""
+    undo_event = aliased(Event)
+    return ~exists().where(undo_event.reverses_event_id == event.id)
 
 
 def last_event(session: Session, garment: Garment) -> Event | None:

@@ -200,7 +200,8 @@ class Event(db.Model):
     unit_cost: Mapped[Decimal | None] = mapped_column(Money)
     defects: Mapped[str] = mapped_column(String(255), default="")
     note: Mapped[str] = mapped_column(Text, default="")
-    reverses_event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id"))
+    # Indexed: "was this event undone?" is asked by undo, carts and reports.
+    reverses_event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id"), index=True)
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("checkin_batches.id"), index=True)
     # A retried request (double tap, network retry) carries the same key and
     # lands once: the unique index refuses the second insert.

@@ -1,13 +1,33 @@
-"""Today board (今日). (placeholder until the station lands)."""
-from flask import abort
+"""Today board (今日): counts by status, what is late, and the end-of-day check."""
+from __future__ import annotations
 
-from ..main.stations import ALL_ROLES, COUNTER
-from ..web import roles
-from . import bp
+from flask import Response, current_app
+
+from ..extensions import db
+from ..main.stations import COUNTER
+from ..models import utcnow
+from ..web import render_page_or_fragment, roles
+from . import bp, services
+
+
+@bp.after_request
+def _no_store(response: Response) -> Response:
+    # Names of owners and ironers: nothing of it stays in a shared tablet's cache.
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.get("/")
 @roles(*COUNTER)
 def today():
-    """What the room has on today."""
-    abort(404)
+    """What the room has on today.
+
+    The page polls this same URL every 60 s (htmx, marked as background so
+    an idle kiosk still locks itself) and gets only the board back.
+    """
+    board = services.today_board(
+        db.session, now_utc=utcnow(),
+        timezone=current_app.config["BABEL_DEFAULT_TIMEZONE"],
+        tailor_days=int(current_app.config["KIOSK_TAILOR_DAYS"]),
+    )
+    return render_page_or_fragment("board/today.html", "board/_board.html", board=board)

@@ -10,12 +10,13 @@ import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from sqlalchemy import exists, func, or_, select
-from sqlalchemy.orm import Session, aliased, joinedload
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session, joinedload
 
 from ..domain.codes import normalise_code
 from ..domain.errors import DomainError, N_
 from ..domain.garment_states import Action
+from ..ledger import not_undone
 from ..models import CheckinBatch, Department, Employee, Event, Garment, GarmentType, User
 
 #: Candidates shown for a name search; a clerk narrows it down rather than scrolls.
@@ -62,12 +63,6 @@ def identify_employee(session: Session, text: str) -> EmployeeMatch:
     return EmployeeMatch(candidates=people[:MAX_CANDIDATES])
 
 
-def _not_undone():
-    """Events that no later event compensates."""
-    undo = aliased(Event)
-    return ~exists().where(undo.reverses_event_id == Event.id)
-
-
 @dataclass
 class TypeTally:
     """One garment type of an employee: what they still hold, what they handed in."""
@@ -88,7 +83,7 @@ def holdings(session: Session, employee: Employee, *, station: str,
         select(Garment).join(Event, Event.garment_id == Garment.id)
         .where(Event.action == Action.CHECK_IN.value, Event.station == station,
                Event.employee_id == employee.id, Event.created_at >= since_utc,
-               Event.created_at < until_utc, _not_undone())
+               Event.created_at < until_utc, not_undone())
         .options(joinedload(Garment.garment_type)).order_by(Event.created_at, Event.id)
     ).unique().all()
     tallies: dict[int, TypeTally] = {}
@@ -155,7 +150,7 @@ def scanned_count(session: Session, batch_id: int) -> int:
     """Check-ins of the cart that still stand (an undone scan no longer counts)."""
     return session.scalar(
         select(func.count(Event.id)).where(Event.batch_id == batch_id,
-                                           Event.action == Action.CHECK_IN.value, _not_undone())
+                                           Event.action == Action.CHECK_IN.value, not_undone())
     ) or 0
 
 
@@ -236,7 +231,7 @@ def open_batch_counts(session: Session, batch_ids: list[int]) -> dict[int, int]:
         return {}
     rows = session.execute(
         select(Event.batch_id, func.count(Event.id)).where(
-            Event.batch_id.in_(batch_ids), Event.action == Action.CHECK_IN.value, _not_undone())
+            Event.batch_id.in_(batch_ids), Event.action == Action.CHECK_IN.value, not_undone())
         .group_by(Event.batch_id)
     ).all()
     counts: dict[int, int] = defaultdict(int)

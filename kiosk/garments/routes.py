@@ -1,20 +1,76 @@
-"""One garment's page (placeholder until the station lands)."""
-from flask import abort
+"""One garment's page (its whole timeline) and the lookup mode of every station.
 
-from ..main.stations import ALL_ROLES, COUNTER
-from ..web import roles
-from . import bp
+Both only read: looking a garment up never writes an event.
+"""
+from __future__ import annotations
+
+from flask import Response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from ..extensions import db
+from ..i18n import translate_error
+from ..main.stations import ALL_ROLES
+from ..web import is_htmx, render_page_or_fragment, roles
+from . import bp, services
+
+
+@bp.context_processor
+def _timeline_helpers() -> dict:
+    return {
+        "event_label": services.event_label,
+        "station_label": services.station_label,
+        "defect_labels": services.defect_labels,
+    }
+
+
+@bp.after_request
+def _no_store(response: Response) -> Response:
+    # Owners' and holders' names: nothing of it stays in a shared tablet's cache.
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.get("/lookup")
 @roles(*ALL_ROLES)
 def lookup():
-    """Find a garment by tag (lookup mode)."""
-    abort(404)
+    """Find a garment by its tag (a station's lookup mode, or the lookup page).
+
+    htmx gets the answer fragment (root ``#scan-result``, like any scan);
+    a plain request with a known code goes to the garment's page, and
+    without a code gets a page with a scan field.
+    """
+    raw = request.args.get("code", "")[:200]
+    if not raw.strip():
+        if is_htmx():
+            return render_template("garments/_lookup_result.html", found=None, message=_("Scan a tag."))
+        return render_template("garments/lookup.html", found=None, message="", code="")
+    code, garment = services.find(db.session, raw)
+    if garment is None:
+        message = translate_error(services.not_ours(code, raw))
+        template = "garments/_lookup_result.html" if is_htmx() else "garments/lookup.html"
+        return render_template(template, found=None, message=message, code=code)
+    if not is_htmx():
+        return redirect(url_for(".page", tag=garment.tag))
+    found = services.timeline(db.session, garment, limit=services.LOOKUP_EVENTS)
+    return render_template("garments/_lookup_result.html", found=found,
+                           warnings=[translate_error(w) for w in found.warnings])
 
 
 @bp.get("/<tag>")
 @roles(*ALL_ROLES)
 def page(tag: str):
-    """The garment's timeline."""
-    abort(404)
+    """The garment's header facts and every event of its life, newest first.
+
+    A tag typed in lower case or full width resolves to the canonical tag
+    (the address is corrected); a tag that is not ours is a clear 404.
+    """
+    code, garment = services.find(db.session, tag)
+    if garment is None:
+        message = translate_error(services.not_ours(code, tag))
+        return render_template("errors/message.html", title=_("Not one of our uniforms"),
+                               message=message), 404
+    if garment.tag != tag:
+        return redirect(url_for(".page", tag=garment.tag), 301)
+    found = services.timeline(db.session, garment)
+    return render_page_or_fragment("garments/page.html", "garments/_timeline.html", found=found,
+                                   warnings=[translate_error(w) for w in found.warnings])

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import NamedTuple
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased, joinedload
 
@@ -15,7 +15,7 @@ from ..domain.codes import is_valid_tag, normalise_code
 from ..domain.defects import DEFECTS
 from ..domain.errors import DomainError, N_
 from ..domain.garment_states import Action, Status
-from ..ledger import flag_defects
+from ..ledger import flag_defects, not_undone
 from ..models import Event, Garment, User
 from ..scanning import DUPLICATE, ERROR, NOT_OURS, OK, ScanResult, warnings_for
 
@@ -74,11 +74,6 @@ class IronerRejects(NamedTuple):
     rejected: int
 
 
-def _not_undone(event):
-    undo = aliased(Event)
-    return ~exists().where(undo.reverses_event_id == event.id)
-
-
 def rejects_per_ironer(session: Session, since_utc: dt.datetime, until_utc: dt.datetime) -> list[IronerRejects]:
     """Per ironer: garments ironed in the period, and inspection rejects in the period that were theirs.
 
@@ -91,7 +86,7 @@ def rejects_per_ironer(session: Session, since_utc: dt.datetime, until_utc: dt.d
     ironed = dict(session.execute(
         select(Event.user_id, func.count(Event.id))
         .where(Event.action == Action.IRON.value, Event.created_at >= since_utc, Event.created_at < until_utc,
-               Event.user_id.is_not(None), _not_undone(Event))
+               Event.user_id.is_not(None), not_undone(Event))
         .group_by(Event.user_id)
     ).all())
 
@@ -102,7 +97,7 @@ def rejects_per_ironer(session: Session, since_utc: dt.datetime, until_utc: dt.d
         .where(iron.garment_id == reject.garment_id, iron.action == Action.IRON.value,
                (iron.created_at < reject.created_at)
                | ((iron.created_at == reject.created_at) & (iron.id < reject.id)),
-               _not_undone(iron))
+               not_undone(iron))
         .order_by(iron.created_at.desc(), iron.id.desc())
         .limit(1)
         .correlate(reject)
@@ -111,7 +106,7 @@ def rejects_per_ironer(session: Session, since_utc: dt.datetime, until_utc: dt.d
     rejects = (
         select(ironer_of_reject.label("ironer_id"))
         .where(reject.action.in_((Action.REWASH.value, Action.REIRON.value)),
-               reject.created_at >= since_utc, reject.created_at < until_utc, _not_undone(reject))
+               reject.created_at >= since_utc, reject.created_at < until_utc, not_undone(reject))
         .subquery()
     )
     rejected = dict(session.execute(

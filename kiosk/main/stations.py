@@ -31,6 +31,7 @@ STATIONS: tuple[Station, ...] = (
     Station("issue.kit", N_("New-hire kit"), N_("The full set for a new employee"), COUNTER),
     Station("tailor.station", N_("Tailor"), N_("Sent out for mending, back again"), COUNTER),
     Station("board.today", N_("Today"), N_("What must be done before the room closes"), COUNTER),
+    Station("garments.lookup", N_("Look up a garment"), N_("Scan a tag: where it is, its whole history"), ALL_ROLES),
     Station("registry.employees", N_("Employees"), N_("Find a person by name, staff no. or uniform no."), COUNTER),
     Station("registry.garments", N_("Garments"), N_("Every numbered garment and where it is"), COUNTER),
     Station("registry.types", N_("Garment types"), N_("Prices, entitlement, expected washes"), MANAGERS),

@@ -52,6 +52,7 @@ def upgrade():
     with op.batch_alter_table('events', schema=None) as batch_op:
         batch_op.add_column(sa.Column('batch_id', sa.Integer(), nullable=True))
         batch_op.create_index(batch_op.f('ix_events_batch_id'), ['batch_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_events_reverses_event_id'), ['reverses_event_id'], unique=False)
         batch_op.create_foreign_key(batch_op.f('fk_events_batch_id_checkin_batches'), 'checkin_batches', ['batch_id'], ['id'])
 
     with op.batch_alter_table('garments', schema=None) as batch_op:
@@ -92,6 +93,7 @@ def downgrade():
 
     with op.batch_alter_table('events', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('fk_events_batch_id_checkin_batches'), type_='foreignkey')
+        batch_op.drop_index(batch_op.f('ix_events_reverses_event_id'))
         batch_op.drop_index(batch_op.f('ix_events_batch_id'))
         batch_op.drop_column('batch_id')
 
