@@ -24,8 +24,8 @@ class Station:
 
 STATIONS: tuple[Station, ...] = (
     Station("checkin.station", N_("Check-in"), N_("Dirty uniforms handed in"), COUNTER),
-    Station("ironing.station", N_("Ironing"), N_("Scan each ironed garment; flag damage"), ALL_ROLES),
-    Station("inspection.station", N_("Inspection"), N_("Pass, rewash, re-iron or tailor"), COUNTER),
+    Station("ironing.station", N_("Ironing station"), N_("Scan each ironed garment; flag damage"), ALL_ROLES),
+    Station("inspection.station", N_("Inspection table"), N_("Pass, rewash, re-iron or tailor"), COUNTER),
     Station("inspection.slotting", N_("Slotting"), N_("Put passed garments in their numbered slot"), COUNTER),
     Station("issue.station", N_("Issue and exchange"), N_("Dirty in, clean out; spares"), COUNTER),
     Station("issue.kit", N_("New-hire kit"), N_("The full set for a new employee"), COUNTER),
