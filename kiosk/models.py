@@ -117,6 +117,10 @@ class Garment(db.Model):
         CheckConstraint(f"status IN ({_STATUS_SQL})", name="status"),
         CheckConstraint("wash_count >= 0 AND repair_count >= 0", name="counts"),
         Index("ix_garments_status_type", "status", "type_id"),
+        # Spares of a type and size in stock (owner_id NULL), asked at every exchange.
+        Index("ix_garments_owner_status_type_size", "owner_id", "status", "type_id", "size"),
+        # The today board's "in this status for over N hours".
+        Index("ix_garments_status_since", "status", "status_since"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -138,7 +142,7 @@ class Garment(db.Model):
     defects: Mapped[str] = mapped_column(String(128), default="")
     # When the current status began: the today board reads this instead of
     # searching the ledger.
-    status_since: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    status_since: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     # True from an inspection pass until the garment is scanned into its slot.
     awaiting_slot: Mapped[bool] = mapped_column(default=False, index=True)
     # Optimistic lock: two tablets moving the same garment at once cannot both win.

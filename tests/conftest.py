@@ -67,6 +67,9 @@ def app(tmp_path, monkeypatch, database_url):
         "TESTING": True,
         "SQLALCHEMY_DATABASE_URI": database_url,
         "WTF_CSRF_ENABLED": False,  # tests/test_csrf.py checks CSRF with it on
+        # Tests read the English msgids; test_i18n.py proves zh_CN is the
+        # product's default and complete, and the browser tests run in Chinese.
+        "BABEL_DEFAULT_LOCALE": "en",
         "KIOSK_PIN_HASH_METHOD": FAST_HASH,
         "SECRET_KEY": "test",
     })
@@ -184,3 +187,14 @@ def login_as(app, client):
         return user_id
 
     return _login
+
+
+@pytest.fixture
+def product_language(app, monkeypatch):
+    """The language a kiosk has out of the box (KIOSK_LANGUAGE unset): zh_CN."""
+    from kiosk.config import from_environment
+
+    monkeypatch.delenv("KIOSK_LANGUAGE", raising=False)
+    app.config["BABEL_DEFAULT_LOCALE"] = from_environment(app.instance_path)["BABEL_DEFAULT_LOCALE"]
+    assert app.config["BABEL_DEFAULT_LOCALE"] == "zh_CN"
+    return app

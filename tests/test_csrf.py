@@ -52,7 +52,7 @@ def test_every_post_without_a_token_is_refused_and_writes_nothing(csrf_app, ctx,
     assert _row_counts() == before
 
 
-def test_refused_post_tells_the_user_in_chinese_that_nothing_was_saved(csrf_app, ctx, client):
+def test_refused_post_tells_the_user_in_chinese_that_nothing_was_saved(csrf_app, product_language, ctx, client):
     response = client.post("/login", data={"user_id": 1, "pin": "1234"})
     assert response.status_code == 400
     assert "重试" in response.get_data(as_text=True)

@@ -180,7 +180,7 @@ def test_unknown_tag_is_a_404_saying_it_is_not_ours(client, login_as, story):
     assert "NOT-OURS-1 is not one of our uniforms" in text_of(response)
 
 
-def test_unknown_tag_404_speaks_chinese_by_default(client, login_as, story):
+def test_unknown_tag_404_speaks_chinese_by_default(product_language, client, login_as, story):
     login_as("clerk")
     response = client.get("/garment/NOT-OURS-1")
     assert response.status_code == 404

@@ -44,7 +44,7 @@ def test_translations_keep_every_placeholder(catalog):
     assert broken == []
 
 
-def test_login_page_is_chinese_by_default_and_english_on_request(client):
+def test_login_page_is_chinese_by_default_and_english_on_request(product_language, client):
     page = client.get("/login").get_data(as_text=True)
     assert 'lang="zh-CN"' in page and "登录" in page
     client.post("/language", data={"lang": "en", "next": "/login"})
