@@ -127,9 +127,10 @@ _MOBILE_PREFIXES = ("130", "131", "132", "133", "135", "136", "137", "138", "139
 _SIZES = ("S", "M", "L", "XL", "XXL")
 _SIZE_WEIGHTS = (12, 30, 32, 18, 8)
 
-_TAILOR_DEFECTS = ("掉扣", "开线", "袖口磨损", "拉链损坏", "肩章脱落", "口袋开裂")
-_REWASH_DEFECTS = ("有毛发", "污渍未洗净", "领口发黄")
-_REIRON_DEFECTS = ("褶皱", "领口不平", "裤线不直")
+# Defect codes of kiosk.domain.defects, as the stations record them.
+_TAILOR_DEFECTS = ("missing_button", "torn_seam", "damage", "broken_zipper", "missing_ornament")
+_REWASH_DEFECTS = ("hair", "stain", "not_clean")
+_REIRON_DEFECTS = ("creased",)
 _BORROWERS = ("宴会外包服务员", "婚宴临时帮工", "实习生（酒店管理学院）", "会展活动礼仪", "兄弟酒店借调人员")
 
 # The uniform room is staffed 07:00-22:00 hotel time; every event falls inside.
@@ -170,9 +171,10 @@ _SLACK: dict[str, tuple[float, float]] = {
     Status.WRITTEN_OFF: (5, 150),
 }
 
+# Station codes as the kiosk's stations write them (labels in kiosk.garments.services).
 _STATIONS: dict[Action, str] = {
-    Action.ISSUE: "counter", Action.ISSUE_SPARE: "counter", Action.LOAN: "counter",
-    Action.CHECK_IN: "counter", Action.FROM_TAILOR: "counter",
+    Action.ISSUE: "issue", Action.ISSUE_SPARE: "issue", Action.LOAN: "issue",
+    Action.CHECK_IN: "checkin", Action.FROM_TAILOR: "tailor",
     Action.WASH: "laundry", Action.IRON: "ironing",
     Action.PASS: "inspection", Action.REWASH: "inspection", Action.REIRON: "inspection",
     Action.TO_TAILOR: "inspection",
@@ -524,9 +526,9 @@ class _Builder:
             if piece.variant == "lost":
                 return [(Action.MARK_MISSING, {"note": "月盘点未找到"}),
                         (Action.WRITE_OFF, {"note": "盘点缺失，确认报损"})]
-            return out + [back, (Action.IRON, {"defects": "破洞", "note": "熨烫时发现，已报告"}),
-                          (Action.TO_TAILOR, {"defects": "破洞"}),
-                          (Action.WRITE_OFF, {"defects": "破洞", "note": "破损无法修补，报损"})]
+            return out + [back, (Action.IRON, {"defects": "damage", "note": "熨烫时发现，已报告"}),
+                          (Action.TO_TAILOR, {"defects": "damage"}),
+                          (Action.WRITE_OFF, {"defects": "damage", "note": "破损无法修补，报损"})]
         raise AssertionError(target)
 
     def plan(self, piece: _Piece) -> list[_Step]:
@@ -589,7 +591,7 @@ class _Builder:
                         and slotted_at.astimezone(HOTEL_TZ).hour < 22
                         and self.rng.random() < 0.95):
                     # Most passed garments were put in their slot right away.
-                    slot(session, garment, user=users["clerk"][0], station="slot", at=slotted_at)
+                    slot(session, garment, user=users["clerk"][0], station="slotting", at=slotted_at)
                     previous = slotted_at
             garment.updated_at = previous
             self.events += 1 + len(steps)

@@ -403,3 +403,13 @@ def test_a_leavers_badge_in_the_garment_field_is_refused_and_clears_the_person(c
     html = _scan(client, person.id, "OLD-1")
     assert _result(html) == "error" and "has left" in html
     assert "data-employee-id" not in html
+
+
+def test_exchange_panel_lists_only_the_types_registered_to_the_person(client, clerk, make, person, shirt):
+    chef_coat = make.garment_type("CHEF", name_zh="厨师服", name_en="Chef coat", entitlement=3)
+    make.garment("SH-OWN", garment_type=shirt, owner=person, size="L")
+    db.session.commit()
+    page = client.get(f"/issue/?employee={person.id}").get_data(as_text=True)
+    assert "Shirt" in page and "Chef coat" not in page
+    kit = client.get(f"/issue/kit?employee={person.id}").get_data(as_text=True)
+    assert "Shirt" in kit and "Chef coat" in kit and chef_coat.entitlement == 3

@@ -14,6 +14,11 @@ DEFECTS: dict[str, str] = {
     "missing_ornament": N_("Missing ornament"),  # 饰物不全
     "stain": N_("Stain"),                        # 污渍
     "faded_number": N_("Faded number"),          # 编号褪色
+    "torn_seam": N_("Torn seam"),                # 开线
+    "broken_zipper": N_("Broken zipper"),        # 拉链损坏
+    "hair": N_("Hair"),                          # 有毛发
+    "not_clean": N_("Not clean"),                # 未洗净
+    "creased": N_("Creased"),                    # 熨烫不平
 }
 
 

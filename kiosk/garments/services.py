@@ -33,12 +33,14 @@ STATION_LABELS: dict[str, str] = {
     "import": N_("Import from Excel"),
     "checkin": N_("Check-in"),
     "ironing": N_("Ironing station"),
-    "inspection": N_("Inspection station"),
+    "inspection": N_("Inspection table"),
     "slotting": N_("Slotting"),
     "tailor": N_("Tailor"),
     "issue": N_("Issue and exchange"),
     "kit": N_("New-hire kit"),
     "stocktake": N_("Stocktake"),
+    "laundry": N_("Laundry"),
+    "office": N_("Office"),
 }
 
 LOOKUP_EVENTS = 5

@@ -53,7 +53,8 @@ def _issue_helpers() -> dict:
 
 
 def _panel_html(mode: Mode, found: services.Identified | None, *, oob: bool = False) -> str:
-    panel = services.employee_panel(db.session, found.employee) if found and found.employee else None
+    panel = (services.employee_panel(db.session, found.employee, whole_set=mode.kit)
+             if found and found.employee else None)
     return render_template("issue/_employee_panel.html", mode=mode, found=found, panel=panel, oob=oob,
                            error=found.error.translated(_) if found and found.error else "")
 

@@ -221,16 +221,20 @@ def _wanted_size(employee: Employee, own: list[Garment]) -> str:
     return employee.size or ""
 
 
-def employee_panel(session: Session, employee: Employee) -> Panel:
-    """Per entitled type (active, entitlement > 0, plus anything else they hold):
-    what they hold, where their own pieces are, and the spares in stock of their size."""
+def employee_panel(session: Session, employee: Employee, *, whole_set: bool = False) -> Panel:
+    """Per garment type of theirs: what they hold, where their own pieces are,
+    and the spares in stock of their size. ``whole_set`` (the new-hire kit)
+    lists every type with an entitlement, registered to them or not."""
     garments = list(session.scalars(
         select(Garment).where(or_(Garment.holder_id == employee.id, Garment.owner_id == employee.id),
                               Garment.status != Status.WRITTEN_OFF.value)
         .options(joinedload(Garment.garment_type)).order_by(Garment.tag)))
-    types = list(session.scalars(select(GarmentType).where(GarmentType.active.is_(True),
-                                                           GarmentType.entitlement > 0)
-                                 .order_by(GarmentType.code)))
+    # A person's uniform is what is registered to them (a chef gets no security
+    # uniform); someone with nothing registered yet (a new hire) sees every
+    # type they could be entitled to.
+    types = [] if garments and not whole_set else list(session.scalars(
+        select(GarmentType).where(GarmentType.active.is_(True), GarmentType.entitlement > 0)
+        .order_by(GarmentType.code)))
     lines = {t.id: TypeLine(t, employee.id) for t in types}
     for garment in garments:
         line = lines.setdefault(garment.type_id, TypeLine(garment.garment_type, employee.id))
