@@ -100,6 +100,9 @@ def scan_move(session: Session, raw_code: str, action: Action | str, *, station:
     warnings = warnings_for(garment)
     repeated = recent_duplicate(session, garment, station, now, duplicate_seconds)
     if repeated is not None:
+        # The move it repeats may have landed (on another tablet) after the
+        # garment was read: answer with the garment as it is now.
+        session.refresh(garment)
         return ScanResult(DUPLICATE, code, garment, repeated, warnings=warnings)
     try:
         if check is not None:

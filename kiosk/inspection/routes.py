@@ -42,6 +42,8 @@ def _answer(result: ScanResult, *, headline: str = "", log_row: bool = True, cho
         card=on_table, request_key=new_request_key(), checks=services.CHECKS, defects=DEFECTS,
         flagged=services.flagged_defects(garment) if garment is not None else [],
         chosen=set(chosen), ticked=set(ticked), reprint=reprint, slot_number=services.slot_number,
+        # A garment waiting for a decision is not "all fine": a neutral card.
+        result_class="result-card" if on_table and result.ok else "",
     )
     return html if is_htmx() else _page(html)
 

@@ -279,7 +279,7 @@ def test_one_garment_goes_from_check_in_through_the_tailor_to_the_exchange(serve
 
     # 6. The counter: who is it (工号 typed into the who field), their dirty one in, the clean one out.
     page.goto("/issue/")
-    who = page.locator("input[data-testid=who]")  # the top bar's user name is "who" too
+    who = page.get_by_test_id("who-field")
     who.click()
     page.keyboard.type(person["staff_no"])
     page.keyboard.press("Enter")

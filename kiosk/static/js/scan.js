@@ -45,7 +45,12 @@
     var code = field.value;
     field.value = "";
     field.focus();
-    if (!code.trim()) return;
+    if (!code.trim()) {
+      // Enter with an empty scan field: the code most likely went into another
+      // field (a note). Say so, rather than doing nothing.
+      showLocalError(document.body.dataset.msgEmptyScan || "Scan field is empty");
+      return;
+    }
     var values = formValues(form);
     values.code = code;
     var lookup = form.dataset.mode === "lookup";
@@ -100,6 +105,22 @@
     }
     refocus();
   });
+
+  function showLocalError(message) {
+    var result = document.getElementById("scan-result");
+    if (!result) return;
+    var answer = document.createElement("section");
+    answer.id = "scan-result";
+    answer.className = "scan-result result-error";
+    answer.dataset.scanResult = "error";
+    answer.dataset.announced = "1";
+    var p = document.createElement("p");
+    p.className = "result-message";
+    p.textContent = message;
+    answer.appendChild(p);
+    result.replaceWith(answer);
+    beep("error");
+  }
 
   // A server error or a lost connection: say so in the answer area, keep the scan field.
   document.addEventListener("htmx:responseError", function (event) {
