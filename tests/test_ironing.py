@@ -177,7 +177,7 @@ def test_the_same_request_key_retried_lands_once_even_after_an_undo(make, client
 def test_unknown_defect_or_tag_is_refused_and_writes_nothing(make, client, ironer):
     garment = make.garment(status="ironing")
     db.session.commit()
-    assert scan_result(text_of(client.post("/ironing/flag", data={"tag": garment.tag, "defect": "hair"},
+    assert scan_result(text_of(client.post("/ironing/flag", data={"tag": garment.tag, "defect": "ripped-by-dog"},
                                            headers=HX))) == "error"
     assert scan_result(text_of(client.post("/ironing/flag", data={"tag": "NOPE-1", "defect": "stain"},
                                            headers=HX))) == "error"
