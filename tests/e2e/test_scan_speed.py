@@ -79,3 +79,26 @@ def test_duplicate_and_unknown_scans_are_told_apart_on_screen(server, page):
     expect(result).to_have_attribute("data-scan-result", "error")
     expect(result).to_contain_text(re.compile("MY-OWN-SHIRT"))
     expect(page.locator("#scan-log-rows tr")).to_have_count(1)
+
+
+def test_lookup_mode_at_a_station_shows_the_timeline_and_moves_nothing(server, page):
+    clerk = server.add_user(unique("收发"), "clerk")
+    [tag] = _issued_garments(server, "LK", 1)
+    sign_in(page, clerk)
+    page.goto("/checkin/")
+    page.locator("[data-lookup-toggle]").click()
+    expect(page.locator("[data-lookup-toggle]")).to_have_attribute("aria-pressed", "true")
+    expect(page.get_by_test_id("scan")).to_be_focused()
+    page.keyboard.type(tag)
+    page.keyboard.press("Enter")
+    result = page.locator("#scan-result")
+    expect(result).to_have_attribute("data-lookup", "1")
+    expect(result).to_have_attribute("data-garment-status", "issued")  # looked at, not checked in
+    expect(page.locator("#scan-log-rows tr")).to_have_count(0)
+    page.get_by_test_id("full-timeline").click()
+    expect(page.get_by_test_id("garment-tag")).to_have_text(tag)
+    # Back at the station, lookup mode is off again: the next scan checks in.
+    page.goto("/checkin/")
+    page.keyboard.type(tag)
+    page.keyboard.press("Enter")
+    expect(page.locator("#scan-result")).to_have_attribute("data-garment-status", "dirty")
