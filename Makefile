@@ -32,6 +32,7 @@ system-deps:
 
 ## Install, migrate, load the demo hotel on first run, serve on KIOSK_HOST:KIOSK_PORT.
 run: install translations
+	@scripts/system-deps.sh --fonts || [ -n "$$KIOSK_FONT" ]
 	$(FLASK) db upgrade
 	$(FLASK) kiosk demo --if-empty
 	$(FLASK) kiosk serve

@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
 # System packages the kiosk and its tests need and pip cannot give:
-# Debian's Chromium (Playwright drives it; it cannot download its own browser
-# here) and a CJK font (or Chinese renders as boxes on screen and on slips).
-# Installs them with apt when running as root on Debian; otherwise says how.
+# a CJK font (Chinese on screen and on printed slips; without one it renders
+# as boxes) and, for the browser tests, Debian's Chromium (Playwright drives
+# it; it cannot download its own browser here).
+#   scripts/system-deps.sh          font + chromium (make test)
+#   scripts/system-deps.sh --fonts  the font only (make run)
+# Installs with apt when running as root on Debian; otherwise says how.
 set -euo pipefail
 
 need=()
-[ -x /usr/bin/chromium ] || need+=(chromium)
 if ! fc-list 2>/dev/null | grep -qiE 'WenQuanYi|Noto Sans CJK'; then
   need+=(fonts-wqy-microhei)
+fi
+if [ "${1:-}" != "--fonts" ]; then
+  [ -x /usr/bin/chromium ] || need+=(chromium)
 fi
 [ ${#need[@]} -eq 0 ] && exit 0
 
@@ -19,6 +24,6 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 else
   echo "missing system packages: ${need[*]}" >&2
-  echo "install them (Debian: sudo apt-get install ${need[*]}) and run again" >&2
+  echo "install them (Debian: sudo apt-get install ${need[*]}), or point KIOSK_FONT at a CJK font, and run again" >&2
   exit 1
 fi
