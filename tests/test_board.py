@@ -13,12 +13,9 @@ from kiosk.extensions import db
 from kiosk.ledger import move, slot, undo
 from kiosk.models import CheckinBatch, TagReprint, utcnow
 
-HX = {"HX-Request": "true"}
+from .scans import HX, text_of
+
 UTC = dt.timezone.utc
-
-
-def text_of(response) -> str:
-    return response.get_data(as_text=True)
 
 
 def ago(**delta) -> dt.datetime:

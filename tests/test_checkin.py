@@ -11,19 +11,7 @@ from kiosk.checkin import services
 from kiosk.extensions import db
 from kiosk.models import CheckinBatch, Event, Garment, utcnow
 
-HX = {"HX-Request": "true"}
-
-
-def text_of(response) -> str:
-    return response.get_data(as_text=True)
-
-
-def scan_result(body: str) -> str:
-    return re.search(r'id="scan-result"[^>]*data-scan-result="([a-z]+)"', body, re.S).group(1)
-
-
-def garment_status(body: str) -> str:
-    return re.search(r'data-garment-status="([a-z_]+)"', body).group(1)
+from .scans import HX, garment_status, scan_result, text_of
 
 
 def events_of(garment) -> int:

@@ -14,13 +14,10 @@ from kiosk.extensions import db
 from kiosk.ledger import flag_defects, move, undo
 from kiosk.models import Event, TagReprint
 
-HX = {"HX-Request": "true"}
+from .scans import HX, text_of
+
 UTC = dt.timezone.utc
 T0 = dt.datetime(2024, 3, 1, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai
-
-
-def text_of(response) -> str:
-    return response.get_data(as_text=True)
 
 
 def is_fragment(body: str, root_id: str) -> bool:

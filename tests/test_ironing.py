@@ -13,19 +13,7 @@ from kiosk.ironing import services
 from kiosk.ledger import move, undo
 from kiosk.models import Event, User, utcnow
 
-HX = {"HX-Request": "true"}
-
-
-def text_of(response) -> str:
-    return response.get_data(as_text=True)
-
-
-def scan_result(body: str) -> str:
-    return re.search(r'id="scan-result"[^>]*data-scan-result="([a-z]+)"', body, re.S).group(1)
-
-
-def garment_status(body: str) -> str:
-    return re.search(r'data-garment-status="([a-z_]+)"', body).group(1)
+from .scans import HX, garment_status, scan_result, text_of
 
 
 def request_key(body: str) -> str:

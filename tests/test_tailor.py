@@ -5,36 +5,13 @@ import datetime as dt
 import re
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from kiosk.extensions import db
 from kiosk.models import Event, Garment, utcnow
 from kiosk.tailor import services
 
-HX = {"HX-Request": "true"}
-
-
-def text_of(response) -> str:
-    return response.get_data(as_text=True)
-
-
-def events() -> int:
-    with db.engine.connect() as conn:
-        return conn.scalar(select(func.count()).select_from(Event.__table__))
-
-
-def garment(tag: str) -> Garment:
-    db.session.expire_all()
-    return db.session.scalar(select(Garment).where(Garment.tag == tag))
-
-
-def scan_result(body: str) -> str:
-    return re.search(r'data-scan-result="(\w+)"', body).group(1)
-
-
-def garment_status(body: str) -> str | None:
-    found = re.search(r'data-garment-status="(\w+)"', body)
-    return found.group(1) if found else None
+from .scans import HX, events, garment, garment_status, scan_result, text_of
 
 
 def at_tailor_tags(body: str) -> list[str]:
