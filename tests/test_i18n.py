@@ -15,11 +15,13 @@ PLACEHOLDER = re.compile(r"%\(\w+\)[sd]")
 
 
 def _messages_in_code():
+    """Every msgid of the kiosk and of the printer adapter (its reasons and slip labels)."""
     found = {}
-    for filename, lineno, message, _comments, _context in extract_from_dir(
-            ROOT / "kiosk", METHODS, keywords=KEYWORDS):
-        msgid = message if isinstance(message, str) else message[0]
-        found.setdefault(msgid, f"kiosk/{filename}:{lineno}")
+    for package in ("kiosk", "printers"):
+        for filename, lineno, message, _comments, _context in extract_from_dir(
+                ROOT / package, METHODS, keywords=KEYWORDS):
+            msgid = message if isinstance(message, str) else message[0]
+            found.setdefault(msgid, f"{package}/{filename}:{lineno}")
     return found
 
 

@@ -1,0 +1,293 @@
+"""ESC/POS bytes for a rendered image, and the backends that carry them.
+
+:func:`encode` builds the byte stream with python-escpos (a ``Dummy``
+printer with a real printer profile: ``ESC @``, the image as ``GS v 0``
+raster fragments, then the cut when the profile has a cutter). :func:`send`
+encodes and writes the bytes to the printer named by a URL::
+
+    dummy:                          keeps nothing (demo, tests)
+    file:///var/spool/kiosk.bin     appends the bytes to a file
+    tcp://192.168.1.50:9100         raw TCP ("JetDirect"), port 9100 by default
+    usb://04b8:0202                 USB vendor:product (hex), needs pyusb
+    serial:///dev/ttyUSB0?baudrate=9600   needs pyserial
+    cups://QUEUE                    a raw CUPS queue, needs pycups
+
+Every backend opens its connection per job, has a timeout and closes in
+``finally``. ``tcp://`` asks the printer for its real-time status (``DLE EOT
+1`` printer, ``DLE EOT 4`` paper sensor) before sending — so nothing is
+queued in a printer that is out of paper — and again after, so a printer that
+takes the bytes but never answers, or runs out of paper, is a failure with a
+clear reason. Every failure is a :class:`~printers.errors.PrinterError`.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import time
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from PIL import Image as PILImage
+
+from printers import errors
+from printers.errors import PrinterError
+
+log = logging.getLogger(__name__)
+
+#: The default python-escpos profile: an 80 mm Epson with cutter, 576 dots
+#: wide (203 dpi), so both 58 mm (384) and 80 mm (576) images fit.
+DEFAULT_PROFILE = "TM-T20II"
+
+DLE_EOT_PRINTER = b"\x10\x04\x01"  # real-time status: printer
+DLE_EOT_PAPER = b"\x10\x04\x04"    # real-time status: roll paper sensor
+STATUS_REQUEST = DLE_EOT_PRINTER + DLE_EOT_PAPER
+OFFLINE_BIT = 0x08                 # in the DLE EOT 1 answer
+PAPER_END_BITS = 0x60              # in the DLE EOT 4 answer
+STATUS_FIXED_MASK, STATUS_FIXED = 0x93, 0x12  # bits every status byte has
+
+
+def _profile_pixels(printer: Any) -> int | None:
+    try:
+        return int(printer.profile.profile_data["media"]["width"]["pixels"])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _has_cutter(printer: Any) -> bool:
+    return bool(printer.profile.supports("paperFullCut") or printer.profile.supports("paperPartCut"))
+
+
+def encode(image: PILImage.Image, *, profile: str = DEFAULT_PROFILE, cut: bool = True) -> bytes:
+    """The python-escpos byte stream printing ``image`` (mode "1" from
+    :func:`printers.render.render`): ``ESC @``, ``GS v 0`` raster, and a cut
+    (``GS V``) if ``cut`` and the profile has a cutter.
+
+    Raises :class:`PrinterError` if the image is wider than the profile allows.
+    """
+    from escpos.printer import Dummy
+
+    printer = Dummy(profile=profile)
+    pixels = _profile_pixels(printer)
+    if pixels is not None and image.width > pixels:
+        raise PrinterError(errors.TOO_WIDE, width=image.width, profile=profile, pixels=pixels)
+    printer.hw("INIT")
+    printer.image(image, impl="bitImageRaster", center=False)
+    if cut and _has_cutter(printer):
+        printer.cut()
+    return printer.output
+
+
+# ---------------------------------------------------------------- backends
+
+Backend = Callable[[Any, bytes, float], None]
+
+
+def _dummy(url: Any, data: bytes, timeout: float) -> None:
+    """``dummy:`` accepts the job and keeps nothing."""
+
+
+def _file(url: Any, data: bytes, timeout: float) -> None:
+    """``file:///path`` appends the bytes (a spool file or a device node)."""
+    path = unquote(url.path)
+    if not path:
+        raise PrinterError(errors.UNKNOWN_URL, url=url.geturl())
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise PrinterError(errors.DEVICE_ERROR, where=path, detail=exc.strerror or str(exc)) from None
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+    except OSError as exc:
+        raise PrinterError(errors.DEVICE_ERROR, where=path, detail=exc.strerror or str(exc)) from None
+    finally:
+        os.close(fd)
+
+
+class _Deadline:
+    """One time budget for a whole job: each socket call gets what is left."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.end = time.monotonic() + seconds
+
+    def left(self, sock: socket.socket) -> None:
+        remaining = self.end - time.monotonic()
+        if remaining <= 0:
+            raise PrinterError(errors.TIMEOUT, seconds=_fmt(self.seconds))
+        sock.settimeout(remaining)
+
+
+def _fmt(seconds: float) -> str:
+    return f"{seconds:g}"
+
+
+def _read_status(sock: socket.socket, deadline: _Deadline, extra: int = 0) -> tuple[int, int]:
+    """Read the answers to :data:`STATUS_REQUEST` (two bytes). ``extra`` is
+    how many real-time requests the job data itself may have contained (a
+    printer may answer those too): their answers come first, so the last
+    two bytes are ours."""
+    got = b""
+    while len(got) < 2 + extra:
+        if len(got) >= 2 and extra:
+            # the printer may not have taken the look-alikes in the data as
+            # requests: give it a moment, then go with what came.
+            sock.settimeout(min(0.2, max(0.0, deadline.end - time.monotonic())) or 0.001)
+            try:
+                chunk = sock.recv(64)
+            except TimeoutError:
+                break
+        else:
+            deadline.left(sock)
+            chunk = sock.recv(64)
+        if not chunk:
+            raise PrinterError(errors.LOST)
+        got += chunk
+    printer, paper = got[-2], got[-1]
+    return printer, paper
+
+
+def _check_status(printer: int, paper: int) -> None:
+    if paper & PAPER_END_BITS:
+        raise PrinterError(errors.PAPER_OUT)
+    if printer & OFFLINE_BIT:
+        raise PrinterError(errors.OFFLINE)
+
+
+def _tcp(url: Any, data: bytes, timeout: float) -> None:
+    """``tcp://host:port`` (raw port 9100): status, job, status."""
+    host, port = url.hostname, url.port or 9100
+    if not host:
+        raise PrinterError(errors.UNKNOWN_URL, url=url.geturl())
+    where = f"{host}:{port}"
+    deadline = _Deadline(timeout)
+    sock: socket.socket | None = None
+    stage = "connect"
+    try:
+        sock = socket.create_connection((host, port), timeout=timeout)
+        stage = "status"
+        deadline.left(sock)
+        sock.sendall(STATUS_REQUEST)
+        _check_status(*_read_status(sock, deadline))
+        stage = "job"
+        deadline.left(sock)
+        sock.sendall(data)
+        deadline.left(sock)
+        sock.sendall(STATUS_REQUEST)
+        lookalikes = sum(data.count(b"\x10\x04" + bytes([n])) for n in (1, 2, 3, 4))
+        _check_status(*_read_status(sock, deadline, extra=lookalikes))
+    except PrinterError:
+        raise
+    except ConnectionRefusedError:
+        raise PrinterError(errors.REFUSED, where=where) from None
+    except TimeoutError:  # socket.timeout is TimeoutError since 3.10
+        raise PrinterError(errors.TIMEOUT, seconds=_fmt(timeout)) from None
+    except (ConnectionResetError, BrokenPipeError, ConnectionAbortedError):
+        raise PrinterError(errors.LOST if stage != "connect" else errors.REFUSED, where=where) from None
+    except OSError as exc:  # DNS, no route, ...
+        if stage == "job":
+            raise PrinterError(errors.LOST) from None
+        raise PrinterError(errors.UNREACHABLE, where=where, detail=exc.strerror or str(exc)) from None
+    finally:
+        if sock is not None:
+            sock.close()
+
+
+def _require(module: str, scheme: str, package: str) -> None:
+    try:
+        __import__(module)
+    except ImportError:
+        raise PrinterError(errors.MISSING_PACKAGE, scheme=f"{scheme}://", package=package) from None
+
+
+def _escpos_device(printer: Any, where: str, data: bytes) -> None:
+    """Open a python-escpos device printer, write, close in ``finally``."""
+    from escpos.exceptions import DeviceNotFoundError
+
+    try:
+        printer.open()
+        printer._raw(data)
+    except DeviceNotFoundError as exc:
+        raise PrinterError(errors.DEVICE_ERROR, where=where, detail=str(exc).strip()) from None
+    except PrinterError:
+        raise
+    except Exception as exc:  # driver errors (usb.core.USBError, SerialException, IPPError)
+        raise PrinterError(errors.DEVICE_ERROR, where=where, detail=str(exc) or type(exc).__name__) from None
+    finally:
+        try:
+            printer.close()
+        except Exception:  # noqa: BLE001 - closing a broken device must not hide the reason
+            pass
+
+
+def _usb(url: Any, data: bytes, timeout: float) -> None:
+    """``usb://VID:PID`` (hex), via pyusb."""
+    _require("usb.core", "usb", "pyusb")
+    from escpos.printer import Usb
+
+    try:
+        vid, pid = (int(x, 16) for x in url.netloc.split(":"))
+    except ValueError:
+        raise PrinterError(errors.UNKNOWN_URL, url=url.geturl()) from None
+    _escpos_device(Usb(vid, pid, timeout=int(timeout * 1000)), url.netloc, data)
+
+
+def _serial(url: Any, data: bytes, timeout: float) -> None:
+    """``serial:///dev/ttyUSB0?baudrate=9600``, via pyserial."""
+    _require("serial", "serial", "pyserial")
+    from escpos.printer import Serial
+
+    query = parse_qs(url.query)
+    try:
+        baudrate = int(query.get("baudrate", ["9600"])[0])
+    except ValueError:
+        raise PrinterError(errors.UNKNOWN_URL, url=url.geturl()) from None
+    path = unquote(url.path)
+    _escpos_device(Serial(devfile=path, baudrate=baudrate, timeout=timeout), path, data)
+
+
+def _cups(url: Any, data: bytes, timeout: float) -> None:
+    """``cups://QUEUE`` (a raw queue), via pycups."""
+    _require("cups", "cups", "pycups")
+    from escpos.printer import CupsPrinter
+
+    queue = unquote(url.netloc or url.path.lstrip("/"))
+    _escpos_device(CupsPrinter(printer_name=queue), queue, data)
+
+
+#: URL scheme → backend(url parts, bytes, timeout seconds).
+BACKENDS: dict[str, Backend] = {
+    "dummy": _dummy,
+    "file": _file,
+    "tcp": _tcp,
+    "usb": _usb,
+    "serial": _serial,
+    "cups": _cups,
+}
+
+
+def parse_url(url: str) -> Any:
+    """The split URL, or PrinterError for an unknown scheme."""
+    parts = urlsplit(url or "")
+    if parts.scheme not in BACKENDS:
+        raise PrinterError(errors.UNKNOWN_URL, url=url)
+    return parts
+
+
+def send(image: PILImage.Image, url: str, *, timeout: float = 3.0, profile: str = DEFAULT_PROFILE,
+         cut: bool = True, native: bool = False) -> None:
+    """Print ``image`` on the printer at ``url``; return when it is done.
+
+    ``native`` (GB18030 text in the printer's Chinese mode and its own QR
+    command) is not implemented yet: the job is printed as the raster image,
+    which is what the preview shows, and a log line says so.
+    Raises :class:`PrinterError` with the reason on any failure.
+    """
+    if native:
+        log.info("native printing is not implemented; printing %s as a raster image", url)
+    parts = parse_url(url)
+    data = encode(image, profile=profile, cut=cut)
+    BACKENDS[parts.scheme](parts, data, timeout)

@@ -1,0 +1,45 @@
+"""Printer errors: a :class:`~kiosk.domain.errors.DomainError` with a translatable reason.
+
+The reason is kept as a msgid (marked with ``N_``) plus parameters; the kiosk
+translates it with ``err.translated(gettext)``. ``str(err)`` is the English
+text, for logs and the CLI.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from kiosk.domain.errors import DomainError, N_
+
+# The reasons, in one place so the kiosk and the tests can compare against them.
+REFUSED = N_("The printer at %(where)s refused the connection. Is it switched on?")
+UNREACHABLE = N_("The printer at %(where)s cannot be reached: %(detail)s")
+TIMEOUT = N_("The printer did not answer within %(seconds)s s.")
+PAPER_OUT = N_("The printer is out of paper.")
+OFFLINE = N_("The printer is offline (cover open or error).")
+LOST = N_("The connection to the printer was lost while printing.")
+MISSING_PACKAGE = N_("The printer driver for %(scheme)s needs the Python package %(package)s: pip install %(package)s")
+UNKNOWN_URL = N_("Unknown printer address %(url)s.")
+DEVICE_ERROR = N_("The printer at %(where)s failed: %(detail)s")
+NO_FONT = N_("No Chinese font found. Install fonts-noto-cjk or fonts-wqy-microhei, or set KIOSK_FONT.")
+BAD_FONT = N_("The font %(path)s cannot be read.")
+TOO_WIDE = N_("The slip is %(width)s dots wide but the printer profile %(profile)s prints at most %(pixels)s. Check KIOSK_PAPER_MM.")
+BAD_PAPER = N_("Unsupported paper width %(mm)s mm (58 or 80).")
+GLYPHS = N_("The font cannot print: %(chars)s. Nothing was printed.")
+
+
+class PrinterError(DomainError):
+    """A print that did not happen (or may not have finished).
+
+    ``message`` is the msgid of the reason, ``params`` its parameters.
+    """
+
+
+class MissingGlyphs(PrinterError):
+    """The font lacks some characters of the document; nothing was printed.
+
+    ``chars`` lists each missing character once, in order of appearance.
+    """
+
+    def __init__(self, chars: Iterable[str]) -> None:
+        self.chars: list[str] = list(dict.fromkeys(chars))
+        super().__init__(GLYPHS, chars=" ".join(self.chars))

@@ -1,0 +1,178 @@
+"""printers.render: the 1-bit canvas that is both the preview and the print."""
+from __future__ import annotations
+
+import io
+import math
+import shutil
+import subprocess
+
+import pytest
+import zxingcpp
+from PIL import Image as PILImage
+from PIL import ImageChops
+
+from printers import documents as d
+from printers import render as r
+from printers.errors import MissingGlyphs, PrinterError
+
+NAMES = "张堃 王喆 李玥 陈赟"
+RARE = "𠮷"  # U+20BB7, outside the BMP: many CJK fonts lack it
+
+
+def read_codes(image: PILImage.Image) -> list[str]:
+    return [b.text for b in zxingcpp.read_barcodes(image.convert("L"))]
+
+
+def ink(image: PILImage.Image) -> int:
+    """Number of black dots."""
+    return image.histogram()[0]
+
+
+def font_has(char: str, face: r.FontFace) -> bool | None:
+    """An oracle independent of the renderer: fontconfig's charset of the
+    font file (None when fc-list is not there)."""
+    if not shutil.which("fc-list"):
+        return None
+    out = subprocess.run(["fc-list", f":charset={ord(char):x}", "file"], capture_output=True,
+                         text=True, check=True).stdout
+    return any(line.strip().rstrip(":") == face.path for line in out.splitlines())
+
+
+@pytest.mark.parametrize(("paper_mm", "dots"), [(58, 384), (80, 576)])
+def test_a_tag_is_exactly_the_paper_width_in_one_bit(paper_mm, dots):
+    image = r.render(d.garment_tag("T-000123", "1024", "西装外套", "M", "张堃"), paper_mm=paper_mm)
+    assert image.mode == "1"
+    assert image.width == dots
+    assert 300 < image.height < 1000
+
+
+@pytest.mark.parametrize("paper_mm", [58, 80])
+def test_the_tag_qr_reads_back_as_the_tag_code(paper_mm):
+    image = r.render(d.garment_tag("T-000123", "1024", "西装外套", "M", "张堃"), paper_mm=paper_mm)
+    assert read_codes(image) == ["T-000123"]
+
+
+def test_the_checkin_slip_barcode_reads_back_as_the_slip_number():
+    doc = d.checkin_slip("制服室 收衣单", employee="张堃", clerk="李玥", when="2024-05-01 09:00",
+                         garments=[d.GarmentLine("T-000001", "衬衫", "L", "1001")], slip_no="CI-0001")
+    image = r.render(doc, paper_mm=80)
+    barcode = image.crop((0, image.height - 400, image.width, image.height))
+    assert "CI-0001" in read_codes(barcode)
+
+
+@pytest.mark.parametrize("paper_mm", [58, 80])
+def test_long_chinese_text_wraps_inside_the_paper(paper_mm):
+    width = r.paper_dots(paper_mm)
+    one = r.render(d.Document("t", [d.Text("制服")]), paper_mm=paper_mm)
+    long = r.render(d.Document("t", [d.Text("按相应的编号配入" * 12)]), paper_mm=paper_mm)
+    assert long.width == width
+    assert long.height >= 3 * one.height  # several lines, not clipped
+    # no ink in the right margin: every line was broken before the edge
+    margin = long.crop((width - r.MARGIN + 1, 0, width, long.height))
+    assert ink(margin) == 0
+
+
+def test_wrap_breaks_cjk_between_any_characters_but_keeps_latin_words():
+    font = r._font(r.find_font().path, r.find_font().index, r.BASE_PX)
+    lines = r.wrap("收衣 laundry-basket 制服室终端打印", font, math.ceil(font.getlength("收衣 laundry-basket")))
+    assert lines[0] == "收衣 laundry-basket"
+    assert "".join(lines[1:]) == "制服室终端打印"
+    assert all(font.getlength(line) <= font.getlength("收衣 laundry-basket") for line in lines)
+
+
+def test_explicit_newlines_start_new_lines():
+    font = r._font(r.find_font().path, r.find_font().index, r.BASE_PX)
+    assert r.wrap("一\n二", font, 500) == ["一", "二"]
+
+
+def test_names_with_rare_hanzi_render_with_real_glyphs():
+    face = r.find_font()
+    assert r.missing_glyphs(d.Document("t", [d.Text(NAMES)]), face) == []
+    for char in "堃喆玥赟":
+        assert font_has(char, face) in (True, None), char
+        glyph = r._draw_text(d.Text(char, size=2), face, 576)
+        tofu = r._draw_text(d.Text("\U0010FFFD", size=2), face, 576)  # drawn directly: no check
+        assert ink(glyph) > 50  # drawn, not blank
+        assert glyph.tobytes() != tofu.tobytes()  # and not the .notdef box
+
+
+def test_a_character_the_font_lacks_is_reported_before_printing_else_drawn():
+    face = r.find_font()
+    doc = d.garment_tag("T-000125", "1025", "衬衫", "M", f"吉{RARE}")
+    oracle = font_has(RARE, face)
+    try:
+        image = r.render(doc)
+    except MissingGlyphs as exc:
+        assert oracle in (False, None)
+        assert exc.chars == [RARE]
+        assert exc.message == "The font cannot print: %(chars)s. Nothing was printed."
+        assert exc.params == {"chars": RARE}
+    else:
+        assert oracle in (True, None)
+        alone = r.render(d.Document("t", [d.Text(RARE, size=2)]))
+        assert ink(alone) > 50
+        assert read_codes(image) == ["T-000125"]
+
+
+def test_the_renderer_sees_the_tofu_it_would_print():
+    """What MissingGlyphs guards against: the font's .notdef box."""
+    face = r.find_font()
+    assert r.missing_glyphs(d.Document("t", [d.Text("a\U0010FFFD b\U0010FFFD")]), face) == ["\U0010FFFD"]
+
+
+def test_missing_characters_are_listed_once_each_and_whitespace_is_ignored():
+    doc = d.Document("t", [d.Text("\U0010FFFD \t\u3000x"), d.Text("\U0010FFFE\U0010FFFD\n")])
+    with pytest.raises(MissingGlyphs) as info:
+        r.render(doc)
+    assert info.value.chars == ["\U0010FFFD", "\U0010FFFE"]
+
+
+def test_a_font_path_is_used_as_given_and_a_bad_one_is_a_printer_error(tmp_path, monkeypatch):
+    face = r.find_font()
+    assert r.find_font(face.path).path == face.path
+    monkeypatch.setenv("KIOSK_FONT", face.path)
+    assert r.find_font().path == face.path
+    bad = tmp_path / "nope.ttf"
+    bad.write_bytes(b"not a font")
+    with pytest.raises(PrinterError) as info:
+        r.render(d.Document("t", [d.Text("x")]), font_path=str(bad))
+    assert info.value.params == {"path": str(bad)}
+
+
+def test_the_default_font_is_a_cjk_font_from_the_search_list():
+    face = r.find_font()
+    assert face.name in {name for name, _, _ in r.FONT_CANDIDATES}
+
+
+def test_an_unsupported_paper_width_is_a_printer_error():
+    with pytest.raises(PrinterError, match="72 mm"):
+        r.render(d.Document("t", [d.Text("x")]), paper_mm=72)
+
+
+def test_bold_text_is_heavier_than_regular():
+    plain = r.render(d.Document("t", [d.Text("制服室", size=2)]))
+    bold = r.render(d.Document("t", [d.Text("制服室", size=2, bold=True)]))
+    assert ink(bold) > ink(plain) * 1.1
+
+
+def test_alignment_moves_the_text():
+    def left_edge(align):
+        image = r.render(d.Document("t", [d.Text("制服", align=align)]))
+        return ImageChops.invert(image.convert("L")).getbbox()[0]
+    assert left_edge("left") < left_edge("center") < left_edge("right")
+
+
+def test_an_image_wider_than_the_paper_is_scaled_down():
+    buf = io.BytesIO()
+    PILImage.new("L", (1000, 100), 0).save(buf, "PNG")
+    image = r.render(d.Document("sig", [d.Image(buf.getvalue())]), paper_mm=58)
+    assert image.size == (384, 38)
+    assert ink(image) == 384 * 38
+
+
+def test_the_png_preview_has_the_same_pixels():
+    image = r.render(d.garment_tag("T-000123", "1024", "西装外套", "M", "张堃"))
+    png = r.to_png(image)
+    assert png.startswith(b"\x89PNG")
+    with PILImage.open(io.BytesIO(png)) as back:
+        assert back.mode == "1" and back.tobytes() == image.tobytes()
