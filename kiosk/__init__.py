@@ -40,11 +40,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     database.init_app(app)
 
     from . import (auth, board, checkin, cli, garments, imports, inspection, issue, ironing, main,
-                   registry, tailor, web)
+                   printing, registry, tailor, web)
 
     web.init_app(app)
     for blueprint in (auth.bp, main.bp, registry.bp, imports.bp, checkin.bp, ironing.bp,
-                      inspection.bp, tailor.bp, issue.bp, board.bp, garments.bp):
+                      inspection.bp, tailor.bp, issue.bp, board.bp, garments.bp, printing.bp):
         app.register_blueprint(blueprint)
+    printing.init_app(app)
     cli.init_app(app)
     return app

@@ -67,7 +67,9 @@ def init_app(app: Flask) -> None:
     from .backup import backup_command
     from .demo import demo_command
     from .imports.cli import import_cli
+    from .printing.cli import tag_cli
 
+    kiosk_cli.add_command(tag_cli)
     kiosk_cli.add_command(demo_command)
     kiosk_cli.add_command(backup_command)
     kiosk_cli.add_command(import_cli)

@@ -28,6 +28,16 @@ def _int(name: str, default: int) -> int:
     return int(raw) if raw else default
 
 
+def _float(name: str, default: float) -> float:
+    raw = os.environ.get(name, "").strip()
+    return float(raw) if raw else default
+
+
+def _bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name, "").strip().lower()
+    return default if not raw else raw not in ("0", "false", "no", "off")
+
+
 def from_environment(instance_path: str) -> dict[str, Any]:
     """Build the Flask config mapping from KIOSK_* environment variables."""
     default_db = "sqlite:///" + str(Path(instance_path) / "kiosk.sqlite3")
@@ -41,6 +51,14 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "BABEL_DEFAULT_TIMEZONE": os.environ.get("KIOSK_TIMEZONE", "Asia/Shanghai"),
         "KIOSK_PRINTER": os.environ.get("KIOSK_PRINTER", "dummy:"),
         "KIOSK_PAPER_MM": _int("KIOSK_PAPER_MM", 80),
+        # A CJK font file for slips and tags; empty: Noto Sans CJK SC, then WenQuanYi Micro Hei.
+        "KIOSK_FONT": os.environ.get("KIOSK_FONT", "").strip(),
+        # Seconds a print may take to connect and send before its job is failed.
+        "KIOSK_PRINT_TIMEOUT": _float("KIOSK_PRINT_TIMEOUT", 3.0),
+        # The background thread that sends queued jobs (tests turn it off and
+        # call kiosk.printing.process_queue themselves).
+        "KIOSK_PRINT_WORKER": _bool("KIOSK_PRINT_WORKER", True),
+        "KIOSK_PRINT_POLL_SECONDS": _float("KIOSK_PRINT_POLL_SECONDS", 3.0),
         "KIOSK_IDLE_MINUTES": _int("KIOSK_IDLE_MINUTES", 5),
         "KIOSK_DUPLICATE_SECONDS": _int("KIOSK_DUPLICATE_SECONDS", 10),
         "KIOSK_TAILOR_DAYS": _int("KIOSK_TAILOR_DAYS", 3),

@@ -256,3 +256,61 @@ class TagReprint(db.Model):
     done_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     garment: Mapped[Garment] = relationship()
+
+
+PRINT_STATUSES = ("queued", "printing", "done", "failed")
+
+
+class PrintJob(db.Model):
+    """One tag or receipt to print (the print queue).
+
+    The document is kept as data (``printers.documents.Document.to_dict()``
+    as JSON), so a preview, a retry and a reprint draw exactly what was asked
+    for. ``last_error`` keeps the reason as msgid + parameters (JSON) so it
+    is shown in the reader's language, not the worker's.
+    """
+
+    __tablename__ = "print_jobs"
+    __table_args__ = (
+        CheckConstraint("status IN ('queued', 'printing', 'done', 'failed')", name="status"),
+        CheckConstraint("attempts >= 0", name="attempts"),
+        # The worker's "oldest queued first" and the status bar's "any failed?".
+        Index("ix_print_jobs_status_id", "status", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    document: Mapped[str] = mapped_column(Text)
+    garment_id: Mapped[int | None] = mapped_column(ForeignKey("garments.id"), index=True)
+    # The reprint request (faded number) this tag answers: marked done with the job.
+    reprint_id: Mapped[int | None] = mapped_column(ForeignKey("tag_reprints.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    # The printer URL when the job was queued, then at its latest attempt.
+    printer: Mapped[str] = mapped_column(String(255), default="")
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # A retried request (double tap) queues its print once.
+    request_key: Mapped[str | None] = mapped_column(String(80), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    printed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    garment: Mapped[Garment | None] = relationship()
+    reprint: Mapped[TagReprint | None] = relationship()
+    requested_by: Mapped[User | None] = relationship()
+
+
+class StationSetting(db.Model):
+    """A station's switches, the same on every tablet: receipts on or off.
+
+    Kept in the database, not the browser session: a sign-in starts a fresh
+    session, and the room decides once whether a station hands out slips.
+    """
+
+    __tablename__ = "station_settings"
+
+    station: Mapped[str] = mapped_column(String(24), primary_key=True)
+    receipts: Mapped[bool] = mapped_column(default=True)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -72,6 +72,8 @@ def app(tmp_path, monkeypatch, database_url):
         "BABEL_DEFAULT_LOCALE": "en",
         "KIOSK_PIN_HASH_METHOD": FAST_HASH,
         "SECRET_KEY": "test",
+        # No print worker thread: tests that print call process_queue themselves.
+        "KIOSK_PRINT_WORKER": False,
     })
     with app.app_context():
         reset_database()

@@ -35,6 +35,7 @@ STATIONS: tuple[Station, ...] = (
     Station("registry.employees", N_("Employees"), N_("Find a person by name, staff no. or uniform no."), COUNTER),
     Station("registry.garments", N_("Garments"), N_("Every numbered garment and where it is"), COUNTER),
     Station("registry.types", N_("Garment types"), N_("Prices, entitlement, expected washes"), MANAGERS),
+    Station("printing.queue", N_("Print queue"), N_("Tags and slips: failed prints, print again"), COUNTER),
     Station("imports.upload", N_("Import from Excel"), N_("Employees, garment types, garments (CSV)"), MANAGERS),
 )
 

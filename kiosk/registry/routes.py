@@ -294,4 +294,4 @@ def garments_registered(key: str):
     registered = services.registered_with(db.session, key)
     if not registered:
         abort(404)
-    return render_template("registry/garments_registered.html", garments=registered)
+    return render_template("registry/garments_registered.html", garments=registered, key=key)

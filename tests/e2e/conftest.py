@@ -157,7 +157,14 @@ def _stop(process: subprocess.Popen) -> None:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory, postgres_url):
+def server_env() -> dict[str, str]:
+    """Environment this module's server gets on top of the defaults below
+    (a test module overrides this fixture, e.g. to point KIOSK_PRINTER elsewhere)."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, postgres_url, server_env):
     """A migrated, empty kiosk served on a free port for this test module."""
     tmp = tmp_path_factory.mktemp("kiosk-e2e")
     instance = tmp / "instance"
@@ -175,6 +182,7 @@ def server(tmp_path_factory, postgres_url):
         "KIOSK_IDLE_MINUTES": "5",
         "KIOSK_SECRET_KEY": "e2e-" + os.urandom(8).hex(),
         "PYTHONUNBUFFERED": "1",
+        **server_env,
     }
     env.pop("FLASK_APP", None)
     port = _free_port()

@@ -1,0 +1,34 @@
+"""Printing: the print queue, its status bar, and the print buttons' endpoints.
+
+The printer adapter (:mod:`printers`) draws and sends; this package decides
+what to print, keeps every print as a job, and sends jobs from a worker
+thread so no request ever waits for the printer.
+"""
+from flask import Blueprint, Flask
+
+bp = Blueprint("printing", __name__, url_prefix="/print")
+
+
+def init_app(app: Flask) -> None:
+    """The status bar's helpers for base.html, and the worker started by the first request."""
+    from ..stations.web import new_request_key
+    from . import worker
+    from .routes import may_print, receipts_on, status_context, template_helpers
+
+    app.jinja_env.globals.update(print_status=status_context, print_request_key=new_request_key,
+                                 can_print=may_print, receipts_on=receipts_on, **template_helpers())
+
+    @app.before_request
+    def _start_print_worker() -> None:
+        # Jobs left queued by a restart go out without waiting for a new print.
+        worker.ensure_started(app)
+
+
+def process_queue(app: Flask) -> list[int]:
+    """Send every queued job now (see :func:`kiosk.printing.worker.process_queue`)."""
+    from .worker import process_queue as run
+
+    return run(app)
+
+
+from . import routes  # noqa: E402,F401

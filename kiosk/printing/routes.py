@@ -1,0 +1,340 @@
+"""Print screens and buttons: the status bar, the print queue, tags, reprints, receipts.
+
+Every button that prints only queues a job and answers at once (the worker
+sends it). With htmx the answer is the status bar (``#print-status``), which
+then follows the job; without, a redirect back with a notice.
+"""
+from __future__ import annotations
+
+import re
+
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import format_datetime
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
+from printers.errors import PrinterError
+from printers.render import to_png
+
+from ..domain.errors import DomainError
+from ..extensions import db
+from ..i18n import current_language, hotel_day_bounds
+from ..main.stations import COUNTER
+from ..models import CheckinBatch, Employee, PrintJob, TagReprint, utcnow
+from ..registry.services import registered_with
+from ..scanning import find_garment
+from ..web import current_user, is_htmx, roles
+from . import bp, services, worker
+
+_KEY_RE = re.compile(r"^[0-9a-f]{32}$")
+_TARGET = "#print-status"
+
+
+def template_helpers() -> dict:
+    """For the print macros, which other blueprints' pages import too."""
+    return {
+        "print_kind_label": lambda kind: services.KIND_LABELS.get(kind, kind),
+        "job_status_label": lambda status: services.STATUS_LABELS.get(status, status),
+        "job_reason": reason_text,
+        "job_title": services.title_of,
+    }
+
+
+@bp.after_request
+def _no_store(response: Response) -> Response:
+    # Names on slips and tags: nothing of it stays in a shared tablet's cache.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def reason_text(job: PrintJob) -> str:
+    """The job's last error in the reader's language."""
+    reason = services.reason_of(job)
+    return reason.translated(_) if reason is not None else ""
+
+
+def may_print() -> bool:
+    """Whether the signed-in user's role prints (the counter's roles)."""
+    user = current_user()
+    return user is not None and user.role in COUNTER
+
+
+def status_context() -> dict:
+    """What the status bar in base.html shows (COUNTER roles only: they print)."""
+    if not may_print():
+        return {"shown": False, "allowed": False}
+    try:
+        status = services.queue_status(db.session)
+    except SQLAlchemyError:
+        # Every page shows the bar, error pages too: a database that is away
+        # must not turn "something went wrong" into a bare 500.
+        db.session.rollback()
+        return {"shown": False, "allowed": False}
+    reason = ""
+    if status.latest_failed is not None:
+        reason = reason_text(status.latest_failed)
+    return {"shown": status.shown, "allowed": True, "status": status, "reason": reason}
+
+
+def receipts_on(station: str) -> bool:
+    """For the stations' templates: are receipts switched on here?"""
+    return services.receipts_on(db.session, station)
+
+
+def _settings() -> services.PrintSettings:
+    return worker.settings_of(current_app)
+
+
+def _printer() -> str:
+    return current_app.config["KIOSK_PRINTER"]
+
+
+def _request_key() -> str | None:
+    key = (request.form.get("request_key") or "").strip()
+    return key if _KEY_RE.match(key) else None
+
+
+def _back(default: str) -> str:
+    """Where a plain form goes back to: ``next`` when it is a path of ours."""
+    target = request.form.get("next") or ""
+    return target if target.startswith("/") and not target.startswith("//") else default
+
+
+def _queued(jobs: list[PrintJob], back: str):
+    """Commit the queued jobs, wake the worker and answer without waiting for it."""
+    db.session.commit()
+    worker.notify(current_app._get_current_object())
+    if is_htmx():
+        # The button's answer is the status bar, wherever the button is.
+        html = render_template("printing/partials/_status.html", bar=status_context())
+        return html, 200, {"HX-Retarget": _TARGET, "HX-Reswap": "outerHTML"}
+    flash(ngettext("Sent to the printer.", "%(num)d prints sent to the printer.", len(jobs)), "success")
+    return redirect(back)
+
+
+def _queue_safely(make_jobs, back: str):
+    """Queue with ``make_jobs()``; a double tap that raced its twin finds the jobs already there."""
+    try:
+        jobs = make_jobs()
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        jobs = make_jobs()  # the request key is taken now: returns the jobs the twin queued
+    return _queued(jobs, back)
+
+
+def _refuse(message: str, back: str):
+    """Nothing queued, and why: in the status bar's place (htmx) or as a notice."""
+    if is_htmx():
+        html = render_template("printing/partials/_status.html", bar={**status_context(), "notice": message})
+        return html, 200, {"HX-Retarget": _TARGET, "HX-Reswap": "outerHTML"}
+    flash(message, "warning")
+    return redirect(back)
+
+
+# --- the status bar -----------------------------------------------------------
+
+@bp.get("/status")
+@roles(*COUNTER)
+def status():
+    """The status bar: failed prints (with the reason and 重试), prints waiting, or nothing.
+
+    Polled every 10 s with ``X-Kiosk-Background: 1`` (an idle kiosk still
+    locks itself), every 2 s while something is printing.
+    """
+    return render_template("printing/partials/_status.html", bar=status_context())
+
+
+@bp.post("/retry")
+@roles(*COUNTER)
+def retry_failed():
+    """One tap: every print that failed in the last hours is queued again, in its order."""
+    services.retry(db.session, since=utcnow() - services.STATUS_WINDOW)
+    return _queued([], _back(url_for(".queue")))
+
+
+# --- the print queue page -------------------------------------------------------
+
+@bp.get("/")
+@roles(*COUNTER)
+def queue():
+    """The latest prints: what, when, by whom, status and reason, a preview; retry or print again."""
+    jobs = services.recent_jobs(db.session)
+    return render_template("printing/queue.html", jobs=jobs)
+
+
+@bp.get("/jobs/<int:job_id>/preview.png")
+@roles(*COUNTER)
+def preview(job_id: int):
+    """The job drawn exactly as it prints (the same renderer, settings and image)."""
+    job = db.get_or_404(PrintJob, job_id)
+    try:
+        image = services.render_job(job, _settings())
+    except PrinterError as error:
+        return Response(error.translated(_), status=422, mimetype="text/plain")
+    return Response(to_png(image), mimetype="image/png")
+
+
+@bp.post("/jobs/<int:job_id>/retry")
+@roles(*COUNTER)
+def retry(job_id: int):
+    """Queue one failed print again (a second tap changes nothing)."""
+    job = db.get_or_404(PrintJob, job_id)
+    services.retry(db.session, [job.id])
+    return _queued([job], _back(url_for(".queue")))
+
+
+@bp.post("/jobs/<int:job_id>/reprint")
+@roles(*COUNTER)
+def reprint(job_id: int):
+    """Print any past job again: a new job with the same document."""
+    job = db.get_or_404(PrintJob, job_id)
+    key = _request_key()
+    return _queue_safely(lambda: [services.reprint(db.session, job, user=current_user(), printer=_printer(),
+                                                   request_key=key)], _back(url_for(".queue")))
+
+
+# --- tags ---------------------------------------------------------------------
+
+@bp.post("/garment/<tag>/tag")
+@roles(*COUNTER)
+def garment_tag(tag: str):
+    """打印标签: the garment's tag (QR, number, type, size, owner)."""
+    _code, garment = find_garment(db.session, tag)
+    if garment is None:
+        abort(404)
+    key = _request_key()
+    return _queue_safely(
+        lambda: services.enqueue_tags(db.session, [garment], user=current_user(), language=current_language(),
+                                      printer=_printer(), request_key=key),
+        _back(url_for("garments.page", tag=garment.tag)))
+
+
+@bp.post("/registered/<key>/tags")
+@roles(*COUNTER)
+def registered_tags(key: str):
+    """打印全部标签: one tag per garment of a registration, in their order."""
+    if not _KEY_RE.match(key):
+        abort(404)
+    garments = registered_with(db.session, key)
+    if not garments:
+        abort(404)
+    request_key = _request_key()
+    return _queue_safely(
+        lambda: services.enqueue_tags(db.session, garments, user=current_user(), language=current_language(),
+                                      printer=_printer(), request_key=request_key),
+        _back(url_for("registry.garments_registered", key=key)))
+
+
+# --- tag reprints (faded numbers found at inspection) -----------------------------
+
+@bp.get("/reprints")
+@roles(*COUNTER)
+def reprints():
+    """Tags waiting to be printed again, oldest first: 打印 per row, or 全部打印."""
+    pending = services.pending_reprints(db.session)
+    jobs = services.open_jobs_for_reprints(db.session, [r.id for r in pending])
+    return render_template("printing/reprints.html", reprints=pending, jobs=jobs)
+
+
+def _print_reprints(reprints: list[TagReprint]):
+    key = _request_key()
+
+    def make_jobs():
+        return services.enqueue_tags(db.session, [r.garment for r in reprints], user=current_user(),
+                                     language=current_language(), printer=_printer(), request_key=key)
+
+    return _queue_safely(make_jobs, _back(url_for(".reprints")))
+
+
+@bp.post("/reprints/<int:reprint_id>")
+@roles(*COUNTER)
+def reprint_tag(reprint_id: int):
+    """Print one requested tag; the request is done when the tag has printed."""
+    wanted = db.get_or_404(TagReprint, reprint_id)
+    if wanted.done_at is not None:
+        return _refuse(_("This tag was printed already."), url_for(".reprints"))
+    return _print_reprints([wanted])
+
+
+@bp.post("/reprints/all")
+@roles(*COUNTER)
+def reprint_all():
+    """全部打印: every requested tag, oldest request first."""
+    return _print_reprints(services.pending_reprints(db.session))
+
+
+# --- receipts at the stations ------------------------------------------------------
+
+@bp.post("/receipts/<station>")
+@roles(*COUNTER)
+def receipts_switch(station: str):
+    """Switch a station's receipts on or off (all tablets; kept in the database)."""
+    if station not in services.RECEIPT_STATIONS:
+        abort(404)
+    on = request.form.get("on") == "1"
+    services.set_receipts(db.session, station, on, user=current_user())
+    db.session.commit()
+    flash(_("Receipts are on at this station.") if on else _("Receipts are off at this station."), "info")
+    return redirect(_back(url_for("checkin.station" if station == "checkin" else "issue.station")))
+
+
+def _now_text() -> str:
+    return format_datetime(utcnow(), "yyyy-MM-dd HH:mm")
+
+
+@bp.post("/receipt/checkin")
+@roles(*COUNTER)
+def checkin_slip():
+    """打印收衣单: what this employee (or this cart) handed in to this clerk today."""
+    back = _back(url_for("checkin.station"))
+    if not services.receipts_on(db.session, "checkin"):
+        return _refuse(_("Receipts are off at this station."), back)
+    employee = db.session.get(Employee, request.form.get("employee_id", type=int) or 0)
+    batch = db.session.get(CheckinBatch, request.form.get("batch_id", type=int) or 0)
+    if employee is None and batch is None:
+        abort(400)
+    since, _until = hotel_day_bounds()
+    try:
+        document = services.checkin_slip(
+            db.session, user=current_user(), since_utc=since, language=current_language(), gettext=_,
+            when=_now_text(), employee=employee, batch_id=batch.id if employee is None and batch else None,
+            department=_("Cart of %(department)s", department=batch.department.name) if batch else "")
+    except DomainError as refused:
+        return _refuse(refused.translated(_), back)
+    key = _request_key()
+    return _queue_safely(lambda: [services.enqueue(db.session, document, services.CHECKIN, current_user(),
+                                                   printer=_printer(), request_key=key)], back)
+
+
+@bp.post("/receipt/issue")
+@roles(*COUNTER)
+def issue_slip():
+    """打印发衣单: what this clerk handed this employee today, and what was taken back."""
+    back = _back(url_for("issue.station"))
+    if not services.receipts_on(db.session, "issue"):
+        return _refuse(_("Receipts are off at this station."), back)
+    employee = db.session.get(Employee, request.form.get("employee_id", type=int) or 0)
+    if employee is None:
+        abort(400)
+    station = "kit" if request.form.get("station") == "kit" else "issue"
+    since, _until = hotel_day_bounds()
+    try:
+        document = services.issue_slip(db.session, employee=employee, user=current_user(), since_utc=since,
+                                       station=station, language=current_language(), gettext=_,
+                                       when=_now_text())
+    except DomainError as refused:
+        return _refuse(refused.translated(_), back)
+    key = _request_key()
+    return _queue_safely(lambda: [services.enqueue(db.session, document, services.ISSUE, current_user(),
+                                                   printer=_printer(), request_key=key)], back)

@@ -1,0 +1,501 @@
+"""The print queue: jobs, their order, their outcome. No Flask in here.
+
+Every print (a tag, a receipt) is a :class:`~kiosk.models.PrintJob` in the
+database before anything is sent: the request that asks for it only writes
+the job and returns; a worker (:mod:`kiosk.printing.worker`) sends jobs in
+order, oldest queued first. Two processes never print one job twice: a job
+is *claimed* with one conditional UPDATE (``queued`` → ``printing``) and only
+the process whose UPDATE changed the row sends it.
+
+A job that cannot be printed is ``failed`` with its reason kept as msgid +
+parameters, so every reader sees it in their own language; a retry queues
+it again, a reprint queues a copy.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Sequence
+
+from PIL.Image import Image
+from sqlalchemy import case, func, select, update
+from sqlalchemy.orm import Session, joinedload
+
+from printers import backends, documents, render
+from printers.documents import Document
+from printers.errors import PrinterError
+
+from ..domain.errors import DomainError, Label, N_
+from ..domain.garment_states import Action
+from ..ledger import not_undone
+from ..models import (
+    Employee,
+    Event,
+    Garment,
+    GarmentType,
+    PrintJob,
+    StationSetting,
+    TagReprint,
+    User,
+    utcnow,
+)
+
+QUEUED, PRINTING, DONE, FAILED = "queued", "printing", "done", "failed"
+
+TAG, CHECKIN, ISSUE = "tag", "checkin", "issue"
+
+#: job kind -> label msgid (the queue page)
+KIND_LABELS: dict[str, str] = {
+    TAG: N_("Garment tag"),
+    CHECKIN: N_("Check-in slip"),
+    ISSUE: N_("Issue slip"),
+    "loan": N_("Loan slip"),
+    "compensation": N_("Compensation slip"),
+    "stocktake": N_("Stocktake summary"),
+    "daily": N_("Daily summary"),
+}
+
+STATUS_LABELS: dict[str, str] = {
+    QUEUED: N_("Waiting to print"),
+    PRINTING: N_("Printing"),
+    DONE: N_("Printed"),
+    FAILED: N_("Not printed"),
+}
+
+UNEXPECTED = N_("Printing failed: %(detail)s")
+INTERRUPTED = N_("The kiosk stopped while this was printing. Check the printer, then print it again if it did not come out.")
+NOTHING_TO_PRINT = N_("Nothing was scanned for this slip yet.")
+
+#: failed jobs older than this no longer show in the status bar (the queue page keeps them)
+STATUS_WINDOW = dt.timedelta(hours=12)
+#: a job "printing" for longer than this was left behind by a stopped process
+STALE_AFTER = dt.timedelta(minutes=2)
+
+
+@dataclass(frozen=True)
+class PrintSettings:
+    """Where and how to print: the kiosk passes its configuration in."""
+
+    printer: str
+    paper_mm: int = 80
+    font_path: str | None = None
+    timeout: float = 5.0
+
+
+# --- queueing -------------------------------------------------------------
+
+def _job_key(request_key: str | None, index: int | None) -> str | None:
+    if not request_key:
+        return None
+    return request_key if index is None else f"{request_key}:{index}"
+
+
+def enqueue(session: Session, document: Document, kind: str, user: User | None,
+            garment: Garment | None = None, *, printer: str = "", reprint: TagReprint | None = None,
+            request_key: str | None = None) -> PrintJob:
+    """Queue ``document``: a persisted job, nothing sent (the worker sends it).
+
+    ``request_key`` makes a repeated request (double tap, retry) return the
+    job it already queued instead of a second one. The caller commits.
+    """
+    if request_key:
+        existing = session.scalar(select(PrintJob).where(PrintJob.request_key == request_key))
+        if existing is not None:
+            return existing
+    job = PrintJob(kind=kind, document=json.dumps(document.to_dict(), ensure_ascii=False),
+                   garment=garment, reprint=reprint, requested_by=user, printer=printer,
+                   request_key=request_key, status=QUEUED, attempts=0)
+    session.add(job)
+    session.flush()
+    return job
+
+
+def document_of(job: PrintJob) -> Document:
+    return Document.from_dict(json.loads(job.document))
+
+
+def title_of(job: PrintJob) -> str:
+    return json.loads(job.document).get("title", "")
+
+
+# --- what a garment tag says ------------------------------------------------
+
+def type_name(garment_type: GarmentType, language: str) -> str:
+    """The type's name in the reader's language ("zh_CN" or "en")."""
+    if language == "en" and garment_type.name_en:
+        return garment_type.name_en
+    return garment_type.name_zh
+
+
+def tag_document(garment: Garment, language: str) -> Document:
+    """The tag of ``garment``: QR of its code, its number (or the owner's uniform no.),
+    type in the reader's language, size, owner."""
+    owner = garment.owner
+    number = garment.number or (owner.uniform_no if owner is not None else "") or ""
+    return documents.garment_tag(garment.tag, number, type_name(garment.garment_type, language),
+                                 garment.size or "", owner.name if owner is not None else "")
+
+
+def pending_reprint(session: Session, garment: Garment) -> TagReprint | None:
+    return session.scalar(
+        select(TagReprint).where(TagReprint.garment_id == garment.id, TagReprint.done_at.is_(None))
+        .order_by(TagReprint.requested_at, TagReprint.id).limit(1)
+    )
+
+
+def enqueue_tags(session: Session, garments: Sequence[Garment], *, user: User | None, language: str,
+                 printer: str, request_key: str | None = None) -> list[PrintJob]:
+    """One tag job per garment, in the given order.
+
+    A garment with a reprint request waiting (a faded number) gets it linked:
+    the request is done when this tag has printed.
+    """
+    jobs = []
+    for index, garment in enumerate(garments):
+        key = _job_key(request_key, index if len(garments) > 1 else None)
+        jobs.append(enqueue(session, tag_document(garment, language), TAG, user, garment,
+                            printer=printer, reprint=pending_reprint(session, garment), request_key=key))
+    return jobs
+
+
+def pending_reprints(session: Session) -> list[TagReprint]:
+    """Tag reprints not yet done, oldest first, with the garment to label."""
+    return list(session.scalars(
+        select(TagReprint).where(TagReprint.done_at.is_(None))
+        .options(joinedload(TagReprint.garment).joinedload(Garment.garment_type),
+                 joinedload(TagReprint.garment).joinedload(Garment.owner))
+        .order_by(TagReprint.requested_at, TagReprint.id)
+    ))
+
+
+def open_jobs_for_reprints(session: Session, reprint_ids: Iterable[int]) -> dict[int, PrintJob]:
+    """The newest job of each reprint request (to show "waiting" / "failed" in its row)."""
+    ids = list(reprint_ids)
+    if not ids:
+        return {}
+    jobs: dict[int, PrintJob] = {}
+    for job in session.scalars(select(PrintJob).where(PrintJob.reprint_id.in_(ids)).order_by(PrintJob.id)):
+        jobs[job.reprint_id] = job
+    return jobs
+
+
+# --- the worker's side ------------------------------------------------------
+
+def next_queued(session: Session) -> int | None:
+    """The id of the oldest queued job."""
+    return session.scalar(select(PrintJob.id).where(PrintJob.status == QUEUED).order_by(PrintJob.id).limit(1))
+
+
+def claim(session: Session, job_id: int, printer: str) -> bool:
+    """Take job ``job_id`` for printing; False when another worker took it first.
+
+    One UPDATE with the status in its WHERE: of two processes, exactly one
+    changes the row. Committed at once, so the other sees it.
+    """
+    result = session.execute(
+        update(PrintJob).where(PrintJob.id == job_id, PrintJob.status == QUEUED)
+        .values(status=PRINTING, attempts=PrintJob.attempts + 1, printer=printer[:255], updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    return result.rowcount == 1
+
+
+def error_json(error: DomainError) -> str:
+    """A reason as JSON: msgid, parameters and which parameters are msgids themselves."""
+    params = {key: value if isinstance(value, (int, float)) and not isinstance(value, bool) else str(value)
+              for key, value in error.params.items()}
+    labels = sorted(key for key, value in error.params.items() if isinstance(value, Label))
+    return json.dumps({"message": error.message, "params": params, "labels": labels}, ensure_ascii=False)
+
+
+def reason_of(job: PrintJob) -> DomainError | None:
+    """The job's last error, ready to translate (``.translated(gettext)``)."""
+    if not job.last_error:
+        return None
+    data = json.loads(job.last_error)
+    labels = set(data.get("labels", ()))
+    params = {key: Label(value) if key in labels else value for key, value in data.get("params", {}).items()}
+    return DomainError(data["message"], **params)
+
+
+def _finish(session: Session, job_id: int, **values: Any) -> None:
+    session.execute(
+        update(PrintJob).where(PrintJob.id == job_id, PrintJob.status == PRINTING)
+        .values(updated_at=utcnow(), **values).execution_options(synchronize_session=False)
+    )
+
+
+def _fail(session: Session, job_id: int, error: DomainError) -> None:
+    _finish(session, job_id, status=FAILED, last_error=error_json(error))
+    session.commit()
+
+
+def render_job(job_or_document: PrintJob | Document, settings: PrintSettings) -> Image:
+    """The image a job prints, and its preview: one function for both."""
+    document = job_or_document if isinstance(job_or_document, Document) else document_of(job_or_document)
+    return render.render(document, paper_mm=settings.paper_mm, font_path=settings.font_path)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How one job went; ``printer_down`` when the printer (not the job) failed."""
+
+    status: str
+    printer_down: bool = False
+    error: DomainError | None = None
+
+
+def run_job(session: Session, job_id: int, settings: PrintSettings,
+            log_exception: Callable[[str], None] | None = None) -> Outcome:
+    """Render and send a claimed job; the job is ``done`` or ``failed`` after it.
+
+    A font or document problem fails this job only; a printer that cannot be
+    reached says so (``printer_down``) so the jobs behind it are not tried.
+    """
+    document = session.scalar(select(PrintJob.document).where(PrintJob.id == job_id))
+    session.rollback()  # no transaction stays open while the printer is talked to
+    try:
+        image = render_job(Document.from_dict(json.loads(document)), settings)
+    except PrinterError as error:  # a missing glyph, no font: this job only
+        _fail(session, job_id, error)
+        return Outcome(FAILED, error=error)
+    except Exception as error:  # a broken document must not stop the queue
+        if log_exception:
+            log_exception(f"print job {job_id} could not be rendered")
+        reason = DomainError(UNEXPECTED, detail=f"{type(error).__name__}: {error}")
+        _fail(session, job_id, reason)
+        return Outcome(FAILED, error=reason)
+    try:
+        backends.send(image, settings.printer, timeout=settings.timeout)
+    except PrinterError as error:
+        _fail(session, job_id, error)
+        return Outcome(FAILED, printer_down=True, error=error)
+    except Exception as error:
+        if log_exception:
+            log_exception(f"print job {job_id} could not be sent")
+        reason = DomainError(UNEXPECTED, detail=f"{type(error).__name__}: {error}")
+        _fail(session, job_id, reason)
+        return Outcome(FAILED, printer_down=True, error=reason)
+    now = utcnow()
+    _finish(session, job_id, status=DONE, printed_at=now)
+    reprint_id = session.scalar(select(PrintJob.reprint_id).where(PrintJob.id == job_id))
+    if reprint_id is not None:
+        session.execute(update(TagReprint).where(TagReprint.id == reprint_id, TagReprint.done_at.is_(None))
+                        .values(done_at=now).execution_options(synchronize_session=False))
+    session.commit()
+    return Outcome(DONE)
+
+
+def fail_queued(session: Session, error: DomainError) -> int:
+    """The printer is down: every job still waiting fails with the same reason
+    (none is tried), so the clerk sees at once what did not print and one tap
+    retries them all, in order."""
+    result = session.execute(
+        update(PrintJob).where(PrintJob.status == QUEUED)
+        .values(status=FAILED, last_error=error_json(error), updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    return result.rowcount
+
+
+def release_stale(session: Session, now: dt.datetime | None = None) -> int:
+    """Jobs left "printing" by a process that stopped: failed, for a person to
+    decide (they may have printed, so they are not sent again by themselves)."""
+    before = (now or utcnow()) - STALE_AFTER
+    result = session.execute(
+        update(PrintJob).where(PrintJob.status == PRINTING, PrintJob.updated_at < before)
+        .values(status=FAILED, last_error=error_json(DomainError(INTERRUPTED)), updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    return result.rowcount
+
+
+def process(session: Session, settings: PrintSettings,
+            log_exception: Callable[[str], None] | None = None) -> list[int]:
+    """Send every queued job, oldest first, until none is left; returns the ids handled.
+
+    When the printer fails, the jobs behind it are failed with the same
+    reason instead of each waiting for its own timeout.
+    """
+    release_stale(session)
+    handled: list[int] = []
+    while True:
+        job_id = next_queued(session)
+        if job_id is None:
+            session.rollback()
+            return handled
+        if not claim(session, job_id, settings.printer):
+            continue  # another process took it; look for the next
+        outcome = run_job(session, job_id, settings, log_exception)
+        handled.append(job_id)
+        if outcome.printer_down and outcome.error is not None:
+            fail_queued(session, outcome.error)
+            return handled
+
+
+# --- retry, reprint ---------------------------------------------------------
+
+def retry(session: Session, job_ids: Iterable[int] | None = None, *, since: dt.datetime | None = None) -> int:
+    """Queue failed jobs again (the given ones, or all failed since ``since``).
+
+    Only a job still ``failed`` is queued: a second tap changes nothing.
+    Returns how many were queued.
+    """
+    query = update(PrintJob).where(PrintJob.status == FAILED)
+    if job_ids is not None:
+        query = query.where(PrintJob.id.in_(list(job_ids)))
+    if since is not None:
+        query = query.where(PrintJob.created_at >= since)
+    result = session.execute(query.values(status=QUEUED, updated_at=utcnow())
+                             .execution_options(synchronize_session=False))
+    return result.rowcount
+
+
+def reprint(session: Session, job: PrintJob, *, user: User | None, printer: str,
+            request_key: str | None = None) -> PrintJob:
+    """A new job with the same document as ``job`` (any past job)."""
+    if request_key:
+        existing = session.scalar(select(PrintJob).where(PrintJob.request_key == request_key))
+        if existing is not None:
+            return existing
+    copy = PrintJob(kind=job.kind, document=job.document, garment_id=job.garment_id,
+                    reprint_id=None, requested_by=user, printer=printer, request_key=request_key,
+                    status=QUEUED, attempts=0)
+    session.add(copy)
+    session.flush()
+    return copy
+
+
+# --- what the screens show --------------------------------------------------
+
+@dataclass
+class QueueStatus:
+    """What the status bar says: failed jobs (with the latest reason) and those waiting."""
+
+    failed: int
+    pending: int
+    latest_failed: PrintJob | None
+    just_printed: int
+
+    @property
+    def shown(self) -> bool:
+        return bool(self.failed or self.pending or self.just_printed)
+
+
+def queue_status(session: Session, now: dt.datetime | None = None,
+                 done_window: dt.timedelta = dt.timedelta(seconds=15)) -> QueueStatus:
+    """Failed jobs of the last hours, jobs waiting, and jobs printed just now.
+
+    One query (the bar is on every page), plus one for the latest reason
+    only when something failed.
+    """
+    now = now or utcnow()
+    since = now - STATUS_WINDOW
+    just_after = now - done_window
+    is_failed = (PrintJob.status == FAILED) & (PrintJob.created_at >= since)
+    is_pending = PrintJob.status.in_((QUEUED, PRINTING))
+    is_just_done = (PrintJob.status == DONE) & (PrintJob.printed_at >= just_after)
+    counts = session.execute(
+        select(func.coalesce(func.sum(case((is_failed, 1), else_=0)), 0),
+               func.coalesce(func.sum(case((is_pending, 1), else_=0)), 0),
+               func.coalesce(func.sum(case((is_just_done, 1), else_=0)), 0))
+        .where(PrintJob.status.in_((FAILED, QUEUED, PRINTING)) | is_just_done)
+    ).one()
+    failed, pending, just = (int(n) for n in counts)
+    latest = None
+    if failed:
+        latest = session.scalar(select(PrintJob).where(is_failed)
+                                .order_by(PrintJob.updated_at.desc(), PrintJob.id.desc()).limit(1))
+    return QueueStatus(failed=failed, pending=pending, latest_failed=latest,
+                       just_printed=0 if failed or pending else just)
+
+
+def recent_jobs(session: Session, limit: int = 50) -> list[PrintJob]:
+    """The latest jobs, newest first (the queue page)."""
+    return list(session.scalars(
+        select(PrintJob).options(joinedload(PrintJob.requested_by), joinedload(PrintJob.garment))
+        .order_by(PrintJob.id.desc()).limit(limit)
+    ))
+
+
+# --- receipts: station switch and slips ---------------------------------------
+
+RECEIPT_STATIONS = ("checkin", "issue")
+
+
+def receipts_on(session: Session, station: str) -> bool:
+    setting = session.get(StationSetting, station)
+    return True if setting is None else setting.receipts
+
+
+def set_receipts(session: Session, station: str, on: bool, *, user: User | None) -> StationSetting:
+    """Switch a station's receipts on or off (every tablet of the room follows)."""
+    if station not in RECEIPT_STATIONS:
+        raise ValueError(f"unknown receipt station {station!r}")
+    setting = session.get(StationSetting, station)
+    if setting is None:
+        setting = StationSetting(station=station)
+        session.add(setting)
+    setting.receipts = on
+    setting.updated_by_id = user.id if user is not None else None
+    session.flush()
+    return setting
+
+
+def _scanned(session: Session, *, station: str, actions: Sequence[str], user: User,
+             since_utc: dt.datetime, employee: Employee | None = None,
+             batch_id: int | None = None) -> list[tuple[Event, Garment]]:
+    """This clerk's moves at ``station`` since the start of the shift, not undone, in order."""
+    query = (
+        select(Event, Garment).join(Garment, Event.garment_id == Garment.id)
+        .where(Event.station == station, Event.action.in_(list(actions)), Event.user_id == user.id,
+               Event.created_at >= since_utc, not_undone())
+        .options(joinedload(Garment.garment_type))
+        .order_by(Event.created_at, Event.id)
+    )
+    if employee is not None:
+        query = query.where(Event.employee_id == employee.id)
+    if batch_id is not None:
+        query = query.where(Event.batch_id == batch_id)
+    return [(event, garment) for event, garment in session.execute(query).unique()]
+
+
+def _line(garment: Garment, language: str) -> documents.GarmentLine:
+    return documents.GarmentLine(garment.tag, type_name(garment.garment_type, language), garment.size or "",
+                                 garment.number or "")
+
+
+def checkin_slip(session: Session, *, user: User, since_utc: dt.datetime, language: str,
+                 gettext: Callable[..., str], when: str, employee: Employee | None = None,
+                 batch_id: int | None = None, department: str = "", station: str = "checkin") -> Document:
+    """收衣单: what ``employee`` (or a cart) handed in to this clerk this shift.
+
+    Raises DomainError when nothing was scanned.
+    """
+    moves = _scanned(session, station=station, actions=(Action.CHECK_IN.value,), user=user,
+                     since_utc=since_utc, employee=employee, batch_id=batch_id)
+    if not moves:
+        raise DomainError(NOTHING_TO_PRINT)
+    who = f"{employee.name} ({employee.staff_no})" if employee is not None else department
+    return documents.checkin_slip(gettext("Uniform room · check-in slip"), employee=who,
+                                  garments=[_line(g, language) for _e, g in moves], clerk=user.name,
+                                  when=when, labels=documents.labels(gettext))
+
+
+def issue_slip(session: Session, *, employee: Employee, user: User, since_utc: dt.datetime,
+               station: str, language: str, gettext: Callable[..., str], when: str) -> Document:
+    """发衣单: what this clerk handed ``employee`` this shift, and what was taken back."""
+    moves = _scanned(session, station=station,
+                     actions=(Action.ISSUE.value, Action.ISSUE_SPARE.value, Action.CHECK_IN.value),
+                     user=user, since_utc=since_utc, employee=employee)
+    if not moves:
+        raise DomainError(NOTHING_TO_PRINT)
+    issued = [_line(g, language) for e, g in moves if e.action != Action.CHECK_IN.value]
+    returned = [_line(g, language) for e, g in moves if e.action == Action.CHECK_IN.value]
+    title = gettext("Uniform room · exchange slip") if returned else gettext("Uniform room · issue slip")
+    return documents.issue_slip(title, employee=f"{employee.name} ({employee.staff_no})", garments=issued,
+                                returned=returned, clerk=user.name, when=when, labels=documents.labels(gettext))

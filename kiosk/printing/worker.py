@@ -1,0 +1,120 @@
+"""The worker that sends queued print jobs: one background thread per app process.
+
+The thread is started by the first request that needs it (an enqueue, or the
+first request of the process, so jobs left queued by a restart go out), never
+at import. It sleeps on a :class:`threading.Event`: an enqueue wakes it at
+once, and it looks at the queue every ``KIOSK_PRINT_POLL_SECONDS`` anyway
+(another process or the CLI may have queued or re-queued something).
+
+Several processes (waitress threads share one worker; two servers on one
+PostgreSQL database have one each) are safe: a job is claimed with a
+conditional UPDATE before it is sent (:func:`kiosk.printing.services.claim`).
+
+Tests set ``KIOSK_PRINT_WORKER = False`` and call :func:`process_queue`.
+"""
+from __future__ import annotations
+
+import threading
+
+from flask import Flask
+
+from ..extensions import db
+from . import services
+
+EXTENSION = "kiosk_print_worker"
+
+
+def settings_of(app: Flask) -> services.PrintSettings:
+    config = app.config
+    return services.PrintSettings(printer=config["KIOSK_PRINTER"], paper_mm=int(config["KIOSK_PAPER_MM"]),
+                                  font_path=config.get("KIOSK_FONT") or None,
+                                  timeout=float(config["KIOSK_PRINT_TIMEOUT"]))
+
+
+def process_queue(app: Flask) -> list[int]:
+    """Send every queued job now, in order, and return the ids handled.
+
+    Used by the worker thread, the CLI and tests. Runs in its own app
+    context, so its database session is its own.
+    """
+    with app.app_context():
+        try:
+            return services.process(db.session, settings_of(app), app.logger.exception)
+        finally:
+            db.session.remove()
+
+
+class PrintWorker:
+    """The thread, its wake-up event and its stop flag."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self.wake = threading.Event()
+        self.stopping = threading.Event()
+        self.thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def running(self) -> bool:
+        return self.thread is not None and self.thread.is_alive()
+
+    def start(self) -> None:
+        with self._lock:
+            if self.running or self.stopping.is_set():
+                return
+            self.thread = threading.Thread(target=self._run, name="kiosk-print-worker", daemon=True)
+            self.thread.start()
+
+    def notify(self) -> None:
+        """A job was queued (and committed): send it now."""
+        self.start()
+        self.wake.set()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self.stopping.set()
+        self.wake.set()
+        if self.thread is not None:
+            self.thread.join(timeout)
+
+    def _run(self) -> None:
+        poll = float(self.app.config.get("KIOSK_PRINT_POLL_SECONDS", 3.0))
+        while not self.stopping.is_set():
+            try:
+                process_queue(self.app)
+            except Exception:  # the database away for a moment: try again at the next poll
+                self.app.logger.exception("the print worker could not read the queue")
+            # A job queued while the queue was being sent set the event: the
+            # wait returns at once and the next round sends it.
+            self.wake.wait(poll)
+            self.wake.clear()
+
+
+def worker_of(app: Flask) -> PrintWorker | None:
+    """This process's worker, created on first use; None when turned off."""
+    if not app.config.get("KIOSK_PRINT_WORKER", True):
+        return None
+    worker = app.extensions.get(EXTENSION)
+    if worker is None:
+        # setdefault is atomic: two first requests at once share one worker.
+        worker = app.extensions.setdefault(EXTENSION, PrintWorker(app))
+    return worker
+
+
+def notify(app: Flask) -> None:
+    """Wake (or start) the worker after a job was committed."""
+    worker = worker_of(app)
+    if worker is not None:
+        worker.notify()
+
+
+def ensure_started(app: Flask) -> None:
+    """Start the worker if it is not running (cheap: called before each request)."""
+    worker = worker_of(app)
+    if worker is not None and not worker.running:
+        worker.start()
+
+
+def stop(app: Flask) -> None:
+    worker = app.extensions.get(EXTENSION)
+    if worker is not None:
+        worker.stop()
