@@ -1,0 +1,13 @@
+"""Loans (placeholder until the workflow lands)."""
+from flask import abort
+
+from ..main.stations import COUNTER
+from ..web import roles
+from . import bp
+
+
+@bp.get("/")
+@roles(*COUNTER)
+def station():
+    """Loans and the overdue board."""
+    abort(404)
