@@ -3,7 +3,14 @@
 :func:`encode` builds the byte stream with python-escpos (a ``Dummy``
 printer with a real printer profile: ``ESC @``, the image as ``GS v 0``
 raster fragments, then the cut when the profile has a cutter). :func:`send`
-encodes and writes the bytes to the printer named by a URL::
+encodes and writes the bytes to the printer named by a URL.
+
+For a Chinese-capable printer configured for it, :func:`encode_native`
+(see :mod:`printers.native`) sends the document itself as commands: GB18030
+text in Chinese mode, the printer's QR command. :func:`encode_document`
+chooses (raster, or native with a raster fallback for characters outside
+GB2312), :func:`send_document` encodes and sends a document, and
+:func:`send_bytes` writes encoded bytes. The printer addresses::
 
     dummy:                          keeps nothing (demo, tests)
     file:///var/spool/kiosk.bin     appends the bytes to a file
@@ -32,7 +39,9 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from PIL import Image as PILImage
 
 from printers import errors
-from printers.errors import PrinterError
+from printers.documents import Document
+from printers.errors import MissingGlyphs, PrinterError
+from printers.render import render
 
 log = logging.getLogger(__name__)
 
@@ -277,17 +286,77 @@ def parse_url(url: str) -> Any:
     return parts
 
 
+def send_bytes(data: bytes, url: str, *, timeout: float = 3.0) -> None:
+    """Write an already encoded job to the printer at ``url``; return when it is done.
+
+    Raises :class:`PrinterError` with the reason on any failure.
+    """
+    parts = parse_url(url)
+    BACKENDS[parts.scheme](parts, data, timeout)
+
+
 def send(image: PILImage.Image, url: str, *, timeout: float = 3.0, profile: str = DEFAULT_PROFILE,
          cut: bool = True, native: bool = False) -> None:
     """Print ``image`` on the printer at ``url``; return when it is done.
 
-    ``native`` (GB18030 text in the printer's Chinese mode and its own QR
-    command) is not implemented yet: the job is printed as the raster image,
-    which is what the preview shows, and a log line says so.
+    An image is always printed as a raster image: ``native`` needs the
+    document itself (use :func:`send_document`), so here it only logs that.
     Raises :class:`PrinterError` with the reason on any failure.
     """
     if native:
-        log.info("native printing is not implemented; printing %s as a raster image", url)
-    parts = parse_url(url)
-    data = encode(image, profile=profile, cut=cut)
-    BACKENDS[parts.scheme](parts, data, timeout)
+        log.info("native printing needs the document (send_document); printing %s as a raster image", url)
+    parse_url(url)  # an unknown address is named before encoding
+    send_bytes(encode(image, profile=profile, cut=cut), url, timeout=timeout)
+
+
+# ---------------------------------------------------------------- native mode
+
+def encode_native(document: Document, *, paper_mm: int = 80, profile: str = DEFAULT_PROFILE,
+                  cut: bool = True) -> bytes:
+    """``document`` as native ESC/POS for a Chinese-capable printer: GB18030
+    text in Chinese mode (``FS &`` ... ``FS .``), ``ESC !`` / ``GS !`` /
+    ``ESC E`` / ``ESC a`` for style, the printer's QR command (``GS ( k``),
+    ``GS k`` CODE128, a rule of ``-``, line feeds, raster only for images, the
+    cut at the end. See :mod:`printers.native`.
+
+    Raises :class:`~printers.errors.MissingGlyphs` (nothing encoded) when a
+    character is outside the GB2312 set the printer's built-in font surely has.
+    """
+    from printers import native
+
+    return native.encode(document, paper_mm=paper_mm, profile=profile, cut=cut)
+
+
+def encode_document(document: Document, *, paper_mm: int = 80, native: bool = False,
+                    font_path: str | None = None, profile: str = DEFAULT_PROFILE,
+                    cut: bool = True) -> bytes:
+    """The bytes that print ``document``: the raster image of
+    :func:`printers.render.render` (what the preview shows), or with
+    ``native`` the native commands of :func:`encode_native`.
+
+    In native mode a document with a character the printer's font may lack
+    (outside GB2312, e.g. 堃 喆 玥 赟 𠮷) falls back to the raster image for
+    the whole document — printed with the kiosk's CJK font, exactly as the
+    preview shows — and a log line names the characters. Only when that
+    font lacks a character too is :class:`~printers.errors.MissingGlyphs`
+    raised (nothing is printed).
+    """
+    if native:
+        try:
+            return encode_native(document, paper_mm=paper_mm, profile=profile, cut=cut)
+        except MissingGlyphs as exc:
+            log.info("the printer's font may lack %s: printing %s %r as a raster image",
+                     " ".join(exc.chars), document.kind, document.title)
+    image = render(document, paper_mm=paper_mm, font_path=font_path)
+    return encode(image, profile=profile, cut=cut)
+
+
+def send_document(document: Document, url: str, *, paper_mm: int = 80, native: bool = False,
+                  font_path: str | None = None, timeout: float = 3.0,
+                  profile: str = DEFAULT_PROFILE, cut: bool = True) -> None:
+    """Print ``document`` on the printer at ``url``: :func:`encode_document`
+    then :func:`send_bytes`. Raises :class:`PrinterError` (a
+    :class:`~printers.errors.MissingGlyphs` before anything is sent)."""
+    parse_url(url)  # an unknown address is named before any rendering
+    send_bytes(encode_document(document, paper_mm=paper_mm, native=native, font_path=font_path,
+                               profile=profile, cut=cut), url, timeout=timeout)

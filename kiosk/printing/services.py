@@ -81,6 +81,9 @@ class PrintSettings:
     paper_mm: int = 80
     font_path: str | None = None
     timeout: float = 5.0
+    #: KIOSK_PRINTER_NATIVE: GB18030 text and the printer's own QR command
+    #: instead of one raster image (the preview stays the raster render).
+    native: bool = False
 
 
 # --- queueing -------------------------------------------------------------
@@ -257,7 +260,10 @@ def run_job(session: Session, job_id: int, settings: PrintSettings,
     document = session.scalar(select(PrintJob.document).where(PrintJob.id == job_id))
     session.rollback()  # no transaction stays open while the printer is talked to
     try:
-        image = render_job(Document.from_dict(json.loads(document)), settings)
+        # raster: the preview image (render_job); native: the printer's own text and QR
+        # commands, or the raster image when its font may lack a character
+        data = backends.encode_document(Document.from_dict(json.loads(document)), paper_mm=settings.paper_mm,
+                                        native=settings.native, font_path=settings.font_path)
     except PrinterError as error:  # a missing glyph, no font: this job only
         _fail(session, job_id, error)
         return Outcome(FAILED, error=error)
@@ -268,7 +274,7 @@ def run_job(session: Session, job_id: int, settings: PrintSettings,
         _fail(session, job_id, reason)
         return Outcome(FAILED, error=reason)
     try:
-        backends.send(image, settings.printer, timeout=settings.timeout)
+        backends.send_bytes(data, settings.printer, timeout=settings.timeout)
     except PrinterError as error:
         _fail(session, job_id, error)
         return Outcome(FAILED, printer_down=True, error=error)

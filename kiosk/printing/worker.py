@@ -28,7 +28,8 @@ def settings_of(app: Flask) -> services.PrintSettings:
     config = app.config
     return services.PrintSettings(printer=config["KIOSK_PRINTER"], paper_mm=int(config["KIOSK_PAPER_MM"]),
                                   font_path=config.get("KIOSK_FONT") or None,
-                                  timeout=float(config["KIOSK_PRINT_TIMEOUT"]))
+                                  timeout=float(config["KIOSK_PRINT_TIMEOUT"]),
+                                  native=bool(config.get("KIOSK_PRINTER_NATIVE", False)))
 
 
 def process_queue(app: Flask) -> list[int]:
