@@ -4,7 +4,10 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from decimal import Decimal, InvalidOperation
 from typing import Any
+
+from .domain.depreciation import DEFAULT_SPEC, parse_table
 
 
 def _secret_key(instance_path: str) -> str:
@@ -38,6 +41,17 @@ def _bool(name: str, default: bool) -> bool:
     return default if not raw else raw not in ("0", "false", "no", "off")
 
 
+def _money(name: str, default: str) -> Decimal:
+    raw = os.environ.get(name, "").strip() or default
+    try:
+        value = Decimal(raw)
+    except InvalidOperation:
+        raise ValueError(f"{name}={raw!r} is not an amount of money") from None
+    if value < 0:
+        raise ValueError(f"{name} cannot be negative")
+    return value.quantize(Decimal("0.01"))
+
+
 def from_environment(instance_path: str) -> dict[str, Any]:
     """Build the Flask config mapping from KIOSK_* environment variables."""
     default_db = "sqlite:///" + str(Path(instance_path) / "kiosk.sqlite3")
@@ -51,6 +65,9 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "BABEL_DEFAULT_TIMEZONE": os.environ.get("KIOSK_TIMEZONE", "Asia/Shanghai"),
         "KIOSK_PRINTER": os.environ.get("KIOSK_PRINTER", "dummy:"),
         "KIOSK_PAPER_MM": _int("KIOSK_PAPER_MM", 80),
+        # The printer has its own GB18030 font and QR command: send text and QR
+        # natively instead of one raster image (names outside GB2312 still go as raster).
+        "KIOSK_PRINTER_NATIVE": _bool("KIOSK_PRINTER_NATIVE", False),
         # A CJK font file for slips and tags; empty: Noto Sans CJK SC, then WenQuanYi Micro Hei.
         "KIOSK_FONT": os.environ.get("KIOSK_FONT", "").strip(),
         # Seconds a print may take to connect and send before its job is failed.
@@ -62,6 +79,14 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "KIOSK_IDLE_MINUTES": _int("KIOSK_IDLE_MINUTES", 5),
         "KIOSK_DUPLICATE_SECONDS": _int("KIOSK_DUPLICATE_SECONDS", 10),
         "KIOSK_TAILOR_DAYS": _int("KIOSK_TAILOR_DAYS", 3),
+        # An overdue loan goes on the supervisors' list after this many failed
+        # contact attempts, or this many days overdue.
+        "KIOSK_LOAN_ESCALATE_ATTEMPTS": _int("KIOSK_LOAN_ESCALATE_ATTEMPTS", 3),
+        "KIOSK_LOAN_ESCALATE_DAYS": _int("KIOSK_LOAN_ESCALATE_DAYS", 3),
+        # Write-offs: depreciation tiers "months:percent,..." (see README) and the fee
+        # for a uniform handed back unwashed (CNY, default 0).
+        "KIOSK_DEPRECIATION": parse_table(os.environ.get("KIOSK_DEPRECIATION", "").strip() or DEFAULT_SPEC),
+        "KIOSK_UNWASHED_FEE": _money("KIOSK_UNWASHED_FEE", "0"),
         "KIOSK_LOCKOUT_ATTEMPTS": 5,
         "KIOSK_LOCKOUT_MINUTES": 5,
         "KIOSK_PIN_HASH_METHOD": "scrypt",

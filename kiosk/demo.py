@@ -618,6 +618,8 @@ def load_demo(session: Session, *, seed: int = DEFAULT_SEED, hash_method: str = 
     session.flush()
     pieces = builder.pieces(people, types, garments)
     builder.garments(pieces, users)
+    from .stock.services import load_stock_demo  # the stock room (shoes by size, socks, supplies)
+    load_stock_demo(session)
     session.flush()
     return Summary(
         departments=len(ROSTER), employees=len(people), garment_types=len(types),

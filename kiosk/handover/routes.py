@@ -1,13 +1,95 @@
-"""Shift handover (placeholder until the workflow lands)."""
-from flask import abort
+"""Shift handover (交接班): the outgoing clerk writes, the next clerk acknowledges."""
+from __future__ import annotations
 
+import re
+import uuid
+
+from flask import Response, current_app, redirect, request, url_for
+from flask_babel import gettext as _
+
+from ..auth.routes import _policy
+from ..domain.errors import DomainError
+from ..extensions import db
+from ..i18n import translate_error
 from ..main.stations import COUNTER
-from ..web import roles
-from . import bp
+from ..models import User, utcnow
+from ..printing.services import KIND_LABELS
+from ..web import current_user, is_htmx, render_page_or_fragment, roles
+from . import bp, services
+
+_REQUEST_KEY_RE = re.compile(r"^[0-9a-f]{32}$")
+
+
+@bp.after_request
+def _no_store(response: Response) -> Response:
+    # Names and notes: nothing of it stays in a shared tablet's cache.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _tailor_days() -> int:
+    return int(current_app.config["KIOSK_TAILOR_DAYS"])
+
+
+def _render(*, note: str = "", write_error: str | None = None, ack_error: str | None = None,
+            selected: int | None = None, notice: str | None = None, request_key: str | None = None):
+    """The handover page, or (htmx) its component: the same template either way."""
+    open_handover = services.latest_open(db.session)
+    return render_page_or_fragment(
+        "handover/index.html", "handover/_handover.html",
+        open_handover=open_handover,
+        successors=services.successors(db.session, open_handover),
+        history=services.history(db.session),
+        preview=services.collect_summary(db.session, now=utcnow(), tailor_days=_tailor_days()),
+        sections=services.SECTIONS, print_kinds=KIND_LABELS,
+        note=note, note_max=services.NOTE_MAX,
+        write_error=write_error, ack_error=ack_error, selected=selected, notice=notice,
+        request_key=request_key or uuid.uuid4().hex,
+    )
+
+
+def _done(notice: str):
+    """After a change: htmx gets the fresh component, a plain form post a redirect (PRG)."""
+    if is_htmx():
+        return _render(notice=notice)
+    return redirect(url_for("handover.index"))
 
 
 @bp.get("/")
 @roles(*COUNTER)
 def index():
-    """Shift handover."""
-    abort(404)
+    """The latest handover waiting for the next clerk, the form to write one, the history."""
+    return _render()
+
+
+@bp.post("/")
+@roles(*COUNTER)
+def write():
+    """The outgoing clerk hands over: their note, and a snapshot of the open items."""
+    note = request.form.get("note", "")
+    key = request.form.get("request_key", "")
+    key = key if _REQUEST_KEY_RE.match(key) else None
+    try:
+        services.write(db.session, writer=current_user(), note=note, tailor_days=_tailor_days(),
+                       request_key=key)
+    except DomainError as error:
+        db.session.rollback()
+        return _render(note=note, write_error=translate_error(error), request_key=key)
+    db.session.commit()
+    return _done(_("Handover written. The next clerk acknowledges it with their own PIN."))
+
+
+@bp.post("/<int:handover_id>/acknowledge")
+@roles(*COUNTER)
+def acknowledge(handover_id: int):
+    """The next clerk taps their name and types their own PIN."""
+    user_id = request.form.get("user_id", type=int)
+    user = db.session.get(User, user_id) if user_id else None
+    try:
+        services.acknowledge(db.session, handover_id, user=user, pin=request.form.get("pin", ""),
+                             policy=_policy())
+    except DomainError as error:
+        db.session.commit()  # a wrong PIN is counted towards the lock even though it is refused
+        return _render(ack_error=translate_error(error), selected=user.id if user else None)
+    db.session.commit()
+    return _done(_("Handover acknowledged."))

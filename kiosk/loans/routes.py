@@ -1,13 +1,197 @@
-"""Loans (placeholder until the workflow lands)."""
-from flask import abort
+"""Loans station (借衣登记): who borrows, garments scanned out, returns scanned back, the overdue board."""
+from __future__ import annotations
 
-from ..main.stations import COUNTER
-from ..web import roles
-from . import bp
+import re
+
+from flask import abort, current_app, flash, render_template, request, url_for
+from flask_babel import format_datetime
+from flask_babel import gettext as _
+
+from ..domain.errors import DomainError
+from ..extensions import db
+from ..i18n import current_language
+from ..main.stations import COUNTER, MANAGERS
+from ..models import utcnow
+from ..printing import worker
+from ..printing.services import enqueue, type_name
+from ..stations.web import duplicate_seconds, new_request_key, render_result, scan_log
+from ..web import current_user, htmx_redirect, is_htmx, roles
+from . import bp, services
+from .models import CONTACT_HOW, CONTACT_OUTCOMES, REASONS, Loan, LoanItem  # noqa: F401 (registers the tables)
+
+_KEY_RE = re.compile(r"^[A-Za-z0-9:_-]{8,64}$")
+
+
+def _request_key() -> str | None:
+    key = (request.form.get("request_key") or "").strip()
+    return key if _KEY_RE.match(key) else None
+
+
+def _settings() -> dict:
+    return {"escalate_attempts": int(current_app.config["KIOSK_LOAN_ESCALATE_ATTEMPTS"]),
+            "escalate_days": int(current_app.config["KIOSK_LOAN_ESCALATE_DAYS"])}
+
+
+def _timezone() -> str:
+    return current_app.config["BABEL_DEFAULT_TIMEZONE"]
+
+
+def _open_loan_or_none(loan_id: int | None) -> Loan | None:
+    loan = db.session.get(Loan, loan_id) if loan_id else None
+    return loan if loan is not None and loan.closed_at is None else None
+
+
+def _board_context() -> dict:
+    board = services.overdue(db.session, **_settings())
+    user = current_user()
+    return {"board": board, "escalated": [o for o in board if o.escalated],
+            "is_manager": user is not None and user.role in MANAGERS,
+            "contact_how": CONTACT_HOW, "contact_outcomes": CONTACT_OUTCOMES,
+            "how_labels": services.HOW_LABELS, "outcome_labels": services.OUTCOME_LABELS,
+            "reason_labels": services.REASON_LABELS, "new_key": new_request_key,
+            "settings": _settings()}
+
+
+def _page(loan: Loan | None = None, *, result_html: str | None = None, form: services.LoanForm | None = None,
+          form_error: str = "", status: int = 200):
+    station = services.STATION if loan is not None else services.RETURN_STATION
+    default_due = format_datetime(services.default_due(utcnow(), _timezone()), "yyyy-MM-dd'T'HH:mm")
+    return render_template(
+        "loans/station.html", station=station, loan=loan, result_html=result_html,
+        log=scan_log(db.session, station, current_user()), form=form or services.LoanForm(),
+        form_error=form_error, reasons=REASONS, default_due=default_due, request_key=new_request_key(),
+        open_loans=services.open_loans(db.session), **_board_context(),
+    ), status
 
 
 @bp.get("/")
 @roles(*COUNTER)
 def station():
-    """Loans and the overdue board."""
-    abort(404)
+    """The loans page: open a loan (or lend into one with ``?loan_id=``), scan returns, the overdue board."""
+    return _page(_open_loan_or_none(request.args.get("loan_id", type=int)))
+
+
+def _form() -> services.LoanForm:
+    f = request.form
+    return services.LoanForm(
+        employee_code=f.get("employee_code", ""), name=f.get("name", ""), phone=f.get("phone", ""),
+        organisation=f.get("organisation", ""), reason=f.get("reason", ""), note=f.get("note", ""),
+        approver=f.get("approver", ""), deposit=f.get("deposit", ""), due=f.get("due", ""),
+        signature=f.get("signature", ""), signed_on_paper=bool(f.get("signed_on_paper")))
+
+
+@bp.post("/open")
+@roles(*COUNTER)
+def open_loan():
+    """Open a loan for a borrower; then the garments are scanned out into it."""
+    form = _form()
+    try:
+        loan = services.open_loan(db.session, form, user=current_user(), request_key=_request_key(),
+                                  timezone=_timezone())
+    except DomainError as refused:
+        db.session.rollback()
+        form.signature = ""  # the pad starts empty again; a stale image is never kept
+        return _page(form=form, form_error=refused.translated(_))
+    db.session.commit()
+    return htmx_redirect(url_for("loans.station", loan_id=loan.id))
+
+
+def _answer(result, headline: str, loan: Loan | None):
+    html = render_result(result, station=services.STATION if loan else services.RETURN_STATION,
+                         headline=headline)
+    if is_htmx():
+        if loan is not None:
+            html += render_template("loans/_loan.html", loan=loan, oob=True, new_key=new_request_key)
+        html += render_template("loans/_board.html", oob=True, **_board_context())
+        return html
+    return _page(loan, result_html=html)
+
+
+@bp.post("/<int:loan_id>/scan")
+@roles(*COUNTER)
+def lend(loan_id: int):
+    """One garment scanned out to the borrower (→ on loan)."""
+    loan = db.session.get(Loan, loan_id)
+    if loan is None:
+        abort(404)
+    result = services.lend(db.session, loan, request.form.get("code", ""), user=current_user(),
+                           duplicate_seconds=duplicate_seconds())
+    db.session.commit()
+    return _answer(result, _("Lent"), loan)
+
+
+@bp.post("/return")
+@roles(*COUNTER)
+def take_back():
+    """A lent garment handed back (→ dirty); the loan closes when everything is back."""
+    result, _item = services.take_back(db.session, request.form.get("code", ""), user=current_user(),
+                                       duplicate_seconds=duplicate_seconds())
+    db.session.commit()
+    return _answer(result, _("Returned"), None)
+
+
+@bp.post("/<int:loan_id>/slip")
+@roles(*COUNTER)
+def print_slip(loan_id: int):
+    """打印借用单: the loan slip with the borrower's signature, through the print queue."""
+    loan = db.session.get(Loan, loan_id)
+    if loan is None:
+        abort(404)
+    back = url_for("loans.station", loan_id=loan.id)
+    try:
+        document = services.slip(loan, gettext=_, language=current_language(), clerk=current_user().name,
+                                 when=format_datetime(utcnow(), "yyyy-MM-dd HH:mm"),
+                                 due=format_datetime(loan.due_at, "yyyy-MM-dd HH:mm"), type_name=type_name)
+    except DomainError as refused:
+        flash(refused.translated(_), "error")
+        return htmx_redirect(back)
+    enqueue(db.session, document, "loan", current_user(), printer=current_app.config["KIOSK_PRINTER"],
+            request_key=_request_key())
+    db.session.commit()
+    worker.notify(current_app._get_current_object())
+    flash(_("Sent to the printer."), "success")
+    return htmx_redirect(back)
+
+
+def _board_answer():
+    if is_htmx():
+        return render_template("loans/_board.html", **_board_context())
+    return htmx_redirect(url_for("loans.station"))
+
+
+@bp.post("/<int:loan_id>/contact")
+@roles(*COUNTER)
+def contact(loan_id: int):
+    """Log one attempt to reach the borrower (when, how, outcome, note)."""
+    loan = db.session.get(Loan, loan_id)
+    if loan is None:
+        abort(404)
+    try:
+        services.log_contact(db.session, loan, how=request.form.get("how", ""),
+                             outcome=request.form.get("outcome", ""), note=request.form.get("note", ""),
+                             user=current_user(), request_key=_request_key())
+    except DomainError as refused:
+        db.session.rollback()
+        flash(refused.translated(_), "error")
+        if is_htmx():
+            return render_template("loans/_board.html", board_error=refused.translated(_), **_board_context())
+        return htmx_redirect(url_for("loans.station"))
+    db.session.commit()
+    return _board_answer()
+
+
+@bp.post("/items/<int:item_id>/write-off")
+@roles(*MANAGERS)
+def write_off(item_id: int):
+    """A garment never returned: written off (the compensation is the write-off module's)."""
+    item = db.session.get(LoanItem, item_id)
+    if item is None:
+        abort(404)
+    try:
+        services.write_off_item(db.session, item, user=current_user(), request_key=_request_key())
+    except DomainError as refused:
+        db.session.rollback()
+        flash(refused.translated(_), "error")
+        return htmx_redirect(url_for("loans.station"))
+    db.session.commit()
+    return _board_answer()

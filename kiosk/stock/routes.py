@@ -1,13 +1,258 @@
-"""Stock items (placeholder until the workflow lands)."""
-from flask import abort
+"""Stock items (鞋、袜、头花, consumables), the purchase list and the monthly distribution.
 
-from ..main.stations import COUNTER
-from ..web import roles
-from . import bp
+Who may do what (checked here, on the server):
+- the counter (clerks, supervisors, admins) sees stock, receives deliveries,
+  issues to an employee, reads/prints/exports the purchase list (it holds no
+  personal data) and ticks off the monthly distribution;
+- supervisors and admins adjust quantities and open, close and reopen a run.
+
+Each page renders one fragment (``stock/_*.html``) that its forms' htmx
+answers replace; without JavaScript the same forms post and get the page.
+"""
+from __future__ import annotations
+
+from flask import Response, abort, render_template, request, url_for
+from flask_babel import gettext as _
+
+from ..domain.errors import N_, DomainError
+from ..extensions import db
+from ..i18n import current_language, when
+from ..issue.services import employee_by_id, identify_employee
+from ..main.stations import COUNTER, MANAGERS
+from ..printing.services import enqueue
+from ..stations.web import new_request_key
+from ..web import current_user, htmx_redirect, is_htmx, roles
+from . import bp, services
+from .models import DistributionRun  # noqa: F401  (registers the stock tables with db.metadata)
+
+
+@bp.context_processor
+def _stock_helpers() -> dict:
+    language = current_language()
+    return {
+        "item_name": lambda item: services.item_name(item, language),
+        "kind_label": lambda kind: _(services.KIND_LABELS.get(kind, kind)),
+        "reason_label": lambda reason: _(services.REASON_LABELS.get(reason, reason)),
+        "new_request_key": new_request_key,
+        "is_manager": lambda: current_user() is not None and current_user().role in MANAGERS,
+    }
+
+
+# --- the stock list, receive / issue / adjust ---------------------------------
+
+def _items_page(message: str = "", outcome: str = "", status: int = 200, form: dict | None = None):
+    context = dict(items=services.list_items(db.session), movements=services.recent_movements(db.session),
+                   codes=_codes(), message=message, outcome=outcome, form=form or {})
+    template = "stock/_stock.html" if is_htmx() else "stock/items.html"
+    return render_template(template, **context), status
+
+
+def _codes() -> list[tuple[str, str]]:
+    seen: dict[str, str] = {}
+    language = current_language()
+    for item in services.list_items(db.session):
+        seen.setdefault(item.code, item.name_en if language == "en" and item.name_en else item.name_zh)
+    return list(seen.items())
+
+
+def _command(action, done_message):
+    """Run a stock command: commit and say what happened, or roll back and say why not."""
+    try:
+        moved = action()
+    except DomainError as error:
+        db.session.rollback()
+        return _items_page(error.translated(_), "error", form=request.form.to_dict())
+    db.session.commit()
+    if moved.duplicate:
+        return _items_page(_("Already recorded; nothing new was written."), "duplicate")
+    return _items_page(done_message(moved.movement), "ok")
+
+
+def _signed(number: int) -> str:
+    return "%+d" % number
+
+
+def _movement_text(movement) -> str:
+    return _("%(item)s: %(delta)s, now %(balance)s on hand.",
+             item=services.item_name(movement.item, current_language()),
+             delta=_signed(movement.delta), balance=movement.balance)
 
 
 @bp.get("/")
 @roles(*COUNTER)
 def items():
-    """Stock items on hand."""
-    abort(404)
+    """Stock on hand, low stock highlighted; receive, issue and (supervisors) adjust."""
+    return _items_page()
+
+
+@bp.post("/receive")
+@roles(*COUNTER)
+def receive():
+    """A delivery comes in (purchase): item and size, quantity, note."""
+    form = request.form
+    return _command(lambda: services.receive(
+        db.session, item_id=form.get("item_id"), quantity=form.get("quantity"), note=form.get("note", ""),
+        user=current_user(), request_key=form.get("request_key")), _movement_text)
+
+
+@bp.post("/issue")
+@roles(*COUNTER)
+def issue():
+    """Hand an item to an employee; the size comes from their record unless one is chosen."""
+    form = request.form
+
+    def action():
+        found = identify_employee(db.session, form.get("who", ""))
+        if found.error:
+            raise found.error
+        if found.employee is None:
+            raise DomainError(N_("Several people match “%(who)s”: type the staff no."), who=found.query)
+        return services.issue(db.session, employee=found.employee, code=form.get("code", ""),
+                              size=form.get("size", ""), quantity=form.get("quantity") or 1,
+                              note=form.get("note", ""), user=current_user(),
+                              request_key=form.get("request_key"), language=current_language())
+
+    def done(movement):
+        return _("Issued to %(name)s (%(staff_no)s): %(item)s %(delta)s, now %(balance)s on hand.",
+                 name=movement.employee.name, staff_no=movement.employee.staff_no,
+                 item=services.item_name(movement.item, current_language()),
+                 delta=_signed(movement.delta), balance=movement.balance)
+
+    return _command(action, done)
+
+
+@bp.post("/adjust")
+@roles(*MANAGERS)
+def adjust():
+    """Correct a quantity after counting; the reason is required (supervisors only)."""
+    form = request.form
+    return _command(lambda: services.adjust(
+        db.session, item_id=form.get("item_id"), delta=form.get("delta"), reason=form.get("reason", ""),
+        user=current_user(), request_key=form.get("request_key"), language=current_language()), _movement_text)
+
+
+# --- the purchase list (采购计划) -----------------------------------------------
+
+@bp.get("/purchase")
+@roles(*COUNTER)
+def purchase():
+    """Items at or below their reorder level, with the quantity to order."""
+    return render_template("stock/purchase.html", lines=services.purchase_list(db.session),
+                           printable=request.args.get("print") == "1", message="")
+
+
+@bp.get("/purchase.csv")
+@roles(*COUNTER)
+def purchase_csv():
+    """The purchase list for Excel (UTF-8 with BOM). No personal data, so the counter may export it."""
+    body = services.purchase_csv(services.purchase_list(db.session), _)
+    return Response(body.encode("utf-8"), mimetype="text/csv", headers={
+        "Content-Disposition": "attachment; filename=purchase-list.csv"})
+
+
+@bp.post("/purchase/print")
+@roles(*COUNTER)
+def purchase_print():
+    """Send the purchase list to the receipt printer (via the print queue)."""
+    lines = services.purchase_list(db.session)
+    document = services.purchase_document(
+        lines, title=_("Purchase list"), when=when(services.utcnow()), empty=_("Nothing to order."),
+        header=_("Item: on hand → to order"), language=current_language())
+    enqueue(db.session, document, "purchase", current_user(), request_key=request.form.get("request_key") or None)
+    db.session.commit()
+    message = _("The purchase list was sent to the printer.")
+    if is_htmx():
+        return render_template("stock/_print_answer.html", message=message)
+    return render_template("stock/purchase.html", lines=lines, printable=False, message=message)
+
+
+# --- the monthly distribution (每月鞋袜分发) -------------------------------------
+
+@bp.get("/distribution")
+@roles(*COUNTER)
+def distribution():
+    """Every month's run; supervisors open the next one here."""
+    return render_template("stock/distribution.html", runs=services.runs(db.session),
+                           month=services.this_month(), error="")
+
+
+@bp.post("/distribution/open")
+@roles(*MANAGERS)
+def open_run():
+    """Open the run for a month (opening it again shows the same run)."""
+    try:
+        run, _created = services.open_run(db.session, request.form.get("month", ""), user=current_user())
+    except DomainError as error:
+        db.session.rollback()
+        return render_template("stock/distribution.html", runs=services.runs(db.session),
+                               month=request.form.get("month", ""), error=error.translated(_))
+    db.session.commit()
+    return htmx_redirect(url_for("stock.run", month=run.month))
+
+
+def _run_or_404(month: str):
+    run = services.run_by_month(db.session, month)
+    if run is None:
+        abort(404)
+    return run
+
+
+def _run_context(run, **extra) -> dict:
+    return dict(run=run, view=services.run_view(db.session, run), **extra)
+
+
+@bp.get("/distribution/<month>")
+@roles(*COUNTER)
+def run(month: str):
+    """The run: scan a badge or staff no. (or tap a name) as each person collects."""
+    return render_template("stock/run.html", **_run_context(_run_or_404(month), result=None))
+
+
+@bp.post("/distribution/<month>/collect")
+@roles(*COUNTER)
+def collect(month: str):
+    """One person collects what they are due: stock falls; twice is a duplicate."""
+    run = _run_or_404(month)
+    if request.form.get("employee_id"):
+        found = employee_by_id(db.session, request.form["employee_id"])
+    else:
+        found = identify_employee(db.session, request.form.get("code", ""))
+    result = {"outcome": "error", "message": "", "person": None}
+    try:
+        if found.error:
+            raise found.error
+        if found.employee is None:
+            raise DomainError(N_("Several people match “%(who)s”: tap the name in the list."), who=found.query)
+        collected = services.collect(db.session, run, found.employee, user=current_user(),
+                                     language=current_language())
+    except DomainError as error:
+        db.session.rollback()
+        result["message"] = error.translated(_)
+    else:
+        db.session.commit()
+        result.update(outcome="duplicate" if collected.duplicate else "ok", person=collected.person)
+    context = _run_context(run, result=result)
+    if is_htmx():
+        return render_template("stock/_collect_answer.html", **context)
+    return render_template("stock/run.html", **context)
+
+
+def _run_status_change(month: str, change):
+    run = _run_or_404(month)
+    change(db.session, run, user=current_user())
+    db.session.commit()
+    return htmx_redirect(url_for("stock.run", month=run.month))
+
+
+@bp.post("/distribution/<month>/close")
+@roles(*MANAGERS)
+def close_run(month: str):
+    """Close the run; it stays as it is until a supervisor reopens it."""
+    return _run_status_change(month, services.close_run)
+
+
+@bp.post("/distribution/<month>/reopen")
+@roles(*MANAGERS)
+def reopen_run(month: str):
+    """Reopen a closed run (recorded on the run: who, when)."""
+    return _run_status_change(month, services.reopen_run)

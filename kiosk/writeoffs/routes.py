@@ -1,13 +1,259 @@
-"""Write-offs (placeholder until the workflow lands)."""
-from flask import abort
+"""Write-offs (报损) and compensation (赔偿): open, approve by a supervisor's PIN, settle, export."""
+from __future__ import annotations
 
-from ..main.stations import COUNTER
-from ..web import roles
-from . import bp
+import re
+from zoneinfo import ZoneInfo
+
+from flask import Response, abort, current_app, render_template, request, url_for
+from flask_babel import format_datetime, gettext as _
+from sqlalchemy.exc import IntegrityError
+
+from ..auth.services import Policy
+from ..domain.errors import DomainError
+from ..extensions import db
+from ..i18n import current_language, money
+from ..main.stations import COUNTER, MANAGERS
+from ..models import User, utcnow
+from ..printing import services as printing
+from ..printing import worker
+from ..stations.web import new_request_key
+from ..web import current_user, htmx_redirect, is_htmx, roles
+from . import bp, services
+from .models import Compensation, WriteOff
+
+_KEY_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+
+
+def _rules() -> services.Rules:
+    cfg = current_app.config
+    return services.Rules(cfg["KIOSK_DEPRECIATION"], cfg["KIOSK_UNWASHED_FEE"])
+
+
+def _policy() -> Policy:
+    cfg = current_app.config
+    return Policy(attempts=cfg["KIOSK_LOCKOUT_ATTEMPTS"], lock_minutes=cfg["KIOSK_LOCKOUT_MINUTES"],
+                  hash_method=cfg["KIOSK_PIN_HASH_METHOD"])
+
+
+def _zone() -> str:
+    return current_app.config["BABEL_DEFAULT_TIMEZONE"]
+
+
+def _today():
+    """The hotel's date: months in use are counted in the room's calendar."""
+    return utcnow().astimezone(ZoneInfo(_zone())).date()
+
+
+def _key() -> str | None:
+    key = (request.form.get("request_key") or "").strip()
+    return key if _KEY_RE.match(key) else None
+
+
+def _labels() -> dict:
+    return {"reasons": services.REASON_LABELS, "responsible_labels": services.RESPONSIBLE_LABELS,
+            "comp_labels": services.COMPENSATION_LABELS}
+
+
+def _private(html: str, status: int = 200) -> Response:
+    # Names and amounts: nothing of it stays in a shared tablet's cache.
+    response = Response(html, status)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.get("/")
 @roles(*COUNTER)
 def index():
-    """Write-offs and compensation."""
-    abort(404)
+    """Scan a garment to write it off; what waits for approval; compensation not settled."""
+    return _private(render_template("writeoffs/index.html", pending=services.pending_write_offs(db.session),
+                                    open_comps=services.open_compensations(db.session), **_labels()))
+
+
+def _form(garment, error: str = "", form=None):
+    priced = services.quote(garment, _today(), _rules())
+    person = garment.holder or garment.owner
+    context = dict(garment=garment, quote=priced, fee=_rules().unwashed_fee, error=error,
+                   form=form or {"responsible": "borrower" if garment.status == "loaned" else "employee",
+                                 "staff_no": person.staff_no if person else ""},
+                   request_key=(form or {}).get("request_key") or new_request_key(), **_labels())
+    template = "writeoffs/_form.html" if is_htmx() else "writeoffs/new.html"
+    return _private(render_template(template, **context))
+
+
+@bp.get("/new")
+@roles(*COUNTER)
+def new():
+    """The write-off form for the scanned garment, with its value today."""
+    try:
+        garment = services.garment_for(db.session, request.args.get("code", ""))
+    except DomainError as refused:
+        html = render_template("writeoffs/_scan_error.html" if is_htmx() else "writeoffs/index.html",
+                               scan_error=refused.translated(_), pending=services.pending_write_offs(db.session),
+                               open_comps=services.open_compensations(db.session), **_labels())
+        return _private(html)
+    return _form(garment)
+
+
+@bp.post("/new")
+@roles(*COUNTER)
+def create():
+    """Open a pending write-off (nothing moves until a supervisor approves)."""
+    existing = db.session.query(WriteOff).filter_by(request_key=_key()).first() if _key() else None
+    if existing is not None:  # the same form sent again
+        return htmx_redirect(url_for("writeoffs.detail", write_off_id=existing.id))
+    try:
+        garment = services.garment_for(db.session, request.form.get("code", ""))
+    except DomainError:
+        abort(400)
+    try:
+        write_off = services.open_write_off(
+            db.session, garment, reason=request.form.get("reason", ""),
+            responsible=request.form.get("responsible", ""), user=current_user(), rules=_rules(),
+            staff_no=request.form.get("staff_no", ""), borrower_name=request.form.get("borrower_name", ""),
+            unwashed=bool(request.form.get("unwashed")), note=request.form.get("note", ""), request_key=_key(),
+            today=_today())
+        db.session.commit()
+    except DomainError as refused:
+        db.session.rollback()
+        return _form(garment, refused.translated(_), request.form)
+    except IntegrityError:  # a double tap raced its twin: the twin's write-off stands
+        db.session.rollback()
+        write_off = db.session.query(WriteOff).filter_by(request_key=_key()).one()
+    return htmx_redirect(url_for("writeoffs.detail", write_off_id=write_off.id))
+
+
+def _write_off(write_off_id: int) -> WriteOff:
+    write_off = db.session.get(WriteOff, write_off_id)
+    if write_off is None:
+        abort(404)
+    return write_off
+
+
+def _detail(write_off: WriteOff, error: str = "", status: int = 200):
+    template = "writeoffs/_detail.html" if is_htmx() else "writeoffs/detail.html"
+    return _private(render_template(template, wo=write_off, error=error, approvers=services.approvers(db.session),
+                                    request_key=new_request_key(), **_labels()), status)
+
+
+@bp.get("/<int:write_off_id>")
+@roles(*COUNTER)
+def detail(write_off_id: int):
+    """One write-off: the amount, the supervisor's approval, the compensation."""
+    return _detail(_write_off(write_off_id))
+
+
+def _print_slip(write_off: WriteOff) -> None:
+    when = format_datetime(write_off.approved_at, "yyyy-MM-dd HH:mm")
+    document = services.slip(write_off, language=current_language(), gettext=_,
+                             amount_text=money(write_off.amount), when=when)
+    printing.enqueue(db.session, document, "compensation", current_user(), write_off.garment,
+                     printer=current_app.config["KIOSK_PRINTER"], request_key=f"writeoff-{write_off.id}-slip")
+
+
+@bp.post("/<int:write_off_id>/approve")
+@roles(*COUNTER)
+def approve(write_off_id: int):
+    """A supervisor approves on this tablet with their own PIN; then the garment is written off."""
+    write_off = _write_off(write_off_id)
+    approver = db.session.get(User, request.form.get("approver_id", type=int) or 0)
+    was_pending = write_off.status == "pending"
+    try:
+        services.approve(db.session, write_off, approver=approver, pin=request.form.get("pin", ""),
+                         policy=_policy())
+        if was_pending and write_off.compensation is not None:
+            _print_slip(write_off)
+        db.session.commit()
+    except DomainError as refused:
+        db.session.commit()  # a wrong PIN counts towards the approver's lock; nothing else was changed
+        return _detail(write_off, refused.translated(_))
+    except IntegrityError:
+        db.session.rollback()  # the same approval landed from another tap
+        write_off = _write_off(write_off_id)
+    if was_pending and write_off.compensation is not None:
+        worker.notify(current_app._get_current_object())
+    return _detail(write_off)
+
+
+def _compensation(compensation_id: int) -> Compensation:
+    compensation = db.session.get(Compensation, compensation_id)
+    if compensation is None:
+        abort(404)
+    return compensation
+
+
+@bp.post("/compensations/<int:compensation_id>/settle")
+@roles(*MANAGERS)
+def settle(compensation_id: int):
+    """Mark a compensation paid or waived (a supervisor)."""
+    compensation = _compensation(compensation_id)
+    try:
+        services.settle(db.session, compensation, request.form.get("status", ""), user=current_user())
+        db.session.commit()
+        error = ""
+    except DomainError as refused:
+        db.session.rollback()
+        error = refused.translated(_)
+    return _detail(compensation.write_off, error)
+
+
+@bp.post("/compensations/<int:compensation_id>/correct")
+@roles(*MANAGERS)
+def correct(compensation_id: int):
+    """A correcting record: the settled compensation stays as it was."""
+    compensation = _compensation(compensation_id)
+    try:
+        services.correct(db.session, compensation, status=request.form.get("status", ""),
+                         amount=request.form.get("amount", ""), reason=request.form.get("reason", ""),
+                         user=current_user(), request_key=_key())
+        db.session.commit()
+        error = ""
+    except DomainError as refused:
+        db.session.rollback()
+        error = refused.translated(_)
+    except IntegrityError:
+        db.session.rollback()
+        error = ""
+    return _detail(_compensation(compensation_id).write_off, error)
+
+
+def _csv(text: str, filename: str) -> Response:
+    response = Response(text.encode("utf-8"), mimetype="text/csv")
+    response.headers["Content-Disposition"] = f"attachment; filename={filename}"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/payroll.csv")
+@roles(*MANAGERS)
+def payroll_csv():
+    """Compensation owed by employees, not paid yet: for payroll deduction (personal data)."""
+    return _csv(services.payroll_csv(db.session, zone=_zone()), f"payroll-{utcnow():%Y%m%d}.csv")
+
+
+def _month() -> str:
+    return request.args.get("month") or utcnow().astimezone(ZoneInfo(_zone())).strftime("%Y-%m")
+
+
+@bp.get("/statement")
+@roles(*MANAGERS)
+def statement():
+    """制服消耗: each department's write-offs and compensation in a month."""
+    month = _month()
+    try:
+        report = services.statement(db.session, month, zone=_zone(), no_department=_("No department"))
+        error = ""
+    except DomainError as refused:
+        report, error = None, refused.translated(_)
+    return _private(render_template("writeoffs/statement.html", report=report, month=month, error=error))
+
+
+@bp.get("/statement.csv")
+@roles(*MANAGERS)
+def statement_csv():
+    """The month's statement for finance (CSV, UTF-8 with BOM)."""
+    month = _month()
+    try:
+        report = services.statement(db.session, month, zone=_zone(), no_department="无部门")
+    except DomainError:
+        abort(400)
+    return _csv(services.statement_csv(report), f"consumption-{month}.csv")

@@ -1,0 +1,359 @@
+"""Loans (借衣登记): open a loan, lend and take back garments, chase what is overdue.
+
+No Flask here: routes pass the session and plain values; the route commits.
+Every garment still changes only through :func:`kiosk.scanning.scan_move`
+(lending, returns) or :func:`kiosk.ledger.move` (a write-off).
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import unicodedata
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, joinedload, selectinload
+
+from printers import documents
+from printers.documents import Document, GarmentLine, Image
+
+from ..domain.codes import is_valid_phone, normalise_code, normalise_phone
+from ..domain.errors import DomainError, N_
+from ..domain.garment_states import Action, Status, TransitionRefused
+from ..ledger import move
+from ..models import Employee, Garment, User, utcnow
+from ..scanning import ERROR, ScanResult, find_garment, scan_move
+from .models import CONTACT_HOW, CONTACT_OUTCOMES, REASONS, ContactAttempt, Loan, LoanItem
+
+STATION = "loans"
+#: Returns are scanned at a station of their own: lending a garment and taking
+#: it back a moment later must not look like one scan repeated.
+RETURN_STATION = "loans_return"
+
+REASON_LABELS = {
+    "forgot_locker_key": N_("Forgot the locker key"),
+    "other_post": N_("Helping at another post"),
+    "event": N_("Event"),
+    "other": N_("Other"),
+}
+HOW_LABELS = {"phone": N_("Phone"), "wechat": N_("WeChat"), "in_person": N_("In person"), "other": N_("Other")}
+OUTCOME_LABELS = {"reached": N_("Reached"), "no_answer": N_("No answer"), "promised": N_("Promised to return"),
+                  "refused": N_("Refused")}
+WRITE_OFF_NOTE = "not returned by borrower (loan #{loan_id})"
+MAX_SIGNATURE_BYTES = 300_000
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+class LoanInputError(DomainError):
+    """The loan form was filled in wrongly; nothing was written."""
+
+
+def _text(value: str | None, limit: int) -> str:
+    return unicodedata.normalize("NFKC", value or "").strip()[:limit]
+
+
+def default_due(now: dt.datetime, timezone: str) -> dt.datetime:
+    """Next day, 18:00 hotel time (in UTC)."""
+    zone = ZoneInfo(timezone)
+    tomorrow = now.astimezone(zone).date() + dt.timedelta(days=1)
+    return dt.datetime.combine(tomorrow, dt.time(18, 0), tzinfo=zone).astimezone(dt.timezone.utc)
+
+
+def parse_due(raw: str, *, now: dt.datetime, timezone: str) -> dt.datetime:
+    """``YYYY-MM-DDTHH:MM`` in hotel time (a datetime-local field); empty: the default."""
+    raw = (raw or "").strip()
+    if not raw:
+        return default_due(now, timezone)
+    try:
+        local = dt.datetime.fromisoformat(raw)
+    except ValueError:
+        raise LoanInputError(N_("Enter the due date and time.")) from None
+    if local.tzinfo is None:
+        local = local.replace(tzinfo=ZoneInfo(timezone))
+    due = local.astimezone(dt.timezone.utc)
+    if due <= now:
+        raise LoanInputError(N_("The due date is in the past. Choose a later time."))
+    return due
+
+
+def parse_signature(data_url: str) -> bytes | None:
+    """The PNG of a ``data:image/png;base64,...`` URL from the signature pad, or None."""
+    data_url = (data_url or "").strip()
+    if not data_url:
+        return None
+    prefix = "data:image/png;base64,"
+    if not data_url.startswith(prefix):
+        raise LoanInputError(N_("The signature could not be read. Sign again."))
+    try:
+        png = base64.b64decode(data_url[len(prefix):], validate=True)
+    except (binascii.Error, ValueError):
+        raise LoanInputError(N_("The signature could not be read. Sign again.")) from None
+    if not png.startswith(PNG_MAGIC) or len(png) > MAX_SIGNATURE_BYTES:
+        raise LoanInputError(N_("The signature could not be read. Sign again."))
+    return png
+
+
+def find_employee(session: Session, code: str) -> Employee | None:
+    """An active employee by badge, 工号 or uniform no. (exact)."""
+    raw = unicodedata.normalize("NFKC", code or "").strip()
+    if not raw:
+        return None
+    codes = {raw, normalise_code(raw)}
+    return session.scalar(select(Employee).where(Employee.active.is_(True), or_(
+        Employee.badge_code.in_(codes), Employee.staff_no.in_(codes), Employee.uniform_no.in_(codes)))
+        .options(joinedload(Employee.department)).limit(1))
+
+
+@dataclass
+class LoanForm:
+    """What the clerk typed into the loan form (plain strings)."""
+
+    employee_code: str = ""
+    name: str = ""
+    phone: str = ""
+    organisation: str = ""
+    reason: str = ""
+    note: str = ""
+    approver: str = ""
+    deposit: str = ""
+    due: str = ""
+    signature: str = ""
+    signed_on_paper: bool = False
+
+
+def open_loan(session: Session, form: LoanForm, *, user: User | None, request_key: str | None,
+              timezone: str, now: dt.datetime | None = None) -> Loan:
+    """Open a loan (nothing lent yet) or raise LoanInputError (nothing written).
+
+    The same form sent twice (its request key) returns the loan it opened.
+    """
+    now = now or utcnow()
+    if request_key:
+        existing = session.scalar(select(Loan).where(Loan.request_key == request_key))
+        if existing is not None:
+            return existing
+    employee = None
+    if form.employee_code.strip():
+        employee = find_employee(session, form.employee_code)
+        if employee is None:
+            raise LoanInputError(N_("Nobody found for “%(text)s”."), text=form.employee_code.strip())
+        name, phone = employee.name, employee.phone or ""
+        organisation = employee.department.name
+    else:
+        name = _text(form.name, 64)
+        phone = normalise_phone(form.phone)
+        organisation = _text(form.organisation, 64)
+        if not name:
+            raise LoanInputError(N_("Enter the borrower's name."))
+        if not is_valid_phone(phone):
+            raise LoanInputError(N_("Enter a valid phone number (mobile 13800138000 or landline 010-12345678)."))
+        if not organisation:
+            raise LoanInputError(N_("Enter the borrower's department or organisation."))
+    if form.reason not in REASONS:
+        raise LoanInputError(N_("Choose the purpose of the loan."))
+    due = parse_due(form.due, now=now, timezone=timezone)
+    signature = parse_signature(form.signature)
+    if signature is None and not form.signed_on_paper:
+        raise LoanInputError(N_("The borrower must sign on the pad, or tick “signed on paper”."))
+    loan = Loan(request_key=request_key, employee=employee, borrower_name=name, borrower_phone=phone[:32],
+                borrower_org=organisation, department=employee.department if employee else None,
+                reason=form.reason, note=_text(form.note, 500), approver=_text(form.approver, 64),
+                deposit=_text(form.deposit, 128), due_at=due, signature_png=signature,
+                signed_on_paper=signature is None and form.signed_on_paper, created_by=user, created_at=now)
+    session.add(loan)
+    try:
+        session.flush()
+    except IntegrityError:
+        # The twin of this request landed first: its key is taken.
+        session.rollback()
+        return session.scalar(select(Loan).where(Loan.request_key == request_key))
+    return loan
+
+
+def loan_check(loan: Loan):
+    """The station's own rule for a garment lent into ``loan``: it must still be open."""
+
+    def check(_garment: Garment) -> None:
+        if loan.closed_at is not None:
+            raise DomainError(N_("This loan is closed. Open a new loan to lend more."))
+
+    return check
+
+
+def lend(session: Session, loan: Loan, raw_code: str, *, user: User | None, duplicate_seconds: int,
+         now: dt.datetime | None = None) -> ScanResult:
+    """Scan one garment out to the borrower (→ ``loaned``) and add it to the loan.
+
+    A garment out on another loan is refused even within the duplicate window
+    (it is not this clerk's scan repeated: it is someone else's loan).
+    """
+    found = find_garment(session, raw_code)
+    if found[1] is not None and found[1].status == Status.LOANED.value:
+        other = open_item_of(session, found[1])
+        if other is None or other.loan_id != loan.id:
+            return ScanResult(ERROR, found[0], found[1], error=TransitionRefused(Status.LOANED, Action.LOAN))
+    result = scan_move(session, raw_code, Action.LOAN, station=STATION, user=user, employee=loan.employee,
+                       note=f"loan #{loan.id}", duplicate_seconds=duplicate_seconds,
+                       check=loan_check(loan), now=now, found=found)
+    if result.ok and result.event is not None:
+        session.add(LoanItem(loan=loan, garment=result.garment, loan_event=result.event))
+        session.flush()
+    return result
+
+
+def open_item_of(session: Session, garment: Garment) -> LoanItem | None:
+    return session.scalar(select(LoanItem).where(
+        LoanItem.garment_id == garment.id, LoanItem.returned_at.is_(None),
+        LoanItem.written_off_event_id.is_(None)).options(joinedload(LoanItem.loan)))
+
+
+def _close_if_settled(loan: Loan, at: dt.datetime) -> None:
+    if loan.closed_at is None and loan.items and not loan.outstanding:
+        loan.closed_at = at
+        if loan.deposit and loan.deposit_returned_at is None:
+            loan.deposit_returned_at = at
+
+
+def take_back(session: Session, raw_code: str, *, user: User | None, duplicate_seconds: int,
+              now: dt.datetime | None = None) -> tuple[ScanResult, LoanItem | None]:
+    """A lent garment scanned back in (→ ``dirty``); the loan closes when all is back."""
+    now = now or utcnow()
+    found = find_garment(session, raw_code)
+    garment = found[1]
+    item = open_item_of(session, garment) if garment is not None else None
+
+    def check(g: Garment) -> None:
+        if item is None:
+            raise DomainError(N_("%(tag)s is not on loan."), tag=g.tag)
+
+    result = scan_move(session, raw_code, Action.CHECK_IN, station=RETURN_STATION, user=user,
+                       employee=item.loan.employee if item else None,
+                       note=f"loan #{item.loan_id}" if item else "", duplicate_seconds=duplicate_seconds,
+                       check=check, now=now, found=found)
+    if result.ok and item is not None:
+        item.returned_at = now
+        item.return_event = result.event
+        _close_if_settled(item.loan, now)
+        session.flush()
+    return result, item
+
+
+def log_contact(session: Session, loan: Loan, *, how: str, outcome: str, note: str, user: User | None,
+                request_key: str | None, now: dt.datetime | None = None) -> ContactAttempt:
+    """Record one attempt to reach the borrower; the same form sent twice records one."""
+    if request_key:
+        existing = session.scalar(select(ContactAttempt).where(ContactAttempt.request_key == request_key))
+        if existing is not None:
+            return existing
+    if how not in CONTACT_HOW:
+        raise LoanInputError(N_("Choose how you contacted the borrower."))
+    if outcome not in CONTACT_OUTCOMES:
+        raise LoanInputError(N_("Choose the outcome."))
+    attempt = ContactAttempt(loan=loan, how=how, outcome=outcome, note=_text(note, 500), user=user,
+                             request_key=request_key, at=now or utcnow())
+    session.add(attempt)
+    try:
+        session.flush()
+    except IntegrityError:
+        session.rollback()
+        return session.scalar(select(ContactAttempt).where(ContactAttempt.request_key == request_key))
+    return attempt
+
+
+def write_off_item(session: Session, item: LoanItem, *, user: User | None, request_key: str | None,
+                   now: dt.datetime | None = None) -> bool:
+    """A garment the borrower never returned is written off (→ ``written_off``).
+
+    The compensation belongs to the write-off module (报损/赔偿); the event's
+    note names the loan. Returns False when it was already settled (a repeat).
+    """
+    now = now or utcnow()
+    if item.settled_at is not None:
+        return False
+    event = move(session, item.garment, Action.WRITE_OFF, user=user, station=STATION,
+                 employee=item.loan.employee, note=WRITE_OFF_NOTE.format(loan_id=item.loan_id),
+                 request_key=request_key, at=now)
+    item.written_off_event = event
+    session.flush()
+    _close_if_settled(item.loan, now)
+    return True
+
+
+# --- the overdue board ------------------------------------------------------
+
+@dataclass
+class Overdue:
+    loan: Loan
+    late: dt.timedelta
+    failed_attempts: int
+    escalated: bool
+
+    @property
+    def days_late(self) -> int:
+        return self.late.days
+
+
+def _open_loans(session: Session) -> list[Loan]:
+    return list(session.scalars(
+        select(Loan).where(Loan.closed_at.is_(None))
+        .options(selectinload(Loan.items).joinedload(LoanItem.garment).joinedload(Garment.garment_type),
+                 selectinload(Loan.items).joinedload(LoanItem.written_off_event),
+                 selectinload(Loan.attempts))
+        .order_by(Loan.due_at)))
+
+
+def overdue(session: Session, *, now: dt.datetime | None = None, escalate_attempts: int = 3,
+            escalate_days: int = 3) -> list[Overdue]:
+    """Open loans with garments out past their due time, most overdue first."""
+    now = now or utcnow()
+    board = []
+    for loan in _open_loans(session):
+        if loan.due_at >= now or not loan.outstanding:
+            continue
+        late = now - loan.due_at
+        failed = sum(1 for a in loan.attempts if a.failed)
+        escalated = failed >= escalate_attempts or late >= dt.timedelta(days=escalate_days)
+        board.append(Overdue(loan, late, failed, escalated))
+    board.sort(key=lambda o: o.late, reverse=True)
+    return board
+
+
+def escalated(session: Session, **kwargs) -> list[Overdue]:
+    """The supervisors' list: overdue loans chased too often, or too late."""
+    return [o for o in overdue(session, **kwargs) if o.escalated]
+
+
+def open_loans(session: Session) -> list[Loan]:
+    return _open_loans(session)
+
+
+# --- the slip ---------------------------------------------------------------
+
+def slip(loan: Loan, *, gettext, language: str, clerk: str, when: str, due: str,
+         type_name) -> Document:
+    """借用单: the loan slip, with the borrower's signature image above the signature line."""
+    if not loan.items:
+        raise DomainError(N_("Nothing was lent on this loan yet."))
+    borrower = f"{loan.borrower_name} · {loan.borrower_phone} · {loan.borrower_org}".strip(" ·")
+    note_parts = [gettext(REASON_LABELS[loan.reason])]
+    if loan.approver:
+        note_parts.append(gettext("Approved by %(name)s", name=loan.approver))
+    if loan.deposit:
+        note_parts.append(gettext("Deposit: %(deposit)s", deposit=loan.deposit))
+    lines = [GarmentLine(i.garment.tag, type_name(i.garment.garment_type, language), i.garment.size or "",
+                         i.garment.number or "") for i in loan.items]
+    labels = documents.labels(gettext)
+    document = documents.loan_slip(gettext("Uniform room · loan slip"), borrower=borrower, garments=lines,
+                                   clerk=clerk, when=when, due=due, slip_no=f"L{loan.id:06d}",
+                                   note=" · ".join(note_parts), labels=labels)
+    if loan.signature_png:
+        # The signature image goes right above the printed signature line.
+        line = f"{labels['signature']}："
+        index = next(i for i, el in enumerate(document.elements)
+                     if getattr(el, "text", "").startswith(line))
+        document.elements.insert(index, Image(loan.signature_png))
+    return document
+

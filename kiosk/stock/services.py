@@ -1,0 +1,437 @@
+"""Stock items, their movements, the purchase list and the monthly distribution.
+
+Rules (no Flask here; services take the session and plain values and never
+commit — the route commits, or rolls back on a :class:`DomainError`):
+
+- A quantity on hand changes only with a :class:`StockMovement`, through one
+  conditional UPDATE (``... WHERE quantity_on_hand + delta >= 0``): stock never
+  goes below zero, even with two tablets at once; a refusal names the numbers.
+- Every command carries a request key (rendered into its form): the same form
+  sent twice writes one movement.
+- Issuing to an employee takes the size from their record when the item comes
+  in that size; a one-size item (size "") fits everyone.
+- Purchase list (采购计划): active items with a reorder level whose quantity on
+  hand is at or below it; quantity to order = 2 × reorder level − on hand
+  (bring the shelf back to twice the reorder level).
+- Monthly distribution: opening a run for a month (once; opening again gives
+  the same run) writes a line per active employee and per item with a monthly
+  allowance, in the employee's size (or the one-size row; an employee without
+  a matching size gets no line for that item). Collecting writes a movement
+  per line, all or nothing; collecting again is a duplicate. A closed run
+  changes only through reopening, which is recorded on the run.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Callable
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, joinedload
+
+from printers import documents as d
+
+from ..domain.errors import DomainError, N_
+from ..models import Employee, User, utcnow
+from .models import DistributionLine, DistributionRun, StockItem, StockMovement
+
+NOTE_MAX = 500
+QUANTITY_MAX = 100000
+MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+KIND_LABELS = {
+    "shoes": N_("Shoes"),
+    "socks": N_("Socks"),
+    "hair_accessory": N_("Hair accessory"),
+    "consumable": N_("Consumable"),
+}
+
+REASON_LABELS = {
+    "received": N_("Received"),
+    "issued": N_("Issued"),
+    "adjusted": N_("Adjusted"),
+    "distributed": N_("Monthly distribution"),
+}
+
+Gettext = Callable[..., str]
+
+
+def english(message: str, **params) -> str:
+    return message % params if params else message
+
+
+def item_name(item: StockItem, language: str = "zh_CN") -> str:
+    """鞋 38 / Shoes 38: the name in the reader's language, with the size."""
+    name = item.name_en if language == "en" and item.name_en else item.name_zh
+    return f"{name} {item.size}".strip()
+
+
+# --- reading --------------------------------------------------------------
+
+def list_items(session: Session, *, active_only: bool = True) -> list[StockItem]:
+    query = select(StockItem).order_by(StockItem.kind, StockItem.code, StockItem.size)
+    if active_only:
+        query = query.where(StockItem.active.is_(True))
+    return list(session.scalars(query))
+
+
+def item_by_id(session: Session, item_id) -> StockItem:
+    try:
+        item = session.get(StockItem, int(item_id))
+    except (TypeError, ValueError):
+        item = None
+    if item is None or not item.active:
+        raise DomainError(N_("Choose an item."))
+    return item
+
+
+def recent_movements(session: Session, limit: int = 20) -> list[StockMovement]:
+    return list(session.scalars(
+        select(StockMovement).options(joinedload(StockMovement.item), joinedload(StockMovement.employee),
+                                      joinedload(StockMovement.user))
+        .order_by(StockMovement.at.desc(), StockMovement.id.desc()).limit(limit)))
+
+
+def parse_quantity(text, *, signed: bool = False) -> int:
+    """A whole number of pieces: positive, or for an adjustment non-zero (may be negative)."""
+    raw = str(text or "").strip().replace("＋", "+").replace("－", "-")
+    try:
+        value = int(raw)
+    except ValueError:
+        raise DomainError(N_("Enter the quantity as a whole number.")) from None
+    if signed and value == 0:
+        raise DomainError(N_("An adjustment must change the quantity."))
+    if not signed and value <= 0:
+        raise DomainError(N_("The quantity must be at least 1."))
+    if abs(value) > QUANTITY_MAX:
+        raise DomainError(N_("The quantity is too large."))
+    return value
+
+
+# --- moving stock -----------------------------------------------------------
+
+@dataclass
+class Moved:
+    movement: StockMovement
+    duplicate: bool = False
+
+
+def _existing(session: Session, request_key: str | None) -> StockMovement | None:
+    if not request_key:
+        return None
+    return session.scalar(select(StockMovement).where(StockMovement.request_key == request_key))
+
+
+def _move(session: Session, item: StockItem, delta: int, reason: str, *, user: User | None,
+          employee: Employee | None = None, note: str = "", request_key: str | None = None,
+          language: str = "zh_CN") -> StockMovement:
+    """Change the quantity on hand by ``delta`` and record it; refuse going below zero."""
+    changed = session.execute(
+        update(StockItem)
+        .where(StockItem.id == item.id, StockItem.quantity_on_hand + delta >= 0)
+        .values(quantity_on_hand=StockItem.quantity_on_hand + delta)
+        .execution_options(synchronize_session=False))
+    session.refresh(item, ["quantity_on_hand"])
+    if changed.rowcount != 1:
+        raise DomainError(
+            N_("Not enough %(item)s: %(on_hand)s on hand, %(wanted)s needed. Nothing was changed."),
+            item=item_name(item, language), on_hand=item.quantity_on_hand, wanted=-delta)
+    movement = StockMovement(
+        item=item, delta=delta, balance=item.quantity_on_hand, reason=reason, employee=employee,
+        department_id=employee.department_id if employee else None, note=note[:NOTE_MAX],
+        user=user, request_key=request_key or None, at=utcnow())
+    session.add(movement)
+    session.flush()
+    return movement
+
+
+def receive(session: Session, *, item_id, quantity, note: str = "", user: User | None,
+            request_key: str | None = None) -> Moved:
+    """A delivery (purchase) comes in: stock rises."""
+    if (existing := _existing(session, request_key)) is not None:
+        return Moved(existing, duplicate=True)
+    item = item_by_id(session, item_id)
+    count = parse_quantity(quantity)
+    return Moved(_move(session, item, count, "received", user=user, note=(note or "").strip(),
+                       request_key=request_key))
+
+
+def resolve_for_employee(session: Session, code: str, employee: Employee, size: str = "") -> StockItem:
+    """The row of item ``code`` in the size asked, else the employee's size, else one size."""
+    rows = list(session.scalars(select(StockItem).where(StockItem.code == code, StockItem.active.is_(True))))
+    if not rows:
+        raise DomainError(N_("Choose an item."))
+    by_size = {row.size: row for row in rows}
+    asked = (size or "").strip()
+    if asked:
+        if asked in by_size:
+            return by_size[asked]
+    else:
+        own = (employee.size or "").strip()
+        if own in by_size:
+            return by_size[own]
+        if "" in by_size:
+            return by_size[""]
+        if len(rows) == 1:
+            return rows[0]
+    raise DomainError(N_("%(item)s has no size %(size)s: choose the size."),
+                      item=rows[0].name_zh, size=(size or employee.size or "—"))
+
+
+def issue(session: Session, *, employee: Employee, code: str, size: str = "", quantity=1, note: str = "",
+          user: User | None, request_key: str | None = None, language: str = "zh_CN") -> Moved:
+    """Hand stock to an employee (size from their record): stock falls, never below zero."""
+    if (existing := _existing(session, request_key)) is not None:
+        return Moved(existing, duplicate=True)
+    if not employee.active:
+        raise DomainError(N_("%(name)s (%(staff_no)s) has left: nothing can be issued to them."),
+                          name=employee.name, staff_no=employee.staff_no)
+    count = parse_quantity(quantity)
+    item = resolve_for_employee(session, code, employee, size)
+    return Moved(_move(session, item, -count, "issued", user=user, employee=employee,
+                       note=(note or "").strip(), request_key=request_key, language=language))
+
+
+def adjust(session: Session, *, item_id, delta, reason: str, user: User | None,
+           request_key: str | None = None, language: str = "zh_CN") -> Moved:
+    """A correction after counting (盘点): the reason is required; never below zero."""
+    if (existing := _existing(session, request_key)) is not None:
+        return Moved(existing, duplicate=True)
+    item = item_by_id(session, item_id)
+    change = parse_quantity(delta, signed=True)
+    why = (reason or "").strip()
+    if not why:
+        raise DomainError(N_("Give the reason for the adjustment."))
+    return Moved(_move(session, item, change, "adjusted", user=user, note=why, request_key=request_key,
+                       language=language))
+
+
+# --- purchase list (采购计划) -----------------------------------------------
+
+@dataclass(frozen=True)
+class PurchaseLine:
+    item: StockItem
+
+    @property
+    def to_order(self) -> int:
+        return 2 * self.item.reorder_level - self.item.quantity_on_hand
+
+
+def purchase_list(session: Session) -> list[PurchaseLine]:
+    return [PurchaseLine(item) for item in list_items(session) if item.low]
+
+
+def purchase_csv(lines: list[PurchaseLine], gettext: Gettext = english) -> str:
+    """The purchase list for Excel: UTF-8 with a BOM so Chinese opens correctly (both names, any language)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([gettext(N_("Code")), gettext(N_("Chinese name")), gettext(N_("English name")),
+                     gettext(N_("Size")), gettext(N_("On hand")), gettext(N_("Reorder level")),
+                     gettext(N_("To order"))])
+    for line in lines:
+        item = line.item
+        writer.writerow([item.code, item.name_zh, item.name_en, item.size, item.quantity_on_hand,
+                         item.reorder_level, line.to_order])
+    return "\ufeff" + out.getvalue()
+
+
+def purchase_document(lines: list[PurchaseLine], *, title: str, when: str, empty: str,
+                      header: str, language: str = "zh_CN") -> d.Document:
+    """The purchase list as a slip for the receipt printer."""
+    elements: list = [d.Text(title, size=2, bold=True, align="center"), d.Text(when, align="center"), d.Rule(),
+                      d.Text(header, bold=True)]
+    for line in lines:
+        elements.append(d.Text(f"{item_name(line.item, language)}  {line.item.quantity_on_hand} → "
+                               f"+{line.to_order}"))
+    if not lines:
+        elements.append(d.Text(empty))
+    elements += [d.Rule(), d.Feed(), d.Cut()]
+    return d.Document(kind="purchase", elements=elements, title=title)
+
+
+# --- monthly distribution (每月鞋袜分发) ------------------------------------
+
+def parse_month(text: str) -> str:
+    value = (text or "").strip()
+    if not MONTH_RE.match(value):
+        raise DomainError(N_("Give the month as YYYY-MM, e.g. 2026-05."))
+    return value
+
+
+def runs(session: Session) -> list[DistributionRun]:
+    return list(session.scalars(select(DistributionRun).order_by(DistributionRun.month.desc())))
+
+
+def run_by_month(session: Session, month: str) -> DistributionRun | None:
+    return session.scalar(select(DistributionRun).where(DistributionRun.month == month))
+
+
+def due_items(session: Session, employee: Employee, allowance_rows: dict[str, list[StockItem]]
+              ) -> list[tuple[StockItem, int]]:
+    due = []
+    for rows in allowance_rows.values():
+        by_size = {row.size: row for row in rows}
+        row = by_size.get((employee.size or "").strip()) or by_size.get("")
+        if row is None and len(rows) == 1:
+            row = rows[0]
+        if row is not None:
+            due.append((row, row.monthly_allowance))
+    return due
+
+
+def open_run(session: Session, month: str, *, user: User | None) -> tuple[DistributionRun, bool]:
+    """Open the month's run (once): a line per active employee and item they are due."""
+    month = parse_month(month)
+    existing = run_by_month(session, month)
+    if existing is not None:
+        return existing, False
+    allowance_rows: dict[str, list[StockItem]] = defaultdict(list)
+    for item in session.scalars(select(StockItem).where(StockItem.active.is_(True),
+                                                        StockItem.monthly_allowance > 0)
+                                .order_by(StockItem.code, StockItem.size)):
+        allowance_rows[item.code].append(item)
+    if not allowance_rows:
+        raise DomainError(N_("No stock item has a monthly allowance: nothing to distribute."))
+    run = DistributionRun(month=month, status="open", opened_by=user, opened_at=utcnow())
+    session.add(run)
+    session.flush()
+    for employee in session.scalars(select(Employee).where(Employee.active.is_(True)).order_by(Employee.staff_no)):
+        for item, quantity in due_items(session, employee, allowance_rows):
+            session.add(DistributionLine(run=run, employee_id=employee.id, item=item, quantity=quantity))
+    session.flush()
+    return run, True
+
+
+@dataclass
+class PersonDue:
+    employee: Employee
+    lines: list[DistributionLine] = field(default_factory=list)
+
+    @property
+    def collected(self) -> bool:
+        return all(line.collected_at is not None for line in self.lines)
+
+
+@dataclass
+class RunView:
+    run: DistributionRun
+    people: list[PersonDue]
+
+    @property
+    def waiting(self) -> list[PersonDue]:
+        return [p for p in self.people if not p.collected]
+
+    @property
+    def done(self) -> list[PersonDue]:
+        return [p for p in self.people if p.collected]
+
+
+def run_view(session: Session, run: DistributionRun) -> RunView:
+    lines = session.scalars(
+        select(DistributionLine).where(DistributionLine.run_id == run.id)
+        .options(joinedload(DistributionLine.employee).joinedload(Employee.department),
+                 joinedload(DistributionLine.item))
+        .order_by(DistributionLine.id))
+    people: dict[int, PersonDue] = {}
+    for line in lines:
+        people.setdefault(line.employee_id, PersonDue(line.employee)).lines.append(line)
+    return RunView(run, sorted(people.values(), key=lambda p: p.employee.staff_no))
+
+
+@dataclass
+class Collected:
+    person: PersonDue
+    duplicate: bool = False
+
+
+def collect(session: Session, run: DistributionRun, employee: Employee, *, user: User | None,
+            language: str = "zh_CN") -> Collected:
+    """Hand an employee everything they are due this month: all lines or none."""
+    if not run.is_open:
+        raise DomainError(N_("The %(month)s distribution is closed. A supervisor can reopen it."), month=run.month)
+    lines = list(session.scalars(
+        select(DistributionLine).where(DistributionLine.run_id == run.id, DistributionLine.employee_id == employee.id)
+        .options(joinedload(DistributionLine.item)).order_by(DistributionLine.id)))
+    if not lines:
+        raise DomainError(N_("%(name)s (%(staff_no)s) is not on the %(month)s list."),
+                          name=employee.name, staff_no=employee.staff_no, month=run.month)
+    person = PersonDue(employee, lines)
+    waiting = [line for line in lines if line.collected_at is None]
+    if not waiting:
+        return Collected(person, duplicate=True)
+    now = utcnow()
+    for line in waiting:
+        # Claim the line first: a second tablet collecting the same person at once gets a duplicate.
+        claimed = session.execute(
+            update(DistributionLine).where(DistributionLine.id == line.id, DistributionLine.collected_at.is_(None))
+            .values(collected_at=now).execution_options(synchronize_session=False))
+        if claimed.rowcount != 1:
+            session.refresh(line)
+            continue
+        movement = _move(session, line.item, -line.quantity, "distributed", user=user, employee=employee,
+                         note=run.month, request_key=f"distribution:{line.id}", language=language)
+        session.execute(update(DistributionLine).where(DistributionLine.id == line.id)
+                        .values(movement_id=movement.id).execution_options(synchronize_session=False))
+        session.refresh(line)
+    return Collected(person)
+
+
+def close_run(session: Session, run: DistributionRun, *, user: User | None) -> bool:
+    """Close the run (again: nothing changes). Returns whether it changed."""
+    if not run.is_open:
+        return False
+    run.status, run.closed_by, run.closed_at = "closed", user, utcnow()
+    session.flush()
+    return True
+
+
+def reopen_run(session: Session, run: DistributionRun, *, user: User | None) -> bool:
+    """Reopen a closed run: the supervisor's action is recorded on the run."""
+    if run.is_open:
+        return False
+    run.status, run.reopened_by, run.reopened_at = "open", user, utcnow()
+    run.reopen_count += 1
+    session.flush()
+    return True
+
+
+def this_month(now: dt.datetime | None = None) -> str:
+    return (now or utcnow()).strftime("%Y-%m")
+
+
+# --- demo data ----------------------------------------------------------------
+
+_DEMO_ITEMS = [
+    # code, name_zh, name_en, kind, sizes, on hand per size, reorder level, monthly allowance
+    ("SHOE", "工作鞋", "Work shoes", "shoes", [str(s) for s in range(36, 45)], 6, 3, 0),
+    ("SOCK", "袜子", "Socks", "socks", [""], 180, 80, 2),
+    ("HAIR", "头花", "Hair accessory", "hair_accessory", [""], 25, 30, 0),
+    ("HANGER", "衣架", "Hangers", "consumable", [""], 120, 50, 0),
+    ("DETERGENT", "洗衣液", "Laundry detergent", "consumable", [""], 4, 6, 0),
+]
+
+
+def load_stock_demo(session: Session) -> int:
+    """A small stock room for the demo (shoes by size, socks, 头花, hangers, detergent).
+
+    Quantities are set by a ``received`` movement each, so the ledger explains them.
+    Returns the number of item rows added; does nothing when stock items exist.
+    """
+    if session.scalar(select(StockItem.id).limit(1)) is not None:
+        return 0
+    added = 0
+    for code, zh, en, kind, sizes, on_hand, reorder, allowance in _DEMO_ITEMS:
+        for i, size in enumerate(sizes):
+            item = StockItem(code=code, name_zh=zh, name_en=en, kind=kind, size=size, quantity_on_hand=0,
+                             reorder_level=reorder, monthly_allowance=allowance)
+            session.add(item)
+            session.flush()
+            # A couple of shoe sizes run low, so the purchase list has something on it.
+            quantity = on_hand - (4 if kind == "shoes" and i % 4 == 0 else 0)
+            _move(session, item, quantity, "received", user=None, note="demo")
+            added += 1
+    return added

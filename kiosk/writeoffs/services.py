@@ -1,0 +1,372 @@
+"""Write-offs (报损) and compensation (赔偿). No Flask in here.
+
+A clerk opens a write-off (pending): the facts of the moment are copied and
+the amount computed. A supervisor approves it with their own PIN on the same
+tablet: only then does the garment move to ``written_off`` through the
+ledger and, when a person is responsible and owes something, a compensation
+(pending) is created. Paid / waived and any later correction are written as
+new records; nothing settled is edited.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Callable
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload, selectinload
+
+from printers import documents
+from printers.documents import Document
+
+from ..auth.services import Policy, check_pin
+from ..domain import depreciation
+from ..domain.errors import DomainError, N_
+from ..domain.garment_states import Action, Status
+from ..ledger import move
+from ..models import Department, Employee, Garment, User, utcnow
+from ..scanning import find_garment
+from .models import REASONS, RESPONSIBLE, Compensation, CompensationCorrection, WriteOff
+
+STATION = "writeoffs"
+PERSONS = ("employee", "borrower")
+APPROVERS = ("supervisor", "admin")
+
+REASON_LABELS = {
+    "worn_out": N_("Worn out"),
+    "damaged": N_("Damaged beyond repair"),
+    "lost": N_("Lost"),
+    "stain": N_("Stain"),
+    "tag_lost": N_("Tag lost"),
+    "other": N_("Other"),
+}
+RESPONSIBLE_LABELS = {
+    "employee": N_("Employee"),
+    "borrower": N_("Borrower"),
+    "hotel": N_("Hotel"),
+    "unknown": N_("Unknown"),
+}
+COMPENSATION_LABELS = {"pending": N_("Not paid yet"), "paid": N_("Paid"), "waived": N_("Waived")}
+
+ONLY_SUPERVISOR = N_("Only a supervisor can approve.")
+
+
+@dataclass(frozen=True)
+class Rules:
+    """The room's settings: KIOSK_DEPRECIATION and KIOSK_UNWASHED_FEE."""
+
+    table: depreciation.Table = depreciation.DEFAULT_TABLE
+    unwashed_fee: Decimal = Decimal("0.00")
+
+
+@dataclass(frozen=True)
+class Quote:
+    price: Decimal
+    purchased_on: dt.date | None
+    months: int
+    percent: Decimal
+    value: Decimal
+
+
+def quote(garment: Garment, on_date: dt.date, rules: Rules) -> Quote:
+    """The garment's value today. No purchase date: counted from when it was registered."""
+    since = garment.purchased_on or garment.created_at.date()
+    months = depreciation.months_in_use(since, on_date)
+    return Quote(garment.cost, garment.purchased_on, months, depreciation.percent(months, rules.table),
+                 depreciation.amount(garment.cost, since, on_date, rules.table))
+
+
+def charge(value: Decimal, responsible: str, unwashed: bool, rules: Rules) -> tuple[Decimal, Decimal]:
+    """(unwashed fee, amount owed). The hotel and "unknown" owe nothing."""
+    if responsible not in PERSONS:
+        return Decimal("0.00"), Decimal("0.00")
+    fee = depreciation.quantize(rules.unwashed_fee) if unwashed else Decimal("0.00")
+    return fee, depreciation.quantize(value + fee)
+
+
+def garment_for(session: Session, raw_code: str) -> Garment:
+    code, garment = find_garment(session, raw_code)
+    if garment is None:
+        raise DomainError(N_("%(code)s is not one of our uniforms."), code=code)
+    if garment.status == Status.WRITTEN_OFF.value:
+        raise DomainError(N_("%(tag)s is already written off."), tag=garment.tag)
+    return garment
+
+
+def pending_for(session: Session, garment: Garment) -> WriteOff | None:
+    return session.scalar(select(WriteOff).where(WriteOff.garment_id == garment.id,
+                                                 WriteOff.status == "pending"))
+
+
+def open_write_off(session: Session, garment: Garment, *, reason: str, responsible: str, user: User | None,
+                   rules: Rules, staff_no: str = "", borrower_name: str = "", unwashed: bool = False,
+                   note: str = "", request_key: str | None = None, now: dt.datetime | None = None,
+                   today: dt.date | None = None) -> WriteOff:
+    """A pending write-off, or the one this request (or an earlier one for the garment) opened."""
+    if request_key:
+        existing = session.scalar(select(WriteOff).where(WriteOff.request_key == request_key))
+        if existing is not None:
+            return existing
+    if reason not in REASONS:
+        raise DomainError(N_("Choose a reason."))
+    if responsible not in RESPONSIBLE:
+        raise DomainError(N_("Choose who is responsible."))
+    if garment.status == Status.WRITTEN_OFF.value:
+        raise DomainError(N_("%(tag)s is already written off."), tag=garment.tag)
+    if pending_for(session, garment) is not None:
+        raise DomainError(N_("%(tag)s already waits for approval."), tag=garment.tag)
+    employee = None
+    borrower_name = (borrower_name or "").strip()[:64]
+    if responsible == "employee":
+        staff_no = (staff_no or "").strip()
+        employee = session.scalar(select(Employee).where(Employee.staff_no == staff_no)) if staff_no else None
+        if employee is None:
+            raise DomainError(N_("Enter the staff no. of the responsible employee."))
+        borrower_name = ""
+    elif responsible == "borrower":
+        if not borrower_name:
+            raise DomainError(N_("Enter the borrower's name."))
+    else:
+        borrower_name = ""
+    now = now or utcnow()
+    priced = quote(garment, today or now.date(), rules)
+    fee, owed = charge(priced.value, responsible, unwashed, rules)
+    person = employee or garment.owner
+    write_off = WriteOff(
+        garment=garment, reason=reason, note=(note or "").strip(), responsible=responsible, employee=employee,
+        borrower_name=borrower_name, department_id=person.department_id if person else None,
+        price=priced.price, purchased_on=priced.purchased_on, months_in_use=priced.months, percent=priced.percent,
+        unwashed_fee=fee, amount=owed, status="pending", created_by=user, created_at=now,
+        request_key=request_key)
+    session.add(write_off)
+    session.flush()
+    return write_off
+
+
+def approve(session: Session, write_off: WriteOff, *, approver: User | None, pin: str, policy: Policy,
+            now: dt.datetime | None = None) -> WriteOff:
+    """Approve with the supervisor's own PIN; refuse (and count a wrong PIN) otherwise.
+
+    Approving what is already approved changes nothing (a repeated request).
+    The caller commits either way, so a wrong PIN counts towards the lock.
+    """
+    if write_off.status == "approved":
+        return write_off
+    if approver is None:
+        raise DomainError(N_("Choose the supervisor who approves."))
+    if approver.role not in APPROVERS:
+        raise DomainError(ONLY_SUPERVISOR)
+    check_pin(session, approver, pin, policy, now=now)
+    now = now or utcnow()
+    garment = write_off.garment
+    person = write_off.employee or garment.holder or garment.owner
+    event = move(session, garment, Action.WRITE_OFF, user=approver, station=STATION, employee=person,
+                 note=write_off.reason, at=now)
+    write_off.status = "approved"
+    write_off.approved_by = approver
+    write_off.approved_at = now
+    write_off.event = event
+    if write_off.responsible in PERSONS and write_off.amount > 0:
+        session.add(Compensation(write_off=write_off, party=write_off.party[:64], employee=write_off.employee,
+                                 department_id=write_off.department_id, amount=write_off.amount,
+                                 status="pending", created_at=now))
+    session.flush()
+    return write_off
+
+
+def _money(raw: str) -> Decimal:
+    try:
+        value = Decimal((raw or "").strip())
+    except InvalidOperation:
+        raise DomainError(N_("Enter an amount, e.g. 80.00.")) from None
+    if not value.is_finite() or value < 0 or value != value.quantize(depreciation.FEN):
+        raise DomainError(N_("Enter an amount, e.g. 80.00."))
+    return depreciation.quantize(value)
+
+
+def settle(session: Session, compensation: Compensation, status: str, *, user: User,
+           now: dt.datetime | None = None) -> Compensation:
+    """Paid or waived. Once settled a compensation is closed; a repeat of the same changes nothing."""
+    if status not in ("paid", "waived"):
+        raise DomainError(N_("Choose paid or waived."))
+    if user.role not in APPROVERS:
+        raise DomainError(N_("Only a supervisor can settle a compensation."))
+    if compensation.current_status == status:
+        return compensation
+    if compensation.current_status != "pending":
+        raise DomainError(N_("This compensation is settled. Write a correction instead."))
+    now = now or utcnow()
+    if compensation.latest is None:
+        compensation.status, compensation.settled_by, compensation.settled_at = status, user, now
+    else:  # pending again after a correction: the new state is a new record
+        session.add(CompensationCorrection(compensation=compensation, status=status,
+                                           amount=compensation.current_amount, reason="",
+                                           created_by=user, created_at=now))
+    session.flush()
+    return compensation
+
+
+def correct(session: Session, compensation: Compensation, *, status: str, amount: str, reason: str, user: User,
+            request_key: str | None = None, now: dt.datetime | None = None) -> CompensationCorrection:
+    """A correcting record pointing at the compensation: new status and amount, and why."""
+    if request_key:
+        existing = session.scalar(select(CompensationCorrection)
+                                  .where(CompensationCorrection.request_key == request_key))
+        if existing is not None:
+            return existing
+    if user.role not in APPROVERS:
+        raise DomainError(N_("Only a supervisor can correct a compensation."))
+    if status not in ("pending", "paid", "waived"):
+        raise DomainError(N_("Choose the corrected status."))
+    value = _money(amount)
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(N_("Say why it is corrected."))
+    if status == compensation.current_status and value == compensation.current_amount:
+        raise DomainError(N_("Nothing to correct: status and amount are the same."))
+    correction = CompensationCorrection(compensation=compensation, status=status, amount=value, reason=reason,
+                                        created_by=user, created_at=now or utcnow(), request_key=request_key)
+    session.add(correction)
+    session.flush()
+    return correction
+
+
+# --- lists -------------------------------------------------------------------
+
+def pending_write_offs(session: Session) -> list[WriteOff]:
+    return list(session.scalars(
+        select(WriteOff).where(WriteOff.status == "pending")
+        .options(joinedload(WriteOff.garment).joinedload(Garment.garment_type), joinedload(WriteOff.employee))
+        .order_by(WriteOff.created_at, WriteOff.id)))
+
+
+def compensations(session: Session) -> list[Compensation]:
+    return list(session.scalars(
+        select(Compensation).options(selectinload(Compensation.corrections),
+                                     joinedload(Compensation.write_off), joinedload(Compensation.employee))
+        .order_by(Compensation.created_at.desc(), Compensation.id.desc())).unique())
+
+
+def open_compensations(session: Session) -> list[Compensation]:
+    return [c for c in compensations(session) if c.current_status == "pending"]
+
+
+def approvers(session: Session) -> list[User]:
+    return list(session.scalars(select(User).where(User.active.is_(True), User.role.in_(APPROVERS))
+                                .order_by(User.name)))
+
+
+# --- slip and exports ---------------------------------------------------------
+
+def slip(write_off: WriteOff, *, language: str, gettext: Callable[..., str], amount_text: str,
+         when: str) -> Document:
+    """赔偿单 for an approved write-off with a compensation."""
+    garment = write_off.garment
+    gtype = garment.garment_type
+    name = gtype.name_en if language == "en" and gtype.name_en else gtype.name_zh
+    who = write_off.party
+    if write_off.employee is not None:
+        who = f"{write_off.employee.name} ({write_off.employee.staff_no})"
+    return documents.compensation_slip(
+        gettext("Uniform room · compensation slip"), employee=who,
+        garment=documents.GarmentLine(garment.tag, name, garment.size or "", garment.number or ""),
+        reason=gettext(REASON_LABELS[write_off.reason]), amount=amount_text,
+        clerk=write_off.approved_by.name if write_off.approved_by else "", when=when,
+        slip_no=f"WO{write_off.id:06d}", labels=documents.labels(gettext))
+
+
+BOM = "\ufeff"
+
+
+def payroll_csv(session: Session, *, zone: str) -> str:
+    """Compensation owed by employees and not paid yet, for payroll deduction (UTF-8 with BOM)."""
+    out = io.StringIO()
+    out.write(BOM)
+    writer = csv.writer(out)
+    writer.writerow(["工号", "姓名", "部门", "金额", "原因", "日期"])
+    departments = {d.id: d.name for d in session.scalars(select(Department))}
+    tz = ZoneInfo(zone)
+    for comp in sorted(open_compensations(session), key=lambda c: (c.created_at, c.id)):
+        if comp.employee is None:
+            continue
+        writer.writerow([comp.employee.staff_no, comp.employee.name, departments.get(comp.department_id, ""),
+                         f"{comp.current_amount:.2f}", REASON_ZH[comp.write_off.reason],
+                         comp.created_at.astimezone(tz).date().isoformat()])
+    return out.getvalue()
+
+
+#: the payroll and finance files are in Chinese whatever the screen language
+REASON_ZH = {"worn_out": "自然磨损", "damaged": "损坏无法修复", "lost": "丢失", "stain": "污渍",
+             "tag_lost": "标签丢失", "other": "其他"}
+
+
+@dataclass
+class StatementRow:
+    department: str
+    count: int = 0
+    value: Decimal = Decimal("0.00")
+    charged: Decimal = Decimal("0.00")
+    collected: Decimal = Decimal("0.00")
+    waived: Decimal = Decimal("0.00")
+
+
+@dataclass
+class Statement:
+    month: str
+    rows: list[StatementRow] = field(default_factory=list)
+    total: StatementRow = field(default_factory=lambda: StatementRow(""))
+
+
+def month_bounds(month: str, zone: str) -> tuple[dt.datetime, dt.datetime]:
+    """``YYYY-MM`` in the hotel's zone as a UTC interval [start, end)."""
+    try:
+        first = dt.datetime.strptime(month, "%Y-%m").date()
+    except ValueError:
+        raise DomainError(N_("Write the month as YYYY-MM.")) from None
+    nxt = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    tz = ZoneInfo(zone)
+    return (dt.datetime.combine(first, dt.time(), tzinfo=tz).astimezone(dt.timezone.utc),
+            dt.datetime.combine(nxt, dt.time(), tzinfo=tz).astimezone(dt.timezone.utc))
+
+
+def statement(session: Session, month: str, *, zone: str, no_department: str = "") -> Statement:
+    """制服消耗: per department (as copied on the write-off), write-offs approved in the month,
+    their value at purchase price, and the compensation charged, collected and waived (as it stands)."""
+    start, end = month_bounds(month, zone)
+    write_offs = session.scalars(
+        select(WriteOff).where(WriteOff.status == "approved", WriteOff.approved_at >= start,
+                               WriteOff.approved_at < end)
+        .options(joinedload(WriteOff.department),
+                 joinedload(WriteOff.compensation).selectinload(Compensation.corrections))
+        .order_by(WriteOff.id)).unique()
+    rows: dict[str, StatementRow] = {}
+    result = Statement(month)
+    for wo in write_offs:
+        name = wo.department.name if wo.department else no_department
+        for row in (rows.setdefault(name, StatementRow(name)), result.total):
+            row.count += 1
+            row.value += wo.price
+            comp = wo.compensation
+            if comp is not None:
+                row.charged += comp.current_amount
+                if comp.current_status == "paid":
+                    row.collected += comp.current_amount
+                elif comp.current_status == "waived":
+                    row.waived += comp.current_amount
+    result.rows = [rows[k] for k in sorted(rows)]
+    return result
+
+
+def statement_csv(report: Statement) -> str:
+    out = io.StringIO()
+    out.write(BOM)
+    writer = csv.writer(out)
+    writer.writerow(["月份", "部门", "报损件数", "报损金额(购入价)", "应赔金额", "已收金额", "已免金额"])
+    for row in [*report.rows, report.total]:
+        writer.writerow([report.month, row.department or ("合计" if row is report.total else ""), row.count,
+                         f"{row.value:.2f}", f"{row.charged:.2f}", f"{row.collected:.2f}", f"{row.waived:.2f}"])
+    return out.getvalue()

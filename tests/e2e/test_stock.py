@@ -1,0 +1,84 @@
+"""The monthly shoes-and-socks distribution (每月鞋袜分发) in a real browser:
+a supervisor opens the month's run, the clerk scans two people's staff numbers,
+the third stays on the not-collected list, and the socks on hand fall by what went out."""
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from .helpers import sign_in, unique
+
+SEED = """
+from kiosk import create_app
+from kiosk.extensions import db
+from kiosk.models import Department, Employee
+from kiosk.stock.models import StockItem
+app = create_app()
+with app.app_context():
+    dept = Department(name="客房部{tag}")
+    db.session.add(dept)
+    for staff_no, name in {people!r}:
+        db.session.add(Employee(staff_no=staff_no, name=name, department=dept, size="M"))
+    db.session.add(Employee(staff_no="X{tag}", name="离职{tag}", department=dept, active=False))
+    db.session.add(StockItem(code="SOCK", name_zh="袜子", name_en="Socks", kind="socks", size="",
+                             quantity_on_hand=20, reorder_level=5, monthly_allowance=2))
+    db.session.commit()
+"""
+
+
+@pytest.fixture(scope="module")
+def room(server):
+    tag = unique("")
+    people = [(f"A{tag}", f"甲{tag}"), (f"B{tag}", f"乙{tag}"), (f"C{tag}", f"丙{tag}")]
+    server.python(SEED.format(tag=tag, people=people))
+    clerk, supervisor = unique("收发员"), unique("领班")
+    server.add_users((clerk, "clerk", "1111"), (supervisor, "supervisor", "3333"))
+    return {"people": people, "clerk": clerk, "supervisor": supervisor, "tag": tag}
+
+
+def _socks_on_hand(page: Page):
+    return page.locator("[data-testid=stock-table] tr[data-item=SOCK] .on-hand")
+
+
+def test_a_monthly_distribution_with_one_employee_not_collecting(page: Page, room):
+    (a_no, _a), (b_no, _b), (c_no, c_name) = room["people"]
+
+    # The supervisor opens this month's run from the stock screen.
+    sign_in(page, room["supervisor"], "3333")
+    page.locator("[data-station='stock.items']").click()
+    expect(_socks_on_hand(page)).to_have_text("20")
+    page.get_by_test_id("stock-distribution").click()
+    page.get_by_test_id("open-run").click()
+    status = page.locator("#run-status")
+    expect(status).to_have_attribute("data-waiting", "3")  # three active employees; the leaver is not listed
+    expect(page.get_by_test_id("not-collected")).not_to_contain_text(f"离职{room['tag']}")
+    run_url = page.url
+    page.get_by_test_id("logout").click()
+
+    # The clerk scans two staff numbers into the one scan field.
+    sign_in(page, room["clerk"], "1111")
+    page.goto(run_url)
+    scan = page.get_by_test_id("scan")
+    for staff_no in (a_no, b_no):
+        scan.fill(staff_no)
+        scan.press("Enter")
+        expect(page.locator(f"[data-testid=collected] li[data-staff-no='{staff_no}']")).to_be_visible()
+    expect(page.locator("#scan-result")).to_have_attribute("data-scan-result", "ok")
+    expect(page.get_by_test_id("collected-person")).to_contain_text("袜子 × 2")
+
+    # Scanning the same person again is a duplicate, not a second handout.
+    scan.fill(a_no)
+    scan.press("Enter")
+    expect(page.locator("#scan-result")).to_have_attribute("data-scan-result", "duplicate")
+
+    # The third is shown as not collected, and the count says so.
+    expect(status).to_have_attribute("data-waiting", "1")
+    waiting = page.get_by_test_id("not-collected")
+    expect(waiting.locator("li[data-staff-no]")).to_have_count(1)
+    expect(waiting).to_contain_text(c_name)
+    expect(waiting).to_contain_text(c_no)
+    expect(page.get_by_test_id("not-collected-count")).to_contain_text("1")
+
+    # Stock fell by two pairs for each of the two: 20 - 4 = 16.
+    page.goto("/stock/")
+    expect(_socks_on_hand(page)).to_have_text("16")

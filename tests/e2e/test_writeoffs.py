@@ -1,0 +1,119 @@
+"""A write-off with compensation, approved by a supervisor on the clerk's tablet,
+and the compensation slip printed to a real TCP printer.
+
+The clerk scans the lost shirt, chooses the reason and the employee, asks for
+approval; the supervisor taps their name and types their own PIN on the same
+screen; the garment is written off and the slip (赔偿单) arrives at the
+printer: the bytes decode to the same image as the job's preview.
+"""
+from __future__ import annotations
+
+import io
+import socket
+import time
+
+import pytest
+from PIL import Image, ImageChops
+from playwright.sync_api import expect
+
+from tests.printers.fakeprinter import FakePrinter, decode
+
+from .helpers import ARTIFACTS, sign_in, unique
+
+SEED = """
+import datetime as dt
+from decimal import Decimal
+from kiosk import create_app
+from kiosk.extensions import db
+from kiosk.ledger import register_garment
+from kiosk.models import Department, Employee, GarmentType
+app = create_app()
+with app.app_context():
+    dept = Department(name="客房部{prefix}")
+    emp = Employee(staff_no="{staff_no}", name="张堃", department=dept, uniform_no="{uniform_no}", size="M")
+    gtype = GarmentType(code="{prefix}", name_zh="衬衫", name_en="Shirt", unit_cost=Decimal("120.00"))
+    db.session.add_all([dept, emp, gtype])
+    garment = register_garment(db.session, tag="{tag}", garment_type=gtype, owner=emp, size="M",
+                               cost=Decimal("120.00"), purchased_on=dt.date.today() - dt.timedelta(days=200))
+    garment.status = "issued"
+    garment.holder = emp
+    db.session.commit()
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def printer():
+    printer = FakePrinter(port=_free_port())
+    yield printer
+    printer.close()
+
+
+@pytest.fixture(scope="module")
+def server_env(printer) -> dict[str, str]:
+    return {"KIOSK_PRINTER": printer.url, "KIOSK_PRINT_TIMEOUT": "3", "KIOSK_PRINT_POLL_SECONDS": "1"}
+
+
+def test_a_write_off_approved_by_a_supervisor_prints_the_compensation_slip(page, server, printer):
+    prefix = unique("WO")
+    tag = f"{prefix}-0001"
+    staff_no = unique("E")
+    server.python(SEED.format(prefix=prefix, staff_no=staff_no, uniform_no=unique("9"), tag=tag))
+    clerk = server.add_user(unique("收发员"), "clerk")
+    boss = server.add_user(unique("领班"), "supervisor", pin="5678")
+    sign_in(page, clerk)
+
+    page.goto("/writeoffs/")
+    scan = page.get_by_test_id("writeoff-scan")
+    scan.fill(tag)
+    scan.press("Enter")
+    form = page.locator("#writeoff-form")
+    expect(form).to_be_visible()
+    expect(page.get_by_test_id("value")).to_contain_text("96.00")  # ¥120 × 80 % (6–12 months)
+    expect(page.get_by_test_id("staff-no")).to_have_value(staff_no)
+    page.get_by_test_id("reason-lost").check()
+    page.get_by_test_id("writeoff-open").click()
+
+    card = page.locator("#writeoff")
+    expect(card).to_have_attribute("data-writeoff-status", "pending")
+    expect(page.get_by_test_id("writeoff-amount")).to_contain_text("96.00")
+    assert not printer.received
+
+    # The supervisor approves on the same tablet with their own PIN.
+    page.locator("form.approve-form").locator("label.user-tile").filter(has_text=boss).click()
+    page.get_by_test_id("approve-pin").fill("5678")
+    page.get_by_test_id("approve").click()
+    expect(card).to_have_attribute("data-writeoff-status", "approved")
+    expect(card).to_have_attribute("data-compensation-status", "pending")
+    expect(page.get_by_test_id("approved-by")).to_contain_text(boss)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "writeoff-approved.png"))
+
+    deadline = time.monotonic() + 20
+    while not printer.received and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert len(printer.received) == 1
+    image, commands = decode(printer.received[0])
+    assert image is not None and image.width > 0 and image.height > 100
+    assert image.convert("L").getextrema()[0] < 128  # something dark was printed, not a blank strip
+    assert any(c.name == "cut" for c in commands)
+
+    page.goto("/print/")
+    row = page.locator("tr[data-job]").first
+    expect(row).to_have_attribute("data-job-status", "done", timeout=15000)
+    job_id = row.get_attribute("data-job")
+    preview = page.request.get(f"/print/jobs/{job_id}/preview.png")
+    assert preview.ok
+    drawn = Image.open(io.BytesIO(preview.body())).convert("1")
+    printed = image.convert("1")
+    assert drawn.size == printed.size
+    assert ImageChops.difference(drawn.convert("L"), printed.convert("L")).getbbox() is None
+
+    page.goto(f"/garment/{tag}")
+    expect(page.locator(f"[data-tag='{tag}'][data-garment-status]").first).to_have_attribute(
+        "data-garment-status", "written_off")

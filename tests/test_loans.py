@@ -1,0 +1,291 @@
+"""Loans (借衣登记): open a loan, lend, return, chase, escalate, write off."""
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import io
+import re
+
+import pytest
+from PIL import Image as PILImage
+from sqlalchemy import func, select
+
+from kiosk.extensions import db
+from kiosk.loans import services
+from kiosk.loans.models import ContactAttempt, Loan, LoanItem
+from kiosk.models import Event, PrintJob, utcnow
+
+from .scans import HX, events, garment, garment_status, scan_result, text_of
+
+
+def _png_data_url() -> str:
+    buffer = io.BytesIO()
+    PILImage.new("RGB", (60, 20), "white").save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+def _future(hours: int = 30) -> str:
+    return (dt.datetime.now() + dt.timedelta(hours=hours)).strftime("%Y-%m-%dT%H:%M")
+
+
+def outsider(**overrides) -> dict:
+    form = {"name": "李四", "phone": "138-0013-8000", "organisation": "宴会外包公司", "reason": "event",
+            "approver": "王经理", "deposit": "自己的白衬衫", "due": "", "signature": _png_data_url(),
+            "request_key": "key-" + str(id(overrides)) + str(len(overrides))}
+    form.update(overrides)
+    return form
+
+
+def count(model) -> int:
+    with db.engine.connect() as conn:
+        return conn.scalar(select(func.count()).select_from(model.__table__))
+
+
+@pytest.fixture
+def clerk(login_as):
+    return login_as("clerk")
+
+
+def open_loan(client, **overrides) -> Loan:
+    response = client.post("/loans/open", data=outsider(**overrides))
+    assert response.status_code == 302, text_of(response)
+    loan_id = int(re.search(r"loan_id=(\d+)", response.headers["Location"]).group(1))
+    return db.session.get(Loan, loan_id)
+
+
+def lend(client, loan, tag):
+    return text_of(client.post(f"/loans/{loan.id}/scan", data={"code": tag}, headers=HX))
+
+
+# --- lending ------------------------------------------------------------------
+
+def test_loan_to_a_non_employee_lends_the_garments_and_writes_events(make, client, clerk):
+    shirt, trousers = make.garment(tag="LN-0001"), make.garment(tag="LN-0002")
+    db.session.commit()
+    loan = open_loan(client)
+    assert loan.borrower_phone == "13800138000" and loan.borrower_org == "宴会外包公司"
+    assert loan.signature_png.startswith(b"\x89PNG") and loan.approver == "王经理"
+    for tag in ("LN-0001", "LN-0002"):
+        body = lend(client, loan, tag)
+        assert scan_result(body) == "ok" and garment_status(body) == "loaned"
+    db.session.expire_all()
+    assert [i.garment.tag for i in loan.items] == ["LN-0001", "LN-0002"]
+    assert garment("LN-0001").status == "loaned"
+    lent = db.session.scalars(select(Event).where(Event.action == "loan")).all()
+    assert len(lent) == 2 and all(e.note == f"loan #{loan.id}" and e.station == "loans" for e in lent)
+
+
+def test_loan_to_an_employee_copies_their_department_at_the_moment(make, client, clerk):
+    dept = make.department("客房部")
+    person = make.employee("张三", department=dept, staff_no="E777", phone="13900001111")
+    make.garment(tag="LN-0100")
+    db.session.commit()
+    loan = open_loan(client, employee_code="E777", name="", phone="", organisation="")
+    assert loan.employee_id == person.id and loan.department_id == dept.id and loan.borrower_org == "客房部"
+    lend(client, loan, "LN-0100")
+    person.department = make.department("前厅部")
+    db.session.commit()
+    db.session.expire_all()
+    loan = db.session.get(Loan, loan.id)
+    assert loan.borrower_org == "客房部" and loan.department_id == dept.id
+    event = db.session.scalar(select(Event).where(Event.action == "loan"))
+    assert event.employee_id == person.id and event.department_id == dept.id
+
+
+def test_default_due_is_next_day_six_pm_hotel_time():
+    now = dt.datetime(2026, 3, 1, 20, 0, tzinfo=dt.timezone.utc)  # 04:00 on 2 March in Shanghai
+    assert services.default_due(now, "Asia/Shanghai") == dt.datetime(2026, 3, 3, 10, 0, tzinfo=dt.timezone.utc)
+
+
+def test_open_loan_twice_with_the_same_key_opens_one(make, client, clerk):
+    form = outsider(request_key="same-key-123")
+    client.post("/loans/open", data=form)
+    client.post("/loans/open", data=form)
+    assert count(Loan) == 1
+
+
+@pytest.mark.parametrize("overrides, message", [
+    ({"phone": "12345"}, "valid phone number"),
+    ({"due": "2020-01-01T18:00"}, "due date is in the past"),
+    ({"name": ""}, "borrower&#39;s name"),
+    ({"organisation": ""}, "department or organisation"),
+    ({"reason": ""}, "purpose"),
+    ({"signature": ""}, "must sign"),
+    ({"signature": "data:image/png;base64,not-a-png"}, "could not be read"),
+    ({"employee_code": "NOBODY"}, "Nobody found"),
+])
+def test_bad_loan_form_is_refused_and_nothing_changes(make, client, clerk, overrides, message):
+    before = count(Loan), events()
+    response = client.post("/loans/open", data=outsider(**overrides), headers=HX)
+    body = text_of(response)
+    assert response.status_code == 200 and message in body and 'data-testid="loan-error"' in body
+    assert (count(Loan), events()) == before
+
+
+def test_signed_on_paper_needs_no_signature_image(make, client, clerk):
+    loan = open_loan(client, signature="", signed_on_paper="1")
+    assert loan.signature_png is None and loan.signed_on_paper
+
+
+def test_a_garment_already_on_loan_is_refused_and_nothing_changes(make, client, clerk):
+    make.garment(tag="LN-0200")
+    db.session.commit()
+    first = open_loan(client, request_key="first-loan-1")
+    lend(client, first, "LN-0200")
+    second = open_loan(client, request_key="second-loan-2", name="赵六")
+    before = events(), count(LoanItem)
+    body = lend(client, second, "LN-0200")
+    assert scan_result(body) == "error" and "on loan" in body
+    assert (events(), count(LoanItem)) == before
+
+
+def test_the_same_scan_twice_lends_once(make, client, clerk):
+    make.garment(tag="LN-0300")
+    db.session.commit()
+    loan = open_loan(client)
+    lend(client, loan, "LN-0300")
+    assert scan_result(lend(client, loan, "LN-0300")) == "duplicate"
+    assert count(LoanItem) == 1
+
+
+# --- returns ------------------------------------------------------------------
+
+def test_partial_return_then_full_return_closes_the_loan_and_gives_the_deposit_back(make, client, clerk):
+    make.garment(tag="LN-0401"), make.garment(tag="LN-0402")
+    db.session.commit()
+    loan = open_loan(client)
+    lend(client, loan, "LN-0401"), lend(client, loan, "LN-0402")
+    body = text_of(client.post("/loans/return", data={"code": "LN-0401"}, headers=HX))
+    assert scan_result(body) == "ok" and garment_status(body) == "dirty"
+    db.session.expire_all()
+    loan = db.session.get(Loan, loan.id)
+    assert loan.closed_at is None and [i.garment.tag for i in loan.outstanding] == ["LN-0402"]
+    client.post("/loans/return", data={"code": "LN-0402"}, headers=HX)
+    db.session.expire_all()
+    loan = db.session.get(Loan, loan.id)
+    assert loan.closed_at is not None and loan.deposit_returned_at is not None
+    assert all(i.return_event.action == "check_in" for i in loan.items)
+
+
+def test_returning_a_garment_not_on_loan_is_refused(make, client, clerk):
+    make.garment(tag="LN-0500")
+    db.session.commit()
+    before = events()
+    body = text_of(client.post("/loans/return", data={"code": "LN-0500"}, headers=HX))
+    assert scan_result(body) == "error" and "is not on loan" in body and events() == before
+
+
+# --- the overdue board, contact attempts, escalation ---------------------------
+
+def _overdue_loan(make, *, name="李四", hours_late=1, tag=None) -> Loan:
+    g = make.garment(tag=tag)
+    loan = Loan(borrower_name=name, borrower_phone="13800138000", borrower_org="外包", reason="event",
+                due_at=utcnow() - dt.timedelta(hours=hours_late), signed_on_paper=True)
+    db.session.add(loan)
+    db.session.flush()
+    result = services.lend(db.session, loan, g.tag, user=None, duplicate_seconds=0)
+    assert result.ok
+    db.session.commit()
+    return loan
+
+
+def test_overdue_board_is_sorted_by_lateness_with_a_tel_link(make, client, clerk):
+    _overdue_loan(make, name="少迟", hours_late=2)
+    _overdue_loan(make, name="最迟", hours_late=50)
+    board = services.overdue(db.session)
+    assert [o.loan.borrower_name for o in board] == ["最迟", "少迟"] and board[0].days_late == 2
+    body = text_of(client.get("/loans/"))
+    assert body.index("最迟") < body.index("少迟") and 'href="tel:13800138000"' in body
+    assert 'hx-history="false"' in body
+
+
+def test_contact_attempts_are_logged_once_per_form(make, client, clerk):
+    loan = _overdue_loan(make)
+    form = {"how": "phone", "outcome": "no_answer", "note": "关机", "request_key": "contact-key-1"}
+    body = text_of(client.post(f"/loans/{loan.id}/contact", data=form, headers=HX))
+    client.post(f"/loans/{loan.id}/contact", data=form, headers=HX)
+    assert 'id="loan-board"' in body and "<html" not in body and "关机" in body
+    attempt = db.session.scalar(select(ContactAttempt))
+    assert count(ContactAttempt) == 1 and attempt.user_id == clerk and attempt.failed
+
+
+def test_a_bad_contact_attempt_is_refused(make, client, clerk):
+    loan = _overdue_loan(make)
+    body = text_of(client.post(f"/loans/{loan.id}/contact", data={"how": "fax", "outcome": "reached"}, headers=HX))
+    assert "Choose how" in body and count(ContactAttempt) == 0
+
+
+def test_escalates_after_three_failed_attempts(make, ctx):
+    loan = _overdue_loan(make)
+    for i, outcome in enumerate(["no_answer", "promised", "refused", "reached"]):
+        services.log_contact(db.session, loan, how="phone", outcome=outcome, note="", user=None, request_key=None)
+    assert services.escalated(db.session) == []
+    services.log_contact(db.session, loan, how="wechat", outcome="no_answer", note="", user=None, request_key=None)
+    assert [o.loan.id for o in services.escalated(db.session)] == [loan.id]
+
+
+def test_escalates_after_three_days_overdue(make, ctx):
+    loan = _overdue_loan(make)
+    assert services.escalated(db.session) == []
+    later = utcnow() + dt.timedelta(days=3)
+    assert [o.loan.id for o in services.escalated(db.session, now=later)] == [loan.id]
+    assert services.escalated(db.session, now=later, escalate_days=5) == []
+
+
+def test_supervisor_sees_the_escalated_list_and_a_clerk_does_not(make, app, client, login_as):
+    _overdue_loan(make, name="久借不还", hours_late=24 * 4)
+    login_as("clerk")
+    assert 'data-testid="escalated"' not in text_of(client.get("/loans/"))
+    login_as("supervisor")
+    body = text_of(client.get("/loans/"))
+    assert 'data-testid="escalated-loan"' in body and "久借不还" in body
+
+
+def test_supervisor_writes_off_a_garment_never_returned(make, client, login_as):
+    loan = _overdue_loan(make, hours_late=24 * 4, tag="LN-0900")
+    item = loan.items[0]
+    login_as("supervisor")
+    form = {"request_key": "write-off-key-1"}
+    client.post(f"/loans/items/{item.id}/write-off", data=form, headers=HX)
+    client.post(f"/loans/items/{item.id}/write-off", data=form, headers=HX)
+    assert garment("LN-0900").status == "written_off"
+    offs = db.session.scalars(select(Event).where(Event.action == "write_off")).all()
+    assert len(offs) == 1 and offs[0].note == f"not returned by borrower (loan #{loan.id})"
+    assert db.session.get(Loan, loan.id).closed_at is not None
+
+
+def test_a_clerk_may_not_write_off(make, client, clerk):
+    loan = _overdue_loan(make, hours_late=24 * 4)
+    before = events()
+    assert client.post(f"/loans/items/{loan.items[0].id}/write-off", data={}).status_code == 403
+    assert events() == before
+
+
+@pytest.mark.parametrize("path", ["/loans/", "/loans/return"])
+def test_ironers_may_not_see_borrowers(client, login_as, path):
+    login_as("ironer")
+    response = client.get(path) if path == "/loans/" else client.post(path, data={"code": "X"})
+    assert response.status_code == 403
+
+
+# --- the slip -------------------------------------------------------------------
+
+def test_loan_slip_goes_to_the_print_queue_with_the_signature(make, client, clerk):
+    make.garment(tag="LN-1000")
+    db.session.commit()
+    loan = open_loan(client)
+    lend(client, loan, "LN-1000")
+    form = {"request_key": "slip-key-0001"}
+    client.post(f"/loans/{loan.id}/slip", data=form)
+    client.post(f"/loans/{loan.id}/slip", data=form)
+    job = db.session.scalar(select(PrintJob))
+    assert count(PrintJob) == 1 and job.kind == "loan"
+    assert '"type": "image"' in job.document and "LN-1000" in job.document and "李四" in job.document
+
+
+def test_the_loan_page_and_its_lending_view_render(make, client, clerk):
+    page = text_of(client.get("/loans/"))
+    assert 'data-testid="loan-open"' in page and "data-signature-pad" in page
+    loan = open_loan(client)
+    body = text_of(client.get(f"/loans/?loan_id={loan.id}"))
+    assert 'data-testid="loan-borrower"' in body and f"/loans/{loan.id}/scan" in body

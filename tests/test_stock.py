@@ -1,0 +1,323 @@
+"""Stock items, the purchase list and the monthly distribution (kiosk.stock)."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from kiosk.extensions import db
+from kiosk.stock import services
+from kiosk.stock.models import DistributionLine, DistributionRun, StockItem, StockMovement
+
+
+def _item(code="SOCK", size="", on_hand=10, reorder=0, allowance=0, kind="socks", name_zh="袜子", name_en="Socks"):
+    item = StockItem(code=code, name_zh=name_zh, name_en=name_en, kind=kind, size=size,
+                     quantity_on_hand=on_hand, reorder_level=reorder, monthly_allowance=allowance)
+    db.session.add(item)
+    db.session.flush()
+    return item
+
+
+def _on_hand(app, item_id):
+    with app.app_context():
+        return db.session.get(StockItem, item_id).quantity_on_hand
+
+
+def _movements(app):
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(StockMovement))
+
+
+@pytest.fixture
+def socks(app, make):
+    item = _item(on_hand=10, reorder=5, allowance=2)
+    db.session.commit()
+    return item.id
+
+
+@pytest.fixture
+def shoes(app, make):
+    ids = {size: _item("SHOE", size, on_hand=3, kind="shoes", name_zh="工作鞋", name_en="Work shoes").id
+           for size in ("38", "39")}
+    db.session.commit()
+    return ids
+
+
+# --- receive / issue / adjust -----------------------------------------------
+
+def test_receiving_a_delivery_raises_stock_and_writes_a_movement(app, client, login_as, socks):
+    login_as("clerk")
+    response = client.post("/stock/receive", data={"item_id": socks, "quantity": "24", "note": "供应商A",
+                                                   "request_key": "k1"})
+    assert response.status_code == 200
+    assert "now 34 on hand" in response.get_data(as_text=True)
+    assert _on_hand(app, socks) == 34 and _movements(app) == 1
+
+
+def test_receiving_the_same_form_twice_writes_once(app, client, login_as, socks):
+    login_as("clerk")
+    for _ in range(2):
+        response = client.post("/stock/receive", data={"item_id": socks, "quantity": "5", "request_key": "same"},
+                               headers={"HX-Request": "true"})
+    assert 'data-stock-result="duplicate"' in response.get_data(as_text=True)
+    assert _on_hand(app, socks) == 15 and _movements(app) == 1
+
+
+def test_issuing_to_an_employee_takes_their_size_and_copies_their_department(app, client, login_as, make, shoes):
+    person = make.employee("李娜", staff_no="S100", size="39")
+    db.session.commit()
+    login_as("clerk")
+    response = client.post("/stock/issue", data={"who": "S100", "code": "SHOE", "quantity": "1", "request_key": "i1"},
+                           headers={"HX-Request": "true"})
+    html = response.get_data(as_text=True)
+    assert 'data-stock-result="ok"' in html and "李娜" in html
+    assert _on_hand(app, shoes["39"]) == 2 and _on_hand(app, shoes["38"]) == 3
+    with app.app_context():
+        movement = db.session.scalar(select(StockMovement))
+        assert (movement.reason, movement.delta, movement.employee_id) == ("issued", -1, person.id)
+        assert movement.department_id == person.department_id
+
+
+def test_issuing_more_socks_than_on_hand_is_refused_with_the_numbers_and_nothing_changes(
+        app, client, login_as, make, socks):
+    make.employee("王芳", staff_no="S200")
+    db.session.commit()
+    login_as("clerk")
+    response = client.post("/stock/issue", data={"who": "S200", "code": "SOCK", "quantity": "11", "request_key": "i2"},
+                           headers={"HX-Request": "true"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and 'data-stock-result="error"' in html
+    assert "10 on hand, 11 needed" in html
+    assert _on_hand(app, socks) == 10 and _movements(app) == 0
+
+
+def test_issuing_to_nobody_known_is_refused(app, client, login_as, socks):
+    login_as("clerk")
+    response = client.post("/stock/issue", data={"who": "NOPE", "code": "SOCK", "quantity": "1"})
+    assert "Nobody matches" in response.get_data(as_text=True)
+    assert _movements(app) == 0
+
+
+def test_a_supervisor_adjusts_with_a_reason(app, client, login_as, socks):
+    login_as("supervisor")
+    response = client.post("/stock/adjust", data={"item_id": socks, "delta": "-3", "reason": "盘点少3双",
+                                                  "request_key": "a1"})
+    assert "now 7 on hand" in response.get_data(as_text=True)
+    with app.app_context():
+        movement = db.session.scalar(select(StockMovement))
+        assert (movement.reason, movement.delta, movement.note, movement.balance) == ("adjusted", -3, "盘点少3双", 7)
+
+
+def test_an_adjustment_without_a_reason_is_refused_and_nothing_changes(app, client, login_as, socks):
+    login_as("supervisor")
+    response = client.post("/stock/adjust", data={"item_id": socks, "delta": "-3", "reason": "  "})
+    assert "Give the reason" in response.get_data(as_text=True)
+    assert _on_hand(app, socks) == 10 and _movements(app) == 0
+
+
+def test_an_adjustment_below_zero_is_refused(app, client, login_as, socks):
+    login_as("supervisor")
+    response = client.post("/stock/adjust", data={"item_id": socks, "delta": "-11", "reason": "x"})
+    assert "10 on hand, 11 needed" in response.get_data(as_text=True)
+    assert _on_hand(app, socks) == 10 and _movements(app) == 0
+
+
+@pytest.mark.parametrize("quantity", ["0", "-2", "abc", ""])
+def test_a_bad_quantity_is_refused(app, client, login_as, socks, quantity):
+    login_as("clerk")
+    response = client.post("/stock/receive", data={"item_id": socks, "quantity": quantity})
+    assert 'data-stock-result="error"' in response.get_data(as_text=True)
+    assert _on_hand(app, socks) == 10 and _movements(app) == 0
+
+
+def test_a_clerk_cannot_adjust_and_does_not_see_the_form(app, client, login_as, socks):
+    login_as("clerk")
+    assert client.post("/stock/adjust", data={"item_id": socks, "delta": "5", "reason": "x"}).status_code == 403
+    assert 'data-testid="adjust-form"' not in client.get("/stock/").get_data(as_text=True)
+    assert _on_hand(app, socks) == 10 and _movements(app) == 0
+
+
+def test_the_stock_list_highlights_low_stock_as_page_and_fragment(app, client, login_as, make):
+    _item("HAIR", on_hand=3, reorder=5, kind="hair_accessory", name_zh="头花", name_en="Hair accessory")
+    _item("HANGER", on_hand=50, reorder=5, kind="consumable", name_zh="衣架", name_en="Hangers")
+    db.session.commit()
+    login_as("clerk")
+    page = client.get("/stock/").get_data(as_text=True)
+    assert "<html" in page and 'class="stock-low" data-item="HAIR"' in page
+    assert 'class="" data-item="HANGER"' in page
+    fragment = client.get("/stock/", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "<html" not in fragment and 'id="stock-panel"' in fragment
+
+
+def test_an_ironer_cannot_open_stock(client, login_as):
+    login_as("ironer")
+    assert client.get("/stock/").status_code == 403
+
+
+# --- purchase list (采购计划) ------------------------------------------------
+
+@pytest.fixture
+def low_and_fine(app, make):
+    _item("HAIR", on_hand=3, reorder=5, kind="hair_accessory", name_zh="头花", name_en="Hair accessory")
+    _item("DET", on_hand=6, reorder=6, kind="consumable", name_zh="洗衣液", name_en="Detergent")
+    _item("HANGER", on_hand=50, reorder=5, kind="consumable", name_zh="衣架", name_en="Hangers")
+    _item("MISC", on_hand=0, reorder=0, kind="consumable", name_zh="杂项", name_en="Misc")
+    db.session.commit()
+
+
+def test_the_purchase_list_orders_up_to_twice_the_reorder_level(app, client, login_as, low_and_fine):
+    login_as("clerk")
+    html = client.get("/stock/purchase").get_data(as_text=True)
+    to_order = dict(re.findall(r'data-item="(\w+)" data-size="" data-to-order="(\d+)"', html))
+    assert to_order == {"HAIR": "7", "DET": "6"}  # 2*5-3, 2*6-6; items above or without a level are not listed
+
+
+def test_the_purchase_list_exports_as_csv_with_a_bom_and_chinese(app, client, login_as, low_and_fine):
+    login_as("clerk")
+    response = client.get("/stock/purchase.csv")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    body = response.data
+    assert body.startswith(b"\xef\xbb\xbf")
+    rows = body.decode("utf-8-sig").splitlines()
+    assert rows[0] == "Code,Chinese name,English name,Size,On hand,Reorder level,To order"
+    assert "HAIR,头花,Hair accessory,,3,5,7" in rows and len(rows) == 3
+
+
+def test_the_purchase_list_prints_a_slip_once_per_request(app, client, login_as, low_and_fine):
+    from kiosk.models import PrintJob
+    from kiosk.printing.services import document_of
+
+    login_as("clerk")
+    for _ in range(2):
+        response = client.post("/stock/purchase/print", data={"request_key": "p1"}, headers={"HX-Request": "true"})
+        assert "sent to the printer" in response.get_data(as_text=True)
+    with app.app_context():
+        jobs = db.session.scalars(select(PrintJob)).all()
+        assert len(jobs) == 1 and jobs[0].kind == "purchase"
+        texts = [getattr(el, "text", "") for el in document_of(jobs[0]).elements]
+        assert any("Hair accessory" in t and "3 → +7" in t for t in texts)  # the reader's language (en in tests)
+
+
+# --- monthly distribution (每月鞋袜分发) --------------------------------------
+
+@pytest.fixture
+def staff(app, make, socks):
+    people = {
+        "a": make.employee("甲", staff_no="A1"),
+        "b": make.employee("乙", staff_no="B1"),
+        "c": make.employee("丙", staff_no="C1"),
+        "left": make.employee("离职", staff_no="L1", active=False),
+    }
+    db.session.commit()
+    return {key: person.id for key, person in people.items()}
+
+
+def _open(client, month="2026-05"):
+    return client.post("/stock/distribution/open", data={"month": month})
+
+
+def test_opening_a_run_lists_active_employees_only_with_what_they_are_due(app, client, login_as, staff, socks):
+    login_as("supervisor")
+    assert _open(client).status_code == 302
+    assert _open(client).status_code == 302  # opening again is the same run
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(DistributionRun)) == 1
+        lines = db.session.scalars(select(DistributionLine)).all()
+        assert sorted(line.employee_id for line in lines) == sorted([staff["a"], staff["b"], staff["c"]])
+        assert {(line.item_id, line.quantity) for line in lines} == {(socks, 2)}
+    html = client.get("/stock/distribution/2026-05").get_data(as_text=True)
+    assert "Not collected: 3 of 3" in html and "离职" not in html
+
+
+def test_a_bad_month_is_refused_and_no_run_is_opened(app, client, login_as, staff):
+    login_as("supervisor")
+    assert "YYYY-MM" in _open(client, "2026-13").get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(DistributionRun)) == 0
+
+
+def test_collecting_reduces_stock_and_twice_is_a_duplicate(app, client, login_as, staff, socks):
+    login_as("supervisor")
+    _open(client)
+    login_as("clerk")
+    first = client.post("/stock/distribution/2026-05/collect", data={"code": "A1"}, headers={"HX-Request": "true"})
+    html = first.get_data(as_text=True)
+    assert 'data-scan-result="ok"' in html and 'hx-swap-oob="true"' in html
+    assert "Not collected: 2 of 3" in html
+    second = client.post("/stock/distribution/2026-05/collect", data={"employee_id": staff["a"]},
+                         headers={"HX-Request": "true"})
+    assert 'data-scan-result="duplicate"' in second.get_data(as_text=True)
+    assert _on_hand(app, socks) == 8 and _movements(app) == 1
+
+
+def test_someone_not_collecting_shows_in_the_not_collected_list(app, client, login_as, staff):
+    login_as("supervisor")
+    _open(client)
+    login_as("clerk")
+    client.post("/stock/distribution/2026-05/collect", data={"code": "A1"})
+    client.post("/stock/distribution/2026-05/collect", data={"code": "B1"})
+    html = client.get("/stock/distribution/2026-05").get_data(as_text=True)
+    waiting = html.split('data-testid="not-collected"')[1].split("</ul>")[0]
+    assert "Not collected: 1 of 3" in html
+    assert 'data-staff-no="C1"' in waiting and 'data-staff-no="A1"' not in waiting
+
+
+def test_collecting_without_enough_stock_writes_nothing_for_that_person(app, client, login_as, staff, socks):
+    login_as("supervisor")
+    _open(client)
+    with app.app_context():
+        db.session.get(StockItem, socks).quantity_on_hand = 1
+        db.session.commit()
+    login_as("clerk")
+    html = client.post("/stock/distribution/2026-05/collect", data={"code": "A1"},
+                       headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert 'data-scan-result="error"' in html and "1 on hand, 2 needed" in html
+    assert _on_hand(app, socks) == 1 and _movements(app) == 0
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(DistributionLine)
+                                 .where(DistributionLine.collected_at.is_not(None))) == 0
+
+
+def test_a_clerk_cannot_open_close_or_reopen_a_run(app, client, login_as, staff):
+    login_as("clerk")
+    assert _open(client).status_code == 403
+    login_as("supervisor")
+    _open(client)
+    login_as("clerk")
+    assert client.post("/stock/distribution/2026-05/close").status_code == 403
+    login_as("supervisor")
+    client.post("/stock/distribution/2026-05/close")
+    login_as("clerk")
+    assert client.post("/stock/distribution/2026-05/reopen").status_code == 403
+    with app.app_context():
+        assert db.session.scalar(select(DistributionRun.status)) == "closed"
+
+
+def test_a_closed_run_refuses_collection_until_a_supervisor_reopens_it(app, client, login_as, staff, socks):
+    supervisor = login_as("supervisor")
+    _open(client)
+    assert client.post("/stock/distribution/2026-05/close").status_code == 302
+    client.post("/stock/distribution/2026-05/close")  # closing twice changes nothing
+    login_as("clerk")
+    html = client.post("/stock/distribution/2026-05/collect", data={"code": "A1"}).get_data(as_text=True)
+    assert "is closed" in html and _movements(app) == 0
+    login_as("supervisor")
+    client.post("/stock/distribution/2026-05/reopen")
+    with app.app_context():
+        run = db.session.scalar(select(DistributionRun))
+        assert run.status == "open" and run.reopen_count == 1 and run.reopened_by_id != supervisor
+        assert run.closed_at is not None
+    login_as("clerk")
+    html = client.post("/stock/distribution/2026-05/collect", data={"code": "A1"}).get_data(as_text=True)
+    assert 'data-scan-result="ok"' in html and _on_hand(app, socks) == 8
+
+
+def test_the_demo_stock_has_shoes_by_size_and_a_purchase_list(app, make):
+    assert services.load_stock_demo(db.session) > 10
+    db.session.commit()
+    assert services.load_stock_demo(db.session) == 0
+    sizes = db.session.scalars(select(StockItem.size).where(StockItem.code == "SHOE")).all()
+    assert sorted(sizes) == [str(s) for s in range(36, 45)]
+    assert services.purchase_list(db.session)
+    assert db.session.scalar(select(func.count()).select_from(StockMovement)) == len(services.list_items(db.session))
