@@ -181,17 +181,20 @@ def contact(loan_id: int):
 
 
 @bp.post("/items/<int:item_id>/write-off")
-@roles(*MANAGERS)
+@roles(*COUNTER)
 def write_off(item_id: int):
-    """A garment never returned: written off (the compensation is the write-off module's)."""
+    """A garment never returned: open its write-off (borrower pays), for a supervisor to approve."""
+    from ..writeoffs.routes import _rules
+
     item = db.session.get(LoanItem, item_id)
     if item is None:
         abort(404)
     try:
-        services.write_off_item(db.session, item, user=current_user(), request_key=_request_key())
+        write_off = services.open_write_off(db.session, item, user=current_user(), rules=_rules(),
+                                            request_key=_request_key())
     except DomainError as refused:
         db.session.rollback()
         flash(refused.translated(_), "error")
         return htmx_redirect(url_for("loans.station"))
     db.session.commit()
-    return _board_answer()
+    return htmx_redirect(url_for("writeoffs.detail", write_off_id=write_off.id))

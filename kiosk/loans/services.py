@@ -23,8 +23,7 @@ from printers.documents import Document, GarmentLine, Image
 from ..domain.codes import is_valid_phone, normalise_code, normalise_phone
 from ..domain.errors import DomainError, N_
 from ..domain.garment_states import Action, Status, TransitionRefused
-from ..ledger import move
-from ..models import Employee, Garment, User, utcnow
+from ..models import Employee, Event, Garment, User, utcnow
 from ..scanning import ERROR, ScanResult, find_garment, scan_move
 from .models import CONTACT_HOW, CONTACT_OUTCOMES, REASONS, ContactAttempt, Loan, LoanItem
 
@@ -263,23 +262,38 @@ def log_contact(session: Session, loan: Loan, *, how: str, outcome: str, note: s
     return attempt
 
 
-def write_off_item(session: Session, item: LoanItem, *, user: User | None, request_key: str | None,
-                   now: dt.datetime | None = None) -> bool:
-    """A garment the borrower never returned is written off (→ ``written_off``).
-
-    The compensation belongs to the write-off module (报损/赔偿); the event's
-    note names the loan. Returns False when it was already settled (a repeat).
+def open_write_off(session: Session, item: LoanItem, *, user: User | None, rules, request_key: str | None,
+                   now: dt.datetime | None = None):
+    """A garment the borrower never returned goes to 报损/赔偿: a pending write-off
+    charged to the borrower (the employee, or the visitor by name) at the
+    garment's depreciated price. Nothing moves until a supervisor approves it
+    with their PIN; then :func:`settle_written_off` closes the loan item.
     """
-    now = now or utcnow()
+    from ..writeoffs import services as writeoffs
+
     if item.settled_at is not None:
-        return False
-    event = move(session, item.garment, Action.WRITE_OFF, user=user, station=STATION,
-                 employee=item.loan.employee, note=WRITE_OFF_NOTE.format(loan_id=item.loan_id),
-                 request_key=request_key, at=now)
-    item.written_off_event = event
-    session.flush()
-    _close_if_settled(item.loan, now)
-    return True
+        raise DomainError(N_("%(tag)s is already back or written off."), tag=item.garment.tag)
+    loan = item.loan
+    existing = writeoffs.pending_for(session, item.garment)
+    if existing is not None:
+        return existing
+    return writeoffs.open_write_off(
+        session, item.garment, reason="lost",
+        responsible="employee" if loan.employee is not None else "borrower",
+        staff_no=loan.employee.staff_no if loan.employee is not None else "",
+        borrower_name=loan.borrower_name, user=user, rules=rules,
+        note=WRITE_OFF_NOTE.format(loan_id=loan.id), request_key=request_key, now=now)
+
+
+def settle_written_off(session: Session, garment: Garment, event: Event, at: dt.datetime) -> None:
+    """A garment was written off: the loan it was out on stops chasing it."""
+    item = session.scalar(select(LoanItem).where(
+        LoanItem.garment_id == garment.id, LoanItem.returned_at.is_(None),
+        LoanItem.written_off_event_id.is_(None)))
+    if item is not None:
+        item.written_off_event = event
+        session.flush()
+        _close_if_settled(item.loan, at)
 
 
 # --- the overdue board ------------------------------------------------------

@@ -166,6 +166,9 @@ def approve(session: Session, write_off: WriteOff, *, approver: User | None, pin
     person = write_off.employee or garment.holder or garment.owner
     event = move(session, garment, Action.WRITE_OFF, user=approver, station=STATION, employee=person,
                  note=write_off.reason, at=now)
+    from ..loans.services import settle_written_off
+
+    settle_written_off(session, garment, event, now)
     write_off.status = "approved"
     write_off.approved_by = approver
     write_off.approved_at = now
