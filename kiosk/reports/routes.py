@@ -1,0 +1,13 @@
+"""The supervisors' monthly loss report (placeholder until the workflow lands)."""
+from flask import abort
+
+from ..main.stations import MANAGERS
+from ..web import roles
+from . import bp
+
+
+@bp.get("/")
+@roles(*MANAGERS)
+def loss():
+    """The monthly loss report."""
+    abort(404)
