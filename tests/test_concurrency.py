@@ -101,3 +101,37 @@ def test_many_garments_scanned_on_two_tablets_at_once_each_move_once(app):
             select(Garment.tag, func.count(Event.id)).join(Event, Event.garment_id == Garment.id)
             .where(Event.action == "check_in").group_by(Garment.tag)).all()
         assert dict(counts) == {tag: 1 for tag in tags}
+
+
+def test_two_tablets_issuing_to_one_person_at_once_respect_the_entitlement(app, slow_writers):
+    """Two different clean garments, one person entitled to one: only one goes out."""
+    with app.app_context():
+        f = Factory()
+        person = f.employee("并发")
+        shirt = f.garment_type(entitlement=1)
+        f.garment(tag="ENT-1", garment_type=shirt, owner=person)
+        f.garment(tag="ENT-2", garment_type=shirt, owner=person)
+        db.session.commit()
+        person_id = person.id
+    clients = _tablets(app)
+    barrier = threading.Barrier(2)
+    answers = [None, None]
+
+    def issue(i, client, tag):
+        barrier.wait()
+        response = client.post("/issue/scan", data={"employee_id": person_id, "code": tag},
+                               headers={"HX-Request": "true"})
+        answers[i] = response.get_data(as_text=True)
+
+    threads = [threading.Thread(target=issue, args=(i, c, t))
+               for i, (c, t) in enumerate(zip(clients, ["ENT-1", "ENT-2"]))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    results = sorted(_result_of(html) for html in answers)
+    assert results == ["error", "ok"], results
+    with app.app_context():
+        issued = db.session.scalar(select(func.count()).select_from(Garment)
+                                   .where(Garment.holder_id == person_id, Garment.status == "issued"))
+        assert issued == 1

@@ -322,6 +322,11 @@ class ExchangeRules:
         if garment.status != Status.IN_STOCK.value:
             return  # the state machine says where it is ("in the wash")
         entitled = garment.garment_type.entitlement
+        # Two tablets serving one person at once: on PostgreSQL the row lock on
+        # the person makes the second wait for the first before counting; on
+        # SQLite writers are serialised and the count is checked again after
+        # the write (see scan_for_employee).
+        self.session.execute(select(Employee.id).where(Employee.id == self.employee.id).with_for_update())
         held = _held_count(self.session, self.employee, garment.type_id)
         if held >= entitled:
             raise DomainError(N_("%(name)s already holds %(held)s of %(entitled)s of this type: "
@@ -435,4 +440,12 @@ def scan_for_employee(session: Session, employee: Employee | None, raw_code: str
                        note=note[:NOTE_MAX], request_key=request_key,
                        duplicate_seconds=duplicate_seconds, check=rules, now=now,
                        found=(code, garment))
+    if result.ok and action in (Action.ISSUE, Action.ISSUE_SPARE):
+        entitled = garment.garment_type.entitlement
+        held = _held_count(session, employee, garment.type_id)
+        if held > entitled:  # another tablet issued one to them at the same moment
+            session.rollback()
+            return IssueScan(ScanResult(ERROR, code, find_garment(session, code)[1], error=DomainError(
+                N_("%(name)s already holds %(held)s of %(entitled)s of this type: "
+                   "hand in a dirty one first."), name=employee.name, held=held - 1, entitled=entitled)))
     return IssueScan(result, action, rules.spare_reason if result.ok else None)
