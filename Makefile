@@ -35,6 +35,7 @@ run: install translations
 	@scripts/system-deps.sh --fonts || [ -n "$$KIOSK_FONT" ]
 	$(FLASK) db upgrade
 	$(FLASK) kiosk demo --if-empty
+	$(FLASK) kiosk privacy erase
 	$(FLASK) kiosk serve
 
 ## The whole suite on SQLite, then on PostgreSQL when KIOSK_TEST_POSTGRES_URL is set.

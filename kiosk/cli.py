@@ -73,4 +73,7 @@ def init_app(app: Flask) -> None:
     kiosk_cli.add_command(demo_command)
     kiosk_cli.add_command(backup_command)
     kiosk_cli.add_command(import_cli)
+    from .loans.cli import privacy_cli
+
+    kiosk_cli.add_command(privacy_cli)
     app.cli.add_command(kiosk_cli)

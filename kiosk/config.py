@@ -83,6 +83,8 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         # contact attempts, or this many days overdue.
         "KIOSK_LOAN_ESCALATE_ATTEMPTS": _int("KIOSK_LOAN_ESCALATE_ATTEMPTS", 3),
         "KIOSK_LOAN_ESCALATE_DAYS": _int("KIOSK_LOAN_ESCALATE_DAYS", 3),
+        # A visitor's phone and signature are erased this many days after the loan closed.
+        "KIOSK_BORROWER_RETENTION_DAYS": _int("KIOSK_BORROWER_RETENTION_DAYS", 90),
         # Write-offs: depreciation tiers "months:percent,..." (see README) and the fee
         # for a uniform handed back unwashed (CNY, default 0).
         "KIOSK_DEPRECIATION": parse_table(os.environ.get("KIOSK_DEPRECIATION", "").strip() or DEFAULT_SPEC),

@@ -293,3 +293,21 @@ def test_the_loan_page_and_its_lending_view_render(make, client, clerk):
     loan = open_loan(client)
     body = text_of(client.get(f"/loans/?loan_id={loan.id}"))
     assert 'data-testid="loan-borrower"' in body and f"/loans/{loan.id}/scan" in body
+
+
+def test_a_visitors_phone_and_signature_are_erased_after_the_retention_time(make, app, runner):
+    from kiosk.loans.services import erase_visitor_contacts
+
+    old = _overdue_loan(make, name="外包甲", tag="LN-0990")
+    recent = _overdue_loan(make, name="外包乙", tag="LN-0991")
+    now = utcnow()
+    old.closed_at = now - dt.timedelta(days=91)
+    recent.closed_at = now - dt.timedelta(days=10)
+    old.signature_png = recent.signature_png = b"\x89PNG..."
+    db.session.commit()
+    assert erase_visitor_contacts(db.session, retention_days=90, now=now) == 1
+    db.session.commit()
+    assert (old.borrower_phone, old.signature_png, old.borrower_name) == ("", None, "外包甲")
+    assert recent.borrower_phone and recent.signature_png
+    result = runner.invoke(args=["kiosk", "privacy", "erase"])
+    assert result.exit_code == 0 and "0 visitor" in result.output  # nothing more to erase

@@ -50,6 +50,9 @@ class Loan(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
+    # A visitor's phone and signature are erased KIOSK_BORROWER_RETENTION_DAYS
+    # after the loan closed (personal information kept no longer than needed).
+    contact_erased_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     employee: Mapped[Employee | None] = relationship()
     department: Mapped[Department | None] = relationship()

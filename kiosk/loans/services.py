@@ -296,6 +296,26 @@ def settle_written_off(session: Session, garment: Garment, event: Event, at: dt.
         _close_if_settled(item.loan, at)
 
 
+def erase_visitor_contacts(session: Session, *, retention_days: int, now: dt.datetime | None = None) -> int:
+    """Erase the phone and signature of visitors whose loan closed over ``retention_days`` ago.
+
+    Employees' details live in the registry and are not touched; the loan
+    keeps the name (it is on the slip and any compensation) and what was lent.
+    Returns how many loans were erased; running it again erases nothing more.
+    """
+    now = now or utcnow()
+    cutoff = now - dt.timedelta(days=retention_days)
+    loans = session.scalars(select(Loan).where(
+        Loan.employee_id.is_(None), Loan.closed_at.is_not(None), Loan.closed_at < cutoff,
+        Loan.contact_erased_at.is_(None))).all()
+    for loan in loans:
+        loan.borrower_phone = ""
+        loan.signature_png = None
+        loan.contact_erased_at = now
+    session.flush()
+    return len(loans)
+
+
 # --- the overdue board ------------------------------------------------------
 
 @dataclass

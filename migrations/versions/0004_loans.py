@@ -35,6 +35,7 @@ def upgrade():
         sa.Column('created_by_id', sa.Integer(), nullable=True),
         sa.Column('created_at', sa.DateTime(), nullable=False),
         sa.Column('closed_at', sa.DateTime(), nullable=True),
+        sa.Column('contact_erased_at', sa.DateTime(), nullable=True),
         sa.CheckConstraint("reason IN ('forgot_locker_key', 'other_post', 'event', 'other')",
                            name=op.f('ck_loans_reason')),
         sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_loans_created_by_id_users')),

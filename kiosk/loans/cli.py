@@ -1,0 +1,23 @@
+"""``flask --app app kiosk privacy erase``: visitors' contact details kept no longer than needed."""
+from __future__ import annotations
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from ..extensions import db
+from . import services
+
+privacy_cli = AppGroup("privacy", help="Personal information of borrowers.")
+
+
+@privacy_cli.command("erase")
+def erase() -> None:
+    """Erase visitors' phones and signatures KIOSK_BORROWER_RETENTION_DAYS after their loan closed.
+
+    Run it daily (cron or a systemd timer); `make run` also runs it at every start.
+    """
+    days = int(current_app.config["KIOSK_BORROWER_RETENTION_DAYS"])
+    count = services.erase_visitor_contacts(db.session, retention_days=days)
+    db.session.commit()
+    click.echo(f"erased the contact details of {count} visitor loan(s) closed over {days} days ago")
