@@ -1,13 +1,139 @@
-"""New purchases (placeholder until the workflow lands)."""
-from flask import abort
+"""New purchases (新购制服): receive a delivery, register its garments, print their tags.
 
+Supervisors' work (MANAGERS). Receiving goes through
+:func:`kiosk.purchases.services.receive_purchase`, which registers the
+garments through the registry (tags, ledger events); printing queues one
+tag job per garment through the print queue.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext, to_user_timezone
+from sqlalchemy.exc import IntegrityError
+
+from ..extensions import db
+from ..i18n import current_language, translate_error
 from ..main.stations import MANAGERS
-from ..web import roles
-from . import bp
+from ..printing import services as printing
+from ..printing import worker
+from ..printing.routes import status_context
+from ..registry.services import FieldErrors, list_types
+from ..web import current_user, htmx_redirect, is_htmx, render_page_or_fragment, roles
+from . import bp, services
+from .models import Purchase
+
+_KEY_RE = re.compile(r"^[0-9a-f]{32}$")
+_MONTH_RE = re.compile(r"^\d{4}-\d{2}$")
+_RECEIVE_ATTEMPTS = 3
+_FIELDS = ("type_id", "size", "quantity", "unit_price", "supplier", "purchased_on", "staff_no", "note")
+
+
+@bp.after_request
+def _no_store(response: Response) -> Response:
+    # A form served again always gets a fresh request key; names stay off a shared tablet.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _today() -> dt.date:
+    """Today in the hotel's time zone: a purchase cannot be dated after it."""
+    return to_user_timezone(dt.datetime.now(dt.timezone.utc)).date()
 
 
 @bp.get("/")
 @roles(*MANAGERS)
 def index():
-    """Purchases."""
-    abort(404)
+    """Purchases by month (purchase date) with their totals; one month's purchases listed."""
+    months = services.by_month(db.session)
+    chosen = request.args.get("month", "")
+    selected = next((m for m in months if m.month == chosen), None) if _MONTH_RE.match(chosen) else None
+    if selected is None and months:
+        selected = months[0]
+    return render_template("purchases/index.html", months=months, selected=selected)
+
+
+def _form_page(values: dict, errors: dict, form_errors: list[str]):
+    types = list_types(db.session, active_only=True)
+    return render_page_or_fragment("purchases/new.html", "purchases/_form.html", values=values,
+                                   errors=errors, form_errors=form_errors, types=types)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@roles(*MANAGERS)
+def new():
+    """Receive a purchase: its garments are registered with new tags."""
+    if request.method == "GET":
+        return _form_page({"purchased_on": _today().isoformat(), "quantity": "1",
+                           "request_key": uuid.uuid4().hex}, {}, [])
+    values = {name: (request.form.get(name) or "").strip() for name in _FIELDS}
+    key = (request.form.get("request_key") or "").strip()
+    values["request_key"] = key if _KEY_RE.match(key) else uuid.uuid4().hex
+    errors: dict[str, list[str]] = {}
+    for _attempt in range(_RECEIVE_ATTEMPTS):
+        try:
+            data = services.check_purchase(db.session, values, _today())
+            received = services.receive_purchase(db.session, data, request_key=values["request_key"],
+                                                 user=current_user())
+            db.session.commit()
+        except FieldErrors as refused:
+            db.session.rollback()
+            for error in refused.errors:
+                errors.setdefault(error.field, []).append(translate_error(error))
+            return _form_page(values, errors, [])
+        except IntegrityError:
+            # Another tablet took the same tags, or this very request landed
+            # twice at once: look again (next free tags, or the first landing).
+            db.session.rollback()
+            continue
+        if received.repeated:
+            flash(_("This was already registered; nothing new was added."), "warning")
+        else:
+            flash(ngettext("%(num)d garment registered.", "%(num)d garments registered.",
+                           len(received.garments)), "success")
+        return htmx_redirect(url_for(".detail", purchase_id=received.purchase.id))
+    return _form_page(values, errors, [_("Another tablet was registering garments at the same moment. "
+                                         "Nothing was saved; please try again.")])
+
+
+@bp.get("/<int:purchase_id>")
+@roles(*MANAGERS)
+def detail(purchase_id: int):
+    """One purchase: what was bought and the new tags, with one tap to print them all."""
+    purchase = db.get_or_404(Purchase, purchase_id)
+    garments = services.garments_of(db.session, purchase)
+    return render_template("purchases/detail.html", purchase=purchase, garments=garments)
+
+
+@bp.post("/<int:purchase_id>/tags")
+@roles(*MANAGERS)
+def print_tags(purchase_id: int):
+    """打印全部标签: one tag job per garment of the purchase, in the order of their tags."""
+    purchase = db.get_or_404(Purchase, purchase_id)
+    garments = services.garments_of(db.session, purchase)
+    if not garments:  # pragma: no cover - a purchase always registers at least one
+        abort(404)
+    key = (request.form.get("request_key") or "").strip()
+    key = key if _KEY_RE.match(key) else None
+
+    def enqueue():
+        return printing.enqueue_tags(db.session, garments, user=current_user(), language=current_language(),
+                                     printer=current_app.config["KIOSK_PRINTER"], request_key=key)
+
+    try:
+        jobs = enqueue()
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()  # a double tap raced its twin: the key finds the twin's jobs
+        jobs = enqueue()
+        db.session.commit()
+    worker.notify(current_app._get_current_object())
+    if is_htmx():
+        html = render_template("printing/partials/_status.html", bar=status_context())
+        return html, 200, {"HX-Retarget": "#print-status", "HX-Reswap": "outerHTML"}
+    flash(ngettext("Sent to the printer.", "%(num)d prints sent to the printer.", len(jobs)), "success")
+    return redirect(url_for(".detail", purchase_id=purchase.id))

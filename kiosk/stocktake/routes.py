@@ -1,13 +1,179 @@
-"""Monthly stocktake (placeholder until the workflow lands)."""
-from flask import abort
+"""Monthly stocktake (月盘点): open a month, scan on many tablets, close with two PINs."""
+from __future__ import annotations
 
-from ..main.stations import MANAGERS
-from ..web import roles
-from . import bp
+from flask import Response, abort, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from ..auth.routes import _policy
+from ..domain.errors import DomainError, N_
+from ..extensions import db
+from ..i18n import translate_error
+from ..main.stations import COUNTER, MANAGERS
+from ..models import User, utcnow
+from ..scanning import ScanResult
+from ..stations.web import render_result
+from ..stock.models import StockItem
+from ..web import current_user, htmx_redirect, is_htmx, render_page_or_fragment, roles
+from . import bp, services
+from .models import LOCATIONS, Stocktake
+
+LOCATION_LABELS = {"rack": N_("Rack"), "laundry": N_("Laundry"), "tailor": N_("Tailor"), "other": N_("Other")}
+
+
+@bp.after_request
+def _no_store(response: Response) -> Response:
+    # Names on a shared tablet: nothing of it stays in the cache.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _can_manage() -> bool:
+    return current_user().role in MANAGERS
+
+
+def _index(*, error: str | None = None, form: dict | None = None, status: int = 200):
+    return render_page_or_fragment(
+        "stocktake/index.html", "stocktake/_index.html",
+        open_counts=services.current_open(db.session), history=services.history(db.session),
+        can_manage=_can_manage(), error=error, form=form or {},
+        default_month=utcnow().strftime("%Y-%m")), status
 
 
 @bp.get("/")
-@roles(*MANAGERS)
+@roles(*COUNTER)
 def index():
-    """Stocktakes."""
-    abort(404)
+    """Open counts to join, and (supervisors) the forms to open a month or a correction."""
+    return _index()
+
+
+@bp.post("/")
+@roles(*MANAGERS)
+def open_count():
+    """Open the month's stocktake (opening it again goes to the one already open)."""
+    form = {"month": request.form.get("month", ""), "blind": bool(request.form.get("blind"))}
+    opener = services.open_correction if request.form.get("correction") else services.open_stocktake
+    try:
+        stocktake = opener(db.session, form["month"], user=current_user(), blind=form["blind"])
+    except DomainError as error:
+        db.session.rollback()
+        return _index(error=translate_error(error), form=form)
+    db.session.commit()
+    return htmx_redirect(url_for("stocktake.count", stocktake_id=stocktake.id))
+
+
+def _stocktake_or_404(stocktake_id: int) -> Stocktake:
+    stocktake = db.session.get(Stocktake, stocktake_id)
+    if stocktake is None:
+        abort(404)
+    return stocktake
+
+
+def _count_context(stocktake: Stocktake, **extra) -> dict:
+    user = current_user()
+    show_expected = not stocktake.blind or user.role in MANAGERS
+    return dict(
+        stocktake=stocktake, show_expected=show_expected,
+        rows=services.progress(db.session, stocktake) if show_expected else [],
+        my_count=services.scans_by(db.session, stocktake, user),
+        total_seen=services.scanned_total(db.session, stocktake) if show_expected else None,
+        unknown=services.unknown_scans(db.session, stocktake),
+        items=services.item_counts(db.session, stocktake),
+        stock_items=db.session.query(StockItem).filter(StockItem.active.is_(True))
+        .order_by(StockItem.code, StockItem.size).all(),
+        locations=LOCATIONS, location_labels=LOCATION_LABELS, can_manage=user.role in MANAGERS,
+        location=request.values.get("location", ""), **extra)
+
+
+@bp.get("/<int:stocktake_id>")
+@roles(*COUNTER)
+def count(stocktake_id: int):
+    """The count: one scan field, progress (not for counters in blind mode), unknown codes.
+
+    With htmx it answers the progress panel alone (polled while counting).
+    """
+    stocktake = _stocktake_or_404(stocktake_id)
+    if stocktake.is_open:
+        return render_page_or_fragment("stocktake/count.html", "stocktake/_progress.html",
+                                       **_count_context(stocktake))
+    return render_template("stocktake/closed.html", stocktake=stocktake,
+                           items=services.item_counts(db.session, stocktake))
+
+
+@bp.post("/<int:stocktake_id>/scan")
+@roles(*COUNTER)
+def scan(stocktake_id: int):
+    """One tag seen: counted once per stocktake, whichever tablet scanned it first."""
+    stocktake = _stocktake_or_404(stocktake_id)
+    try:
+        result = services.scan(db.session, stocktake, request.form.get("code", ""), user=current_user(),
+                               location=request.form.get("location"))
+    except DomainError as error:
+        db.session.rollback()
+        result = ScanResult("error", request.form.get("code", ""), error=error)
+    db.session.commit()
+    html = render_result(result, station=services.STATION, headline=_("Counted"),
+                         template="stocktake/_result.html", log_row=False)
+    if is_htmx():
+        return html + render_template("stocktake/_progress.html", oob=True, **_count_context(stocktake))
+    return render_template("stocktake/count.html", result_html=html, **_count_context(stocktake))
+
+
+@bp.post("/<int:stocktake_id>/items")
+@roles(*COUNTER)
+def count_item(stocktake_id: int):
+    """A stock item counted by quantity (shoes, socks...)."""
+    stocktake = _stocktake_or_404(stocktake_id)
+    item_error = None
+    try:
+        services.count_item(db.session, stocktake, request.form.get("item_id", type=int),
+                            request.form.get("counted", ""), user=current_user())
+    except DomainError as error:
+        db.session.rollback()
+        item_error = translate_error(error)
+    else:
+        db.session.commit()
+        if not is_htmx():
+            return redirect(url_for("stocktake.count", stocktake_id=stocktake.id))
+    return render_page_or_fragment("stocktake/count.html", "stocktake/_progress.html",
+                                   **_count_context(stocktake, item_error=item_error))
+
+
+def _close_page(stocktake: Stocktake, *, error: str | None = None, form: dict | None = None):
+    supervisors, counters = services.closers(db.session)
+    return render_page_or_fragment(
+        "stocktake/close.html", "stocktake/_close.html", stocktake=stocktake,
+        unseen=services.unseen(db.session, stocktake) if stocktake.is_open else [],
+        rows=services.progress(db.session, stocktake) if stocktake.is_open else [],
+        unknown=services.unknown_scans(db.session, stocktake),
+        supervisors=supervisors, counters=counters, error=error, form=form or {})
+
+
+@bp.get("/<int:stocktake_id>/close")
+@roles(*MANAGERS)
+def close_preview(stocktake_id: int):
+    """The preview: unseen garments (they become missing). Going back to the count is allowed."""
+    stocktake = _stocktake_or_404(stocktake_id)
+    if not stocktake.is_open:
+        return redirect(url_for("stocktake.count", stocktake_id=stocktake.id))
+    return _close_page(stocktake)
+
+
+@bp.post("/<int:stocktake_id>/close")
+@roles(*MANAGERS)
+def close(stocktake_id: int):
+    """Supervisor and counting clerk each confirm with their own PIN; then the count is closed."""
+    stocktake = _stocktake_or_404(stocktake_id)
+    form = {"supervisor_id": request.form.get("supervisor_id", type=int),
+            "counter_id": request.form.get("counter_id", type=int)}
+    supervisor = db.session.get(User, form["supervisor_id"]) if form["supervisor_id"] else None
+    counter = db.session.get(User, form["counter_id"]) if form["counter_id"] else None
+    try:
+        services.close(db.session, stocktake.id, supervisor=supervisor,
+                       supervisor_pin=request.form.get("supervisor_pin", ""), counter=counter,
+                       counter_pin=request.form.get("counter_pin", ""), policy=_policy())
+    except DomainError as error:
+        db.session.commit()  # a wrong PIN counts towards the lock even though the close is refused
+        db.session.refresh(stocktake)
+        return _close_page(stocktake, error=translate_error(error), form=form)
+    db.session.commit()
+    return htmx_redirect(url_for("stocktake.count", stocktake_id=stocktake.id))

@@ -1,0 +1,249 @@
+"""Receiving new purchases (新购制服); no Flask in here.
+
+Garments are registered only through :func:`kiosk.registry.services.register_garments`
+(automatic tags ``<TYPECODE>-<6 digits>``, one ledger ``register`` event each).
+A purchase may be larger than one registry batch, so it is registered in
+chunks whose request keys all start with the purchase's own key: the
+registry's "registered with this key" then finds the whole purchase.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Mapping, NamedTuple
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload
+
+from ..domain.errors import N_
+from ..models import Employee, Garment, GarmentType, User, utcnow
+from ..registry.services import MAX_BATCH, FieldError, FieldErrors, register_garments, resolve_owner
+from .models import MAX_QUANTITY, Purchase, PurchaseGarment
+
+MAX_PRICE = Decimal("99999999.99")  # Numeric(12, 2), with room for quantity x price
+SUPPLIER_MAX = 128
+SIZE_MAX = 16
+NOTE_MAX = 500
+_CENT = Decimal("0.01")
+_KEY_RE = re.compile(r"^[0-9a-f]{32}$")
+
+
+@dataclass
+class PurchaseData:
+    """A purchase, checked: every value typed and within its limits."""
+
+    garment_type: GarmentType
+    size: str
+    quantity: int
+    unit_price: Decimal
+    supplier: str
+    purchased_on: dt.date
+    owner: Employee | None = None
+    note: str = ""
+
+
+@dataclass
+class Received:
+    purchase: Purchase
+    garments: list[Garment] = field(default_factory=list)
+    repeated: bool = False
+
+
+class PurchaseRow(NamedTuple):
+    """One purchase as the monthly loss report reads it."""
+
+    type_id: int
+    size: str
+    quantity: int
+    value: Decimal
+    purchased_on: dt.date
+
+
+# --- checking the form ------------------------------------------------------
+
+def _quantity(text: str, errors: list[FieldError]) -> int | None:
+    try:
+        quantity = int(text.strip())
+    except ValueError:
+        errors.append(FieldError("quantity", N_("Enter the quantity as a whole number.")))
+        return None
+    if not 1 <= quantity <= MAX_QUANTITY:
+        errors.append(FieldError("quantity", N_("From 1 to %(max)s."), max=MAX_QUANTITY))
+        return None
+    return quantity
+
+
+def _price(text: str, errors: list[FieldError]) -> Decimal | None:
+    try:
+        price = Decimal(text.strip().replace(",", ""))
+    except InvalidOperation:
+        price = None
+    if price is None or not price.is_finite() or price > MAX_PRICE:
+        errors.append(FieldError("unit_price", N_("Enter an amount, e.g. 80.00.")))
+        return None
+    if price < 0:
+        errors.append(FieldError("unit_price", N_("Enter an amount of 0 or more.")))
+        return None
+    if price != price.quantize(_CENT):
+        errors.append(FieldError("unit_price", N_("At most two decimal places (fen).")))
+        return None
+    return price.quantize(_CENT)
+
+
+def _date(text: str, today: dt.date, errors: list[FieldError]) -> dt.date | None:
+    try:
+        day = dt.date.fromisoformat(text.strip())
+    except ValueError:
+        errors.append(FieldError("purchased_on", N_("Enter the purchase date.")))
+        return None
+    if day > today:
+        errors.append(FieldError("purchased_on", N_("The purchase date cannot be in the future.")))
+        return None
+    return day
+
+
+def _garment_type(session: Session, text: str, errors: list[FieldError]) -> GarmentType | None:
+    try:
+        garment_type = session.get(GarmentType, int(text))
+    except (TypeError, ValueError):
+        garment_type = None
+    if garment_type is None or not garment_type.active:
+        errors.append(FieldError("type_id", N_("Choose a garment type.")))
+        return None
+    return garment_type
+
+
+def check_purchase(session: Session, form: Mapping[str, str], today: dt.date) -> PurchaseData:
+    """The purchase in ``form`` (the fields as typed), or FieldErrors naming every bad field.
+
+    ``today`` is the hotel's date: a purchase cannot be dated after it.
+    """
+    errors: list[FieldError] = []
+
+    def text(name: str) -> str:
+        return (form.get(name) or "").strip()
+
+    garment_type = _garment_type(session, text("type_id"), errors)
+    quantity = _quantity(text("quantity"), errors)
+    unit_price = _price(text("unit_price"), errors)
+    purchased_on = _date(text("purchased_on"), today, errors)
+    supplier = text("supplier")
+    if not supplier:
+        errors.append(FieldError("supplier", N_("Enter the supplier.")))
+    elif len(supplier) > SUPPLIER_MAX:
+        errors.append(FieldError("supplier", N_("Too long: at most %(max)s characters."), max=SUPPLIER_MAX))
+    note = text("note")
+    if len(note) > NOTE_MAX:
+        errors.append(FieldError("note", N_("Too long: at most %(max)s characters."), max=NOTE_MAX))
+    owner = None
+    try:
+        owner = resolve_owner(session, text("staff_no"))
+    except FieldErrors as refused:
+        errors.extend(refused.errors)
+    size = text("size") or (owner.size if owner is not None else "")
+    if not size:
+        errors.append(FieldError("size", N_("Required.")))
+    elif len(size) > SIZE_MAX:
+        errors.append(FieldError("size", N_("Too long: at most %(max)s characters."), max=SIZE_MAX))
+    if errors:
+        raise FieldErrors(errors)
+    assert garment_type and quantity and unit_price is not None and purchased_on  # for the type checker
+    return PurchaseData(garment_type=garment_type, size=size, quantity=quantity, unit_price=unit_price,
+                        supplier=supplier, purchased_on=purchased_on, owner=owner, note=note)
+
+
+# --- receiving --------------------------------------------------------------
+
+def purchase_by_key(session: Session, request_key: str) -> Purchase | None:
+    return session.scalar(select(Purchase).where(Purchase.request_key == request_key))
+
+
+def garments_of(session: Session, purchase: Purchase) -> list[Garment]:
+    """The garments ``purchase`` registered, in the order of their tags."""
+    return list(session.scalars(
+        select(Garment).join(PurchaseGarment, PurchaseGarment.garment_id == Garment.id)
+        .options(joinedload(Garment.garment_type), joinedload(Garment.owner))
+        .where(PurchaseGarment.purchase_id == purchase.id)
+        .order_by(PurchaseGarment.position)
+    ).unique())
+
+
+def receive_purchase(session: Session, data: PurchaseData, *, request_key: str,
+                     user: User | None) -> Received:
+    """Record the purchase and register its garments with new tags (cost = unit price).
+
+    Sent again with the same ``request_key``, it registers nothing more and
+    returns the first purchase. The caller commits; a clash with another
+    tablet (the same tags, the same key) surfaces as IntegrityError there.
+    """
+    if not _KEY_RE.match(request_key):
+        raise ValueError("a request key is 32 lowercase hex digits")
+    existing = purchase_by_key(session, request_key)
+    if existing is not None:
+        return Received(purchase=existing, garments=garments_of(session, existing), repeated=True)
+    purchase = Purchase(type_id=data.garment_type.id, garment_type=data.garment_type, size=data.size,
+                        quantity=data.quantity, unit_price=data.unit_price, supplier=data.supplier,
+                        purchased_on=data.purchased_on, owner=data.owner, note=data.note,
+                        created_by=user, created_at=utcnow(), request_key=request_key)
+    session.add(purchase)
+    garments: list[Garment] = []
+    for chunk, start in enumerate(range(0, data.quantity, MAX_BATCH)):
+        count = min(MAX_BATCH, data.quantity - start)
+        registration = register_garments(
+            session, request_key=f"{request_key}:{chunk}", garment_type=data.garment_type, count=count,
+            owner=data.owner, size=data.size, purchased_on=data.purchased_on, cost=data.unit_price,
+            user=user)
+        garments.extend(registration.garments)
+        session.flush()  # the next chunk's tags follow these ones
+    for position, garment in enumerate(garments):
+        session.add(PurchaseGarment(purchase=purchase, position=position, garment_id=garment.id))
+    session.flush()
+    return Received(purchase=purchase, garments=garments)
+
+
+# --- reading ----------------------------------------------------------------
+
+@dataclass
+class Month:
+    """A calendar month of purchases (by purchase date) and its totals."""
+
+    month: str  # YYYY-MM
+    purchases: list[Purchase] = field(default_factory=list)
+
+    @property
+    def quantity(self) -> int:
+        return sum(p.quantity for p in self.purchases)
+
+    @property
+    def value(self) -> Decimal:
+        return sum((p.value for p in self.purchases), Decimal("0.00"))
+
+
+def by_month(session: Session) -> list[Month]:
+    """Every purchase, grouped by the month of its purchase date, newest first."""
+    purchases = session.scalars(
+        select(Purchase).options(joinedload(Purchase.garment_type), joinedload(Purchase.owner))
+        .order_by(Purchase.purchased_on.desc(), Purchase.id.desc()))
+    months: dict[str, Month] = {}
+    for purchase in purchases:
+        key = purchase.purchased_on.strftime("%Y-%m")
+        months.setdefault(key, Month(key)).purchases.append(purchase)
+    return list(months.values())
+
+
+def purchases_in(session: Session, start_utc: dt.datetime, end_utc: dt.datetime) -> list[PurchaseRow]:
+    """Purchases received in ``[start_utc, end_utc)``, for the monthly loss report.
+
+    Chosen by when they were received (their garments' register events),
+    not by the date on the invoice: so "opening + purchased - written off -
+    closing" adds up against the ledger. ``purchased_on`` comes along for
+    anyone who wants the invoice date.
+    """
+    rows = session.execute(
+        select(Purchase.type_id, Purchase.size, Purchase.quantity, Purchase.unit_price, Purchase.purchased_on)
+        .where(Purchase.created_at >= start_utc, Purchase.created_at < end_utc)
+        .order_by(Purchase.created_at, Purchase.id))
+    return [PurchaseRow(type_id, size, quantity, (unit_price * quantity).quantize(_CENT), purchased_on)
+            for type_id, size, quantity, unit_price, purchased_on in rows]

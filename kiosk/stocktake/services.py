@@ -1,0 +1,397 @@
+"""Monthly stocktake (月盘点): open, scan, count items, preview, close, correct.
+
+No Flask in here. The caller commits. A refused command raises DomainError
+and changes nothing (except a wrong PIN, which counts towards the lock: the
+caller commits that too).
+
+For the monthly loss report:
+
+- :func:`closed_for_month` ``(session, "YYYY-MM") -> Stocktake | None`` — the
+  month's final closed count (the latest closed correction, else the original).
+- :func:`missing_at_close` ``(session, stocktake) -> list[MissingAtClose]`` —
+  the garments the close marked missing: garment id, type id, the department
+  of the owner/holder at that moment (or None), and the garment's cost
+  (Decimal), copied at the close and never changed afterwards.
+- ``stocktake.snapshot`` — :class:`StocktakeSnapshot` rows per type and size
+  (expected, seen, accounted_for, missing); ``stocktake.unknown_codes`` and
+  ``stocktake.overdue_loans`` — the lists as they were at the close.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import NamedTuple
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, joinedload
+
+from ..auth.services import Policy, check_pin
+from ..domain.codes import normalise_code
+from ..domain.errors import DomainError, N_
+from ..domain.garment_states import Action, Status
+from ..ledger import move
+from ..loans.services import overdue
+from ..main.stations import COUNTER, MANAGERS
+from ..models import Garment, GarmentType, User, utcnow
+from ..scanning import DUPLICATE, ERROR, OK, ScanResult, find_garment
+from ..stock.models import StockItem
+from .models import LOCATIONS, Stocktake, StocktakeItemCount, StocktakeScan, StocktakeSnapshot
+
+STATION = "stocktake"
+MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+#: Garments that should be in the room.
+EXPECTED = (Status.IN_STOCK.value, Status.DIRTY.value, Status.IRONING.value,
+            Status.INSPECTION.value, Status.AT_TAILOR.value)
+#: Garments out of the room, accounted for through their records (issue, loan).
+ACCOUNTED = (Status.ISSUED.value, Status.SPARE_ISSUED.value, Status.LOANED.value)
+
+BAD_MONTH = N_("Give the month as YYYY-MM, e.g. 2026-03.")
+NOT_FOUND = N_("This stocktake does not exist.")
+NOT_OPEN = N_("This stocktake is closed; it cannot be changed. Open a correction instead.")
+ALREADY_CLOSED = N_("This stocktake was already closed by %(name)s.")
+MONTH_TAKEN = N_("The stocktake for %(month)s is closed. Open a correction instead.")
+NOTHING_TO_CORRECT = N_("There is no closed stocktake for %(month)s to correct.")
+CHOOSE_BOTH = N_("Choose the supervisor and the clerk who counted, and both type their PIN.")
+TWO_PEOPLE = N_("The supervisor and the clerk who counted must be two different people.")
+NOT_SUPERVISOR = N_("%(name)s is not a supervisor; a supervisor or administrator must confirm the close.")
+NOT_COUNTER = N_("%(name)s may not confirm a count.")
+BAD_LOCATION = N_("Choose a location from the list.")
+BAD_QUANTITY = N_("Give the counted quantity as a whole number, 0 or more.")
+UNKNOWN_ITEM = N_("Choose a stock item from the list.")
+UNKNOWN_CODE = N_("%(code)s is not one of our uniforms. It is listed as an unknown code; carry on counting.")
+EMPTY_CODE = N_("Scan a tag.")
+
+
+def valid_month(raw: str) -> str:
+    month = (raw or "").strip()
+    if not MONTH_RE.match(month):
+        raise DomainError(BAD_MONTH)
+    return month
+
+
+def get_open(session: Session, stocktake_id: int | None) -> Stocktake:
+    stocktake = session.get(Stocktake, stocktake_id) if stocktake_id else None
+    if stocktake is None:
+        raise DomainError(NOT_FOUND)
+    if not stocktake.is_open:
+        raise DomainError(NOT_OPEN)
+    return stocktake
+
+
+# --- open ----------------------------------------------------------------------
+
+def open_stocktake(session: Session, month: str, *, user: User, blind: bool = False,
+                   now: dt.datetime | None = None) -> Stocktake:
+    """Open the month's count; opening it again returns the one already there."""
+    month = valid_month(month)
+    existing = session.scalar(select(Stocktake).where(Stocktake.month == month,
+                                                      Stocktake.corrects_id.is_(None)))
+    if existing is not None:
+        if existing.is_open:
+            return existing
+        raise DomainError(MONTH_TAKEN, month=month)
+    stocktake = Stocktake(month=month, blind=blind, opened_by=user, opened_at=now or utcnow())
+    return _insert(session, stocktake, lambda: session.scalar(
+        select(Stocktake).where(Stocktake.month == month, Stocktake.corrects_id.is_(None))))
+
+
+def open_correction(session: Session, month: str, *, user: User, blind: bool = False,
+                    now: dt.datetime | None = None) -> Stocktake:
+    """A new count for a closed month, pointing at the closed one. An open correction is reused."""
+    month = valid_month(month)
+    pending = session.scalar(select(Stocktake).where(Stocktake.month == month, Stocktake.status == "open")
+                             .order_by(Stocktake.id.desc()).limit(1))
+    if pending is not None:
+        return pending
+    closed = closed_for_month(session, month)
+    if closed is None:
+        raise DomainError(NOTHING_TO_CORRECT, month=month)
+    stocktake = Stocktake(month=month, blind=blind, opened_by=user, opened_at=now or utcnow(),
+                          corrects=closed)
+    session.add(stocktake)
+    session.flush()
+    return stocktake
+
+
+def _insert(session: Session, record, again):
+    """Insert, or (two tablets at once) return what the other one inserted."""
+    try:
+        with session.begin_nested():
+            session.add(record)
+            session.flush()
+    except IntegrityError:
+        found = again()
+        if found is None:
+            raise
+        return found
+    return record
+
+
+# --- scan ----------------------------------------------------------------------
+
+@dataclass
+class CountScan:
+    result: ScanResult
+    scan: StocktakeScan | None = None
+
+
+def scan(session: Session, stocktake: Stocktake, raw_code: str, *, user: User,
+         location: str | None = None, now: dt.datetime | None = None) -> ScanResult:
+    """Count one tag. Known once per stocktake, whichever tablet scanned it first.
+
+    - a tag already counted (here or on another tablet) → duplicate, nothing new;
+    - a code that is not ours → listed as unknown (answered as an error, but
+      the count goes on);
+    - a garment recorded missing turns up → marked found (back to inspection).
+    """
+    if not stocktake.is_open:
+        raise DomainError(NOT_OPEN)
+    location = (location or "").strip() or None
+    if location is not None and location not in LOCATIONS:
+        raise DomainError(BAD_LOCATION)
+    now = now or utcnow()
+    code, garment = find_garment(session, raw_code)
+    code = (code or normalise_code(raw_code or ""))[:64]
+    if not code:
+        return ScanResult(ERROR, "", error=DomainError(EMPTY_CODE))
+    row = StocktakeScan(stocktake_id=stocktake.id, garment_id=garment.id if garment else None,
+                        code=code, location=location, user_id=user.id, at=now)
+    existing = _existing_scan(session, stocktake, garment, code)
+    if existing is not None:
+        return ScanResult(DUPLICATE, code, garment)
+    try:
+        with session.begin_nested():
+            session.add(row)
+            session.flush()
+    except IntegrityError:  # the other tablet was quicker
+        return ScanResult(DUPLICATE, code, garment)
+    if garment is None:
+        return ScanResult(ERROR, code, error=DomainError(UNKNOWN_CODE, code=code))
+    event = None
+    if garment.status == Status.MISSING.value:
+        event = move(session, garment, Action.FOUND, user=user, station=STATION,
+                     note=f"stocktake #{stocktake.id} {stocktake.month}", at=now)
+        session.flush()
+    return ScanResult(OK, code, garment, event)
+
+
+def _existing_scan(session: Session, stocktake: Stocktake, garment: Garment | None,
+                   code: str) -> StocktakeScan | None:
+    condition = (StocktakeScan.garment_id == garment.id) if garment else (StocktakeScan.code == code)
+    return session.scalar(select(StocktakeScan).where(StocktakeScan.stocktake_id == stocktake.id, condition))
+
+
+def count_item(session: Session, stocktake: Stocktake, item_id: int | None, raw_quantity: str, *,
+               user: User, now: dt.datetime | None = None) -> StocktakeItemCount:
+    """Record a stock item's counted quantity (counting again replaces it while the count is open)."""
+    if not stocktake.is_open:
+        raise DomainError(NOT_OPEN)
+    item = session.get(StockItem, item_id) if item_id else None
+    if item is None:
+        raise DomainError(UNKNOWN_ITEM)
+    raw = (raw_quantity or "").strip()
+    if not raw.isdigit() or int(raw) > 1_000_000:
+        raise DomainError(BAD_QUANTITY)
+    now = now or utcnow()
+    row = session.scalar(select(StocktakeItemCount).where(StocktakeItemCount.stocktake_id == stocktake.id,
+                                                          StocktakeItemCount.item_id == item.id))
+    if row is None:
+        row = StocktakeItemCount(stocktake_id=stocktake.id, item=item, user_id=user.id, at=now)
+        session.add(row)
+    row.counted = int(raw)
+    row.expected = item.quantity_on_hand
+    row.user_id = user.id
+    row.at = now
+    session.flush()
+    return row
+
+
+# --- progress --------------------------------------------------------------------
+
+@dataclass
+class ProgressRow:
+    garment_type: GarmentType
+    size: str
+    expected: int = 0
+    seen: int = 0
+    accounted_for: int = 0
+
+    @property
+    def unseen(self) -> int:
+        return self.expected - self.seen
+
+
+def progress(session: Session, stocktake: Stocktake) -> list[ProgressRow]:
+    """Expected against seen by type and size, as it stands now (an open count)."""
+    seen_ids = select(StocktakeScan.garment_id).where(StocktakeScan.stocktake_id == stocktake.id,
+                                                      StocktakeScan.garment_id.is_not(None))
+    rows = session.execute(
+        select(Garment.type_id, Garment.size, Garment.status, Garment.id.in_(seen_ids), func.count())
+        .where(Garment.status.in_(EXPECTED + ACCOUNTED))
+        .group_by(Garment.type_id, Garment.size, Garment.status, Garment.id.in_(seen_ids))
+    ).all()
+    types = {t.id: t for t in session.scalars(select(GarmentType))}
+    table: dict[tuple[int, str], ProgressRow] = {}
+    for type_id, size, status, was_seen, n in rows:
+        line = table.setdefault((type_id, size), ProgressRow(types[type_id], size))
+        if status in EXPECTED:
+            line.expected += n
+            if was_seen:
+                line.seen += n
+        else:
+            line.accounted_for += n
+    return [table[k] for k in sorted(table, key=lambda k: (types[k[0]].code, k[1]))]
+
+
+def scans_by(session: Session, stocktake: Stocktake, user: User) -> int:
+    """How many tags this user counted (what a clerk sees in blind mode)."""
+    return session.scalar(select(func.count()).select_from(StocktakeScan)
+                          .where(StocktakeScan.stocktake_id == stocktake.id,
+                                 StocktakeScan.user_id == user.id, StocktakeScan.garment_id.is_not(None)))
+
+
+def scanned_total(session: Session, stocktake: Stocktake) -> int:
+    return session.scalar(select(func.count()).select_from(StocktakeScan)
+                          .where(StocktakeScan.stocktake_id == stocktake.id, StocktakeScan.garment_id.is_not(None)))
+
+
+def unknown_scans(session: Session, stocktake: Stocktake) -> list[StocktakeScan]:
+    return list(session.scalars(select(StocktakeScan).options(joinedload(StocktakeScan.user))
+                                .where(StocktakeScan.stocktake_id == stocktake.id,
+                                       StocktakeScan.garment_id.is_(None)).order_by(StocktakeScan.at)))
+
+
+def unseen(session: Session, stocktake: Stocktake) -> list[Garment]:
+    """The preview: expected garments nobody has scanned yet (these become missing at the close)."""
+    seen_ids = select(StocktakeScan.garment_id).where(StocktakeScan.stocktake_id == stocktake.id,
+                                                      StocktakeScan.garment_id.is_not(None))
+    return list(session.scalars(
+        select(Garment).options(joinedload(Garment.garment_type), joinedload(Garment.owner),
+                                joinedload(Garment.holder))
+        .where(Garment.status.in_(EXPECTED), Garment.id.not_in(seen_ids)).order_by(Garment.tag)))
+
+
+def item_counts(session: Session, stocktake: Stocktake) -> list[StocktakeItemCount]:
+    return list(session.scalars(select(StocktakeItemCount).options(joinedload(StocktakeItemCount.item))
+                                .where(StocktakeItemCount.stocktake_id == stocktake.id)
+                                .order_by(StocktakeItemCount.id)))
+
+
+# --- close -----------------------------------------------------------------------
+
+def close(session: Session, stocktake_id: int | None, *, supervisor: User | None, supervisor_pin: str,
+          counter: User | None, counter_pin: str, policy: Policy,
+          now: dt.datetime | None = None) -> Stocktake:
+    """Close the count: both people confirm with their own PIN on this tablet.
+
+    Unseen expected garments are marked missing through the ledger (the note
+    names the stocktake), the snapshot and the lists are written, and the
+    stocktake is closed for good. Closing again with the same two people is
+    a repeat: it lands once.
+    """
+    stocktake = session.get(Stocktake, stocktake_id) if stocktake_id else None
+    if stocktake is None:
+        raise DomainError(NOT_FOUND)
+    if not stocktake.is_open:
+        return _repeat_or_refuse(stocktake, supervisor, counter)
+    if supervisor is None or counter is None:
+        raise DomainError(CHOOSE_BOTH)
+    if supervisor.id == counter.id:
+        raise DomainError(TWO_PEOPLE)
+    if supervisor.role not in MANAGERS:
+        raise DomainError(NOT_SUPERVISOR, name=supervisor.name)
+    if counter.role not in COUNTER:
+        raise DomainError(NOT_COUNTER, name=counter.name)
+    now = now or utcnow()
+    check_pin(session, supervisor, supervisor_pin, policy, now=now)
+    check_pin(session, counter, counter_pin, policy, now=now)
+    # Conditional: of two tablets closing at once, only one does the work.
+    claimed = session.execute(
+        update(Stocktake).where(Stocktake.id == stocktake.id, Stocktake.status == "open")
+        .values(status="closed", closed_by_id=supervisor.id, counted_by_id=counter.id, closed_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    session.refresh(stocktake)
+    if claimed == 0:
+        return _repeat_or_refuse(stocktake, supervisor, counter)
+    table = progress(session, stocktake)  # taken before anything is marked missing
+    note = f"stocktake #{stocktake.id} {stocktake.month}"
+    missing = []
+    missing_per_line: dict[tuple[int, str], int] = {}
+    for garment in unseen(session, stocktake):
+        person = garment.holder or garment.owner
+        missing.append({"garment_id": garment.id, "tag": garment.tag, "type_id": garment.type_id,
+                        "size": garment.size, "status": garment.status,
+                        "department_id": person.department_id if person else None,
+                        "cost": str(garment.cost)})
+        key = (garment.type_id, garment.size)
+        missing_per_line[key] = missing_per_line.get(key, 0) + 1
+        move(session, garment, Action.MARK_MISSING, user=supervisor, station=STATION, note=note, at=now)
+    for line in table:
+        session.add(StocktakeSnapshot(
+            stocktake_id=stocktake.id, type_id=line.garment_type.id, size=line.size,
+            expected=line.expected, seen=line.seen, accounted_for=line.accounted_for,
+            missing=missing_per_line.get((line.garment_type.id, line.size), 0)))
+    for row in item_counts(session, stocktake):
+        row.expected = row.item.quantity_on_hand
+    stocktake.missing_json = json.dumps(missing, ensure_ascii=False)
+    stocktake.unknown_json = json.dumps(
+        [{"code": s.code, "location": s.location, "user_id": s.user_id, "at": s.at.isoformat()}
+         for s in unknown_scans(session, stocktake)], ensure_ascii=False)
+    # Overdue loans at this moment: ids, tags and lateness (no borrower's
+    # contact details: those are erased from the loan later, not kept here).
+    stocktake.overdue_json = json.dumps(
+        [{"loan_id": o.loan.id, "due_at": o.loan.due_at.isoformat(), "days_late": o.days_late,
+          "department_id": o.loan.department_id,
+          "tags": [item.garment.tag for item in o.loan.outstanding]}
+         for o in overdue(session, now=now)], ensure_ascii=False)
+    session.flush()
+    return stocktake
+
+
+def _repeat_or_refuse(stocktake: Stocktake, supervisor: User | None, counter: User | None) -> Stocktake:
+    if (supervisor is not None and counter is not None and stocktake.closed_by_id == supervisor.id
+            and stocktake.counted_by_id == counter.id):
+        return stocktake  # a repeated tap: it already landed
+    raise DomainError(ALREADY_CLOSED, name=stocktake.closed_by.name if stocktake.closed_by else "?")
+
+
+# --- for the loss report ---------------------------------------------------------
+
+class MissingAtClose(NamedTuple):
+    garment_id: int
+    type_id: int
+    department_id: int | None
+    cost: Decimal
+
+
+def closed_for_month(session: Session, month: str) -> Stocktake | None:
+    """The month's closed count that stands: the latest closed correction, else the original."""
+    return session.scalar(select(Stocktake).where(Stocktake.month == month, Stocktake.status == "closed")
+                          .order_by(Stocktake.closed_at.desc(), Stocktake.id.desc()).limit(1))
+
+
+def missing_at_close(session: Session, stocktake: Stocktake) -> list[MissingAtClose]:
+    """Garments this close marked missing, with the facts copied at that moment."""
+    return [MissingAtClose(m["garment_id"], m["type_id"], m["department_id"], Decimal(m["cost"]))
+            for m in stocktake.missing]
+
+
+def history(session: Session, limit: int = 24) -> list[Stocktake]:
+    return list(session.scalars(select(Stocktake).order_by(Stocktake.month.desc(), Stocktake.id.desc())
+                                .limit(limit)))
+
+
+def current_open(session: Session) -> list[Stocktake]:
+    return list(session.scalars(select(Stocktake).where(Stocktake.status == "open").order_by(Stocktake.month)))
+
+
+def closers(session: Session) -> tuple[list[User], list[User]]:
+    """Who may confirm a close: supervisors/admins, and the counting staff."""
+    users = list(session.scalars(select(User).where(User.active.is_(True)).order_by(User.name)))
+    return [u for u in users if u.role in MANAGERS], [u for u in users if u.role in COUNTER]
