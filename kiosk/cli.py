@@ -68,11 +68,13 @@ def init_app(app: Flask) -> None:
     from .demo import demo_command
     from .imports.cli import import_cli
     from .printing.cli import tag_cli
+    from .reports.cli import report_cli
 
     kiosk_cli.add_command(tag_cli)
     kiosk_cli.add_command(demo_command)
     kiosk_cli.add_command(backup_command)
     kiosk_cli.add_command(import_cli)
+    kiosk_cli.add_command(report_cli)
     from .loans.cli import privacy_cli
 
     kiosk_cli.add_command(privacy_cli)

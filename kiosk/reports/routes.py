@@ -1,13 +1,106 @@
-"""The supervisors' monthly loss report (placeholder until the workflow lands)."""
-from flask import abort
+"""The supervisors' monthly loss report (月度报损报表): page, downloads, printed slip.
 
+Routes stay thin: :mod:`.services` computes the report from the ledger,
+:mod:`.exports` turns it into files, the template draws it.
+"""
+from __future__ import annotations
+
+from flask import Response, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from ..domain.errors import DomainError
+from ..extensions import db
+from ..i18n import current_language, money
 from ..main.stations import MANAGERS
-from ..web import roles
-from . import bp
+from ..models import utcnow
+from ..printing import services as printing
+from ..printing import worker
+from ..web import current_user, roles
+from ..writeoffs.services import REASON_LABELS
+from . import bp, exports, services
+from .charts import bar_chart
+
+
+def _zone() -> str:
+    return current_app.config["BABEL_DEFAULT_TIMEZONE"]
+
+
+def _month() -> str:
+    return request.values.get("month") or services.current_month(_zone())
+
+
+def _private(body, status: int = 200, **kwargs) -> Response:
+    # Names and amounts: nothing of it stays in a shared tablet's cache.
+    response = Response(body, status, **kwargs)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _type_name(row) -> str:
+    return row.name_en if current_language() == "en" and row.name_en else row.name_zh
+
+
+def _charts(report: services.LossReport) -> list:
+    no_department = _("No department")
+    return [
+        bar_chart(_("Written-off value by department"),
+                  [(d.name or no_department, d.written_off.value, money(d.written_off.value))
+                   for d in report.by_department]),
+        bar_chart(_("Write-offs by reason"),
+                  [(_(REASON_LABELS.get(r.reason, "Other")), r.count, str(r.count)) for r in report.reasons]),
+        bar_chart(_("Closing stock by garment type"),
+                  [(_type_name(t), t.closing.count, str(t.closing.count)) for t in report.by_type]),
+    ]
 
 
 @bp.get("/")
 @roles(*MANAGERS)
 def loss():
-    """The monthly loss report."""
-    abort(404)
+    """The monthly loss report: figures, charts, downloads (?month=YYYY-MM, default this month)."""
+    month = _month()
+    try:
+        report = services.loss_report(db.session, month, zone=_zone())
+        error = ""
+    except DomainError as refused:
+        report, error = None, refused.translated(_)
+    return _private(render_template("reports/loss.html", report=report, month=month, error=error,
+                                    charts=_charts(report) if report else [], type_name=_type_name,
+                                    reason_labels=REASON_LABELS),
+                    400 if error else 200)
+
+
+@bp.get("/loss.<fmt>")
+@roles(*MANAGERS)
+def download(fmt: str):
+    """The month's report as CSV (UTF-8 with BOM), XLSX (one sheet per table) or JSON."""
+    if fmt not in exports.FORMATS:
+        return _private(_("Unknown format."), 404)
+    month = _month()
+    try:
+        report = services.loss_report(db.session, month, zone=_zone())
+    except DomainError as refused:
+        return _private(refused.translated(_), 400, mimetype="text/plain")
+    body = exports.render(report, fmt, _, current_language(), _("No department"))
+    response = _private(body, mimetype=exports.MIMETYPES[fmt])
+    response.headers["Content-Disposition"] = f"attachment; filename=loss-{month}.{fmt}"
+    return response
+
+
+@bp.post("/print")
+@roles(*MANAGERS)
+def print_slip():
+    """The month's summary on the thermal printer (a document in the print queue)."""
+    month = _month()
+    try:
+        report = services.loss_report(db.session, month, zone=_zone())
+    except DomainError as refused:
+        flash(refused.translated(_), "error")
+        return redirect(url_for("reports.loss"))
+    user = current_user()
+    document = services.summary_slip(report, gettext=_, money=money, clerk=user.name if user else "",
+                                     when=utcnow().astimezone(services.ZoneInfo(_zone())))
+    printing.enqueue(db.session, document, "loss_report", user, printer=current_app.config["KIOSK_PRINTER"])
+    db.session.commit()
+    worker.notify(current_app._get_current_object())
+    flash(_("The summary slip is on its way to the printer."), "success")
+    return redirect(url_for("reports.loss", month=month))

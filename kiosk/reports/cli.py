@@ -1,0 +1,54 @@
+"""``flask --app app kiosk report loss --month YYYY-MM --format csv|json|xlsx [--output FILE]``.
+
+Writes the monthly loss report to FILE (or to standard output for csv and
+json); a bad month or format exits 1 with a one-line reason, in the kiosk's
+language (KIOSK_LANGUAGE).
+"""
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+from flask_babel import force_locale, gettext
+
+from ..domain.errors import DomainError, N_
+from ..extensions import db
+from ..i18n import current_language
+from . import exports, services
+
+report_cli = AppGroup("report", help="Reports.")
+
+BAD_FORMAT = N_("Unknown format %(format)s: choose csv, json or xlsx.")
+XLSX_NEEDS_FILE = N_("An XLSX report needs --output FILE.")
+
+
+@report_cli.command("loss")
+@click.option("--month", default=None, help="YYYY-MM in the hotel's time zone (default: this month).")
+@click.option("--format", "fmt", default="csv", show_default=True, help="csv, json or xlsx.")
+@click.option("--output", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="File to write (default: standard output; required for xlsx).")
+def report_loss(month: str | None, fmt: str, output: str | None) -> None:
+    """The monthly loss report (月度报损报表) as CSV, JSON or XLSX."""
+    app = current_app._get_current_object()
+    zone = app.config["BABEL_DEFAULT_TIMEZONE"]
+    with force_locale(app.config["BABEL_DEFAULT_LOCALE"]):
+        fmt = (fmt or "").lower()
+        if fmt not in exports.FORMATS:
+            raise click.ClickException(gettext(BAD_FORMAT, format=fmt))
+        if fmt == "xlsx" and not output:
+            raise click.ClickException(gettext(XLSX_NEEDS_FILE))
+        try:
+            report = services.loss_report(db.session, month or services.current_month(zone), zone=zone)
+        except DomainError as refused:
+            raise click.ClickException(refused.translated(gettext)) from None
+        body = exports.render(report, fmt, gettext, current_language(), gettext("No department"))
+        db.session.rollback()
+    if output:
+        with open(output, "wb") as out:
+            out.write(body)
+        click.echo(output)
+    else:
+        sys.stdout.buffer.write(body)
+        sys.stdout.buffer.flush()

@@ -1,0 +1,143 @@
+"""The loss report as tables: CSV (UTF-8 with BOM), XLSX (one sheet per table), JSON.
+
+``gettext`` is passed in, so the headers are in the reader's language (the
+web request's, or the kiosk's default language on the command line).
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Callable
+
+from ..domain.errors import N_
+from ..writeoffs.services import REASON_LABELS
+from .services import LossReport, to_json
+
+BOM = "\ufeff"
+FORMATS = ("csv", "json", "xlsx")
+
+
+@dataclass
+class Table:
+    key: str
+    title: str
+    headers: list[str]
+    rows: list[list]
+
+
+def _type_name(row, language: str) -> str:
+    return row.name_en if language == "en" and row.name_en else row.name_zh
+
+
+def tables(report: LossReport, gettext: Callable[[str], str], language: str = "zh_CN",
+           no_department: str = "") -> list[Table]:
+    _ = gettext
+    summary = [
+        [_("Opening stock"), report.opening.count, report.opening.value],
+        [_("Purchased"), report.purchased.count, report.purchased.value],
+        [_("Written off"), report.written_off.count, report.written_off.value],
+        [_("Normal wear"), report.normal_wear.count, report.normal_wear.value],
+        [_("Charged to a person"), report.charged_to_person.count, report.charged_to_person.value],
+        [_("Other write-offs"), report.other_write_offs.count, report.other_write_offs.value],
+        [_("Missing at stocktake"), report.missing.count, report.missing.value],
+        [_("Closing stock"), report.closing.count, report.closing.value],
+        [_("Unexplained loss"), report.unexplained.count, report.unexplained.value],
+        [_("Loss rate"), "" if report.loss_rate is None else report.loss_rate, ""],
+        [_("Compensation charged"), report.compensation.count, report.compensation.charged],
+        [_("Compensation collected"), "", report.compensation.collected],
+        [_("Compensation waived"), "", report.compensation.waived],
+        [_("Overdue loans"), len(report.overdue_loans), ""],
+    ]
+    return [
+        Table("summary", _("Summary"), [_("Month") + " " + report.month, _("Count"), _("Value")], summary),
+        Table("by_type", _("By garment type"),
+              [_("Garment type"), _("Opening stock"), _("Opening value"), _("Purchased"), _("Written off"),
+               _("Written-off value"), _("Missing"), _("Closing stock"), _("Closing value"), _("Unexplained loss")],
+              [[_type_name(t, language), t.opening.count, t.opening.value, t.purchased.count, t.written_off.count,
+                t.written_off.value, t.missing.count, t.closing.count, t.closing.value, t.unexplained.count]
+               for t in report.by_type]),
+        Table("by_department", _("By department"),
+              [_("Department"), _("Written off"), _("Written-off value"), _("Normal wear"),
+               _("Charged to a person"), _("Missing"), _("Compensation charged")],
+              [[d.name or no_department, d.written_off.count, d.written_off.value, d.normal_wear.count,
+                d.charged_to_person.count, d.missing.count, d.compensation_charged] for d in report.by_department]),
+        Table("reasons", _("Reasons"), [_("Reason"), _("Count"), _("Value")],
+              [[_(REASON_LABELS.get(r.reason, N_("Other"))), r.count, r.value] for r in report.reasons]),
+        Table("overdue_loans", _("Overdue loans"), [_("Loan"), _("Borrower"), _("Department"), _("Due"),
+                                                    _("Days late"), _("Tags")],
+              [[o.loan_id, o.borrower, o.department or no_department, o.due_at.date().isoformat(), o.days_late,
+                " ".join(o.tags)] for o in report.overdue_loans]),
+        Table("lifecycle", _("Lifecycle"), [_("Garment type"), _("Written off"), _("Average washes"),
+                                            _("Average age (months)"), _("Cost per wear")],
+              [[_type_name(r, language), r.written_off, r.avg_washes or "", r.avg_age_months or "",
+                r.cost_per_wear or ""] for r in report.lifecycle]),
+        Table("forecast", _("Purchase forecast"), [_("Garment type"), _("Size"), _("Entitlement"),
+                                                   _("In circulation"), _("Expected losses"), _("To buy")],
+              [[_type_name(f, language), f.size, f.entitled, f.in_circulation, f.expected_losses, f.to_buy]
+               for f in report.forecast]),
+    ]
+
+
+def _cell(value):
+    return f"{value:.2f}" if isinstance(value, Decimal) and value.as_tuple().exponent == -2 else value
+
+
+def to_csv(report: LossReport, gettext, language: str = "zh_CN", no_department: str = "") -> str:
+    """Each table in turn, its title on a line of its own, a blank line between tables."""
+    out = io.StringIO()
+    out.write(BOM)
+    writer = csv.writer(out)
+    for i, table in enumerate(tables(report, gettext, language, no_department)):
+        if i:
+            writer.writerow([])
+        writer.writerow([table.title])
+        writer.writerow(table.headers)
+        for row in table.rows:
+            writer.writerow([_cell(c) for c in row])
+    return out.getvalue()
+
+
+def to_xlsx(report: LossReport, gettext, language: str = "zh_CN", no_department: str = "") -> bytes:
+    """One sheet per table; money as numbers with two decimals."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    book = Workbook()
+    book.remove(book.active)
+    for table in tables(report, gettext, language, no_department):
+        sheet = book.create_sheet(table.title[:31])
+        sheet.append(table.headers)
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        for row in table.rows:
+            sheet.append([float(c) if isinstance(c, Decimal) else c for c in row])
+            for cell, value in zip(sheet[sheet.max_row], row):
+                if isinstance(value, Decimal):
+                    cell.number_format = "0.00" if value.as_tuple().exponent == -2 else "0.0###"
+        for column in sheet.columns:
+            width = max(len(str(c.value or "")) for c in column) + 4
+            sheet.column_dimensions[column[0].column_letter].width = min(width, 40)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def to_json_text(report: LossReport) -> str:
+    return json.dumps(to_json(report), ensure_ascii=False, indent=1)
+
+
+def render(report: LossReport, fmt: str, gettext, language: str = "zh_CN", no_department: str = "") -> bytes:
+    if fmt == "csv":
+        return to_csv(report, gettext, language, no_department).encode("utf-8")
+    if fmt == "xlsx":
+        return to_xlsx(report, gettext, language, no_department)
+    if fmt == "json":
+        return to_json_text(report).encode("utf-8")
+    raise ValueError(fmt)
+
+
+MIMETYPES = {"csv": "text/csv", "json": "application/json",
+             "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}

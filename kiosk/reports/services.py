@@ -1,0 +1,507 @@
+"""The monthly loss report (月度报损报表). No Flask in here.
+
+Every figure comes from the event ledger (DESIGN: every count is
+recomputable): a garment's status at an instant is the ``to_status`` of its
+last event before that instant, and its value is the ``unit_cost`` copied on
+that event. Departments are the ones copied on each event (as at the time).
+The write-off record only adds the reason and who is responsible; the
+compensation is read as it stands now (latest correction wins).
+
+Figures:
+
+- opening / closing: garments whose last event before the month's start /
+  end leaves them neither ``written_off`` nor ``missing``;
+- purchased: ``register`` events in the month, at their cost;
+- written_off: ``write_off`` events in the month not undone, split into
+  normal wear (reason ``worn_out``), charged to a person (employee or
+  borrower responsible) and other;
+- missing: ``mark_missing`` events in the month not undone, minus ``found``
+  events in the month not undone (the net change);
+- unexplained = opening + purchased − written off − closing;
+- loss_rate = (written off + missing) / opening, 4 decimals (None without stock).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, aliased
+
+from ..domain import depreciation
+from ..domain.garment_states import Action, Status
+from ..ledger import REGISTER, not_undone
+from ..loans.models import Loan, LoanItem
+from ..models import Department, Employee, Event, Garment, GarmentType, utcnow
+from ..writeoffs.models import Compensation, WriteOff
+from ..writeoffs.services import month_bounds
+
+ZERO = Decimal("0.00")
+GONE = (Status.WRITTEN_OFF.value, Status.MISSING.value)
+PERSONS = ("employee", "borrower")
+NORMAL_WEAR = "worn_out"
+#: lifecycle figures look back this many months (write-offs are too few in one month)
+LIFECYCLE_MONTHS = 12
+SCHEMA_VERSION = 1
+
+
+def _q(value: Decimal, places: str = "0.01") -> Decimal:
+    return Decimal(value).quantize(Decimal(places), rounding=ROUND_HALF_UP)
+
+
+@dataclass
+class Figure:
+    count: int = 0
+    value: Decimal = ZERO
+
+    # Money is stored with two decimals, so sums of it are exact: no rounding here.
+    def add(self, value: Decimal | None) -> None:
+        self.count += 1
+        self.value += value or ZERO
+
+    def sub(self, value: Decimal | None) -> None:
+        self.count -= 1
+        self.value -= value or ZERO
+
+
+@dataclass
+class TypeRow:
+    type_id: int
+    code: str
+    name_zh: str
+    name_en: str
+    opening: Figure = field(default_factory=Figure)
+    purchased: Figure = field(default_factory=Figure)
+    written_off: Figure = field(default_factory=Figure)
+    missing: Figure = field(default_factory=Figure)
+    closing: Figure = field(default_factory=Figure)
+
+    @property
+    def unexplained(self) -> Figure:
+        return _unexplained(self.opening, self.purchased, self.written_off, self.closing)
+
+
+@dataclass
+class DepartmentRow:
+    department_id: int | None
+    name: str | None
+    written_off: Figure = field(default_factory=Figure)
+    normal_wear: Figure = field(default_factory=Figure)
+    charged_to_person: Figure = field(default_factory=Figure)
+    missing: Figure = field(default_factory=Figure)
+    compensation_charged: Decimal = ZERO
+
+
+@dataclass
+class ReasonRow:
+    reason: str
+    count: int = 0
+    value: Decimal = ZERO
+
+
+@dataclass
+class CompensationFigures:
+    count: int = 0
+    charged: Decimal = ZERO
+    collected: Decimal = ZERO
+    waived: Decimal = ZERO
+    pending: Decimal = ZERO
+
+
+@dataclass
+class OverdueRow:
+    loan_id: int
+    borrower: str
+    department: str | None
+    due_at: dt.datetime
+    days_late: int
+    tags: list[str]
+
+
+@dataclass
+class LifecycleRow:
+    type_id: int
+    code: str
+    name_zh: str
+    name_en: str
+    written_off: int = 0
+    washes: int = 0
+    months: int = 0
+    cost: Decimal = ZERO
+
+    @property
+    def avg_washes(self) -> Decimal | None:
+        return _q(Decimal(self.washes) / self.written_off, "0.1") if self.written_off else None
+
+    @property
+    def avg_age_months(self) -> Decimal | None:
+        return _q(Decimal(self.months) / self.written_off, "0.1") if self.written_off else None
+
+    @property
+    def cost_per_wear(self) -> Decimal | None:
+        return _q(self.cost / self.washes) if self.washes else None
+
+
+@dataclass
+class ForecastRow:
+    type_id: int
+    code: str
+    name_zh: str
+    name_en: str
+    size: str
+    entitled: int
+    in_circulation: int
+    expected_losses: int
+    to_buy: int
+
+
+@dataclass
+class LossReport:
+    month: str
+    start: dt.datetime
+    end: dt.datetime
+    closed: bool
+    opening: Figure
+    purchased: Figure
+    written_off: Figure
+    normal_wear: Figure
+    charged_to_person: Figure
+    other_write_offs: Figure
+    marked_missing: Figure
+    found: Figure
+    missing: Figure
+    closing: Figure
+    by_type: list[TypeRow]
+    by_department: list[DepartmentRow]
+    reasons: list[ReasonRow]
+    compensation: CompensationFigures
+    overdue_loans: list[OverdueRow]
+    lifecycle: list[LifecycleRow]
+    forecast: list[ForecastRow]
+
+    @property
+    def unexplained(self) -> Figure:
+        return _unexplained(self.opening, self.purchased, self.written_off, self.closing)
+
+    @property
+    def loss_rate(self) -> Decimal | None:
+        return _rate(self.written_off.count + self.missing.count, self.opening.count)
+
+    @property
+    def top_reasons(self) -> list[ReasonRow]:
+        return self.reasons[:3]
+
+
+def _total(figures) -> Figure:
+    total = Figure()
+    for f in figures:
+        total.count += f.count
+        total.value += f.value
+    return total
+
+
+def _unexplained(opening: Figure, purchased: Figure, written_off: Figure, closing: Figure) -> Figure:
+    return Figure(opening.count + purchased.count - written_off.count - closing.count,
+                  _q(opening.value + purchased.value - written_off.value - closing.value))
+
+
+def _rate(lost: int, base: int) -> Decimal | None:
+    return _q(Decimal(lost) / base, "0.0001") if base else None
+
+
+def parse_month(month: str) -> str:
+    """``YYYY-MM`` checked (DomainError otherwise), returned as given."""
+    month_bounds(month, "UTC")
+    return month
+
+
+def current_month(zone: str, now: dt.datetime | None = None) -> str:
+    return (now or utcnow()).astimezone(ZoneInfo(zone)).strftime("%Y-%m")
+
+
+def states_at(session: Session, at: dt.datetime):
+    """(garment id, type id, size, status, unit cost) of every garment that existed before ``at``:
+    the facts of its last event before ``at`` (an index seek per garment)."""
+    last = (select(Event.id).where(Event.garment_id == Garment.id, Event.created_at < at)
+            .order_by(Event.created_at.desc(), Event.id.desc()).limit(1)
+            .correlate(Garment).scalar_subquery())
+    # Core rows (no ORM entities): 20,000 of them per instant at hotel-group scale.
+    return session.connection().execute(select(Garment.id, Garment.type_id, Garment.size, Event.to_status, Event.unit_cost)
+                           .join(Event, Event.id == last)).all()
+
+
+def _type_rows(session: Session) -> dict[int, TypeRow]:
+    return {t.id: TypeRow(t.id, t.code, t.name_zh, t.name_en)
+            for t in session.scalars(select(GarmentType).order_by(GarmentType.code))}
+
+
+def loss_report(session: Session, month: str, *, zone: str, now: dt.datetime | None = None) -> LossReport:
+    """The month's loss report; DomainError on a month not written as YYYY-MM."""
+    now = now or utcnow()
+    start, end = month_bounds(month, zone)
+    tz = ZoneInfo(zone)
+    types = _type_rows(session)
+    departments = {d.id: d.name for d in session.scalars(select(Department))}
+
+    circulation: dict[tuple[int, str], int] = defaultdict(int)
+    for _gid, type_id, _size, status, cost in states_at(session, start):
+        if status not in GONE:
+            types[type_id].opening.add(cost)
+    for _gid, type_id, size, status, cost in states_at(session, end):
+        if status not in GONE:
+            types[type_id].closing.add(cost)
+            circulation[(type_id, size or "")] += 1
+    opening = _total(t.opening for t in types.values())
+    closing = _total(t.closing for t in types.values())
+
+    # The month's events that move a garment in or out of the stock.
+    rows = session.execute(
+        select(Event.id, Event.action, Event.department_id, Event.unit_cost, Event.created_at,
+               Garment.type_id, WriteOff.reason, WriteOff.responsible, WriteOff.id)
+        .join(Garment, Garment.id == Event.garment_id)
+        .outerjoin(WriteOff, WriteOff.event_id == Event.id)
+        .where(Event.created_at >= start, Event.created_at < end,
+               Event.action.in_((REGISTER, Action.WRITE_OFF.value, Action.MARK_MISSING.value,
+                                 Action.FOUND.value)),
+               not_undone(Event))
+        .order_by(Event.created_at, Event.id)).all()
+    purchased, written_off, normal_wear, charged, other = Figure(), Figure(), Figure(), Figure(), Figure()
+    marked, found, missing = Figure(), Figure(), Figure()
+    by_dept: dict[int | None, DepartmentRow] = {}
+    reasons: dict[str, ReasonRow] = {}
+    write_off_ids: dict[int, int | None] = {}  # write-off id -> event department
+
+    def dept(dept_id):
+        return by_dept.setdefault(dept_id, DepartmentRow(dept_id, departments.get(dept_id)))
+
+    for _eid, action, dept_id, cost, _at, type_id, reason, responsible, wo_id in rows:
+        if action == REGISTER:
+            purchased.add(cost)
+            types[type_id].purchased.add(cost)
+        elif action == Action.WRITE_OFF.value:
+            reason = reason or "other"
+            written_off.add(cost)
+            types[type_id].written_off.add(cost)
+            row = dept(dept_id)
+            row.written_off.add(cost)
+            if reason == NORMAL_WEAR:
+                normal_wear.add(cost)
+                row.normal_wear.add(cost)
+            elif responsible in PERSONS:
+                charged.add(cost)
+                row.charged_to_person.add(cost)
+            else:
+                other.add(cost)
+            r = reasons.setdefault(reason, ReasonRow(reason))
+            r.count += 1
+            r.value = _q(r.value + (cost or ZERO))
+            if wo_id is not None:
+                write_off_ids[wo_id] = dept_id
+        elif action == Action.MARK_MISSING.value:
+            marked.add(cost)
+            missing.add(cost)
+            types[type_id].missing.add(cost)
+            dept(dept_id).missing.add(cost)
+        else:  # found
+            found.add(cost)
+            missing.sub(cost)
+            types[type_id].missing.sub(cost)
+            dept(dept_id).missing.sub(cost)
+
+    compensation = CompensationFigures()
+    if write_off_ids:
+        for comp in session.scalars(select(Compensation)
+                                    .where(Compensation.write_off_id.in_(list(write_off_ids)))):
+            amount = comp.current_amount
+            status = comp.current_status
+            compensation.count += 1
+            compensation.charged += amount
+            dept(write_off_ids[comp.write_off_id]).compensation_charged += amount
+            if status == "paid":
+                compensation.collected += amount
+            elif status == "waived":
+                compensation.waived += amount
+            else:
+                compensation.pending += amount
+
+    return LossReport(
+        month=month, start=start, end=end, closed=end <= now,
+        opening=opening, purchased=purchased, written_off=written_off, normal_wear=normal_wear,
+        charged_to_person=charged, other_write_offs=other, marked_missing=marked, found=found,
+        missing=missing, closing=closing,
+        by_type=[t for t in types.values()
+                 if t.opening.count or t.closing.count or t.purchased.count or t.written_off.count
+                 or t.missing.count],
+        by_department=sorted(by_dept.values(), key=lambda d: (d.name is None, d.name or "")),
+        reasons=sorted(reasons.values(), key=lambda r: (-r.count, -r.value, r.reason)),
+        compensation=compensation,
+        overdue_loans=overdue_loans(session, min(end, now), departments),
+        lifecycle=lifecycle(session, end, tz, types),
+        forecast=forecast(session, types, circulation),
+    )
+
+
+def overdue_loans(session: Session, at: dt.datetime, departments: dict) -> list[OverdueRow]:
+    """Loans with garments still out after their due time, as at ``at`` (the month's end, or now)."""
+    wo = aliased(Event)
+    rows = session.execute(
+        select(Loan.id, Loan.borrower_name, Loan.department_id, Loan.due_at, Garment.tag)
+        .join(LoanItem, LoanItem.loan_id == Loan.id)
+        .join(Garment, Garment.id == LoanItem.garment_id)
+        .outerjoin(wo, wo.id == LoanItem.written_off_event_id)
+        # Filtered on the loan (its due_at index), never on a range of events.
+        .where(Loan.due_at < at, Loan.created_at < at,
+               or_(LoanItem.returned_at.is_(None), LoanItem.returned_at >= at),
+               or_(wo.id.is_(None), wo.created_at >= at))
+        .order_by(Loan.due_at, Loan.id, Garment.tag)).all()
+    loans: dict[int, OverdueRow] = {}
+    for loan_id, name, dept_id, due, tag in rows:
+        row = loans.get(loan_id)
+        if row is None:
+            row = loans[loan_id] = OverdueRow(loan_id, name, departments.get(dept_id), due,
+                                              (at - due).days, [])
+        row.tags.append(tag)
+    return list(loans.values())
+
+
+def lifecycle(session: Session, end: dt.datetime, tz: ZoneInfo, types: dict[int, TypeRow]) -> list[LifecycleRow]:
+    """Per type, the write-offs of the last LIFECYCLE_MONTHS months: washes, age and cost per wear."""
+    local_end = end.astimezone(tz).date()
+    first = local_end.replace(day=1)
+    for _ in range(LIFECYCLE_MONTHS):
+        first = (first - dt.timedelta(days=1)).replace(day=1)
+    since = dt.datetime.combine(first, dt.time(), tzinfo=tz).astimezone(dt.timezone.utc)
+    rows = session.execute(
+        select(Garment.type_id, Garment.wash_count, Garment.purchased_on, Garment.created_at,
+               Event.unit_cost, Event.created_at)
+        .join(Event, Event.garment_id == Garment.id)
+        # Written off is final (no move leaves it; an undone write-off is excluded below), so
+        # only written-off garments can hold a counted write-off: their status index narrows
+        # a year of events to a few hundred seeks.
+        .where(Garment.status == Status.WRITTEN_OFF.value,
+               Event.action == Action.WRITE_OFF.value, Event.created_at >= since, Event.created_at < end,
+               not_undone(Event))).all()
+    out: dict[int, LifecycleRow] = {}
+    for type_id, washes, purchased_on, created_at, cost, at in rows:
+        t = types[type_id]
+        row = out.setdefault(type_id, LifecycleRow(type_id, t.code, t.name_zh, t.name_en))
+        row.written_off += 1
+        row.washes += washes
+        row.months += depreciation.months_in_use(purchased_on or created_at.astimezone(tz).date(),
+                                                 at.astimezone(tz).date())
+        row.cost = _q(row.cost + (cost or ZERO))
+    return sorted(out.values(), key=lambda r: r.code)
+
+
+def forecast(session: Session, types: dict[int, TypeRow], circulation: dict[tuple[int, str], int]) -> list[ForecastRow]:
+    """Next month's purchase per type and size: entitlement of active staff (owners of that type
+    and size) − garments in circulation + expected losses (this month's loss rate of the type
+    × circulation, rounded up); never negative."""
+    entitlement = {t.id: t.entitlement for t in session.scalars(select(GarmentType).where(GarmentType.active))}
+    owners = session.execute(
+        select(Garment.type_id, Garment.size, Garment.owner_id)
+        .join(Employee, Employee.id == Garment.owner_id)
+        .where(Employee.active.is_(True)).distinct()).all()
+    entitled: dict[tuple[int, str], int] = defaultdict(int)
+    for type_id, size, _owner in owners:
+        if type_id in entitlement:
+            entitled[(type_id, size or "")] += entitlement[type_id]
+    rows = []
+    for key in sorted(set(entitled) | {k for k in circulation if k[0] in entitlement},
+                      key=lambda k: (types[k[0]].code, k[1])):
+        t = types[key[0]]
+        have = circulation.get(key, 0)
+        rate = _rate(t.written_off.count + t.missing.count, t.opening.count) or Decimal(0)
+        expected = math.ceil(max(rate, Decimal(0)) * have)
+        need = max(0, entitled.get(key, 0) - have + expected)
+        rows.append(ForecastRow(t.type_id, t.code, t.name_zh, t.name_en, key[1], entitled.get(key, 0), have,
+                                expected, need))
+    return rows
+
+
+# --- the stable JSON shape ------------------------------------------------------
+
+def _fig(f: Figure) -> dict:
+    return {"count": f.count, "value": str(f.value)}
+
+
+def _s(value) -> str | None:
+    return None if value is None else str(value)
+
+
+def _type_head(row) -> dict:
+    return {"type_id": row.type_id, "code": row.code, "name_zh": row.name_zh, "name_en": row.name_en}
+
+
+def to_json(report: LossReport) -> dict:
+    """The stable, documented shape (described in bench/README.md, "report.py"): Decimal as strings."""
+    return {
+        "schema": SCHEMA_VERSION,
+        "month": report.month,
+        "start_utc": report.start.isoformat(),
+        "end_utc": report.end.isoformat(),
+        "closed": report.closed,
+        "opening": _fig(report.opening),
+        "purchased": _fig(report.purchased),
+        "written_off": {**_fig(report.written_off), "normal_wear": _fig(report.normal_wear),
+                        "charged_to_person": _fig(report.charged_to_person),
+                        "other": _fig(report.other_write_offs)},
+        "missing": {**_fig(report.missing), "marked": _fig(report.marked_missing), "found": _fig(report.found)},
+        "closing": _fig(report.closing),
+        "unexplained": _fig(report.unexplained),
+        "loss_rate": _s(report.loss_rate),
+        "by_type": [{**_type_head(t), "opening": _fig(t.opening), "purchased": _fig(t.purchased),
+                     "written_off": _fig(t.written_off), "missing": _fig(t.missing),
+                     "closing": _fig(t.closing), "unexplained": _fig(t.unexplained)} for t in report.by_type],
+        "by_department": [{"department_id": d.department_id, "name": d.name,
+                           "written_off": _fig(d.written_off), "normal_wear": _fig(d.normal_wear),
+                           "charged_to_person": _fig(d.charged_to_person), "missing": _fig(d.missing),
+                           "compensation_charged": str(d.compensation_charged)} for d in report.by_department],
+        "reasons": [{"reason": r.reason, "count": r.count, "value": str(r.value)} for r in report.reasons],
+        "compensation": {"count": report.compensation.count, "charged": str(report.compensation.charged),
+                         "collected": str(report.compensation.collected),
+                         "waived": str(report.compensation.waived),
+                         "pending": str(report.compensation.pending)},
+        "overdue_loans": {"count": len(report.overdue_loans),
+                          "loans": [{"loan_id": o.loan_id, "borrower": o.borrower, "department": o.department,
+                                     "due_at": o.due_at.isoformat(), "days_late": o.days_late,
+                                     "tags": o.tags} for o in report.overdue_loans]},
+        "lifecycle": [{**_type_head(r), "written_off": r.written_off, "avg_washes": _s(r.avg_washes),
+                       "avg_age_months": _s(r.avg_age_months), "cost_per_wear": _s(r.cost_per_wear)}
+                      for r in report.lifecycle],
+        "forecast": [{**_type_head(f), "size": f.size, "entitled": f.entitled, "in_circulation": f.in_circulation,
+                      "expected_losses": f.expected_losses, "to_buy": f.to_buy} for f in report.forecast],
+    }
+
+
+# --- the thermal-printer slip ----------------------------------------------------
+
+def summary_slip(report: LossReport, *, gettext, money, clerk: str, when):
+    """The month's figures on a receipt (daily_summary's layout, the month in place of the day)."""
+    from printers import documents
+
+    _ = gettext
+    rate = report.loss_rate
+    rows = [
+        (_("Opening stock"), f"{report.opening.count} / {money(report.opening.value)}"),
+        (_("Purchased"), f"{report.purchased.count} / {money(report.purchased.value)}"),
+        (_("Written off"), f"{report.written_off.count} / {money(report.written_off.value)}"),
+        (_("Normal wear"), f"{report.normal_wear.count} / {money(report.normal_wear.value)}"),
+        (_("Charged to a person"), f"{report.charged_to_person.count} / {money(report.charged_to_person.value)}"),
+        (_("Missing at stocktake"), f"{report.missing.count} / {money(report.missing.value)}"),
+        (_("Closing stock"), f"{report.closing.count} / {money(report.closing.value)}"),
+        (_("Unexplained loss"), f"{report.unexplained.count} / {money(report.unexplained.value)}"),
+        (_("Loss rate"), "—" if rate is None else f"{rate * 100:.2f}%"),
+        (_("Compensation charged"), money(report.compensation.charged)),
+        (_("Compensation collected"), money(report.compensation.collected)),
+        (_("Compensation waived"), money(report.compensation.waived)),
+        (_("Overdue loans"), str(len(report.overdue_loans))),
+    ]
+    lab = documents.labels(_)
+    lab["date"] = _("Month")
+    return documents.daily_summary(_("Uniform room · monthly loss report"), day=report.month, rows=rows,
+                                   clerk=clerk, when=when.replace(tzinfo=None), labels=lab)
