@@ -311,6 +311,12 @@ def release_stale(session: Session, now: dt.datetime | None = None) -> int:
     """Jobs left "printing" by a process that stopped: failed, for a person to
     decide (they may have printed, so they are not sent again by themselves)."""
     before = (now or utcnow()) - STALE_AFTER
+    # Look before writing: an idle queue polled every few seconds must not take
+    # the database's write lock each time (tablets are writing scans).
+    stale = session.scalar(select(PrintJob.id).where(PrintJob.status == PRINTING,
+                                                     PrintJob.updated_at < before).limit(1))
+    if stale is None:
+        return 0
     result = session.execute(
         update(PrintJob).where(PrintJob.status == PRINTING, PrintJob.updated_at < before)
         .values(status=FAILED, last_error=error_json(DomainError(INTERRUPTED)), updated_at=utcnow())
