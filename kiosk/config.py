@@ -4,10 +4,11 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from .domain.depreciation import DEFAULT_SPEC, parse_table
+from .domain.money import BadAmount, parse_amount
 
 
 def _secret_key(instance_path: str) -> str:
@@ -44,12 +45,9 @@ def _bool(name: str, default: bool) -> bool:
 def _money(name: str, default: str) -> Decimal:
     raw = os.environ.get(name, "").strip() or default
     try:
-        value = Decimal(raw)
-    except InvalidOperation:
-        raise ValueError(f"{name}={raw!r} is not an amount of money") from None
-    if value < 0:
-        raise ValueError(f"{name} cannot be negative")
-    return value.quantize(Decimal("0.01"))
+        return parse_amount(raw)
+    except BadAmount as bad:  # before Babel: the start stops with the English line
+        raise ValueError(f"{name}={raw!r}: {bad}") from None
 
 
 def from_environment(instance_path: str) -> dict[str, Any]:

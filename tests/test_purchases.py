@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
+from kiosk.domain.money import BadAmount
 from kiosk.extensions import db
 from kiosk.ledger import REGISTER
 from kiosk.models import Event, Garment, PrintJob
@@ -16,6 +17,7 @@ from kiosk.purchases.models import Purchase, PurchaseGarment
 from kiosk.registry.services import FieldErrors
 
 TODAY = dt.date.today()
+BAD_AMOUNT = str(BadAmount())  # the one message for a bad amount, in English
 
 
 def _count(model) -> int:
@@ -100,8 +102,9 @@ def test_a_large_purchase_is_registered_beyond_one_registry_batch(ctx, make):
     ("quantity", "0", "From 1 to 500."),
     ("quantity", "501", "From 1 to 500."),
     ("quantity", "two", "Enter the quantity as a whole number."),
-    ("unit_price", "-1", "Enter an amount of 0 or more."),
-    ("unit_price", "1.005", "At most two decimal places (fen)."),
+    ("unit_price", "-1", BAD_AMOUNT),
+    ("unit_price", "1.005", BAD_AMOUNT),
+    ("unit_price", "1000000", BAD_AMOUNT),
     ("supplier", "  ", "Enter the supplier."),
     ("purchased_on", (TODAY + dt.timedelta(days=2)).isoformat(), "The purchase date cannot be in the future."),
     ("type_id", "99999", "Choose a garment type."),

@@ -14,7 +14,9 @@ months, 15 September is 6. Money is exact: ``Decimal``, rounded to the fen
 from __future__ import annotations
 
 import datetime as dt
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
+
+from .money import quantize
 
 Table = tuple[tuple[int, Decimal], ...]
 
@@ -22,7 +24,6 @@ Table = tuple[tuple[int, Decimal], ...]
 DEFAULT_TABLE: Table = ((6, Decimal(100)), (12, Decimal(80)), (24, Decimal(60)),
                         (36, Decimal(40)), (48, Decimal(20)))
 DEFAULT_SPEC = "6:100,12:80,24:60,36:40,48:20"
-FEN = Decimal("0.01")
 
 
 def parse_table(spec: str) -> Table:
@@ -60,10 +61,6 @@ def percent(months: int, table: Table = DEFAULT_TABLE) -> Decimal:
         if months < bound:
             return share
     return Decimal(0)
-
-
-def quantize(value: Decimal) -> Decimal:
-    return Decimal(value).quantize(FEN, rounding=ROUND_HALF_UP)
 
 
 def amount(price: Decimal, purchased_on: dt.date, on_date: dt.date, table: Table = DEFAULT_TABLE) -> Decimal:

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, joinedload
 from ..auth.services import Policy, check_pin
 from ..board import services as board
 from ..domain.errors import DomainError, N_
+from ..domain.money import plain
 from ..main.stations import COUNTER
 from ..models import Garment, PrintJob, User, utcnow
 from ..loans import services as loans
@@ -112,7 +113,7 @@ def _pending_compensation_section(session: Session) -> dict[str, Any]:
     # Pending as the write-offs screen sees it: the latest correction decides.
     pending = sorted(writeoffs.open_compensations(session), key=lambda c: (c.created_at, c.id))
     return {"count": len(pending), "items": [
-        {"id": c.id, "party": c.party, "amount": str(c.current_amount)} for c in pending[:SHORT_LIST]]}
+        {"id": c.id, "party": c.party, "amount": plain(c.current_amount)} for c in pending[:SHORT_LIST]]}
 
 
 def collect_summary(session: Session, *, now: dt.datetime, tailor_days: int) -> dict[str, Any]:

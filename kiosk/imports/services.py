@@ -58,6 +58,7 @@ from sqlalchemy.orm import Session
 
 from ..domain.codes import is_valid_phone, is_valid_tag, normalise_code, normalise_phone
 from ..domain.errors import N_, DomainError
+from ..domain.money import BadAmount, parse_amount
 from ..ledger import correct_garment, register_garment
 from ..models import EMPLOYEE_KINDS, Department, Employee, Garment, GarmentType, User
 
@@ -134,7 +135,6 @@ assert set(KIND_VALUES.values()) == set(EMPLOYEE_KINDS)
 _TYPE_CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9-]*$")
 # Staff and uniform numbers are typed or scanned: letters, digits, a few separators.
 _NUMBER_RE = re.compile(r"^[A-Z0-9][A-Z0-9._/-]*$")
-_MONEY_LIMIT = Decimal("10000000000")  # Numeric(12, 2)
 _CHUNK = 500  # keys per IN (...) query, well under every backend's limit
 
 
@@ -363,7 +363,6 @@ class _Bad(Exception):
 
 # --- values as Excel writes them ---------------------------------------------
 
-_THOUSANDS_RE = re.compile(r"^-?\d{1,3}(,\d{3})+(\.\d*)?$")
 _DATE_RES = (
     re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?$"),
     re.compile(r"^(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日?$"),
@@ -372,27 +371,11 @@ _DATE_RES = (
 
 
 def parse_money(raw: str) -> Decimal:
-    """``¥120.00``, ``￥1,200``, ``120元``, ``RMB 120`` -> Decimal; never negative."""
-    value = unicodedata.normalize("NFKC", raw).replace(" ", "")
-    for token in ("¥", "元", "RMB", "rmb", "CNY", "cny"):
-        value = value.replace(token, "")
-    if "," in value:
-        if not _THOUSANDS_RE.match(value):
-            raise _Bad(N_("Not an amount of money: %(value)s."), value=raw)
-        value = value.replace(",", "")
+    """A cost cell (``¥120.00``, ``1,200``, ``120元``, see :mod:`kiosk.domain.money`) -> Decimal."""
     try:
-        amount = Decimal(value)
-    except InvalidOperation:
-        raise _Bad(N_("Not an amount of money: %(value)s."), value=raw) from None
-    if not amount.is_finite():
-        raise _Bad(N_("Not an amount of money: %(value)s."), value=raw)
-    if amount < 0:
-        raise _Bad(N_("Cannot be negative: %(value)s."), value=raw)
-    if amount != amount.quantize(Decimal("0.01")):
-        raise _Bad(N_("At most two decimal places (fen): %(value)s."), value=raw)
-    if amount >= _MONEY_LIMIT:
-        raise _Bad(N_("Too large: %(value)s."), value=raw)
-    return amount.quantize(Decimal("0.01"))
+        return parse_amount(raw)
+    except BadAmount as bad:
+        raise _Bad(bad.message, **bad.params) from None
 
 
 def _parse_count(raw: str, minimum: int) -> int:

@@ -11,22 +11,21 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Mapping, NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from ..domain.errors import N_
+from ..domain.money import ZERO, BadAmount, parse_amount, quantize
 from ..models import Employee, Garment, GarmentType, User, utcnow
 from ..registry.services import MAX_BATCH, FieldError, FieldErrors, register_garments, resolve_owner
 from .models import MAX_QUANTITY, Purchase, PurchaseGarment
 
-MAX_PRICE = Decimal("99999999.99")  # Numeric(12, 2), with room for quantity x price
 SUPPLIER_MAX = 128
 SIZE_MAX = 16
 NOTE_MAX = 500
-_CENT = Decimal("0.01")
 _KEY_RE = re.compile(r"^[0-9a-f]{32}$")
 
 
@@ -77,19 +76,10 @@ def _quantity(text: str, errors: list[FieldError]) -> int | None:
 
 def _price(text: str, errors: list[FieldError]) -> Decimal | None:
     try:
-        price = Decimal(text.strip().replace(",", ""))
-    except InvalidOperation:
-        price = None
-    if price is None or not price.is_finite() or price > MAX_PRICE:
-        errors.append(FieldError("unit_price", N_("Enter an amount, e.g. 80.00.")))
+        return parse_amount(text)
+    except BadAmount as bad:
+        errors.append(FieldError("unit_price", bad.message, **bad.params))
         return None
-    if price < 0:
-        errors.append(FieldError("unit_price", N_("Enter an amount of 0 or more.")))
-        return None
-    if price != price.quantize(_CENT):
-        errors.append(FieldError("unit_price", N_("At most two decimal places (fen).")))
-        return None
-    return price.quantize(_CENT)
 
 
 def _date(text: str, today: dt.date, errors: list[FieldError]) -> dt.date | None:
@@ -218,7 +208,7 @@ class Month:
 
     @property
     def value(self) -> Decimal:
-        return sum((p.value for p in self.purchases), Decimal("0.00"))
+        return sum((p.value for p in self.purchases), ZERO)
 
 
 def by_month(session: Session) -> list[Month]:
@@ -245,5 +235,5 @@ def purchases_in(session: Session, start_utc: dt.datetime, end_utc: dt.datetime)
         select(Purchase.type_id, Purchase.size, Purchase.quantity, Purchase.unit_price, Purchase.purchased_on)
         .where(Purchase.created_at >= start_utc, Purchase.created_at < end_utc)
         .order_by(Purchase.created_at, Purchase.id))
-    return [PurchaseRow(type_id, size, quantity, (unit_price * quantity).quantize(_CENT), purchased_on)
+    return [PurchaseRow(type_id, size, quantity, quantize(unit_price * quantity), purchased_on)
             for type_id, size, quantity, unit_price, purchased_on in rows]

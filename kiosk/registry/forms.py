@@ -8,14 +8,12 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Sequence
-from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
-    DecimalField,
     HiddenField,
     IntegerField,
     SelectField,
@@ -32,6 +30,7 @@ except ImportError:  # pragma: no cover - older WTForms
 from ..domain.codes import is_valid_phone, is_valid_tag, normalise_code, normalise_phone
 from ..domain.errors import N_
 from ..domain.garment_states import STATUS_LABELS, Status
+from ..forms import MoneyField
 from ..models import Department, GarmentType
 from .services import MAX_BATCH, EmployeeData, GarmentFilter, TypeData
 
@@ -47,8 +46,6 @@ KIND_LABELS: dict[str, str] = {
 _NUMBER_RE = r"^[A-Z0-9][A-Z0-9._/-]*$"
 _TYPE_CODE_RE = r"^[A-Z0-9]+$"
 _REQUEST_KEY_RE = re.compile(r"^[0-9a-f]{32}$")
-_CENT = Decimal("0.01")
-_MAX_MONEY = Decimal("10000000000")  # Numeric(12, 2)
 
 
 def _code(value: str | None) -> str | None:
@@ -62,18 +59,6 @@ def _strip(value: str | None) -> str | None:
 def _request_key(value: str | None) -> str:
     """Keep the key the page was served with; a page without one gets a fresh key."""
     return value if value and _REQUEST_KEY_RE.match(value) else uuid.uuid4().hex
-
-
-def _money(form, field) -> None:
-    value = field.data
-    if value is None:
-        return
-    if not value.is_finite() or value < 0:
-        raise ValidationError(_l("Enter an amount of 0 or more."))
-    if value >= _MAX_MONEY:
-        raise ValidationError(_l("This amount is too large."))
-    if value != value.quantize(_CENT):
-        raise ValidationError(_l("At most two decimal places (fen)."))
 
 
 _REQUIRED = _l("Required.")
@@ -133,7 +118,7 @@ class GarmentTypeForm(FlaskForm):
     name_zh = StringField(_l("Chinese name"), filters=[_strip],
                           validators=[DataRequired(_REQUIRED), Length(max=64)])
     name_en = StringField(_l("English name"), filters=[_strip], validators=[Optional(), Length(max=64)])
-    unit_cost = DecimalField(_l("Unit cost (CNY)"), places=2, validators=[InputRequired(_REQUIRED), _money])
+    unit_cost = MoneyField(_l("Unit cost (CNY)"), validators=[InputRequired(_REQUIRED)])
     entitlement = IntegerField(_l("Entitlement per person"), default=2, validators=[
         InputRequired(_REQUIRED), NumberRange(min=0, max=99, message=_l("From 0 to 99."))])
     expected_washes = IntegerField(_l("Expected washes"), default=100, validators=[
@@ -145,7 +130,7 @@ class GarmentTypeForm(FlaskForm):
             code=self.code.data,
             name_zh=self.name_zh.data,
             name_en=self.name_en.data or "",
-            unit_cost=self.unit_cost.data.quantize(_CENT),
+            unit_cost=self.unit_cost.data,
             entitlement=self.entitlement.data,
             expected_washes=self.expected_washes.data,
             active=self.active.data,
@@ -163,7 +148,7 @@ class _NewGarmentsForm(FlaskForm):
     size = StringField(_l("Size (empty: the owner's size)"), filters=[_strip],
                        validators=[Optional(), Length(max=16)])
     purchased_on = DateField(_l("Purchased on"), validators=[Optional()])
-    cost = DecimalField(_l("Cost (empty: the type's unit cost)"), places=2, validators=[Optional(), _money])
+    cost = MoneyField(_l("Cost (empty: the type's unit cost)"), validators=[Optional()])
 
     def __init__(self, *args, types: Sequence[GarmentType] = (), **kwargs) -> None:
         super().__init__(*args, **kwargs)

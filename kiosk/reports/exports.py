@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Callable
 
 from ..domain.errors import N_
+from ..domain.money import plain
 from ..writeoffs.services import REASON_LABELS
 from .services import LossReport, to_json
 
@@ -82,7 +83,8 @@ def tables(report: LossReport, gettext: Callable[[str], str], language: str = "z
 
 
 def _cell(value):
-    return f"{value:.2f}" if isinstance(value, Decimal) and value.as_tuple().exponent == -2 else value
+    # Amounts (to the fen) in the plain form; rates and averages keep their own decimals.
+    return plain(value) if isinstance(value, Decimal) and value.as_tuple().exponent == -2 else value
 
 
 def to_csv(report: LossReport, gettext, language: str = "zh_CN", no_department: str = "") -> str:

@@ -13,7 +13,7 @@ import csv
 import datetime as dt
 import io
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Callable
 from zoneinfo import ZoneInfo
 
@@ -24,7 +24,7 @@ from printers import documents
 from printers.documents import Document
 
 from ..auth.services import Policy, check_pin
-from ..domain import depreciation
+from ..domain import depreciation, money
 from ..domain.errors import DomainError, N_
 from ..domain.garment_states import Action, Status
 from ..ledger import move
@@ -83,9 +83,9 @@ def quote(garment: Garment, on_date: dt.date, rules: Rules) -> Quote:
 def charge(value: Decimal, responsible: str, unwashed: bool, rules: Rules) -> tuple[Decimal, Decimal]:
     """(unwashed fee, amount owed). The hotel and "unknown" owe nothing."""
     if responsible not in PERSONS:
-        return Decimal("0.00"), Decimal("0.00")
-    fee = depreciation.quantize(rules.unwashed_fee) if unwashed else Decimal("0.00")
-    return fee, depreciation.quantize(value + fee)
+        return money.ZERO, money.ZERO
+    fee = money.quantize(rules.unwashed_fee) if unwashed else money.ZERO
+    return fee, money.quantize(value + fee)
 
 
 def garment_for(session: Session, raw_code: str) -> Garment:
@@ -181,16 +181,6 @@ def approve(session: Session, write_off: WriteOff, *, approver: User | None, pin
     return write_off
 
 
-def _money(raw: str) -> Decimal:
-    try:
-        value = Decimal((raw or "").strip())
-    except InvalidOperation:
-        raise DomainError(N_("Enter an amount, e.g. 80.00.")) from None
-    if not value.is_finite() or value < 0 or value != value.quantize(depreciation.FEN):
-        raise DomainError(N_("Enter an amount, e.g. 80.00."))
-    return depreciation.quantize(value)
-
-
 def settle(session: Session, compensation: Compensation, status: str, *, user: User,
            now: dt.datetime | None = None) -> Compensation:
     """Paid or waived. Once settled a compensation is closed; a repeat of the same changes nothing."""
@@ -225,7 +215,7 @@ def correct(session: Session, compensation: Compensation, *, status: str, amount
         raise DomainError(N_("Only a supervisor can correct a compensation."))
     if status not in ("pending", "paid", "waived"):
         raise DomainError(N_("Choose the corrected status."))
-    value = _money(amount)
+    value = money.parse_amount(amount)
     reason = (reason or "").strip()
     if not reason:
         raise DomainError(N_("Say why it is corrected."))
@@ -297,7 +287,7 @@ def payroll_csv(session: Session, *, zone: str) -> str:
         if comp.employee is None:
             continue
         writer.writerow([comp.employee.staff_no, comp.employee.name, departments.get(comp.department_id, ""),
-                         f"{comp.current_amount:.2f}", REASON_ZH[comp.write_off.reason],
+                         money.plain(comp.current_amount), REASON_ZH[comp.write_off.reason],
                          comp.created_at.astimezone(tz).date().isoformat()])
     return out.getvalue()
 
@@ -371,5 +361,6 @@ def statement_csv(report: Statement) -> str:
     writer.writerow(["月份", "部门", "报损件数", "报损金额(购入价)", "应赔金额", "已收金额", "已免金额"])
     for row in [*report.rows, report.total]:
         writer.writerow([report.month, row.department or ("合计" if row is report.total else ""), row.count,
-                         f"{row.value:.2f}", f"{row.charged:.2f}", f"{row.collected:.2f}", f"{row.waived:.2f}"])
+                         money.plain(row.value), money.plain(row.charged), money.plain(row.collected),
+                         money.plain(row.waived)])
     return out.getvalue()
