@@ -398,10 +398,11 @@ def test_a_badge_scanned_into_the_garment_field_brings_the_next_person(client, c
 
 
 def test_a_leavers_badge_in_the_garment_field_is_refused_and_clears_the_person(client, clerk, make, person):
-    make.employee("李四", staff_no="S3003", active=False, badge_code="OLD-1")
+    make.employee("李四", staff_no="S3003", active=False, badge_code="OLD-1", left_on=dt.date(2025, 3, 1))
     db.session.commit()
     html = _scan(client, person.id, "OLD-1")
-    assert _result(html) == "error" and "has left" in html
+    # The one leaver refusal, with the day they left (it said "has left" without the day here before).
+    assert _result(html) == "error" and "李四 (S3003) left on 2025-03-01: nothing can be handed out" in html
     assert "data-employee-id" not in html
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import abort, render_template, request, url_for
 from flask_babel import gettext as _
 
+from .. import people
 from ..domain.errors import DomainError
 from ..domain.garment_states import Action
 from ..extensions import db
@@ -25,9 +26,8 @@ def _int_arg(source, name: str) -> int | None:
 
 
 def _selected_employee(source) -> Employee | None:
-    employee_id = _int_arg(source, "employee_id")
-    employee = db.session.get(Employee, employee_id) if employee_id else None
-    return employee if employee is not None and employee.active else None
+    # Taking garments back: a leaver is served like anyone (kiosk.people's leaver policy).
+    return people.find_by_id(db.session, source.get("employee_id"))
 
 
 def _selected_batch(source) -> CheckinBatch | None:
@@ -52,7 +52,7 @@ def _context(employee: Employee | None, batch: CheckinBatch | None) -> dict:
 
 
 def _page(employee: Employee | None = None, batch: CheckinBatch | None = None, *,
-          result_html: str | None = None, who: str = "", match: services.EmployeeMatch | None = None,
+          result_html: str | None = None, who: str = "", match: people.Identified | None = None,
           batch_error: str = "", form: dict | None = None, status: int = 200):
     since, until = hotel_day_bounds()
     # The cart being scanned has its own live panel; the list shows the others.
@@ -61,7 +61,8 @@ def _page(employee: Employee | None = None, batch: CheckinBatch | None = None, *
     return render_template(
         "checkin/station.html", station=STATION, result_html=result_html,
         log=scan_log(db.session, STATION, current_user()),
-        who=who, match=match, batches=batches, open_counts=counts,
+        who=who, match=match, who_error=match.error.translated(_) if match and match.error else "",
+        batches=batches, open_counts=counts,
         departments=list_departments(db.session), batch_error=batch_error, form=form or {},
         gap_text=_gap_text, **_context(employee, batch),
     ), status
@@ -84,7 +85,7 @@ def station():
     match = None
     employee = _selected_employee(request.args)
     if who:
-        match = services.identify_employee(db.session, who)
+        match = people.identify(db.session, who, giving=False)
         employee = match.employee
     batch = _selected_batch(request.args)
     return _page(employee, batch, who=who, match=match)

@@ -1,4 +1,7 @@
-"""Check-in (收衣): who hands garments in, and department carts checked in as a batch.
+"""Check-in (收衣): what the person handing in holds, and department carts checked in as a batch.
+
+Who is handing in is found by :mod:`kiosk.people` (a leaver too: taking their
+garments back is what check-in is for).
 
 No Flask here: routes pass the session and plain values; the route commits.
 Every garment still changes only through :func:`kiosk.scanning.scan_move`.
@@ -13,55 +16,10 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
-from ..domain.codes import normalise_code
 from ..domain.errors import DomainError, N_
 from ..domain.garment_states import Action
 from ..ledger import not_undone
 from ..models import CheckinBatch, Department, Employee, Event, Garment, GarmentType, User
-
-#: Candidates shown for a name search; a clerk narrows it down rather than scrolls.
-MAX_CANDIDATES = 8
-
-
-# --- who is handing in ------------------------------------------------------
-
-@dataclass
-class EmployeeMatch:
-    """The answer to "who is this": one person, several to choose from, or nobody."""
-
-    employee: Employee | None = None
-    candidates: list[Employee] = field(default_factory=list)
-
-
-def identify_employee(session: Session, text: str) -> EmployeeMatch:
-    """A badge scan, a 工号 (staff no.), a uniform no., or part of a name.
-
-    A code that matches exactly wins; otherwise active people whose name
-    contains the text are offered (exactly one is taken at once).
-    """
-    raw = unicodedata.normalize("NFKC", text or "").strip()
-    if not raw:
-        return EmployeeMatch()
-    code = normalise_code(raw)
-    exact = session.scalars(
-        select(Employee).where(Employee.active.is_(True), or_(
-            Employee.badge_code.in_({raw, code}),
-            Employee.staff_no.in_({raw, code}),
-            Employee.uniform_no.in_({raw, code}),
-        )).options(joinedload(Employee.department)).limit(2)
-    ).all()
-    if len(exact) == 1:
-        return EmployeeMatch(exact[0])
-    by_name = session.scalars(
-        select(Employee).where(Employee.active.is_(True), Employee.name.icontains(raw, autoescape=True))
-        .options(joinedload(Employee.department)).order_by(Employee.name, Employee.staff_no)
-        .limit(MAX_CANDIDATES)
-    ).all()
-    people = list(exact) + [e for e in by_name if e not in exact]
-    if len(people) == 1:
-        return EmployeeMatch(people[0])
-    return EmployeeMatch(candidates=people[:MAX_CANDIDATES])
-
 
 @dataclass
 class TypeTally:

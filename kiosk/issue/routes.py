@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from flask import render_template, request, url_for
 from flask_babel import gettext as _
 
+from .. import people
 from ..domain.garment_states import Action
 from ..extensions import db
 from ..main.stations import COUNTER
@@ -52,24 +53,24 @@ def _issue_helpers() -> dict:
     }
 
 
-def _panel_html(mode: Mode, found: services.Identified | None, *, oob: bool = False) -> str:
+def _panel_html(mode: Mode, found: people.Identified | None, *, oob: bool = False) -> str:
     panel = (services.employee_panel(db.session, found.employee, whole_set=mode.kit)
              if found and found.employee else None)
     return render_template("issue/_employee_panel.html", mode=mode, found=found, panel=panel, oob=oob,
                            error=found.error.translated(_) if found and found.error else "")
 
 
-def _page(mode: Mode, found: services.Identified | None = None, result_html: str | None = None):
+def _page(mode: Mode, found: people.Identified | None = None, result_html: str | None = None):
     return render_template(mode.page, station=mode.station, mode=mode, result_html=result_html,
                            panel_html=_panel_html(mode, found), found=found,
                            log=scan_log(db.session, mode.station, current_user()))
 
 
-def _employee_from_form() -> services.Identified:
-    """A tapped candidate posts its id; a scan or typed text posts ``who``."""
+def _employee_from_form() -> people.Identified:
+    """A tapped candidate posts its id; a scan or typed text posts ``who``. Both are for giving."""
     if request.form.get("employee_id"):
-        return services.employee_by_id(db.session, request.form["employee_id"])
-    return services.identify_employee(db.session, request.form.get("who", ""))
+        return people.identify_id(db.session, request.form["employee_id"], giving=True)
+    return people.identify(db.session, request.form.get("who", ""), giving=True)
 
 
 def _identify(mode: Mode):
@@ -85,15 +86,15 @@ def _identify(mode: Mode):
 
 
 def _scan(mode: Mode):
-    found = services.employee_by_id(db.session, request.form.get("employee_id"))
+    employee_id = request.form.get("employee_id")
+    # The person as the page sent them; the service applies the leaver policy to the scan.
     outcome = services.scan_for_employee(
-        db.session, found.employee, request.form.get("code", ""), user=current_user(),
-        station=mode.station, reason=request.form.get("reason", ""), kit=mode.kit,
+        db.session, people.find_by_id(db.session, employee_id), request.form.get("code", ""),
+        user=current_user(), station=mode.station, reason=request.form.get("reason", ""), kit=mode.kit,
         duplicate_seconds=duplicate_seconds(), gettext=_)
     db.session.commit()
-    if outcome.switched_to is not None:
-        # A badge scanned into the garment field: the next person at the counter.
-        found = outcome.switched_to
+    # A badge scanned into the garment field: the next person at the counter.
+    found = outcome.switched_to or people.identify_id(db.session, employee_id, giving=True)
     result = outcome.result
     headline = ""
     if result.ok and outcome.switched_to is not None:
@@ -114,15 +115,15 @@ def _undo(mode: Mode):
     result = undo_last(db.session, station=mode.station, user=current_user())
     db.session.commit()
     html = render_result(result, station=mode.station, log_row=False, headline=_("Undone"))
-    found = services.employee_by_id(db.session, request.form.get("employee_id"))
+    found = people.identify_id(db.session, request.form.get("employee_id"), giving=True)
     if not is_htmx():
         return _page(mode, found if found.employee else None, html)
     return html + (_panel_html(mode, found, oob=True) if found.employee else "")
 
 
-def _from_query() -> services.Identified | None:
+def _from_query() -> people.Identified | None:
     employee_id = request.args.get("employee")
-    return services.employee_by_id(db.session, employee_id) if employee_id else None
+    return people.identify_id(db.session, employee_id, giving=True) if employee_id else None
 
 
 # --- the exchange (发衣 / 换衣) ------------------------------------------------

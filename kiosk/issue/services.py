@@ -2,8 +2,8 @@
 
 One set of rules serves the counter's exchange and the new-hire kit:
 
-- :func:`identify_employee` finds the person from a badge scan, a staff
-  number (工号), a uniform number or a name;
+- :mod:`kiosk.people` finds the person (badge, 工号, uniform no. or name)
+  and refuses a leaver anything;
 - :func:`employee_panel` says what they hold against their entitlement per
   garment type and where each of their own garments is;
 - :func:`scan_for_employee` decides what a scanned garment means for them
@@ -24,17 +24,15 @@ from typing import Callable
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
-from ..domain.codes import normalise_code
 from ..domain.errors import DomainError, N_
 from ..domain.garment_states import Action, Status
+from .. import people
 from ..models import Employee, Garment, GarmentType, User
 from ..scanning import ERROR, OK, ScanResult, find_garment, scan_move
 
 STATION = "issue"
 KIT_STATION = "kit"
-MAX_CANDIDATES = 20
 NOTE_MAX = 500
-IDENTIFY_FIRST = N_("Identify the employee first: scan the badge or type the staff no.")
 
 HELD = (Status.ISSUED.value, Status.SPARE_ISSUED.value)
 
@@ -61,79 +59,6 @@ Gettext = Callable[..., str]
 def english(message: str, **params) -> str:
     """A gettext that does not translate (the default when no locale is at hand)."""
     return message % params if params else message
-
-
-# --- who is at the counter ---------------------------------------------------
-
-@dataclass
-class Identified:
-    """The answer to "who is this": one person, several to choose from, or a refusal."""
-
-    employee: Employee | None = None
-    candidates: list[Employee] = field(default_factory=list)
-    error: DomainError | None = None
-    query: str = ""
-
-
-def _leaver_error(employee: Employee) -> DomainError:
-    if employee.left_on:
-        return DomainError(N_("%(name)s (%(staff_no)s) left on %(date)s: nothing can be issued to them."),
-                           name=employee.name, staff_no=employee.staff_no, date=employee.left_on.isoformat())
-    return DomainError(N_("%(name)s (%(staff_no)s) has left: nothing can be issued to them."),
-                       name=employee.name, staff_no=employee.staff_no)
-
-
-def _with_department(query):
-    return query.options(joinedload(Employee.department))
-
-
-def identify_employee(session: Session, who: str) -> Identified:
-    """Find the person from a badge scan, 工号, uniform number (制服编号) or name.
-
-    Codes match exactly (normalised: a full-width IME entry still matches);
-    a name matches exactly first, then as a part. Several active people with
-    that name are returned as candidates to tap. A leaver is refused.
-    """
-    text = (who or "").strip()
-    if not text:
-        return Identified(error=DomainError(N_("Scan the badge, or type the staff no. or the name.")))
-    code = normalise_code(text)
-    for column in (Employee.badge_code, Employee.staff_no, Employee.uniform_no):
-        person = session.scalar(_with_department(select(Employee).where(column.in_({code, text}))))
-        if person is not None:
-            return _one(person, text)
-    name = " ".join(text.split())
-    matches = list(session.scalars(_with_department(
-        select(Employee).where(Employee.name == name).order_by(Employee.staff_no))))
-    if not matches:
-        matches = list(session.scalars(_with_department(
-            select(Employee).where(Employee.name.icontains(name, autoescape=True))
-            .order_by(Employee.active.desc(), Employee.staff_no).limit(MAX_CANDIDATES + 1))))
-    active = [p for p in matches if p.active]
-    if len(active) == 1:
-        return Identified(employee=active[0], query=text)
-    if len(active) > 1:
-        return Identified(candidates=active[:MAX_CANDIDATES], query=text)
-    if matches:
-        return _one(matches[0], text)
-    return Identified(error=DomainError(N_("Nobody matches “%(who)s”."), who=text), query=text)
-
-
-def _one(person: Employee, text: str) -> Identified:
-    if not person.active:
-        return Identified(error=_leaver_error(person), query=text)
-    return Identified(employee=person, query=text)
-
-
-def employee_by_id(session: Session, employee_id: int | str | None) -> Identified:
-    """The person behind an id from the page (a tapped candidate, a reload)."""
-    try:
-        person = session.get(Employee, int(employee_id)) if employee_id not in (None, "") else None
-    except (TypeError, ValueError):
-        person = None
-    if person is None:
-        return Identified(error=DomainError(IDENTIFY_FIRST))
-    return _one(person, person.staff_no)
 
 
 # --- what they hold, where theirs are ---------------------------------------
@@ -385,23 +310,11 @@ class IssueScan:
     result: ScanResult
     action: Action | None = None
     spare_reason: DomainError | None = None
-    switched_to: Identified | None = None
+    switched_to: people.Identified | None = None
 
     @property
     def returned(self) -> bool:
         return self.result.ok and self.action is Action.CHECK_IN
-
-
-def person_by_code(session: Session, raw_code: str) -> Employee | None:
-    """The person whose badge or 工号 this is (a badge scanned into the garment field)."""
-    code, text = normalise_code(raw_code), (raw_code or "").strip()
-    if not code:
-        return None
-    for column in (Employee.badge_code, Employee.staff_no):
-        person = session.scalar(_with_department(select(Employee).where(column.in_({code, text}))))
-        if person is not None:
-            return person
-    return None
 
 
 def scan_for_employee(session: Session, employee: Employee | None, raw_code: str, *, user: User | None,
@@ -419,15 +332,16 @@ def scan_for_employee(session: Session, employee: Employee | None, raw_code: str
     """
     code, garment = find_garment(session, raw_code)
     if garment is None:
-        person = person_by_code(session, raw_code)
+        # Only badge and 工号: a uniform no. typed here is more likely a garment's number.
+        person = people.find_by_code(session, raw_code, columns=("badge_code", "staff_no"))
         if person is not None:
-            found = _one(person, code)
+            found = people.identified(person, giving=True, query=code)
             result = ScanResult(OK if found.employee else ERROR, code, error=found.error)
             return IssueScan(result, switched_to=found)
     if employee is None:
-        return IssueScan(ScanResult(ERROR, code, error=DomainError(IDENTIFY_FIRST)))
-    if not employee.active:
-        return IssueScan(ScanResult(ERROR, code, error=_leaver_error(employee)))
+        return IssueScan(ScanResult(ERROR, code, error=DomainError(people.IDENTIFY_FIRST)))
+    if (refused := people.leaver_refusal(employee)) is not None:
+        return IssueScan(ScanResult(ERROR, code, error=refused))
     rules = ExchangeRules(session, employee, kit=kit, allow_return=not kit)
     action = rules.action_for(garment)
     note = reason.strip()

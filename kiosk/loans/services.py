@@ -13,17 +13,18 @@ import unicodedata
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from printers import documents
 from printers.documents import Document, GarmentLine, Image
 
-from ..domain.codes import is_valid_phone, normalise_code, normalise_phone
+from .. import people
+from ..domain.codes import is_valid_phone, normalise_phone
 from ..domain.errors import DomainError, N_
 from ..domain.garment_states import Action, Status, TransitionRefused
-from ..models import Employee, Event, Garment, User, utcnow
+from ..models import Event, Garment, User, utcnow
 from ..scanning import ERROR, ScanResult, find_garment, scan_move
 from .models import CONTACT_HOW, CONTACT_OUTCOMES, REASONS, ContactAttempt, Loan, LoanItem
 
@@ -95,17 +96,6 @@ def parse_signature(data_url: str) -> bytes | None:
     return png
 
 
-def find_employee(session: Session, code: str) -> Employee | None:
-    """An active employee by badge, 工号 or uniform no. (exact)."""
-    raw = unicodedata.normalize("NFKC", code or "").strip()
-    if not raw:
-        return None
-    codes = {raw, normalise_code(raw)}
-    return session.scalar(select(Employee).where(Employee.active.is_(True), or_(
-        Employee.badge_code.in_(codes), Employee.staff_no.in_(codes), Employee.uniform_no.in_(codes)))
-        .options(joinedload(Employee.department)).limit(1))
-
-
 @dataclass
 class LoanForm:
     """What the clerk typed into the loan form (plain strings)."""
@@ -136,9 +126,7 @@ def open_loan(session: Session, form: LoanForm, *, user: User | None, request_ke
             return existing
     employee = None
     if form.employee_code.strip():
-        employee = find_employee(session, form.employee_code)
-        if employee is None:
-            raise LoanInputError(N_("Nobody found for “%(text)s”."), text=form.employee_code.strip())
+        employee = people.resolve(session, form.employee_code, giving=True)
         name, phone = employee.name, employee.phone or ""
         organisation = employee.department.name
     else:
@@ -178,6 +166,8 @@ def loan_check(loan: Loan):
     def check(_garment: Garment) -> None:
         if loan.closed_at is not None:
             raise DomainError(N_("This loan is closed. Open a new loan to lend more."))
+        if loan.employee is not None:
+            people.refuse_leaver(loan.employee)  # they left after the loan was opened
 
     return check
 

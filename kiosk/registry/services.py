@@ -17,6 +17,7 @@ from typing import Generic, Sequence, TypeVar
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
+from .. import people
 from ..domain.codes import TAG_MAX_LENGTH, normalise_code
 from ..domain.errors import N_, DomainError
 from ..domain.garment_states import Status
@@ -106,10 +107,6 @@ def search_employees(session: Session, text: str = "", page: int = 1,
         ))
     query = query.order_by(Employee.active.desc(), Employee.staff_no)
     return _paginate(session, query, page, per_page)
-
-
-def employee_by_staff_no(session: Session, staff_no: str) -> Employee | None:
-    return session.scalar(select(Employee).where(Employee.staff_no == normalise_code(staff_no)))
 
 
 @dataclass
@@ -342,7 +339,7 @@ def resolve_owner(session: Session, staff_no: str, field_name: str = "staff_no")
     staff_no = normalise_code(staff_no)
     if not staff_no:
         return None
-    owner = employee_by_staff_no(session, staff_no)
+    owner = people.find_by_staff_no(session, staff_no)
     if owner is None:
         raise FieldErrors([FieldError(field_name, N_("No employee has staff no. %(staff_no)s."),
                                       staff_no=staff_no)])

@@ -14,10 +14,10 @@ from __future__ import annotations
 from flask import Response, abort, render_template, request, url_for
 from flask_babel import gettext as _
 
-from ..domain.errors import N_, DomainError
+from .. import people
+from ..domain.errors import DomainError
 from ..extensions import db
 from ..i18n import current_language, when
-from ..issue.services import employee_by_id, identify_employee
 from ..main.stations import COUNTER, MANAGERS
 from ..printing.services import enqueue
 from ..stations.web import new_request_key
@@ -102,12 +102,8 @@ def issue():
     form = request.form
 
     def action():
-        found = identify_employee(db.session, form.get("who", ""))
-        if found.error:
-            raise found.error
-        if found.employee is None:
-            raise DomainError(N_("Several people match “%(who)s”: type the staff no."), who=found.query)
-        return services.issue(db.session, employee=found.employee, code=form.get("code", ""),
+        employee = people.resolve(db.session, form.get("who", ""), giving=True)
+        return services.issue(db.session, employee=employee, code=form.get("code", ""),
                               size=form.get("size", ""), quantity=form.get("quantity") or 1,
                               note=form.get("note", ""), user=current_user(),
                               request_key=form.get("request_key"), language=current_language())
@@ -213,17 +209,13 @@ def run(month: str):
 def collect(month: str):
     """One person collects what they are due: stock falls; twice is a duplicate."""
     run = _run_or_404(month)
-    if request.form.get("employee_id"):
-        found = employee_by_id(db.session, request.form["employee_id"])
-    else:
-        found = identify_employee(db.session, request.form.get("code", ""))
     result = {"outcome": "error", "message": "", "person": None}
     try:
-        if found.error:
-            raise found.error
-        if found.employee is None:
-            raise DomainError(N_("Several people match “%(who)s”: tap the name in the list."), who=found.query)
-        collected = services.collect(db.session, run, found.employee, user=current_user(),
+        if request.form.get("employee_id"):  # a name tapped in the list
+            employee = people.resolve_id(db.session, request.form["employee_id"], giving=True)
+        else:
+            employee = people.resolve(db.session, request.form.get("code", ""), giving=True)
+        collected = services.collect(db.session, run, employee, user=current_user(),
                                      language=current_language())
     except DomainError as error:
         db.session.rollback()

@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from printers import documents as d
 
+from .. import people
 from ..domain.errors import DomainError, N_
 from ..models import Employee, User, utcnow
 from .models import DistributionLine, DistributionRun, StockItem, StockMovement
@@ -187,9 +188,7 @@ def issue(session: Session, *, employee: Employee, code: str, size: str = "", qu
     """Hand stock to an employee (size from their record): stock falls, never below zero."""
     if (existing := _existing(session, request_key)) is not None:
         return Moved(existing, duplicate=True)
-    if not employee.active:
-        raise DomainError(N_("%(name)s (%(staff_no)s) has left: nothing can be issued to them."),
-                          name=employee.name, staff_no=employee.staff_no)
+    people.refuse_leaver(employee)
     count = parse_quantity(quantity)
     item = resolve_for_employee(session, code, employee, size)
     return Moved(_move(session, item, -count, "issued", user=user, employee=employee,
@@ -353,6 +352,7 @@ def collect(session: Session, run: DistributionRun, employee: Employee, *, user:
     """Hand an employee everything they are due this month: all lines or none."""
     if not run.is_open:
         raise DomainError(N_("The %(month)s distribution is closed. A supervisor can reopen it."), month=run.month)
+    people.refuse_leaver(employee)  # also one who left after the run listed them
     lines = list(session.scalars(
         select(DistributionLine).where(DistributionLine.run_id == run.id, DistributionLine.employee_id == employee.id)
         .options(joinedload(DistributionLine.item)).order_by(DistributionLine.id)))

@@ -23,12 +23,13 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from printers import documents
 from printers.documents import Document
 
+from .. import people
 from ..auth.services import Policy, check_pin
 from ..domain import depreciation, money
 from ..domain.errors import DomainError, N_
 from ..domain.garment_states import Action, Status
 from ..ledger import move
-from ..models import Department, Employee, Garment, User, utcnow
+from ..models import Department, Garment, User, utcnow
 from ..scanning import find_garment
 from .models import REASONS, RESPONSIBLE, Compensation, CompensationCorrection, WriteOff
 
@@ -122,8 +123,8 @@ def open_write_off(session: Session, garment: Garment, *, reason: str, responsib
     employee = None
     borrower_name = (borrower_name or "").strip()[:64]
     if responsible == "employee":
-        staff_no = (staff_no or "").strip()
-        employee = session.scalar(select(Employee).where(Employee.staff_no == staff_no)) if staff_no else None
+        # A leaver can still be charged for what they lost (that is taking back, not giving).
+        employee = people.find_by_staff_no(session, staff_no)
         if employee is None:
             raise DomainError(N_("Enter the staff no. of the responsible employee."))
         borrower_name = ""
