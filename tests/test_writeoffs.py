@@ -139,6 +139,19 @@ def test_bad_input_is_refused_with_a_message_and_nothing_is_written(client, logi
     assert _counts() == before
 
 
+def test_the_responsible_employee_is_found_by_a_full_width_staff_no_even_after_leaving(client, login_as, room):
+    # The write-off matched the 工号 as typed; kiosk.people normalises it as every station does,
+    # and charging a leaver for what they lost is not giving them anything.
+    from kiosk.registry.services import deactivate_employee
+
+    deactivate_employee(db.session, room["emp"], dt.date(2025, 3, 1))
+    db.session.commit()
+    login_as("clerk")
+    assert _open(client, staff_no=" ｅ７７７ ").status_code == 302
+    write_off = db.session.scalar(select(WriteOff))
+    assert write_off.employee_id == room["emp"].id and write_off.department_id == room["dept"].id
+
+
 def test_a_garment_is_written_off_once(client, login_as, room):
     login_as("clerk")
     _open(client)
