@@ -32,7 +32,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     from . import i18n
 
-    babel.init_app(app, locale_selector=i18n.select_locale)
+    babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.hotel_zone)
     i18n.init_app(app)
 
     from . import database

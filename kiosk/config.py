@@ -61,6 +61,9 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         ),
         "BABEL_DEFAULT_LOCALE": language,
         "BABEL_DEFAULT_TIMEZONE": os.environ.get("KIOSK_TIMEZONE", "Asia/Shanghai"),
+        # The app's clock (kiosk.i18n.now): None is the real time; a test sets a callable
+        # returning an aware UTC datetime to stand at 01:30 on the 1st, say.
+        "KIOSK_CLOCK": None,
         "KIOSK_PRINTER": os.environ.get("KIOSK_PRINTER", "dummy:"),
         "KIOSK_PAPER_MM": _int("KIOSK_PAPER_MM", 80),
         # The printer has its own GB18030 font and QR command: send text and QR

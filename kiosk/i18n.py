@@ -1,14 +1,20 @@
-"""Locale choice and locale-aware formatting for templates."""
+"""Locale choice, the hotel's zone and clock, and locale-aware formatting for templates.
+
+The calendar's rules live in :mod:`kiosk.domain.calendar`; this module only
+hands them what the request layer knows: the configured zone
+(:func:`hotel_zone`) and the app's clock (:func:`now`).
+"""
 from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, session
 from flask_babel import format_currency, format_date, format_datetime, get_locale, gettext
 
 from .config import LANGUAGES
+from .domain import calendar
+from .models import utcnow
 
 
 def select_locale() -> str:
@@ -20,6 +26,10 @@ def select_locale() -> str:
 
 
 def money(value: Decimal | int | None) -> str:
+    """An amount for a person to read (screens, slips): Babel's CNY format in their language.
+
+    Files carry the plain form instead (:func:`kiosk.domain.money.plain`).
+    """
     if value is None:
         return ""
     return format_currency(Decimal(value), "CNY")
@@ -49,20 +59,32 @@ def current_language() -> str:
 
 
 def init_app(app: Flask) -> None:
-    app.jinja_env.filters.update(money=money, when=when, day=day)
+    app.jinja_env.filters.update(money=money, when=when, day=day, month=calendar.month_of)
     app.jinja_env.globals.update(LANGUAGES=LANGUAGES, current_locale=current_language)
 
 
-def day_bounds(now_utc: dt.datetime, timezone: str) -> tuple[dt.datetime, dt.datetime]:
-    """The local day around ``now_utc`` in ``timezone``, as ``[start, end)`` in UTC
-    (a daylight-saving day has 23 or 25 hours)."""
-    zone = ZoneInfo(timezone)
-    local_day = now_utc.astimezone(zone).date()
-    start = dt.datetime.combine(local_day, dt.time(), tzinfo=zone)
-    end = dt.datetime.combine(local_day + dt.timedelta(days=1), dt.time(), tzinfo=zone)
-    return start.astimezone(dt.timezone.utc), end.astimezone(dt.timezone.utc)
+def hotel_zone() -> str:
+    """The hotel's time zone (KIOSK_TIMEZONE), read in this one place: Babel's dates
+    and every calendar rule get it from here (a property's own zone comes in here)."""
+    return current_app.config["BABEL_DEFAULT_TIMEZONE"]
 
 
-def hotel_day_bounds(now: dt.datetime | None = None) -> tuple[dt.datetime, dt.datetime]:
-    """Today in the hotel's time zone (KIOSK_TIMEZONE), as a UTC interval [start, end)."""
-    return day_bounds(now or dt.datetime.now(dt.timezone.utc), current_app.config["BABEL_DEFAULT_TIMEZONE"])
+def now() -> dt.datetime:
+    """The app's clock: aware UTC now, or what ``KIOSK_CLOCK`` (a callable a test sets) says."""
+    clock = current_app.config.get("KIOSK_CLOCK")
+    return clock() if clock is not None else utcnow()
+
+
+def hotel_today() -> dt.date:
+    """Today on the hotel's calendar."""
+    return calendar.local_date(now(), hotel_zone())
+
+
+def hotel_month() -> str:
+    """This month on the hotel's calendar, ``YYYY-MM``: the default of every month field."""
+    return calendar.local_month(now(), hotel_zone())
+
+
+def hotel_day_bounds() -> tuple[dt.datetime, dt.datetime]:
+    """Today in the hotel's time zone, as a UTC interval [start, end)."""
+    return calendar.local_day_bounds(now(), hotel_zone())

@@ -7,7 +7,6 @@
 """
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import time
 from typing import Callable
@@ -28,6 +27,7 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 
 from .extensions import db
+from .i18n import now
 from .models import User
 
 PUBLIC = "public"
@@ -188,7 +188,7 @@ def init_app(app: Flask) -> None:
 
     app.jinja_env.globals.update(
         current_user=current_user,
-        now_utc=lambda: dt.datetime.now(dt.timezone.utc),
+        now_utc=now,
         role_label=lambda role: ROLE_LABELS.get(role, role),
         status_label=lambda status: STATUS_LABELS[Status(status)],
     )

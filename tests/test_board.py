@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import event as sa_event
 
 from kiosk.board import services
+from kiosk.domain.calendar import local_day_bounds
 from kiosk.domain.garment_states import Action, Status
 from kiosk.extensions import db
 from kiosk.ledger import move, slot, undo
@@ -43,21 +44,6 @@ def through(garment, *actions, start: dt.datetime, step=dt.timedelta(minutes=10)
         event = move(db.session, garment, action, user=user, station="test", at=at)
         at += step
     return event
-
-
-# --- the day ----------------------------------------------------------------
-
-def test_today_is_the_hotel_zones_day_in_utc_bounds():
-    # 23:30 UTC on 1 March is already 2 March in Shanghai.
-    start, end = services.day_bounds(dt.datetime(2024, 3, 1, 23, 30, tzinfo=UTC), "Asia/Shanghai")
-    assert start == dt.datetime(2024, 3, 1, 16, 0, tzinfo=UTC)
-    assert end == dt.datetime(2024, 3, 2, 16, 0, tzinfo=UTC)
-
-
-def test_a_daylight_saving_day_has_23_hours():
-    start, end = services.day_bounds(dt.datetime(2024, 3, 31, 12, 0, tzinfo=UTC), "Europe/Berlin")
-    assert start == dt.datetime(2024, 3, 30, 23, 0, tzinfo=UTC)
-    assert end - start == dt.timedelta(hours=23)
 
 
 # --- counts by status --------------------------------------------------------
@@ -177,7 +163,7 @@ def test_an_undone_check_in_no_longer_counts_in_its_open_cart(ctx, make):
     db.session.flush()
     undo(db.session, events[1], user=None, station="checkin")
     db.session.commit()
-    start, end = services.day_bounds(utcnow(), "Asia/Shanghai")
+    start, end = local_day_bounds(utcnow(), "Asia/Shanghai")
     [line] = services.carts(db.session, start, end)
     assert (line.is_open, line.scanned, line.gap) == (True, 1, 2)
 
@@ -210,7 +196,7 @@ def test_todays_rejects_are_charged_to_the_ironer_who_ironed_last(client, login_
     db.session.flush()
     undo(db.session, take_back, user=None, station="inspection")           # undone: not a reject
     db.session.commit()
-    start, end = services.day_bounds(now, "Asia/Shanghai")
+    start, end = local_day_bounds(now, "Asia/Shanghai")
     found = services.rejects_per_ironer(db.session, min(start, now - dt.timedelta(hours=1)), end)
     assert [(r.name, r.rejected) for r in found] == [("李熨烫", 2), ("赵熨烫", 1)]
 

@@ -258,7 +258,8 @@ def test_the_department_statement_keeps_the_department_of_the_moment(client, log
     lines = client.get(f"/writeoffs/statement.csv?month={month}").get_data().decode("utf-8-sig").splitlines()
     assert lines[1] == f"{month},客房部,1,120.00,96.00,96.00,0.00"
     assert lines[2] == f"{month},合计,1,120.00,96.00,96.00,0.00"
-    assert "Write the month as YYYY-MM." in client.get("/writeoffs/statement?month=2026-13").get_data(as_text=True)
+    assert "Give the month as YYYY-MM, from 2000-01 to 2099-12" in \
+        client.get("/writeoffs/statement?month=2026-13").get_data(as_text=True)
 
 
 def test_index_page_and_scan_fragment(client, login_as, room):

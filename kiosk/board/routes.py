@@ -4,8 +4,8 @@ from __future__ import annotations
 from flask import Response, current_app
 
 from ..extensions import db
+from ..i18n import hotel_zone, now
 from ..main.stations import COUNTER
-from ..models import utcnow
 from ..web import render_page_or_fragment, roles
 from . import bp, services
 
@@ -26,8 +26,7 @@ def today():
     an idle kiosk still locks itself) and gets only the board back.
     """
     board = services.today_board(
-        db.session, now_utc=utcnow(),
-        timezone=current_app.config["BABEL_DEFAULT_TIMEZONE"],
+        db.session, now_utc=now(), timezone=hotel_zone(),
         tailor_days=int(current_app.config["KIOSK_TAILOR_DAYS"]),
     )
     return render_page_or_fragment("board/today.html", "board/_board.html", board=board)

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, joinedload
 from ..checkin.services import batches_with_gaps, open_batch_counts
 from ..domain.errors import N_
 from ..domain.garment_states import Action, Status
-from ..i18n import day_bounds
+from ..domain.calendar import local_day_bounds
 from ..inspection.services import awaiting_slot
 from ..ironing.services import IronerRejects, rejects_per_ironer
 from ..models import CheckinBatch, Garment, TagReprint
@@ -163,7 +163,7 @@ class Board:
 
 def today_board(session: Session, *, now_utc: dt.datetime, timezone: str, tailor_days: int) -> Board:
     """Everything the board shows, for the hotel-zone day containing ``now_utc``."""
-    start, end = day_bounds(now_utc, timezone)
+    start, end = local_day_bounds(now_utc, timezone)
     unslotted_count, unslotted_list = unslotted(session)
     stuck_count, stuck_list = stuck_in_process(session, now_utc)
     tailor_count, tailor_list = overdue_at_tailor(session, now_utc, tailor_days)

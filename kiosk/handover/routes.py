@@ -10,9 +10,9 @@ from flask_babel import gettext as _
 from ..auth.routes import _policy
 from ..domain.errors import DomainError
 from ..extensions import db
-from ..i18n import translate_error
+from ..i18n import now, translate_error
 from ..main.stations import COUNTER
-from ..models import User, utcnow
+from ..models import User
 from ..printing.services import KIND_LABELS
 from ..web import current_user, is_htmx, render_page_or_fragment, roles
 from . import bp, services
@@ -40,7 +40,7 @@ def _render(*, note: str = "", write_error: str | None = None, ack_error: str | 
         open_handover=open_handover,
         successors=services.successors(db.session, open_handover),
         history=services.history(db.session),
-        preview=services.collect_summary(db.session, now=utcnow(), tailor_days=_tailor_days()),
+        preview=services.collect_summary(db.session, now=now(), tailor_days=_tailor_days()),
         sections=services.SECTIONS, print_kinds=KIND_LABELS,
         note=note, note_max=services.NOTE_MAX,
         write_error=write_error, ack_error=ack_error, selected=selected, notice=notice,
@@ -71,7 +71,7 @@ def write():
     key = key if _REQUEST_KEY_RE.match(key) else None
     try:
         services.write(db.session, writer=current_user(), note=note, tailor_days=_tailor_days(),
-                       request_key=key)
+                       request_key=key, now=now())
     except DomainError as error:
         db.session.rollback()
         return _render(note=note, write_error=translate_error(error), request_key=key)

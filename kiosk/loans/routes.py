@@ -9,9 +9,8 @@ from flask_babel import gettext as _
 
 from ..domain.errors import DomainError
 from ..extensions import db
-from ..i18n import current_language
+from ..i18n import current_language, hotel_today, hotel_zone, now
 from ..main.stations import COUNTER, MANAGERS
-from ..models import utcnow
 from ..printing import worker
 from ..printing.services import enqueue, type_name
 from ..stations.web import duplicate_seconds, new_request_key, render_result, scan_log
@@ -30,10 +29,6 @@ def _request_key() -> str | None:
 def _settings() -> dict:
     return {"escalate_attempts": int(current_app.config["KIOSK_LOAN_ESCALATE_ATTEMPTS"]),
             "escalate_days": int(current_app.config["KIOSK_LOAN_ESCALATE_DAYS"])}
-
-
-def _timezone() -> str:
-    return current_app.config["BABEL_DEFAULT_TIMEZONE"]
 
 
 def _open_loan_or_none(loan_id: int | None) -> Loan | None:
@@ -55,7 +50,7 @@ def _board_context() -> dict:
 def _page(loan: Loan | None = None, *, result_html: str | None = None, form: services.LoanForm | None = None,
           form_error: str = "", status: int = 200):
     station = services.STATION if loan is not None else services.RETURN_STATION
-    default_due = format_datetime(services.default_due(utcnow(), _timezone()), "yyyy-MM-dd'T'HH:mm")
+    default_due = format_datetime(services.default_due(now(), hotel_zone()), "yyyy-MM-dd'T'HH:mm")
     return render_template(
         "loans/station.html", station=station, loan=loan, result_html=result_html,
         log=scan_log(db.session, station, current_user()), form=form or services.LoanForm(),
@@ -87,7 +82,7 @@ def open_loan():
     form = _form()
     try:
         loan = services.open_loan(db.session, form, user=current_user(), request_key=_request_key(),
-                                  timezone=_timezone())
+                                  timezone=hotel_zone(), now=now())
     except DomainError as refused:
         db.session.rollback()
         form.signature = ""  # the pad starts empty again; a stale image is never kept
@@ -140,7 +135,7 @@ def print_slip(loan_id: int):
     back = url_for("loans.station", loan_id=loan.id)
     try:
         document = services.slip(loan, gettext=_, language=current_language(), clerk=current_user().name,
-                                 when=format_datetime(utcnow(), "yyyy-MM-dd HH:mm"),
+                                 when=format_datetime(now(), "yyyy-MM-dd HH:mm"),
                                  due=format_datetime(loan.due_at, "yyyy-MM-dd HH:mm"), type_name=type_name)
     except DomainError as refused:
         flash(refused.translated(_), "error")
@@ -191,7 +186,7 @@ def write_off(item_id: int):
         abort(404)
     try:
         write_off = services.open_write_off(db.session, item, user=current_user(), rules=_rules(),
-                                            request_key=_request_key())
+                                            request_key=_request_key(), today=hotel_today())
     except DomainError as refused:
         db.session.rollback()
         flash(refused.translated(_), "error")

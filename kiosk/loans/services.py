@@ -11,7 +11,6 @@ import binascii
 import datetime as dt
 import unicodedata
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -21,6 +20,7 @@ from printers import documents
 from printers.documents import Document, GarmentLine, Image
 
 from .. import people
+from ..domain import calendar
 from ..domain.codes import is_valid_phone, normalise_phone
 from ..domain.errors import DomainError, N_
 from ..domain.garment_states import Action, Status, TransitionRefused
@@ -44,6 +44,8 @@ OUTCOME_LABELS = {"reached": N_("Reached"), "no_answer": N_("No answer"), "promi
                   "refused": N_("Refused")}
 WRITE_OFF_NOTE = "not returned by borrower (loan #{loan_id})"
 MAX_SIGNATURE_BYTES = 300_000
+#: a loan is due back the next day at this hour, hotel time, unless the clerk says otherwise
+DUE_TIME = dt.time(18, 0)
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
@@ -57,9 +59,7 @@ def _text(value: str | None, limit: int) -> str:
 
 def default_due(now: dt.datetime, timezone: str) -> dt.datetime:
     """Next day, 18:00 hotel time (in UTC)."""
-    zone = ZoneInfo(timezone)
-    tomorrow = now.astimezone(zone).date() + dt.timedelta(days=1)
-    return dt.datetime.combine(tomorrow, dt.time(18, 0), tzinfo=zone).astimezone(dt.timezone.utc)
+    return calendar.at_local(calendar.local_date(now, timezone) + dt.timedelta(days=1), DUE_TIME, timezone)
 
 
 def parse_due(raw: str, *, now: dt.datetime, timezone: str) -> dt.datetime:
@@ -71,9 +71,8 @@ def parse_due(raw: str, *, now: dt.datetime, timezone: str) -> dt.datetime:
         local = dt.datetime.fromisoformat(raw)
     except ValueError:
         raise LoanInputError(N_("Enter the due date and time.")) from None
-    if local.tzinfo is None:
-        local = local.replace(tzinfo=ZoneInfo(timezone))
-    due = local.astimezone(dt.timezone.utc)
+    due = calendar.at_local(local.date(), local.time(), timezone) if local.tzinfo is None \
+        else local.astimezone(dt.timezone.utc)
     if due <= now:
         raise LoanInputError(N_("The due date is in the past. Choose a later time."))
     return due
@@ -253,7 +252,7 @@ def log_contact(session: Session, loan: Loan, *, how: str, outcome: str, note: s
 
 
 def open_write_off(session: Session, item: LoanItem, *, user: User | None, rules, request_key: str | None,
-                   now: dt.datetime | None = None):
+                   today: dt.date, now: dt.datetime | None = None):
     """A garment the borrower never returned goes to 报损/赔偿: a pending write-off
     charged to the borrower (the employee, or the visitor by name) at the
     garment's depreciated price. Nothing moves until a supervisor approves it
@@ -272,7 +271,7 @@ def open_write_off(session: Session, item: LoanItem, *, user: User | None, rules
         responsible="employee" if loan.employee is not None else "borrower",
         staff_no=loan.employee.staff_no if loan.employee is not None else "",
         borrower_name=loan.borrower_name, user=user, rules=rules,
-        note=WRITE_OFF_NOTE.format(loan_id=loan.id), request_key=request_key, now=now)
+        note=WRITE_OFF_NOTE.format(loan_id=loan.id), request_key=request_key, today=today, now=now)
 
 
 def settle_written_off(session: Session, garment: Garment, event: Event, at: dt.datetime) -> None:

@@ -7,17 +7,18 @@ tag job per garment through the print queue.
 """
 from __future__ import annotations
 
-import datetime as dt
 import re
 import uuid
 
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import ngettext, to_user_timezone
+from flask_babel import ngettext
 from sqlalchemy.exc import IntegrityError
 
+from ..domain.calendar import parse_month
+from ..domain.errors import DomainError
 from ..extensions import db
-from ..i18n import current_language, translate_error
+from ..i18n import current_language, hotel_today, translate_error
 from ..main.stations import MANAGERS
 from ..printing import services as printing
 from ..printing import worker
@@ -28,7 +29,6 @@ from . import bp, services
 from .models import Purchase
 
 _KEY_RE = re.compile(r"^[0-9a-f]{32}$")
-_MONTH_RE = re.compile(r"^\d{4}-\d{2}$")
 _RECEIVE_ATTEMPTS = 3
 _FIELDS = ("type_id", "size", "quantity", "unit_price", "supplier", "purchased_on", "staff_no", "note")
 
@@ -40,21 +40,21 @@ def _no_store(response: Response) -> Response:
     return response
 
 
-def _today() -> dt.date:
-    """Today in the hotel's time zone: a purchase cannot be dated after it."""
-    return to_user_timezone(dt.datetime.now(dt.timezone.utc)).date()
-
-
 @bp.get("/")
 @roles(*MANAGERS)
 def index():
-    """Purchases by month (purchase date) with their totals; one month's purchases listed."""
+    """Purchases by month (purchase date) with their totals; one month's purchases listed
+    (?month=YYYY-MM, default the latest month with purchases)."""
     months = services.by_month(db.session)
-    chosen = request.args.get("month", "")
-    selected = next((m for m in months if m.month == chosen), None) if _MONTH_RE.match(chosen) else None
-    if selected is None and months:
-        selected = months[0]
-    return render_template("purchases/index.html", months=months, selected=selected)
+    chosen, error = request.args.get("month"), ""
+    if chosen:
+        try:
+            chosen = parse_month(chosen)
+        except DomainError as refused:
+            error = translate_error(refused)
+    selected = next((m for m in months if m.month == chosen), months[0] if months else None)
+    return render_template("purchases/index.html", months=months, selected=selected, error=error), \
+        400 if error else 200
 
 
 def _form_page(values: dict, errors: dict, form_errors: list[str]):
@@ -68,7 +68,7 @@ def _form_page(values: dict, errors: dict, form_errors: list[str]):
 def new():
     """Receive a purchase: its garments are registered with new tags."""
     if request.method == "GET":
-        return _form_page({"purchased_on": _today().isoformat(), "quantity": "1",
+        return _form_page({"purchased_on": hotel_today().isoformat(), "quantity": "1",
                            "request_key": uuid.uuid4().hex}, {}, [])
     values = {name: (request.form.get(name) or "").strip() for name in _FIELDS}
     key = (request.form.get("request_key") or "").strip()
@@ -76,7 +76,8 @@ def new():
     errors: dict[str, list[str]] = {}
     for _attempt in range(_RECEIVE_ATTEMPTS):
         try:
-            data = services.check_purchase(db.session, values, _today())
+            # a purchase cannot be dated after the hotel's today
+            data = services.check_purchase(db.session, values, hotel_today())
             received = services.receive_purchase(db.session, data, request_key=values["request_key"],
                                                  user=current_user())
             db.session.commit()

@@ -17,6 +17,7 @@ from typing import Mapping, NamedTuple
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
+from ..domain.calendar import month_of
 from ..domain.errors import N_
 from ..domain.money import ZERO, BadAmount, parse_amount, quantize
 from ..models import Employee, Garment, GarmentType, User, utcnow
@@ -218,7 +219,7 @@ def by_month(session: Session) -> list[Month]:
         .order_by(Purchase.purchased_on.desc(), Purchase.id.desc()))
     months: dict[str, Month] = {}
     for purchase in purchases:
-        key = purchase.purchased_on.strftime("%Y-%m")
+        key = month_of(purchase.purchased_on)
         months.setdefault(key, Month(key)).purchases.append(purchase)
     return list(months.values())
 

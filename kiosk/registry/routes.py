@@ -6,17 +6,16 @@ server for every URL, whatever the page shows.
 """
 from __future__ import annotations
 
-import datetime as dt
 import re
 
 from flask import Response, abort, flash, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import ngettext, to_user_timezone
+from flask_babel import ngettext
 from flask_wtf import FlaskForm
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
-from ..i18n import translate_error
+from ..i18n import hotel_today, translate_error
 from ..main.stations import COUNTER, MANAGERS
 from ..models import Employee, GarmentType
 from ..web import current_user, htmx_redirect, render_page_or_fragment, roles
@@ -56,11 +55,6 @@ def _mark(form: FlaskForm, refused: services.FieldErrors) -> None:
 
 def _page_arg() -> int:
     return max(1, request.args.get("page", 1, type=int) or 1)
-
-
-def _today() -> dt.date:
-    """Today in the hotel's time zone (a person leaves on a local date)."""
-    return to_user_timezone(dt.datetime.now(dt.timezone.utc)).date()
 
 
 # --- employees ------------------------------------------------------------
@@ -144,7 +138,7 @@ def employee_edit(employee_id: int):
 def employee_deactivate(employee_id: int):
     """The person left: kept for the history, greyed in the list."""
     employee = db.get_or_404(Employee, employee_id)
-    services.deactivate_employee(db.session, employee, _today())
+    services.deactivate_employee(db.session, employee, hotel_today())  # a person leaves on a local date
     db.session.commit()
     flash(_("%(name)s is marked as left.", name=employee.name), "success")
     held = services.garments_held(db.session, employee)

@@ -15,7 +15,7 @@ from flask_babel import force_locale, gettext
 
 from ..domain.errors import DomainError, N_
 from ..extensions import db
-from ..i18n import current_language
+from ..i18n import current_language, hotel_month, hotel_zone, now
 from . import exports, services
 
 report_cli = AppGroup("report", help="Reports.")
@@ -32,7 +32,6 @@ XLSX_NEEDS_FILE = N_("An XLSX report needs --output FILE.")
 def report_loss(month: str | None, fmt: str, output: str | None) -> None:
     """The monthly loss report (月度报损报表) as CSV, JSON or XLSX."""
     app = current_app._get_current_object()
-    zone = app.config["BABEL_DEFAULT_TIMEZONE"]
     with force_locale(app.config["BABEL_DEFAULT_LOCALE"]):
         fmt = (fmt or "").lower()
         if fmt not in exports.FORMATS:
@@ -40,7 +39,7 @@ def report_loss(month: str | None, fmt: str, output: str | None) -> None:
         if fmt == "xlsx" and not output:
             raise click.ClickException(gettext(XLSX_NEEDS_FILE))
         try:
-            report = services.loss_report(db.session, month or services.current_month(zone), zone=zone)
+            report = services.loss_report(db.session, month or hotel_month(), zone=hotel_zone(), now=now())
         except DomainError as refused:
             raise click.ClickException(refused.translated(gettext)) from None
         body = exports.render(report, fmt, gettext, current_language(), gettext("No department"))

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Callable
 
+from ..domain.calendar import local_date
 from ..domain.errors import N_
 from ..domain.money import plain
 from ..writeoffs.services import REASON_LABELS
@@ -69,7 +70,7 @@ def tables(report: LossReport, gettext: Callable[[str], str], language: str = "z
               [[_(REASON_LABELS.get(r.reason, N_("Other"))), r.count, r.value] for r in report.reasons]),
         Table("overdue_loans", _("Overdue loans"), [_("Loan"), _("Borrower"), _("Department"), _("Due"),
                                                     _("Days late"), _("Tags")],
-              [[o.loan_id, o.borrower, o.department or no_department, o.due_at.date().isoformat(), o.days_late,
+              [[o.loan_id, o.borrower, o.department or no_department, local_date(o.due_at, report.zone).isoformat(), o.days_late,
                 " ".join(o.tags)] for o in report.overdue_loans]),
         Table("lifecycle", _("Lifecycle"), [_("Garment type"), _("Written off"), _("Average washes"),
                                             _("Average age (months)"), _("Cost per wear")],

@@ -8,11 +8,11 @@ from __future__ import annotations
 from flask import Response, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from ..domain import calendar
 from ..domain.errors import DomainError
 from ..extensions import db
-from ..i18n import current_language, money
+from ..i18n import current_language, hotel_month, hotel_zone, money, now
 from ..main.stations import MANAGERS
-from ..models import utcnow
 from ..printing import services as printing
 from ..printing import worker
 from ..web import current_user, roles
@@ -21,12 +21,12 @@ from . import bp, exports, services
 from .charts import bar_chart
 
 
-def _zone() -> str:
-    return current_app.config["BABEL_DEFAULT_TIMEZONE"]
-
-
 def _month() -> str:
-    return request.values.get("month") or services.current_month(_zone())
+    return request.values.get("month") or hotel_month()
+
+
+def _report(month: str) -> services.LossReport:
+    return services.loss_report(db.session, month, zone=hotel_zone(), now=now())
 
 
 def _private(body, status: int = 200, **kwargs) -> Response:
@@ -59,7 +59,7 @@ def loss():
     """The monthly loss report: figures, charts, downloads (?month=YYYY-MM, default this month)."""
     month = _month()
     try:
-        report = services.loss_report(db.session, month, zone=_zone())
+        report = _report(month)
         error = ""
     except DomainError as refused:
         report, error = None, refused.translated(_)
@@ -77,7 +77,7 @@ def download(fmt: str):
         return _private(_("Unknown format."), 404)
     month = _month()
     try:
-        report = services.loss_report(db.session, month, zone=_zone())
+        report = _report(month)
     except DomainError as refused:
         return _private(refused.translated(_), 400, mimetype="text/plain")
     body = exports.render(report, fmt, _, current_language(), _("No department"))
@@ -92,13 +92,13 @@ def print_slip():
     """The month's summary on the thermal printer (a document in the print queue)."""
     month = _month()
     try:
-        report = services.loss_report(db.session, month, zone=_zone())
+        report = _report(month)
     except DomainError as refused:
         flash(refused.translated(_), "error")
         return redirect(url_for("reports.loss"))
     user = current_user()
     document = services.summary_slip(report, gettext=_, money=money, clerk=user.name if user else "",
-                                     when=utcnow().astimezone(services.ZoneInfo(_zone())))
+                                     when=calendar.local_time(now(), hotel_zone()))
     printing.enqueue(db.session, document, "loss_report", user, printer=current_app.config["KIOSK_PRINTER"])
     db.session.commit()
     worker.notify(current_app._get_current_object())

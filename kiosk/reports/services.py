@@ -27,18 +27,17 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, aliased
 
-from ..domain import depreciation
+from ..domain import calendar, depreciation
+from ..domain.calendar import month_bounds
 from ..domain.garment_states import Action, Status
 from ..ledger import REGISTER, not_undone
 from ..loans.models import Loan, LoanItem
 from ..models import Department, Employee, Event, Garment, GarmentType, utcnow
 from ..writeoffs.models import Compensation, WriteOff
-from ..writeoffs.services import month_bounds
 
 ZERO = Decimal("0.00")
 GONE = (Status.WRITTEN_OFF.value, Status.MISSING.value)
@@ -162,6 +161,7 @@ class ForecastRow:
 @dataclass
 class LossReport:
     month: str
+    zone: str  # the hotel's calendar the month and its dates are read in
     start: dt.datetime
     end: dt.datetime
     closed: bool
@@ -213,16 +213,6 @@ def _rate(lost: int, base: int) -> Decimal | None:
     return _q(Decimal(lost) / base, "0.0001") if base else None
 
 
-def parse_month(month: str) -> str:
-    """``YYYY-MM`` checked (DomainError otherwise), returned as given."""
-    month_bounds(month, "UTC")
-    return month
-
-
-def current_month(zone: str, now: dt.datetime | None = None) -> str:
-    return (now or utcnow()).astimezone(ZoneInfo(zone)).strftime("%Y-%m")
-
-
 def states_at(session: Session, at: dt.datetime):
     """(garment id, type id, size, status, unit cost) of every garment that existed before ``at``:
     the facts of its last event before ``at`` (an index seek per garment)."""
@@ -240,10 +230,10 @@ def _type_rows(session: Session) -> dict[int, TypeRow]:
 
 
 def loss_report(session: Session, month: str, *, zone: str, now: dt.datetime | None = None) -> LossReport:
-    """The month's loss report; DomainError on a month not written as YYYY-MM."""
+    """The month's loss report; :class:`~kiosk.domain.calendar.BadMonth` on a bad month."""
     now = now or utcnow()
+    month = calendar.parse_month(month)
     start, end = month_bounds(month, zone)
-    tz = ZoneInfo(zone)
     types = _type_rows(session)
     departments = {d.id: d.name for d in session.scalars(select(Department))}
 
@@ -329,7 +319,7 @@ def loss_report(session: Session, month: str, *, zone: str, now: dt.datetime | N
                 compensation.pending += amount
 
     return LossReport(
-        month=month, start=start, end=end, closed=end <= now,
+        month=month, zone=zone, start=start, end=end, closed=end <= now,
         opening=opening, purchased=purchased, written_off=written_off, normal_wear=normal_wear,
         charged_to_person=charged, other_write_offs=other, marked_missing=marked, found=found,
         missing=missing, closing=closing,
@@ -340,7 +330,7 @@ def loss_report(session: Session, month: str, *, zone: str, now: dt.datetime | N
         reasons=sorted(reasons.values(), key=lambda r: (-r.count, -r.value, r.reason)),
         compensation=compensation,
         overdue_loans=overdue_loans(session, min(end, now), departments),
-        lifecycle=lifecycle(session, end, tz, types),
+        lifecycle=lifecycle(session, end, zone, types),
         forecast=forecast(session, types, circulation),
     )
 
@@ -368,13 +358,9 @@ def overdue_loans(session: Session, at: dt.datetime, departments: dict) -> list[
     return list(loans.values())
 
 
-def lifecycle(session: Session, end: dt.datetime, tz: ZoneInfo, types: dict[int, TypeRow]) -> list[LifecycleRow]:
+def lifecycle(session: Session, end: dt.datetime, zone: str, types: dict[int, TypeRow]) -> list[LifecycleRow]:
     """Per type, the write-offs of the last LIFECYCLE_MONTHS months: washes, age and cost per wear."""
-    local_end = end.astimezone(tz).date()
-    first = local_end.replace(day=1)
-    for _ in range(LIFECYCLE_MONTHS):
-        first = (first - dt.timedelta(days=1)).replace(day=1)
-    since = dt.datetime.combine(first, dt.time(), tzinfo=tz).astimezone(dt.timezone.utc)
+    since = calendar.start_of_day(calendar.add_months(calendar.local_date(end, zone), -LIFECYCLE_MONTHS), zone)
     rows = session.execute(
         select(Garment.type_id, Garment.wash_count, Garment.purchased_on, Garment.created_at,
                Event.unit_cost, Event.created_at)
@@ -391,8 +377,8 @@ def lifecycle(session: Session, end: dt.datetime, tz: ZoneInfo, types: dict[int,
         row = out.setdefault(type_id, LifecycleRow(type_id, t.code, t.name_zh, t.name_en))
         row.written_off += 1
         row.washes += washes
-        row.months += depreciation.months_in_use(purchased_on or created_at.astimezone(tz).date(),
-                                                 at.astimezone(tz).date())
+        row.months += depreciation.months_in_use(purchased_on or calendar.local_date(created_at, zone),
+                                                 calendar.local_date(at, zone))
         row.cost = _q(row.cost + (cost or ZERO))
     return sorted(out.values(), key=lambda r: r.code)
 

@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from .. import people
 from ..domain.errors import DomainError
 from ..extensions import db
-from ..i18n import current_language, when
+from ..i18n import current_language, hotel_month, now, when
 from ..main.stations import COUNTER, MANAGERS
 from ..printing.services import enqueue
 from ..stations.web import new_request_key
@@ -152,7 +152,7 @@ def purchase_print():
     """Send the purchase list to the receipt printer (via the print queue)."""
     lines = services.purchase_list(db.session)
     document = services.purchase_document(
-        lines, title=_("Purchase list"), when=when(services.utcnow()), empty=_("Nothing to order."),
+        lines, title=_("Purchase list"), when=when(now()), empty=_("Nothing to order."),
         header=_("Item: on hand → to order"), language=current_language())
     enqueue(db.session, document, "purchase", current_user(), request_key=request.form.get("request_key") or None)
     db.session.commit()
@@ -169,7 +169,7 @@ def purchase_print():
 def distribution():
     """Every month's run; supervisors open the next one here."""
     return render_template("stock/distribution.html", runs=services.runs(db.session),
-                           month=services.this_month(), error="")
+                           month=hotel_month(), error="")
 
 
 @bp.post("/distribution/open")

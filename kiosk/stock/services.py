@@ -23,9 +23,7 @@ commit — the route commits, or rolls back on a :class:`DomainError`):
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
-import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Callable
@@ -36,13 +34,13 @@ from sqlalchemy.orm import Session, joinedload
 from printers import documents as d
 
 from .. import people
+from ..domain.calendar import parse_month
 from ..domain.errors import DomainError, N_
 from ..models import Employee, User, utcnow
 from .models import DistributionLine, DistributionRun, StockItem, StockMovement
 
 NOTE_MAX = 500
 QUANTITY_MAX = 100000
-MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
 KIND_LABELS = {
     "shoes": N_("Shoes"),
@@ -254,13 +252,6 @@ def purchase_document(lines: list[PurchaseLine], *, title: str, when: str, empty
 
 # --- monthly distribution (每月鞋袜分发) ------------------------------------
 
-def parse_month(text: str) -> str:
-    value = (text or "").strip()
-    if not MONTH_RE.match(value):
-        raise DomainError(N_("Give the month as YYYY-MM, e.g. 2026-05."))
-    return value
-
-
 def runs(session: Session) -> list[DistributionRun]:
     return list(session.scalars(select(DistributionRun).order_by(DistributionRun.month.desc())))
 
@@ -397,10 +388,6 @@ def reopen_run(session: Session, run: DistributionRun, *, user: User | None) -> 
     run.reopen_count += 1
     session.flush()
     return True
-
-
-def this_month(now: dt.datetime | None = None) -> str:
-    return (now or utcnow()).strftime("%Y-%m")
 
 
 # --- demo data ----------------------------------------------------------------

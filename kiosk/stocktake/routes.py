@@ -7,9 +7,9 @@ from flask_babel import gettext as _
 from ..auth.routes import _policy
 from ..domain.errors import DomainError, N_
 from ..extensions import db
-from ..i18n import translate_error
+from ..i18n import hotel_month, translate_error
 from ..main.stations import COUNTER, MANAGERS
-from ..models import User, utcnow
+from ..models import User
 from ..scanning import ScanResult
 from ..stations.web import render_result
 from ..stock.models import StockItem
@@ -36,7 +36,7 @@ def _index(*, error: str | None = None, form: dict | None = None, status: int = 
         "stocktake/index.html", "stocktake/_index.html",
         open_counts=services.current_open(db.session), history=services.history(db.session),
         can_manage=_can_manage(), error=error, form=form or {},
-        default_month=utcnow().strftime("%Y-%m")), status
+        default_month=hotel_month()), status
 
 
 @bp.get("/")

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import NamedTuple
@@ -30,6 +29,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from ..auth.services import Policy, check_pin
+from ..domain.calendar import parse_month
 from ..domain.codes import normalise_code
 from ..domain.errors import DomainError, N_
 from ..domain.garment_states import Action, Status
@@ -42,7 +42,6 @@ from ..stock.models import StockItem
 from .models import LOCATIONS, Stocktake, StocktakeItemCount, StocktakeScan, StocktakeSnapshot
 
 STATION = "stocktake"
-MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
 #: Garments that should be in the room.
 EXPECTED = (Status.IN_STOCK.value, Status.DIRTY.value, Status.IRONING.value,
@@ -50,7 +49,6 @@ EXPECTED = (Status.IN_STOCK.value, Status.DIRTY.value, Status.IRONING.value,
 #: Garments out of the room, accounted for through their records (issue, loan).
 ACCOUNTED = (Status.ISSUED.value, Status.SPARE_ISSUED.value, Status.LOANED.value)
 
-BAD_MONTH = N_("Give the month as YYYY-MM, e.g. 2026-03.")
 NOT_FOUND = N_("This stocktake does not exist.")
 NOT_OPEN = N_("This stocktake is closed; it cannot be changed. Open a correction instead.")
 ALREADY_CLOSED = N_("This stocktake was already closed by %(name)s.")
@@ -67,13 +65,6 @@ UNKNOWN_CODE = N_("%(code)s is not one of our uniforms. It is listed as an unkno
 EMPTY_CODE = N_("Scan a tag.")
 
 
-def valid_month(raw: str) -> str:
-    month = (raw or "").strip()
-    if not MONTH_RE.match(month):
-        raise DomainError(BAD_MONTH)
-    return month
-
-
 def get_open(session: Session, stocktake_id: int | None) -> Stocktake:
     stocktake = session.get(Stocktake, stocktake_id) if stocktake_id else None
     if stocktake is None:
@@ -88,7 +79,7 @@ def get_open(session: Session, stocktake_id: int | None) -> Stocktake:
 def open_stocktake(session: Session, month: str, *, user: User, blind: bool = False,
                    now: dt.datetime | None = None) -> Stocktake:
     """Open the month's count; opening it again returns the one already there."""
-    month = valid_month(month)
+    month = parse_month(month)
     existing = session.scalar(select(Stocktake).where(Stocktake.month == month,
                                                       Stocktake.corrects_id.is_(None)))
     if existing is not None:
@@ -103,7 +94,7 @@ def open_stocktake(session: Session, month: str, *, user: User, blind: bool = Fa
 def open_correction(session: Session, month: str, *, user: User, blind: bool = False,
                     now: dt.datetime | None = None) -> Stocktake:
     """A new count for a closed month, pointing at the closed one. An open correction is reused."""
-    month = valid_month(month)
+    month = parse_month(month)
     pending = session.scalar(select(Stocktake).where(Stocktake.month == month, Stocktake.status == "open")
                              .order_by(Stocktake.id.desc()).limit(1))
     if pending is not None:

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import re
-from zoneinfo import ZoneInfo
 
 from flask import Response, abort, current_app, render_template, request, url_for
 from flask_babel import format_datetime, gettext as _
@@ -11,9 +10,9 @@ from sqlalchemy.exc import IntegrityError
 from ..auth.services import Policy
 from ..domain.errors import DomainError
 from ..extensions import db
-from ..i18n import current_language, money
+from ..i18n import current_language, hotel_month, hotel_today, hotel_zone, money
 from ..main.stations import COUNTER, MANAGERS
-from ..models import User, utcnow
+from ..models import User
 from ..printing import services as printing
 from ..printing import worker
 from ..stations.web import new_request_key
@@ -33,15 +32,6 @@ def _policy() -> Policy:
     cfg = current_app.config
     return Policy(attempts=cfg["KIOSK_LOCKOUT_ATTEMPTS"], lock_minutes=cfg["KIOSK_LOCKOUT_MINUTES"],
                   hash_method=cfg["KIOSK_PIN_HASH_METHOD"])
-
-
-def _zone() -> str:
-    return current_app.config["BABEL_DEFAULT_TIMEZONE"]
-
-
-def _today():
-    """The hotel's date: months in use are counted in the room's calendar."""
-    return utcnow().astimezone(ZoneInfo(_zone())).date()
 
 
 def _key() -> str | None:
@@ -70,7 +60,7 @@ def index():
 
 
 def _form(garment, error: str = "", form=None):
-    priced = services.quote(garment, _today(), _rules())
+    priced = services.quote(garment, hotel_today(), _rules())
     person = garment.holder or garment.owner
     context = dict(garment=garment, quote=priced, fee=_rules().unwashed_fee, error=error,
                    form=form or {"responsible": "borrower" if garment.status == "loaned" else "employee",
@@ -111,7 +101,7 @@ def create():
             responsible=request.form.get("responsible", ""), user=current_user(), rules=_rules(),
             staff_no=request.form.get("staff_no", ""), borrower_name=request.form.get("borrower_name", ""),
             unwashed=bool(request.form.get("unwashed")), note=request.form.get("note", ""), request_key=_key(),
-            today=_today())
+            today=hotel_today())
         db.session.commit()
     except DomainError as refused:
         db.session.rollback()
@@ -227,11 +217,11 @@ def _csv(text: str, filename: str) -> Response:
 @roles(*MANAGERS)
 def payroll_csv():
     """Compensation owed by employees, not paid yet: for payroll deduction (personal data)."""
-    return _csv(services.payroll_csv(db.session, zone=_zone()), f"payroll-{utcnow():%Y%m%d}.csv")
+    return _csv(services.payroll_csv(db.session, zone=hotel_zone()), f"payroll-{hotel_today():%Y%m%d}.csv")
 
 
 def _month() -> str:
-    return request.args.get("month") or utcnow().astimezone(ZoneInfo(_zone())).strftime("%Y-%m")
+    return request.args.get("month") or hotel_month()
 
 
 @bp.get("/statement")
@@ -240,11 +230,12 @@ def statement():
     """制服消耗: each department's write-offs and compensation in a month."""
     month = _month()
     try:
-        report = services.statement(db.session, month, zone=_zone(), no_department=_("No department"))
+        report = services.statement(db.session, month, zone=hotel_zone(), no_department=_("No department"))
         error = ""
     except DomainError as refused:
         report, error = None, refused.translated(_)
-    return _private(render_template("writeoffs/statement.html", report=report, month=month, error=error))
+    return _private(render_template("writeoffs/statement.html", report=report, month=month, error=error),
+                    400 if error else 200)
 
 
 @bp.get("/statement.csv")
@@ -253,7 +244,9 @@ def statement_csv():
     """The month's statement for finance (CSV, UTF-8 with BOM)."""
     month = _month()
     try:
-        report = services.statement(db.session, month, zone=_zone(), no_department="无部门")
-    except DomainError:
-        abort(400)
+        report = services.statement(db.session, month, zone=hotel_zone(), no_department="无部门")
+    except DomainError as refused:
+        response = Response(refused.translated(_), 400, mimetype="text/plain")
+        response.headers["Cache-Control"] = "no-store"
+        return response
     return _csv(services.statement_csv(report), f"consumption-{month}.csv")

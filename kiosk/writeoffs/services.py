@@ -15,7 +15,6 @@ import io
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Callable
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
@@ -25,7 +24,7 @@ from printers.documents import Document
 
 from .. import people
 from ..auth.services import Policy, check_pin
-from ..domain import depreciation, money
+from ..domain import calendar, depreciation, money
 from ..domain.errors import DomainError, N_
 from ..domain.garment_states import Action, Status
 from ..ledger import move
@@ -105,9 +104,12 @@ def pending_for(session: Session, garment: Garment) -> WriteOff | None:
 
 def open_write_off(session: Session, garment: Garment, *, reason: str, responsible: str, user: User | None,
                    rules: Rules, staff_no: str = "", borrower_name: str = "", unwashed: bool = False,
-                   note: str = "", request_key: str | None = None, now: dt.datetime | None = None,
-                   today: dt.date | None = None) -> WriteOff:
-    """A pending write-off, or the one this request (or an earlier one for the garment) opened."""
+                   today: dt.date, note: str = "", request_key: str | None = None,
+                   now: dt.datetime | None = None) -> WriteOff:
+    """A pending write-off, or the one this request (or an earlier one for the garment) opened.
+
+    ``today`` is the hotel's date (the months in use are counted on its calendar).
+    """
     if request_key:
         existing = session.scalar(select(WriteOff).where(WriteOff.request_key == request_key))
         if existing is not None:
@@ -134,7 +136,7 @@ def open_write_off(session: Session, garment: Garment, *, reason: str, responsib
     else:
         borrower_name = ""
     now = now or utcnow()
-    priced = quote(garment, today or now.date(), rules)
+    priced = quote(garment, today, rules)
     fee, owed = charge(priced.value, responsible, unwashed, rules)
     person = employee or garment.owner
     write_off = WriteOff(
@@ -283,13 +285,12 @@ def payroll_csv(session: Session, *, zone: str) -> str:
     writer = csv.writer(out)
     writer.writerow(["工号", "姓名", "部门", "金额", "原因", "日期"])
     departments = {d.id: d.name for d in session.scalars(select(Department))}
-    tz = ZoneInfo(zone)
     for comp in sorted(open_compensations(session), key=lambda c: (c.created_at, c.id)):
         if comp.employee is None:
             continue
         writer.writerow([comp.employee.staff_no, comp.employee.name, departments.get(comp.department_id, ""),
                          money.plain(comp.current_amount), REASON_ZH[comp.write_off.reason],
-                         comp.created_at.astimezone(tz).date().isoformat()])
+                         calendar.local_date(comp.created_at, zone).isoformat()])
     return out.getvalue()
 
 
@@ -315,22 +316,11 @@ class Statement:
     total: StatementRow = field(default_factory=lambda: StatementRow(""))
 
 
-def month_bounds(month: str, zone: str) -> tuple[dt.datetime, dt.datetime]:
-    """``YYYY-MM`` in the hotel's zone as a UTC interval [start, end)."""
-    try:
-        first = dt.datetime.strptime(month, "%Y-%m").date()
-    except ValueError:
-        raise DomainError(N_("Write the month as YYYY-MM.")) from None
-    nxt = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-    tz = ZoneInfo(zone)
-    return (dt.datetime.combine(first, dt.time(), tzinfo=tz).astimezone(dt.timezone.utc),
-            dt.datetime.combine(nxt, dt.time(), tzinfo=tz).astimezone(dt.timezone.utc))
-
-
 def statement(session: Session, month: str, *, zone: str, no_department: str = "") -> Statement:
     """制服消耗: per department (as copied on the write-off), write-offs approved in the month,
     their value at purchase price, and the compensation charged, collected and waived (as it stands)."""
-    start, end = month_bounds(month, zone)
+    month = calendar.parse_month(month)
+    start, end = calendar.month_bounds(month, zone)
     write_offs = session.scalars(
         select(WriteOff).where(WriteOff.status == "approved", WriteOff.approved_at >= start,
                                WriteOff.approved_at < end)
