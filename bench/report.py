@@ -87,14 +87,13 @@ def upgrade(path: Path) -> None:
 
 def months_of(path: Path) -> tuple[str, str]:
     """(last full month, month of the latest event) in the hotel's zone."""
-    from zoneinfo import ZoneInfo
+    from kiosk.domain import calendar
 
     con = sqlite3.connect(path)
     latest = con.execute("SELECT MAX(created_at) FROM events").fetchone()[0]
     con.close()
-    last = dt.datetime.fromisoformat(latest).replace(tzinfo=dt.timezone.utc).astimezone(ZoneInfo(ZONE))
-    previous = last.replace(day=1) - dt.timedelta(days=1)
-    return previous.strftime("%Y-%m"), last.strftime("%Y-%m")
+    last = calendar.local_date(dt.datetime.fromisoformat(latest).replace(tzinfo=dt.timezone.utc), ZONE)
+    return calendar.month_of(calendar.add_months(last, -1)), calendar.month_of(last)
 
 
 def time_service(app, month: str, samples: int) -> tuple[list[float], dict]:
