@@ -1,17 +1,22 @@
 """Request plumbing shared by every blueprint.
 
-- htmx helpers (after django-htmx): is this an htmx request, ``Vary``, redirects;
+- htmx helpers (after django-htmx): is this an htmx request, ``Vary``, one
+  page-or-fragment idiom, one answer helper (redirect, retarget, toast, client
+  events) and refusals that htmx swaps where the user is looking;
+- ``no-store`` for every blueprint that shows personal data (one declaration,
+  one hook);
 - access control: every view declares who may reach it (deny by default), the
   signed-in user is loaded once per request, and an idle kiosk locks itself;
 - error pages that speak the user's language instead of a bare 400/403/500.
 """
 from __future__ import annotations
 
-import functools
+import json
 import time
-from typing import Callable
+from typing import Any, Callable, Mapping
 
 from flask import (
+    Blueprint,
     Flask,
     Response,
     current_app,
@@ -24,7 +29,8 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_wtf.csrf import CSRFError
+from flask_wtf.csrf import CSRFError, generate_csrf
+from werkzeug.exceptions import BadRequest, NotFound
 
 from .extensions import db
 from .i18n import now
@@ -36,12 +42,40 @@ ANY_USER = "any"
 
 # --- htmx helpers ---------------------------------------------------------
 
+#: Where an htmx answer lands when it is not aimed at anything of the page's
+#: own: the answer area of a station (a scan) or the toast slot in base.html.
+SCAN_RESULT = "scan-result"
+TOAST = "toast"
+
+
 def is_htmx() -> bool:
     """True for an htmx request, but not for a history restore (needs the full page)."""
     return (
         request.headers.get("HX-Request") == "true"
         and request.headers.get("HX-History-Restore-Request") != "true"
     )
+
+
+def htmx_answer(body: str = "", status: int = 200, *, retarget: str | None = None, reswap: str | None = None,
+                replace_url: str | None = None, trigger: str | Mapping[str, Any] | None = None) -> Response:
+    """An answer with its instructions for htmx, the one place those headers are written.
+
+    ``retarget``/``reswap``: swap the body somewhere else than the element
+    that asked (HX-Retarget, HX-Reswap); ``replace_url``: what a reload
+    shows (HX-Replace-Url); ``trigger``: client events (HX-Trigger), a name
+    or ``{name: detail}`` (sent as ASCII JSON: a header carries no Chinese).
+    """
+    response = Response(body, status)
+    if retarget:
+        response.headers["HX-Retarget"] = retarget
+        response.headers["HX-Reswap"] = reswap or "outerHTML"
+    elif reswap:
+        response.headers["HX-Reswap"] = reswap
+    if replace_url:
+        response.headers["HX-Replace-Url"] = replace_url
+    if trigger:
+        response.headers["HX-Trigger"] = trigger if isinstance(trigger, str) else json.dumps(trigger)
+    return response
 
 
 def htmx_redirect(location: str) -> Response:
@@ -53,9 +87,69 @@ def htmx_redirect(location: str) -> Response:
     return redirect(location)
 
 
-def render_page_or_fragment(page: str, fragment: str, **context) -> str:
-    """One URL serves the full page or, for htmx, just the fragment it includes."""
-    return render_template(fragment if is_htmx() else page, **context)
+def toast(message: str, *, level: str = "error", status: int = 200,
+          trigger: str | Mapping[str, Any] | None = None) -> Response:
+    """A short notice in the page's toast slot (``#toast``), whatever the request aimed at."""
+    html = render_template("errors/_toast.html", message=message, level=level)
+    return htmx_answer(html, status, retarget=f"#{TOAST}", trigger=trigger)
+
+
+def refuse(message: str, *, status: int, title: str | None = None,
+           trigger: str | Mapping[str, Any] | None = None):
+    """Nothing was done, and why, where the user is looking.
+
+    htmx: a scan (aimed at ``#scan-result``) gets an error answer in the answer
+    area, anything else a toast; either carries ``data-scan-result="error"``,
+    so kiosk's scan.js swaps it although it is a 4xx and plays the error tone.
+    A plain request gets the error page with the same status.
+    """
+    title = title or _("Not done")
+    if is_htmx():
+        if request.headers.get("HX-Target") == SCAN_RESULT:
+            html = render_template("errors/_refusal.html", title=title, message=message)
+            return htmx_answer(html, status, retarget=f"#{SCAN_RESULT}", trigger=trigger)
+        return toast(message, status=status, trigger=trigger)
+    return render_template("errors/message.html", title=title, message=message), status
+
+
+def render_page_or_fragment(page: str | Callable[[str], Any], fragment: str | None = None, /, *,
+                            html: str | None = None, oob: Callable[[], str] | None = None, **context):
+    """One URL serves the full page or, for htmx, just the fragment the page shows.
+
+    The usual case: ``page`` and ``fragment`` are templates rendered with the
+    same ``context`` (the page includes the fragment). A scan station renders
+    its answer first (``html``) and passes ``page`` as a function that builds
+    the page around it, so the page's extras (the shift's log) are only read
+    for a full page. ``oob``: pieces that only an htmx answer carries (panels
+    swapped out of band next to the answer).
+    """
+    if fragment is not None:
+        html = render_template(fragment, **context) if is_htmx() or callable(page) else None
+    if is_htmx():
+        return html + (oob() if oob is not None else "")
+    if callable(page):
+        return page(html)
+    return render_template(page, **context)
+
+
+# --- personal data ---------------------------------------------------------
+
+def holds_personal_data(blueprint: Blueprint) -> Blueprint:
+    """Declare that ``blueprint``'s answers show personal data: none is ever stored.
+
+    The tablet is shared: names, phones, signatures and amounts must not stay
+    in its cache or come back with the Back button (and a form served again
+    gets a fresh request key). :func:`_no_store` applies it to every answer.
+    """
+    blueprint.holds_personal_data = True  # type: ignore[attr-defined]
+    return blueprint
+
+
+def _no_store(response: Response) -> Response:
+    blueprint = current_app.blueprints.get(request.blueprint or "")
+    if getattr(blueprint, "holds_personal_data", False):
+        response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 # --- access control -------------------------------------------------------
@@ -133,8 +227,7 @@ def enforce_access():
 
 
 def _forbidden():
-    message = _("Your role may not open this screen. Ask a supervisor.")
-    return render_template("errors/message.html", title=_("Not allowed"), message=message), 403
+    return refuse(_("Your role may not open this screen. Ask a supervisor."), status=403, title=_("Not allowed"))
 
 
 def sign_in(user: User) -> None:
@@ -154,22 +247,26 @@ def sign_out() -> None:
         session["lang"] = lang
 
 
-def _csrf_error(error: CSRFError):
-    message = _("This page had expired, so nothing was saved. Please try again.")
-    if is_htmx():
-        return render_template("errors/_toast.html", message=message), 400
-    return render_template("errors/message.html", title=_("Please try again"), message=message), 400
+def _csrf_error(_error: CSRFError):
+    # htmx: the page gets a fresh token with the refusal (scan.js puts it in
+    # place), so "try again" works without reloading the station.
+    return refuse(_("This page had expired, so nothing was saved. Please try again."), status=400,
+                  title=_("Please try again"), trigger={"kiosk:csrf-token": generate_csrf()} if is_htmx() else None)
 
 
-def _not_found(_error):
-    return render_template("errors/message.html", title=_("Not found"),
-                           message=_("This page does not exist.")), 404
+def _bad_request(_error: BadRequest):
+    return refuse(_("The kiosk could not read what was sent, so nothing was saved. Please try again."),
+                  status=400, title=_("Please try again"))
+
+
+def _not_found(_error: NotFound):
+    return refuse(_("This page does not exist."), status=404, title=_("Not found"))
 
 
 def _server_error(_error):
     db.session.rollback()
-    return render_template("errors/message.html", title=_("Something went wrong"),
-                           message=_("Nothing was saved. Please try again; if it happens again, tell a supervisor.")), 500
+    return refuse(_("Nothing was saved. Please try again; if it happens again, tell a supervisor."), status=500,
+                  title=_("Something went wrong"))
 
 
 def _vary_on_htmx(response: Response) -> Response:
@@ -180,7 +277,9 @@ def _vary_on_htmx(response: Response) -> Response:
 def init_app(app: Flask) -> None:
     app.before_request(enforce_access)
     app.after_request(_vary_on_htmx)
+    app.after_request(_no_store)
     app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(BadRequest, _bad_request)
     app.register_error_handler(404, _not_found)
     app.register_error_handler(500, _server_error)
     from .auth.services import ROLE_LABELS

@@ -15,12 +15,6 @@ from . import bp
 from .services import Policy, check_pin, user_by_badge
 
 
-def _policy() -> Policy:
-    cfg = current_app.config
-    return Policy(attempts=cfg["KIOSK_LOCKOUT_ATTEMPTS"], lock_minutes=cfg["KIOSK_LOCKOUT_MINUTES"],
-                  hash_method=cfg["KIOSK_PIN_HASH_METHOD"])
-
-
 def _safe_next() -> str:
     target = request.values.get("next") or ""
     # Only a path on this kiosk: never an absolute URL another site could plant.
@@ -53,7 +47,7 @@ def login_pin():
     if user is None:
         return _login_page(_("Tap your name first."))
     try:
-        check_pin(db.session, user, request.form.get("pin", ""), _policy())
+        check_pin(db.session, user, request.form.get("pin", ""), Policy.from_config(current_app.config))
     except DomainError as error:
         db.session.commit()  # the failed attempt is counted even though sign-in is refused
         return _login_page(translate_error(error), selected=user.id)

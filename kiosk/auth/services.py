@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from typing import Any, Mapping
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -28,6 +29,12 @@ class Policy:
     attempts: int = 5
     lock_minutes: int = 5
     hash_method: str = "scrypt"
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> Policy:
+        """The room's lock rule (KIOSK_LOCKOUT_*), for every screen that checks a PIN."""
+        return cls(attempts=config["KIOSK_LOCKOUT_ATTEMPTS"], lock_minutes=config["KIOSK_LOCKOUT_MINUTES"],
+                   hash_method=config["KIOSK_PIN_HASH_METHOD"])
 
 
 def hash_pin(pin: str, method: str = "scrypt") -> str:

@@ -1,20 +1,13 @@
 """Today board (今日): counts by status, what is late, and the end-of-day check."""
 from __future__ import annotations
 
-from flask import Response, current_app
+from flask import current_app
 
 from ..extensions import db
 from ..i18n import hotel_zone, now
 from ..main.stations import COUNTER
 from ..web import render_page_or_fragment, roles
 from . import bp, services
-
-
-@bp.after_request
-def _no_store(response: Response) -> Response:
-    # Names of owners and ironers: nothing of it stays in a shared tablet's cache.
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 @bp.get("/")

@@ -1,7 +1,7 @@
 """Check-in station (收衣): scan dirty garments; optionally for one employee, or into a department's cart."""
 from __future__ import annotations
 
-from flask import abort, render_template, request, url_for
+from flask import render_template, request, url_for
 from flask_babel import gettext as _
 
 from .. import people
@@ -14,7 +14,7 @@ from ..models import CheckinBatch, Employee, utcnow
 from ..registry.services import list_departments
 from ..scanning import ScanResult, scan_move, undo_last
 from ..stations.web import duplicate_seconds, render_result, scan_log
-from ..web import current_user, htmx_redirect, is_htmx, roles
+from ..web import current_user, htmx_redirect, render_page_or_fragment, roles
 from . import bp, services
 
 STATION = "checkin"
@@ -94,12 +94,14 @@ def station():
 def _answer(result: ScanResult, employee: Employee | None, batch: CheckinBatch | None, headline: str,
             log_row: bool = True):
     """The scan answer; with htmx, the employee and cart panels come along out of band."""
-    html = render_result(result, station=STATION, headline=headline, log_row=log_row)
-    if is_htmx():
-        if employee is not None or batch is not None:
-            html += render_template("checkin/_panels.html", oob=True, **_context(employee, batch))
-        return html
-    return _page(employee, batch, result_html=html)
+    def panels() -> str:
+        if employee is None and batch is None:
+            return ""
+        return render_template("checkin/_panels.html", oob=True, **_context(employee, batch))
+
+    return render_page_or_fragment(lambda answer: _page(employee, batch, result_html=answer),
+                                   html=render_result(result, station=STATION, headline=headline, log_row=log_row),
+                                   oob=panels)
 
 
 @bp.post("/scan")
@@ -152,9 +154,7 @@ def open_batch():
 @roles(*COUNTER)
 def close_batch(batch_id: int):
     """Close the cart: the scanned count is kept against the declared one; closing again changes nothing."""
-    batch = db.session.get(CheckinBatch, batch_id)
-    if batch is None:
-        abort(404)
+    batch = db.get_or_404(CheckinBatch, batch_id)
     services.close_batch(db.session, batch, at=utcnow())
     db.session.commit()
     return htmx_redirect(url_for("checkin.station", batch_id=batch.id))

@@ -4,7 +4,7 @@ Both only read: looking a garment up never writes an event.
 """
 from __future__ import annotations
 
-from flask import Response, redirect, render_template, request, url_for
+from flask import redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from ..extensions import db
@@ -21,13 +21,6 @@ def _timeline_helpers() -> dict:
         "station_label": services.station_label,
         "defect_labels": services.defect_labels,
     }
-
-
-@bp.after_request
-def _no_store(response: Response) -> Response:
-    # Owners' and holders' names: nothing of it stays in a shared tablet's cache.
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 @bp.get("/lookup")
@@ -47,8 +40,8 @@ def lookup():
     code, garment = services.find(db.session, raw)
     if garment is None:
         message = translate_error(services.not_ours(code, raw))
-        template = "garments/_lookup_result.html" if is_htmx() else "garments/lookup.html"
-        return render_template(template, found=None, message=message, code=code)
+        return render_page_or_fragment("garments/lookup.html", "garments/_lookup_result.html", found=None,
+                                       message=message, code=code)
     if not is_htmx():
         return redirect(url_for(".page", tag=garment.tag))
     found = services.timeline(db.session, garment, limit=services.LOOKUP_EVENTS)

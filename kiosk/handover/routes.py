@@ -4,10 +4,10 @@ from __future__ import annotations
 import re
 import uuid
 
-from flask import Response, current_app, redirect, request, url_for
+from flask import current_app, redirect, request, url_for
 from flask_babel import gettext as _
 
-from ..auth.routes import _policy
+from ..auth.services import Policy
 from ..domain.errors import DomainError
 from ..extensions import db
 from ..i18n import now, translate_error
@@ -18,13 +18,6 @@ from ..web import current_user, is_htmx, render_page_or_fragment, roles
 from . import bp, services
 
 _REQUEST_KEY_RE = re.compile(r"^[0-9a-f]{32}$")
-
-
-@bp.after_request
-def _no_store(response: Response) -> Response:
-    # Names and notes: nothing of it stays in a shared tablet's cache.
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 def _tailor_days() -> int:
@@ -87,7 +80,7 @@ def acknowledge(handover_id: int):
     user = db.session.get(User, user_id) if user_id else None
     try:
         services.acknowledge(db.session, handover_id, user=user, pin=request.form.get("pin", ""),
-                             policy=_policy())
+                             policy=Policy.from_config(current_app.config))
     except DomainError as error:
         db.session.commit()  # a wrong PIN is counted towards the lock even though it is refused
         return _render(ack_error=translate_error(error), selected=user.id if user else None)

@@ -15,7 +15,7 @@ from ..extensions import db
 from ..main.stations import COUNTER
 from ..scanning import ScanResult, undo_last
 from ..stations.web import duplicate_seconds, new_request_key, render_result, scan_log
-from ..web import current_user, is_htmx, roles
+from ..web import current_user, is_htmx, render_page_or_fragment, roles
 from . import bp, services
 from .services import SLOT_STATION, STATION
 
@@ -45,7 +45,7 @@ def _answer(result: ScanResult, *, headline: str = "", log_row: bool = True, cho
         # A garment waiting for a decision is not "all fine": a neutral card.
         result_class="result-card" if on_table and result.ok else "",
     )
-    return html if is_htmx() else _page(html)
+    return render_page_or_fragment(_page, html=html)
 
 
 @bp.get("/")
@@ -97,14 +97,13 @@ def _slot_page(result_html: str | None = None):
 
 
 def _slot_answer(result: ScanResult, *, headline: str, log_row: bool = True) -> str:
-    htmx = is_htmx()
     html = render_result(
         result, station=SLOT_STATION, headline=headline, template="inspection/_slot_answer.html",
         log_row=log_row, slot_number=services.slot_number,
         # The list of garments still to slot is refreshed in the same answer (out of band).
-        awaiting=services.awaiting_slot(db.session) if htmx else None,
+        awaiting=services.awaiting_slot(db.session) if is_htmx() else None,
     )
-    return html if htmx else _slot_page(html)
+    return render_page_or_fragment(_slot_page, html=html)
 
 
 @bp.get("/slot")

@@ -11,7 +11,7 @@ from ..i18n import hotel_day_bounds
 from ..main.stations import ALL_ROLES, MANAGERS
 from ..scanning import ScanResult, scan_move, undo_last
 from ..stations.web import duplicate_seconds, new_request_key, render_result, scan_log
-from ..web import current_user, is_htmx, roles
+from ..web import current_user, render_page_or_fragment, roles
 from . import bp, services
 
 STATION = "ironing"
@@ -32,7 +32,7 @@ def _answer(result: ScanResult, headline: str, *, chips: bool, log_row: bool = T
                          show_chips=chips and result.garment is not None and result.result != "error",
                          defects=DEFECTS, flagged=services.defects_of(result.garment) if result.garment else [],
                          request_key=new_request_key())
-    return html if is_htmx() else _page(html)
+    return render_page_or_fragment(_page, html=html)
 
 
 @bp.get("/")

@@ -20,7 +20,7 @@ from ..main.stations import COUNTER
 from ..registry.forms import KIND_LABELS
 from ..scanning import undo_last
 from ..stations.web import duplicate_seconds, render_result, scan_log
-from ..web import current_user, is_htmx, roles
+from ..web import current_user, htmx_answer, is_htmx, render_page_or_fragment, roles
 from . import bp, services
 
 
@@ -77,12 +77,9 @@ def _identify(mode: Mode):
     found = _employee_from_form()
     if not is_htmx():
         return _page(mode, found)
-    html = _panel_html(mode, found)
-    headers = {}
-    if found.employee is not None:
-        # A reload keeps the person on screen.
-        headers["HX-Replace-Url"] = url_for(mode.endpoint, employee=found.employee.id)
-    return html, 200, headers
+    # A reload keeps the person on screen.
+    return htmx_answer(_panel_html(mode, found),
+                       replace_url=url_for(mode.endpoint, employee=found.employee.id) if found.employee else None)
 
 
 def _scan(mode: Mode):
@@ -105,10 +102,9 @@ def _scan(mode: Mode):
                          spare_reason=outcome.spare_reason.translated(_) if outcome.spare_reason else "")
     if not is_htmx():
         return _page(mode, found if found.employee or outcome.switched_to else None, html)
-    response = html + _panel_html(mode, found, oob=True)
-    if outcome.switched_to is not None and found.employee is not None:
-        return response, 200, {"HX-Replace-Url": url_for(mode.endpoint, employee=found.employee.id)}
-    return response
+    switched = outcome.switched_to is not None and found.employee is not None
+    return htmx_answer(html + _panel_html(mode, found, oob=True),
+                       replace_url=url_for(mode.endpoint, employee=found.employee.id) if switched else None)
 
 
 def _undo(mode: Mode):
@@ -116,9 +112,8 @@ def _undo(mode: Mode):
     db.session.commit()
     html = render_result(result, station=mode.station, log_row=False, headline=_("Undone"))
     found = people.identify_id(db.session, request.form.get("employee_id"), giving=True)
-    if not is_htmx():
-        return _page(mode, found if found.employee else None, html)
-    return html + (_panel_html(mode, found, oob=True) if found.employee else "")
+    return render_page_or_fragment(lambda answer: _page(mode, found if found.employee else None, answer),
+                                   html=html, oob=lambda: _panel_html(mode, found, oob=True) if found.employee else "")
 
 
 def _from_query() -> people.Identified | None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from flask import abort, current_app, flash, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 
@@ -14,7 +14,8 @@ from ..main.stations import COUNTER, MANAGERS
 from ..printing import worker
 from ..printing.services import enqueue, type_name
 from ..stations.web import duplicate_seconds, new_request_key, render_result, scan_log
-from ..web import current_user, htmx_redirect, is_htmx, roles
+from ..web import current_user, htmx_redirect, is_htmx, render_page_or_fragment, roles
+from ..writeoffs.services import Rules
 from . import bp, services
 from .models import CONTACT_HOW, CONTACT_OUTCOMES, REASONS, Loan, LoanItem  # noqa: F401 (registers the tables)
 
@@ -94,21 +95,21 @@ def open_loan():
 def _answer(result, headline: str, loan: Loan | None):
     html = render_result(result, station=services.STATION if loan else services.RETURN_STATION,
                          headline=headline)
-    if is_htmx():
-        if loan is not None:
-            html += render_template("loans/_loan.html", loan=loan, oob=True, new_key=new_request_key)
-        html += render_template("loans/_board.html", oob=True, **_board_context())
-        return html
-    return _page(loan, result_html=html)
+
+    def panels() -> str:
+        # The loan's items and the overdue board follow the answer (out of band).
+        loan_html = (render_template("loans/_loan.html", loan=loan, oob=True, new_key=new_request_key)
+                     if loan is not None else "")
+        return loan_html + render_template("loans/_board.html", oob=True, **_board_context())
+
+    return render_page_or_fragment(lambda answer: _page(loan, result_html=answer), html=html, oob=panels)
 
 
 @bp.post("/<int:loan_id>/scan")
 @roles(*COUNTER)
 def lend(loan_id: int):
     """One garment scanned out to the borrower (→ on loan)."""
-    loan = db.session.get(Loan, loan_id)
-    if loan is None:
-        abort(404)
+    loan = db.get_or_404(Loan, loan_id)
     result = services.lend(db.session, loan, request.form.get("code", ""), user=current_user(),
                            duplicate_seconds=duplicate_seconds())
     db.session.commit()
@@ -129,9 +130,7 @@ def take_back():
 @roles(*COUNTER)
 def print_slip(loan_id: int):
     """打印借用单: the loan slip with the borrower's signature, through the print queue."""
-    loan = db.session.get(Loan, loan_id)
-    if loan is None:
-        abort(404)
+    loan = db.get_or_404(Loan, loan_id)
     back = url_for("loans.station", loan_id=loan.id)
     try:
         document = services.slip(loan, gettext=_, language=current_language(), clerk=current_user().name,
@@ -148,44 +147,39 @@ def print_slip(loan_id: int):
     return htmx_redirect(back)
 
 
-def _board_answer():
-    if is_htmx():
-        return render_template("loans/_board.html", **_board_context())
-    return htmx_redirect(url_for("loans.station"))
-
-
 @bp.post("/<int:loan_id>/contact")
 @roles(*COUNTER)
 def contact(loan_id: int):
-    """Log one attempt to reach the borrower (when, how, outcome, note)."""
-    loan = db.session.get(Loan, loan_id)
-    if loan is None:
-        abort(404)
+    """Log one attempt to reach the borrower (when, how, outcome, note).
+
+    htmx gets the board again (with the refusal on it); a plain form goes back to the station.
+    """
+    loan = db.get_or_404(Loan, loan_id)
+    board_error = ""
     try:
         services.log_contact(db.session, loan, how=request.form.get("how", ""),
                              outcome=request.form.get("outcome", ""), note=request.form.get("note", ""),
                              user=current_user(), request_key=_request_key())
     except DomainError as refused:
         db.session.rollback()
-        flash(refused.translated(_), "error")
-        if is_htmx():
-            return render_template("loans/_board.html", board_error=refused.translated(_), **_board_context())
-        return htmx_redirect(url_for("loans.station"))
-    db.session.commit()
-    return _board_answer()
+        board_error = refused.translated(_)
+    else:
+        db.session.commit()
+    if is_htmx():
+        return render_template("loans/_board.html", board_error=board_error, **_board_context())
+    if board_error:
+        flash(board_error, "error")
+    return redirect(url_for("loans.station"))
 
 
 @bp.post("/items/<int:item_id>/write-off")
 @roles(*COUNTER)
 def write_off(item_id: int):
     """A garment never returned: open its write-off (borrower pays), for a supervisor to approve."""
-    from ..writeoffs.routes import _rules
-
-    item = db.session.get(LoanItem, item_id)
-    if item is None:
-        abort(404)
+    item = db.get_or_404(LoanItem, item_id)
     try:
-        write_off = services.open_write_off(db.session, item, user=current_user(), rules=_rules(),
+        write_off = services.open_write_off(db.session, item, user=current_user(),
+                                            rules=Rules.from_config(current_app.config),
                                             request_key=_request_key(), today=hotel_today())
     except DomainError as refused:
         db.session.rollback()

@@ -6,7 +6,9 @@ thread so no request ever waits for the printer.
 """
 from flask import Blueprint, Flask
 
-bp = Blueprint("printing", __name__, url_prefix="/print")
+from ..web import holds_personal_data
+
+bp = holds_personal_data(Blueprint("printing", __name__, url_prefix="/print"))  # names on slips and tags
 
 
 def init_app(app: Flask) -> None:

@@ -7,6 +7,7 @@ then follows the job; without, a redirect back with a notice.
 from __future__ import annotations
 
 import re
+from typing import Callable
 
 from flask import (
     Response,
@@ -33,7 +34,7 @@ from ..main.stations import COUNTER
 from ..models import CheckinBatch, Employee, PrintJob, TagReprint, utcnow
 from ..registry.services import registered_with
 from ..scanning import find_garment
-from ..web import current_user, is_htmx, roles
+from ..web import current_user, htmx_answer, is_htmx, roles
 from . import bp, services, worker
 
 _KEY_RE = re.compile(r"^[0-9a-f]{32}$")
@@ -48,13 +49,6 @@ def template_helpers() -> dict:
         "job_reason": reason_text,
         "job_title": services.title_of,
     }
-
-
-@bp.after_request
-def _no_store(response: Response) -> Response:
-    # Names on slips and tags: nothing of it stays in a shared tablet's cache.
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 def reason_text(job: PrintJob) -> str:
@@ -110,20 +104,28 @@ def _back(default: str) -> str:
     return target if target.startswith("/") and not target.startswith("//") else default
 
 
+def _status_bar(notice: str | None = None):
+    """A print button's answer with htmx: the status bar, wherever the button is."""
+    bar = status_context()
+    html = render_template("printing/partials/_status.html", bar={**bar, "notice": notice} if notice else bar)
+    return htmx_answer(html, retarget=_TARGET)
+
+
 def _queued(jobs: list[PrintJob], back: str):
     """Commit the queued jobs, wake the worker and answer without waiting for it."""
     db.session.commit()
     worker.notify(current_app._get_current_object())
     if is_htmx():
-        # The button's answer is the status bar, wherever the button is.
-        html = render_template("printing/partials/_status.html", bar=status_context())
-        return html, 200, {"HX-Retarget": _TARGET, "HX-Reswap": "outerHTML"}
+        return _status_bar()
     flash(ngettext("Sent to the printer.", "%(num)d prints sent to the printer.", len(jobs)), "success")
     return redirect(back)
 
 
-def _queue_safely(make_jobs, back: str):
-    """Queue with ``make_jobs()``; a double tap that raced its twin finds the jobs already there."""
+def queue_safely(make_jobs: Callable[[], list[PrintJob]], back: str):
+    """Queue with ``make_jobs()`` and answer (every print button, other blueprints' too).
+
+    A double tap that raced its twin finds the jobs already there (the request key).
+    """
     try:
         jobs = make_jobs()
         db.session.flush()
@@ -136,8 +138,7 @@ def _queue_safely(make_jobs, back: str):
 def _refuse(message: str, back: str):
     """Nothing queued, and why: in the status bar's place (htmx) or as a notice."""
     if is_htmx():
-        html = render_template("printing/partials/_status.html", bar={**status_context(), "notice": message})
-        return html, 200, {"HX-Retarget": _TARGET, "HX-Reswap": "outerHTML"}
+        return _status_bar(message)
     flash(message, "warning")
     return redirect(back)
 
@@ -200,7 +201,7 @@ def reprint(job_id: int):
     """Print any past job again: a new job with the same document."""
     job = db.get_or_404(PrintJob, job_id)
     key = _request_key()
-    return _queue_safely(lambda: [services.reprint(db.session, job, user=current_user(), printer=_printer(),
+    return queue_safely(lambda: [services.reprint(db.session, job, user=current_user(), printer=_printer(),
                                                    request_key=key)], _back(url_for(".queue")))
 
 
@@ -214,7 +215,7 @@ def garment_tag(tag: str):
     if garment is None:
         abort(404)
     key = _request_key()
-    return _queue_safely(
+    return queue_safely(
         lambda: services.enqueue_tags(db.session, [garment], user=current_user(), language=current_language(),
                                       printer=_printer(), request_key=key),
         _back(url_for("garments.page", tag=garment.tag)))
@@ -230,7 +231,7 @@ def registered_tags(key: str):
     if not garments:
         abort(404)
     request_key = _request_key()
-    return _queue_safely(
+    return queue_safely(
         lambda: services.enqueue_tags(db.session, garments, user=current_user(), language=current_language(),
                                       printer=_printer(), request_key=request_key),
         _back(url_for("registry.garments_registered", key=key)))
@@ -254,7 +255,7 @@ def _print_reprints(reprints: list[TagReprint]):
         return services.enqueue_tags(db.session, [r.garment for r in reprints], user=current_user(),
                                      language=current_language(), printer=_printer(), request_key=key)
 
-    return _queue_safely(make_jobs, _back(url_for(".reprints")))
+    return queue_safely(make_jobs, _back(url_for(".reprints")))
 
 
 @bp.post("/reprints/<int:reprint_id>")
@@ -313,7 +314,7 @@ def checkin_slip():
     except DomainError as refused:
         return _refuse(refused.translated(_), back)
     key = _request_key()
-    return _queue_safely(lambda: [services.enqueue(db.session, document, services.CHECKIN, current_user(),
+    return queue_safely(lambda: [services.enqueue(db.session, document, services.CHECKIN, current_user(),
                                                    printer=_printer(), request_key=key)], back)
 
 
@@ -336,5 +337,5 @@ def issue_slip():
     except DomainError as refused:
         return _refuse(refused.translated(_), back)
     key = _request_key()
-    return _queue_safely(lambda: [services.enqueue(db.session, document, services.ISSUE, current_user(),
+    return queue_safely(lambda: [services.enqueue(db.session, document, services.ISSUE, current_user(),
                                                    printer=_printer(), request_key=key)], back)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import uuid
 
-from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy.exc import IntegrityError
@@ -21,23 +21,15 @@ from ..extensions import db
 from ..i18n import current_language, hotel_today, translate_error
 from ..main.stations import MANAGERS
 from ..printing import services as printing
-from ..printing import worker
-from ..printing.routes import status_context
+from ..printing.routes import queue_safely
 from ..registry.services import FieldErrors, list_types
-from ..web import current_user, htmx_redirect, is_htmx, render_page_or_fragment, roles
+from ..web import current_user, htmx_redirect, render_page_or_fragment, roles
 from . import bp, services
 from .models import Purchase
 
 _KEY_RE = re.compile(r"^[0-9a-f]{32}$")
 _RECEIVE_ATTEMPTS = 3
 _FIELDS = ("type_id", "size", "quantity", "unit_price", "supplier", "purchased_on", "staff_no", "note")
-
-
-@bp.after_request
-def _no_store(response: Response) -> Response:
-    # A form served again always gets a fresh request key; names stay off a shared tablet.
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 @bp.get("/")
@@ -120,21 +112,7 @@ def print_tags(purchase_id: int):
         abort(404)
     key = (request.form.get("request_key") or "").strip()
     key = key if _KEY_RE.match(key) else None
-
-    def enqueue():
-        return printing.enqueue_tags(db.session, garments, user=current_user(), language=current_language(),
-                                     printer=current_app.config["KIOSK_PRINTER"], request_key=key)
-
-    try:
-        jobs = enqueue()
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()  # a double tap raced its twin: the key finds the twin's jobs
-        jobs = enqueue()
-        db.session.commit()
-    worker.notify(current_app._get_current_object())
-    if is_htmx():
-        html = render_template("printing/partials/_status.html", bar=status_context())
-        return html, 200, {"HX-Retarget": "#print-status", "HX-Reswap": "outerHTML"}
-    flash(ngettext("Sent to the printer.", "%(num)d prints sent to the printer.", len(jobs)), "success")
-    return redirect(url_for(".detail", purchase_id=purchase.id))
+    return queue_safely(
+        lambda: printing.enqueue_tags(db.session, garments, user=current_user(), language=current_language(),
+                                      printer=current_app.config["KIOSK_PRINTER"], request_key=key),
+        url_for(".detail", purchase_id=purchase.id))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from flask import Response, abort, flash, render_template, request, url_for
+from flask import abort, flash, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_wtf import FlaskForm
@@ -32,14 +32,6 @@ def _registry_helpers() -> dict:
         "can_manage": user is not None and user.role in MANAGERS,
         "kind_label": lambda kind: forms.KIND_LABELS.get(kind, kind),
     }
-
-
-@bp.after_request
-def _no_store(response: Response) -> Response:
-    # The tablet is shared: no personal data (phones, names) in the browser's
-    # cache, and a form served again always gets a fresh request key.
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 def _mark(form: FlaskForm, refused: services.FieldErrors) -> None:

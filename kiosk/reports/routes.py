@@ -29,13 +29,6 @@ def _report(month: str) -> services.LossReport:
     return services.loss_report(db.session, month, zone=hotel_zone(), now=now())
 
 
-def _private(body, status: int = 200, **kwargs) -> Response:
-    # Names and amounts: nothing of it stays in a shared tablet's cache.
-    response = Response(body, status, **kwargs)
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
 def _type_name(row) -> str:
     return row.name_en if current_language() == "en" and row.name_en else row.name_zh
 
@@ -63,10 +56,9 @@ def loss():
         error = ""
     except DomainError as refused:
         report, error = None, refused.translated(_)
-    return _private(render_template("reports/loss.html", report=report, month=month, error=error,
-                                    charts=_charts(report) if report else [], type_name=_type_name,
-                                    reason_labels=REASON_LABELS),
-                    400 if error else 200)
+    return render_template("reports/loss.html", report=report, month=month, error=error,
+                           charts=_charts(report) if report else [], type_name=_type_name,
+                           reason_labels=REASON_LABELS), 400 if error else 200
 
 
 @bp.get("/loss.<fmt>")
@@ -74,14 +66,14 @@ def loss():
 def download(fmt: str):
     """The month's report as CSV (UTF-8 with BOM), XLSX (one sheet per table) or JSON."""
     if fmt not in exports.FORMATS:
-        return _private(_("Unknown format."), 404)
+        return Response(_("Unknown format."), 404)
     month = _month()
     try:
         report = _report(month)
     except DomainError as refused:
-        return _private(refused.translated(_), 400, mimetype="text/plain")
+        return Response(refused.translated(_), 400, mimetype="text/plain")
     body = exports.render(report, fmt, _, current_language(), _("No department"))
-    response = _private(body, mimetype=exports.MIMETYPES[fmt])
+    response = Response(body, mimetype=exports.MIMETYPES[fmt])
     response.headers["Content-Disposition"] = f"attachment; filename=loss-{month}.{fmt}"
     return response
 

@@ -21,7 +21,7 @@ from ..i18n import current_language, hotel_month, now, when
 from ..main.stations import COUNTER, MANAGERS
 from ..printing.services import enqueue
 from ..stations.web import new_request_key
-from ..web import current_user, htmx_redirect, is_htmx, roles
+from ..web import current_user, htmx_redirect, render_page_or_fragment, roles
 from . import bp, services
 from .models import DistributionRun  # noqa: F401  (registers the stock tables with db.metadata)
 
@@ -43,8 +43,7 @@ def _stock_helpers() -> dict:
 def _items_page(message: str = "", outcome: str = "", status: int = 200, form: dict | None = None):
     context = dict(items=services.list_items(db.session), movements=services.recent_movements(db.session),
                    codes=_codes(), message=message, outcome=outcome, form=form or {})
-    template = "stock/_stock.html" if is_htmx() else "stock/items.html"
-    return render_template(template, **context), status
+    return render_page_or_fragment("stock/items.html", "stock/_stock.html", **context), status
 
 
 def _codes() -> list[tuple[str, str]]:
@@ -156,10 +155,8 @@ def purchase_print():
         header=_("Item: on hand → to order"), language=current_language())
     enqueue(db.session, document, "purchase", current_user(), request_key=request.form.get("request_key") or None)
     db.session.commit()
-    message = _("The purchase list was sent to the printer.")
-    if is_htmx():
-        return render_template("stock/_print_answer.html", message=message)
-    return render_template("stock/purchase.html", lines=lines, printable=False, message=message)
+    return render_page_or_fragment("stock/purchase.html", "stock/_print_answer.html", lines=lines, printable=False,
+                                   message=_("The purchase list was sent to the printer."))
 
 
 # --- the monthly distribution (每月鞋袜分发) -------------------------------------
@@ -223,10 +220,7 @@ def collect(month: str):
     else:
         db.session.commit()
         result.update(outcome="duplicate" if collected.duplicate else "ok", person=collected.person)
-    context = _run_context(run, result=result)
-    if is_htmx():
-        return render_template("stock/_collect_answer.html", **context)
-    return render_template("stock/run.html", **context)
+    return render_page_or_fragment("stock/run.html", "stock/_collect_answer.html", **_run_context(run, result=result))
 
 
 def _run_status_change(month: str, change):

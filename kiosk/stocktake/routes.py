@@ -1,10 +1,10 @@
 """Monthly stocktake (月盘点): open a month, scan on many tablets, close with two PINs."""
 from __future__ import annotations
 
-from flask import Response, abort, redirect, render_template, request, url_for
+from flask import current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from ..auth.routes import _policy
+from ..auth.services import Policy
 from ..domain.errors import DomainError, N_
 from ..extensions import db
 from ..i18n import hotel_month, translate_error
@@ -18,13 +18,6 @@ from . import bp, services
 from .models import LOCATIONS, Stocktake
 
 LOCATION_LABELS = {"rack": N_("Rack"), "laundry": N_("Laundry"), "tailor": N_("Tailor"), "other": N_("Other")}
-
-
-@bp.after_request
-def _no_store(response: Response) -> Response:
-    # Names on a shared tablet: nothing of it stays in the cache.
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 def _can_manage() -> bool:
@@ -61,13 +54,6 @@ def open_count():
     return htmx_redirect(url_for("stocktake.count", stocktake_id=stocktake.id))
 
 
-def _stocktake_or_404(stocktake_id: int) -> Stocktake:
-    stocktake = db.session.get(Stocktake, stocktake_id)
-    if stocktake is None:
-        abort(404)
-    return stocktake
-
-
 def _count_context(stocktake: Stocktake, **extra) -> dict:
     user = current_user()
     show_expected = not stocktake.blind or user.role in MANAGERS
@@ -91,7 +77,7 @@ def count(stocktake_id: int):
 
     With htmx it answers the progress panel alone (polled while counting).
     """
-    stocktake = _stocktake_or_404(stocktake_id)
+    stocktake = db.get_or_404(Stocktake, stocktake_id)
     if stocktake.is_open:
         return render_page_or_fragment("stocktake/count.html", "stocktake/_progress.html",
                                        **_count_context(stocktake))
@@ -103,7 +89,7 @@ def count(stocktake_id: int):
 @roles(*COUNTER)
 def scan(stocktake_id: int):
     """One tag seen: counted once per stocktake, whichever tablet scanned it first."""
-    stocktake = _stocktake_or_404(stocktake_id)
+    stocktake = db.get_or_404(Stocktake, stocktake_id)
     try:
         result = services.scan(db.session, stocktake, request.form.get("code", ""), user=current_user(),
                                location=request.form.get("location"))
@@ -113,16 +99,17 @@ def scan(stocktake_id: int):
     db.session.commit()
     html = render_result(result, station=services.STATION, headline=_("Counted"),
                          template="stocktake/_result.html", log_row=False)
-    if is_htmx():
-        return html + render_template("stocktake/_progress.html", oob=True, **_count_context(stocktake))
-    return render_template("stocktake/count.html", result_html=html, **_count_context(stocktake))
+    return render_page_or_fragment(
+        lambda answer: render_template("stocktake/count.html", result_html=answer, **_count_context(stocktake)),
+        html=html,
+        oob=lambda: render_template("stocktake/_progress.html", oob=True, **_count_context(stocktake)))
 
 
 @bp.post("/<int:stocktake_id>/items")
 @roles(*COUNTER)
 def count_item(stocktake_id: int):
     """A stock item counted by quantity (shoes, socks...)."""
-    stocktake = _stocktake_or_404(stocktake_id)
+    stocktake = db.get_or_404(Stocktake, stocktake_id)
     item_error = None
     try:
         services.count_item(db.session, stocktake, request.form.get("item_id", type=int),
@@ -152,7 +139,7 @@ def _close_page(stocktake: Stocktake, *, error: str | None = None, form: dict | 
 @roles(*MANAGERS)
 def close_preview(stocktake_id: int):
     """The preview: unseen garments (they become missing). Going back to the count is allowed."""
-    stocktake = _stocktake_or_404(stocktake_id)
+    stocktake = db.get_or_404(Stocktake, stocktake_id)
     if not stocktake.is_open:
         return redirect(url_for("stocktake.count", stocktake_id=stocktake.id))
     return _close_page(stocktake)
@@ -162,7 +149,7 @@ def close_preview(stocktake_id: int):
 @roles(*MANAGERS)
 def close(stocktake_id: int):
     """Supervisor and counting clerk each confirm with their own PIN; then the count is closed."""
-    stocktake = _stocktake_or_404(stocktake_id)
+    stocktake = db.get_or_404(Stocktake, stocktake_id)
     form = {"supervisor_id": request.form.get("supervisor_id", type=int),
             "counter_id": request.form.get("counter_id", type=int)}
     supervisor = db.session.get(User, form["supervisor_id"]) if form["supervisor_id"] else None
@@ -170,7 +157,7 @@ def close(stocktake_id: int):
     try:
         services.close(db.session, stocktake.id, supervisor=supervisor,
                        supervisor_pin=request.form.get("supervisor_pin", ""), counter=counter,
-                       counter_pin=request.form.get("counter_pin", ""), policy=_policy())
+                       counter_pin=request.form.get("counter_pin", ""), policy=Policy.from_config(current_app.config))
     except DomainError as error:
         db.session.commit()  # a wrong PIN counts towards the lock even though the close is refused
         db.session.refresh(stocktake)

@@ -15,7 +15,7 @@ from ..main.stations import COUNTER
 from ..models import utcnow
 from ..scanning import ScanResult, undo_last
 from ..stations.web import duplicate_seconds, new_request_key, render_result, scan_log
-from ..web import current_user, is_htmx, roles
+from ..web import current_user, is_htmx, render_page_or_fragment, roles
 from . import bp, services
 from .services import SEND, STATION
 
@@ -35,7 +35,6 @@ def _page(mode: str, result_html: str | None = None):
 
 
 def _answer(result: ScanResult, mode: str, *, headline: str, log_row: bool = True, chosen=()) -> str:
-    htmx = is_htmx()
     # Refused only for want of a defect: offer the defect chips right in the answer.
     choose = (result.error is not None and result.error.message == DEFECT_REQUIRED
               and result.garment is not None)
@@ -43,9 +42,9 @@ def _answer(result: ScanResult, mode: str, *, headline: str, log_row: bool = Tru
         result, station=STATION, headline=headline, template="tailor/_answer.html", log_row=log_row,
         mode=mode, choose_defect=choose, defects=DEFECTS, chosen=set(chosen), request_key=new_request_key(),
         # The list of garments at the tailor is refreshed in the same answer (out of band).
-        board=_board_context() if htmx else None,
+        board=_board_context() if is_htmx() else None,
     )
-    return html if htmx else _page(mode, html)
+    return render_page_or_fragment(lambda answer: _page(mode, answer), html=html)
 
 
 @bp.get("/")

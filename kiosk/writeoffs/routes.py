@@ -16,7 +16,7 @@ from ..models import User
 from ..printing import services as printing
 from ..printing import worker
 from ..stations.web import new_request_key
-from ..web import current_user, htmx_redirect, is_htmx, roles
+from ..web import current_user, htmx_redirect, render_page_or_fragment, roles
 from . import bp, services
 from .models import Compensation, WriteOff
 
@@ -24,14 +24,7 @@ _KEY_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 
 
 def _rules() -> services.Rules:
-    cfg = current_app.config
-    return services.Rules(cfg["KIOSK_DEPRECIATION"], cfg["KIOSK_UNWASHED_FEE"])
-
-
-def _policy() -> Policy:
-    cfg = current_app.config
-    return Policy(attempts=cfg["KIOSK_LOCKOUT_ATTEMPTS"], lock_minutes=cfg["KIOSK_LOCKOUT_MINUTES"],
-                  hash_method=cfg["KIOSK_PIN_HASH_METHOD"])
+    return services.Rules.from_config(current_app.config)
 
 
 def _key() -> str | None:
@@ -44,19 +37,12 @@ def _labels() -> dict:
             "comp_labels": services.COMPENSATION_LABELS}
 
 
-def _private(html: str, status: int = 200) -> Response:
-    # Names and amounts: nothing of it stays in a shared tablet's cache.
-    response = Response(html, status)
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
 @bp.get("/")
 @roles(*COUNTER)
 def index():
     """Scan a garment to write it off; what waits for approval; compensation not settled."""
-    return _private(render_template("writeoffs/index.html", pending=services.pending_write_offs(db.session),
-                                    open_comps=services.open_compensations(db.session), **_labels()))
+    return render_template("writeoffs/index.html", pending=services.pending_write_offs(db.session),
+                           open_comps=services.open_compensations(db.session), **_labels())
 
 
 def _form(garment, error: str = "", form=None):
@@ -66,8 +52,7 @@ def _form(garment, error: str = "", form=None):
                    form=form or {"responsible": "borrower" if garment.status == "loaned" else "employee",
                                  "staff_no": person.staff_no if person else ""},
                    request_key=(form or {}).get("request_key") or new_request_key(), **_labels())
-    template = "writeoffs/_form.html" if is_htmx() else "writeoffs/new.html"
-    return _private(render_template(template, **context))
+    return render_page_or_fragment("writeoffs/new.html", "writeoffs/_form.html", **context)
 
 
 @bp.get("/new")
@@ -77,10 +62,10 @@ def new():
     try:
         garment = services.garment_for(db.session, request.args.get("code", ""))
     except DomainError as refused:
-        html = render_template("writeoffs/_scan_error.html" if is_htmx() else "writeoffs/index.html",
-                               scan_error=refused.translated(_), pending=services.pending_write_offs(db.session),
-                               open_comps=services.open_compensations(db.session), **_labels())
-        return _private(html)
+        return render_page_or_fragment(
+            "writeoffs/index.html", "writeoffs/_scan_error.html", scan_error=refused.translated(_),
+            pending=services.pending_write_offs(db.session), open_comps=services.open_compensations(db.session),
+            **_labels())
     return _form(garment)
 
 
@@ -112,24 +97,17 @@ def create():
     return htmx_redirect(url_for("writeoffs.detail", write_off_id=write_off.id))
 
 
-def _write_off(write_off_id: int) -> WriteOff:
-    write_off = db.session.get(WriteOff, write_off_id)
-    if write_off is None:
-        abort(404)
-    return write_off
-
-
-def _detail(write_off: WriteOff, error: str = "", status: int = 200):
-    template = "writeoffs/_detail.html" if is_htmx() else "writeoffs/detail.html"
-    return _private(render_template(template, wo=write_off, error=error, approvers=services.approvers(db.session),
-                                    request_key=new_request_key(), **_labels()), status)
+def _detail(write_off: WriteOff, error: str = ""):
+    return render_page_or_fragment("writeoffs/detail.html", "writeoffs/_detail.html", wo=write_off, error=error,
+                                   approvers=services.approvers(db.session), request_key=new_request_key(),
+                                   **_labels())
 
 
 @bp.get("/<int:write_off_id>")
 @roles(*COUNTER)
 def detail(write_off_id: int):
     """One write-off: the amount, the supervisor's approval, the compensation."""
-    return _detail(_write_off(write_off_id))
+    return _detail(db.get_or_404(WriteOff, write_off_id))
 
 
 def _print_slip(write_off: WriteOff) -> None:
@@ -144,12 +122,12 @@ def _print_slip(write_off: WriteOff) -> None:
 @roles(*COUNTER)
 def approve(write_off_id: int):
     """A supervisor approves on this tablet with their own PIN; then the garment is written off."""
-    write_off = _write_off(write_off_id)
+    write_off = db.get_or_404(WriteOff, write_off_id)
     approver = db.session.get(User, request.form.get("approver_id", type=int) or 0)
     was_pending = write_off.status == "pending"
     try:
         services.approve(db.session, write_off, approver=approver, pin=request.form.get("pin", ""),
-                         policy=_policy())
+                         policy=Policy.from_config(current_app.config))
         if was_pending and write_off.compensation is not None:
             _print_slip(write_off)
         db.session.commit()
@@ -158,24 +136,17 @@ def approve(write_off_id: int):
         return _detail(write_off, refused.translated(_))
     except IntegrityError:
         db.session.rollback()  # the same approval landed from another tap
-        write_off = _write_off(write_off_id)
+        write_off = db.get_or_404(WriteOff, write_off_id)
     if was_pending and write_off.compensation is not None:
         worker.notify(current_app._get_current_object())
     return _detail(write_off)
-
-
-def _compensation(compensation_id: int) -> Compensation:
-    compensation = db.session.get(Compensation, compensation_id)
-    if compensation is None:
-        abort(404)
-    return compensation
 
 
 @bp.post("/compensations/<int:compensation_id>/settle")
 @roles(*MANAGERS)
 def settle(compensation_id: int):
     """Mark a compensation paid or waived (a supervisor)."""
-    compensation = _compensation(compensation_id)
+    compensation = db.get_or_404(Compensation, compensation_id)
     try:
         services.settle(db.session, compensation, request.form.get("status", ""), user=current_user())
         db.session.commit()
@@ -190,7 +161,7 @@ def settle(compensation_id: int):
 @roles(*MANAGERS)
 def correct(compensation_id: int):
     """A correcting record: the settled compensation stays as it was."""
-    compensation = _compensation(compensation_id)
+    compensation = db.get_or_404(Compensation, compensation_id)
     try:
         services.correct(db.session, compensation, status=request.form.get("status", ""),
                          amount=request.form.get("amount", ""), reason=request.form.get("reason", ""),
@@ -203,13 +174,12 @@ def correct(compensation_id: int):
     except IntegrityError:
         db.session.rollback()
         error = ""
-    return _detail(_compensation(compensation_id).write_off, error)
+    return _detail(db.get_or_404(Compensation, compensation_id).write_off, error)
 
 
 def _csv(text: str, filename: str) -> Response:
     response = Response(text.encode("utf-8"), mimetype="text/csv")
     response.headers["Content-Disposition"] = f"attachment; filename={filename}"
-    response.headers["Cache-Control"] = "no-store"
     return response
 
 
@@ -234,8 +204,7 @@ def statement():
         error = ""
     except DomainError as refused:
         report, error = None, refused.translated(_)
-    return _private(render_template("writeoffs/statement.html", report=report, month=month, error=error),
-                    400 if error else 200)
+    return render_template("writeoffs/statement.html", report=report, month=month, error=error), 400 if error else 200
 
 
 @bp.get("/statement.csv")
@@ -246,7 +215,5 @@ def statement_csv():
     try:
         report = services.statement(db.session, month, zone=hotel_zone(), no_department="无部门")
     except DomainError as refused:
-        response = Response(refused.translated(_), 400, mimetype="text/plain")
-        response.headers["Cache-Control"] = "no-store"
-        return response
+        return Response(refused.translated(_), 400, mimetype="text/plain")
     return _csv(services.statement_csv(report), f"consumption-{month}.csv")

@@ -14,7 +14,7 @@ import datetime as dt
 import io
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Callable
+from typing import Any, Callable, Mapping
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
@@ -61,6 +61,11 @@ class Rules:
 
     table: depreciation.Table = depreciation.DEFAULT_TABLE
     unwashed_fee: Decimal = Decimal("0.00")
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> Rules:
+        """The settings as the app was configured (write-offs and the loans that open one)."""
+        return cls(config["KIOSK_DEPRECIATION"], config["KIOSK_UNWASHED_FEE"])
 
 
 @dataclass(frozen=True)

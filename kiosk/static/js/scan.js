@@ -96,14 +96,56 @@
     } catch (e) { /* no sound device: the colour and text still tell */ }
   }
 
-  document.addEventListener("htmx:afterSettle", function () {
-    // Each answer is a new element: announce it once.
-    var result = document.getElementById("scan-result");
-    if (result && !result.dataset.announced && result.dataset.scanResult !== "idle") {
-      result.dataset.announced = "1";
-      beep(result.dataset.scanResult);
+  function announce(element) {
+    if (element && !element.dataset.announced && element.dataset.scanResult
+        && element.dataset.scanResult !== "idle") {
+      element.dataset.announced = "1";
+      beep(element.dataset.scanResult);
     }
+  }
+
+  document.addEventListener("htmx:afterSettle", function () {
+    // Each answer is a new element: announce it once (a toast only when it
+    // tells of a refusal: it carries data-scan-result="error").
+    announce(document.getElementById("scan-result"));
+    announce(document.getElementById("toast"));
     refocus();
+  });
+
+  // A refusal (400 expired page, 403 role, 404...) is an answer the server
+  // aimed somewhere (HX-Retarget: the answer area or the toast): htmx leaves
+  // 4xx/5xx unswapped by default, so the previous green answer would stay on
+  // screen. Swap it like any answer; it is announced above with the error tone.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var xhr = event.detail.xhr;
+    if (xhr && xhr.status >= 400 && xhr.getResponseHeader("HX-Retarget") && event.detail.target) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
+
+  // The server sends a fresh token with "this page had expired": the next
+  // scan then goes through without reloading the page (and losing the queue).
+  document.addEventListener("kiosk:csrf-token", function (event) {
+    var token = event.detail && event.detail.value;
+    if (!token) return;
+    var meta = document.querySelector("meta[name=csrf-token]");
+    if (meta) meta.content = token;
+    document.querySelectorAll("input[name=csrf_token]").forEach(function (input) { input.value = token; });
+    var headers = document.body.getAttribute("hx-headers");
+    if (headers) {
+      try {
+        var parsed = JSON.parse(headers);
+        parsed["X-CSRFToken"] = token;
+        document.body.setAttribute("hx-headers", JSON.stringify(parsed));
+      } catch (e) { /* not ours: leave it */ }
+    }
+  });
+
+  // A tap puts a toast away.
+  document.addEventListener("click", function (event) {
+    var shown = event.target.closest("#toast");
+    if (shown) shown.hidden = true;
   });
 
   function showLocalError(message) {
@@ -122,9 +164,10 @@
     beep("error");
   }
 
-  // A server error or a lost connection: say so in the answer area, keep the scan field.
-  document.addEventListener("htmx:responseError", function (event) {
-    if (event.detail.xhr && event.detail.xhr.status === 400) return;  // CSRF page swaps itself
+  // An error answer the server did not aim anywhere (a proxy's 502, a crash
+  // before the kiosk could answer) or a lost connection: say so in the answer
+  // area, keep the scan field.
+  document.addEventListener("htmx:responseError", function () {
     var result = document.getElementById("scan-result");
     if (!result) return;
     result.className = "scan-result result-error";
