@@ -6,7 +6,9 @@ import secrets
 from pathlib import Path
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from .domain.calendar import DEFAULT_ZONE
 from .domain.depreciation import DEFAULT_SPEC, parse_table
 from .domain.money import BadAmount, parse_amount
 
@@ -50,6 +52,15 @@ def _money(name: str, default: str) -> Decimal:
         raise ValueError(f"{name}={raw!r}: {bad}") from None
 
 
+def _zone(name: str, default: str) -> str:
+    raw = os.environ.get(name, "").strip() or default
+    try:
+        ZoneInfo(raw)
+    except (ZoneInfoNotFoundError, ValueError):  # else every page that shows a date would fail
+        raise ValueError(f"{name}={raw!r} is not a time zone; write one like Asia/Shanghai") from None
+    return raw
+
+
 def from_environment(instance_path: str) -> dict[str, Any]:
     """Build the Flask config mapping from KIOSK_* environment variables."""
     default_db = "sqlite:///" + str(Path(instance_path) / "kiosk.sqlite3")
@@ -60,7 +71,7 @@ def from_environment(instance_path: str) -> dict[str, Any]:
             os.environ.get("KIOSK_DATABASE_URL", default_db)
         ),
         "BABEL_DEFAULT_LOCALE": language,
-        "BABEL_DEFAULT_TIMEZONE": os.environ.get("KIOSK_TIMEZONE", "Asia/Shanghai"),
+        "BABEL_DEFAULT_TIMEZONE": _zone("KIOSK_TIMEZONE", DEFAULT_ZONE),
         # The app's clock (kiosk.i18n.now): None is the real time; a test sets a callable
         # returning an aware UTC datetime to stand at 01:30 on the 1st, say.
         "KIOSK_CLOCK": None,

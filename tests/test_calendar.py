@@ -206,6 +206,22 @@ def test_months_in_use_are_counted_on_the_hotels_date_by_both_doors_of_a_write_o
     assert [(w.months_in_use, w.percent, w.amount) for w in offs] == [(6, 80, Decimal("96.00"))] * 2
 
 
+def test_a_garment_without_a_purchase_date_ages_from_the_hotels_date_of_registration(app, client, login_as,
+                                                                                     make):
+    """Registered at 01:30 on 15 September 2025 in Shanghai (14 September in UTC): on 14 March
+    it is 5 months in use (100 %), not the 6 that the UTC date would make (80 %)."""
+    app.config.update(KIOSK_CLOCK=lambda: dt.datetime(2026, 3, 14, 4, tzinfo=UTC), BABEL_DEFAULT_TIMEZONE=SHANGHAI)
+    registered = calendar.at_local(dt.date(2025, 9, 15), dt.time(1, 30), SHANGHAI)
+    make.garment(tag="SH-000009", cost=Decimal("120.00"), at=registered)
+    db.session.commit()
+    login_as("clerk")
+    form = text_of(client.get("/writeoffs/new?code=SH-000009"))
+    assert re.search(r"\b5\b", form) and "120.00" in form and "96.00" not in form
+    client.post("/writeoffs/new", data={"code": "SH-000009", "reason": "lost", "responsible": "hotel",
+                                        "request_key": "key-registered-01"})
+    assert db.session.scalar(select(WriteOff.months_in_use)) == 5
+
+
 def test_the_report_dates_an_overdue_loan_on_the_hotels_calendar(make):
     from kiosk.reports import exports
     from kiosk.reports import services as reports

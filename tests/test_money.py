@@ -2,7 +2,7 @@
 
 The parser is checked on its own, then through every door an amount comes in
 by: the garment type and garment forms, a purchase, a compensation correction,
-a CSV import (named by row and column) and the settings.
+a CSV import (named by row and column); the settings in tests/test_config.py.
 """
 from __future__ import annotations
 
@@ -182,15 +182,3 @@ def test_an_import_names_the_row_and_the_column_of_each_bad_amount(ctx):
     result = import_csv(db.session, "garments", garments)
     assert [(p.row, p.column, p.translated(lambda m, **kw: m % kw)) for p in result.problems
             if p.column == "单价"] == [(2, "单价", MESSAGE)]
-
-
-@pytest.mark.parametrize("raw", ["-1", "abc", "1.005"])
-def test_a_bad_fee_in_the_settings_stops_the_start_with_one_line(monkeypatch, tmp_path, raw):
-    from kiosk.config import from_environment
-
-    monkeypatch.setenv("KIOSK_UNWASHED_FEE", raw)
-    with pytest.raises(ValueError) as stopped:
-        from_environment(str(tmp_path))
-    assert str(stopped.value) == f"KIOSK_UNWASHED_FEE={raw!r}: {MESSAGE}"
-    monkeypatch.setenv("KIOSK_UNWASHED_FEE", "¥15.5")
-    assert from_environment(str(tmp_path))["KIOSK_UNWASHED_FEE"] == Decimal("15.50")

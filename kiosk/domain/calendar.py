@@ -28,6 +28,8 @@ from zoneinfo import ZoneInfo
 from .errors import DomainError, N_
 
 UTC = dt.timezone.utc
+#: KIOSK_TIMEZONE when it is not set
+DEFAULT_ZONE = "Asia/Shanghai"
 FIRST_MONTH = "2000-01"
 LAST_MONTH = "2099-12"
 BAD_MONTH = N_("Give the month as YYYY-MM, from %(first)s to %(last)s, e.g. 2026-03.")

@@ -179,7 +179,7 @@ def write_off(item_id: int):
     item = db.get_or_404(LoanItem, item_id)
     try:
         write_off = services.open_write_off(db.session, item, user=current_user(),
-                                            rules=Rules.from_config(current_app.config),
+                                            rules=Rules.from_config(current_app.config, zone=hotel_zone()),
                                             request_key=_request_key(), today=hotel_today())
     except DomainError as refused:
         db.session.rollback()

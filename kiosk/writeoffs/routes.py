@@ -24,7 +24,7 @@ _KEY_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 
 
 def _rules() -> services.Rules:
-    return services.Rules.from_config(current_app.config)
+    return services.Rules.from_config(current_app.config, zone=hotel_zone())
 
 
 def _key() -> str | None:

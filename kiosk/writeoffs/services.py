@@ -57,15 +57,17 @@ ONLY_SUPERVISOR = N_("Only a supervisor can approve.")
 
 @dataclass(frozen=True)
 class Rules:
-    """The room's settings: KIOSK_DEPRECIATION and KIOSK_UNWASHED_FEE."""
+    """The room's settings: KIOSK_DEPRECIATION, KIOSK_UNWASHED_FEE and KIOSK_TIMEZONE."""
 
     table: depreciation.Table = depreciation.DEFAULT_TABLE
     unwashed_fee: Decimal = Decimal("0.00")
+    zone: str = calendar.DEFAULT_ZONE
 
     @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> Rules:
-        """The settings as the app was configured (write-offs and the loans that open one)."""
-        return cls(config["KIOSK_DEPRECIATION"], config["KIOSK_UNWASHED_FEE"])
+    def from_config(cls, config: Mapping[str, Any], *, zone: str) -> Rules:
+        """The settings as the app was configured (write-offs and the loans that open one),
+        on the calendar of the hotel's ``zone``."""
+        return cls(config["KIOSK_DEPRECIATION"], config["KIOSK_UNWASHED_FEE"], zone)
 
 
 @dataclass(frozen=True)
@@ -78,8 +80,9 @@ class Quote:
 
 
 def quote(garment: Garment, on_date: dt.date, rules: Rules) -> Quote:
-    """The garment's value today. No purchase date: counted from when it was registered."""
-    since = garment.purchased_on or garment.created_at.date()
+    """The garment's value on the hotel's ``on_date``. No purchase date: counted from the
+    hotel's date when it was registered."""
+    since = garment.purchased_on or calendar.local_date(garment.created_at, rules.zone)
     months = depreciation.months_in_use(since, on_date)
     return Quote(garment.cost, garment.purchased_on, months, depreciation.percent(months, rules.table),
                  depreciation.amount(garment.cost, since, on_date, rules.table))
