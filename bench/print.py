@@ -10,7 +10,7 @@ For each paper width and document it times, per job, the three steps the
 print worker runs before the bytes leave: building the document
 (:mod:`printers.documents`), rendering it to the 1-bit canvas
 (:func:`printers.render.render`, glyph check included) and encoding it with
-python-escpos (:func:`printers.backends.encode`, default profile). It reports
+python-escpos (:func:`printers.encoding.encode`, default profile). It reports
 p50/p95 of each step and of the total, the first (cold) job, the image size
 and the bytes per job. No printer is involved: the network is not timed.
 
@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script from anywhere
     sys.path.insert(0, str(ROOT))
 
-from printers import backends, documents, render  # noqa: E402
+from printers import documents, encoding, profile, render  # noqa: E402
 
 
 def build_tag() -> documents.Document:
@@ -61,7 +61,7 @@ def measure(build: Callable[[], documents.Document], paper_mm: int, samples: int
         t1 = time.perf_counter()
         image = render.render(doc, paper_mm=paper_mm)
         t2 = time.perf_counter()
-        data = backends.encode(image)
+        data = encoding.encode(image)
         t3 = time.perf_counter()
         if i == 0:  # cold: fonts loaded, glyphs checked for the first time
             cold_ms = (t3 - t0) * 1000
@@ -82,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     face = render.find_font()
-    print(f"font: {face.name} ({face.path}), profile {backends.DEFAULT_PROFILE}, "
+    print(f"font: {face.name} ({face.path}), profile {profile.DEFAULT_PROFILE}, "
           f"{args.samples} samples per case, python {sys.version.split()[0]}, "
           f"load {os.getloadavg()[0]:.2f}")
     print(f"{'case':<14}{'size':>10}{'bytes':>8}{'build p50/p95':>16}{'render p50/p95':>18}"
@@ -110,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
         "receipt_58_bytes": results["receipt_58"]["bytes"],
         "samples": args.samples,
         "font": face.name,
-        "profile": backends.DEFAULT_PROFILE,
+        "profile": profile.DEFAULT_PROFILE,
         "cases": results,
     }
     print(json.dumps(summary, ensure_ascii=False))

@@ -1,4 +1,4 @@
-"""The printer adapter: documents, rendering, ESC/POS bytes, backends.
+"""The printer adapter: documents, rendering, encoding, transport.
 
 The kiosk uses it only through these names:
 
@@ -10,10 +10,17 @@ The kiosk uses it only through these names:
   paper's dot width (58 mm → 384, 80 mm → 576); the same image is the PNG
   preview and what is printed. Raises :class:`printers.errors.MissingGlyphs`
   naming characters the font lacks.
-- :func:`printers.backends.send` — ESC/POS bytes for an image (python-escpos,
-  with a printer profile) to the printer named by a URL (``dummy:``,
-  ``file://``, ``tcp://``, ``usb://``, ``serial://``, ``cups://``). Raises
-  :class:`printers.errors.PrinterError` with a translatable reason.
+- :func:`printers.encoding.encode_document` — the ESC/POS bytes of a document
+  (python-escpos, with a printer profile from :mod:`printers.profile`): the
+  raster image, or the native commands of :mod:`printers.native` for a
+  Chinese-capable printer.
+- :func:`printers.transport.send_bytes` — those bytes to the printer named by
+  a URL (``dummy:``, ``file://``, ``tcp://``, ``usb://``, ``serial://``,
+  ``cups://``). Raises :class:`printers.errors.PrinterError` with a
+  translatable reason.
 
-No Flask in here: the kiosk passes settings in.
+The layers go one way (encoding → native → render and profile → documents
+→ errors; transport beside them, knowing bytes only), and nothing here
+imports the kiosk or Flask: the kiosk passes settings in and translates the
+reasons. ``pyproject.toml`` holds these as import-linter contracts.
 """

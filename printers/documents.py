@@ -28,7 +28,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal, Union
 
-from kiosk.domain.errors import N_
+from printers.errors import N_
 
 Align = Literal["left", "center", "right"]
 

@@ -1,14 +1,20 @@
-"""Printer errors: a :class:`~kiosk.domain.errors.DomainError` with a translatable reason.
+"""Printer errors with a translatable reason, and the marker for msgids.
 
-The reason is kept as a msgid (marked with ``N_``) plus parameters; the kiosk
-translates it with ``err.translated(gettext)``. ``str(err)`` is the English
-text, for logs and the CLI.
+The adapter knows nothing of the kiosk (nor of Flask): a reason is kept as a
+msgid, marked with :func:`N_` so that ``pybabel extract -k N_`` finds it, plus
+its parameters. The kiosk turns a :class:`PrinterError` into its own refusal
+(``message`` and ``params``) and translates it there. ``str(err)`` is the
+English text, for logs and the CLI.
 """
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
-from kiosk.domain.errors import DomainError, N_
+
+def N_(message: str) -> str:
+    """Mark a msgid for extraction without translating it here (the kiosk translates)."""
+    return message
 
 # The reasons, in one place so the kiosk and the tests can compare against them.
 REFUSED = N_("The printer at %(where)s refused the connection. Is it switched on?")
@@ -27,11 +33,16 @@ BAD_PAPER = N_("Unsupported paper width %(mm)s mm (58 or 80).")
 GLYPHS = N_("The font cannot print: %(chars)s. Nothing was printed.")
 
 
-class PrinterError(DomainError):
+class PrinterError(Exception):
     """A print that did not happen (or may not have finished).
 
     ``message`` is the msgid of the reason, ``params`` its parameters.
     """
+
+    def __init__(self, message: str, **params: Any) -> None:
+        super().__init__(message % params if params else message)
+        self.message = message
+        self.params = params
 
 
 class MissingGlyphs(PrinterError):

@@ -2,7 +2,7 @@
 
 For a printer configured as supporting it (``KIOSK_PRINTER_NATIVE``), a
 :class:`~printers.documents.Document` is sent as commands instead of one
-raster image (:func:`encode`, exposed as :func:`printers.backends.encode_native`):
+raster image (:func:`encode`; :func:`printers.encoding.encode_document` chooses it):
 
 - :class:`Text`: ``ESC !`` 0 (Font A, 12x24), ``GS !`` size (width and height
   times ``Text.size``), ``ESC E`` bold, ``ESC a`` alignment, then ``FS &``
@@ -26,18 +26,19 @@ printable ASCII, and GB18030 double-byte codes in the GB2312 area that the
 GB2312 codec knows (decided per character on the GB18030 bytes, so U+00B7
 "·" — GB2312's A1A4 — counts, while 堃 喆 玥 赟 𠮷, outside GB2312, do not).
 :func:`encode` raises :class:`~printers.errors.MissingGlyphs` naming the
-others and prints nothing; :func:`printers.backends.encode_document` then
-falls back to the raster image for that document.
+others and prints nothing; :func:`printers.encoding.encode_document` then
+falls back to the raster image for that document. The profile's questions
+(width, cutter) are answered by :mod:`printers.profile`; this module neither
+imports the raster encoder nor the transport.
 """
 from __future__ import annotations
 
 import re
 from functools import lru_cache
 
-from printers import errors
-from printers.backends import DEFAULT_PROFILE, _has_cutter, _profile_pixels
+from printers import profile as profiles
 from printers.documents import QR, Barcode, Cut, Document, Feed, Image, Rule, Text
-from printers.errors import MissingGlyphs, PrinterError
+from printers.errors import MissingGlyphs
 from printers.render import PAPER_DOTS, _draw_image, paper_dots
 
 ESC, GS, FS = b"\x1b", b"\x1d", b"\x1c"
@@ -188,25 +189,22 @@ def _barcode(printer, el: Barcode, dots: int) -> bool:
     return True
 
 
-def encode(document: Document, *, paper_mm: int = 80, profile: str = DEFAULT_PROFILE,
+def encode(document: Document, *, paper_mm: int = 80, profile: str = profiles.DEFAULT_PROFILE,
            cut: bool = True) -> bytes:
     """The native ESC/POS byte stream for ``document`` (see the module doc).
 
     Raises :class:`MissingGlyphs` (nothing encoded) when a character is
-    outside what the printer's font surely has, :class:`PrinterError` when
-    the paper is wider than the profile prints.
+    outside what the printer's font surely has,
+    :class:`~printers.errors.PrinterError` when the paper is wider than the
+    profile prints.
     """
-    from escpos.printer import Dummy
-
     dots = paper_dots(paper_mm)
     cols = dots // CHAR_DOTS
     missing = unprintable(document)
     if missing:
         raise MissingGlyphs(missing)
-    printer = Dummy(profile=profile)
-    pixels = _profile_pixels(printer)
-    if pixels is not None and dots > pixels:
-        raise PrinterError(errors.TOO_WIDE, width=dots, profile=profile, pixels=pixels)
+    printer = profiles.dummy(profile)
+    profiles.check_width(printer, dots, profile)
     printer._raw(INIT)
     wants_cut = False
     for el in document.elements:
@@ -235,6 +233,6 @@ def encode(document: Document, *, paper_mm: int = 80, profile: str = DEFAULT_PRO
             raise TypeError(f"cannot encode {type(el).__name__}")
         if out:
             printer._raw(b"".join(out))
-    if cut and wants_cut and _has_cutter(printer):
+    if cut and wants_cut and profiles.has_cutter(printer):
         printer.cut()
     return printer.output

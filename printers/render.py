@@ -2,7 +2,7 @@
 
 The canvas is exactly the paper's dot width (58 mm → 384 dots, 80 mm → 576
 dots, at 203 dpi) and as tall as the document needs. The same image is the
-on-screen preview (:func:`to_png`) and what :func:`printers.backends.send`
+on-screen preview (:func:`to_png`) and what :func:`printers.encoding.encode`
 prints, so the preview never lies.
 
 Fonts: ``font_path`` (the kiosk passes ``KIOSK_FONT``; the environment

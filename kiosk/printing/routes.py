@@ -182,7 +182,7 @@ def preview(job_id: int):
     try:
         image = services.render_job(job, _settings())
     except PrinterError as error:
-        return Response(error.translated(_), status=422, mimetype="text/plain")
+        return Response(services.refusal(error).translated(_), status=422, mimetype="text/plain")
     return Response(to_png(image), mimetype="image/png")
 
 

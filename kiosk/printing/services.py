@@ -22,7 +22,7 @@ from PIL.Image import Image
 from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session, joinedload
 
-from printers import backends, documents, render
+from printers import documents, encoding, render, transport
 from printers.documents import Document
 from printers.errors import PrinterError
 
@@ -213,6 +213,12 @@ def error_json(error: DomainError) -> str:
     return json.dumps({"message": error.message, "params": params, "labels": labels}, ensure_ascii=False)
 
 
+def refusal(error: PrinterError) -> DomainError:
+    """The printer adapter's reason as the kiosk's own refusal (the adapter knows
+    nothing of the kiosk): the same msgid and parameters, translated here."""
+    return DomainError(error.message, **error.params)
+
+
 def reason_of(job: PrintJob) -> DomainError | None:
     """The job's last error, ready to translate (``.translated(gettext)``)."""
     if not job.last_error:
@@ -262,11 +268,12 @@ def run_job(session: Session, job_id: int, settings: PrintSettings,
     try:
         # raster: the preview image (render_job); native: the printer's own text and QR
         # commands, or the raster image when its font may lack a character
-        data = backends.encode_document(Document.from_dict(json.loads(document)), paper_mm=settings.paper_mm,
+        data = encoding.encode_document(Document.from_dict(json.loads(document)), paper_mm=settings.paper_mm,
                                         native=settings.native, font_path=settings.font_path)
     except PrinterError as error:  # a missing glyph, no font: this job only
-        _fail(session, job_id, error)
-        return Outcome(FAILED, error=error)
+        reason = refusal(error)
+        _fail(session, job_id, reason)
+        return Outcome(FAILED, error=reason)
     except Exception as error:  # a broken document must not stop the queue
         if log_exception:
             log_exception(f"print job {job_id} could not be rendered")
@@ -274,10 +281,11 @@ def run_job(session: Session, job_id: int, settings: PrintSettings,
         _fail(session, job_id, reason)
         return Outcome(FAILED, error=reason)
     try:
-        backends.send_bytes(data, settings.printer, timeout=settings.timeout)
+        transport.send_bytes(data, settings.printer, timeout=settings.timeout)
     except PrinterError as error:
-        _fail(session, job_id, error)
-        return Outcome(FAILED, printer_down=True, error=error)
+        reason = refusal(error)
+        _fail(session, job_id, reason)
+        return Outcome(FAILED, printer_down=True, error=reason)
     except Exception as error:
         if log_exception:
             log_exception(f"print job {job_id} could not be sent")

@@ -1,4 +1,4 @@
-"""printers.backends: the python-escpos byte stream, to a real socket.
+"""printers.encoding and printers.transport: the python-escpos byte stream, to a real socket.
 
 The ``tcp://`` tests run a real TCP server on 127.0.0.1 (see
 :mod:`tests.printers.fakeprinter`) that answers the real-time status requests
@@ -14,10 +14,11 @@ import pytest
 import zxingcpp
 from PIL import Image as PILImage
 
-from printers import backends as b
 from printers import documents as d
+from printers import encoding as enc
 from printers import errors
 from printers import render as r
+from printers import transport as t
 from printers.errors import PrinterError
 from tests.printers.fakeprinter import FakePrinter, decode
 
@@ -42,6 +43,11 @@ def tag_image(paper_mm: int = 80):
     return r.render(d.garment_tag("T-000123", "1024", "西装外套", "M", "张堃"), paper_mm=paper_mm)
 
 
+def send(image, url: str, **kw) -> None:
+    """What the print worker does: encode the image, then hand the bytes to the backend."""
+    t.send_bytes(enc.encode(image), url, **kw)
+
+
 def wait_for(fake: FakePrinter, size: int, seconds: float = 2.0) -> bytes:
     end = time.monotonic() + seconds
     while len(fake.data) < size and time.monotonic() < end:
@@ -59,8 +65,8 @@ def free_port() -> int:
 def test_a_tag_over_tcp_prints_the_preview_pixel_for_pixel_and_cuts(printer, paper_mm):
     fake = printer()
     image = tag_image(paper_mm)
-    b.send(image, fake.url, timeout=2)
-    job = b.encode(image)
+    send(image, fake.url, timeout=2)
+    job = enc.encode(image)
     data = wait_for(fake, len(job) + 12)
     # status before (nothing queued in a printer without paper), job, status after
     assert data == STATUS + job + STATUS
@@ -79,8 +85,8 @@ def test_a_long_receipt_arrives_in_raster_fragments_that_add_up_to_the_preview(p
     image = r.render(d.issue_slip("制服室 发衣单", employee="王喆", garments=lines, clerk="李玥",
                                   when="2024-05-01 09:00"), paper_mm=58)
     assert image.height > 960  # python-escpos splits at 960 rows
-    b.send(image, fake.url, timeout=2)
-    data = wait_for(fake, len(b.encode(image)) + 12)
+    send(image, fake.url, timeout=2)
+    data = wait_for(fake, len(enc.encode(image)) + 12)
     printed, cmds = decode(data[6:-6])
     assert sum(c.name == "raster" for c in cmds) >= 2
     assert printed.tobytes() == image.tobytes()
@@ -89,7 +95,7 @@ def test_a_long_receipt_arrives_in_raster_fragments_that_add_up_to_the_preview(p
 def test_a_refused_port_is_a_printer_error_asking_whether_it_is_on():
     port = free_port()
     with pytest.raises(PrinterError) as info:
-        b.send(tag_image(), f"tcp://127.0.0.1:{port}", timeout=1)
+        send(tag_image(), f"tcp://127.0.0.1:{port}", timeout=1)
     assert info.value.message == errors.REFUSED
     assert info.value.params == {"where": f"127.0.0.1:{port}"}
 
@@ -98,7 +104,7 @@ def test_a_printer_that_accepts_and_never_answers_times_out(printer):
     fake = printer("silent")
     start = time.monotonic()
     with pytest.raises(PrinterError) as info:
-        b.send(tag_image(), fake.url, timeout=0.5)
+        send(tag_image(), fake.url, timeout=0.5)
     elapsed = time.monotonic() - start
     assert info.value.message == errors.TIMEOUT
     assert info.value.params == {"seconds": "0.5"}
@@ -108,15 +114,15 @@ def test_a_printer_that_accepts_and_never_answers_times_out(printer):
 def test_a_printer_that_disappears_mid_job_is_a_lost_connection(printer):
     fake = printer("drop", drop_after=100)
     with pytest.raises(PrinterError) as info:
-        b.send(tag_image(), fake.url, timeout=2)
+        send(tag_image(), fake.url, timeout=2)
     assert info.value.message == errors.LOST
-    assert 100 <= len(fake.data) - 6 < len(b.encode(tag_image()))
+    assert 100 <= len(fake.data) - 6 < len(enc.encode(tag_image()))
 
 
 def test_paper_end_is_reported_and_the_job_is_not_sent(printer):
     fake = printer("paper_end")
     with pytest.raises(PrinterError) as info:
-        b.send(tag_image(), fake.url, timeout=2)
+        send(tag_image(), fake.url, timeout=2)
     assert info.value.message == errors.PAPER_OUT
     assert str(info.value) == "The printer is out of paper."
     time.sleep(0.05)
@@ -127,10 +133,10 @@ def test_a_printer_switched_on_after_a_refusal_prints_the_retry(printer):
     port = free_port()
     url = f"tcp://127.0.0.1:{port}"
     with pytest.raises(PrinterError):
-        b.send(tag_image(), url, timeout=1)
+        send(tag_image(), url, timeout=1)
     fake = printer(port=port)
-    b.send(tag_image(), url, timeout=2)
-    printed, _ = decode(wait_for(fake, len(b.encode(tag_image())) + 12)[6:-6])
+    send(tag_image(), url, timeout=2)
+    printed, _ = decode(wait_for(fake, len(enc.encode(tag_image())) + 12)[6:-6])
     assert printed.tobytes() == tag_image().tobytes()
 
 
@@ -140,24 +146,24 @@ def test_status_lookalikes_inside_the_image_do_not_confuse_the_answer(printer):
     row = bytearray(72)
     row[0:3] = b"\x10\x04\x01"  # three dots that spell DLE EOT 1
     image = PILImage.frombytes("1", (576, 1), bytes(row), "raw", "1;I")
-    job = b.encode(image)
+    job = enc.encode(image)
     assert job.count(b"\x10\x04\x01") == 1
     fake = printer("eager")
     start = time.monotonic()
-    b.send(image, fake.url, timeout=2)  # an "offline" answer to the look-alike is not ours
+    send(image, fake.url, timeout=2)  # an "offline" answer to the look-alike is not ours
     assert time.monotonic() - start < 1
     assert wait_for(fake, len(job) + 12) == STATUS + job + STATUS
 
 
 def test_encode_is_init_raster_and_a_cut_for_a_profile_with_a_cutter():
-    job = b.encode(tag_image(), profile="TM-T20II")
+    job = enc.encode(tag_image(), profile="TM-T20II")
     assert job.startswith(b"\x1b@\x1dv0")
     assert job.endswith(b"\x1dV\x00")
 
 
 def test_encode_sends_no_cut_to_a_printer_without_a_cutter_or_when_asked_not_to():
     image = tag_image(58)
-    for job in (b.encode(image, profile="NT-5890K"), b.encode(image, cut=False)):
+    for job in (enc.encode(image, profile="NT-5890K"), enc.encode(image, cut=False)):
         printed, cmds = decode(job)
         assert "cut" not in [c.name for c in cmds]
         assert printed.tobytes() == image.tobytes()
@@ -165,32 +171,32 @@ def test_encode_sends_no_cut_to_a_printer_without_a_cutter_or_when_asked_not_to(
 
 def test_an_image_wider_than_the_profile_is_refused_not_clipped():
     with pytest.raises(PrinterError) as info:
-        b.encode(tag_image(80), profile="NT-5890K")
+        enc.encode(tag_image(80), profile="NT-5890K")
     assert info.value.params == {"width": 576, "profile": "NT-5890K", "pixels": 384}
 
 
 def test_file_url_appends_each_job(tmp_path):
     out = tmp_path / "spool.bin"
     image = tag_image(58)
-    b.send(image, f"file://{out}")
-    b.send(image, f"file://{out}")
-    assert out.read_bytes() == b.encode(image) * 2
+    send(image, f"file://{out}")
+    send(image, f"file://{out}")
+    assert out.read_bytes() == enc.encode(image) * 2
 
 
 def test_file_url_in_a_missing_directory_is_a_printer_error(tmp_path):
     with pytest.raises(PrinterError) as info:
-        b.send(tag_image(58), f"file://{tmp_path}/no/such/dir/out.bin")
+        send(tag_image(58), f"file://{tmp_path}/no/such/dir/out.bin")
     assert info.value.message == errors.DEVICE_ERROR
 
 
 def test_dummy_accepts_a_job_and_keeps_nothing():
-    assert b.send(tag_image(58), "dummy:") is None
+    assert send(tag_image(58), "dummy:") is None
 
 
 @pytest.mark.parametrize("url", ["lpt://1", "", "tcp//printer", "http://printer/"])
 def test_an_unknown_printer_address_is_named(url):
     with pytest.raises(PrinterError) as info:
-        b.send(tag_image(58), url)
+        send(tag_image(58), url)
     assert info.value.message == errors.UNKNOWN_URL
     assert info.value.params == {"url": url}
 
@@ -206,7 +212,7 @@ def test_a_device_backend_names_its_missing_package(url, module, package):
     if importlib.util.find_spec(module) is not None:
         pytest.skip(f"{package} is installed")
     with pytest.raises(PrinterError) as info:
-        b.send(tag_image(58), url)
+        send(tag_image(58), url)
     assert info.value.message == errors.MISSING_PACKAGE
     assert info.value.params == {"scheme": url.split(":")[0] + "://", "package": package}
     assert f"pip install {package}" in str(info.value)

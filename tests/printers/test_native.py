@@ -14,11 +14,12 @@ import pytest
 import zxingcpp
 from PIL import Image as PILImage
 
-from printers import backends as b
 from printers import documents as d
+from printers import encoding as enc
 from printers import errors
 from printers import native as n
 from printers import render as r
+from printers import transport as t
 from printers.errors import MissingGlyphs, PrinterError
 from tests.printers.fakeprinter import FakePrinter, decode
 from tests.printers.fakeprinter import parse as parse_raster
@@ -158,9 +159,14 @@ def wait_for(fake: FakePrinter, size: int, seconds: float = 2.0) -> bytes:
     return fake.data
 
 
+def send_document(document: d.Document, url: str, *, timeout: float = 2, **kw) -> None:
+    """What the print worker does: encode the document, then hand the bytes to the backend."""
+    t.send_bytes(enc.encode_document(document, **kw), url, timeout=timeout)
+
+
 def send_native(fake: FakePrinter, document: d.Document, paper_mm: int = 80) -> bytes:
     """Send ``document`` in native mode over tcp://; the job bytes that arrived."""
-    b.send_document(document, fake.url, paper_mm=paper_mm, native=True, timeout=2)
+    send_document(document, fake.url, paper_mm=paper_mm, native=True, timeout=2)
     # the printer answered the status request after the job: it has everything
     data = fake.data
     assert data.startswith(STATUS) and data.endswith(STATUS)
@@ -184,7 +190,7 @@ def test_a_chinese_slip_arrives_as_gb18030_text_in_chinese_mode_and_is_cut(print
     fake = printer()
     document = slip()
     job = send_native(fake, document, paper_mm)
-    assert job == b.encode_native(document, paper_mm=paper_mm)
+    assert job == n.encode(document, paper_mm=paper_mm)
     assert b"\x1c&" in job and "制服室 收衣单".encode("gb18030") in job
     cmds = parse_native(job)
     names = [c.name for c in cmds]
@@ -220,7 +226,7 @@ def test_a_tag_sends_its_qr_with_the_printers_own_command_and_the_tag_code_as_pa
 def test_sizes_bold_and_alignment_are_sent_as_commands():
     document = d.Document("x", [d.Text("左", size=1), d.Text("中粗", size=2, bold=True, align="center"),
                                 d.Text("右", size=3, align="right"), d.Text("大", size=4)])
-    job = b.encode_native(document)
+    job = n.encode(document)
     for command in (b"\x1d!\x00", b"\x1d!\x11", b"\x1d!\x22", b"\x1d!\x33",  # GS ! width|height
                     b"\x1bE\x01", b"\x1bE\x00", b"\x1ba\x00", b"\x1ba\x01", b"\x1ba\x02", b"\x1b!\x00"):
         assert command in job
@@ -233,7 +239,7 @@ def test_lines_fit_the_papers_columns_a_chinese_character_counting_two(paper_mm,
     assert n.columns(paper_mm) == cols
     text = "制服室" * 20 + " Uniform room issue slip for employee number S1001 " + "张三李四" * 9
     document = d.Document("x", [d.Text(text, size=s) for s in (1, 2, 3, 4)] + [d.Rule()])
-    lines = printed_lines(parse_native(b.encode_native(document, paper_mm=paper_mm)))
+    lines = printed_lines(parse_native(n.encode(document, paper_mm=paper_mm)))
     for line in lines:
         assert line.columns <= cols // line.size, line
     assert "".join(x.text for x in lines[:-1] if x.size == 1).replace(" ", "") == text.replace(" ", "")
@@ -249,10 +255,10 @@ def test_a_name_outside_gb2312_is_never_sent_as_text_the_document_goes_as_raster
         with pytest.raises(UnicodeEncodeError):
             char.encode("gb2312")
     with pytest.raises(MissingGlyphs) as info:
-        b.encode_native(tag("张" + RARE), paper_mm=paper_mm)
+        n.encode(tag("张" + RARE), paper_mm=paper_mm)
     assert info.value.chars == list(RARE)
     assert info.value.message == errors.GLYPHS
-    # send_document falls back to the raster image, exactly the preview
+    # encode_document falls back to the raster image, exactly the preview
     fake = printer()
     document = tag("张堃")
     job = send_native(fake, document, paper_mm)
@@ -267,18 +273,18 @@ def test_a_name_outside_gb2312_is_never_sent_as_text_the_document_goes_as_raster
 def test_a_character_no_font_has_still_stops_the_print_with_nothing_sent(printer):
     fake = printer()
     with pytest.raises(MissingGlyphs) as info:
-        b.send_document(tag("王\U00013000"), fake.url, native=True, timeout=2)
+        send_document(tag("王\U00013000"), fake.url, native=True, timeout=2)
     assert info.value.chars == ["\U00013000"]
     time.sleep(0.05)
     assert fake.data == b""
 
 
 def test_gb2312_symbols_print_natively_and_control_bytes_never_reach_the_printer():
-    job = b.encode_native(d.Document("x", [d.Text("制服室 · 收衣单\t１０２４ №①")]))
+    job = n.encode(d.Document("x", [d.Text("制服室 · 收衣单\t１０２４ №①")]))
     assert "制服室 · 收衣单 １０２４ №①".encode("gb18030") in job
     assert b"\t" not in job
     with pytest.raises(MissingGlyphs) as info:
-        b.encode_native(d.Document("x", [d.Text("a\x1bi¥")]))
+        n.encode(d.Document("x", [d.Text("a\x1bi¥")]))
     assert info.value.chars == ["\x1b", "¥"]
 
 
@@ -287,7 +293,7 @@ def test_a_feed_is_line_feeds_and_an_image_is_still_raster():
     buf = io.BytesIO()
     pic.save(buf, format="PNG")
     document = d.Document("x", [d.Text("签名"), d.Feed(3), d.Image(buf.getvalue()), d.Cut()])
-    cmds = parse_native(b.encode_native(document, paper_mm=58))
+    cmds = parse_native(n.encode(document, paper_mm=58))
     names = [c.name for c in cmds]
     start = names.index("chinese_off")
     assert names[start:].count("lf") == 3
@@ -300,35 +306,29 @@ def test_a_barcode_too_long_for_the_paper_or_not_ascii_is_printed_as_text():
     long_code = "R-" + "9" * 40
     document = d.Document("x", [d.Barcode(long_code), d.Barcode("单号-1")])
     for paper_mm in (58, 80):
-        cmds = parse_native(b.encode_native(document, paper_mm=paper_mm))
+        cmds = parse_native(n.encode(document, paper_mm=paper_mm))
         assert "barcode" not in [c.name for c in cmds]
         texts = [x.text for x in printed_lines(cmds)]
         assert "单号-1" in texts and "".join(texts).startswith(long_code)
-    short = parse_native(b.encode_native(d.Document("x", [d.Barcode("A{1}")]), paper_mm=58))
+    short = parse_native(n.encode(d.Document("x", [d.Barcode("A{1}")]), paper_mm=58))
     assert [c.args for c in short if c.name == "barcode"] == [bytes([73]) + b"{BA{{1}"]
 
 
 def test_no_cut_without_a_cutter_and_80_mm_is_too_wide_for_a_58_mm_profile():
-    cmds = parse_native(b.encode_native(tag(), paper_mm=58, profile="NT-5890K"))
+    cmds = parse_native(n.encode(tag(), paper_mm=58, profile="NT-5890K"))
     assert "cut" not in [c.name for c in cmds]
-    assert "cut" not in [c.name for c in parse_native(b.encode_native(tag(), cut=False))]
+    assert "cut" not in [c.name for c in parse_native(n.encode(tag(), cut=False))]
     with pytest.raises(PrinterError) as info:
-        b.encode_native(tag(), paper_mm=80, profile="NT-5890K")
+        n.encode(tag(), paper_mm=80, profile="NT-5890K")
     assert info.value.message == errors.TOO_WIDE
 
 
-def test_without_native_send_document_prints_the_preview_image(printer):
+def test_without_native_a_document_prints_as_the_preview_image(printer):
     fake = printer()
     document = tag("张堃")
-    b.send_document(document, fake.url, paper_mm=58, timeout=2)
+    send_document(document, fake.url, paper_mm=58, timeout=2)
     image = r.render(document, paper_mm=58)
-    job = b.encode(image)
+    job = enc.encode(image)
     data = wait_for(fake, len(job) + 12)
     assert data == STATUS + job + STATUS
-    assert b.encode_document(document, paper_mm=58) == job
-
-
-def test_send_document_names_an_unknown_address_before_encoding():
-    with pytest.raises(PrinterError) as info:
-        b.send_document(tag("张" + RARE), "lpt://1", native=True)
-    assert info.value.message == errors.UNKNOWN_URL
+    assert enc.encode_document(document, paper_mm=58) == job

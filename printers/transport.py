@@ -1,16 +1,10 @@
-"""ESC/POS bytes for a rendered image, and the backends that carry them.
+"""The transport: the backends that carry encoded bytes to a printer, chosen by URL.
 
-:func:`encode` builds the byte stream with python-escpos (a ``Dummy``
-printer with a real printer profile: ``ESC @``, the image as ``GS v 0``
-raster fragments, then the cut when the profile has a cutter). :func:`send`
-encodes and writes the bytes to the printer named by a URL.
-
-For a Chinese-capable printer configured for it, :func:`encode_native`
-(see :mod:`printers.native`) sends the document itself as commands: GB18030
-text in Chinese mode, the printer's QR command. :func:`encode_document`
-chooses (raster, or native with a raster fallback for characters outside
-GB2312), :func:`send_document` encodes and sends a document, and
-:func:`send_bytes` writes encoded bytes. The printer addresses::
+:func:`send_bytes` writes an already encoded job (see
+:mod:`printers.encoding`) to the printer named by a URL; each backend has
+one function ``(url parts, bytes, timeout)``, like python-escpos's one
+``_raw(bytes)`` per printer class, and :data:`BACKENDS` picks it by the
+URL's scheme::
 
     dummy:                          keeps nothing (demo, tests)
     file:///var/spool/kiosk.bin     appends the bytes to a file
@@ -25,10 +19,11 @@ Every backend opens its connection per job, has a timeout and closes in
 queued in a printer that is out of paper — and again after, so a printer that
 takes the bytes but never answers, or runs out of paper, is a failure with a
 clear reason. Every failure is a :class:`~printers.errors.PrinterError`.
+
+The transport knows nothing of documents, images or encoders: bytes in.
 """
 from __future__ import annotations
 
-import logging
 import os
 import socket
 import time
@@ -36,18 +31,8 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from PIL import Image as PILImage
-
 from printers import errors
-from printers.documents import Document
-from printers.errors import MissingGlyphs, PrinterError
-from printers.render import render
-
-log = logging.getLogger(__name__)
-
-#: The default python-escpos profile: an 80 mm Epson with cutter, 576 dots
-#: wide (203 dpi), so both 58 mm (384) and 80 mm (576) images fit.
-DEFAULT_PROFILE = "TM-T20II"
+from printers.errors import PrinterError
 
 DLE_EOT_PRINTER = b"\x10\x04\x01"  # real-time status: printer
 DLE_EOT_PAPER = b"\x10\x04\x04"    # real-time status: roll paper sensor
@@ -55,37 +40,6 @@ STATUS_REQUEST = DLE_EOT_PRINTER + DLE_EOT_PAPER
 OFFLINE_BIT = 0x08                 # in the DLE EOT 1 answer
 PAPER_END_BITS = 0x60              # in the DLE EOT 4 answer
 STATUS_FIXED_MASK, STATUS_FIXED = 0x93, 0x12  # bits every status byte has
-
-
-def _profile_pixels(printer: Any) -> int | None:
-    try:
-        return int(printer.profile.profile_data["media"]["width"]["pixels"])
-    except (KeyError, TypeError, ValueError):
-        return None
-
-
-def _has_cutter(printer: Any) -> bool:
-    return bool(printer.profile.supports("paperFullCut") or printer.profile.supports("paperPartCut"))
-
-
-def encode(image: PILImage.Image, *, profile: str = DEFAULT_PROFILE, cut: bool = True) -> bytes:
-    """The python-escpos byte stream printing ``image`` (mode "1" from
-    :func:`printers.render.render`): ``ESC @``, ``GS v 0`` raster, and a cut
-    (``GS V``) if ``cut`` and the profile has a cutter.
-
-    Raises :class:`PrinterError` if the image is wider than the profile allows.
-    """
-    from escpos.printer import Dummy
-
-    printer = Dummy(profile=profile)
-    pixels = _profile_pixels(printer)
-    if pixels is not None and image.width > pixels:
-        raise PrinterError(errors.TOO_WIDE, width=image.width, profile=profile, pixels=pixels)
-    printer.hw("INIT")
-    printer.image(image, impl="bitImageRaster", center=False)
-    if cut and _has_cutter(printer):
-        printer.cut()
-    return printer.output
 
 
 # ---------------------------------------------------------------- backends
@@ -293,70 +247,3 @@ def send_bytes(data: bytes, url: str, *, timeout: float = 3.0) -> None:
     """
     parts = parse_url(url)
     BACKENDS[parts.scheme](parts, data, timeout)
-
-
-def send(image: PILImage.Image, url: str, *, timeout: float = 3.0, profile: str = DEFAULT_PROFILE,
-         cut: bool = True, native: bool = False) -> None:
-    """Print ``image`` on the printer at ``url``; return when it is done.
-
-    An image is always printed as a raster image: ``native`` needs the
-    document itself (use :func:`send_document`), so here it only logs that.
-    Raises :class:`PrinterError` with the reason on any failure.
-    """
-    if native:
-        log.info("native printing needs the document (send_document); printing %s as a raster image", url)
-    parse_url(url)  # an unknown address is named before encoding
-    send_bytes(encode(image, profile=profile, cut=cut), url, timeout=timeout)
-
-
-# ---------------------------------------------------------------- native mode
-
-def encode_native(document: Document, *, paper_mm: int = 80, profile: str = DEFAULT_PROFILE,
-                  cut: bool = True) -> bytes:
-    """``document`` as native ESC/POS for a Chinese-capable printer: GB18030
-    text in Chinese mode (``FS &`` ... ``FS .``), ``ESC !`` / ``GS !`` /
-    ``ESC E`` / ``ESC a`` for style, the printer's QR command (``GS ( k``),
-    ``GS k`` CODE128, a rule of ``-``, line feeds, raster only for images, the
-    cut at the end. See :mod:`printers.native`.
-
-    Raises :class:`~printers.errors.MissingGlyphs` (nothing encoded) when a
-    character is outside the GB2312 set the printer's built-in font surely has.
-    """
-    from printers import native
-
-    return native.encode(document, paper_mm=paper_mm, profile=profile, cut=cut)
-
-
-def encode_document(document: Document, *, paper_mm: int = 80, native: bool = False,
-                    font_path: str | None = None, profile: str = DEFAULT_PROFILE,
-                    cut: bool = True) -> bytes:
-    """The bytes that print ``document``: the raster image of
-    :func:`printers.render.render` (what the preview shows), or with
-    ``native`` the native commands of :func:`encode_native`.
-
-    In native mode a document with a character the printer's font may lack
-    (outside GB2312, e.g. 堃 喆 玥 赟 𠮷) falls back to the raster image for
-    the whole document — printed with the kiosk's CJK font, exactly as the
-    preview shows — and a log line names the characters. Only when that
-    font lacks a character too is :class:`~printers.errors.MissingGlyphs`
-    raised (nothing is printed).
-    """
-    if native:
-        try:
-            return encode_native(document, paper_mm=paper_mm, profile=profile, cut=cut)
-        except MissingGlyphs as exc:
-            log.info("the printer's font may lack %s: printing %s %r as a raster image",
-                     " ".join(exc.chars), document.kind, document.title)
-    image = render(document, paper_mm=paper_mm, font_path=font_path)
-    return encode(image, profile=profile, cut=cut)
-
-
-def send_document(document: Document, url: str, *, paper_mm: int = 80, native: bool = False,
-                  font_path: str | None = None, timeout: float = 3.0,
-                  profile: str = DEFAULT_PROFILE, cut: bool = True) -> None:
-    """Print ``document`` on the printer at ``url``: :func:`encode_document`
-    then :func:`send_bytes`. Raises :class:`PrinterError` (a
-    :class:`~printers.errors.MissingGlyphs` before anything is sent)."""
-    parse_url(url)  # an unknown address is named before any rendering
-    send_bytes(encode_document(document, paper_mm=paper_mm, native=native, font_path=font_path,
-                               profile=profile, cut=cut), url, timeout=timeout)
