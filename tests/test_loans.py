@@ -266,6 +266,35 @@ def test_a_garment_never_returned_is_written_off_and_charged_to_the_borrower(mak
     assert db.session.get(Loan, loan.id).closed_at is not None
 
 
+def test_the_write_off_form_of_a_lent_garment_proposes_the_borrower_the_loan_would_charge(make, client, clerk):
+    """One rule for who answers for a garment lost on a loan: the write-off form
+    scanned at the counter proposes what the loan's own write-off charges."""
+    owner = make.employee("王主人", staff_no="E100")
+    make.employee("张三", staff_no="E777")
+    make.garment(tag="LN-0950", owner=owner)
+    make.garment(tag="LN-0951", owner=owner)
+    make.garment(tag="LN-0952", owner=owner)
+    db.session.commit()
+    visitor = open_loan(client, name="李外借", request_key="loan-visitor-1")
+    lend(client, visitor, "LN-0950")
+    colleague = open_loan(client, employee_code="E777", name="", phone="", organisation="",
+                          request_key="loan-employee-1")
+    lend(client, colleague, "LN-0951")
+
+    def proposed(tag):
+        body = text_of(client.get(f"/writeoffs/new?code={tag}", headers=HX))
+        checked = re.search(r'value="(\w+)" data-testid="responsible-\w+"\s+checked', body).group(1)
+        staff_no = re.search(r'name="staff_no" value="([^"]*)"', body).group(1)
+        borrower = re.search(r'name="borrower_name" value="([^"]*)"', body).group(1)
+        return checked, staff_no, borrower
+
+    assert proposed("LN-0950") == ("borrower", "", "李外借")  # not the garment's owner
+    assert proposed("LN-0951") == ("employee", "E777", "")
+    assert proposed("LN-0952") == ("employee", "E100", "")  # in the room: its owner
+    assert services.responsible_for(visitor).borrower_name == "李外借"
+    assert services.responsible_for(colleague).staff_no == "E777"
+
+
 @pytest.mark.parametrize("path", ["/loans/", "/loans/return"])
 def test_ironers_may_not_see_borrowers(client, login_as, path):
     login_as("ironer")

@@ -183,11 +183,14 @@ WHERE e.created_at >= :start AND e.created_at < :end
   AND NOT EXISTS (SELECT 1 FROM events u WHERE u.reverses_event_id = e.id)
 GROUP BY e.action
 """
+# A write-off counts under the department copied onto its write-off record
+# (the statement's rule); a write-off event without one, under the event's.
 BY_DEPT = """
-SELECT e.department_id, COUNT(*), SUM(e.unit_cost) FROM events e
+SELECT CASE WHEN w.id IS NULL THEN e.department_id ELSE w.department_id END, COUNT(*), SUM(e.unit_cost)
+FROM events e LEFT JOIN write_offs w ON w.event_id = e.id
 WHERE e.action = 'write_off' AND e.created_at >= :start AND e.created_at < :end
   AND NOT EXISTS (SELECT 1 FROM events u WHERE u.reverses_event_id = e.id)
-GROUP BY e.department_id
+GROUP BY 1
 """
 
 
@@ -229,6 +232,36 @@ def test_the_department_is_the_one_at_the_time(month):
     db.session.get(Employee, month["a"]).department_id = month["rooms"]
     db.session.commit()
     assert _report() == before
+
+
+def test_the_report_and_the_statement_charge_the_department_copied_onto_the_write_off(make):
+    """Compensation per department is one computation, from the facts copied
+    onto the write-off: an employee who moves on, while the write-off waits for
+    approval and again after it, leaves the charge with the old department,
+    on the loss report and on the consumption statement alike."""
+    rooms, front, food = make.department("客房"), make.department("前厅"), make.department("餐饮")
+    b = make.employee("李四", department=rooms)
+    shirt = make.garment_type("SH", name_zh="衬衫", name_en="Shirt", unit_cost=Decimal("100.00"))
+    boss = make.user("主管", role="supervisor")
+    garment = make.garment("S9", shirt, owner=b, at=at(2, 10))
+    write_off = writeoffs.open_write_off(db.session, garment, reason="lost", responsible="employee",
+                                         staff_no=b.staff_no, user=boss, rules=writeoffs.Rules(),
+                                         now=at(3, 10), today=at(3, 10).date())
+    b.department = front  # moves while the write-off waits for approval
+    db.session.flush()
+    writeoffs.approve(db.session, write_off, approver=boss, pin="1234", policy=Policy(hash_method=FAST_HASH),
+                      now=at(3, 11))
+    b.department = food  # and again after it
+    db.session.commit()
+
+    report = services.loss_report(db.session, MONTH, zone="Asia/Shanghai")
+    statement = writeoffs.statement(db.session, MONTH, zone="Asia/Shanghai")
+    assert write_off.amount > 0
+    assert [(d.name, d.written_off.count, d.charged_to_person.value, d.compensation_charged)
+            for d in report.by_department] == [("客房", 1, Decimal("100.00"), write_off.amount)]
+    assert [(r.department, r.count, r.value, r.charged) for r in statement.rows] == [
+        ("客房", 1, Decimal("100.00"), write_off.amount)]
+    assert report.compensation.charged == statement.total.charged == write_off.amount
 
 
 def test_the_page_shows_the_figures(month, client, login_as):

@@ -26,6 +26,8 @@ from ..domain.errors import DomainError, N_
 from ..domain.garment_states import Action, Status, TransitionRefused
 from ..models import Event, Garment, User, utcnow
 from ..scanning import ERROR, ScanResult, find_garment, scan_move
+from ..writeoffs import services as writeoffs
+from ..writeoffs.models import WriteOff
 from .models import CONTACT_HOW, CONTACT_OUTCOMES, REASONS, ContactAttempt, Loan, LoanItem
 
 STATION = "loans"
@@ -251,30 +253,43 @@ def log_contact(session: Session, loan: Loan, *, how: str, outcome: str, note: s
     return attempt
 
 
-def open_write_off(session: Session, item: LoanItem, *, user: User | None, rules, request_key: str | None,
-                   today: dt.date, now: dt.datetime | None = None):
-    """A garment the borrower never returned goes to 报损/赔偿: a pending write-off
-    charged to the borrower (the employee, or the visitor by name) at the
-    garment's depreciated price. Nothing moves until a supervisor approves it
-    with their PIN; then :func:`settle_written_off` closes the loan item.
-    """
-    from ..writeoffs import services as writeoffs
+def responsible_for(loan: Loan) -> writeoffs.Responsibility:
+    """Who answers for a garment lost on ``loan``: an employee borrower by staff
+    no., anyone else by the name on the loan."""
+    if loan.employee is not None:
+        return writeoffs.Responsibility("employee", staff_no=loan.employee.staff_no)
+    return writeoffs.Responsibility("borrower", borrower_name=loan.borrower_name)
 
+
+@writeoffs.responsibility_asked.connect
+def _borrower_answers(garment: Garment, *, session: Session) -> writeoffs.Responsibility | None:
+    """The write-off form of a garment out on a loan proposes its borrower."""
+    item = open_item_of(session, garment)
+    return responsible_for(item.loan) if item is not None else None
+
+
+def open_write_off(session: Session, item: LoanItem, *, user: User | None, rules: writeoffs.Rules,
+                   request_key: str | None, today: dt.date, now: dt.datetime | None = None) -> WriteOff:
+    """A garment the borrower never returned goes to 报损/赔偿: a pending write-off
+    charged to the borrower (:func:`responsible_for`) at the garment's
+    depreciated price. Nothing moves until a supervisor approves it with their
+    PIN; then :func:`settle_written_off` closes the loan item.
+    """
     if item.settled_at is not None:
         raise DomainError(N_("%(tag)s is already back or written off."), tag=item.garment.tag)
     loan = item.loan
     existing = writeoffs.pending_for(session, item.garment)
     if existing is not None:
         return existing
+    who = responsible_for(loan)
     return writeoffs.open_write_off(
-        session, item.garment, reason="lost",
-        responsible="employee" if loan.employee is not None else "borrower",
-        staff_no=loan.employee.staff_no if loan.employee is not None else "",
-        borrower_name=loan.borrower_name, user=user, rules=rules,
+        session, item.garment, reason="lost", responsible=who.responsible, staff_no=who.staff_no,
+        borrower_name=who.borrower_name, user=user, rules=rules,
         note=WRITE_OFF_NOTE.format(loan_id=loan.id), request_key=request_key, today=today, now=now)
 
 
-def settle_written_off(session: Session, garment: Garment, event: Event, at: dt.datetime) -> None:
+@writeoffs.garment_written_off.connect
+def settle_written_off(garment: Garment, *, session: Session, event: Event, at: dt.datetime) -> None:
     """A garment was written off: the loan it was out on stops chasing it."""
     item = session.scalar(select(LoanItem).where(
         LoanItem.garment_id == garment.id, LoanItem.returned_at.is_(None),

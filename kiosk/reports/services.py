@@ -3,9 +3,12 @@
 Every figure comes from the event ledger (DESIGN: every count is
 recomputable): a garment's status at an instant is the ``to_status`` of its
 last event before that instant, and its value is the ``unit_cost`` copied on
-that event. Departments are the ones copied on each event (as at the time).
-The write-off record only adds the reason and who is responsible; the
-compensation is read as it stands now (latest correction wins).
+that event. Departments are the ones copied on each event (as at the time),
+except for a write-off: it counts under the department copied onto the
+write-off record, which also gives the reason and who is responsible. The
+compensation per department is the consumption statement's own computation
+(:func:`kiosk.writeoffs.services.department_losses`), read as it stands now
+(latest correction wins).
 
 Figures:
 
@@ -28,7 +31,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import or_, select
+from sqlalchemy import case, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from ..domain import calendar, depreciation
@@ -37,7 +40,8 @@ from ..domain.garment_states import Action, Status
 from ..ledger import REGISTER, not_undone
 from ..loans.models import Loan, LoanItem
 from ..models import Department, Employee, Event, Garment, GarmentType, utcnow
-from ..writeoffs.models import Compensation, WriteOff
+from ..writeoffs.models import WriteOff
+from ..writeoffs.services import Losses, department_losses
 
 ZERO = Decimal("0.00")
 GONE = (Status.WRITTEN_OFF.value, Status.MISSING.value)
@@ -236,7 +240,31 @@ def loss_report(session: Session, month: str, *, zone: str, now: dt.datetime | N
     start, end = month_bounds(month, zone)
     types = _type_rows(session)
     departments = {d.id: d.name for d in session.scalars(select(Department))}
+    circulation = _stock_at_both_ends(session, types, start, end)
+    moves = _month_moves(session, types, departments, start, end)
+    compensation = _compensation(moves, department_losses(session, start, end))
+    return LossReport(
+        month=month, zone=zone, start=start, end=end, closed=end <= now,
+        opening=_total(t.opening for t in types.values()), purchased=moves.purchased,
+        written_off=moves.written_off, normal_wear=moves.normal_wear, charged_to_person=moves.charged_to_person,
+        other_write_offs=moves.other_write_offs, marked_missing=moves.marked_missing, found=moves.found,
+        missing=moves.missing, closing=_total(t.closing for t in types.values()),
+        by_type=[t for t in types.values()
+                 if t.opening.count or t.closing.count or t.purchased.count or t.written_off.count
+                 or t.missing.count],
+        by_department=sorted(moves.by_department.values(), key=lambda d: (d.name is None, d.name or "")),
+        reasons=sorted(moves.reasons.values(), key=lambda r: (-r.count, -r.value, r.reason)),
+        compensation=compensation,
+        overdue_loans=overdue_loans(session, min(end, now), departments),
+        lifecycle=lifecycle(session, end, zone, types),
+        forecast=forecast(session, types, circulation),
+    )
 
+
+def _stock_at_both_ends(session: Session, types: dict[int, TypeRow], start: dt.datetime,
+                        end: dt.datetime) -> dict[tuple[int, str], int]:
+    """Each type's opening and closing stock (into ``types``); returns the garments
+    in circulation at the end, per (type, size), for the forecast."""
     circulation: dict[tuple[int, str], int] = defaultdict(int)
     for _gid, type_id, _size, status, cost in states_at(session, start):
         if status not in GONE:
@@ -245,13 +273,72 @@ def loss_report(session: Session, month: str, *, zone: str, now: dt.datetime | N
         if status not in GONE:
             types[type_id].closing.add(cost)
             circulation[(type_id, size or "")] += 1
-    opening = _total(t.opening for t in types.values())
-    closing = _total(t.closing for t in types.values())
+    return circulation
 
-    # The month's events that move a garment in or out of the stock.
+
+@dataclass
+class _Moves:
+    """The month's events that move a garment in or out of the stock, added up."""
+
+    departments: dict[int, str]
+    purchased: Figure = field(default_factory=Figure)
+    written_off: Figure = field(default_factory=Figure)
+    normal_wear: Figure = field(default_factory=Figure)
+    charged_to_person: Figure = field(default_factory=Figure)
+    other_write_offs: Figure = field(default_factory=Figure)
+    marked_missing: Figure = field(default_factory=Figure)
+    found: Figure = field(default_factory=Figure)
+    missing: Figure = field(default_factory=Figure)
+    by_department: dict[int | None, DepartmentRow] = field(default_factory=dict)
+    reasons: dict[str, ReasonRow] = field(default_factory=dict)
+
+    def department(self, department_id: int | None) -> DepartmentRow:
+        return self.by_department.setdefault(department_id,
+                                             DepartmentRow(department_id, self.departments.get(department_id)))
+
+    def write_off(self, type_row: TypeRow, department_id: int | None, cost: Decimal | None,
+                  reason: str | None, responsible: str | None) -> None:
+        reason = reason or "other"
+        self.written_off.add(cost)
+        type_row.written_off.add(cost)
+        row = self.department(department_id)
+        row.written_off.add(cost)
+        if reason == NORMAL_WEAR:
+            self.normal_wear.add(cost)
+            row.normal_wear.add(cost)
+        elif responsible in PERSONS:
+            self.charged_to_person.add(cost)
+            row.charged_to_person.add(cost)
+        else:
+            self.other_write_offs.add(cost)
+        counted = self.reasons.setdefault(reason, ReasonRow(reason))
+        counted.count += 1
+        counted.value = _q(counted.value + (cost or ZERO))
+
+    def marked(self, type_row: TypeRow, department_id: int | None, cost: Decimal | None) -> None:
+        self.marked_missing.add(cost)
+        self.missing.add(cost)
+        type_row.missing.add(cost)
+        self.department(department_id).missing.add(cost)
+
+    def turned_up(self, type_row: TypeRow, department_id: int | None, cost: Decimal | None) -> None:
+        self.found.add(cost)
+        self.missing.sub(cost)
+        type_row.missing.sub(cost)
+        self.department(department_id).missing.sub(cost)
+
+
+def _month_moves(session: Session, types: dict[int, TypeRow], departments: dict[int, str],
+                 start: dt.datetime, end: dt.datetime) -> _Moves:
+    """Purchases, write-offs and garments missing or found in the month (not undone).
+
+    A write-off counts under the department copied onto the write-off, as the
+    consumption statement does; only a write-off event without a write-off
+    record (loaded history) falls back to the department on the event.
+    """
+    department = case((WriteOff.id.is_(None), Event.department_id), else_=WriteOff.department_id)
     rows = session.execute(
-        select(Event.id, Event.action, Event.department_id, Event.unit_cost, Event.created_at,
-               Garment.type_id, WriteOff.reason, WriteOff.responsible, WriteOff.id)
+        select(Event.action, department, Event.unit_cost, Garment.type_id, WriteOff.reason, WriteOff.responsible)
         .join(Garment, Garment.id == Event.garment_id)
         .outerjoin(WriteOff, WriteOff.event_id == Event.id)
         .where(Event.created_at >= start, Event.created_at < end,
@@ -259,80 +346,29 @@ def loss_report(session: Session, month: str, *, zone: str, now: dt.datetime | N
                                  Action.FOUND.value)),
                not_undone(Event))
         .order_by(Event.created_at, Event.id)).all()
-    purchased, written_off, normal_wear, charged, other = Figure(), Figure(), Figure(), Figure(), Figure()
-    marked, found, missing = Figure(), Figure(), Figure()
-    by_dept: dict[int | None, DepartmentRow] = {}
-    reasons: dict[str, ReasonRow] = {}
-    write_off_ids: dict[int, int | None] = {}  # write-off id -> event department
-
-    def dept(dept_id):
-        return by_dept.setdefault(dept_id, DepartmentRow(dept_id, departments.get(dept_id)))
-
-    for _eid, action, dept_id, cost, _at, type_id, reason, responsible, wo_id in rows:
+    moves = _Moves(departments)
+    for action, dept_id, cost, type_id, reason, responsible in rows:
         if action == REGISTER:
-            purchased.add(cost)
+            moves.purchased.add(cost)
             types[type_id].purchased.add(cost)
         elif action == Action.WRITE_OFF.value:
-            reason = reason or "other"
-            written_off.add(cost)
-            types[type_id].written_off.add(cost)
-            row = dept(dept_id)
-            row.written_off.add(cost)
-            if reason == NORMAL_WEAR:
-                normal_wear.add(cost)
-                row.normal_wear.add(cost)
-            elif responsible in PERSONS:
-                charged.add(cost)
-                row.charged_to_person.add(cost)
-            else:
-                other.add(cost)
-            r = reasons.setdefault(reason, ReasonRow(reason))
-            r.count += 1
-            r.value = _q(r.value + (cost or ZERO))
-            if wo_id is not None:
-                write_off_ids[wo_id] = dept_id
+            moves.write_off(types[type_id], dept_id, cost, reason, responsible)
         elif action == Action.MARK_MISSING.value:
-            marked.add(cost)
-            missing.add(cost)
-            types[type_id].missing.add(cost)
-            dept(dept_id).missing.add(cost)
-        else:  # found
-            found.add(cost)
-            missing.sub(cost)
-            types[type_id].missing.sub(cost)
-            dept(dept_id).missing.sub(cost)
+            moves.marked(types[type_id], dept_id, cost)
+        else:
+            moves.turned_up(types[type_id], dept_id, cost)
+    return moves
 
-    compensation = CompensationFigures()
-    if write_off_ids:
-        for comp in session.scalars(select(Compensation)
-                                    .where(Compensation.write_off_id.in_(list(write_off_ids)))):
-            amount = comp.current_amount
-            status = comp.current_status
-            compensation.count += 1
-            compensation.charged += amount
-            dept(write_off_ids[comp.write_off_id]).compensation_charged += amount
-            if status == "paid":
-                compensation.collected += amount
-            elif status == "waived":
-                compensation.waived += amount
-            else:
-                compensation.pending += amount
 
-    return LossReport(
-        month=month, zone=zone, start=start, end=end, closed=end <= now,
-        opening=opening, purchased=purchased, written_off=written_off, normal_wear=normal_wear,
-        charged_to_person=charged, other_write_offs=other, marked_missing=marked, found=found,
-        missing=missing, closing=closing,
-        by_type=[t for t in types.values()
-                 if t.opening.count or t.closing.count or t.purchased.count or t.written_off.count
-                 or t.missing.count],
-        by_department=sorted(by_dept.values(), key=lambda d: (d.name is None, d.name or "")),
-        reasons=sorted(reasons.values(), key=lambda r: (-r.count, -r.value, r.reason)),
-        compensation=compensation,
-        overdue_loans=overdue_loans(session, min(end, now), departments),
-        lifecycle=lifecycle(session, end, zone, types),
-        forecast=forecast(session, types, circulation),
-    )
+def _compensation(moves: _Moves, losses: Losses) -> CompensationFigures:
+    """The compensation charged on the month's write-offs (:func:`department_losses`,
+    the statement's computation), in total and on each department's row."""
+    for department_id, charged in losses.by_department.items():
+        if charged.compensations:
+            moves.department(department_id).compensation_charged += charged.charged
+    total = losses.total
+    return CompensationFigures(count=total.compensations, charged=total.charged, collected=total.collected,
+                               waived=total.waived, pending=total.pending)
 
 
 def overdue_loans(session: Session, at: dt.datetime, departments: dict) -> list[OverdueRow]:

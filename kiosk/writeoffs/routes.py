@@ -47,11 +47,11 @@ def index():
 
 def _form(garment, error: str = "", form=None):
     priced = services.quote(garment, hotel_today(), _rules())
-    person = garment.holder or garment.owner
-    context = dict(garment=garment, quote=priced, fee=_rules().unwashed_fee, error=error,
-                   form=form or {"responsible": "borrower" if garment.status == "loaned" else "employee",
-                                 "staff_no": person.staff_no if person else ""},
-                   request_key=(form or {}).get("request_key") or new_request_key(), **_labels())
+    if form is None:
+        who = services.responsible_for(db.session, garment)
+        form = {"responsible": who.responsible, "staff_no": who.staff_no, "borrower_name": who.borrower_name}
+    context = dict(garment=garment, quote=priced, fee=_rules().unwashed_fee, error=error, form=form,
+                   request_key=form.get("request_key") or new_request_key(), **_labels())
     return render_page_or_fragment("writeoffs/new.html", "writeoffs/_form.html", **context)
 
 

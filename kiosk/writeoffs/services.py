@@ -6,6 +6,11 @@ tablet: only then does the garment move to ``written_off`` through the
 ledger and, when a person is responsible and owes something, a compensation
 (pending) is created. Paid / waived and any later correction are written as
 new records; nothing settled is edited.
+
+Other workflows take part without the write-offs knowing them: through the
+two signals below (a loan answers who is responsible for a garment it lent,
+and stops chasing a garment once it is written off), so this module imports
+none of them.
 """
 from __future__ import annotations
 
@@ -16,6 +21,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Callable, Mapping
 
+from blinker import Namespace
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
@@ -27,8 +33,8 @@ from ..auth.services import Policy, check_pin
 from ..domain import calendar, depreciation, money
 from ..domain.errors import DomainError, N_
 from ..domain.garment_states import Action, Status
-from ..ledger import move
-from ..models import Department, Garment, User, utcnow
+from ..ledger import move, not_undone
+from ..models import Department, Event, Garment, User, utcnow
 from ..scanning import find_garment
 from .models import REASONS, RESPONSIBLE, Compensation, CompensationCorrection, WriteOff
 
@@ -53,6 +59,41 @@ RESPONSIBLE_LABELS = {
 COMPENSATION_LABELS = {"pending": N_("Not paid yet"), "paid": N_("Paid"), "waived": N_("Waived")}
 
 ONLY_SUPERVISOR = N_("Only a supervisor can approve.")
+
+# Flask's own idiom (flask.signals): a named signal per module, receivers
+# connected where they are defined. They hold functions only, never data.
+_signals = Namespace()
+#: Asked by :func:`responsible_for`; ``sender`` is the garment, with ``session``.
+#: A workflow that lent the garment answers with a :class:`Responsibility`,
+#: any other receiver with None.
+responsibility_asked = _signals.signal("responsibility-asked")
+#: Sent by :func:`approve` once the garment is written off, inside the
+#: caller's transaction; ``sender`` is the garment, with ``session``,
+#: ``event`` (the write-off event) and ``at``.
+garment_written_off = _signals.signal("garment-written-off")
+
+
+@dataclass(frozen=True)
+class Responsibility:
+    """Who answers for a garment that is written off: one of
+    :data:`~kiosk.writeoffs.models.RESPONSIBLE`, and who exactly."""
+
+    responsible: str
+    staff_no: str = ""
+    borrower_name: str = ""
+
+
+def responsible_for(session: Session, garment: Garment) -> Responsibility:
+    """Who the write-off form proposes for ``garment``: what the workflow that
+    lent it answers (a loan: its borrower), else the employee who has it or
+    owns it."""
+    for _receiver, answer in responsibility_asked.send(garment, session=session):
+        if answer is not None:
+            return answer
+    if garment.status == Status.LOANED.value:  # lent, but no loan says to whom
+        return Responsibility("borrower")
+    person = garment.holder or garment.owner
+    return Responsibility("employee", staff_no=person.staff_no if person else "")
 
 
 @dataclass(frozen=True)
@@ -177,9 +218,7 @@ def approve(session: Session, write_off: WriteOff, *, approver: User | None, pin
     person = write_off.employee or garment.holder or garment.owner
     event = move(session, garment, Action.WRITE_OFF, user=approver, station=STATION, employee=person,
                  note=write_off.reason, at=now)
-    from ..loans.services import settle_written_off
-
-    settle_written_off(session, garment, event, now)
+    garment_written_off.send(garment, session=session, event=event, at=now)
     write_off.status = "approved"
     write_off.approved_by = approver
     write_off.approved_at = now
@@ -307,50 +346,91 @@ REASON_ZH = {"worn_out": "自然磨损", "damaged": "损坏无法修复", "lost"
              "tag_lost": "标签丢失", "other": "其他"}
 
 
+ZERO = Decimal("0.00")
+
+
 @dataclass
-class StatementRow:
-    department: str
+class DepartmentLosses:
+    """One department's approved write-offs in a period and what they were charged.
+
+    Everything comes from the facts copied onto each write-off when it was
+    opened (the department and the garment's price of that moment), so a
+    later move of the employee changes nothing; the compensation is read as
+    it stands (the latest correction wins).
+    """
+
+    department_id: int | None
+    department: str = ""  # its name; "" for none
     count: int = 0
-    value: Decimal = Decimal("0.00")
-    charged: Decimal = Decimal("0.00")
-    collected: Decimal = Decimal("0.00")
-    waived: Decimal = Decimal("0.00")
+    value: Decimal = ZERO  # at purchase price
+    compensations: int = 0
+    charged: Decimal = ZERO
+    collected: Decimal = ZERO
+    waived: Decimal = ZERO
+    pending: Decimal = ZERO
+
+    def add(self, write_off: WriteOff) -> None:
+        self.count += 1
+        self.value += write_off.price
+        compensation = write_off.compensation
+        if compensation is None:
+            return
+        amount, status = compensation.current_amount, compensation.current_status
+        self.compensations += 1
+        self.charged += amount
+        if status == "paid":
+            self.collected += amount
+        elif status == "waived":
+            self.waived += amount
+        else:
+            self.pending += amount
+
+
+@dataclass
+class Losses:
+    """:class:`DepartmentLosses` per department id, and all of them together."""
+
+    by_department: dict[int | None, DepartmentLosses] = field(default_factory=dict)
+    total: DepartmentLosses = field(default_factory=lambda: DepartmentLosses(None))
+
+
+def department_losses(session: Session, start: dt.datetime, end: dt.datetime) -> Losses:
+    """Compensation per department: the write-offs approved in [start, end) (not
+    undone), each counted under the department copied onto it. The one
+    computation behind the consumption statement and the loss report."""
+    write_offs = session.scalars(
+        select(WriteOff).join(Event, Event.id == WriteOff.event_id)
+        .where(WriteOff.status == "approved", WriteOff.approved_at >= start, WriteOff.approved_at < end,
+               not_undone(Event))
+        .options(joinedload(WriteOff.department),
+                 joinedload(WriteOff.compensation).selectinload(Compensation.corrections))
+        .order_by(WriteOff.id)).unique()
+    losses = Losses()
+    for write_off in write_offs:
+        name = write_off.department.name if write_off.department else ""
+        row = losses.by_department.setdefault(write_off.department_id,
+                                              DepartmentLosses(write_off.department_id, name))
+        row.add(write_off)
+        losses.total.add(write_off)
+    return losses
 
 
 @dataclass
 class Statement:
     month: str
-    rows: list[StatementRow] = field(default_factory=list)
-    total: StatementRow = field(default_factory=lambda: StatementRow(""))
+    rows: list[DepartmentLosses] = field(default_factory=list)
+    total: DepartmentLosses = field(default_factory=lambda: DepartmentLosses(None))
 
 
 def statement(session: Session, month: str, *, zone: str, no_department: str = "") -> Statement:
-    """制服消耗: per department (as copied on the write-off), write-offs approved in the month,
-    their value at purchase price, and the compensation charged, collected and waived (as it stands)."""
+    """制服消耗: per department (as copied on the write-off, :func:`department_losses`),
+    write-offs approved in the month, their value at purchase price, and the
+    compensation charged, collected and waived (as it stands)."""
     month = calendar.parse_month(month)
-    start, end = calendar.month_bounds(month, zone)
-    write_offs = session.scalars(
-        select(WriteOff).where(WriteOff.status == "approved", WriteOff.approved_at >= start,
-                               WriteOff.approved_at < end)
-        .options(joinedload(WriteOff.department),
-                 joinedload(WriteOff.compensation).selectinload(Compensation.corrections))
-        .order_by(WriteOff.id)).unique()
-    rows: dict[str, StatementRow] = {}
-    result = Statement(month)
-    for wo in write_offs:
-        name = wo.department.name if wo.department else no_department
-        for row in (rows.setdefault(name, StatementRow(name)), result.total):
-            row.count += 1
-            row.value += wo.price
-            comp = wo.compensation
-            if comp is not None:
-                row.charged += comp.current_amount
-                if comp.current_status == "paid":
-                    row.collected += comp.current_amount
-                elif comp.current_status == "waived":
-                    row.waived += comp.current_amount
-    result.rows = [rows[k] for k in sorted(rows)]
-    return result
+    losses = department_losses(session, *calendar.month_bounds(month, zone))
+    for row in losses.by_department.values():
+        row.department = row.department or no_department
+    return Statement(month, sorted(losses.by_department.values(), key=lambda row: row.department), losses.total)
 
 
 def statement_csv(report: Statement) -> str:
