@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from kiosk.extensions import db
 from kiosk.models import Event, User, utcnow
 from kiosk.stocktake import services
+from kiosk.stock.models import StockItem
 from kiosk.stocktake.models import Stocktake, StocktakeScan, StocktakeSnapshot
 from tests.conftest import Factory, login
 from tests.scans import HX, garment, scan_result, text_of
@@ -146,6 +147,26 @@ def test_blind_mode_hides_expected_from_a_clerk_but_not_the_supervisor(app, room
     assert "data-expected" not in answer and "You counted: 2" in answer
     boss = _client(app, room["boss"], "1111")
     assert 'data-expected="4" data-seen="2"' in text_of(boss.get(f"/stocktake/{st_id}"))
+
+
+def test_the_blind_count_rule_lives_in_the_service_the_count_page_reads(app, room):
+    st_id = _open(app, blind=True)
+    clerk = _client(app, room["clerk"], "2222")
+    _scan(clerk, st_id, "SH-001")
+    with app.app_context():
+        stocktake = db.session.get(Stocktake, st_id)
+        socks = StockItem(code="SOCK", name_zh="袜子", kind="socks", size="M", quantity_on_hand=40)
+        db.session.add_all([socks, StockItem(code="OLD", name_zh="旧鞋", kind="shoes", active=False)])
+        db.session.commit()
+        counter = services.count_view(db.session, stocktake, db.session.get(User, room["clerk"]))
+        supervisor = services.count_view(db.session, stocktake, db.session.get(User, room["boss"]))
+        assert not services.sees_expected(stocktake, db.session.get(User, room["clerk"]))
+        assert (counter.show_expected, counter.rows, counter.total_seen, counter.my_count) == (False, [], None, 1)
+        assert supervisor.show_expected and supervisor.total_seen == 1 and supervisor.my_count == 0
+        assert [(r.expected, r.seen) for r in supervisor.rows] == [(4, 1)]
+        assert counter.stock_items == supervisor.stock_items == [socks]  # active items only
+        stocktake.blind = False  # an open count: the clerk sees what is expected too
+        assert services.count_view(db.session, stocktake, db.session.get(User, room["clerk"])).show_expected
 
 
 def test_the_preview_lists_unseen_garments_and_the_count_can_go_on(app, room):

@@ -12,7 +12,6 @@ from ..main.stations import COUNTER, MANAGERS
 from ..models import User
 from ..scanning import ScanResult
 from ..stations.web import render_result
-from ..stock.models import StockItem
 from ..web import current_user, htmx_redirect, is_htmx, render_page_or_fragment, roles
 from . import bp, services
 from .models import LOCATIONS, Stocktake
@@ -56,18 +55,9 @@ def open_count():
 
 def _count_context(stocktake: Stocktake, **extra) -> dict:
     user = current_user()
-    show_expected = not stocktake.blind or user.role in MANAGERS
-    return dict(
-        stocktake=stocktake, show_expected=show_expected,
-        rows=services.progress(db.session, stocktake) if show_expected else [],
-        my_count=services.scans_by(db.session, stocktake, user),
-        total_seen=services.scanned_total(db.session, stocktake) if show_expected else None,
-        unknown=services.unknown_scans(db.session, stocktake),
-        items=services.item_counts(db.session, stocktake),
-        stock_items=db.session.query(StockItem).filter(StockItem.active.is_(True))
-        .order_by(StockItem.code, StockItem.size).all(),
-        locations=LOCATIONS, location_labels=LOCATION_LABELS, can_manage=user.role in MANAGERS,
-        location=request.values.get("location", ""), **extra)
+    return dict(stocktake=stocktake, **services.count_view(db.session, stocktake, user).context(),
+                locations=LOCATIONS, location_labels=LOCATION_LABELS, can_manage=user.role in MANAGERS,
+                location=request.values.get("location", ""), **extra)
 
 
 @bp.get("/<int:stocktake_id>")

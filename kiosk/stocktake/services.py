@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from decimal import Decimal
 from typing import NamedTuple
 
@@ -39,6 +39,7 @@ from ..main.stations import COUNTER, MANAGERS
 from ..models import Garment, GarmentType, User, utcnow
 from ..scanning import DUPLICATE, ERROR, OK, ScanResult, find_garment
 from ..stock.models import StockItem
+from ..stock.services import list_items
 from .models import LOCATIONS, Stocktake, StocktakeItemCount, StocktakeScan, StocktakeSnapshot
 
 STATION = "stocktake"
@@ -257,6 +258,44 @@ def unknown_scans(session: Session, stocktake: Stocktake) -> list[StocktakeScan]
                                        StocktakeScan.garment_id.is_(None)).order_by(StocktakeScan.at)))
 
 
+def sees_expected(stocktake: Stocktake, user: User) -> bool:
+    """The blind count: only a supervisor sees what is expected (and how much
+    has been seen so far); a counting clerk sees their own count only."""
+    return not stocktake.blind or user.role in MANAGERS
+
+
+@dataclass
+class CountView:
+    """What ``user`` sees of an open count (:func:`count_view`)."""
+
+    show_expected: bool
+    rows: list[ProgressRow]
+    my_count: int
+    total_seen: int | None
+    unknown: list[StocktakeScan]
+    items: list[StocktakeItemCount]
+    stock_items: list[StockItem]
+
+    def context(self) -> dict:
+        """The fields as template variables."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+def count_view(session: Session, stocktake: Stocktake, user: User) -> CountView:
+    """The count as ``user`` may see it: progress and the total seen only when
+    they see what is expected (:func:`sees_expected`), always their own count,
+    the unknown codes, the items counted and the stock items to count."""
+    show_expected = sees_expected(stocktake, user)
+    return CountView(
+        show_expected=show_expected,
+        rows=progress(session, stocktake) if show_expected else [],
+        my_count=scans_by(session, stocktake, user),
+        total_seen=scanned_total(session, stocktake) if show_expected else None,
+        unknown=unknown_scans(session, stocktake),
+        items=item_counts(session, stocktake),
+        stock_items=list_items(session))
+
+
 def unseen(session: Session, stocktake: Stocktake) -> list[Garment]:
     """The preview: expected garments nobody has scanned yet (these become missing at the close)."""
     seen_ids = select(StocktakeScan.garment_id).where(StocktakeScan.stocktake_id == stocktake.id,
@@ -290,6 +329,22 @@ def close(session: Session, stocktake_id: int | None, *, supervisor: User | None
         raise DomainError(NOT_FOUND)
     if not stocktake.is_open:
         return _repeat_or_refuse(stocktake, supervisor, counter)
+    _check_closers(supervisor, counter)
+    now = now or utcnow()
+    check_pin(session, supervisor, supervisor_pin, policy, now=now)
+    check_pin(session, counter, counter_pin, policy, now=now)
+    if not _claim(session, stocktake, supervisor, counter, now):
+        return _repeat_or_refuse(stocktake, supervisor, counter)
+    table = progress(session, stocktake)  # taken before anything is marked missing
+    missing = _mark_unseen_missing(session, stocktake, supervisor, now)
+    _write_snapshot(session, stocktake, table, missing)
+    _keep_the_lists(session, stocktake, missing, now)
+    session.flush()
+    return stocktake
+
+
+def _check_closers(supervisor: User | None, counter: User | None) -> None:
+    """Two different people: a supervisor, and someone who may count."""
     if supervisor is None or counter is None:
         raise DomainError(CHOOSE_BOTH)
     if supervisor.id == counter.id:
@@ -298,31 +353,46 @@ def close(session: Session, stocktake_id: int | None, *, supervisor: User | None
         raise DomainError(NOT_SUPERVISOR, name=supervisor.name)
     if counter.role not in COUNTER:
         raise DomainError(NOT_COUNTER, name=counter.name)
-    now = now or utcnow()
-    check_pin(session, supervisor, supervisor_pin, policy, now=now)
-    check_pin(session, counter, counter_pin, policy, now=now)
-    # Conditional: of two tablets closing at once, only one does the work.
+
+
+def _claim(session: Session, stocktake: Stocktake, supervisor: User, counter: User, now: dt.datetime) -> bool:
+    """Mark the count closed; False when another tablet closed it first.
+
+    Conditional: of two tablets closing at once, only one does the work.
+    """
     claimed = session.execute(
         update(Stocktake).where(Stocktake.id == stocktake.id, Stocktake.status == "open")
         .values(status="closed", closed_by_id=supervisor.id, counted_by_id=counter.id, closed_at=now)
         .execution_options(synchronize_session=False)
     ).rowcount
     session.refresh(stocktake)
-    if claimed == 0:
-        return _repeat_or_refuse(stocktake, supervisor, counter)
-    table = progress(session, stocktake)  # taken before anything is marked missing
+    return claimed == 1
+
+
+def _mark_unseen_missing(session: Session, stocktake: Stocktake, supervisor: User,
+                         now: dt.datetime) -> list[dict]:
+    """Every expected garment nobody scanned becomes missing through the ledger;
+    returns the facts of each at this moment (see :func:`missing_at_close`)."""
     note = f"stocktake #{stocktake.id} {stocktake.month}"
     missing = []
-    missing_per_line: dict[tuple[int, str], int] = {}
     for garment in unseen(session, stocktake):
         person = garment.holder or garment.owner
         missing.append({"garment_id": garment.id, "tag": garment.tag, "type_id": garment.type_id,
                         "size": garment.size, "status": garment.status,
                         "department_id": person.department_id if person else None,
                         "cost": str(garment.cost)})
-        key = (garment.type_id, garment.size)
-        missing_per_line[key] = missing_per_line.get(key, 0) + 1
         move(session, garment, Action.MARK_MISSING, user=supervisor, station=STATION, note=note, at=now)
+    return missing
+
+
+def _write_snapshot(session: Session, stocktake: Stocktake, table: list[ProgressRow],
+                    missing: list[dict]) -> None:
+    """The count per type and size as it stood at the close, with what went missing;
+    the stock items' expected quantity as at the close."""
+    missing_per_line: dict[tuple[int, str], int] = {}
+    for garment in missing:
+        key = (garment["type_id"], garment["size"])
+        missing_per_line[key] = missing_per_line.get(key, 0) + 1
     for line in table:
         session.add(StocktakeSnapshot(
             stocktake_id=stocktake.id, type_id=line.garment_type.id, size=line.size,
@@ -330,6 +400,10 @@ def close(session: Session, stocktake_id: int | None, *, supervisor: User | None
             missing=missing_per_line.get((line.garment_type.id, line.size), 0)))
     for row in item_counts(session, stocktake):
         row.expected = row.item.quantity_on_hand
+
+
+def _keep_the_lists(session: Session, stocktake: Stocktake, missing: list[dict], now: dt.datetime) -> None:
+    """The garments marked missing, the unknown codes and the overdue loans, as they were."""
     stocktake.missing_json = json.dumps(missing, ensure_ascii=False)
     stocktake.unknown_json = json.dumps(
         [{"code": s.code, "location": s.location, "user_id": s.user_id, "at": s.at.isoformat()}
@@ -341,8 +415,6 @@ def close(session: Session, stocktake_id: int | None, *, supervisor: User | None
           "department_id": o.loan.department_id,
           "tags": [item.garment.tag for item in o.loan.outstanding]}
          for o in overdue(session, now=now)], ensure_ascii=False)
-    session.flush()
-    return stocktake
 
 
 def _repeat_or_refuse(stocktake: Stocktake, supervisor: User | None, counter: User | None) -> Stocktake:
