@@ -641,13 +641,25 @@ def _check_garments(session: Session, rows: _Rows) -> list[_GarmentRow]:
     that has an owner is such a disagreement too.
     """
     items = list(rows)
+    garment_type = _garment_type_finder(session)
+    owner = _owner_finder(session, items)
+    checked = [_read_garment_row(row, garment_type, owner) for row in items]
+    _report_duplicates([item.row for item in checked], "tag", lambda row: normalise_code(row.get("tag")))
+    garments = _load_by(session, Garment, Garment.tag, (normalise_code(row.get("tag")) for row in items))
+    for item in checked:
+        garment = garments.get(item.tag) if item.tag else None
+        if garment is not None:
+            _check_against_record(item, garment, owners_given=rows.has("staff_no"))
+    return checked
+
+
+def _garment_type_finder(session: Session) -> Callable[[str], GarmentType]:
+    """The 品类 cell's reader: a type code, or a Chinese name that only one type has."""
     types = list(session.scalars(select(GarmentType)))
     by_code = {gtype.code: gtype for gtype in types}
     by_name: dict[str, list[GarmentType]] = {}
     for gtype in types:
         by_name.setdefault(gtype.name_zh, []).append(gtype)
-    employees = _load_by(session, Employee, Employee.staff_no, (normalise_code(row.get("staff_no")) for row in items))
-    garments = _load_by(session, Garment, Garment.tag, (normalise_code(row.get("tag")) for row in items))
 
     def garment_type(raw: str) -> GarmentType:
         found = by_code.get(normalise_code(raw))
@@ -663,6 +675,13 @@ def _check_garments(session: Session, rows: _Rows) -> list[_GarmentRow]:
             raise _Bad(N_("Garment type %(value)s is no longer in use."), value=raw)
         return found
 
+    return garment_type
+
+
+def _owner_finder(session: Session, items: list[_Row]) -> Callable[[str], Employee]:
+    """The 工号 cell's reader: an employee on record (one query for the whole file)."""
+    employees = _load_by(session, Employee, Employee.staff_no, (normalise_code(row.get("staff_no")) for row in items))
+
     def owner(raw: str) -> Employee:
         employee = employees.get(normalise_code(raw))
         if employee is None:
@@ -672,45 +691,46 @@ def _check_garments(session: Session, rows: _Rows) -> list[_GarmentRow]:
                        value=employee.staff_no, name=employee.name)
         return employee
 
-    checked = []
-    for row in items:
-        tag = row.text("tag", upper=True)
-        if tag and not is_valid_tag(tag):
-            row.fail("tag", N_("Not a valid tag: %(value)s. Use A-Z, 0-9 and '-', at most 24 characters."),
-                     value=tag)
-            tag = None
-        checked.append(_GarmentRow(
-            row=row, tag=tag or "",
-            garment_type=row.parsed("type", garment_type),
-            size=row.text("size", upper=True) or "",
-            owner=row.parsed("staff_no", owner),
-            purchased_on=row.parsed("purchased_on", parse_date),
-            cost=row.parsed("cost", parse_money),
-        ))
-    _report_duplicates([item.row for item in checked], "tag", lambda row: normalise_code(row.get("tag")))
+    return owner
 
-    for item in checked:
-        garment = garments.get(item.tag) if item.tag else None
-        if garment is None:
-            continue
-        item.existing = garment
-        if item.garment_type is not None and garment.type_id != item.garment_type.id:
-            item.row.fail("type", N_("Tag %(tag)s is already registered as %(type)s; an import does not change "
-                                     "a garment's type. Give the new garment a new tag."),
-                          tag=item.tag, type=f"{garment.garment_type.code} {garment.garment_type.name_zh}")
-        # Without a 工号 column the file says nothing about owners; with one, an
-        # empty cell is the spare pool. A 工号 that did not resolve is reported already.
-        owner_said = rows.has("staff_no") and not (item.row.get("staff_no") and item.owner is None)
-        wanted_owner = item.owner.id if item.owner else None
-        if owner_said and garment.owner_id != wanted_owner:
-            if garment.owner is None:
-                item.row.fail("staff_no", N_("Tag %(tag)s is registered as a spare; an import does not hand "
-                                             "garments out. Assign it at the counter."), tag=item.tag)
-            else:
-                item.row.fail("staff_no", N_("Tag %(tag)s is registered to %(staff_no)s %(name)s; an import does "
-                                             "not move garments between people. Reassign it at the counter."),
-                              tag=item.tag, staff_no=garment.owner.staff_no, name=garment.owner.name)
-    return checked
+
+def _read_garment_row(row: _Row, garment_type: Callable[[str], GarmentType],
+                      owner: Callable[[str], Employee]) -> _GarmentRow:
+    """One row's cells, each read or reported on the row."""
+    tag = row.text("tag", upper=True)
+    if tag and not is_valid_tag(tag):
+        row.fail("tag", N_("Not a valid tag: %(value)s. Use A-Z, 0-9 and '-', at most 24 characters."),
+                 value=tag)
+        tag = None
+    return _GarmentRow(
+        row=row, tag=tag or "",
+        garment_type=row.parsed("type", garment_type),
+        size=row.text("size", upper=True) or "",
+        owner=row.parsed("staff_no", owner),
+        purchased_on=row.parsed("purchased_on", parse_date),
+        cost=row.parsed("cost", parse_money),
+    )
+
+
+def _check_against_record(item: _GarmentRow, garment: Garment, *, owners_given: bool) -> None:
+    """A tag on record: the row may correct its facts, never its type or owner."""
+    item.existing = garment
+    if item.garment_type is not None and garment.type_id != item.garment_type.id:
+        item.row.fail("type", N_("Tag %(tag)s is already registered as %(type)s; an import does not change "
+                                 "a garment's type. Give the new garment a new tag."),
+                      tag=item.tag, type=f"{garment.garment_type.code} {garment.garment_type.name_zh}")
+    # Without a 工号 column the file says nothing about owners; with one, an
+    # empty cell is the spare pool. A 工号 that did not resolve is reported already.
+    owner_said = owners_given and not (item.row.get("staff_no") and item.owner is None)
+    wanted_owner = item.owner.id if item.owner else None
+    if owner_said and garment.owner_id != wanted_owner:
+        if garment.owner is None:
+            item.row.fail("staff_no", N_("Tag %(tag)s is registered as a spare; an import does not hand "
+                                         "garments out. Assign it at the counter."), tag=item.tag)
+        else:
+            item.row.fail("staff_no", N_("Tag %(tag)s is registered to %(staff_no)s %(name)s; an import does "
+                                         "not move garments between people. Reassign it at the counter."),
+                          tag=item.tag, staff_no=garment.owner.staff_no, name=garment.owner.name)
 
 
 def _apply_garments(session: Session, checked: list[_GarmentRow], result: ImportResult, *,
