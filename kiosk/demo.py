@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from .domain.garment_states import Action, Status
 from .extensions import db
 from .ledger import move, register_garment, slot
-from .models import Department, Employee, Event, Garment, GarmentType, User, utcnow
+from .models import Department, Employee, Garment, GarmentType, User, utcnow
 
 
 class DemoUser(NamedTuple):

@@ -258,9 +258,6 @@ class TagReprint(db.Model):
     garment: Mapped[Garment] = relationship()
 
 
-PRINT_STATUSES = ("queued", "printing", "done", "failed")
-
-
 class PrintJob(db.Model):
     """One tag or receipt to print (the print queue).
 

@@ -311,19 +311,6 @@ def compensation_slip(title: str, *, employee: str, garment: GarmentLine, reason
     return Document("compensation", _end(els), title=title)
 
 
-def stocktake_summary(title: str, *, rows: Sequence[tuple[str, str]], clerk: str, when: When,
-                      missing: Sequence[GarmentLine] = (),
-                      labels: Mapping[str, str] | None = None) -> Document:
-    """Stocktake (盘点): ``rows`` of (label, value) already formatted, e.g.
-    ``("在库", "1 204")``, then the garments not found."""
-    lab = _labels(labels)
-    els = _header(title, "", lab) + [_field(k, v) for k, v in rows]
-    if missing:
-        els += [Rule(), *_garment_block(lab["missing"], missing, lab)]
-    els += _footer(clerk, when, lab)
-    return Document("stocktake", _end(els), title=title)
-
-
 def daily_summary(title: str, *, day: When, rows: Sequence[tuple[str, str]], clerk: str = "",
                   when: When = "", labels: Mapping[str, str] | None = None) -> Document:
     """Daily summary (日报): the day and ``rows`` of (label, value)."""

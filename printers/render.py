@@ -150,13 +150,6 @@ def missing_glyphs(document: Document, face: FontFace) -> list[str]:
     return list(missing)
 
 
-def check_glyphs(document: Document, *, font_path: str | None = None) -> None:
-    """Raise :class:`MissingGlyphs` if the font lacks any character."""
-    missing = missing_glyphs(document, find_font(font_path))
-    if missing:
-        raise MissingGlyphs(missing)
-
-
 def paper_dots(paper_mm: int) -> int:
     """Dot width of the paper (58 → 384, 80 → 576); PrinterError otherwise."""
     try:
@@ -337,8 +330,3 @@ def to_png(image: PILImage.Image) -> bytes:
     buf = io.BytesIO()
     image.save(buf, format="PNG")
     return buf.getvalue()
-
-
-def preview_png(document: Document, *, paper_mm: int = 80, font_path: str | None = None) -> bytes:
-    """``to_png(render(document, ...))``."""
-    return to_png(render(document, paper_mm=paper_mm, font_path=font_path))

@@ -39,7 +39,6 @@ DLE_EOT_PAPER = b"\x10\x04\x04"    # real-time status: roll paper sensor
 STATUS_REQUEST = DLE_EOT_PRINTER + DLE_EOT_PAPER
 OFFLINE_BIT = 0x08                 # in the DLE EOT 1 answer
 PAPER_END_BITS = 0x60              # in the DLE EOT 4 answer
-STATUS_FIXED_MASK, STATUS_FIXED = 0x93, 0x12  # bits every status byte has
 
 
 # ---------------------------------------------------------------- backends

@@ -372,7 +372,7 @@ def test_panel_counts_spares_of_their_size_only(ctx, make, person, shirt):
     make.garment("SP-L", garment_type=shirt, size="L")
     make.garment("SP-S", garment_type=shirt, size="S")
     panel = services.employee_panel(db.session, person)
-    line = panel.line_for(shirt.id)
+    (line,) = [line for line in panel.lines if line.garment_type.id == shirt.id]
     assert line.offers_spare and line.spares_in_stock == 1 and line.size == "L"
     assert line.where_counts == [("ironing", 1)]
 

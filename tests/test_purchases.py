@@ -170,18 +170,6 @@ def test_the_list_shows_purchases_by_month_with_totals(app, client, login_as, sh
     assert "81.50" in page
 
 
-def test_purchases_in_gives_the_report_rows_received_in_the_interval(ctx, make):
-    garment_type = make.garment_type(code="TR")
-    data = services.check_purchase(db.session, _form(garment_type.id, quantity="2", unit_price="33.30"), TODAY)
-    services.receive_purchase(db.session, data, request_key=uuid.uuid4().hex, user=None)
-    db.session.commit()
-    now = dt.datetime.now(dt.timezone.utc)
-    rows = services.purchases_in(db.session, now - dt.timedelta(hours=1), now + dt.timedelta(hours=1))
-    assert rows == [(garment_type.id, "M", 2, Decimal("66.60"), TODAY - dt.timedelta(days=2))]
-    assert rows[0].value == Decimal("66.60")
-    assert services.purchases_in(db.session, now + dt.timedelta(hours=1), now + dt.timedelta(hours=2)) == []
-
-
 def test_check_purchase_names_every_bad_field_at_once(ctx, make):
     garment_type = make.garment_type()
     with pytest.raises(FieldErrors) as refused:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from ..checkin.services import batches_with_gaps, open_batch_counts
 from ..domain.errors import N_
-from ..domain.garment_states import Action, Status
+from ..domain.garment_states import Status
 from ..domain.calendar import local_day_bounds
 from ..inspection.services import awaiting_slot
 from ..ironing.services import IronerRejects, rejects_per_ironer
@@ -25,8 +25,6 @@ from ..models import CheckinBatch, Garment, TagReprint
 STUCK_HOURS = 24
 #: at most this many garments are listed per section (the count is always exact)
 LIST_LIMIT = 60
-#: inspection results that send an ironer's work back
-REJECTS = (Action.REWASH.value, Action.REIRON.value)
 
 
 def status_counts(session: Session) -> dict[str, int]:

@@ -20,8 +20,3 @@ DEFECTS: dict[str, str] = {
     "not_clean": N_("Not clean"),                # 未洗净
     "creased": N_("Creased"),                    # 熨烫不平
 }
-
-
-def is_defect(code: str) -> bool:
-    """True when ``code`` is one of :data:`DEFECTS`."""
-    return code in DEFECTS

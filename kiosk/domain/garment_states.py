@@ -140,8 +140,3 @@ def next_status(status: Status | str, action: Action | str) -> Status:
     if status not in sources:
         raise TransitionRefused(status, action)
     return target
-
-
-def actions_from(status: Status | str) -> list[Action]:
-    """Actions allowed from ``status``, in table order (for menus and help)."""
-    return [a for a, (sources, _) in TRANSITIONS.items() if Status(status) in sources]

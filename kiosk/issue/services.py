@@ -134,9 +134,6 @@ class Panel:
     def missing(self) -> int:
         return sum(line.missing for line in self.lines)
 
-    def line_for(self, type_id: int) -> TypeLine | None:
-        return next((line for line in self.lines if line.garment_type.id == type_id), None)
-
 
 def _wanted_size(employee: Employee, own: list[Garment]) -> str:
     """The size a spare must have: that of their own pieces of the type, else theirs."""
@@ -172,12 +169,6 @@ def employee_panel(session: Session, employee: Employee, *, whole_set: bool = Fa
     _count_spares(session, [line for line in lines.values() if line.offers_spare])
     ordered = sorted(lines.values(), key=lambda l: (l.entitlement == 0, l.garment_type.code))
     return Panel(employee, ordered)
-
-
-def _spares_query(type_id: int, size: str):
-    query = select(Garment).where(Garment.status == Status.IN_STOCK.value, Garment.type_id == type_id,
-                                  Garment.owner_id.is_(None))
-    return query.where(Garment.size == size) if size else query
 
 
 def _count_spares(session: Session, lines: list[TypeLine]) -> None:

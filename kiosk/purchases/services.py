@@ -12,7 +12,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Mapping, NamedTuple
+from typing import Mapping
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
@@ -49,16 +49,6 @@ class Received:
     purchase: Purchase
     garments: list[Garment] = field(default_factory=list)
     repeated: bool = False
-
-
-class PurchaseRow(NamedTuple):
-    """One purchase as the monthly loss report reads it."""
-
-    type_id: int
-    size: str
-    quantity: int
-    value: Decimal
-    purchased_on: dt.date
 
 
 # --- checking the form ------------------------------------------------------
@@ -222,19 +212,3 @@ def by_month(session: Session) -> list[Month]:
         key = month_of(purchase.purchased_on)
         months.setdefault(key, Month(key)).purchases.append(purchase)
     return list(months.values())
-
-
-def purchases_in(session: Session, start_utc: dt.datetime, end_utc: dt.datetime) -> list[PurchaseRow]:
-    """Purchases received in ``[start_utc, end_utc)``, for the monthly loss report.
-
-    Chosen by when they were received (their garments' register events),
-    not by the date on the invoice: so "opening + purchased - written off -
-    closing" adds up against the ledger. ``purchased_on`` comes along for
-    anyone who wants the invoice date.
-    """
-    rows = session.execute(
-        select(Purchase.type_id, Purchase.size, Purchase.quantity, Purchase.unit_price, Purchase.purchased_on)
-        .where(Purchase.created_at >= start_utc, Purchase.created_at < end_utc)
-        .order_by(Purchase.created_at, Purchase.id))
-    return [PurchaseRow(type_id, size, quantity, quantize(unit_price * quantity), purchased_on)
-            for type_id, size, quantity, unit_price, purchased_on in rows]

@@ -195,10 +195,6 @@ class LossReport:
     def loss_rate(self) -> Decimal | None:
         return _rate(self.written_off.count + self.missing.count, self.opening.count)
 
-    @property
-    def top_reasons(self) -> list[ReasonRow]:
-        return self.reasons[:3]
-
 
 def _total(figures) -> Figure:
     total = Figure()

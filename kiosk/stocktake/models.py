@@ -17,7 +17,6 @@ from ..extensions import db
 from ..models import Garment, GarmentType, User, UTCDateTime, utcnow
 from ..stock.models import StockItem
 
-STATUSES = ("open", "closed")
 LOCATIONS = ("rack", "laundry", "tailor", "other")
 
 

@@ -4,25 +4,23 @@ No Flask in here. The caller commits. A refused command raises DomainError
 and changes nothing (except a wrong PIN, which counts towards the lock: the
 caller commits that too).
 
-For the monthly loss report:
+What a close keeps, never changed afterwards:
 
-- :func:`closed_for_month` ``(session, "YYYY-MM") -> Stocktake | None`` — the
-  month's final closed count (the latest closed correction, else the original).
-- :func:`missing_at_close` ``(session, stocktake) -> list[MissingAtClose]`` —
-  the garments the close marked missing: garment id, type id, the department
-  of the owner/holder at that moment (or None), and the garment's cost
-  (Decimal), copied at the close and never changed afterwards.
+- ``stocktake.missing`` — the garments the close marked missing: garment id,
+  tag, type id, size, status, the department of the owner/holder at that
+  moment (or None) and the garment's cost, copied at the close;
 - ``stocktake.snapshot`` — :class:`StocktakeSnapshot` rows per type and size
   (expected, seen, accounted_for, missing); ``stocktake.unknown_codes`` and
   ``stocktake.overdue_loans`` — the lists as they were at the close.
+
+:func:`closed_for_month` is the month's final closed count (the latest closed
+correction, else the original).
 """
 from __future__ import annotations
 
 import datetime as dt
 import json
 from dataclasses import dataclass, fields
-from decimal import Decimal
-from typing import NamedTuple
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -64,15 +62,6 @@ BAD_QUANTITY = N_("Give the counted quantity as a whole number, 0 or more.")
 UNKNOWN_ITEM = N_("Choose a stock item from the list.")
 UNKNOWN_CODE = N_("%(code)s is not one of our uniforms. It is listed as an unknown code; carry on counting.")
 EMPTY_CODE = N_("Scan a tag.")
-
-
-def get_open(session: Session, stocktake_id: int | None) -> Stocktake:
-    stocktake = session.get(Stocktake, stocktake_id) if stocktake_id else None
-    if stocktake is None:
-        raise DomainError(NOT_FOUND)
-    if not stocktake.is_open:
-        raise DomainError(NOT_OPEN)
-    return stocktake
 
 
 # --- open ----------------------------------------------------------------------
@@ -372,7 +361,7 @@ def _claim(session: Session, stocktake: Stocktake, supervisor: User, counter: Us
 def _mark_unseen_missing(session: Session, stocktake: Stocktake, supervisor: User,
                          now: dt.datetime) -> list[dict]:
     """Every expected garment nobody scanned becomes missing through the ledger;
-    returns the facts of each at this moment (see :func:`missing_at_close`)."""
+    returns the facts of each at this moment (``stocktake.missing``)."""
     note = f"stocktake #{stocktake.id} {stocktake.month}"
     missing = []
     for garment in unseen(session, stocktake):
@@ -424,25 +413,12 @@ def _repeat_or_refuse(stocktake: Stocktake, supervisor: User | None, counter: Us
     raise DomainError(ALREADY_CLOSED, name=stocktake.closed_by.name if stocktake.closed_by else "?")
 
 
-# --- for the loss report ---------------------------------------------------------
-
-class MissingAtClose(NamedTuple):
-    garment_id: int
-    type_id: int
-    department_id: int | None
-    cost: Decimal
-
+# --- reading ---------------------------------------------------------------------
 
 def closed_for_month(session: Session, month: str) -> Stocktake | None:
     """The month's closed count that stands: the latest closed correction, else the original."""
     return session.scalar(select(Stocktake).where(Stocktake.month == month, Stocktake.status == "closed")
                           .order_by(Stocktake.closed_at.desc(), Stocktake.id.desc()).limit(1))
-
-
-def missing_at_close(session: Session, stocktake: Stocktake) -> list[MissingAtClose]:
-    """Garments this close marked missing, with the facts copied at that moment."""
-    return [MissingAtClose(m["garment_id"], m["type_id"], m["department_id"], Decimal(m["cost"]))
-            for m in stocktake.missing]
 
 
 def history(session: Session, limit: int = 24) -> list[Stocktake]:
