@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from ..domain.calendar import month_of
 from ..domain.errors import N_
-from ..domain.money import ZERO, BadAmount, parse_amount, quantize
+from ..domain.money import ZERO, BadAmount, parse_amount
 from ..models import Employee, Garment, GarmentType, User, utcnow
 from ..registry.services import MAX_BATCH, FieldError, FieldErrors, register_garments, resolve_owner
 from .models import MAX_QUANTITY, Purchase, PurchaseGarment
