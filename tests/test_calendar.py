@@ -150,6 +150,16 @@ def test_every_month_field_and_month_page_defaults_to_the_hotels_new_month(clien
     assert client.get("/writeoffs/payroll.csv").headers["Content-Disposition"].endswith("payroll-20260301.csv")
 
 
+def test_a_month_typed_in_full_width_digits_comes_back_plain(client, supervisor):
+    typed = {"month": "２０２６-０２"}
+    assert _input_value(text_of(client.get("/reports/", query_string=typed)), "month") == "2026-02"
+    assert client.get("/reports/loss.csv", query_string=typed).headers["Content-Disposition"].endswith(
+        "loss-2026-02.csv")
+    assert _input_value(text_of(client.get("/writeoffs/statement", query_string=typed)), "month") == "2026-02"
+    assert client.get("/writeoffs/statement.csv", query_string=typed).headers["Content-Disposition"].endswith(
+        "consumption-2026-02.csv")
+
+
 def test_the_report_on_the_command_line_defaults_to_the_hotels_month(runner, first_night):
     result = runner.invoke(args=["kiosk", "report", "loss", "--format", "json"])
     assert result.exit_code == 0, result.output

@@ -56,7 +56,8 @@ def loss():
         error = ""
     except DomainError as refused:
         report, error = None, refused.translated(_)
-    return render_template("reports/loss.html", report=report, month=month, error=error,
+    # the month as the report read it (full-width digits typed on a tablet come back plain)
+    return render_template("reports/loss.html", report=report, month=report.month if report else month, error=error,
                            charts=_charts(report) if report else [], type_name=_type_name,
                            reason_labels=REASON_LABELS), 400 if error else 200
 
@@ -74,7 +75,7 @@ def download(fmt: str):
         return Response(refused.translated(_), 400, mimetype="text/plain")
     body = exports.render(report, fmt, _, current_language(), _("No department"))
     response = Response(body, mimetype=exports.MIMETYPES[fmt])
-    response.headers["Content-Disposition"] = f"attachment; filename=loss-{month}.{fmt}"
+    response.headers["Content-Disposition"] = f"attachment; filename=loss-{report.month}.{fmt}"
     return response
 
 
@@ -95,4 +96,4 @@ def print_slip():
     db.session.commit()
     worker.notify(current_app._get_current_object())
     flash(_("The summary slip is on its way to the printer."), "success")
-    return redirect(url_for("reports.loss", month=month))
+    return redirect(url_for("reports.loss", month=report.month))

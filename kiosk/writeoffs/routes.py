@@ -204,7 +204,8 @@ def statement():
         error = ""
     except DomainError as refused:
         report, error = None, refused.translated(_)
-    return render_template("writeoffs/statement.html", report=report, month=month, error=error), 400 if error else 200
+    return render_template("writeoffs/statement.html", report=report, month=report.month if report else month,
+                           error=error), 400 if error else 200
 
 
 @bp.get("/statement.csv")
@@ -216,4 +217,4 @@ def statement_csv():
         report = services.statement(db.session, month, zone=hotel_zone(), no_department="无部门")
     except DomainError as refused:
         return Response(refused.translated(_), 400, mimetype="text/plain")
-    return _csv(services.statement_csv(report), f"consumption-{month}.csv")
+    return _csv(services.statement_csv(report), f"consumption-{report.month}.csv")
