@@ -14,6 +14,7 @@ from flask_babel import format_currency, format_date, format_datetime, get_local
 
 from .config import LANGUAGES
 from .domain import calendar
+from .domain.names import Named, local_name
 from .models import utcnow
 
 
@@ -58,8 +59,13 @@ def current_language() -> str:
     return "zh_CN" if locale is not None and locale.language == "zh" else "en"
 
 
+def type_name(named: Named) -> str:
+    """A garment type's (or stock item's) name in this request's language (the ``type_name`` filter)."""
+    return local_name(named, current_language())
+
+
 def init_app(app: Flask) -> None:
-    app.jinja_env.filters.update(money=money, when=when, day=day, month=calendar.month_of)
+    app.jinja_env.filters.update(money=money, when=when, day=day, month=calendar.month_of, type_name=type_name)
     app.jinja_env.globals.update(LANGUAGES=LANGUAGES, current_locale=current_language)
 
 

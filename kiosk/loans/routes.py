@@ -12,7 +12,7 @@ from ..extensions import db
 from ..i18n import current_language, hotel_today, hotel_zone, now
 from ..main.stations import COUNTER, MANAGERS
 from ..printing import worker
-from ..printing.services import enqueue, type_name
+from ..printing.services import enqueue
 from ..stations.web import duplicate_seconds, new_request_key, render_result, scan_log
 from ..web import current_user, htmx_redirect, is_htmx, render_page_or_fragment, roles
 from ..writeoffs.services import Rules
@@ -135,7 +135,7 @@ def print_slip(loan_id: int):
     try:
         document = services.slip(loan, gettext=_, language=current_language(), clerk=current_user().name,
                                  when=format_datetime(now(), "yyyy-MM-dd HH:mm"),
-                                 due=format_datetime(loan.due_at, "yyyy-MM-dd HH:mm"), type_name=type_name)
+                                 due=format_datetime(loan.due_at, "yyyy-MM-dd HH:mm"))
     except DomainError as refused:
         flash(refused.translated(_), "error")
         return htmx_redirect(back)

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from printers import documents
-from printers.documents import Document, GarmentLine, Image
+from printers.documents import Document, Image
 
 from .. import people
 from ..domain import calendar
@@ -25,6 +25,7 @@ from ..domain.codes import is_valid_phone, normalise_phone
 from ..domain.errors import DomainError, N_
 from ..domain.garment_states import Action, Status, TransitionRefused
 from ..models import Event, Garment, User, utcnow
+from ..printing.services import garment_line
 from ..scanning import ERROR, ScanResult, find_garment, scan_move
 from ..writeoffs import services as writeoffs
 from ..writeoffs.models import WriteOff
@@ -370,8 +371,7 @@ def open_loans(session: Session) -> list[Loan]:
 
 # --- the slip ---------------------------------------------------------------
 
-def slip(loan: Loan, *, gettext, language: str, clerk: str, when: str, due: str,
-         type_name) -> Document:
+def slip(loan: Loan, *, gettext, language: str, clerk: str, when: str, due: str) -> Document:
     """借用单: the loan slip, with the borrower's signature image above the signature line."""
     if not loan.items:
         raise DomainError(N_("Nothing was lent on this loan yet."))
@@ -381,8 +381,7 @@ def slip(loan: Loan, *, gettext, language: str, clerk: str, when: str, due: str,
         note_parts.append(gettext("Approved by %(name)s", name=loan.approver))
     if loan.deposit:
         note_parts.append(gettext("Deposit: %(deposit)s", deposit=loan.deposit))
-    lines = [GarmentLine(i.garment.tag, type_name(i.garment.garment_type, language), i.garment.size or "",
-                         i.garment.number or "") for i in loan.items]
+    lines = [garment_line(i.garment, language) for i in loan.items]
     labels = documents.labels(gettext)
     document = documents.loan_slip(gettext("Uniform room · loan slip"), borrower=borrower, garments=lines,
                                    clerk=clerk, when=when, due=due, slip_no=f"L{loan.id:06d}",

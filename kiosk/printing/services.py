@@ -28,12 +28,12 @@ from printers.errors import PrinterError
 
 from ..domain.errors import DomainError, Label, N_
 from ..domain.garment_states import Action
+from ..domain.names import local_name
 from ..ledger import not_undone
 from ..models import (
     Employee,
     Event,
     Garment,
-    GarmentType,
     PrintJob,
     StationSetting,
     TagReprint,
@@ -124,19 +124,12 @@ def title_of(job: PrintJob) -> str:
 
 # --- what a garment tag says ------------------------------------------------
 
-def type_name(garment_type: GarmentType, language: str) -> str:
-    """The type's name in the reader's language ("zh_CN" or "en")."""
-    if language == "en" and garment_type.name_en:
-        return garment_type.name_en
-    return garment_type.name_zh
-
-
 def tag_document(garment: Garment, language: str) -> Document:
     """The tag of ``garment``: QR of its code, its number (or the owner's uniform no.),
     type in the reader's language, size, owner."""
     owner = garment.owner
     number = garment.number or (owner.uniform_no if owner is not None else "") or ""
-    return documents.garment_tag(garment.tag, number, type_name(garment.garment_type, language),
+    return documents.garment_tag(garment.tag, number, local_name(garment.garment_type, language),
                                  garment.size or "", owner.name if owner is not None else "")
 
 
@@ -484,8 +477,9 @@ def _scanned(session: Session, *, station: str, actions: Sequence[str], user: Us
     return [(event, garment) for event, garment in session.execute(query).unique()]
 
 
-def _line(garment: Garment, language: str) -> documents.GarmentLine:
-    return documents.GarmentLine(garment.tag, type_name(garment.garment_type, language), garment.size or "",
+def garment_line(garment: Garment, language: str) -> documents.GarmentLine:
+    """A garment as a slip lists it (every slip: check-in, issue, loan, compensation)."""
+    return documents.GarmentLine(garment.tag, local_name(garment.garment_type, language), garment.size or "",
                                  garment.number or "")
 
 
@@ -502,7 +496,7 @@ def checkin_slip(session: Session, *, user: User, since_utc: dt.datetime, langua
         raise DomainError(NOTHING_TO_PRINT)
     who = f"{employee.name} ({employee.staff_no})" if employee is not None else department
     return documents.checkin_slip(gettext("Uniform room · check-in slip"), employee=who,
-                                  garments=[_line(g, language) for _e, g in moves], clerk=user.name,
+                                  garments=[garment_line(g, language) for _e, g in moves], clerk=user.name,
                                   when=when, labels=documents.labels(gettext))
 
 
@@ -514,8 +508,8 @@ def issue_slip(session: Session, *, employee: Employee, user: User, since_utc: d
                      user=user, since_utc=since_utc, employee=employee)
     if not moves:
         raise DomainError(NOTHING_TO_PRINT)
-    issued = [_line(g, language) for e, g in moves if e.action != Action.CHECK_IN.value]
-    returned = [_line(g, language) for e, g in moves if e.action == Action.CHECK_IN.value]
+    issued = [garment_line(g, language) for e, g in moves if e.action != Action.CHECK_IN.value]
+    returned = [garment_line(g, language) for e, g in moves if e.action == Action.CHECK_IN.value]
     title = gettext("Uniform room · exchange slip") if returned else gettext("Uniform room · issue slip")
     return documents.issue_slip(title, employee=f"{employee.name} ({employee.staff_no})", garments=issued,
                                 returned=returned, clerk=user.name, when=when, labels=documents.labels(gettext))

@@ -31,6 +31,7 @@ from ..domain.codes import is_valid_phone, is_valid_tag, normalise_code, normali
 from ..domain.errors import N_
 from ..domain.garment_states import STATUS_LABELS, Status
 from ..forms import MoneyField
+from ..i18n import type_name
 from ..models import Department, GarmentType
 from .services import MAX_BATCH, EmployeeData, GarmentFilter, TypeData
 
@@ -152,7 +153,7 @@ class _NewGarmentsForm(FlaskForm):
 
     def __init__(self, *args, types: Sequence[GarmentType] = (), **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.type_id.choices = [SelectChoice(t.id, f"{t.code} · {t.name_zh}") for t in types]
+        self.type_id.choices = [SelectChoice(t.id, f"{t.code} · {type_name(t)}") for t in types]
 
 
 class RegisterGarmentForm(_NewGarmentsForm):
@@ -185,7 +186,7 @@ class GarmentFilterForm(FlaskForm):
     def __init__(self, *args, types: Sequence[GarmentType] = (), **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.type_id.choices = [SelectChoice(0, _l("Any type"))] + [
-            SelectChoice(t.id, f"{t.code} · {t.name_zh}") for t in types]
+            SelectChoice(t.id, f"{t.code} · {type_name(t)}") for t in types]
 
     def to_filter(self) -> GarmentFilter:
         """The filter from the valid fields; a tampered value is ignored, not an error."""

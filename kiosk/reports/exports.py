@@ -15,6 +15,7 @@ from typing import Callable
 from ..domain.calendar import local_date
 from ..domain.errors import N_
 from ..domain.money import plain
+from ..domain.names import local_name
 from ..writeoffs.services import REASON_LABELS
 from .services import LossReport, to_json
 
@@ -28,10 +29,6 @@ class Table:
     title: str
     headers: list[str]
     rows: list[list]
-
-
-def _type_name(row, language: str) -> str:
-    return row.name_en if language == "en" and row.name_en else row.name_zh
 
 
 def tables(report: LossReport, gettext: Callable[[str], str], language: str = "zh_CN",
@@ -58,7 +55,7 @@ def tables(report: LossReport, gettext: Callable[[str], str], language: str = "z
         Table("by_type", _("By garment type"),
               [_("Garment type"), _("Opening stock"), _("Opening value"), _("Purchased"), _("Written off"),
                _("Written-off value"), _("Missing"), _("Closing stock"), _("Closing value"), _("Unexplained loss")],
-              [[_type_name(t, language), t.opening.count, t.opening.value, t.purchased.count, t.written_off.count,
+              [[local_name(t, language), t.opening.count, t.opening.value, t.purchased.count, t.written_off.count,
                 t.written_off.value, t.missing.count, t.closing.count, t.closing.value, t.unexplained.count]
                for t in report.by_type]),
         Table("by_department", _("By department"),
@@ -74,11 +71,11 @@ def tables(report: LossReport, gettext: Callable[[str], str], language: str = "z
                 " ".join(o.tags)] for o in report.overdue_loans]),
         Table("lifecycle", _("Lifecycle"), [_("Garment type"), _("Written off"), _("Average washes"),
                                             _("Average age (months)"), _("Cost per wear")],
-              [[_type_name(r, language), r.written_off, r.avg_washes or "", r.avg_age_months or "",
+              [[local_name(r, language), r.written_off, r.avg_washes or "", r.avg_age_months or "",
                 r.cost_per_wear or ""] for r in report.lifecycle]),
         Table("forecast", _("Purchase forecast"), [_("Garment type"), _("Size"), _("Entitlement"),
                                                    _("In circulation"), _("Expected losses"), _("To buy")],
-              [[_type_name(f, language), f.size, f.entitled, f.in_circulation, f.expected_losses, f.to_buy]
+              [[local_name(f, language), f.size, f.entitled, f.in_circulation, f.expected_losses, f.to_buy]
                for f in report.forecast]),
     ]
 

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from ..domain import calendar
 from ..domain.errors import DomainError
 from ..extensions import db
-from ..i18n import current_language, hotel_month, hotel_zone, money, now
+from ..i18n import current_language, hotel_month, hotel_zone, money, now, type_name
 from ..main.stations import MANAGERS
 from ..printing import services as printing
 from ..printing import worker
@@ -29,10 +29,6 @@ def _report(month: str) -> services.LossReport:
     return services.loss_report(db.session, month, zone=hotel_zone(), now=now())
 
 
-def _type_name(row) -> str:
-    return row.name_en if current_language() == "en" and row.name_en else row.name_zh
-
-
 def _charts(report: services.LossReport) -> list:
     no_department = _("No department")
     return [
@@ -42,7 +38,7 @@ def _charts(report: services.LossReport) -> list:
         bar_chart(_("Write-offs by reason"),
                   [(_(REASON_LABELS.get(r.reason, "Other")), r.count, str(r.count)) for r in report.reasons]),
         bar_chart(_("Closing stock by garment type"),
-                  [(_type_name(t), t.closing.count, str(t.closing.count)) for t in report.by_type]),
+                  [(type_name(t), t.closing.count, str(t.closing.count)) for t in report.by_type]),
     ]
 
 
@@ -58,7 +54,7 @@ def loss():
         report, error = None, refused.translated(_)
     # the month as the report read it (full-width digits typed on a tablet come back plain)
     return render_template("reports/loss.html", report=report, month=report.month if report else month, error=error,
-                           charts=_charts(report) if report else [], type_name=_type_name,
+                           charts=_charts(report) if report else [],
                            reason_labels=REASON_LABELS), 400 if error else 200
 
 

@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from .. import people
 from ..domain.errors import DomainError
 from ..extensions import db
-from ..i18n import current_language, hotel_month, now, when
+from ..i18n import current_language, hotel_month, now, type_name, when
 from ..main.stations import COUNTER, MANAGERS
 from ..printing.services import enqueue
 from ..stations.web import new_request_key
@@ -48,9 +48,8 @@ def _items_page(message: str = "", outcome: str = "", status: int = 200, form: d
 
 def _codes() -> list[tuple[str, str]]:
     seen: dict[str, str] = {}
-    language = current_language()
     for item in services.list_items(db.session):
-        seen.setdefault(item.code, item.name_en if language == "en" and item.name_en else item.name_zh)
+        seen.setdefault(item.code, type_name(item))
     return list(seen.items())
 
 

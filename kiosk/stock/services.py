@@ -36,6 +36,7 @@ from printers import documents as d
 from .. import people
 from ..domain.calendar import parse_month
 from ..domain.errors import DomainError, N_
+from ..domain.names import local_name
 from ..models import Employee, User, utcnow
 from .models import DistributionLine, DistributionRun, StockItem, StockMovement
 
@@ -65,8 +66,7 @@ def english(message: str, **params) -> str:
 
 def item_name(item: StockItem, language: str = "zh_CN") -> str:
     """鞋 38 / Shoes 38: the name in the reader's language, with the size."""
-    name = item.name_en if language == "en" and item.name_en else item.name_zh
-    return f"{name} {item.size}".strip()
+    return f"{local_name(item, language)} {item.size}".strip()
 
 
 # --- reading --------------------------------------------------------------
@@ -159,7 +159,8 @@ def receive(session: Session, *, item_id, quantity, note: str = "", user: User |
                        request_key=request_key))
 
 
-def resolve_for_employee(session: Session, code: str, employee: Employee, size: str = "") -> StockItem:
+def resolve_for_employee(session: Session, code: str, employee: Employee, size: str = "",
+                         language: str = "zh_CN") -> StockItem:
     """The row of item ``code`` in the size asked, else the employee's size, else one size."""
     rows = list(session.scalars(select(StockItem).where(StockItem.code == code, StockItem.active.is_(True))))
     if not rows:
@@ -178,7 +179,7 @@ def resolve_for_employee(session: Session, code: str, employee: Employee, size: 
         if len(rows) == 1:
             return rows[0]
     raise DomainError(N_("%(item)s has no size %(size)s: choose the size."),
-                      item=rows[0].name_zh, size=(size or employee.size or "—"))
+                      item=local_name(rows[0], language), size=(size or employee.size or "—"))
 
 
 def issue(session: Session, *, employee: Employee, code: str, size: str = "", quantity=1, note: str = "",
@@ -188,7 +189,7 @@ def issue(session: Session, *, employee: Employee, code: str, size: str = "", qu
         return Moved(existing, duplicate=True)
     people.refuse_leaver(employee)
     count = parse_quantity(quantity)
-    item = resolve_for_employee(session, code, employee, size)
+    item = resolve_for_employee(session, code, employee, size, language)
     return Moved(_move(session, item, -count, "issued", user=user, employee=employee,
                        note=(note or "").strip(), request_key=request_key, language=language))
 

@@ -35,6 +35,7 @@ from ..domain.errors import DomainError, N_
 from ..domain.garment_states import Action, Status
 from ..ledger import move, not_undone
 from ..models import Department, Event, Garment, User, utcnow
+from ..printing.services import garment_line
 from ..scanning import find_garment
 from .models import REASONS, RESPONSIBLE, Compensation, CompensationCorrection, WriteOff
 
@@ -309,14 +310,12 @@ def slip(write_off: WriteOff, *, language: str, gettext: Callable[..., str], amo
          when: str) -> Document:
     """赔偿单 for an approved write-off with a compensation."""
     garment = write_off.garment
-    gtype = garment.garment_type
-    name = gtype.name_en if language == "en" and gtype.name_en else gtype.name_zh
     who = write_off.party
     if write_off.employee is not None:
         who = f"{write_off.employee.name} ({write_off.employee.staff_no})"
     return documents.compensation_slip(
         gettext("Uniform room · compensation slip"), employee=who,
-        garment=documents.GarmentLine(garment.tag, name, garment.size or "", garment.number or ""),
+        garment=garment_line(garment, language),
         reason=gettext(REASON_LABELS[write_off.reason]), amount=amount_text,
         clerk=write_off.approved_by.name if write_off.approved_by else "", when=when,
         slip_no=f"WO{write_off.id:06d}", labels=documents.labels(gettext))
