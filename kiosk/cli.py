@@ -7,7 +7,7 @@ from flask.cli import AppGroup
 
 from .domain.errors import DomainError
 from .extensions import db
-from .models import ROLES
+from .domain.roles import ROLES
 
 kiosk_cli = AppGroup("kiosk", help="Uniform Room Kiosk commands.")
 user_cli = AppGroup("user", help="Operators of the kiosk.")

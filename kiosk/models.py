@@ -21,9 +21,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .domain.garment_states import Status
+from .domain.roles import ROLES
 from .extensions import db
 
-ROLES = ("clerk", "ironer", "supervisor", "admin")
 EMPLOYEE_KINDS = ("regular", "hourly", "new_hire")
 
 
@@ -164,7 +164,7 @@ class Garment(db.Model):
 class User(db.Model):
     __tablename__ = "users"
     __table_args__ = (
-        CheckConstraint("role IN ('clerk', 'ironer', 'supervisor', 'admin')", name="role"),
+        CheckConstraint("role IN (%s)" % ", ".join(f"'{role}'" for role in ROLES), name="role"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -32,6 +32,7 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError, generate_csrf
 from werkzeug.exceptions import BadRequest, NotFound
 
+from .domain import roles as role_rules
 from .extensions import db
 from .i18n import now
 from .models import User
@@ -161,7 +162,14 @@ def public(view: Callable) -> Callable:
 
 
 def roles(*allowed: str) -> Callable[[Callable], Callable]:
-    """Reachable by signed-in users with one of ``allowed`` roles ("any" = everyone)."""
+    """Reachable by signed-in users with one of ``allowed`` roles ("any" = everyone).
+
+    Pass a group of :mod:`kiosk.domain.roles` (``@roles(*COUNTER)``), so the route
+    allows what the tile shows and the service accepts.
+    """
+    unknown = set(allowed) - set(role_rules.ROLES) - {ANY_USER}
+    if unknown or not allowed:  # a typo would lock everyone out of the view, silently
+        raise ValueError(f"unknown roles {sorted(unknown)}" if unknown else "roles() needs a role")
 
     def decorate(view: Callable) -> Callable:
         view._access = frozenset(allowed)  # type: ignore[attr-defined]
@@ -282,12 +290,15 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(BadRequest, _bad_request)
     app.register_error_handler(404, _not_found)
     app.register_error_handler(500, _server_error)
-    from .auth.services import ROLE_LABELS
     from .domain.garment_states import STATUS_LABELS, Status
 
     app.jinja_env.globals.update(
         current_user=current_user,
         now_utc=now,
-        role_label=lambda role: ROLE_LABELS.get(role, role),
+        role_label=role_rules.label,
+        # What the signed-in user (or ``user``) may do: the same groups the routes declare.
+        is_manager=lambda user=None: role_rules.is_manager(user or current_user()),
+        can_approve=lambda user=None: role_rules.can_approve(user or current_user()),
+        works_counter=lambda user=None: role_rules.works_counter(user or current_user()),
         status_label=lambda status: STATUS_LABELS[Status(status)],
     )

@@ -12,17 +12,10 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..domain.codes import normalise_code
 from ..domain.errors import DomainError, N_
-from ..models import ROLES, User, utcnow
+from ..domain.roles import ROLES
+from ..models import User, utcnow
 
 PIN_RE = re.compile(r"^\d{4,8}$")
-
-ROLE_LABELS = {
-    "clerk": N_("Clerk"),
-    "ironer": N_("Ironer"),
-    "supervisor": N_("Supervisor"),
-    "admin": N_("Administrator"),
-}
-
 
 @dataclass(frozen=True)
 class Policy:

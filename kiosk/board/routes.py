@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from flask import current_app
 
+from ..domain.roles import COUNTER
 from ..extensions import db
 from ..i18n import hotel_zone, now
-from ..main.stations import COUNTER
 from ..web import render_page_or_fragment, roles
 from . import bp, services
 

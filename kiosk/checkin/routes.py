@@ -7,9 +7,9 @@ from flask_babel import gettext as _
 from .. import people
 from ..domain.errors import DomainError
 from ..domain.garment_states import Action
+from ..domain.roles import COUNTER
 from ..extensions import db
 from ..i18n import hotel_day_bounds
-from ..main.stations import COUNTER
 from ..models import CheckinBatch, Employee, utcnow
 from ..registry.services import list_departments
 from ..scanning import ScanResult, scan_move, undo_last

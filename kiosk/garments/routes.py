@@ -7,9 +7,9 @@ from __future__ import annotations
 from flask import redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from ..domain.roles import EVERYONE
 from ..extensions import db
 from ..i18n import translate_error
-from ..main.stations import ALL_ROLES
 from ..web import is_htmx, render_page_or_fragment, roles
 from . import bp, services
 
@@ -24,7 +24,7 @@ def _timeline_helpers() -> dict:
 
 
 @bp.get("/lookup")
-@roles(*ALL_ROLES)
+@roles(*EVERYONE)
 def lookup():
     """Find a garment by its tag (a station's lookup mode, or the lookup page).
 
@@ -50,7 +50,7 @@ def lookup():
 
 
 @bp.get("/<tag>")
-@roles(*ALL_ROLES)
+@roles(*EVERYONE)
 def page(tag: str):
     """The garment's header facts and every event of its life, newest first.
 

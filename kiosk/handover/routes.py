@@ -9,9 +9,9 @@ from flask_babel import gettext as _
 
 from ..auth.services import Policy
 from ..domain.errors import DomainError
+from ..domain.roles import COUNTER
 from ..extensions import db
 from ..i18n import now, translate_error
-from ..main.stations import COUNTER
 from ..models import User
 from ..printing.services import KIND_LABELS
 from ..web import current_user, is_htmx, render_page_or_fragment, roles

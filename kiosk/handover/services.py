@@ -20,7 +20,7 @@ from ..auth.services import Policy, check_pin
 from ..board import services as board
 from ..domain.errors import DomainError, N_
 from ..domain.money import plain
-from ..main.stations import COUNTER
+from ..domain.roles import COUNTER, works_counter
 from ..models import Garment, PrintJob, User, utcnow
 from ..loans import services as loans
 from ..tailor.services import at_tailor
@@ -179,7 +179,7 @@ def acknowledge(session: Session, handover_id: int | None, *, user: User | None,
         raise DomainError(ALREADY_DONE, name=handover.acknowledged_by.name)
     if user.id == handover.written_by_id:
         raise DomainError(SAME_USER, name=user.name)
-    if user.role not in COUNTER:
+    if not works_counter(user):
         raise DomainError(NOT_COUNTER)
     now = now or utcnow()
     check_pin(session, user, pin, policy, now=now)

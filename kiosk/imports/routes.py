@@ -9,9 +9,9 @@ from flask_babel import gettext as _
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..domain.errors import DomainError
+from ..domain.roles import MANAGERS
 from ..extensions import db
 from ..i18n import translate_error
-from ..main.stations import MANAGERS
 from ..web import current_user, is_htmx, render_page_or_fragment, roles
 from . import bp, services
 from .forms import ImportForm

@@ -11,8 +11,8 @@ from flask_babel import gettext as _
 
 from ..domain.defects import DEFECTS
 from ..domain.garment_states import Status
+from ..domain.roles import COUNTER
 from ..extensions import db
-from ..main.stations import COUNTER
 from ..scanning import ScanResult, undo_last
 from ..stations.web import duplicate_seconds, new_request_key, render_result, scan_log
 from ..web import current_user, is_htmx, render_page_or_fragment, roles

@@ -6,9 +6,9 @@ from flask_babel import gettext as _
 
 from ..domain.defects import DEFECTS
 from ..domain.garment_states import Action
+from ..domain.roles import EVERYONE, is_manager
 from ..extensions import db
 from ..i18n import hotel_day_bounds
-from ..main.stations import ALL_ROLES, MANAGERS
 from ..scanning import ScanResult, scan_move, undo_last
 from ..stations.web import duplicate_seconds, new_request_key, render_result, scan_log
 from ..web import current_user, render_page_or_fragment, roles
@@ -24,7 +24,7 @@ def _page(result_html: str | None = None):
     mine = next((row for row in rows if row.name == user.name), services.IronerRejects(user.name, 0, 0))
     return render_template("ironing/station.html", station=STATION, result_html=result_html,
                            log=scan_log(db.session, STATION, user), mine=mine,
-                           everyone=rows if user.role in MANAGERS else None)
+                           everyone=rows if is_manager(user) else None)
 
 
 def _answer(result: ScanResult, headline: str, *, chips: bool, log_row: bool = True):
@@ -36,14 +36,14 @@ def _answer(result: ScanResult, headline: str, *, chips: bool, log_row: bool = T
 
 
 @bp.get("/")
-@roles(*ALL_ROLES)
+@roles(*EVERYONE)
 def station():
     """The ironing page: the scan field, the answer with its defect chips, today's figures, the shift's list."""
     return _page()
 
 
 @bp.post("/scan")
-@roles(*ALL_ROLES)
+@roles(*EVERYONE)
 def scan():
     """One garment ironed: dirty or ironing → ``inspection`` (from dirty it also counts a wash)."""
     result = scan_move(db.session, request.form.get("code", ""), Action.IRON, station=STATION,
@@ -53,7 +53,7 @@ def scan():
 
 
 @bp.post("/flag")
-@roles(*ALL_ROLES)
+@roles(*EVERYONE)
 def flag():
     """One tap on a defect chip: recorded on the garment for the inspector; the status stays."""
     key = (request.form.get("request_key") or "").strip()[:40]
@@ -67,7 +67,7 @@ def flag():
 
 
 @bp.post("/undo")
-@roles(*ALL_ROLES)
+@roles(*EVERYONE)
 def undo():
     """Undo this ironer's last scan or flag with a compensating event."""
     result = undo_last(db.session, station=STATION, user=current_user())

@@ -15,8 +15,8 @@ from flask_babel import gettext as _
 
 from .. import people
 from ..domain.garment_states import Action
+from ..domain.roles import COUNTER
 from ..extensions import db
-from ..main.stations import COUNTER
 from ..registry.forms import KIND_LABELS
 from ..scanning import undo_last
 from ..stations.web import duplicate_seconds, render_result, scan_log

@@ -8,9 +8,9 @@ from flask_babel import format_datetime
 from flask_babel import gettext as _
 
 from ..domain.errors import DomainError
+from ..domain.roles import COUNTER
 from ..extensions import db
 from ..i18n import current_language, hotel_today, hotel_zone, now
-from ..main.stations import COUNTER, MANAGERS
 from ..printing import worker
 from ..printing.services import enqueue
 from ..stations.web import duplicate_seconds, new_request_key, render_result, scan_log
@@ -39,9 +39,7 @@ def _open_loan_or_none(loan_id: int | None) -> Loan | None:
 
 def _board_context() -> dict:
     board = services.overdue(db.session, **_settings())
-    user = current_user()
     return {"board": board, "escalated": [o for o in board if o.escalated],
-            "is_manager": user is not None and user.role in MANAGERS,
             "contact_how": CONTACT_HOW, "contact_outcomes": CONTACT_OUTCOMES,
             "how_labels": services.HOW_LABELS, "outcome_labels": services.OUTCOME_LABELS,
             "reason_labels": services.REASON_LABELS, "new_key": new_request_key,

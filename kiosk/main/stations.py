@@ -1,17 +1,15 @@
 """The stations on the home screen, and which roles see them.
 
 The home screen only shows a tile; the view behind it checks the role again
-on the server (see :func:`kiosk.web.roles`).
+on the server (see :func:`kiosk.web.roles`). Both read the groups of
+:mod:`kiosk.domain.roles`.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from ..domain.errors import N_
-
-MANAGERS = ("supervisor", "admin")
-COUNTER = ("clerk", "supervisor", "admin")
-ALL_ROLES = ("clerk", "ironer", "supervisor", "admin")
+from ..domain.roles import COUNTER, EVERYONE, MANAGERS
 
 
 @dataclass(frozen=True)
@@ -24,7 +22,7 @@ class Station:
 
 STATIONS: tuple[Station, ...] = (
     Station("checkin.station", N_("Check-in"), N_("Dirty uniforms handed in"), COUNTER),
-    Station("ironing.station", N_("Ironing station"), N_("Scan each ironed garment; flag damage"), ALL_ROLES),
+    Station("ironing.station", N_("Ironing station"), N_("Scan each ironed garment; flag damage"), EVERYONE),
     Station("inspection.station", N_("Inspection table"), N_("Pass, rewash, re-iron or tailor"), COUNTER),
     Station("inspection.slotting", N_("Slotting"), N_("Put passed garments in their numbered slot"), COUNTER),
     Station("issue.station", N_("Issue and exchange"), N_("Dirty in, clean out; spares"), COUNTER),
@@ -37,7 +35,7 @@ STATIONS: tuple[Station, ...] = (
     Station("stocktake.index", N_("Monthly stocktake"), N_("Scan every garment; close with two PINs"), COUNTER),
     Station("handover.index", N_("Shift handover"), N_("What is pending for the next clerk"), COUNTER),
     Station("purchases.index", N_("New purchases"), N_("Receive new uniforms, register them, print their tags"), MANAGERS),
-    Station("garments.lookup", N_("Look up a garment"), N_("Scan a tag: where it is, its whole history"), ALL_ROLES),
+    Station("garments.lookup", N_("Look up a garment"), N_("Scan a tag: where it is, its whole history"), EVERYONE),
     Station("registry.employees", N_("Employees"), N_("Find a person by name, staff no. or uniform no."), COUNTER),
     Station("registry.garments", N_("Garments"), N_("Every numbered garment and where it is"), COUNTER),
     Station("registry.types", N_("Garment types"), N_("Prices, entitlement, expected washes"), MANAGERS),

@@ -28,9 +28,9 @@ from printers.errors import PrinterError
 from printers.render import to_png
 
 from ..domain.errors import DomainError
+from ..domain.roles import COUNTER, works_counter
 from ..extensions import db
 from ..i18n import current_language, hotel_day_bounds
-from ..main.stations import COUNTER
 from ..models import CheckinBatch, Employee, PrintJob, TagReprint, utcnow
 from ..registry.services import registered_with
 from ..scanning import find_garment
@@ -59,8 +59,7 @@ def reason_text(job: PrintJob) -> str:
 
 def may_print() -> bool:
     """Whether the signed-in user's role prints (the counter's roles)."""
-    user = current_user()
-    return user is not None and user.role in COUNTER
+    return works_counter(current_user())
 
 
 def status_context() -> dict:

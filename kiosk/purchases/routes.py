@@ -17,9 +17,9 @@ from sqlalchemy.exc import IntegrityError
 
 from ..domain.calendar import parse_month
 from ..domain.errors import DomainError
+from ..domain.roles import MANAGERS
 from ..extensions import db
 from ..i18n import current_language, hotel_today, translate_error
-from ..main.stations import MANAGERS
 from ..printing import services as printing
 from ..printing.routes import queue_safely
 from ..registry.services import FieldErrors, list_types

@@ -14,9 +14,9 @@ from flask_babel import ngettext
 from flask_wtf import FlaskForm
 from sqlalchemy.exc import IntegrityError
 
+from ..domain.roles import COUNTER, MANAGERS
 from ..extensions import db
 from ..i18n import hotel_today, translate_error
-from ..main.stations import COUNTER, MANAGERS
 from ..models import Employee, GarmentType
 from ..web import current_user, htmx_redirect, render_page_or_fragment, roles
 from . import bp, forms, services
@@ -27,9 +27,7 @@ _REGISTER_ATTEMPTS = 3
 
 @bp.context_processor
 def _registry_helpers() -> dict:
-    user = current_user()
     return {
-        "can_manage": user is not None and user.role in MANAGERS,
         "kind_label": lambda kind: forms.KIND_LABELS.get(kind, kind),
     }
 

@@ -10,9 +10,9 @@ from flask_babel import gettext as _
 
 from ..domain import calendar
 from ..domain.errors import DomainError
+from ..domain.roles import MANAGERS
 from ..extensions import db
 from ..i18n import current_language, hotel_month, hotel_zone, money, now, type_name
-from ..main.stations import MANAGERS
 from ..printing import services as printing
 from ..printing import worker
 from ..web import current_user, roles

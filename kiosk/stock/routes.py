@@ -16,9 +16,9 @@ from flask_babel import gettext as _
 
 from .. import people
 from ..domain.errors import DomainError
+from ..domain.roles import COUNTER, MANAGERS
 from ..extensions import db
 from ..i18n import current_language, hotel_month, now, type_name, when
-from ..main.stations import COUNTER, MANAGERS
 from ..printing.services import enqueue
 from ..stations.web import new_request_key
 from ..web import current_user, htmx_redirect, render_page_or_fragment, roles
@@ -34,7 +34,6 @@ def _stock_helpers() -> dict:
         "kind_label": lambda kind: _(services.KIND_LABELS.get(kind, kind)),
         "reason_label": lambda reason: _(services.REASON_LABELS.get(reason, reason)),
         "new_request_key": new_request_key,
-        "is_manager": lambda: current_user() is not None and current_user().role in MANAGERS,
     }
 
 

@@ -6,9 +6,9 @@ from flask_babel import gettext as _
 
 from ..auth.services import Policy
 from ..domain.errors import DomainError, N_
+from ..domain.roles import COUNTER, MANAGERS
 from ..extensions import db
 from ..i18n import hotel_month, translate_error
-from ..main.stations import COUNTER, MANAGERS
 from ..models import User
 from ..scanning import ScanResult
 from ..stations.web import render_result
@@ -19,15 +19,13 @@ from .models import LOCATIONS, Stocktake
 LOCATION_LABELS = {"rack": N_("Rack"), "laundry": N_("Laundry"), "tailor": N_("Tailor"), "other": N_("Other")}
 
 
-def _can_manage() -> bool:
-    return current_user().role in MANAGERS
 
 
 def _index(*, error: str | None = None, form: dict | None = None, status: int = 200):
     return render_page_or_fragment(
         "stocktake/index.html", "stocktake/_index.html",
         open_counts=services.current_open(db.session), history=services.history(db.session),
-        can_manage=_can_manage(), error=error, form=form or {},
+        error=error, form=form or {},
         default_month=hotel_month()), status
 
 
@@ -56,7 +54,7 @@ def open_count():
 def _count_context(stocktake: Stocktake, **extra) -> dict:
     user = current_user()
     return dict(stocktake=stocktake, **services.count_view(db.session, stocktake, user).context(),
-                locations=LOCATIONS, location_labels=LOCATION_LABELS, can_manage=user.role in MANAGERS,
+                locations=LOCATIONS, location_labels=LOCATION_LABELS,
                 location=request.values.get("location", ""), **extra)
 
 

@@ -31,9 +31,9 @@ from ..domain.calendar import parse_month
 from ..domain.codes import normalise_code
 from ..domain.errors import DomainError, N_
 from ..domain.garment_states import Action, Status
+from ..domain.roles import can_approve, is_manager, works_counter
 from ..ledger import move
 from ..loans.services import overdue
-from ..main.stations import COUNTER, MANAGERS
 from ..models import Garment, GarmentType, User, utcnow
 from ..scanning import DUPLICATE, ERROR, OK, ScanResult, find_garment
 from ..stock.models import StockItem
@@ -250,7 +250,7 @@ def unknown_scans(session: Session, stocktake: Stocktake) -> list[StocktakeScan]
 def sees_expected(stocktake: Stocktake, user: User) -> bool:
     """The blind count: only a supervisor sees what is expected (and how much
     has been seen so far); a counting clerk sees their own count only."""
-    return not stocktake.blind or user.role in MANAGERS
+    return not stocktake.blind or is_manager(user)
 
 
 @dataclass
@@ -338,9 +338,9 @@ def _check_closers(supervisor: User | None, counter: User | None) -> None:
         raise DomainError(CHOOSE_BOTH)
     if supervisor.id == counter.id:
         raise DomainError(TWO_PEOPLE)
-    if supervisor.role not in MANAGERS:
+    if not can_approve(supervisor):
         raise DomainError(NOT_SUPERVISOR, name=supervisor.name)
-    if counter.role not in COUNTER:
+    if not works_counter(counter):
         raise DomainError(NOT_COUNTER, name=counter.name)
 
 
@@ -433,4 +433,4 @@ def current_open(session: Session) -> list[Stocktake]:
 def closers(session: Session) -> tuple[list[User], list[User]]:
     """Who may confirm a close: supervisors/admins, and the counting staff."""
     users = list(session.scalars(select(User).where(User.active.is_(True)).order_by(User.name)))
-    return [u for u in users if u.role in MANAGERS], [u for u in users if u.role in COUNTER]
+    return [u for u in users if can_approve(u)], [u for u in users if works_counter(u)]

@@ -9,9 +9,9 @@ from flask import current_app, render_template, request
 from flask_babel import gettext as _
 
 from ..domain.defects import DEFECTS
+from ..domain.roles import COUNTER
 from ..extensions import db
 from ..inspection.services import DEFECT_REQUIRED
-from ..main.stations import COUNTER
 from ..models import utcnow
 from ..scanning import ScanResult, undo_last
 from ..stations.web import duplicate_seconds, new_request_key, render_result, scan_log

@@ -9,9 +9,9 @@ from sqlalchemy.exc import IntegrityError
 
 from ..auth.services import Policy
 from ..domain.errors import DomainError
+from ..domain.roles import COUNTER, MANAGERS
 from ..extensions import db
 from ..i18n import current_language, hotel_month, hotel_today, hotel_zone, money
-from ..main.stations import COUNTER, MANAGERS
 from ..models import User
 from ..printing import services as printing
 from ..printing import worker

@@ -33,6 +33,7 @@ from ..auth.services import Policy, check_pin
 from ..domain import calendar, depreciation, money
 from ..domain.errors import DomainError, N_
 from ..domain.garment_states import Action, Status
+from ..domain.roles import APPROVERS, can_approve, is_manager
 from ..ledger import move, not_undone
 from ..models import Department, Event, Garment, User, utcnow
 from ..printing.services import garment_line
@@ -41,7 +42,6 @@ from .models import REASONS, RESPONSIBLE, Compensation, CompensationCorrection, 
 
 STATION = "writeoffs"
 PERSONS = ("employee", "borrower")
-APPROVERS = ("supervisor", "admin")
 
 REASON_LABELS = {
     "worn_out": N_("Worn out"),
@@ -211,7 +211,7 @@ def approve(session: Session, write_off: WriteOff, *, approver: User | None, pin
         return write_off
     if approver is None:
         raise DomainError(N_("Choose the supervisor who approves."))
-    if approver.role not in APPROVERS:
+    if not can_approve(approver):
         raise DomainError(ONLY_SUPERVISOR)
     check_pin(session, approver, pin, policy, now=now)
     now = now or utcnow()
@@ -237,7 +237,7 @@ def settle(session: Session, compensation: Compensation, status: str, *, user: U
     """Paid or waived. Once settled a compensation is closed; a repeat of the same changes nothing."""
     if status not in ("paid", "waived"):
         raise DomainError(N_("Choose paid or waived."))
-    if user.role not in APPROVERS:
+    if not is_manager(user):
         raise DomainError(N_("Only a supervisor can settle a compensation."))
     if compensation.current_status == status:
         return compensation
@@ -262,7 +262,7 @@ def correct(session: Session, compensation: Compensation, *, status: str, amount
                                   .where(CompensationCorrection.request_key == request_key))
         if existing is not None:
             return existing
-    if user.role not in APPROVERS:
+    if not is_manager(user):
         raise DomainError(N_("Only a supervisor can correct a compensation."))
     if status not in ("pending", "paid", "waived"):
         raise DomainError(N_("Choose the corrected status."))

@@ -1,0 +1,67 @@
+"""The operators' roles and what each may do. No Flask in here.
+
+One table for every reader: the routes declare these groups (``@roles(*COUNTER)``,
+:func:`kiosk.web.roles`), the home screen's tiles (:mod:`kiosk.main.stations`) and the
+templates (the Jinja globals ``is_manager()``, ``can_approve()``, ``works_counter()``)
+show what the groups allow, and the services refuse what they do not, so a role's
+permissions are the same on the tile, the route and the service.
+"""
+from __future__ import annotations
+
+from typing import Protocol
+
+from .errors import N_
+
+CLERK, IRONER, SUPERVISOR, ADMIN = "clerk", "ironer", "supervisor", "admin"
+
+#: every role, in the order screens list them (the users table allows only these)
+ROLES: tuple[str, ...] = (CLERK, IRONER, SUPERVISOR, ADMIN)
+
+#: role -> label msgid (sign-in tiles, the status bar, the handover)
+LABELS: dict[str, str] = {
+    CLERK: N_("Clerk"),
+    IRONER: N_("Ironer"),
+    SUPERVISOR: N_("Supervisor"),
+    ADMIN: N_("Administrator"),
+}
+
+#: run the room: purchases, the registry's changes, imports, reports, settling compensation,
+#: opening a stocktake and seeing what a blind count expects, everyone's ironing figures
+MANAGERS: tuple[str, ...] = (SUPERVISOR, ADMIN)
+#: approve with their own PIN: a write-off, and the close of a stocktake (as its supervisor)
+APPROVERS: tuple[str, ...] = MANAGERS
+#: work the counter: check-in, issue, loans, stock, write-offs opened, a stocktake's count
+#: (and confirming it as its counter), taking over the counter at a handover, printing
+COUNTER: tuple[str, ...] = (CLERK, SUPERVISOR, ADMIN)
+#: the ironing station and the garment look-up are open to everyone signed in
+EVERYONE: tuple[str, ...] = ROLES
+
+
+class HasRole(Protocol):
+    role: str
+
+
+def _role(who: HasRole | str | None) -> str | None:
+    if who is None or isinstance(who, str):
+        return who
+    return who.role
+
+
+def is_manager(who: HasRole | str | None) -> bool:
+    """A supervisor or an administrator (a user, or a role code)."""
+    return _role(who) in MANAGERS
+
+
+def can_approve(who: HasRole | str | None) -> bool:
+    """May approve a write-off or close a stocktake with their own PIN."""
+    return _role(who) in APPROVERS
+
+
+def works_counter(who: HasRole | str | None) -> bool:
+    """May work the counter (and take it over at a handover)."""
+    return _role(who) in COUNTER
+
+
+def label(role: str) -> str:
+    """The role's label msgid; an unknown code is shown as it is."""
+    return LABELS.get(role, role)
