@@ -53,7 +53,8 @@ def open_count():
 
 def _count_context(stocktake: Stocktake, **extra) -> dict:
     user = current_user()
-    return dict(stocktake=stocktake, **services.count_view(db.session, stocktake, user).context(),
+    return dict(station=services.STATION, stocktake=stocktake,
+                **services.count_view(db.session, stocktake, user).context(),
                 locations=LOCATIONS, location_labels=LOCATION_LABELS,
                 location=request.values.get("location", ""), **extra)
 
