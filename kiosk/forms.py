@@ -3,16 +3,95 @@
 :class:`MoneyField` is the one way a form takes an amount of money: it parses
 with :func:`kiosk.domain.money.parse_amount`, so a form, an import and the
 settings accept the same amounts and refuse the rest with the same message.
+:class:`WholeNumberField` and :class:`ChoiceField` say what is wrong in the
+room's words (not WTForms' "Not a valid integer value"); ``strip`` and
+``code`` are the filters for typed text and for scanned or typed numbers.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
 from flask_babel import gettext
-from wtforms import StringField
+from wtforms import IntegerField, SelectField, StringField
+from wtforms.validators import ValidationError
 
+from .domain.codes import normalise_code
 from .domain.money import MAX_AMOUNT, ZERO, BadAmount, parse_amount, plain
+from .i18n import type_name
+from .models import GarmentType
+
+try:  # WTForms >= 3.3 deprecates (value, label) tuples
+    from wtforms.fields import SelectChoice
+except ImportError:  # pragma: no cover - older WTForms
+    def SelectChoice(value, label):  # type: ignore[no-redef]  # noqa: N802 - stands in for the class
+        return (value, label)
+
+
+def strip(value: Any) -> Any:
+    """Typed text without the spaces around it (a name of spaces is no name)."""
+    return value.strip() if isinstance(value, str) else value
+
+
+def code(value: str | None) -> str | None:
+    """A staff, uniform or tag number as the scanner types it (NFKC, upper case)."""
+    return normalise_code(value) if value is not None else None
+
+
+def mark(form: Any, errors: Iterable[Any]) -> None:
+    """Show each refusal of a service (a FieldError: ``field``, translatable message) under its field.
+
+    A refusal about no field of the form goes to the form's own errors.
+    """
+    for error in errors:
+        field = form._fields.get(error.field)
+        message = error.translated(gettext)
+        if field is None:
+            form.form_errors.append(message)
+        else:
+            field.errors = [*field.errors, message]
+
+
+def type_choices(types: Iterable[GarmentType]) -> list:
+    """The garment types of a select: ``code · name`` (the name in the reader's language)."""
+    return [SelectChoice(t.id, f"{t.code} · {type_name(t)}") for t in types]
+
+
+class WholeNumberField(IntegerField):
+    """A count typed on the number pad; anything else is refused with ``message``."""
+
+    def __init__(self, label: Any = None, validators: Any = None, *, message: str, **kwargs: Any) -> None:
+        kwargs["render_kw"] = {"inputmode": "numeric", **(kwargs.get("render_kw") or {})}
+        super().__init__(label, validators, **kwargs)
+        self.message = message
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        self.data = None
+        if not valuelist or not str(valuelist[0]).strip():
+            return
+        try:
+            self.data = int(str(valuelist[0]).strip())
+        except ValueError:
+            raise ValueError(str(self.message)) from None
+
+
+class ChoiceField(SelectField):
+    """A select whose value must be one of its choices, else ``message`` (a tampered or stale page)."""
+
+    def __init__(self, label: Any = None, validators: Any = None, *, message: str, **kwargs: Any) -> None:
+        super().__init__(label, validators, **kwargs)
+        self.message = message
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            self.data = None
+
+    def pre_validate(self, form: Any) -> None:
+        if self.data is None or not any(self.data == choice[0] for choice in self.iter_choices()):
+            raise ValidationError(str(self.message))
 
 
 class MoneyField(StringField):

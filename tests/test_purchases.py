@@ -88,9 +88,16 @@ def test_a_second_purchase_continues_the_tag_numbers_and_can_go_to_an_employee(a
         assert second.size == "L"
 
 
+def _input(garment_type_id: int, **changes) -> services.PurchaseInput:
+    values = dict(type_id=garment_type_id, size="M", quantity=3, unit_price=Decimal("98.50"), supplier="华美制衣",
+                  purchased_on=TODAY - dt.timedelta(days=2))
+    values.update(changes)
+    return services.PurchaseInput(**values)
+
+
 def test_a_large_purchase_is_registered_beyond_one_registry_batch(ctx, make):
     garment_type = make.garment_type(code="AP")
-    data = services.check_purchase(db.session, _form(garment_type.id, quantity="250"), TODAY)
+    data = services.check_purchase(db.session, _input(garment_type.id, quantity=250))
     received = services.receive_purchase(db.session, data, request_key=uuid.uuid4().hex, user=None)
     db.session.commit()
     tags = [g.tag for g in received.garments]
@@ -170,11 +177,24 @@ def test_the_list_shows_purchases_by_month_with_totals(app, client, login_as, sh
     assert "81.50" in page
 
 
-def test_check_purchase_names_every_bad_field_at_once(ctx, make):
-    garment_type = make.garment_type()
+def test_check_purchase_names_every_field_the_database_refuses_at_once(ctx, make):
+    retired = make.garment_type(active=False)
     with pytest.raises(FieldErrors) as refused:
-        services.check_purchase(db.session, _form(garment_type.id, quantity="0", supplier="", size=""), TODAY)
-    assert {e.field for e in refused.value.errors} == {"quantity", "supplier", "size"}
+        services.check_purchase(db.session, _input(retired.id, size="", staff_no="NOBODY"))
+    assert {e.field for e in refused.value.errors} == {"type_id", "staff_no", "size"}
+
+
+def test_the_form_names_every_bad_field_at_once(app, client, login_as, shirt):
+    login_as("supervisor")
+    with app.app_context():
+        before = _counts()
+    html = client.post("/purchases/new", data=_form(shirt, quantity="0", supplier="", unit_price="x"),
+                       headers={"HX-Request": "true"}).get_data(as_text=True)
+    marked = set(re.findall(r'class="field has-error" data-field="(\w+)"', html))
+    assert marked == {"quantity", "supplier", "unit_price"}
+    assert 'data-field="size"' in html  # the fields that were fine are there, unmarked
+    with app.app_context():
+        assert _counts() == before
 
 
 @pytest.mark.parametrize("method, url", [

@@ -6,12 +6,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import SelectField
 
-try:
-    from wtforms.fields import SelectChoice
-except ImportError:  # WTForms < 3.3 takes (value, label) tuples
-    def SelectChoice(value, label):  # type: ignore[no-redef]  # noqa: N802
-        return (value, label)
-
+from ..forms import SelectChoice
 from .services import KIND_LABELS, KINDS
 
 

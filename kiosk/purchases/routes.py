@@ -19,17 +19,18 @@ from ..domain.calendar import parse_month
 from ..domain.errors import DomainError
 from ..domain.roles import MANAGERS
 from ..extensions import db
+from ..forms import mark
 from ..i18n import current_language, hotel_today, translate_error
 from ..printing import services as printing
 from ..printing.routes import queue_safely
 from ..registry.services import FieldErrors, list_types
 from ..web import current_user, htmx_redirect, render_page_or_fragment, roles
 from . import bp, services
+from .forms import PurchaseForm
 from .models import Purchase
 
 _KEY_RE = re.compile(r"^[0-9a-f]{32}$")
 _RECEIVE_ATTEMPTS = 3
-_FIELDS = ("type_id", "size", "quantity", "unit_price", "supplier", "purchased_on", "staff_no", "note")
 
 
 @bp.get("/")
@@ -49,35 +50,31 @@ def index():
         400 if error else 200
 
 
-def _form_page(values: dict, errors: dict, form_errors: list[str]):
-    types = list_types(db.session, active_only=True)
-    return render_page_or_fragment("purchases/new.html", "purchases/_form.html", values=values,
-                                   errors=errors, form_errors=form_errors, types=types)
+def _form_page(form: PurchaseForm, request_key: str, types):
+    # Re-rendered with status 200 when a value is refused, so htmx swaps it in place.
+    return render_page_or_fragment("purchases/new.html", "purchases/_form.html", form=form,
+                                   request_key=request_key, types=types)
 
 
 @bp.route("/new", methods=["GET", "POST"])
 @roles(*MANAGERS)
 def new():
     """Receive a purchase: its garments are registered with new tags."""
-    if request.method == "GET":
-        return _form_page({"purchased_on": hotel_today().isoformat(), "quantity": "1",
-                           "request_key": uuid.uuid4().hex}, {}, [])
-    values = {name: (request.form.get(name) or "").strip() for name in _FIELDS}
+    types = list_types(db.session, active_only=True)
+    form = PurchaseForm(types=types, today=hotel_today())
     key = (request.form.get("request_key") or "").strip()
-    values["request_key"] = key if _KEY_RE.match(key) else uuid.uuid4().hex
-    errors: dict[str, list[str]] = {}
+    key = key if _KEY_RE.match(key) else uuid.uuid4().hex
+    if not form.validate_on_submit():
+        return _form_page(form, key, types)
     for _attempt in range(_RECEIVE_ATTEMPTS):
         try:
-            # a purchase cannot be dated after the hotel's today
-            data = services.check_purchase(db.session, values, hotel_today())
-            received = services.receive_purchase(db.session, data, request_key=values["request_key"],
-                                                 user=current_user())
+            data = services.check_purchase(db.session, form.to_input())
+            received = services.receive_purchase(db.session, data, request_key=key, user=current_user())
             db.session.commit()
         except FieldErrors as refused:
             db.session.rollback()
-            for error in refused.errors:
-                errors.setdefault(error.field, []).append(translate_error(error))
-            return _form_page(values, errors, [])
+            mark(form, refused.errors)
+            return _form_page(form, key, types)
         except IntegrityError:
             # Another tablet took the same tags, or this very request landed
             # twice at once: look again (next free tags, or the first landing).
@@ -89,8 +86,9 @@ def new():
             flash(ngettext("%(num)d garment registered.", "%(num)d garments registered.",
                            len(received.garments)), "success")
         return htmx_redirect(url_for(".detail", purchase_id=received.purchase.id))
-    return _form_page(values, errors, [_("Another tablet was registering garments at the same moment. "
-                                         "Nothing was saved; please try again.")])
+    form.form_errors.append(_("Another tablet was registering garments at the same moment. "
+                              "Nothing was saved; please try again."))
+    return _form_page(form, key, types)
 
 
 @bp.get("/<int:purchase_id>")

@@ -12,17 +12,16 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Mapping
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from ..domain.calendar import month_of
 from ..domain.errors import N_
-from ..domain.money import ZERO, BadAmount, parse_amount
+from ..domain.money import ZERO
 from ..models import Employee, Garment, GarmentType, User, utcnow
 from ..registry.services import MAX_BATCH, FieldError, FieldErrors, register_garments, resolve_owner
-from .models import MAX_QUANTITY, Purchase, PurchaseGarment
+from .models import Purchase, PurchaseGarment
 
 SUPPLIER_MAX = 128
 SIZE_MAX = 16
@@ -53,86 +52,43 @@ class Received:
 
 # --- checking the form ------------------------------------------------------
 
-def _quantity(text: str, errors: list[FieldError]) -> int | None:
-    try:
-        quantity = int(text.strip())
-    except ValueError:
-        errors.append(FieldError("quantity", N_("Enter the quantity as a whole number.")))
-        return None
-    if not 1 <= quantity <= MAX_QUANTITY:
-        errors.append(FieldError("quantity", N_("From 1 to %(max)s."), max=MAX_QUANTITY))
-        return None
-    return quantity
+@dataclass(frozen=True)
+class PurchaseInput:
+    """The purchase form's values, each already checked on its own (:mod:`.forms`)."""
+
+    type_id: int
+    size: str
+    quantity: int
+    unit_price: Decimal
+    supplier: str
+    purchased_on: dt.date
+    staff_no: str = ""
+    note: str = ""
 
 
-def _price(text: str, errors: list[FieldError]) -> Decimal | None:
-    try:
-        return parse_amount(text)
-    except BadAmount as bad:
-        errors.append(FieldError("unit_price", bad.message, **bad.params))
-        return None
+def check_purchase(session: Session, values: PurchaseInput) -> PurchaseData:
+    """The purchase, with what only the database knows: the type, the owner, the owner's size.
 
-
-def _date(text: str, today: dt.date, errors: list[FieldError]) -> dt.date | None:
-    try:
-        day = dt.date.fromisoformat(text.strip())
-    except ValueError:
-        errors.append(FieldError("purchased_on", N_("Enter the purchase date.")))
-        return None
-    if day > today:
-        errors.append(FieldError("purchased_on", N_("The purchase date cannot be in the future.")))
-        return None
-    return day
-
-
-def _garment_type(session: Session, text: str, errors: list[FieldError]) -> GarmentType | None:
-    try:
-        garment_type = session.get(GarmentType, int(text))
-    except (TypeError, ValueError):
-        garment_type = None
-    if garment_type is None or not garment_type.active:
-        errors.append(FieldError("type_id", N_("Choose a garment type.")))
-        return None
-    return garment_type
-
-
-def check_purchase(session: Session, form: Mapping[str, str], today: dt.date) -> PurchaseData:
-    """The purchase in ``form`` (the fields as typed), or FieldErrors naming every bad field.
-
-    ``today`` is the hotel's date: a purchase cannot be dated after it.
+    Raises FieldErrors naming every field that is wrong.
     """
     errors: list[FieldError] = []
-
-    def text(name: str) -> str:
-        return (form.get(name) or "").strip()
-
-    garment_type = _garment_type(session, text("type_id"), errors)
-    quantity = _quantity(text("quantity"), errors)
-    unit_price = _price(text("unit_price"), errors)
-    purchased_on = _date(text("purchased_on"), today, errors)
-    supplier = text("supplier")
-    if not supplier:
-        errors.append(FieldError("supplier", N_("Enter the supplier.")))
-    elif len(supplier) > SUPPLIER_MAX:
-        errors.append(FieldError("supplier", N_("Too long: at most %(max)s characters."), max=SUPPLIER_MAX))
-    note = text("note")
-    if len(note) > NOTE_MAX:
-        errors.append(FieldError("note", N_("Too long: at most %(max)s characters."), max=NOTE_MAX))
+    garment_type = session.get(GarmentType, values.type_id)
+    if garment_type is None or not garment_type.active:
+        errors.append(FieldError("type_id", N_("Choose a garment type.")))
     owner = None
     try:
-        owner = resolve_owner(session, text("staff_no"))
+        owner = resolve_owner(session, values.staff_no)
     except FieldErrors as refused:
         errors.extend(refused.errors)
-    size = text("size") or (owner.size if owner is not None else "")
+    size = values.size or (owner.size if owner is not None else "")
     if not size:
         errors.append(FieldError("size", N_("Required.")))
-    elif len(size) > SIZE_MAX:
-        errors.append(FieldError("size", N_("Too long: at most %(max)s characters."), max=SIZE_MAX))
     if errors:
         raise FieldErrors(errors)
-    assert garment_type and quantity and unit_price is not None and purchased_on  # for the type checker
-    return PurchaseData(garment_type=garment_type, size=size, quantity=quantity, unit_price=unit_price,
-                        supplier=supplier, purchased_on=purchased_on, owner=owner, note=note)
+    assert garment_type is not None  # for the type checker
+    return PurchaseData(garment_type=garment_type, size=size, quantity=values.quantity,
+                        unit_price=values.unit_price, supplier=values.supplier,
+                        purchased_on=values.purchased_on, owner=owner, note=values.note)
 
 
 # --- receiving --------------------------------------------------------------

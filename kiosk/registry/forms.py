@@ -21,17 +21,12 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
-try:  # WTForms >= 3.3 deprecates (value, label) tuples
-    from wtforms import SelectChoice
-except ImportError:  # pragma: no cover - older WTForms
-    def SelectChoice(value, label):  # noqa: N802 - stands in for the class
-        return (value, label)
-
-from ..domain.codes import is_valid_phone, is_valid_tag, normalise_code, normalise_phone
+from ..domain.codes import is_valid_phone, is_valid_tag, normalise_phone
 from ..domain.errors import N_
 from ..domain.garment_states import STATUS_LABELS, Status
-from ..forms import MoneyField
-from ..i18n import type_name
+from ..forms import MoneyField, SelectChoice, type_choices
+from ..forms import code as _code
+from ..forms import strip as _strip
 from ..models import Department, GarmentType
 from .services import MAX_BATCH, EmployeeData, GarmentFilter, TypeData
 
@@ -47,14 +42,6 @@ KIND_LABELS: dict[str, str] = {
 _NUMBER_RE = r"^[A-Z0-9][A-Z0-9._/-]*$"
 _TYPE_CODE_RE = r"^[A-Z0-9]+$"
 _REQUEST_KEY_RE = re.compile(r"^[0-9a-f]{32}$")
-
-
-def _code(value: str | None) -> str | None:
-    return normalise_code(value) if value is not None else None
-
-
-def _strip(value: str | None) -> str | None:
-    return value.strip() if isinstance(value, str) else value
 
 
 def _request_key(value: str | None) -> str:
@@ -153,7 +140,7 @@ class _NewGarmentsForm(FlaskForm):
 
     def __init__(self, *args, types: Sequence[GarmentType] = (), **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.type_id.choices = [SelectChoice(t.id, f"{t.code} · {type_name(t)}") for t in types]
+        self.type_id.choices = type_choices(types)
 
 
 class RegisterGarmentForm(_NewGarmentsForm):
@@ -185,8 +172,7 @@ class GarmentFilterForm(FlaskForm):
 
     def __init__(self, *args, types: Sequence[GarmentType] = (), **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.type_id.choices = [SelectChoice(0, _l("Any type"))] + [
-            SelectChoice(t.id, f"{t.code} · {type_name(t)}") for t in types]
+        self.type_id.choices = [SelectChoice(0, _l("Any type")), *type_choices(types)]
 
     def to_filter(self) -> GarmentFilter:
         """The filter from the valid fields; a tampered value is ignored, not an error."""

@@ -11,12 +11,12 @@ import re
 from flask import abort, flash, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from flask_wtf import FlaskForm
 from sqlalchemy.exc import IntegrityError
 
 from ..domain.roles import COUNTER, MANAGERS
 from ..extensions import db
-from ..i18n import hotel_today, translate_error
+from ..forms import mark
+from ..i18n import hotel_today
 from ..models import Employee, GarmentType
 from ..web import current_user, htmx_redirect, render_page_or_fragment, roles
 from . import bp, forms, services
@@ -30,17 +30,6 @@ def _registry_helpers() -> dict:
     return {
         "kind_label": lambda kind: forms.KIND_LABELS.get(kind, kind),
     }
-
-
-def _mark(form: FlaskForm, refused: services.FieldErrors) -> None:
-    """Show each refusal from a service under the field it is about."""
-    for error in refused.errors:
-        field = form._fields.get(error.field)
-        message = translate_error(error)
-        if field is None:
-            form.form_errors.append(message)
-        else:
-            field.errors = [*field.errors, message]
 
 
 def _page_arg() -> int:
@@ -86,7 +75,7 @@ def _save(form, save, check, existing):
             raise
     except services.FieldErrors as refused:
         db.session.rollback()
-        _mark(form, refused)
+        mark(form, refused.errors)
         return None
     return saved
 
@@ -220,7 +209,7 @@ def _register(form: forms.RegisterGarmentForm | forms.RegisterBatchForm, *, coun
             db.session.commit()
         except services.FieldErrors as refused:
             db.session.rollback()
-            _mark(form, refused)
+            mark(form, refused.errors)
             return None
         except IntegrityError:
             # Another tablet took the same tag, or this very request landed
