@@ -9,6 +9,7 @@ room's words (not WTForms' "Not a valid integer value"); ``strip`` and
 """
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
@@ -71,7 +72,8 @@ class WholeNumberField(IntegerField):
         if not valuelist or not str(valuelist[0]).strip():
             return
         try:
-            self.data = int(str(valuelist[0]).strip())
+            # NFKC: full-width digits and signs (＋５, －２) from an IME are numbers too.
+            self.data = int(unicodedata.normalize("NFKC", str(valuelist[0])).strip())
         except ValueError:
             raise ValueError(str(self.message)) from None
 

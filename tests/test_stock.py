@@ -131,6 +131,43 @@ def test_a_bad_quantity_is_refused(app, client, login_as, socks, quantity):
     assert _on_hand(app, socks) == 10 and _movements(app) == 0
 
 
+def _marked(html: str) -> dict[str, str]:
+    """The fields a re-rendered form marks, with the message under each."""
+    return dict(re.findall(r'class="field has-error" data-field="(\w+)">.*?<span class="error" role="alert">([^<]+)',
+                           html, re.S))
+
+
+@pytest.mark.parametrize("url, form, field, message", [
+    ("/stock/receive", {"quantity": "0"}, "quantity", "The quantity must be at least 1."),
+    ("/stock/receive", {"quantity": "two"}, "quantity", "Enter the quantity as a whole number."),
+    ("/stock/receive", {"quantity": "100001"}, "quantity", "The quantity is too large."),
+    ("/stock/receive", {"item_id": "999"}, "item_id", "Choose an item."),  # a stale or tampered page
+    ("/stock/adjust", {"delta": "0"}, "delta", "An adjustment must change the quantity."),
+    ("/stock/adjust", {"reason": " "}, "reason", "Give the reason for the adjustment."),
+    ("/stock/issue", {"code": "NOPE"}, "code", "Choose an item."),
+    ("/stock/issue", {"quantity": "1.5"}, "quantity", "Enter the quantity as a whole number."),
+])
+def test_each_form_marks_the_bad_field_with_its_message_and_changes_nothing(
+        app, client, login_as, make, socks, url, form, field, message):
+    make.employee("王芳", staff_no="S300")
+    db.session.commit()
+    login_as("supervisor")
+    data = {"item_id": socks, "quantity": "2", "delta": "-1", "reason": "盘点", "who": "S300", "code": "SOCK",
+            **form}
+    response = client.post(url, data=data, headers={"HX-Request": "true"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and 'data-stock-result="error"' in html  # swapped in by htmx
+    assert _marked(html) == {field: message}
+    assert _on_hand(app, socks) == 10 and _movements(app) == 0
+
+
+def test_full_width_numbers_from_an_ime_are_numbers(app, client, login_as, socks):
+    login_as("supervisor")
+    client.post("/stock/receive", data={"item_id": socks, "quantity": "５", "request_key": "fw1"})
+    client.post("/stock/adjust", data={"item_id": socks, "delta": "－２", "reason": "盘点", "request_key": "fw2"})
+    assert _on_hand(app, socks) == 13 and _movements(app) == 2
+
+
 def test_a_clerk_cannot_adjust_and_does_not_see_the_form(app, client, login_as, socks):
     login_as("clerk")
     assert client.post("/stock/adjust", data={"item_id": socks, "delta": "5", "reason": "x"}).status_code == 403

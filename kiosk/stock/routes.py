@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from flask import Response, abort, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_wtf import FlaskForm
 
 from .. import people
 from ..domain.errors import DomainError
@@ -23,6 +24,7 @@ from ..printing.services import enqueue
 from ..stations.web import new_request_key
 from ..web import current_user, htmx_redirect, render_page_or_fragment, roles
 from . import bp, services
+from .forms import AdjustForm, IssueForm, ReceiveForm
 from .models import DistributionRun  # noqa: F401  (registers the stock tables with db.metadata)
 
 
@@ -39,26 +41,46 @@ def _stock_helpers() -> dict:
 
 # --- the stock list, receive / issue / adjust ---------------------------------
 
-def _items_page(message: str = "", outcome: str = "", status: int = 200, form: dict | None = None):
-    context = dict(items=services.list_items(db.session), movements=services.recent_movements(db.session),
-                   codes=_codes(), message=message, outcome=outcome, form=form or {})
-    return render_page_or_fragment("stock/items.html", "stock/_stock.html", **context), status
+def _forms(submitted: FlaskForm | None = None) -> dict[str, FlaskForm]:
+    """The page's three forms: the one just sent keeps what was typed and its errors, the others start empty."""
+    items = services.list_items(db.session)
+    language = current_language()
+    forms = {
+        "receive": ReceiveForm(formdata=None, items=items, item_name=lambda i: services.item_name(i, language)),
+        "issue": IssueForm(formdata=None, codes=_codes(items)),
+        "adjust": AdjustForm(formdata=None, items=items, item_name=lambda i: services.item_name(i, language)),
+    }
+    for name, form in forms.items():
+        if submitted is not None and type(form) is type(submitted):
+            forms[name] = submitted
+    return forms
 
 
-def _codes() -> list[tuple[str, str]]:
+def _items_page(message: str = "", outcome: str = "", submitted: FlaskForm | None = None):
+    # A refusal re-renders the panel with status 200, so htmx swaps it in.
+    return render_page_or_fragment(
+        "stock/items.html", "stock/_stock.html", items=services.list_items(db.session),
+        movements=services.recent_movements(db.session), message=message, outcome=outcome,
+        forms=_forms(submitted))
+
+
+def _codes(items) -> list[tuple[str, str]]:
     seen: dict[str, str] = {}
-    for item in services.list_items(db.session):
+    for item in items:
         seen.setdefault(item.code, type_name(item))
     return list(seen.items())
 
 
-def _command(action, done_message):
-    """Run a stock command: commit and say what happened, or roll back and say why not."""
+def _command(form: FlaskForm, action, done_message):
+    """Check the form, run a stock command: commit and say what happened, or roll back and say why not."""
+    if not form.validate_on_submit():
+        first = next(iter(form.errors.values()))[0]
+        return _items_page(str(first), "error", submitted=form)
     try:
         moved = action()
     except DomainError as error:
         db.session.rollback()
-        return _items_page(error.translated(_), "error", form=request.form.to_dict())
+        return _items_page(error.translated(_), "error", submitted=form)
     db.session.commit()
     if moved.duplicate:
         return _items_page(_("Already recorded; nothing new was written."), "duplicate")
@@ -75,6 +97,15 @@ def _movement_text(movement) -> str:
              delta=_signed(movement.delta), balance=movement.balance)
 
 
+def _request_key() -> str | None:
+    return request.form.get("request_key") or None
+
+
+def _item_form(form_class):
+    language = current_language()
+    return form_class(items=services.list_items(db.session), item_name=lambda i: services.item_name(i, language))
+
+
 @bp.get("/")
 @roles(*COUNTER)
 def items():
@@ -86,24 +117,23 @@ def items():
 @roles(*COUNTER)
 def receive():
     """A delivery comes in (purchase): item and size, quantity, note."""
-    form = request.form
-    return _command(lambda: services.receive(
-        db.session, item_id=form.get("item_id"), quantity=form.get("quantity"), note=form.get("note", ""),
-        user=current_user(), request_key=form.get("request_key")), _movement_text)
+    form = _item_form(ReceiveForm)
+    return _command(form, lambda: services.receive(
+        db.session, item=form.item, quantity=form.quantity.data, note=form.note.data or "",
+        user=current_user(), request_key=_request_key()), _movement_text)
 
 
 @bp.post("/issue")
 @roles(*COUNTER)
 def issue():
     """Hand an item to an employee; the size comes from their record unless one is chosen."""
-    form = request.form
+    form = IssueForm(codes=_codes(services.list_items(db.session)))
 
     def action():
-        employee = people.resolve(db.session, form.get("who", ""), giving=True)
-        return services.issue(db.session, employee=employee, code=form.get("code", ""),
-                              size=form.get("size", ""), quantity=form.get("quantity") or 1,
-                              note=form.get("note", ""), user=current_user(),
-                              request_key=form.get("request_key"), language=current_language())
+        employee = people.resolve(db.session, form.who.data or "", giving=True)
+        return services.issue(db.session, employee=employee, code=form.code.data, size=form.size.data or "",
+                              quantity=form.quantity.data, note=form.note.data or "", user=current_user(),
+                              request_key=_request_key(), language=current_language())
 
     def done(movement):
         return _("Issued to %(name)s (%(staff_no)s): %(item)s %(delta)s, now %(balance)s on hand.",
@@ -111,17 +141,17 @@ def issue():
                  item=services.item_name(movement.item, current_language()),
                  delta=_signed(movement.delta), balance=movement.balance)
 
-    return _command(action, done)
+    return _command(form, action, done)
 
 
 @bp.post("/adjust")
 @roles(*MANAGERS)
 def adjust():
     """Correct a quantity after counting; the reason is required (supervisors only)."""
-    form = request.form
-    return _command(lambda: services.adjust(
-        db.session, item_id=form.get("item_id"), delta=form.get("delta"), reason=form.get("reason", ""),
-        user=current_user(), request_key=form.get("request_key"), language=current_language()), _movement_text)
+    form = _item_form(AdjustForm)
+    return _command(form, lambda: services.adjust(
+        db.session, item=form.item, delta=form.delta.data, reason=form.reason.data, user=current_user(),
+        request_key=_request_key(), language=current_language()), _movement_text)
 
 
 # --- the purchase list (采购计划) -----------------------------------------------

@@ -78,37 +78,11 @@ def list_items(session: Session, *, active_only: bool = True) -> list[StockItem]
     return list(session.scalars(query))
 
 
-def item_by_id(session: Session, item_id) -> StockItem:
-    try:
-        item = session.get(StockItem, int(item_id))
-    except (TypeError, ValueError):
-        item = None
-    if item is None or not item.active:
-        raise DomainError(N_("Choose an item."))
-    return item
-
-
 def recent_movements(session: Session, limit: int = 20) -> list[StockMovement]:
     return list(session.scalars(
         select(StockMovement).options(joinedload(StockMovement.item), joinedload(StockMovement.employee),
                                       joinedload(StockMovement.user))
         .order_by(StockMovement.at.desc(), StockMovement.id.desc()).limit(limit)))
-
-
-def parse_quantity(text, *, signed: bool = False) -> int:
-    """A whole number of pieces: positive, or for an adjustment non-zero (may be negative)."""
-    raw = str(text or "").strip().replace("＋", "+").replace("－", "-")
-    try:
-        value = int(raw)
-    except ValueError:
-        raise DomainError(N_("Enter the quantity as a whole number.")) from None
-    if signed and value == 0:
-        raise DomainError(N_("An adjustment must change the quantity."))
-    if not signed and value <= 0:
-        raise DomainError(N_("The quantity must be at least 1."))
-    if abs(value) > QUANTITY_MAX:
-        raise DomainError(N_("The quantity is too large."))
-    return value
 
 
 # --- moving stock -----------------------------------------------------------
@@ -148,15 +122,12 @@ def _move(session: Session, item: StockItem, delta: int, reason: str, *, user: U
     return movement
 
 
-def receive(session: Session, *, item_id, quantity, note: str = "", user: User | None,
+def receive(session: Session, *, item: StockItem, quantity: int, note: str = "", user: User | None,
             request_key: str | None = None) -> Moved:
-    """A delivery (purchase) comes in: stock rises."""
+    """A delivery (purchase) comes in: stock rises (``quantity`` checked by :mod:`.forms`)."""
     if (existing := _existing(session, request_key)) is not None:
         return Moved(existing, duplicate=True)
-    item = item_by_id(session, item_id)
-    count = parse_quantity(quantity)
-    return Moved(_move(session, item, count, "received", user=user, note=(note or "").strip(),
-                       request_key=request_key))
+    return Moved(_move(session, item, quantity, "received", user=user, note=note, request_key=request_key))
 
 
 def resolve_for_employee(session: Session, code: str, employee: Employee, size: str = "",
@@ -182,29 +153,23 @@ def resolve_for_employee(session: Session, code: str, employee: Employee, size: 
                       item=local_name(rows[0], language), size=(size or employee.size or "—"))
 
 
-def issue(session: Session, *, employee: Employee, code: str, size: str = "", quantity=1, note: str = "",
+def issue(session: Session, *, employee: Employee, code: str, size: str = "", quantity: int = 1, note: str = "",
           user: User | None, request_key: str | None = None, language: str = "zh_CN") -> Moved:
     """Hand stock to an employee (size from their record): stock falls, never below zero."""
     if (existing := _existing(session, request_key)) is not None:
         return Moved(existing, duplicate=True)
     people.refuse_leaver(employee)
-    count = parse_quantity(quantity)
     item = resolve_for_employee(session, code, employee, size, language)
-    return Moved(_move(session, item, -count, "issued", user=user, employee=employee,
-                       note=(note or "").strip(), request_key=request_key, language=language))
+    return Moved(_move(session, item, -quantity, "issued", user=user, employee=employee, note=note,
+                       request_key=request_key, language=language))
 
 
-def adjust(session: Session, *, item_id, delta, reason: str, user: User | None,
+def adjust(session: Session, *, item: StockItem, delta: int, reason: str, user: User | None,
            request_key: str | None = None, language: str = "zh_CN") -> Moved:
-    """A correction after counting (盘点): the reason is required; never below zero."""
+    """A correction after counting (盘点), with its reason (both checked by :mod:`.forms`); never below zero."""
     if (existing := _existing(session, request_key)) is not None:
         return Moved(existing, duplicate=True)
-    item = item_by_id(session, item_id)
-    change = parse_quantity(delta, signed=True)
-    why = (reason or "").strip()
-    if not why:
-        raise DomainError(N_("Give the reason for the adjustment."))
-    return Moved(_move(session, item, change, "adjusted", user=user, note=why, request_key=request_key,
+    return Moved(_move(session, item, delta, "adjusted", user=user, note=reason, request_key=request_key,
                        language=language))
 
 

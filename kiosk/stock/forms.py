@@ -1,0 +1,74 @@
+"""The stock screen's three forms: receive a delivery, issue to an employee, adjust after counting.
+
+Every value is checked here; what needs the database (who the employee is,
+their size, enough on hand) is the services' to refuse.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import StringField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+
+from ..forms import ChoiceField, SelectChoice, WholeNumberField, strip
+from .models import StockItem
+from .services import NOTE_MAX, QUANTITY_MAX
+
+_WHOLE = _l("Enter the quantity as a whole number.")
+_TOO_LARGE = _l("The quantity is too large.")
+_CHOOSE = _l("Choose an item.")
+
+
+def _quantity(label, **kwargs) -> WholeNumberField:
+    return WholeNumberField(label, message=_WHOLE, validators=[
+        InputRequired(_WHOLE), NumberRange(min=1, message=_l("The quantity must be at least 1.")),
+        NumberRange(max=QUANTITY_MAX, message=_TOO_LARGE)], **kwargs)
+
+
+class _ItemsForm(FlaskForm):
+    """A form that picks one active stock item (and size)."""
+
+    item_id = ChoiceField(_l("Item and size"), coerce=int, message=_CHOOSE)
+
+    def __init__(self, *args, items: Sequence[StockItem] = (), item_name=str, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.items = {item.id: item for item in items}
+        self.item_id.choices = [SelectChoice(item.id, item_name(item)) for item in items]
+
+    @property
+    def item(self) -> StockItem:
+        return self.items[self.item_id.data]
+
+
+class ReceiveForm(_ItemsForm):
+    quantity = _quantity(_l("Quantity"))
+    note = StringField(_l("Note (supplier, delivery note no.)"), filters=[strip],
+                       validators=[Optional(), Length(max=NOTE_MAX)])
+
+
+class AdjustForm(_ItemsForm):
+    delta = WholeNumberField(_l("Change (e.g. -2 or 5)"), message=_WHOLE, validators=[InputRequired(_WHOLE)])
+    reason = StringField(_l("Reason"), filters=[strip], validators=[
+        DataRequired(_l("Give the reason for the adjustment.")), Length(max=NOTE_MAX)])
+
+    def validate_delta(self, field) -> None:
+        if field.data == 0:
+            raise ValidationError(_l("An adjustment must change the quantity."))
+        if abs(field.data) > QUANTITY_MAX:
+            raise ValidationError(_TOO_LARGE)
+
+
+class IssueForm(FlaskForm):
+    # Who is identified by the people service (badge, 工号, uniform no. or name).
+    who = StringField(_l("Employee (badge, staff no. or name)"), filters=[strip], validators=[Length(max=64)])
+    code = ChoiceField(_l("Item"), message=_CHOOSE)
+    size = StringField(_l("Size (empty: from the employee's record)"), filters=[strip],
+                       validators=[Optional(), Length(max=16)])
+    quantity = _quantity(_l("Quantity"), default=1)
+    note = StringField(_l("Note"), filters=[strip], validators=[Optional(), Length(max=NOTE_MAX)])
+
+    def __init__(self, *args, codes: Sequence[tuple[str, str]] = (), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.code.choices = [SelectChoice(code, name) for code, name in codes]
