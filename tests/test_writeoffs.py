@@ -1,5 +1,7 @@
 """Write-offs (报损) and compensation (赔偿): opened by a clerk, approved by a supervisor's own PIN."""
 import datetime as dt
+import html
+import re
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -127,16 +129,32 @@ def test_a_wrong_supervisor_pin_counts_towards_their_lock(client, login_as, room
 
 
 @pytest.mark.parametrize("fields, message", [
-    ({"staff_no": "NOPE"}, "Enter the staff no. of the responsible employee."),
-    ({"responsible": "borrower", "borrower_name": " "}, "Enter the borrower&#39;s name."),
+    ({"staff_no": "NOPE"}, "Enter the staff no. of the responsible employee."),  # no such employee
+    ({"staff_no": " "}, "Enter the staff no. of the responsible employee."),
+    ({"responsible": "borrower", "borrower_name": " "}, "Enter the borrower's name."),
     ({"reason": "bored"}, "Choose a reason."),
+    ({"responsible": ""}, "Choose who is responsible."),
 ])
 def test_bad_input_is_refused_with_a_message_and_nothing_is_written(client, login_as, room, fields, message):
     login_as("clerk")
     before = _counts()
-    response = _open(client, **fields)
-    assert response.status_code == 200 and message in response.get_data(as_text=True)
+    response = client.post("/writeoffs/new", headers={"HX-Request": "true"}, data={
+        "code": "SH-000001", "reason": "lost", "responsible": "employee", "staff_no": "E777",
+        "request_key": "key-open-0001", **fields})
+    body = html.unescape(response.get_data(as_text=True))
+    assert response.status_code == 200 and 'id="writeoff-form"' in body and "<html" not in body  # swapped in place
+    assert message in body
     assert _counts() == before
+
+
+def test_a_refused_form_marks_the_field_and_keeps_what_was_typed(client, login_as, room):
+    login_as("clerk")
+    response = _open(client, responsible="borrower", borrower_name="", note="袖口撕破", reason="damaged")
+    body = html.unescape(response.get_data(as_text=True))
+    assert re.search(r'class="field has-error" data-field="borrower_name">.*?Enter the borrower\'s name\.', body, re.S)
+    assert 'value="袖口撕破"' in body
+    assert re.search(r'data-testid="reason-damaged"\s+checked', body)
+    assert 'class="field has-error" data-field="note"' not in body
 
 
 def test_the_responsible_employee_is_found_by_a_full_width_staff_no_even_after_leaving(client, login_as, room):

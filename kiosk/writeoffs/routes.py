@@ -18,6 +18,7 @@ from ..printing import worker
 from ..stations.web import new_request_key
 from ..web import current_user, htmx_redirect, render_page_or_fragment, roles
 from . import bp, services
+from .forms import WriteOffForm
 from .models import Compensation, WriteOff
 
 _KEY_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
@@ -45,13 +46,15 @@ def index():
                            open_comps=services.open_compensations(db.session), **_labels())
 
 
-def _form(garment, error: str = "", form=None):
+def _form(garment, error: str = "", form: WriteOffForm | None = None):
+    """The form for ``garment``; refused, it comes back (status 200) with what was typed and why."""
     priced = services.quote(garment, hotel_today(), _rules())
     if form is None:
         who = services.responsible_for(db.session, garment)
-        form = {"responsible": who.responsible, "staff_no": who.staff_no, "borrower_name": who.borrower_name}
+        form = WriteOffForm(formdata=None, code=garment.tag, responsible=who.responsible, staff_no=who.staff_no,
+                            borrower_name=who.borrower_name)
     context = dict(garment=garment, quote=priced, fee=_rules().unwashed_fee, error=error, form=form,
-                   request_key=form.get("request_key") or new_request_key(), **_labels())
+                   request_key=_key() or new_request_key(), **_labels())
     return render_page_or_fragment("writeoffs/new.html", "writeoffs/_form.html", **context)
 
 
@@ -76,21 +79,22 @@ def create():
     existing = db.session.query(WriteOff).filter_by(request_key=_key()).first() if _key() else None
     if existing is not None:  # the same form sent again
         return htmx_redirect(url_for("writeoffs.detail", write_off_id=existing.id))
+    form = WriteOffForm()
     try:
-        garment = services.garment_for(db.session, request.form.get("code", ""))
+        garment = services.garment_for(db.session, form.code.data or "")
     except DomainError:
-        abort(400)
+        abort(400)  # the page's own hidden tag: only a tampered form gets here
+    if not form.validate_on_submit():
+        return _form(garment, form=form)
     try:
         write_off = services.open_write_off(
-            db.session, garment, reason=request.form.get("reason", ""),
-            responsible=request.form.get("responsible", ""), user=current_user(), rules=_rules(),
-            staff_no=request.form.get("staff_no", ""), borrower_name=request.form.get("borrower_name", ""),
-            unwashed=bool(request.form.get("unwashed")), note=request.form.get("note", ""), request_key=_key(),
-            today=hotel_today())
+            db.session, garment, reason=form.reason.data, responsible=form.responsible.data, user=current_user(),
+            rules=_rules(), staff_no=form.staff_no.data or "", borrower_name=form.borrower_name.data or "",
+            unwashed=form.unwashed.data, note=form.note.data or "", request_key=_key(), today=hotel_today())
         db.session.commit()
     except DomainError as refused:
         db.session.rollback()
-        return _form(garment, refused.translated(_), request.form)
+        return _form(garment, refused.translated(_), form)
     except IntegrityError:  # a double tap raced its twin: the twin's write-off stands
         db.session.rollback()
         write_off = db.session.query(WriteOff).filter_by(request_key=_key()).one()

@@ -38,7 +38,7 @@ from ..ledger import move, not_undone
 from ..models import Department, Event, Garment, User, utcnow
 from ..printing.services import garment_line
 from ..scanning import find_garment
-from .models import REASONS, RESPONSIBLE, Compensation, CompensationCorrection, WriteOff
+from .models import Compensation, CompensationCorrection, WriteOff
 
 STATION = "writeoffs"
 PERSONS = ("employee", "borrower")
@@ -164,26 +164,20 @@ def open_write_off(session: Session, garment: Garment, *, reason: str, responsib
         existing = session.scalar(select(WriteOff).where(WriteOff.request_key == request_key))
         if existing is not None:
             return existing
-    if reason not in REASONS:
-        raise DomainError(N_("Choose a reason."))
-    if responsible not in RESPONSIBLE:
-        raise DomainError(N_("Choose who is responsible."))
+    # ``reason``, ``responsible`` and the names are checked by .forms.WriteOffForm
+    # (the loans pass their own: lost, the borrower); the database holds the codes too.
     if garment.status == Status.WRITTEN_OFF.value:
         raise DomainError(N_("%(tag)s is already written off."), tag=garment.tag)
     if pending_for(session, garment) is not None:
         raise DomainError(N_("%(tag)s already waits for approval."), tag=garment.tag)
     employee = None
-    borrower_name = (borrower_name or "").strip()[:64]
     if responsible == "employee":
         # A leaver can still be charged for what they lost (that is taking back, not giving).
         employee = people.find_by_staff_no(session, staff_no)
         if employee is None:
             raise DomainError(N_("Enter the staff no. of the responsible employee."))
         borrower_name = ""
-    elif responsible == "borrower":
-        if not borrower_name:
-            raise DomainError(N_("Enter the borrower's name."))
-    else:
+    elif responsible != "borrower":
         borrower_name = ""
     now = now or utcnow()
     priced = quote(garment, today, rules)

@@ -1,0 +1,35 @@
+"""The write-off form (报损): reason, who is responsible, and who that is.
+
+Every value is checked here; whether the staff no. names an employee is the
+service's to say (it needs the database).
+"""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, HiddenField, StringField
+from wtforms.validators import Length, Optional, ValidationError
+
+from ..forms import ChoiceField, strip
+from ..forms import code as staff_number
+from .services import REASON_LABELS, RESPONSIBLE_LABELS
+
+
+class WriteOffForm(FlaskForm):
+    # The scanned garment's tag travels with the form (the page is about one garment).
+    code = HiddenField(filters=[strip])
+    reason = ChoiceField(_l("Reason"), choices=list(REASON_LABELS), message=_l("Choose a reason."))
+    responsible = ChoiceField(_l("Responsible"), choices=list(RESPONSIBLE_LABELS),
+                              message=_l("Choose who is responsible."))
+    staff_no = StringField(_l("Staff no. (employee)"), filters=[staff_number], validators=[Length(max=32)])
+    borrower_name = StringField(_l("Borrower's name"), filters=[strip], validators=[Length(max=64)])
+    note = StringField(_l("Note"), filters=[strip], validators=[Optional(), Length(max=500)])
+    unwashed = BooleanField()
+
+    def validate_staff_no(self, field) -> None:
+        if self.responsible.data == "employee" and not field.data:
+            raise ValidationError(_l("Enter the staff no. of the responsible employee."))
+
+    def validate_borrower_name(self, field) -> None:
+        if self.responsible.data == "borrower" and not field.data:
+            raise ValidationError(_l("Enter the borrower's name."))
