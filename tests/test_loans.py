@@ -284,8 +284,8 @@ def test_the_write_off_form_of_a_lent_garment_proposes_the_borrower_the_loan_wou
     def proposed(tag):
         body = text_of(client.get(f"/writeoffs/new?code={tag}", headers=HX))
         checked = re.search(r'value="(\w+)" data-testid="responsible-\w+"\s+checked', body).group(1)
-        staff_no = re.search(r'name="staff_no" value="([^"]*)"', body).group(1)
-        borrower = re.search(r'name="borrower_name" value="([^"]*)"', body).group(1)
+        staff_no = re.search(r'<input[^>]*name="staff_no"[^>]*value="([^"]*)"', body).group(1)
+        borrower = re.search(r'<input[^>]*name="borrower_name"[^>]*value="([^"]*)"', body).group(1)
         return checked, staff_no, borrower
 
     assert proposed("LN-0950") == ("borrower", "", "李外借")  # not the garment's owner
