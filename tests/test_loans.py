@@ -123,6 +123,17 @@ def test_bad_loan_form_is_refused_and_nothing_changes(make, client, clerk, overr
     assert (count(Loan), events()) == before
 
 
+def test_a_refused_loan_form_marks_the_field_keeps_what_was_typed_and_empties_the_pad(make, client, clerk):
+    response = client.post("/loans/open", data=outsider(phone="12345", organisation="宴会外包公司"), headers=HX)
+    body = text_of(response)
+    marked = re.findall(r'class="field has-error" data-field="(\w+)"', body)
+    assert marked == ["phone"]
+    assert re.search(r'<input[^>]*name="name"[^>]*value="李四"', body)  # what was typed stays
+    assert re.search(r'<input[^>]*name="organisation"[^>]*value="宴会外包公司"', body)
+    assert '<input type="hidden" name="signature" value="" data-signature-value>' in body  # sign again
+    assert count(Loan) == 0
+
+
 def test_signed_on_paper_needs_no_signature_image(make, client, clerk):
     loan = open_loan(client, signature="", signed_on_paper="1")
     assert loan.signature_png is None and loan.signed_on_paper

@@ -17,7 +17,8 @@ from ..stations.web import duplicate_seconds, new_request_key, render_result, sc
 from ..web import current_user, htmx_redirect, is_htmx, render_page_or_fragment, roles
 from ..writeoffs.services import Rules
 from . import bp, services
-from .models import CONTACT_HOW, CONTACT_OUTCOMES, REASONS, Loan, LoanItem  # noqa: F401 (registers the tables)
+from .forms import LoanForm
+from .models import CONTACT_HOW, CONTACT_OUTCOMES, Loan, LoanItem  # noqa: F401 (registers the tables)
 
 _KEY_RE = re.compile(r"^[A-Za-z0-9:_-]{8,64}$")
 
@@ -46,14 +47,21 @@ def _board_context() -> dict:
             "settings": _settings()}
 
 
-def _page(loan: Loan | None = None, *, result_html: str | None = None, form: services.LoanForm | None = None,
+def _default_due() -> str:
+    return format_datetime(services.default_due(now(), hotel_zone()), "yyyy-MM-dd'T'HH:mm")
+
+
+def _loan_form(**kwargs) -> LoanForm:
+    return LoanForm(now=now(), timezone=hotel_zone(), default_due=_default_due(), **kwargs)
+
+
+def _page(loan: Loan | None = None, *, result_html: str | None = None, form: LoanForm | None = None,
           form_error: str = "", status: int = 200):
     station = services.STATION if loan is not None else services.RETURN_STATION
-    default_due = format_datetime(services.default_due(now(), hotel_zone()), "yyyy-MM-dd'T'HH:mm")
     return render_template(
         "loans/station.html", station=station, loan=loan, result_html=result_html,
-        log=scan_log(db.session, station, current_user()), form=form or services.LoanForm(),
-        form_error=form_error, reasons=REASONS, default_due=default_due, request_key=new_request_key(),
+        log=scan_log(db.session, station, current_user()), form=form or _loan_form(formdata=None),
+        form_error=form_error, request_key=new_request_key(),
         open_loans=services.open_loans(db.session), **_board_context(),
     ), status
 
@@ -65,26 +73,23 @@ def station():
     return _page(_open_loan_or_none(request.args.get("loan_id", type=int)))
 
 
-def _form() -> services.LoanForm:
-    f = request.form
-    return services.LoanForm(
-        employee_code=f.get("employee_code", ""), name=f.get("name", ""), phone=f.get("phone", ""),
-        organisation=f.get("organisation", ""), reason=f.get("reason", ""), note=f.get("note", ""),
-        approver=f.get("approver", ""), deposit=f.get("deposit", ""), due=f.get("due", ""),
-        signature=f.get("signature", ""), signed_on_paper=bool(f.get("signed_on_paper")))
-
-
 @bp.post("/open")
 @roles(*COUNTER)
 def open_loan():
-    """Open a loan for a borrower; then the garments are scanned out into it."""
-    form = _form()
+    """Open a loan for a borrower; then the garments are scanned out into it.
+
+    A refused form comes back (status 200, so htmx swaps it) with each field's
+    reason; the signature pad starts empty again (a stale image is never kept).
+    """
+    form = _loan_form()
+    if not form.validate_on_submit():
+        first = next(iter(form.errors.values()))[0]
+        return _page(form=form, form_error=str(first))
     try:
-        loan = services.open_loan(db.session, form, user=current_user(), request_key=_request_key(),
-                                  timezone=hotel_zone(), now=now())
+        loan = services.open_loan(db.session, form.to_data(), user=current_user(), request_key=_request_key(),
+                                  now=now())
     except DomainError as refused:
         db.session.rollback()
-        form.signature = ""  # the pad starts empty again; a stale image is never kept
         return _page(form=form, form_error=refused.translated(_))
     db.session.commit()
     return htmx_redirect(url_for("loans.station", loan_id=loan.id))

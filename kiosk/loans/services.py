@@ -21,7 +21,6 @@ from printers.documents import Document, Image
 
 from .. import people
 from ..domain import calendar
-from ..domain.codes import is_valid_phone, normalise_phone
 from ..domain.errors import DomainError, N_
 from ..domain.garment_states import Action, Status, TransitionRefused
 from ..models import Event, Garment, User, utcnow
@@ -29,7 +28,7 @@ from ..printing.services import garment_line
 from ..scanning import ERROR, ScanResult, find_garment, scan_move
 from ..writeoffs import services as writeoffs
 from ..writeoffs.models import WriteOff
-from .models import CONTACT_HOW, CONTACT_OUTCOMES, REASONS, ContactAttempt, Loan, LoanItem
+from .models import CONTACT_HOW, CONTACT_OUTCOMES, ContactAttempt, Loan, LoanItem
 
 STATION = "loans"
 #: Returns are scanned at a station of their own: lending a garment and taking
@@ -98,26 +97,26 @@ def parse_signature(data_url: str) -> bytes | None:
     return png
 
 
-@dataclass
-class LoanForm:
-    """What the clerk typed into the loan form (plain strings)."""
+@dataclass(frozen=True)
+class LoanData:
+    """A loan as the form checked it (:mod:`.forms`): a visitor's contact, or the employee to look up."""
 
+    reason: str
+    due_at: dt.datetime
     employee_code: str = ""
     name: str = ""
     phone: str = ""
     organisation: str = ""
-    reason: str = ""
     note: str = ""
     approver: str = ""
     deposit: str = ""
-    due: str = ""
-    signature: str = ""
+    signature_png: bytes | None = None
     signed_on_paper: bool = False
 
 
-def open_loan(session: Session, form: LoanForm, *, user: User | None, request_key: str | None,
-              timezone: str, now: dt.datetime | None = None) -> Loan:
-    """Open a loan (nothing lent yet) or raise LoanInputError (nothing written).
+def open_loan(session: Session, data: LoanData, *, user: User | None, request_key: str | None,
+              now: dt.datetime | None = None) -> Loan:
+    """Open a loan (nothing lent yet), or raise DomainError when the employee is not one to lend to.
 
     The same form sent twice (its request key) returns the loan it opened.
     """
@@ -127,31 +126,16 @@ def open_loan(session: Session, form: LoanForm, *, user: User | None, request_ke
         if existing is not None:
             return existing
     employee = None
-    if form.employee_code.strip():
-        employee = people.resolve(session, form.employee_code, giving=True)
+    name, phone, organisation = data.name, data.phone, data.organisation
+    if data.employee_code:
+        employee = people.resolve(session, data.employee_code, giving=True)
         name, phone = employee.name, employee.phone or ""
         organisation = employee.department.name
-    else:
-        name = _text(form.name, 64)
-        phone = normalise_phone(form.phone)
-        organisation = _text(form.organisation, 64)
-        if not name:
-            raise LoanInputError(N_("Enter the borrower's name."))
-        if not is_valid_phone(phone):
-            raise LoanInputError(N_("Enter a valid phone number (mobile 13800138000 or landline 010-12345678)."))
-        if not organisation:
-            raise LoanInputError(N_("Enter the borrower's department or organisation."))
-    if form.reason not in REASONS:
-        raise LoanInputError(N_("Choose the purpose of the loan."))
-    due = parse_due(form.due, now=now, timezone=timezone)
-    signature = parse_signature(form.signature)
-    if signature is None and not form.signed_on_paper:
-        raise LoanInputError(N_("The borrower must sign on the pad, or tick “signed on paper”."))
     loan = Loan(request_key=request_key, employee=employee, borrower_name=name, borrower_phone=phone[:32],
                 borrower_org=organisation, department=employee.department if employee else None,
-                reason=form.reason, note=_text(form.note, 500), approver=_text(form.approver, 64),
-                deposit=_text(form.deposit, 128), due_at=due, signature_png=signature,
-                signed_on_paper=signature is None and form.signed_on_paper, created_by=user, created_at=now)
+                reason=data.reason, note=data.note, approver=data.approver, deposit=data.deposit,
+                due_at=data.due_at, signature_png=data.signature_png,
+                signed_on_paper=data.signature_png is None and data.signed_on_paper, created_by=user, created_at=now)
     session.add(loan)
     try:
         session.flush()
