@@ -252,6 +252,18 @@ def test_a_waived_compensation_and_bad_corrections(client, login_as, room):
     assert db.session.scalar(select(func.count(CompensationCorrection.id))) == 0
 
 
+def test_a_refused_correction_comes_back_open_with_the_field_marked(client, login_as, room):
+    comp = _approved(client, login_as, room)
+    response = client.post(f"/writeoffs/compensations/{comp.id}/correct", headers={"HX-Request": "true"},
+                           data={"status": "paid", "amount": "12,3.4", "reason": "经理批准"})
+    body = html.unescape(response.get_data(as_text=True))
+    assert response.status_code == 200 and 'id="writeoff"' in body and "<html" not in body
+    assert re.findall(r'class="field has-error" data-field="(\w+)"', body) == ["amount"]
+    assert '<details class="correction" open>' in body
+    assert re.search(r'<input[^>]*name="reason"[^>]*value="经理批准"', body)  # what was typed stays
+    assert db.session.scalar(select(func.count(CompensationCorrection.id))) == 0
+
+
 def test_payroll_csv_lists_unpaid_employee_compensation_with_a_bom(client, login_as, room):
     comp = _approved(client, login_as, room)
     response = client.get("/writeoffs/payroll.csv")

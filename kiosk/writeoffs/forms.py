@@ -8,11 +8,11 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, StringField
-from wtforms.validators import Length, Optional, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
-from ..forms import ChoiceField, strip
+from ..forms import ChoiceField, MoneyField, SelectChoice, strip
 from ..forms import code as staff_number
-from .services import REASON_LABELS, RESPONSIBLE_LABELS
+from .services import COMPENSATION_LABELS, REASON_LABELS, RESPONSIBLE_LABELS
 
 
 class WriteOffForm(FlaskForm):
@@ -33,3 +33,13 @@ class WriteOffForm(FlaskForm):
     def validate_borrower_name(self, field) -> None:
         if self.responsible.data == "borrower" and not field.data:
             raise ValidationError(_l("Enter the borrower's name."))
+
+
+class CorrectionForm(FlaskForm):
+    """A correction of a settled (or pending) compensation: the new status and amount, and why."""
+
+    status = ChoiceField(_l("Status"), message=_l("Choose the corrected status."),
+                         choices=[SelectChoice(code, _l(label)) for code, label in COMPENSATION_LABELS.items()])
+    amount = MoneyField(_l("Amount"), validators=[InputRequired(_l("Required."))])
+    reason = StringField(_l("Why"), filters=[strip], validators=[
+        DataRequired(_l("Say why it is corrected.")), Length(max=500)])

@@ -18,7 +18,7 @@ from ..printing import worker
 from ..stations.web import new_request_key
 from ..web import current_user, htmx_redirect, render_page_or_fragment, roles
 from . import bp, services
-from .forms import WriteOffForm
+from .forms import CorrectionForm, WriteOffForm
 from .models import Compensation, WriteOff
 
 _KEY_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
@@ -101,10 +101,14 @@ def create():
     return htmx_redirect(url_for("writeoffs.detail", write_off_id=write_off.id))
 
 
-def _detail(write_off: WriteOff, error: str = ""):
+def _detail(write_off: WriteOff, error: str = "", correction: CorrectionForm | None = None):
+    """The write-off's card; a refused correction comes back open, with its fields marked."""
+    comp = write_off.compensation
+    if correction is None and comp is not None:
+        correction = CorrectionForm(formdata=None, status=comp.current_status, amount=comp.current_amount)
     return render_page_or_fragment("writeoffs/detail.html", "writeoffs/_detail.html", wo=write_off, error=error,
                                    approvers=services.approvers(db.session), request_key=new_request_key(),
-                                   **_labels())
+                                   correction=correction, **_labels())
 
 
 @bp.get("/<int:write_off_id>")
@@ -166,10 +170,12 @@ def settle(compensation_id: int):
 def correct(compensation_id: int):
     """A correcting record: the settled compensation stays as it was."""
     compensation = db.get_or_404(Compensation, compensation_id)
+    form = CorrectionForm()
+    if not form.validate_on_submit():
+        return _detail(compensation.write_off, correction=form)
     try:
-        services.correct(db.session, compensation, status=request.form.get("status", ""),
-                         amount=request.form.get("amount", ""), reason=request.form.get("reason", ""),
-                         user=current_user(), request_key=_key())
+        services.correct(db.session, compensation, status=form.status.data, amount=form.amount.data,
+                         reason=form.reason.data, user=current_user(), request_key=_key())
         db.session.commit()
         error = ""
     except DomainError as refused:

@@ -248,9 +248,10 @@ def settle(session: Session, compensation: Compensation, status: str, *, user: U
     return compensation
 
 
-def correct(session: Session, compensation: Compensation, *, status: str, amount: str, reason: str, user: User,
-            request_key: str | None = None, now: dt.datetime | None = None) -> CompensationCorrection:
-    """A correcting record pointing at the compensation: new status and amount, and why."""
+def correct(session: Session, compensation: Compensation, *, status: str, amount: Decimal, reason: str,
+            user: User, request_key: str | None = None, now: dt.datetime | None = None) -> CompensationCorrection:
+    """A correcting record pointing at the compensation: new status and amount, and why
+    (each checked by :class:`.forms.CorrectionForm`)."""
     if request_key:
         existing = session.scalar(select(CompensationCorrection)
                                   .where(CompensationCorrection.request_key == request_key))
@@ -258,12 +259,7 @@ def correct(session: Session, compensation: Compensation, *, status: str, amount
             return existing
     if not is_manager(user):
         raise DomainError(N_("Only a supervisor can correct a compensation."))
-    if status not in ("pending", "paid", "waived"):
-        raise DomainError(N_("Choose the corrected status."))
-    value = money.parse_amount(amount)
-    reason = (reason or "").strip()
-    if not reason:
-        raise DomainError(N_("Say why it is corrected."))
+    value = money.quantize(amount)
     if status == compensation.current_status and value == compensation.current_amount:
         raise DomainError(N_("Nothing to correct: status and amount are the same."))
     correction = CompensationCorrection(compensation=compensation, status=status, amount=value, reason=reason,
