@@ -161,6 +161,15 @@ def test_each_form_marks_the_bad_field_with_its_message_and_changes_nothing(
     assert _on_hand(app, socks) == 10 and _movements(app) == 0
 
 
+def test_an_issue_without_a_quantity_is_one(app, client, login_as, make, socks):
+    make.employee("王芳", staff_no="S301")
+    db.session.commit()
+    login_as("clerk")
+    response = client.post("/stock/issue", data={"who": "S301", "code": "SOCK", "request_key": "one-1"})
+    assert 'data-stock-result="ok"' in response.get_data(as_text=True)
+    assert _on_hand(app, socks) == 9
+
+
 def test_full_width_numbers_from_an_ime_are_numbers(app, client, login_as, socks):
     login_as("supervisor")
     client.post("/stock/receive", data={"item_id": socks, "quantity": "５", "request_key": "fw1"})

@@ -21,9 +21,11 @@ _TOO_LARGE = _l("The quantity is too large.")
 _CHOOSE = _l("Choose an item.")
 
 
-def _quantity(label, **kwargs) -> WholeNumberField:
+def _quantity(label, *, required: bool = True, **kwargs) -> WholeNumberField:
+    # Not required: left empty, it is one (an issue is usually one pair).
     return WholeNumberField(label, message=_WHOLE, validators=[
-        InputRequired(_WHOLE), NumberRange(min=1, message=_l("The quantity must be at least 1.")),
+        InputRequired(_WHOLE) if required else Optional(),
+        NumberRange(min=1, message=_l("The quantity must be at least 1.")),
         NumberRange(max=QUANTITY_MAX, message=_TOO_LARGE)], **kwargs)
 
 
@@ -66,7 +68,7 @@ class IssueForm(FlaskForm):
     code = ChoiceField(_l("Item"), message=_CHOOSE)
     size = StringField(_l("Size (empty: from the employee's record)"), filters=[strip],
                        validators=[Optional(), Length(max=16)])
-    quantity = _quantity(_l("Quantity"), default=1)
+    quantity = _quantity(_l("Quantity"), required=False, default=1)
     note = StringField(_l("Note"), filters=[strip], validators=[Optional(), Length(max=NOTE_MAX)])
 
     def __init__(self, *args, codes: Sequence[tuple[str, str]] = (), **kwargs) -> None:

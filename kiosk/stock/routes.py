@@ -132,7 +132,7 @@ def issue():
     def action():
         employee = people.resolve(db.session, form.who.data or "", giving=True)
         return services.issue(db.session, employee=employee, code=form.code.data, size=form.size.data or "",
-                              quantity=form.quantity.data, note=form.note.data or "", user=current_user(),
+                              quantity=form.quantity.data or 1, note=form.note.data or "", user=current_user(),
                               request_key=_request_key(), language=current_language())
 
     def done(movement):
