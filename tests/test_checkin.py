@@ -255,6 +255,23 @@ def test_cart_form_with_a_bad_count_is_shown_again_with_the_reason(make, client,
     assert db.session.scalar(select(func.count(CheckinBatch.id))) == 0
 
 
+@pytest.mark.parametrize("form, field, message", [
+    ({"declared": "0"}, "declared", "Enter the number of garments the department declares (1 or more)."),
+    ({"declared": "十"}, "declared", "Enter the number of garments the department declares (1 or more)."),
+    ({"department_id": ""}, "department_id", "Choose the department the cart comes from."),
+    ({"department_id": "999"}, "department_id", "Choose the department the cart comes from."),
+])
+def test_cart_form_marks_the_bad_field_with_its_reason_and_opens_nothing(make, client, clerk, form, field, message):
+    dept = make.department()
+    db.session.commit()
+    body = text_of(client.post("/checkin/batch", data={"department_id": dept.id, "declared": "5", **form}))
+    marked = dict(re.findall(r'class="field has-error" data-field="(\w+)">.*?<span class="error" role="alert">([^<]+)',
+                             body, re.S))
+    assert marked == {field: message}
+    assert '<details class="card checkin-open-batch" open>' in body
+    assert db.session.scalar(select(func.count(CheckinBatch.id))) == 0
+
+
 def test_garment_of_another_department_in_a_cart_is_accepted_with_a_warning(make, client, clerk):
     cart_dept, other = make.department("客房部"), make.department("保安部")
     garment = issued(make, owner=make.employee(department=other))

@@ -5,7 +5,6 @@ from flask import render_template, request, url_for
 from flask_babel import gettext as _
 
 from .. import people
-from ..domain.errors import DomainError
 from ..domain.garment_states import Action
 from ..domain.roles import COUNTER
 from ..extensions import db
@@ -16,6 +15,7 @@ from ..scanning import ScanResult, scan_move, undo_last
 from ..stations.web import duplicate_seconds, render_result, scan_log
 from ..web import current_user, htmx_redirect, render_page_or_fragment, roles
 from . import bp, services
+from .forms import CartForm
 
 STATION = "checkin"
 
@@ -53,7 +53,7 @@ def _context(employee: Employee | None, batch: CheckinBatch | None) -> dict:
 
 def _page(employee: Employee | None = None, batch: CheckinBatch | None = None, *,
           result_html: str | None = None, who: str = "", match: people.Identified | None = None,
-          batch_error: str = "", form: dict | None = None, status: int = 200):
+          batch_error: str = "", form: CartForm | None = None, status: int = 200):
     since, until = hotel_day_bounds()
     # The cart being scanned has its own live panel; the list shows the others.
     batches = [b for b in services.batches_of(db.session, since, until) if batch is None or b.id != batch.id]
@@ -63,7 +63,7 @@ def _page(employee: Employee | None = None, batch: CheckinBatch | None = None, *
         log=scan_log(db.session, STATION, current_user()),
         who=who, match=match, who_error=match.error.translated(_) if match and match.error else "",
         batches=batches, open_counts=counts,
-        departments=list_departments(db.session), batch_error=batch_error, form=form or {},
+        batch_error=batch_error, form=form or CartForm(formdata=None, departments=list_departments(db.session)),
         gap_text=_gap_text, **_context(employee, batch),
     ), status
 
@@ -138,14 +138,12 @@ def undo():
 @roles(*COUNTER)
 def open_batch():
     """Open a department's cart with the declared count (a repeat opens nothing new)."""
-    form = {"department_id": request.form.get("department_id", ""), "declared": request.form.get("declared", ""),
-            "note": request.form.get("note", "")}
-    try:
-        batch, _created = services.open_batch(db.session, department_id=_int_arg(request.form, "department_id"),
-                                              declared=form["declared"], user=current_user(), note=form["note"])
-    except DomainError as refused:
-        db.session.rollback()
-        return _page(_selected_employee(request.form), batch_error=_(refused.message, **refused.params), form=form)
+    form = CartForm(departments=list_departments(db.session))
+    if not form.validate_on_submit():
+        # Shown again (status 200) with each field's reason, the cart form left open.
+        return _page(_selected_employee(request.form), batch_error=_("Nothing was saved."), form=form)
+    batch, _created = services.open_batch(db.session, department=form.department, declared=form.declared.data,
+                                          user=current_user(), note=form.note.data or "")
     db.session.commit()
     return htmx_redirect(url_for("checkin.station", batch_id=batch.id))
 

@@ -9,7 +9,6 @@ Every garment still changes only through :func:`kiosk.scanning.scan_move`.
 from __future__ import annotations
 
 import datetime as dt
-import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -72,33 +71,20 @@ BATCH_CLOSED = N_("The cart of %(department)s is closed. Open a new cart to go o
 BATCH_OTHER_DEPARTMENT = N_("%(tag)s belongs to %(department)s, not to this cart's department.")
 
 
-class BatchInputError(DomainError):
-    """The cart form was filled in wrongly; nothing was opened."""
-
-
-def open_batch(session: Session, *, department_id: int | None, declared: str | int | None,
+def open_batch(session: Session, *, department: Department, declared: int,
                user: User | None, note: str = "") -> tuple[CheckinBatch, bool]:
-    """Open a department's cart with the count the department declares.
+    """Open a department's cart with the count the department declares (checked by :mod:`.forms`).
 
     Opening again while that department's cart is still open returns the open
     one (a double tap opens one cart). Returns ``(batch, created)``.
     """
-    department = session.get(Department, department_id) if department_id else None
-    if department is None:
-        raise BatchInputError(N_("Choose the department the cart comes from."))
-    try:
-        count = int(unicodedata.normalize("NFKC", str(declared if declared is not None else "")).strip())
-    except ValueError:
-        count = -1
-    if count <= 0:
-        raise BatchInputError(N_("Enter the number of garments the department declares (1 or more)."))
     already = session.scalar(
         select(CheckinBatch).where(CheckinBatch.department_id == department.id, CheckinBatch.closed_at.is_(None))
         .order_by(CheckinBatch.opened_at.desc(), CheckinBatch.id.desc()).limit(1)
     )
     if already is not None:
         return already, False
-    batch = CheckinBatch(department=department, declared=count, user=user, note=note.strip())
+    batch = CheckinBatch(department=department, declared=declared, user=user, note=note)
     session.add(batch)
     session.flush()
     return batch, True
