@@ -6,6 +6,7 @@ copy of a template database whose schema is built once per run.
 """
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import os
 import shutil
@@ -18,6 +19,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL, make_url
 
 from kiosk import create_app
+from kiosk.domain.garment_states import TRANSITIONS, Action, Status
 from kiosk.extensions import db
 
 FAST_HASH = "pbkdf2:sha256:1000"  # PIN hashing cost is irrelevant to what tests check
@@ -198,6 +200,40 @@ def ctx(app):
         yield app
 
 
+def walk_to(target: Status, *, owner=None, holder=None) -> list[Action]:
+    """The shortest list of moves from in_stock to ``target`` (breadth first over TRANSITIONS).
+
+    Only the moves of a garment's round and the one-step exits from stock
+    are walked (no tailor round trip, no missing-and-found), so counters move
+    as they would on an ordinary day: a garment reaching inspection was
+    washed once. The hand-out is the one the app would make for this
+    garment: its owner's issue, a spare to ``holder``, else a loan.
+    """
+    if target in _HANDED_OUT:
+        handout = _HANDED_OUT[target]
+    else:
+        handout = Action.ISSUE if owner is not None else Action.ISSUE_SPARE if holder is not None else Action.LOAN
+    moves = [handout, Action.CHECK_IN, Action.WASH, Action.IRON, Action.TO_TAILOR, Action.MARK_MISSING,
+             Action.WRITE_OFF]
+    paths: dict[Status, list[Action]] = {Status.IN_STOCK: []}
+    frontier = [Status.IN_STOCK]
+    while frontier and target not in paths:
+        reached = []
+        for status in frontier:
+            for action in moves:
+                sources, lands = TRANSITIONS[action]
+                if status in sources and lands not in paths:
+                    paths[lands] = paths[status] + [action]
+                    reached.append(lands)
+        frontier = reached
+    if target not in paths:
+        raise ValueError(f"no walk from in_stock to {target}")
+    return paths[target]
+
+
+_HANDED_OUT = {Status.ISSUED: Action.ISSUE, Status.SPARE_ISSUED: Action.ISSUE_SPARE, Status.LOANED: Action.LOAN}
+
+
 class Factory:
     """Small builders for test data (after CTFd's gen_user & co.)."""
 
@@ -240,18 +276,55 @@ class Factory:
         db.session.flush()
         return gtype
 
-    def garment(self, tag: str | None = None, garment_type=None, owner=None, status: str | None = None, **fields):
-        from kiosk.ledger import register_garment
+    def garment(self, tag: str | None = None, garment_type=None, owner=None, status: str | None = None,
+                holder=None, defects: str = "", washes: int = 0, at: dt.datetime | None = None, **fields):
+        """A registered garment, walked through the ledger to ``status``.
 
+        The walk is the shortest one the state machine allows along the
+        garment's daily round (out, checked in, washed, ironed) or one step
+        aside from the stock (tailor, missing, written off), so the garment
+        has the events, holder and wash count the app would have given it.
+        Out with someone: an issued garment goes to its owner (made when
+        there is none), a spare to ``holder`` (made when there is none), a
+        loan to ``holder`` or a visitor. ``washes`` rounds (out, in, ironed,
+        passed) come first, for a garment that has been worn a while. ``defects`` come with the last move
+        (sent to the tailor for a missing button), or are flagged on a garment
+        that did not move. ``at`` backdates the registration, and the walk
+        follows it a minute a step.
+        """
+        from kiosk.ledger import flag_defects, move, register_garment
+
+        target = Status(status) if status else Status.IN_STOCK
+        if target is Status.ISSUED and owner is None:
+            owner = self.employee()
+        if target is Status.SPARE_ISSUED and holder is None:
+            holder = self.employee()
         garment = register_garment(
             db.session,
             tag=tag or f"G-{next(_seq):06d}",
             garment_type=garment_type or self.garment_type(),
             owner=owner,
+            at=at,
             **fields,
         )
-        if status:
-            garment.status = status
+        walk = walk_to(target, owner=owner, holder=holder)
+        walk = (walk_to(Status.DIRTY, owner=owner, holder=holder) + [Action.IRON, Action.PASS]) * washes + walk
+        for step, action in enumerate(walk, start=1):
+            move(db.session, garment, action, user=None, station="test", employee=holder,
+                 defects=defects if step == len(walk) else "",
+                 at=at + step * dt.timedelta(minutes=1) if at else None)
+        if defects and not walk:
+            flag_defects(db.session, garment, defects, user=None, station="test", at=at)
+        db.session.flush()
+        return garment
+
+    def passed(self, tag: str | None = None, **fields):
+        """A garment the inspector has just passed: clean, in stock, waiting for its slot."""
+        from kiosk.ledger import move
+
+        garment = self.garment(tag, status=Status.INSPECTION.value, **fields)
+        move(db.session, garment, Action.PASS, user=None, station="test",
+             at=garment.status_since + dt.timedelta(minutes=1) if "at" in fields else None)
         db.session.flush()
         return garment
 

@@ -71,10 +71,9 @@ def test_status_counts_has_all_ten_statuses_when_the_stock_is_empty(ctx):
 
 def test_passed_garments_wait_for_their_slot_until_slotted(client, login_as, make):
     owner = make.employee("张三", uniform_no="1023")
-    waiting = make.garment("G-000001", owner=owner)
-    slotted = make.garment("G-000002", number="2001")
+    waiting = make.garment("G-000001", owner=owner, status=Status.INSPECTION.value)
+    slotted = make.garment("G-000002", number="2001", status=Status.INSPECTION.value)
     for garment in (waiting, slotted):
-        garment.status = Status.INSPECTION.value
         move(db.session, garment, Action.PASS, user=None, station="inspection")
     slot(db.session, slotted, user=None, station="slotting")
     db.session.commit()
@@ -193,12 +192,16 @@ def test_todays_rejects_are_charged_to_the_ironer_who_ironed_last(client, login_
     ironed_and_rejected(zhao, Action.REIRON, now - dt.timedelta(minutes=15))
     ironed_and_rejected(zhao, Action.REWASH, now - dt.timedelta(days=2))     # not today
     take_back = ironed_and_rejected(zhao, Action.REIRON, now - dt.timedelta(minutes=10))
+    # Ironed by both: 赵 first (re-ironed: 赵's reject), then 李 (rewashed: 李's, not 赵's).
+    both = ironed_and_rejected(zhao, Action.REIRON, now - dt.timedelta(minutes=50)).garment
+    move(db.session, both, Action.IRON, user=li, station="ironing", at=now - dt.timedelta(minutes=40))
+    move(db.session, both, Action.REWASH, user=None, station="inspection", at=now - dt.timedelta(minutes=35))
     db.session.flush()
     undo(db.session, take_back, user=None, station="inspection")           # undone: not a reject
     db.session.commit()
     start, end = local_day_bounds(now, "Asia/Shanghai")
     found = services.rejects_per_ironer(db.session, min(start, now - dt.timedelta(hours=1)), end)
-    assert [(r.name, r.rejected) for r in found] == [("李熨烫", 2), ("赵熨烫", 1)]
+    assert [(r.name, r.rejected) for r in found] == [("李熨烫", 3), ("赵熨烫", 2)]
 
 
 # --- the end-of-day check ----------------------------------------------------
@@ -261,7 +264,8 @@ def test_board_query_count_does_not_grow_with_the_stock(client, login_as, make):
     for i in range(30):
         garment = make.garment(garment_type=gtype, at=ago(days=10))
         through(garment, Action.TO_TAILOR, start=ago(days=9))
-        make.garment(garment_type=gtype, status=Status.INSPECTION.value).awaiting_slot = True
+        passed = make.garment(garment_type=gtype, status=Status.INSPECTION.value)
+        move(db.session, passed, Action.PASS, user=None, station="inspection")
     db.session.commit()
     login_as("clerk")
     statements = []

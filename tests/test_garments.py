@@ -122,9 +122,13 @@ def test_garment_page_shows_an_undo_and_strikes_the_undone_event_through(client,
     assert body.count('class="undone') == 1
 
 
-def test_garment_page_header_has_the_garments_facts(client, login_as, story):
+def test_garment_page_header_has_the_garments_facts(client, login_as, story, make):
+    # Another garment waits for a new tag: its reprint is not this garment's.
+    db.session.add(TagReprint(garment=make.garment("G-000778"), reason="faded_number"))
+    db.session.commit()
     login_as("clerk")
     english(client)
+    assert 'data-testid="reprint"' in text_of(client.get("/garment/G-000778"))
     body = text_of(client.get("/garment/G-000777"))
     header = re.search(r'<header class="card garment-head">.*?</header>', body, re.S).group(0)
     assert "G-000777" in header and "Shirt" in header and "1023" in header
@@ -139,16 +143,19 @@ def test_garment_page_header_has_the_garments_facts(client, login_as, story):
 
 
 def test_garment_page_warns_when_due_for_retirement_and_shows_a_pending_reprint(client, login_as, make):
-    garment = make.garment("G-000900", make.garment_type(expected_washes=3))
-    garment.wash_count = 3
+    garment = make.garment("G-000900", make.garment_type(expected_washes=3), washes=3)
     db.session.add(TagReprint(garment=garment, reason="faded_number"))
-    make.garment("G-000901")  # another garment's reprint is not this one's
+    make.garment("G-000901", washes=1)
     db.session.commit()
     login_as("clerk")
     english(client)
     body = text_of(client.get("/garment/G-000900"))
     assert "Due for retirement" in body
     assert 'data-testid="reprint"' in body and "Faded number" in body
+    # Another garment: neither G-000900's reprint nor its warning.
+    other = text_of(client.get("/garment/G-000901"))
+    assert 'data-tag="G-000901"' in other and 'data-testid="washes">1 / 100<' in other
+    assert 'data-testid="reprint"' not in other and "Due for retirement" not in other
 
 
 def test_a_holder_is_shown_while_the_garment_is_out(client, login_as, make):
@@ -291,8 +298,7 @@ def test_lookup_page_with_an_unknown_code_shows_the_refusal(client, login_as):
 
 
 def test_lookup_shows_the_due_for_retirement_warning(client, login_as, make):
-    garment = make.garment("G-000901", make.garment_type(expected_washes=2))
-    garment.wash_count = 2
+    make.garment("G-000901", make.garment_type(expected_washes=2), washes=2)
     db.session.commit()
     login_as("clerk")
     english(client)

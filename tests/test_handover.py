@@ -9,9 +9,11 @@ from sqlalchemy import func, select
 
 from kiosk.auth.services import Policy
 from kiosk.domain.errors import DomainError
+from kiosk.domain.garment_states import Action
 from kiosk.extensions import db
 from kiosk.handover import services
 from kiosk.handover.models import Handover
+from kiosk.ledger import last_event, move
 from kiosk.models import PrintJob, User, utcnow
 
 HX = {"HX-Request": "true"}
@@ -22,13 +24,10 @@ def _open_items(make, now):
     """2 at the tailor (1 overdue), 3 unslotted, 2 failed prints, 1 stuck in ironing."""
     owner = make.employee("李四")
     make.garment(tag="TAILOR-1", owner=owner, status="at_tailor")
-    late = make.garment(tag="TAILOR-2", status="at_tailor")
-    late.status_since = now - dt.timedelta(days=5)
+    make.garment(tag="TAILOR-2", status="at_tailor", at=now - dt.timedelta(days=5))
     for n in range(3):
-        g = make.garment(tag=f"SLOT-{n}")
-        g.awaiting_slot = True
-    stuck = make.garment(tag="STUCK-1", status="ironing")
-    stuck.status_since = now - dt.timedelta(hours=30)
+        make.passed(tag=f"SLOT-{n}")
+    make.garment(tag="STUCK-1", status="ironing", at=now - dt.timedelta(hours=30))
     make.garment(tag="IRON-NEW", status="ironing")  # ironing for a moment: not stuck
     for status in ("failed", "failed", "done", "queued"):
         db.session.add(PrintJob(kind="tag", document="{}", status=status))
@@ -70,7 +69,7 @@ def test_the_snapshot_stays_as_it_was_written(make):
     garment = make.garment(tag="TAILOR-X", status="at_tailor")
     handover = services.write(db.session, writer=writer, note="裁缝间还有一件", tailor_days=3)
     db.session.commit()
-    garment.status = "inspection"
+    move(db.session, garment, Action.FROM_TAILOR, user=writer, station="tailor")
     make.garment(tag="TAILOR-Y", status="at_tailor")
     make.garment(tag="TAILOR-Z", status="at_tailor")
     db.session.commit()
@@ -96,7 +95,7 @@ def test_page_and_fragment_render_from_one_template(app, client, login_as):
 
 def test_clerk_writes_a_handover_shown_big_until_acknowledged(app, client, login_as, make):
     writer_id = login_as("clerk")
-    make.garment(tag="SLOT-A").awaiting_slot = True
+    make.passed(tag="SLOT-A")
     db.session.commit()
     response = client.post("/handover/", data={"note": "三号柜钥匙在抽屉里", "request_key": KEY})
     assert response.status_code == 302
@@ -213,10 +212,14 @@ def test_a_third_clerk_cannot_take_over_what_is_already_taken(client, make, writ
 def test_an_ironer_cannot_take_over_the_counter(make):
     writer = make.user("甲")
     ironer = make.user("熨", role="ironer", pin="1111")
+    clerk = make.user("乙", pin="2222")
     handover = services.write(db.session, writer=writer, note="", tailor_days=3)
     with pytest.raises(DomainError):
         services.acknowledge(db.session, handover.id, user=ironer, pin="1111", policy=Policy())
     assert handover.acknowledged_at is None
+    # The same handover is open to a clerk: it was the ironer who was refused.
+    services.acknowledge(db.session, handover.id, user=clerk, pin="2222", policy=Policy())
+    assert handover.acknowledged_at is not None
 
 
 def test_unknown_handover_and_no_name_are_refused(client, written):
@@ -244,15 +247,14 @@ def test_overdue_loans_and_pending_compensation_are_counted(make):
     from decimal import Decimal
 
     from kiosk.loans.models import Loan, LoanItem
-    from kiosk.models import Event
     from kiosk.writeoffs.models import Compensation, WriteOff
 
     now = utcnow()
     for n, due in enumerate((now - dt.timedelta(days=2), now + dt.timedelta(days=1))):
         garment = make.garment(tag=f"LOAN-{n}", status="loaned")
-        event = Event(garment=garment, action="loan", from_status="in_stock", to_status="loaned")
+        event = last_event(db.session, garment)
         loan = Loan(borrower_name=f"借衣人{n}", reason="event", due_at=due)
-        db.session.add_all([event, loan])
+        db.session.add(loan)
         db.session.flush()
         db.session.add(LoanItem(loan=loan, garment=garment, loan_event_id=event.id))
     write_off = WriteOff(garment=make.garment(tag="LOST-1"), reason="lost", responsible="borrower",

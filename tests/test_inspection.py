@@ -7,8 +7,10 @@ import re
 import pytest
 from sqlalchemy import func, select
 
+from kiosk.domain.garment_states import Action
 from kiosk.extensions import db
 from kiosk.inspection import services
+from kiosk.ledger import flag_defects, move
 from kiosk.models import Event, TagReprint
 
 from .scans import HX, events, garment, garment_status, scan_result, text_of
@@ -104,8 +106,7 @@ def test_scan_without_htmx_answers_with_the_full_page(client, login_as, table):
 
 def test_scan_shows_flagged_defects_with_their_labels(client, login_as, table):
     login_as("clerk")
-    g = garment("INS-1")
-    g.defects = "missing_button,stain"
+    flag_defects(db.session, garment("INS-1"), "missing_button,stain", user=None, station="ironing")
     db.session.commit()
     body = text_of(client.post("/inspection/scan", data={"code": "INS-1"}, headers=HX))
     flagged = re.search(r'data-testid="flagged-defects">(.*?)</span>\s*</p>', body, re.S).group(1)
@@ -201,17 +202,18 @@ def test_a_repeated_request_key_lands_once_even_after_the_duplicate_window(clien
     login_as("clerk")
     before = events()
     assert scan_result(text_of(act(client, action="rewash", key="same-key"))) == "ok"
-    # Put it back on the table so only the key can stop the second request.
-    g = garment("INS-1")
-    g.status = "inspection"
-    db.session.commit()
-    assert scan_result(text_of(act(client, action="rewash", key="same-key"))) == "duplicate"
     assert events() == before + 1
+    # Ironed again and back on the table, so only the key can stop the second request.
+    move(db.session, garment("INS-1"), Action.IRON, user=None, station="ironing")
+    db.session.commit()
+    back = events()
+    assert scan_result(text_of(act(client, action="rewash", key="same-key"))) == "duplicate"
+    assert events() == back
 
 
 def test_pass_clears_the_flagged_defects_and_keeps_them_on_the_event(client, login_as, table):
     login_as("clerk")
-    garment("INS-1").defects = "stain"
+    flag_defects(db.session, garment("INS-1"), "stain", user=None, station="ironing")
     db.session.commit()
     act(client, defects=["missing_button"])
     g = garment("INS-1")
@@ -255,7 +257,7 @@ def test_tailor_with_a_defect_chosen_now_sends_it_out_with_the_defect(client, lo
 
 def test_tailor_with_an_already_flagged_defect_needs_no_new_one_and_records_it(client, login_as, table):
     login_as("clerk")
-    garment("INS-1").defects = "missing_ornament"
+    flag_defects(db.session, garment("INS-1"), "missing_ornament", user=None, station="ironing")
     db.session.commit()
     body = text_of(act(client, action="tailor", checks=[]))
     assert scan_result(body) == "ok"
@@ -311,9 +313,8 @@ def test_faded_number_chosen_at_inspection_requests_exactly_one_tag_reprint(clie
     reprint = db.session.scalar(select(TagReprint))
     assert reprint.garment.tag == "INS-1" and reprint.reason == "faded_number"
     assert reprint.requested_by_id == user_id and reprint.done_at is None
-    # Back on the table, still faded: the pending request is not doubled.
-    g = garment("INS-1")
-    g.status = "inspection"
+    # Ironed again and back on the table, still faded: the pending request is not doubled.
+    move(db.session, garment("INS-1"), Action.IRON, user=None, station="ironing")
     db.session.commit()
     body = text_of(act(client, defects=["faded_number"]))
     assert scan_result(body) == "ok"
@@ -323,7 +324,7 @@ def test_faded_number_chosen_at_inspection_requests_exactly_one_tag_reprint(clie
 
 def test_faded_number_flagged_by_the_ironer_requests_a_reprint_on_pass(client, login_as, table):
     login_as("clerk")
-    garment("INS-1").defects = "faded_number"
+    flag_defects(db.session, garment("INS-1"), "faded_number", user=None, station="ironing")
     db.session.commit()
     body = text_of(act(client))
     assert 'data-testid="tag-reprint"' in body
@@ -341,13 +342,15 @@ def test_a_done_reprint_does_not_stop_a_new_request(client, login_as, table):
 
 def test_a_refused_act_with_a_faded_number_requests_no_reprint(client, login_as, table):
     login_as("clerk")
-    act(client, checks=[], defects=["faded_number"])
+    body = text_of(act(client, checks=[], defects=["faded_number"]))
+    assert scan_result(body) == "error" and garment("INS-1").status == "inspection"  # refused: not all checked
     assert reprints() == 0
 
 
 def test_no_reprint_without_a_faded_number(client, login_as, table):
     login_as("clerk")
     body = text_of(act(client, defects=["stain"]))
+    assert scan_result(body) == "ok"  # passed, its defect recorded
     assert 'data-testid="tag-reprint"' not in body
     assert reprints() == 0
 
@@ -478,9 +481,6 @@ def test_slot_undo_puts_the_garment_back_on_the_waiting_list(passed):
 def test_awaiting_slot_sorts_numbers_as_the_rack_does(ctx, make):
     gtype = make.garment_type()
     for number in ("1023", "99", "A-2", "A-10"):
-        g = make.garment(f"N-{number}", garment_type=gtype, owner=make.employee(uniform_no=number))
-        g.awaiting_slot = True
-    spare = make.garment("N-SPARE", garment_type=gtype)
-    spare.awaiting_slot = True
-    db.session.flush()
+        make.passed(f"N-{number}", garment_type=gtype, owner=make.employee(uniform_no=number))
+    make.passed("N-SPARE", garment_type=gtype)
     assert [g.number for g in services.awaiting_slot(db.session)] == ["99", "1023", "A-2", "A-10", None]

@@ -60,11 +60,7 @@ def person(make):
 
 
 def _held(make, person, gtype, tag, status=Status.ISSUED):
-    garment = make.garment(tag, garment_type=gtype, owner=person, size="L")
-    garment.status = status.value
-    garment.holder = person
-    db.session.flush()
-    return garment
+    return make.garment(tag, garment_type=gtype, owner=person, size="L", status=status.value, holder=person)
 
 
 # --- identification ---------------------------------------------------------
@@ -273,8 +269,7 @@ def test_entitlement_applies_to_spares_too(client, clerk, make, person, shirt):
 
 
 def test_a_returned_spare_leaves_them_and_has_no_owner_to_go_back_to(client, clerk, make, person, shirt):
-    spare = make.garment("SP-1", garment_type=shirt, size="L")
-    spare.status, spare.holder = "spare_issued", person
+    make.garment("SP-1", garment_type=shirt, size="L", status="spare_issued", holder=person)
     db.session.commit()
     answer = _scan(client, person.id, "SP-1")
     assert _result(answer) == "ok" and _status(answer) == "dirty"

@@ -30,9 +30,10 @@ def room(make):
     owner = make.employee("张三", uniform_no="1023")
     gtype = make.garment_type("JK", name_zh="西装", name_en="Jacket")
     make.garment("T-INSP", garment_type=gtype, owner=owner, status="inspection")
-    make.garment("T-STOCK", garment_type=gtype, owner=owner, status="in_stock").defects = "damage"
+    make.garment("T-STOCK", garment_type=gtype, owner=owner, defects="damage")
     make.garment("T-ISSUED", garment_type=gtype, owner=owner, status="issued")
-    make.garment("T-AWAY", garment_type=gtype, owner=owner, status="at_tailor").defects = "missing_button"
+    make.garment("T-AWAY", garment_type=gtype, owner=owner, status="at_tailor",
+                 defects="missing_button")
     db.session.commit()
     return gtype
 

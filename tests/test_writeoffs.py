@@ -22,9 +22,7 @@ def room(app, make):
     dept = make.department("客房部")
     emp = make.employee("张堃", department=dept, staff_no="E777")
     garment = make.garment(tag="SH-000001", owner=emp, cost=Decimal("120.00"),
-                           purchased_on=dt.date.today() - dt.timedelta(days=200))
-    garment.status = "issued"
-    garment.holder = emp
+                           purchased_on=dt.date.today() - dt.timedelta(days=200), status="issued")
     boss = make.user("王领班", role="supervisor", pin=SUPERVISOR_PIN)
     db.session.commit()
     return {"dept": dept, "emp": emp, "garment": garment, "boss": boss}
@@ -179,8 +177,7 @@ def test_a_garment_is_written_off_once(client, login_as, room):
 
 
 def test_a_garment_never_returned_from_a_loan_charges_the_borrower(client, login_as, room, make):
-    spare = make.garment(tag="SH-000002", cost=Decimal("80.00"), purchased_on=dt.date.today())
-    spare.status = "loaned"
+    make.garment(tag="SH-000002", cost=Decimal("80.00"), purchased_on=dt.date.today(), status="loaned")
     db.session.commit()
     login_as("clerk")
     form = client.get("/writeoffs/new?code=SH-000002", headers={"HX-Request": "true"}).get_data(as_text=True)
