@@ -120,7 +120,12 @@ def test_employee_list_pages_by_25(client, login_as, make):
 
 def test_clerk_sees_no_add_or_edit_buttons(client, login_as, people):
     login_as("clerk")
-    body = text_of(client.get("/registry/employees"))
+    response = client.get("/registry/employees")
+    body = text_of(response)
+    # The clerk has the list, every row of it (an error page would lack the buttons too)...
+    assert response.status_code == 200 and 'data-testid="employee-search"' in body
+    assert sorted(row_staff_nos(body)) == ["E10001", "E20002", "E30003"]
+    # ...and only the supervisor's part is missing.
     assert 'data-testid="employee-add"' not in body
     assert "/edit" not in body
 
@@ -449,6 +454,8 @@ def test_garment_list_serves_the_full_page_with_status_badges(client, login_as, 
     assert re.search(r'<span class="badge status-dirty" data-status="dirty">[^<]+</span>', body)
     assert 'class="badge status-at_tailor"' in body
     assert 'data-testid="garment-add"' not in body  # a clerk looks, a supervisor registers
+    login_as("supervisor")
+    assert 'data-testid="garment-add"' in text_of(client.get("/registry/garments"))
 
 
 def test_garment_list_with_htmx_answers_with_only_the_results(client, login_as, stock):
