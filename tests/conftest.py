@@ -363,6 +363,22 @@ def login_as(app, client):
 
 
 @pytest.fixture
+def printers():
+    """Fake TCP printers (tests/printers/fakeprinter.py), each closed after the test."""
+    from tests.printers.fakeprinter import FakePrinter
+
+    made: list[FakePrinter] = []
+
+    def make(mode: str = "ok", **kw) -> FakePrinter:
+        made.append(FakePrinter(mode=mode, **kw))
+        return made[-1]
+
+    yield make
+    for fake in made:
+        fake.close()
+
+
+@pytest.fixture
 def product_language(app, monkeypatch):
     """The language a kiosk has out of the box (KIOSK_LANGUAGE unset): zh_CN."""
     from kiosk.config import from_environment

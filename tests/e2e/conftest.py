@@ -5,7 +5,9 @@ dir, or the run's PostgreSQL database emptied first when
 ``KIOSK_TEST_DATABASE_URL`` is set), the real migrations (``flask db
 upgrade``), users added with the real CLI, and waitress serving on a free
 port. CSRF is on, as on the kiosk: the browser posts the forms the pages give
-it. Tests do not lean on each other: a test that changes a user (wrong PINs,
+it. Data no screen makes yet is seeded with the app's own code on the same
+database (:meth:`KioskServer.session`, the tests' Factory and the ledger), or
+its CLI. Tests do not lean on each other: a test that changes a user (wrong PINs,
 the lock) adds its own, and names and staff numbers are unique in the run.
 
 On a failed test the page is saved to ``tests/e2e/artifacts/<test>.png``.
@@ -14,18 +16,23 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from flask import Flask
 from playwright.sync_api import sync_playwright
+from sqlalchemy.orm import Session
+
+from tests.printers.fakeprinter import FakePrinter, free_port
 
 from .helpers import ARTIFACTS, REPO, new_page
 
@@ -46,12 +53,6 @@ START_TIMEOUT = 30.0
 
 
 # --- the server -----------------------------------------------------------
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
 
 def _empty_postgres(url: str) -> None:
     """Drop everything in the run's PostgreSQL database (tables, types, alembic)."""
@@ -78,6 +79,7 @@ class KioskServer:
     log: Path
     env: dict[str, str] = field(repr=False)
     process: subprocess.Popen | None = field(default=None, repr=False)
+    _seeder: Flask | None = field(default=None, repr=False)
 
     def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         """Run ``flask --app app ARGS...`` against this server's database."""
@@ -115,13 +117,38 @@ class KioskServer:
         """``kiosk import KIND FILE`` (the real CLI)."""
         return self.cli("kiosk", "import", kind, str(path), check=check)
 
-    def python(self, code: str) -> str:
-        """Run Python against this server's database (for data no screen makes yet)."""
-        result = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=self.env,
-                                capture_output=True, text=True, timeout=60)
-        if result.returncode != 0:
-            raise AssertionError(f"python exited {result.returncode}:\n{result.stderr}")
-        return result.stdout
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """The app's own code on this server's database, in the test's process
+        (for data no screen makes yet): the ledger, the services, the tests'
+        Factory. Commits when the block ends."""
+        from kiosk.extensions import db
+
+        with self._app().app_context():
+            try:
+                yield db.session
+                db.session.commit()
+            finally:
+                db.session.remove()
+
+    def _app(self) -> Flask:
+        if self._seeder is None:
+            from kiosk import create_app
+
+            with pytest.MonkeyPatch.context() as env:
+                env.setenv("KIOSK_INSTANCE_PATH", str(self.instance))
+                # No print worker here: the server's own worker prints.
+                self._seeder = create_app({"SQLALCHEMY_DATABASE_URI": self.database_url,
+                                           "SECRET_KEY": self.env["KIOSK_SECRET_KEY"],
+                                           "KIOSK_PRINT_WORKER": False})
+        return self._seeder
+
+    def close(self) -> None:
+        if self._seeder is not None:
+            from kiosk.extensions import db
+
+            with self._seeder.app_context():
+                db.engine.dispose()
 
     def server_log(self) -> str:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
@@ -185,7 +212,7 @@ def server(tmp_path_factory, postgres_url, server_env):
         **server_env,
     }
     env.pop("FLASK_APP", None)
-    port = _free_port()
+    port = free_port()
     server = KioskServer(url=f"http://127.0.0.1:{port}", database_url=database_url,
                          instance=instance, log=tmp / "server.log", env=env)
     server.cli("db", "upgrade")  # the real migrations
@@ -201,6 +228,22 @@ def server(tmp_path_factory, postgres_url, server_env):
         yield server
     finally:
         _stop(server.process)
+        server.close()
+
+
+@pytest.fixture(scope="module")
+def printer():
+    """A TCP printer on a free port (the fake that answers status like an Epson).
+
+    A module that prints to it points its server there::
+
+        @pytest.fixture(scope="module")
+        def server_env(printer):
+            return printer_env(printer.url)  # from .helpers
+    """
+    printer = FakePrinter()
+    yield printer
+    printer.close()
 
 
 # --- the browser ----------------------------------------------------------

@@ -35,6 +35,11 @@ def new_page(browser: Browser, base_url: str, viewport: dict | None = None) -> P
     return context.new_page()
 
 
+def printer_env(url: str) -> dict[str, str]:
+    """A server's settings for printing to ``url`` (the ``printer`` fixture's), polled every second."""
+    return {"KIOSK_PRINTER": url, "KIOSK_PRINT_TIMEOUT": "3", "KIOSK_PRINT_POLL_SECONDS": "1"}
+
+
 # --- what a clerk does ----------------------------------------------------
 
 def user_tile(page: Page, name: str):

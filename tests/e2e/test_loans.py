@@ -1,35 +1,16 @@
 """A loan the way the counter lives it: lent with a finger signature, overdue, chased, escalated, returned."""
 from __future__ import annotations
 
-from playwright.sync_api import expect
-
-from .helpers import sign_in, unique
-
-SEED = """
-from kiosk import create_app
-from kiosk.extensions import db
-from kiosk.ledger import register_garment
-from kiosk.models import GarmentType
-app = create_app()
-with app.app_context():
-    gtype = GarmentType(code="{prefix}", name_zh="衬衫", name_en="Shirt", unit_cost=98)
-    db.session.add(gtype)
-    register_garment(db.session, tag="{tag}", garment_type=gtype, size="M")
-    db.session.commit()
-"""
-
-MAKE_OVERDUE = """
 import datetime as dt
-from kiosk import create_app
-from kiosk.extensions import db
+
+from playwright.sync_api import expect
+from sqlalchemy import select
+
 from kiosk.loans.models import Loan
 from kiosk.models import utcnow
-app = create_app()
-with app.app_context():
-    loan = db.session.query(Loan).filter_by(borrower_name="{name}").one()
-    loan.due_at = utcnow() - dt.timedelta(hours=5)
-    db.session.commit()
-"""
+from tests.conftest import Factory
+
+from .helpers import sign_in, unique
 
 
 def scan(page, code):
@@ -42,7 +23,9 @@ def test_a_loan_goes_out_overdue_chased_escalated_and_comes_back(page, server):
     prefix = unique("LN")
     tag = f"{prefix}-0001"
     borrower = unique("李借")
-    server.python(SEED.format(prefix=prefix, tag=tag))
+    with server.session():
+        make = Factory()
+        make.garment(tag, make.garment_type(prefix, unit_cost=98, entitlement=2), size="M")
     clerk, boss = server.add_users((unique("收发员"), "clerk", "1234"), (unique("主管"), "supervisor", "1234"))
 
     sign_in(page, clerk)
@@ -71,7 +54,9 @@ def test_a_loan_goes_out_overdue_chased_escalated_and_comes_back(page, server):
     expect(page.get_by_test_id("no-overdue")).to_be_visible()
 
     # The clock moves on: the loan was due five hours ago.
-    server.python(MAKE_OVERDUE.format(name=borrower))
+    with server.session() as session:
+        loan = session.scalars(select(Loan).where(Loan.borrower_name == borrower)).one()
+        loan.due_at = utcnow() - dt.timedelta(hours=5)
     page.goto("/loans/")
     row = page.get_by_test_id("overdue-loan").filter(has_text=borrower)
     expect(row).to_be_visible()

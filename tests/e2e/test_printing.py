@@ -8,57 +8,35 @@ printer on that port, answering DLE EOT status like an Epson), the clerk taps
 """
 from __future__ import annotations
 
-import socket
-
 import pytest
 from playwright.sync_api import expect
 
-from tests.printers.fakeprinter import FakePrinter, decode
+from tests.conftest import Factory
+from tests.printers.fakeprinter import FakePrinter, decode, free_port
 
-from .helpers import ARTIFACTS, sign_in, unique
-
-SEED = """
-from kiosk import create_app
-from kiosk.extensions import db
-from kiosk.ledger import register_garment
-from kiosk.models import Department, Employee, GarmentType
-app = create_app()
-with app.app_context():
-    dept = Department(name="客房部{prefix}")
-    emp = Employee(staff_no="{staff_no}", name="张堃", department=dept, uniform_no="{uniform_no}", size="M")
-    gtype = GarmentType(code="{prefix}", name_zh="衬衫", name_en="Shirt", unit_cost=98)
-    db.session.add_all([dept, emp, gtype])
-    register_garment(db.session, tag="{tag}", garment_type=gtype, owner=emp, size="M")
-    db.session.commit()
-"""
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from .helpers import ARTIFACTS, printer_env, sign_in, unique
 
 
 @pytest.fixture(scope="module")
 def printer_port() -> int:
     """The printer's address: nobody listens there until the test switches it on."""
-    return _free_port()
+    return free_port()
 
 
 @pytest.fixture(scope="module")
 def server_env(printer_port) -> dict[str, str]:
-    return {
-        "KIOSK_PRINTER": f"tcp://127.0.0.1:{printer_port}",
-        "KIOSK_PRINT_TIMEOUT": "3",
-        "KIOSK_PRINT_POLL_SECONDS": "1",
-    }
+    return printer_env(f"tcp://127.0.0.1:{printer_port}")
 
 
 def test_a_tag_printed_with_the_printer_off_fails_in_the_status_bar_and_prints_on_retry(
         page, server, printer_port):
     prefix = unique("PT")
     tag = f"{prefix}-0001"
-    server.python(SEED.format(prefix=prefix, staff_no=unique("E"), uniform_no=unique("9"), tag=tag))
+    with server.session():
+        make = Factory()
+        owner = make.employee("张堃", make.department(f"客房部{prefix}"), staff_no=unique("E"),
+                              uniform_no=unique("9"), size="M")
+        make.garment(tag, make.garment_type(prefix, unit_cost=98, entitlement=2), owner=owner, size="M")
     clerk = server.add_user(unique("收发员"), "clerk")
     sign_in(page, clerk)
     status = page.get_by_test_id("print-status")

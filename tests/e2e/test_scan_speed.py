@@ -4,29 +4,20 @@ import re
 
 from playwright.sync_api import expect
 
-from .helpers import sign_in, unique
+from tests.conftest import Factory
 
-SEED = """
-from kiosk import create_app
-from kiosk.extensions import db
-from kiosk.ledger import move, register_garment
-from kiosk.models import Department, Employee, GarmentType
-app = create_app()
-with app.app_context():
-    dept = Department(name="客房部{prefix}")
-    emp = Employee(staff_no="{prefix}", name="张堃", department=dept, uniform_no="{prefix}")
-    gtype = GarmentType(code="{prefix}", name_zh="衬衫", name_en="Shirt", unit_cost=98, entitlement=40, expected_washes=100)
-    db.session.add_all([dept, emp, gtype])
-    for i in range({count}):
-        g = register_garment(db.session, tag="{prefix}-%03d" % i, garment_type=gtype, owner=emp)
-        move(db.session, g, "issue", user=None, station="seed", employee=emp)
-    db.session.commit()
-"""
+from .helpers import sign_in, unique
 
 
 def _issued_garments(server, prefix, count):
-    server.python(SEED.format(prefix=prefix, count=count))
-    return [f"{prefix}-{i:03d}" for i in range(count)]
+    tags = [f"{prefix}-{i:03d}" for i in range(count)]
+    with server.session():
+        make = Factory()
+        emp = make.employee("张堃", make.department(f"客房部{prefix}"), staff_no=prefix, uniform_no=prefix)
+        shirt = make.garment_type(prefix, unit_cost=98, entitlement=40)
+        for tag in tags:
+            make.garment(tag, shirt, owner=emp, status="issued")
+    return tags
 
 
 def test_codes_typed_at_full_speed_back_to_back_all_land_in_order(server, page):

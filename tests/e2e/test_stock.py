@@ -6,31 +6,24 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from .helpers import sign_in, unique
-
-SEED = """
-from kiosk import create_app
-from kiosk.extensions import db
-from kiosk.models import Department, Employee
 from kiosk.stock.models import StockItem
-app = create_app()
-with app.app_context():
-    dept = Department(name="客房部{tag}")
-    db.session.add(dept)
-    for staff_no, name in {people!r}:
-        db.session.add(Employee(staff_no=staff_no, name=name, department=dept, size="M"))
-    db.session.add(Employee(staff_no="X{tag}", name="离职{tag}", department=dept, active=False))
-    db.session.add(StockItem(code="SOCK", name_zh="袜子", name_en="Socks", kind="socks", size="",
-                             quantity_on_hand=20, reorder_level=5, monthly_allowance=2))
-    db.session.commit()
-"""
+from tests.conftest import Factory
+
+from .helpers import sign_in, unique
 
 
 @pytest.fixture(scope="module")
 def room(server):
     tag = unique("")
     people = [(f"A{tag}", f"甲{tag}"), (f"B{tag}", f"乙{tag}"), (f"C{tag}", f"丙{tag}")]
-    server.python(SEED.format(tag=tag, people=people))
+    with server.session() as session:
+        make = Factory()
+        dept = make.department(f"客房部{tag}")
+        for staff_no, name in people:
+            make.employee(name, dept, staff_no=staff_no, uniform_no=None, size="M")
+        make.employee(f"离职{tag}", dept, staff_no=f"X{tag}", uniform_no=None, active=False)
+        session.add(StockItem(code="SOCK", name_zh="袜子", name_en="Socks", kind="socks", size="",
+                              quantity_on_hand=20, reorder_level=5, monthly_allowance=2))
     clerk, supervisor = unique("收发员"), unique("领班")
     server.add_users((clerk, "clerk", "1111"), (supervisor, "supervisor", "3333"))
     return {"people": people, "clerk": clerk, "supervisor": supervisor, "tag": tag}

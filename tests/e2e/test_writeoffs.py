@@ -8,62 +8,42 @@ printer: the bytes decode to the same image as the job's preview.
 """
 from __future__ import annotations
 
+import datetime as dt
 import io
-import socket
 import time
+from decimal import Decimal
 
 import pytest
 from PIL import Image, ImageChops
 from playwright.sync_api import expect
 
-from tests.printers.fakeprinter import FakePrinter, decode
+from tests.conftest import Factory
+from tests.printers.fakeprinter import decode
 
-from .helpers import ARTIFACTS, sign_in, unique
-
-SEED = """
-import datetime as dt
-from decimal import Decimal
-from kiosk import create_app
-from kiosk.extensions import db
-from kiosk.ledger import register_garment
-from kiosk.models import Department, Employee, GarmentType
-app = create_app()
-with app.app_context():
-    dept = Department(name="客房部{prefix}")
-    emp = Employee(staff_no="{staff_no}", name="张堃", department=dept, uniform_no="{uniform_no}", size="M")
-    gtype = GarmentType(code="{prefix}", name_zh="衬衫", name_en="Shirt", unit_cost=Decimal("120.00"))
-    db.session.add_all([dept, emp, gtype])
-    garment = register_garment(db.session, tag="{tag}", garment_type=gtype, owner=emp, size="M",
-                               cost=Decimal("120.00"), purchased_on=dt.date.today() - dt.timedelta(days=200))
-    garment.status = "issued"
-    garment.holder = emp
-    db.session.commit()
-"""
+from .helpers import ARTIFACTS, printer_env, sign_in, unique
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def printer():
-    printer = FakePrinter(port=_free_port())
-    yield printer
-    printer.close()
+def _seed(server, *, prefix: str, staff_no: str, uniform_no: str, tag: str) -> None:
+    """An employee's shirt, bought ~6.5 months ago for ¥120, issued to them."""
+    with server.session():
+        make = Factory()
+        emp = make.employee("张堃", make.department(f"客房部{prefix}"), staff_no=staff_no,
+                            uniform_no=uniform_no, size="M")
+        shirt = make.garment_type(prefix, unit_cost=Decimal("120.00"), entitlement=2)
+        make.garment(tag, shirt, owner=emp, size="M", cost=Decimal("120.00"), status="issued",
+                     purchased_on=dt.date.today() - dt.timedelta(days=200))
 
 
 @pytest.fixture(scope="module")
 def server_env(printer) -> dict[str, str]:
-    return {"KIOSK_PRINTER": printer.url, "KIOSK_PRINT_TIMEOUT": "3", "KIOSK_PRINT_POLL_SECONDS": "1"}
+    return printer_env(printer.url)
 
 
 def test_a_write_off_approved_by_a_supervisor_prints_the_compensation_slip(page, server, printer):
     prefix = unique("WO")
     tag = f"{prefix}-0001"
     staff_no = unique("E")
-    server.python(SEED.format(prefix=prefix, staff_no=staff_no, uniform_no=unique("9"), tag=tag))
+    _seed(server, prefix=prefix, staff_no=staff_no, uniform_no=unique("9"), tag=tag)
     clerk = server.add_user(unique("收发员"), "clerk")
     boss = server.add_user(unique("领班"), "supervisor", pin="5678")
     sign_in(page, clerk)

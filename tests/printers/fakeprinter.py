@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 from dataclasses import dataclass, field
 
 from PIL import Image
@@ -89,6 +90,13 @@ def decode(data: bytes) -> tuple[Image.Image | None, list[Command]]:
         out.paste(f, (0, y))
         y += f.height
     return out, cmds
+
+
+def free_port() -> int:
+    """A port on 127.0.0.1 nobody listens on (a printer that is off), free to listen on later."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 @dataclass
@@ -184,6 +192,13 @@ class FakePrinter:
             if self.mode == "drop" and job_bytes >= self.drop_after:
                 conn.close()
                 return
+
+    def wait_for(self, size: int, seconds: float = 2.0) -> bytes:
+        """Everything received, once ``size`` bytes have arrived (or ``seconds`` have passed)."""
+        end = time.monotonic() + seconds
+        while len(self.data) < size and time.monotonic() < end:
+            time.sleep(0.01)
+        return self.data
 
     def close(self) -> None:
         """Stop the server and close every socket it opened."""

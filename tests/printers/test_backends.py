@@ -7,7 +7,6 @@ like an Epson printer, then decode what arrived back into the printed image.
 from __future__ import annotations
 
 import importlib.util
-import socket
 import time
 
 import pytest
@@ -20,23 +19,9 @@ from printers import errors
 from printers import render as r
 from printers import transport as t
 from printers.errors import PrinterError
-from tests.printers.fakeprinter import FakePrinter, decode
+from tests.printers.fakeprinter import decode, free_port
 
 STATUS = b"\x10\x04\x01\x10\x04\x04"
-
-
-@pytest.fixture
-def printer():
-    made: list[FakePrinter] = []
-
-    def make(mode: str = "ok", **kw) -> FakePrinter:
-        fake = FakePrinter(mode=mode, **kw)
-        made.append(fake)
-        return fake
-
-    yield make
-    for fake in made:
-        fake.close()
 
 
 def tag_image(paper_mm: int = 80):
@@ -48,26 +33,13 @@ def send(image, url: str, **kw) -> None:
     t.send_bytes(enc.encode(image), url, **kw)
 
 
-def wait_for(fake: FakePrinter, size: int, seconds: float = 2.0) -> bytes:
-    end = time.monotonic() + seconds
-    while len(fake.data) < size and time.monotonic() < end:
-        time.sleep(0.01)
-    return fake.data
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.mark.parametrize("paper_mm", [58, 80])
-def test_a_tag_over_tcp_prints_the_preview_pixel_for_pixel_and_cuts(printer, paper_mm):
-    fake = printer()
+def test_a_tag_over_tcp_prints_the_preview_pixel_for_pixel_and_cuts(printers, paper_mm):
+    fake = printers()
     image = tag_image(paper_mm)
     send(image, fake.url, timeout=2)
     job = enc.encode(image)
-    data = wait_for(fake, len(job) + 12)
+    data = fake.wait_for(len(job) + 12)
     # status before (nothing queued in a printer without paper), job, status after
     assert data == STATUS + job + STATUS
     printed, cmds = decode(data[len(STATUS):-len(STATUS)])
@@ -79,14 +51,14 @@ def test_a_tag_over_tcp_prints_the_preview_pixel_for_pixel_and_cuts(printer, pap
     assert "unknown" not in names
 
 
-def test_a_long_receipt_arrives_in_raster_fragments_that_add_up_to_the_preview(printer):
-    fake = printer()
+def test_a_long_receipt_arrives_in_raster_fragments_that_add_up_to_the_preview(printers):
+    fake = printers()
     lines = [d.GarmentLine(f"T-{i:06d}", "衬衫", "L", str(1000 + i)) for i in range(40)]
     image = r.render(d.issue_slip("制服室 发衣单", employee="王喆", garments=lines, clerk="李玥",
                                   when="2024-05-01 09:00"), paper_mm=58)
     assert image.height > 960  # python-escpos splits at 960 rows
     send(image, fake.url, timeout=2)
-    data = wait_for(fake, len(enc.encode(image)) + 12)
+    data = fake.wait_for(len(enc.encode(image)) + 12)
     printed, cmds = decode(data[6:-6])
     assert sum(c.name == "raster" for c in cmds) >= 2
     assert printed.tobytes() == image.tobytes()
@@ -100,27 +72,26 @@ def test_a_refused_port_is_a_printer_error_asking_whether_it_is_on():
     assert info.value.params == {"where": f"127.0.0.1:{port}"}
 
 
-def test_a_printer_that_accepts_and_never_answers_times_out(printer):
-    fake = printer("silent")
+def test_a_printer_that_accepts_and_never_answers_times_out(printers):
+    fake = printers("silent")
     start = time.monotonic()
     with pytest.raises(PrinterError) as info:
         send(tag_image(), fake.url, timeout=0.5)
-    elapsed = time.monotonic() - start
     assert info.value.message == errors.TIMEOUT
     assert info.value.params == {"seconds": "0.5"}
-    assert 0.4 < elapsed < 1.5
+    assert time.monotonic() - start >= 0.5  # it did wait the timeout out (a floor, not a budget)
 
 
-def test_a_printer_that_disappears_mid_job_is_a_lost_connection(printer):
-    fake = printer("drop", drop_after=100)
+def test_a_printer_that_disappears_mid_job_is_a_lost_connection(printers):
+    fake = printers("drop", drop_after=100)
     with pytest.raises(PrinterError) as info:
         send(tag_image(), fake.url, timeout=2)
     assert info.value.message == errors.LOST
     assert 100 <= len(fake.data) - 6 < len(enc.encode(tag_image()))
 
 
-def test_paper_end_is_reported_and_the_job_is_not_sent(printer):
-    fake = printer("paper_end")
+def test_paper_end_is_reported_and_the_job_is_not_sent(printers):
+    fake = printers("paper_end")
     with pytest.raises(PrinterError) as info:
         send(tag_image(), fake.url, timeout=2)
     assert info.value.message == errors.PAPER_OUT
@@ -129,18 +100,18 @@ def test_paper_end_is_reported_and_the_job_is_not_sent(printer):
     assert fake.data == STATUS  # asked, and stopped there
 
 
-def test_a_printer_switched_on_after_a_refusal_prints_the_retry(printer):
+def test_a_printer_switched_on_after_a_refusal_prints_the_retry(printers):
     port = free_port()
     url = f"tcp://127.0.0.1:{port}"
     with pytest.raises(PrinterError):
         send(tag_image(), url, timeout=1)
-    fake = printer(port=port)
+    fake = printers(port=port)
     send(tag_image(), url, timeout=2)
-    printed, _ = decode(wait_for(fake, len(enc.encode(tag_image())) + 12)[6:-6])
+    printed, _ = decode(fake.wait_for(len(enc.encode(tag_image())) + 12)[6:-6])
     assert printed.tobytes() == tag_image().tobytes()
 
 
-def test_status_lookalikes_inside_the_image_do_not_confuse_the_answer(printer):
+def test_status_lookalikes_inside_the_image_do_not_confuse_the_answer(printers):
     """Some printers act on DLE EOT even inside raster data; their answers to
     those come first, and the last two bytes answer the real request."""
     row = bytearray(72)
@@ -148,11 +119,11 @@ def test_status_lookalikes_inside_the_image_do_not_confuse_the_answer(printer):
     image = PILImage.frombytes("1", (576, 1), bytes(row), "raw", "1;I")
     job = enc.encode(image)
     assert job.count(b"\x10\x04\x01") == 1
-    fake = printer("eager")
-    start = time.monotonic()
-    send(image, fake.url, timeout=2)  # an "offline" answer to the look-alike is not ours
-    assert time.monotonic() - start < 1
-    assert wait_for(fake, len(job) + 12) == STATUS + job + STATUS
+    fake = printers("eager")
+    # An "offline" answer to the look-alike is not ours: no PrinterError, neither
+    # "offline" nor a timeout from waiting for an answer it had already read.
+    send(image, fake.url, timeout=2)
+    assert fake.wait_for(len(job) + 12) == STATUS + job + STATUS
 
 
 def test_encode_is_init_raster_and_a_cut_for_a_profile_with_a_cutter():

@@ -139,26 +139,6 @@ def qr_payloads(cmds: list[Cmd]) -> list[str]:
 
 # ---------------------------------------------------------------- fixtures
 
-@pytest.fixture
-def printer():
-    made: list[FakePrinter] = []
-
-    def make(**kw) -> FakePrinter:
-        made.append(FakePrinter(**kw))
-        return made[-1]
-
-    yield make
-    for fake in made:
-        fake.close()
-
-
-def wait_for(fake: FakePrinter, size: int, seconds: float = 2.0) -> bytes:
-    end = time.monotonic() + seconds
-    while len(fake.data) < size and time.monotonic() < end:
-        time.sleep(0.01)
-    return fake.data
-
-
 def send_document(document: d.Document, url: str, *, timeout: float = 2, **kw) -> None:
     """What the print worker does: encode the document, then hand the bytes to the backend."""
     t.send_bytes(enc.encode_document(document, **kw), url, timeout=timeout)
@@ -186,8 +166,8 @@ def tag(owner: str = "张三") -> d.Document:
 # ---------------------------------------------------------------- over TCP
 
 @pytest.mark.parametrize("paper_mm", [58, 80])
-def test_a_chinese_slip_arrives_as_gb18030_text_in_chinese_mode_and_is_cut(printer, paper_mm):
-    fake = printer()
+def test_a_chinese_slip_arrives_as_gb18030_text_in_chinese_mode_and_is_cut(printers, paper_mm):
+    fake = printers()
     document = slip()
     job = send_native(fake, document, paper_mm)
     assert job == n.encode(document, paper_mm=paper_mm)
@@ -207,8 +187,8 @@ def test_a_chinese_slip_arrives_as_gb18030_text_in_chinese_mode_and_is_cut(print
     assert barcode == [bytes([73]) + b"{BR-0001"]  # GS k 73: CODE128, function type B
 
 
-def test_a_tag_sends_its_qr_with_the_printers_own_command_and_the_tag_code_as_payload(printer):
-    fake = printer()
+def test_a_tag_sends_its_qr_with_the_printers_own_command_and_the_tag_code_as_payload(printers):
+    fake = printers()
     job = send_native(fake, tag())
     cmds = parse_native(job)
     assert qr_payloads(cmds) == ["T-000123"]
@@ -250,7 +230,7 @@ def test_lines_fit_the_papers_columns_a_chinese_character_counting_two(paper_mm,
 
 
 @pytest.mark.parametrize("paper_mm", [58, 80])
-def test_a_name_outside_gb2312_is_never_sent_as_text_the_document_goes_as_raster(printer, paper_mm):
+def test_a_name_outside_gb2312_is_never_sent_as_text_the_document_goes_as_raster(printers, paper_mm):
     for char in RARE:
         with pytest.raises(UnicodeEncodeError):
             char.encode("gb2312")
@@ -259,7 +239,7 @@ def test_a_name_outside_gb2312_is_never_sent_as_text_the_document_goes_as_raster
     assert info.value.chars == list(RARE)
     assert info.value.message == errors.GLYPHS
     # encode_document falls back to the raster image, exactly the preview
-    fake = printer()
+    fake = printers()
     document = tag("张堃")
     job = send_native(fake, document, paper_mm)
     image = r.render(document, paper_mm=paper_mm)
@@ -270,8 +250,8 @@ def test_a_name_outside_gb2312_is_never_sent_as_text_the_document_goes_as_raster
     assert [c.name for c in cmds][-1] == "cut"
 
 
-def test_a_character_no_font_has_still_stops_the_print_with_nothing_sent(printer):
-    fake = printer()
+def test_a_character_no_font_has_still_stops_the_print_with_nothing_sent(printers):
+    fake = printers()
     with pytest.raises(MissingGlyphs) as info:
         send_document(tag("王\U00013000"), fake.url, native=True, timeout=2)
     assert info.value.chars == ["\U00013000"]
@@ -323,12 +303,12 @@ def test_no_cut_without_a_cutter_and_80_mm_is_too_wide_for_a_58_mm_profile():
     assert info.value.message == errors.TOO_WIDE
 
 
-def test_without_native_a_document_prints_as_the_preview_image(printer):
-    fake = printer()
+def test_without_native_a_document_prints_as_the_preview_image(printers):
+    fake = printers()
     document = tag("张堃")
     send_document(document, fake.url, paper_mm=58, timeout=2)
     image = r.render(document, paper_mm=58)
     job = enc.encode(image)
-    data = wait_for(fake, len(job) + 12)
+    data = fake.wait_for(len(job) + 12)
     assert data == STATUS + job + STATUS
     assert enc.encode_document(document, paper_mm=58) == job
