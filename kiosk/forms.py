@@ -40,6 +40,14 @@ def code(value: str | None) -> str | None:
     return normalise_code(value) if value is not None else None
 
 
+def optional_id(value: Any) -> int | None:
+    """A select's record id, or None for its empty first option (a choice must be made)."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
 def mark(form: Any, errors: Iterable[Any]) -> None:
     """Show each refusal of a service (a FieldError: ``field``, translatable message) under its field.
 

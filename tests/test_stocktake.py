@@ -331,7 +331,12 @@ def test_overdue_loans_and_item_counts_are_kept_at_the_close(app, room):
     st_id = _open(app)
     clerk = _client(app, room["clerk"], "2222")
     bad = clerk.post(f"/stocktake/{st_id}/items", data={"item_id": item_id, "counted": "-3"}, headers=HX)
-    assert "whole number" in text_of(bad)
+    assert bad.status_code == 200 and "whole number" in text_of(bad)
+    assert 'value="-3"' in text_of(bad)  # what was typed stays, to be corrected
+    unknown = clerk.post(f"/stocktake/{st_id}/items", data={"item_id": "999", "counted": "3"}, headers=HX)
+    assert "Choose a stock item from the list." in text_of(unknown)
+    with app.app_context():
+        assert services.item_counts(db.session, db.session.get(Stocktake, st_id)) == []
     assert clerk.post(f"/stocktake/{st_id}/items", data={"item_id": item_id, "counted": "37"}).status_code == 302
     boss = _client(app, room["boss"], "1111")
     _close(boss, st_id, room["boss"], "1111", room["clerk"], "2222")

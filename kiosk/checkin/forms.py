@@ -8,22 +8,14 @@ from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
-from ..forms import ChoiceField, SelectChoice, WholeNumberField, strip
+from ..forms import ChoiceField, SelectChoice, WholeNumberField, optional_id, strip
 from ..models import Department
-
-def _department_id(value) -> int | None:
-    """The id chosen, or None for the empty first option (a choice must be made)."""
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
 
 _DECLARED = _l("Enter the number of garments the department declares (1 or more).")
 
 
 class CartForm(FlaskForm):
-    department_id = ChoiceField(_l("Department"), coerce=_department_id,
+    department_id = ChoiceField(_l("Department"), coerce=optional_id,
                                 message=_l("Choose the department the cart comes from."))
     declared = WholeNumberField(_l("Declared count"), message=_DECLARED,
                                 validators=[InputRequired(_DECLARED), NumberRange(min=1, message=_DECLARED)])

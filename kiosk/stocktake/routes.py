@@ -14,6 +14,7 @@ from ..scanning import ScanResult
 from ..stations.web import render_result
 from ..web import current_user, htmx_redirect, is_htmx, render_page_or_fragment, roles
 from . import bp, services
+from .forms import ItemCountForm
 from .models import LOCATIONS, Stocktake
 
 LOCATION_LABELS = {"rack": N_("Rack"), "laundry": N_("Laundry"), "tailor": N_("Tailor"), "other": N_("Other")}
@@ -51,10 +52,10 @@ def open_count():
     return htmx_redirect(url_for("stocktake.count", stocktake_id=stocktake.id))
 
 
-def _count_context(stocktake: Stocktake, **extra) -> dict:
-    user = current_user()
-    return dict(station=services.STATION, stocktake=stocktake,
-                **services.count_view(db.session, stocktake, user).context(),
+def _count_context(stocktake: Stocktake, *, item_form: ItemCountForm | None = None, **extra) -> dict:
+    view = services.count_view(db.session, stocktake, current_user())
+    return dict(station=services.STATION, stocktake=stocktake, **view.context(),
+                item_form=item_form or ItemCountForm(formdata=None, items=view.stock_items),
                 locations=LOCATIONS, location_labels=LOCATION_LABELS,
                 location=request.values.get("location", ""), **extra)
 
@@ -99,19 +100,21 @@ def scan(stocktake_id: int):
 def count_item(stocktake_id: int):
     """A stock item counted by quantity (shoes, socks...)."""
     stocktake = db.get_or_404(Stocktake, stocktake_id)
-    item_error = None
+    form = ItemCountForm(items=services.list_items(db.session))
+    if not form.validate_on_submit():
+        # Shown again (status 200, htmx swaps it) with the reason and what was typed.
+        return render_page_or_fragment("stocktake/count.html", "stocktake/_progress.html", **_count_context(
+            stocktake, item_form=form, item_error=str(next(iter(form.errors.values()))[0])))
     try:
-        services.count_item(db.session, stocktake, request.form.get("item_id", type=int),
-                            request.form.get("counted", ""), user=current_user())
+        services.count_item(db.session, stocktake, form.item, form.counted.data, user=current_user())
     except DomainError as error:
         db.session.rollback()
-        item_error = translate_error(error)
-    else:
-        db.session.commit()
-        if not is_htmx():
-            return redirect(url_for("stocktake.count", stocktake_id=stocktake.id))
-    return render_page_or_fragment("stocktake/count.html", "stocktake/_progress.html",
-                                   **_count_context(stocktake, item_error=item_error))
+        return render_page_or_fragment("stocktake/count.html", "stocktake/_progress.html", **_count_context(
+            stocktake, item_form=form, item_error=translate_error(error)))
+    db.session.commit()
+    if not is_htmx():
+        return redirect(url_for("stocktake.count", stocktake_id=stocktake.id))
+    return render_page_or_fragment("stocktake/count.html", "stocktake/_progress.html", **_count_context(stocktake))
 
 
 def _close_page(stocktake: Stocktake, *, error: str | None = None, form: dict | None = None):

@@ -167,24 +167,19 @@ def _existing_scan(session: Session, stocktake: Stocktake, garment: Garment | No
     return session.scalar(select(StocktakeScan).where(StocktakeScan.stocktake_id == stocktake.id, condition))
 
 
-def count_item(session: Session, stocktake: Stocktake, item_id: int | None, raw_quantity: str, *,
+def count_item(session: Session, stocktake: Stocktake, item: StockItem, counted: int, *,
                user: User, now: dt.datetime | None = None) -> StocktakeItemCount:
-    """Record a stock item's counted quantity (counting again replaces it while the count is open)."""
+    """Record a stock item's counted quantity (checked by :mod:`.forms`); counting again
+    replaces it while the count is open."""
     if not stocktake.is_open:
         raise DomainError(NOT_OPEN)
-    item = session.get(StockItem, item_id) if item_id else None
-    if item is None:
-        raise DomainError(UNKNOWN_ITEM)
-    raw = (raw_quantity or "").strip()
-    if not raw.isdigit() or int(raw) > 1_000_000:
-        raise DomainError(BAD_QUANTITY)
     now = now or utcnow()
     row = session.scalar(select(StocktakeItemCount).where(StocktakeItemCount.stocktake_id == stocktake.id,
                                                           StocktakeItemCount.item_id == item.id))
     if row is None:
         row = StocktakeItemCount(stocktake_id=stocktake.id, item=item, user_id=user.id, at=now)
         session.add(row)
-    row.counted = int(raw)
+    row.counted = counted
     row.expected = item.quantity_on_hand
     row.user_id = user.id
     row.at = now
