@@ -661,7 +661,7 @@ class Baseline:
         return self.con.execute("SELECT department_id FROM employees WHERE id = ?", (employee_id,)).fetchone()[0]
 
     def _move(self, g, action: str, to: str, station: str, *, holder: int | None, employee: int | None,
-              awaiting: int, clear_defects: bool = False, request_key: str | None = None) -> None:
+              awaiting: int, clear_defects: bool = False) -> int:
         now = _iso(int(time.time() * 1_000_000))
         cur = self.con.execute(
             "UPDATE garments SET status = ?, holder_id = ?, awaiting_slot = ?, status_since = ?, updated_at = ?, "
@@ -670,12 +670,12 @@ class Baseline:
             (to, holder, awaiting, now, now, g[2] + 1, g[0], g[2]))
         if cur.rowcount != 1:
             raise SystemExit("baseline: lost the optimistic lock")
-        self.con.execute(
+        return self.con.execute(
             "INSERT INTO events (garment_id, action, from_status, to_status, user_id, station, employee_id, "
-            "department_id, unit_cost, defects, note, request_key, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '', '', ?, ?)",
+            "department_id, unit_cost, defects, note, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '', '', ?)",
             (g[0], action, g[1], to, self.user_id, station, employee, self._department(employee), g[5],
-             request_key, now))
+             now)).lastrowid
 
     def checkin(self, tag: str, employee: int | None = None) -> float:
         started = time.perf_counter()
@@ -689,12 +689,18 @@ class Baseline:
 
     def inspection_pass(self, tag: str) -> float:
         started = time.perf_counter()
-        self.con.execute("BEGIN")
+        key = uuid.uuid4().hex
+        self.con.execute("BEGIN IMMEDIATE")
+        # Once per request key, as the app does: look the key up, then record it with the event.
+        assert self.con.execute("SELECT result FROM request_keys WHERE user_id = ? AND command = ? AND key = ?",
+                                (self.user_id, "inspection.act", key)).fetchone() is None
         g = self._garment(tag)
         self._last_event(g[0])
         assert g[1] == "inspection", (tag, g[1])
-        self._move(g, "pass", "in_stock", "inspection", holder=None, employee=g[4], awaiting=1,
-                   clear_defects=True, request_key=uuid.uuid4().hex)
+        event_id = self._move(g, "pass", "in_stock", "inspection", holder=None, employee=g[4], awaiting=1,
+                              clear_defects=True)
+        self.con.execute("INSERT INTO request_keys (user_id, command, key, result, created_at) VALUES (?, ?, ?, ?, ?)",
+                         (self.user_id, "inspection.act", key, str(event_id), _iso(int(time.time() * 1_000_000))))
         self.con.execute("COMMIT")
         return (time.perf_counter() - started) * 1000
 

@@ -22,7 +22,7 @@ REGISTER = "register"
 
 def _event(garment: Garment, action: str, from_status: str | None, to_status: str, *,
            user: User | None, station: str, employee: Employee | None = None,
-           defects: str = "", note: str = "", request_key: str | None = None,
+           defects: str = "", note: str = "",
            batch_id: int | None = None, at: dt.datetime | None = None) -> Event:
     person = employee or garment.holder or garment.owner
     return Event(
@@ -37,7 +37,6 @@ def _event(garment: Garment, action: str, from_status: str | None, to_status: st
         unit_cost=garment.cost,
         defects=defects,
         note=note,
-        request_key=request_key,
         batch_id=batch_id,
         created_at=at or utcnow(),
     )
@@ -47,13 +46,10 @@ def register_garment(session: Session, *, tag: str, garment_type: GarmentType, s
                      owner: Employee | None = None, number: str | None = None,
                      purchased_on: dt.date | None = None, cost: Decimal | None = None,
                      user: User | None = None, station: str = "registry",
-                     note: str = "", request_key: str | None = None,
-                     at: dt.datetime | None = None) -> Garment:
+                     note: str = "", at: dt.datetime | None = None) -> Garment:
     """A new garment enters the stock, clean and in its slot.
 
-    ``request_key`` marks the registering event so that a repeated request
-    (double tap, retry) can be recognised and lands once. ``at`` backdates
-    it (demo data, imports of an existing stock).
+    ``at`` backdates it (demo data, imports of an existing stock).
     """
     at = at or utcnow()
     garment = Garment(
@@ -74,7 +70,7 @@ def register_garment(session: Session, *, tag: str, garment_type: GarmentType, s
     )
     session.add(garment)
     session.add(_event(garment, REGISTER, None, Status.IN_STOCK.value, user=user,
-                       station=station, note=note, request_key=request_key, at=at))
+                       station=station, note=note, at=at))
     return garment
 
 
@@ -88,8 +84,7 @@ def _counts_a_wash(action: Action, from_status: str) -> bool:
 
 def move(session: Session, garment: Garment, action: Action | str, *, user: User | None,
          station: str, employee: Employee | None = None, defects: str = "", note: str = "",
-         request_key: str | None = None, batch_id: int | None = None,
-         at: dt.datetime | None = None) -> Event:
+         batch_id: int | None = None, at: dt.datetime | None = None) -> Event:
     """Apply ``action`` to ``garment`` or raise TransitionRefused (nothing changes).
 
     ``employee`` is the person the garment goes to or comes from (the wearer
@@ -100,7 +95,7 @@ def move(session: Session, garment: Garment, action: Action | str, *, user: User
     target = next_status(garment.status, action).value
     event = _event(garment, action.value, garment.status, target, user=user,
                    station=station, employee=employee, defects=defects, note=note,
-                   request_key=request_key, batch_id=batch_id, at=at)
+                   batch_id=batch_id, at=at)
     if _counts_a_wash(action, garment.status):
         garment.wash_count += 1
     if action is Action.FROM_TAILOR:
@@ -132,24 +127,22 @@ UNDO = "undo"    # compensates an earlier event; nothing is ever deleted
 
 
 def flag_defects(session: Session, garment: Garment, defects: str, *, user: User | None,
-                 station: str, note: str = "", request_key: str | None = None,
-                 at: dt.datetime | None = None) -> Event:
+                 station: str, note: str = "", at: dt.datetime | None = None) -> Event:
     """Record defects on a garment without moving it; the inspector sees them."""
     event = _event(garment, FLAG, garment.status, garment.status, user=user, station=station,
-                   defects=defects, note=note, request_key=request_key, at=at)
+                   defects=defects, note=note, at=at)
     garment.defects = _merge_defects(garment.defects, defects)
     session.add(event)
     return event
 
 
 def slot(session: Session, garment: Garment, *, user: User | None, station: str,
-         request_key: str | None = None, at: dt.datetime | None = None) -> Event:
+         at: dt.datetime | None = None) -> Event:
     """Confirm a passed garment is in its numbered slot."""
     if garment.status != Status.IN_STOCK.value:
         raise DomainError(N_("Only a clean garment in stock goes into a slot; this one: %(status)s."),
                           status=status_label(garment.status))
-    event = _event(garment, SLOT, garment.status, garment.status, user=user, station=station,
-                   request_key=request_key, at=at)
+    event = _event(garment, SLOT, garment.status, garment.status, user=user, station=station, at=at)
     garment.awaiting_slot = False
     session.add(event)
     return event
@@ -166,8 +159,7 @@ def last_event(session: Session, garment: Garment) -> Event | None:
                           .order_by(Event.created_at.desc(), Event.id.desc()).limit(1))
 
 
-def undo(session: Session, event: Event, *, user: User | None, station: str,
-         request_key: str | None = None) -> Event:
+def undo(session: Session, event: Event, *, user: User | None, station: str) -> Event:
     """Write the event that compensates ``event``; refuse when it no longer can.
 
     Only the garment's latest event can be undone (anything later was built
@@ -185,8 +177,7 @@ def undo(session: Session, event: Event, *, user: User | None, station: str,
                                                   Event.created_at <= event.created_at)
                               .order_by(Event.created_at.desc(), Event.id.desc()).limit(1))
     compensation = _event(garment, UNDO, event.to_status, event.from_status, user=user,
-                          station=station, employee=event.employee, request_key=request_key,
-                          note=event.action)
+                          station=station, employee=event.employee, note=event.action)
     compensation.reverses_event_id = event.id
     if event.action in {a.value for a in Action}:
         action = Action(event.action)

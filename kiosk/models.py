@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -207,9 +208,6 @@ class Event(db.Model):
     # Indexed: "was this event undone?" is asked by undo, carts and reports.
     reverses_event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id"), index=True)
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("checkin_batches.id"), index=True)
-    # A retried request (double tap, network retry) carries the same key and
-    # lands once: the unique index refuses the second insert.
-    request_key: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     garment: Mapped[Garment] = relationship()
@@ -287,8 +285,6 @@ class PrintJob(db.Model):
     # The printer URL when the job was queued, then at its latest attempt.
     printer: Mapped[str] = mapped_column(String(255), default="")
     requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    # A retried request (double tap) queues its print once.
-    request_key: Mapped[str | None] = mapped_column(String(80), unique=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     printed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
@@ -311,3 +307,24 @@ class StationSetting(db.Model):
     receipts: Mapped[bool] = mapped_column(default=True)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class RequestKey(db.Model):
+    """A command that changed data, by the key its request carried (see :mod:`kiosk.request_keys`).
+
+    Scoped per operator: tablets choose their own keys (scans queued offline),
+    so one operator's key never meets another's. ``result`` points at what the
+    first request produced (JSON: a record id or a list of ids), so a repeat
+    is answered with it instead of running the command again.
+    """
+
+    __tablename__ = "request_keys"
+    __table_args__ = (UniqueConstraint("user_id", "command", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    command: Mapped[str] = mapped_column(String(48))
+    key: Mapped[str] = mapped_column(String(64))
+    result: Mapped[str] = mapped_column(Text, default="null")
+    # Indexed: old keys can be pruned by age without a scan of the table.
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

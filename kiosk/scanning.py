@@ -2,8 +2,8 @@
 
 No Flask in here: routes pass the session, the user, the station and the
 settings, and turn a :class:`ScanResult` into a fragment. The caller commits
-after an ``ok`` (the move is already flushed, so a lost race shows up here,
-not at commit).
+after an ``ok`` (the move is already flushed, in its own savepoint, so a lost
+race shows up here, not at commit, and undoes only that scan).
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -21,6 +21,7 @@ from .domain.errors import DomainError, N_
 from .domain.garment_states import Action
 from .ledger import UNDO, last_event, move, undo
 from .models import Employee, Event, Garment, User, utcnow
+from .request_keys import once, savepoint
 
 OK, DUPLICATE, ERROR = "ok", "duplicate", "error"
 
@@ -80,7 +81,7 @@ Check = Callable[[Garment], None]
 
 def scan_move(session: Session, raw_code: str, action: Action | str, *, station: str,
               user: User | None, employee: Employee | None = None, defects: str = "",
-              note: str = "", request_key: str | None = None, batch_id: int | None = None,
+              note: str = "", batch_id: int | None = None,
               duplicate_seconds: int = 10, check: Check | None = None,
               now: dt.datetime | None = None,
               found: tuple[str, Garment | None] | None = None) -> ScanResult:
@@ -91,6 +92,8 @@ def scan_move(session: Session, raw_code: str, action: Action | str, *, station:
     - ``check`` (a station's own rule) or the state machine refuses → error;
     - two tablets at once: the garment's version column lets one win; the
       other gets a clear error and nothing of its move is kept.
+
+    A form that carries a request key goes through :func:`scan_once` as well.
     """
     now = now or utcnow()
     # ``found``: the station already looked the code up (to choose the action).
@@ -104,17 +107,17 @@ def scan_move(session: Session, raw_code: str, action: Action | str, *, station:
         # garment was read: answer with the garment as it is now.
         session.refresh(garment)
         return ScanResult(DUPLICATE, code, garment, repeated, warnings=warnings)
-    try:
+
+    def moved() -> Event:
         if check is not None:
             check(garment)
-        event = move(session, garment, action, user=user, station=station, employee=employee,
-                     defects=defects, note=note, request_key=request_key, batch_id=batch_id, at=now)
-    except DomainError as refused:  # raised before anything was changed
-        return ScanResult(ERROR, code, garment, error=refused, warnings=warnings)
-    return flush_scan(session, ScanResult(OK, code, garment, event, warnings=warnings))
+        return move(session, garment, action, user=user, station=station, employee=employee,
+                    defects=defects, note=note, batch_id=batch_id, at=now)
+
+    return write_scan(session, code, garment, moved, warnings=warnings)
 
 
-def undo_last(session: Session, *, station: str, user: User, request_key: str | None = None) -> ScanResult:
+def undo_last(session: Session, *, station: str, user: User) -> ScanResult:
     """Undo this user's latest scan at this station with a compensating event."""
     latest = session.scalar(
         select(Event).where(Event.station == station, Event.user_id == user.id, Event.action != UNDO)
@@ -123,30 +126,50 @@ def undo_last(session: Session, *, station: str, user: User, request_key: str | 
     if latest is None:
         return ScanResult(ERROR, "", error=DomainError(N_("There is no scan to undo.")))
     garment = latest.garment
+    return write_scan(session, garment.tag, garment,
+                      lambda: undo(session, latest, user=user, station=station))
+
+
+def write_scan(session: Session, code: str, garment: Garment, write: Callable[[], Event], *,
+               warnings: list[DomainError] | None = None) -> ScanResult:
+    """Write the scan's event now, in a savepoint: a refusal, a lost race or a busy database
+    is answered (and undoes only this scan), never raised."""
+    warnings = warnings or []
+    tag = garment.tag
     try:
-        event = undo(session, latest, user=user, station=station, request_key=request_key)
+        with savepoint(session):
+            event = write()
+            session.flush()
     except DomainError as refused:  # raised before anything was changed
-        return ScanResult(ERROR, garment.tag, garment, error=refused)
-    return flush_scan(session, ScanResult(OK, garment.tag, garment, event))
-
-
-def flush_scan(session: Session, result: ScanResult) -> ScanResult:
-    """Write now, so a lost race or a retried request is answered, not raised."""
-    tag = result.garment.tag
-    try:
-        session.flush()
+        return ScanResult(ERROR, code, garment, error=refused, warnings=warnings)
     except StaleDataError:
-        session.rollback()
-        return ScanResult(ERROR, result.code, _reload(session, tag), error=DomainError(RACED, tag=tag))
-    except IntegrityError:
-        # The same request (double tap, retry) already landed: its key is taken.
-        session.rollback()
-        garment = _reload(session, tag)
-        return ScanResult(DUPLICATE, result.code, garment, last_event(session, garment) if garment else None)
+        return ScanResult(ERROR, code, _reload(session, tag), error=DomainError(RACED, tag=tag))
     except OperationalError:
-        session.rollback()
-        return ScanResult(ERROR, result.code, _reload(session, tag), error=DomainError(BUSY, tag=tag))
-    return result
+        return ScanResult(ERROR, code, _reload(session, tag), error=DomainError(BUSY, tag=tag))
+    return ScanResult(OK, code, garment, event, warnings=warnings)
+
+
+def scan_once(session: Session, raw_key: str | None, *, operator: User | None, command: str,
+              scan: Callable[[], ScanResult]) -> ScanResult:
+    """``scan()`` at most once per request key; a repeat is answered as a duplicate of the first.
+
+    Only a scan that moved something keeps its key: a refused one may be sent
+    again. A malformed key is an error answer, and nothing is scanned.
+    """
+    try:
+        done = once(session, raw_key, operator=operator, command=command, run=scan,
+                    remember=lambda result: result.event.id if result.ok and result.event else None,
+                    recall=lambda event_id: _repeat_of(session, event_id))
+    except DomainError as refused:
+        return ScanResult(ERROR, "", error=refused)
+    return done.result
+
+
+def _repeat_of(session: Session, event_id: int) -> ScanResult:
+    event = session.get(Event, event_id)
+    garment = _reload(session, event.garment.tag)
+    session.refresh(garment)  # as it is now, whatever came after the first request
+    return ScanResult(DUPLICATE, garment.tag, garment, event, warnings=warnings_for(garment))
 
 
 def _reload(session: Session, tag: str) -> Garment | None:

@@ -291,9 +291,12 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(404, _not_found)
     app.register_error_handler(500, _server_error)
     from .domain.garment_states import STATUS_LABELS, Status
+    from .request_keys import new_key
 
     app.jinja_env.globals.update(
         current_user=current_user,
+        # A fresh key in every form that changes data: sent twice, it lands once (kiosk.request_keys).
+        new_request_key=new_key,
         now_utc=now,
         role_label=role_rules.label,
         # What the signed-in user (or ``user``) may do: the same groups the routes declare.

@@ -68,3 +68,65 @@ def test_upgrade_from_the_first_schema_keeps_garments_and_fills_the_new_columns(
         row = conn.execute(text("SELECT holder_id, status_since, defects, awaiting_slot FROM garments")).one()
     assert row.holder_id == 1 and str(row.status_since).startswith("2026-01-02 09:30")
     assert row.defects == "" and not row.awaiting_slot
+
+
+def test_upgrade_to_request_keys_carries_each_operators_keys_and_drops_the_old_columns(ctx):
+    """Keys written before the upgrade still land once after it, under the operator who sent them."""
+    _drop_everything()
+    upgrade(revision="0009")
+    with db.engine.begin() as conn:
+        for user_id, name in ((1, "clerk-a"), (2, "clerk-b")):
+            conn.execute(text(
+                "INSERT INTO users (id, name, role, pin_hash, active, failed_attempts, created_at)"
+                " VALUES (:id, :name, 'clerk', 'x', true, 0, '2026-01-01 00:00:00')"), dict(id=user_id, name=name))
+        for loan_id, user_id, key in ((1, 1, "loan-key-0001"), (2, 2, "key with space"), (3, None, "loan-key-0003")):
+            conn.execute(text(
+                "INSERT INTO loans (id, request_key, borrower_name, borrower_phone, borrower_org, reason, note,"
+                " approver, deposit, due_at, signed_on_paper, created_by_id, created_at)"
+                " VALUES (:id, :key, '李四', '13800138000', '外包', 'event', '', '', '', '2026-01-03 00:00:00',"
+                " true, :user, '2026-01-02 00:00:00')"), dict(id=loan_id, key=key, user=user_id))
+        conn.execute(text(
+            "INSERT INTO garment_types (id, code, name_zh, name_en, unit_cost, entitlement, expected_washes, active)"
+            " VALUES (1, 'SHIRT', '衬衫', 'Shirt', 98.50, 3, 100, true)"))
+        for garment_id in (1, 2, 3):
+            conn.execute(text(
+                "INSERT INTO garments (id, tag, type_id, size, number, status, wash_count, repair_count, cost,"
+                " version, defects, awaiting_slot, status_since, created_at, updated_at)"
+                " VALUES (:id, :tag, 1, 'M', NULL, 'in_stock', 0, 0, 98.50, 1, '', false, '2026-01-01 00:00:00',"
+                " '2026-01-01 00:00:00', '2026-01-01 00:00:00')"), dict(id=garment_id, tag=f"SHIRT-00000{garment_id}"))
+        # A registration of two garments by clerk-b ("<key>:<n>"), one of a purchase ("<key>:<chunk>:<n>").
+        for event_id, garment_id, key in ((1, 1, "reg-key-0001:0"), (2, 2, "reg-key-0001:1"),
+                                          (3, 3, "buy-key-0001:0:0")):
+            conn.execute(text(
+                "INSERT INTO events (id, garment_id, action, from_status, to_status, user_id, station, defects,"
+                " note, request_key, created_at) VALUES (:id, :garment, 'register', NULL, 'in_stock', 2,"
+                " 'registry', '', '', :key, '2026-01-01 08:00:00')"), dict(id=event_id, garment=garment_id, key=key))
+        conn.execute(text(
+            "INSERT INTO print_jobs (id, kind, document, status, attempts, printer, requested_by_id, request_key,"
+            " created_at, updated_at) VALUES (1, 'tag', '{}', 'done', 1, 'dummy:', 1, 'print-key-0001',"
+            " '2026-01-01 00:00:00', '2026-01-01 00:00:00')"))
+    upgrade()
+    with db.engine.connect() as conn:
+        carried = conn.execute(text(
+            "SELECT user_id, command, key, result FROM request_keys ORDER BY command, key")).all()
+        columns = {table: {c["name"] for c in inspect(conn).get_columns(table)}
+                   for table in ("events", "print_jobs", "loans", "purchases", "stock_movements")}
+        kept = conn.execute(text("SELECT count(*) FROM loans")).scalar(), conn.execute(
+            text("SELECT count(*) FROM events")).scalar()
+    assert [tuple(row) for row in carried] == [(1, "loan.open", "loan-key-0001", "1"),
+                                               (2, "registry.register", "reg-key-0001", "[1, 2]")]
+    assert all("request_key" not in names for names in columns.values())
+    assert kept == (3, 3)
+
+    from kiosk.loans import services as loans
+    from kiosk.models import User
+    from kiosk.registry.services import registered_with
+
+    clerk_a, clerk_b = db.session.get(User, 1), db.session.get(User, 2)
+    again = loans.open_loan(db.session, loans.LoanForm(name="别人", phone="13900139000", organisation="x",
+                                                       reason="event", signed_on_paper=True),
+                            user=clerk_a, request_key="loan-key-0001", timezone="Asia/Shanghai")
+    assert again.id == 1 and again.borrower_name == "李四"  # the first loan, not a new one
+    assert [g.tag for g in registered_with(db.session, "reg-key-0001", operator=clerk_b)] == [
+        "SHIRT-000001", "SHIRT-000002"]
+    assert registered_with(db.session, "reg-key-0001", operator=clerk_a) == []  # clerk-b's key, not clerk-a's

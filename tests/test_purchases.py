@@ -98,7 +98,7 @@ def _input(garment_type_id: int, **changes) -> services.PurchaseInput:
 def test_a_large_purchase_is_registered_beyond_one_registry_batch(ctx, make):
     garment_type = make.garment_type(code="AP")
     data = services.check_purchase(db.session, _input(garment_type.id, quantity=250))
-    received = services.receive_purchase(db.session, data, request_key=uuid.uuid4().hex, user=None)
+    received = services.receive_purchase(db.session, data, request_key=uuid.uuid4().hex, user=make.user())
     db.session.commit()
     tags = [g.tag for g in received.garments]
     assert len(tags) == len(set(tags)) == 250 and tags[-1] == "AP-000250"

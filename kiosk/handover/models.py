@@ -36,8 +36,6 @@ class Handover(db.Model):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     acknowledged_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-    # A retried request (double tap) writes its handover once.
-    request_key: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     written_by: Mapped[User] = relationship(foreign_keys=[written_by_id])
     acknowledged_by: Mapped[User | None] = relationship(foreign_keys=[acknowledged_by_id])

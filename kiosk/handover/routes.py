@@ -1,9 +1,6 @@
 """Shift handover (交接班): the outgoing clerk writes, the next clerk acknowledges."""
 from __future__ import annotations
 
-import re
-import uuid
-
 from flask import current_app, redirect, request, url_for
 from flask_babel import gettext as _
 
@@ -14,10 +11,9 @@ from ..extensions import db
 from ..i18n import now, translate_error
 from ..models import User
 from ..printing.services import KIND_LABELS
+from ..request_keys import new_key
 from ..web import current_user, is_htmx, render_page_or_fragment, roles
 from . import bp, services
-
-_REQUEST_KEY_RE = re.compile(r"^[0-9a-f]{32}$")
 
 
 def _tailor_days() -> int:
@@ -37,7 +33,7 @@ def _render(*, note: str = "", write_error: str | None = None, ack_error: str | 
         sections=services.SECTIONS, print_kinds=KIND_LABELS,
         note=note, note_max=services.NOTE_MAX,
         write_error=write_error, ack_error=ack_error, selected=selected, notice=notice,
-        request_key=request_key or uuid.uuid4().hex,
+        request_key=request_key or new_key(),
     )
 
 
@@ -60,14 +56,12 @@ def index():
 def write():
     """The outgoing clerk hands over: their note, and a snapshot of the open items."""
     note = request.form.get("note", "")
-    key = request.form.get("request_key", "")
-    key = key if _REQUEST_KEY_RE.match(key) else None
     try:
         services.write(db.session, writer=current_user(), note=note, tailor_days=_tailor_days(),
-                       request_key=key, now=now())
+                       request_key=request.form.get("request_key"), now=now())
     except DomainError as error:
-        db.session.rollback()
-        return _render(note=note, write_error=translate_error(error), request_key=key)
+        db.session.rollback()  # nothing was written: the form comes back with a fresh key
+        return _render(note=note, write_error=translate_error(error))
     db.session.commit()
     return _done(_("Handover written. The next clerk acknowledges it with their own PIN."))
 

@@ -13,7 +13,6 @@ import json
 from typing import Any
 
 from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from ..auth.services import Policy, check_pin
@@ -22,6 +21,7 @@ from ..domain.errors import DomainError, N_
 from ..domain.money import plain
 from ..domain.roles import COUNTER, works_counter
 from ..models import Garment, PrintJob, User, utcnow
+from ..request_keys import by_id, once
 from ..loans import services as loans
 from ..tailor.services import at_tailor
 from ..writeoffs import services as writeoffs
@@ -141,24 +141,18 @@ def write(session: Session, *, writer: User, note: str, tailor_days: int,
     note = (note or "").strip()
     if len(note) > NOTE_MAX:
         raise DomainError(NOTE_TOO_LONG, max=NOTE_MAX)
-    if request_key:
-        existing = session.scalar(select(Handover).where(Handover.request_key == request_key))
-        if existing is not None:
-            return existing
-    now = now or utcnow()
-    summary = collect_summary(session, now=now, tailor_days=tailor_days)
-    handover = Handover(written_by=writer, note=note, created_at=now,
-                        summary=json.dumps(summary, ensure_ascii=False), request_key=request_key or None)
-    try:
-        with session.begin_nested():
-            session.add(handover)
-    except IntegrityError:
-        # Two copies of the same request at once: the other one landed.
-        existing = session.scalar(select(Handover).where(Handover.request_key == request_key))
-        if existing is None:
-            raise
-        return existing
-    return handover
+
+    def written() -> Handover:
+        at = now or utcnow()
+        summary = collect_summary(session, now=at, tailor_days=tailor_days)
+        handover = Handover(written_by=writer, note=note, created_at=at,
+                            summary=json.dumps(summary, ensure_ascii=False))
+        session.add(handover)
+        session.flush()
+        return handover
+
+    return once(session, request_key, operator=writer, command="handover.write", run=written,
+                **by_id(session, Handover)).result
 
 
 def acknowledge(session: Session, handover_id: int | None, *, user: User | None, pin: str, policy: Policy,

@@ -14,7 +14,7 @@ from ..domain.garment_states import Status
 from ..domain.roles import COUNTER
 from ..extensions import db
 from ..scanning import ScanResult, undo_last
-from ..stations.web import duplicate_seconds, new_request_key, render_result, scan_log
+from ..stations.web import duplicate_seconds, render_result, scan_log
 from ..web import current_user, is_htmx, render_page_or_fragment, roles
 from . import bp, services
 from .services import SLOT_STATION, STATION
@@ -39,7 +39,7 @@ def _answer(result: ScanResult, *, headline: str = "", log_row: bool = True, cho
     on_table = garment is not None and garment.status == Status.INSPECTION.value
     html = render_result(
         result, station=STATION, headline=headline, template="inspection/_result.html", log_row=log_row,
-        card=on_table, request_key=new_request_key(), checks=services.CHECKS, defects=DEFECTS,
+        card=on_table, checks=services.CHECKS, defects=DEFECTS,
         flagged=services.flagged_defects(garment) if garment is not None else [],
         chosen=set(chosen), ticked=set(ticked), reprint=reprint, slot_number=services.slot_number,
         # A garment waiting for a decision is not "all fine": a neutral card.
@@ -72,7 +72,7 @@ def act():
     ticked = request.form.getlist("checks")
     result, reprint = services.act(
         db.session, request.form.get("code", ""), action, user=current_user(), defects=chosen,
-        checks=ticked, request_key=request.form.get("request_key") or None,
+        checks=ticked, request_key=request.form.get("request_key"),
         duplicate_seconds=duplicate_seconds())
     db.session.commit()
     headline = HEADLINES[action]() if action in HEADLINES else ""

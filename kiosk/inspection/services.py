@@ -27,10 +27,11 @@ from ..scanning import (
     NOT_OURS,
     OK,
     ScanResult,
-    flush_scan,
     find_garment,
     scan_move,
+    scan_once,
     warnings_for,
+    write_scan,
 )
 
 STATION = "inspection"
@@ -93,7 +94,8 @@ def act(session: Session, raw_code: str, action: str, *, user: User | None,
 
     Returns the scan result and, when a faded number was among its defects,
     whether a tag reprint was newly requested (True) or already pending
-    (False); None when no reprint is concerned.
+    (False); None when no reprint is concerned. The same ``request_key``
+    again (a double tap) moves nothing more and answers ``duplicate``.
     """
     now = now or utcnow()
     chosen = defect_codes(defects)
@@ -120,11 +122,17 @@ def act(session: Session, raw_code: str, action: str, *, user: User | None,
         # The tailor's record says what to mend: the flagged defects by default.
         garment = find_garment(session, raw_code)[1]
         recorded = flagged_defects(garment) if garment is not None else []
-    result = scan_move(session, raw_code, target, station=STATION, user=user, defects=",".join(recorded),
-                       request_key=request_key, duplicate_seconds=duplicate_seconds, check=check, now=now)
-    if not result.ok or FADED_NUMBER not in chosen + seen.get("flagged", []):
-        return result, None
-    return result, request_tag_reprint(session, result.garment, user=user, now=now)
+    reprint: list[bool] = []
+
+    def routed() -> ScanResult:
+        result = scan_move(session, raw_code, target, station=STATION, user=user, defects=",".join(recorded),
+                           duplicate_seconds=duplicate_seconds, check=check, now=now)
+        if result.ok and FADED_NUMBER in chosen + seen.get("flagged", []):
+            reprint.append(request_tag_reprint(session, result.garment, user=user, now=now))
+        return result
+
+    result = scan_once(session, request_key, operator=user, command="inspection.act", scan=routed)
+    return result, reprint[0] if reprint else None
 
 
 def request_tag_reprint(session: Session, garment: Garment, *, user: User | None,
@@ -145,7 +153,7 @@ def request_tag_reprint(session: Session, garment: Garment, *, user: User | None
 
 # --- slotting (配入) ----------------------------------------------------------
 
-def slot_garment(session: Session, raw_code: str, *, user: User | None, request_key: str | None = None,
+def slot_garment(session: Session, raw_code: str, *, user: User | None,
                  now: dt.datetime | None = None) -> ScanResult:
     """Confirm a passed garment is in its numbered slot.
 
@@ -159,11 +167,8 @@ def slot_garment(session: Session, raw_code: str, *, user: User | None, request_
     if garment.status == Status.IN_STOCK.value and not garment.awaiting_slot:
         return ScanResult(DUPLICATE, code, garment, error=DomainError(ALREADY_SLOTTED, tag=garment.tag),
                           warnings=warnings)
-    try:
-        event = slot(session, garment, user=user, station=SLOT_STATION, request_key=request_key, at=now)
-    except DomainError as refused:  # raised before anything was changed
-        return ScanResult(ERROR, code, garment, error=refused, warnings=warnings)
-    return flush_scan(session, ScanResult(OK, code, garment, event, warnings=warnings))
+    return write_scan(session, code, garment, lambda: slot(session, garment, user=user, station=SLOT_STATION, at=now),
+                      warnings=warnings)
 
 
 def _natural(value: str | None) -> tuple:

@@ -10,7 +10,7 @@ from ..domain.roles import EVERYONE, is_manager
 from ..extensions import db
 from ..i18n import hotel_day_bounds
 from ..scanning import ScanResult, scan_move, undo_last
-from ..stations.web import duplicate_seconds, new_request_key, render_result, scan_log
+from ..stations.web import duplicate_seconds, render_result, scan_log
 from ..web import current_user, render_page_or_fragment, roles
 from . import bp, services
 
@@ -30,8 +30,7 @@ def _page(result_html: str | None = None):
 def _answer(result: ScanResult, headline: str, *, chips: bool, log_row: bool = True):
     html = render_result(result, station=STATION, headline=headline, template=RESULT, log_row=log_row,
                          show_chips=chips and result.garment is not None and result.result != "error",
-                         defects=DEFECTS, flagged=services.defects_of(result.garment) if result.garment else [],
-                         request_key=new_request_key())
+                         defects=DEFECTS, flagged=services.defects_of(result.garment) if result.garment else [])
     return render_page_or_fragment(_page, html=html)
 
 
@@ -56,11 +55,10 @@ def scan():
 @roles(*EVERYONE)
 def flag():
     """One tap on a defect chip: recorded on the garment for the inspector; the status stays."""
-    key = (request.form.get("request_key") or "").strip()[:40]
     defect = request.form.get("defect", "")
     result = services.flag(db.session, request.form.get("tag", ""), defect, user=current_user(),
                            station=STATION, note=request.form.get("note", "")[:500],
-                           request_key=f"{key}:{defect[:20]}" if key else None)
+                           request_key=request.form.get("request_key"))
     db.session.commit()
     headline = _("Flagged: %(defect)s", defect=_(DEFECTS[defect])) if result.ok else ""
     return _answer(result, headline, chips=True)

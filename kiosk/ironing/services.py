@@ -8,39 +8,29 @@ import datetime as dt
 from typing import NamedTuple
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, aliased, joinedload
+from sqlalchemy.orm import Session, aliased
 
-from ..domain.codes import is_valid_tag, normalise_code
 from ..domain.defects import DEFECTS
 from ..domain.errors import DomainError, N_
 from ..domain.garment_states import Action, Status
 from ..ledger import flag_defects, not_undone
 from ..models import Event, Garment, User
-from ..scanning import DUPLICATE, ERROR, NOT_OURS, OK, ScanResult, warnings_for
+from ..scanning import DUPLICATE, ERROR, NOT_OURS, ScanResult, find_garment, scan_once, warnings_for, write_scan
 
 UNKNOWN_DEFECT = N_("Choose one of the defects shown.")
 CANNOT_FLAG = N_("%(tag)s has been written off; there is nothing to flag.")
-
-
-def _find(session: Session, raw_tag: str) -> tuple[str, Garment | None]:
-    code = normalise_code(raw_tag)
-    if not is_valid_tag(code):
-        return code, None
-    return code, session.scalar(
-        select(Garment).where(Garment.tag == code)
-        .options(joinedload(Garment.garment_type), joinedload(Garment.owner), joinedload(Garment.holder)))
 
 
 def flag(session: Session, raw_tag: str, defect: str, *, user: User | None, station: str,
          note: str = "", request_key: str | None = None, at: dt.datetime | None = None) -> ScanResult:
     """One tap on a defect chip: the defect is recorded on the garment (status unchanged).
 
-    - the same form sent twice (double tap, retry) lands once: ``request_key``;
+    - the same tap sent twice (double tap, retry) lands once: ``request_key``,
+      per defect, since every chip of the answer shares the form's key;
     - a defect already flagged on the garment is not flagged again (duplicate);
     - an unknown tag or defect, or a written-off garment → error, nothing written.
     """
-    code, garment = _find(session, raw_tag)
+    code, garment = find_garment(session, raw_tag)
     if garment is None:
         return ScanResult(ERROR, code, error=DomainError(NOT_OURS, code=code or raw_tag.strip()))
     if defect not in DEFECTS:
@@ -48,17 +38,15 @@ def flag(session: Session, raw_tag: str, defect: str, *, user: User | None, stat
     if garment.status == Status.WRITTEN_OFF.value:
         return ScanResult(ERROR, code, garment, error=DomainError(CANNOT_FLAG, tag=garment.tag))
     warnings = warnings_for(garment)
-    if defect in defects_of(garment):
-        return ScanResult(DUPLICATE, code, garment, warnings=warnings)
-    event = flag_defects(session, garment, defect, user=user, station=station, note=note.strip(),
-                         request_key=request_key, at=at)
-    try:
-        session.flush()
-    except IntegrityError:  # the same tap already landed: its key is taken
-        session.rollback()
-        _code, garment = _find(session, code)
-        return ScanResult(DUPLICATE, code, garment, warnings=warnings)
-    return ScanResult(OK, code, garment, event, warnings=warnings)
+
+    def flagged() -> ScanResult:
+        if defect in defects_of(garment):
+            return ScanResult(DUPLICATE, code, garment, warnings=warnings)
+        return write_scan(session, code, garment, lambda: flag_defects(
+            session, garment, defect, user=user, station=station, note=note.strip(), at=at), warnings=warnings)
+
+    # The defect is part of the command: every chip of one answer carries the form's key.
+    return scan_once(session, request_key, operator=user, command=f"ironing.flag.{defect}", scan=flagged)
 
 
 def defects_of(garment: Garment) -> list[str]:

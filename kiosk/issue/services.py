@@ -311,7 +311,7 @@ class IssueScan:
 def scan_for_employee(session: Session, employee: Employee | None, raw_code: str, *, user: User | None,
                       station: str = STATION, reason: str = "", kit: bool = False,
                       duplicate_seconds: int = 10, gettext: Gettext = english,
-                      request_key: str | None = None, now: dt.datetime | None = None) -> IssueScan:
+                      now: dt.datetime | None = None) -> IssueScan:
     """One scan for ``employee``: dirty in (→ ``dirty``), own clean out (→ ``issued``),
     or a spare out (→ ``spare_issued``, the reason in the event's note).
 
@@ -343,7 +343,7 @@ def scan_for_employee(session: Session, employee: Employee | None, raw_code: str
         if why is not None:
             note = f"{why.translated(gettext)} {note}".strip()
     result = scan_move(session, raw_code, action, station=station, user=user, employee=employee,
-                       note=note[:NOTE_MAX], request_key=request_key,
+                       note=note[:NOTE_MAX],
                        duplicate_seconds=duplicate_seconds, check=rules, now=now,
                        found=(code, garment))
     if (result.ok and action in (Action.ISSUE, Action.ISSUE_SPARE)

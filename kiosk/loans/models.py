@@ -31,8 +31,6 @@ class Loan(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    # The form's key: "open loan" tapped twice opens one loan.
-    request_key: Mapped[str | None] = mapped_column(String(64), unique=True)
     employee_id: Mapped[int | None] = mapped_column(ForeignKey("employees.id"), index=True)
     borrower_name: Mapped[str] = mapped_column(String(64))
     borrower_phone: Mapped[str] = mapped_column(String(32), default="")
@@ -105,7 +103,6 @@ class ContactAttempt(db.Model):
     outcome: Mapped[str] = mapped_column(String(16))
     note: Mapped[str] = mapped_column(Text, default="")
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    request_key: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     loan: Mapped[Loan] = relationship(back_populates="attempts")
     user: Mapped[User | None] = relationship()

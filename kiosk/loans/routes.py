@@ -1,8 +1,6 @@
 """Loans station (借衣登记): who borrows, garments scanned out, returns scanned back, the overdue board."""
 from __future__ import annotations
 
-import re
-
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import format_datetime
 from flask_babel import gettext as _
@@ -12,21 +10,14 @@ from ..domain.roles import COUNTER
 from ..extensions import db
 from ..i18n import current_language, hotel_today, hotel_zone, now
 from ..printing import worker
-from ..printing.services import enqueue
-from ..stations.web import duplicate_seconds, new_request_key, render_result, scan_log
+from ..printing.services import enqueue, print_once
+from ..request_keys import new_key
+from ..stations.web import duplicate_seconds, render_result, scan_log
 from ..web import current_user, htmx_redirect, is_htmx, render_page_or_fragment, roles
 from ..writeoffs.services import Rules
 from . import bp, services
 from .forms import LoanForm
 from .models import CONTACT_HOW, CONTACT_OUTCOMES, Loan, LoanItem  # noqa: F401 (registers the tables)
-
-_KEY_RE = re.compile(r"^[A-Za-z0-9:_-]{8,64}$")
-
-
-def _request_key() -> str | None:
-    key = (request.form.get("request_key") or "").strip()
-    return key if _KEY_RE.match(key) else None
-
 
 def _settings() -> dict:
     return {"escalate_attempts": int(current_app.config["KIOSK_LOAN_ESCALATE_ATTEMPTS"]),
@@ -43,7 +34,7 @@ def _board_context() -> dict:
     return {"board": board, "escalated": [o for o in board if o.escalated],
             "contact_how": CONTACT_HOW, "contact_outcomes": CONTACT_OUTCOMES,
             "how_labels": services.HOW_LABELS, "outcome_labels": services.OUTCOME_LABELS,
-            "reason_labels": services.REASON_LABELS, "new_key": new_request_key,
+            "reason_labels": services.REASON_LABELS,
             "settings": _settings()}
 
 
@@ -61,7 +52,7 @@ def _page(loan: Loan | None = None, *, result_html: str | None = None, form: Loa
     return render_template(
         "loans/station.html", station=station, loan=loan, result_html=result_html,
         log=scan_log(db.session, station, current_user()), form=form or _loan_form(formdata=None),
-        form_error=form_error, request_key=new_request_key(),
+        form_error=form_error, request_key=new_key(),
         open_loans=services.open_loans(db.session), **_board_context(),
     ), status
 
@@ -86,8 +77,8 @@ def open_loan():
         first = next(iter(form.errors.values()))[0]
         return _page(form=form, form_error=str(first))
     try:
-        loan = services.open_loan(db.session, form.to_data(), user=current_user(), request_key=_request_key(),
-                                  now=now())
+        loan = services.open_loan(db.session, form.to_data(), user=current_user(),
+                                  request_key=request.form.get("request_key"), now=now())
     except DomainError as refused:
         db.session.rollback()
         return _page(form=form, form_error=refused.translated(_))
@@ -101,8 +92,7 @@ def _answer(result, headline: str, loan: Loan | None):
 
     def panels() -> str:
         # The loan's items and the overdue board follow the answer (out of band).
-        loan_html = (render_template("loans/_loan.html", loan=loan, oob=True, new_key=new_request_key)
-                     if loan is not None else "")
+        loan_html = render_template("loans/_loan.html", loan=loan, oob=True) if loan is not None else ""
         return loan_html + render_template("loans/_board.html", oob=True, **_board_context())
 
     return render_page_or_fragment(lambda answer: _page(loan, result_html=answer), html=html, oob=panels)
@@ -142,8 +132,13 @@ def print_slip(loan_id: int):
     except DomainError as refused:
         flash(refused.translated(_), "error")
         return htmx_redirect(back)
-    enqueue(db.session, document, "loan", current_user(), printer=current_app.config["KIOSK_PRINTER"],
-            request_key=_request_key())
+    try:
+        print_once(db.session, request.form.get("request_key"), user=current_user(), command="print.loan_slip",
+                   queue=lambda: [enqueue(db.session, document, "loan", current_user(),
+                                          printer=current_app.config["KIOSK_PRINTER"])])
+    except DomainError as refused:  # a malformed request key: nothing queued
+        flash(refused.translated(_), "error")
+        return htmx_redirect(back)
     db.session.commit()
     worker.notify(current_app._get_current_object())
     flash(_("Sent to the printer."), "success")
@@ -162,7 +157,7 @@ def contact(loan_id: int):
     try:
         services.log_contact(db.session, loan, how=request.form.get("how", ""),
                              outcome=request.form.get("outcome", ""), note=request.form.get("note", ""),
-                             user=current_user(), request_key=_request_key())
+                             user=current_user(), request_key=request.form.get("request_key"))
     except DomainError as refused:
         db.session.rollback()
         board_error = refused.translated(_)
@@ -183,7 +178,7 @@ def write_off(item_id: int):
     try:
         write_off = services.open_write_off(db.session, item, user=current_user(),
                                             rules=Rules.from_config(current_app.config, zone=hotel_zone()),
-                                            request_key=_request_key(), today=hotel_today())
+                                            request_key=request.form.get("request_key"), today=hotel_today())
     except DomainError as refused:
         db.session.rollback()
         flash(refused.translated(_), "error")

@@ -13,7 +13,6 @@ import unicodedata
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from printers import documents
@@ -25,6 +24,7 @@ from ..domain.errors import DomainError, N_
 from ..domain.garment_states import Action, Status, TransitionRefused
 from ..models import Event, Garment, User, utcnow
 from ..printing.services import garment_line
+from ..request_keys import by_id, once
 from ..scanning import ERROR, ScanResult, find_garment, scan_move
 from ..writeoffs import services as writeoffs
 from ..writeoffs.models import WriteOff
@@ -120,29 +120,24 @@ def open_loan(session: Session, data: LoanData, *, user: User | None, request_ke
 
     The same form sent twice (its request key) returns the loan it opened.
     """
-    now = now or utcnow()
-    if request_key:
-        existing = session.scalar(select(Loan).where(Loan.request_key == request_key))
-        if existing is not None:
-            return existing
+    return once(session, request_key, operator=user, command="loan.open", **by_id(session, Loan),
+                run=lambda: _new_loan(session, data, user=user, now=now or utcnow())).result
+
+
+def _new_loan(session: Session, data: LoanData, *, user: User | None, now: dt.datetime) -> Loan:
     employee = None
     name, phone, organisation = data.name, data.phone, data.organisation
     if data.employee_code:
         employee = people.resolve(session, data.employee_code, giving=True)
         name, phone = employee.name, employee.phone or ""
         organisation = employee.department.name
-    loan = Loan(request_key=request_key, employee=employee, borrower_name=name, borrower_phone=phone[:32],
+    loan = Loan(employee=employee, borrower_name=name, borrower_phone=phone[:32],
                 borrower_org=organisation, department=employee.department if employee else None,
                 reason=data.reason, note=data.note, approver=data.approver, deposit=data.deposit,
                 due_at=data.due_at, signature_png=data.signature_png,
                 signed_on_paper=data.signature_png is None and data.signed_on_paper, created_by=user, created_at=now)
     session.add(loan)
-    try:
-        session.flush()
-    except IntegrityError:
-        # The twin of this request landed first: its key is taken.
-        session.rollback()
-        return session.scalar(select(Loan).where(Loan.request_key == request_key))
+    session.flush()
     return loan
 
 
@@ -219,22 +214,20 @@ def take_back(session: Session, raw_code: str, *, user: User | None, duplicate_s
 def log_contact(session: Session, loan: Loan, *, how: str, outcome: str, note: str, user: User | None,
                 request_key: str | None, now: dt.datetime | None = None) -> ContactAttempt:
     """Record one attempt to reach the borrower; the same form sent twice records one."""
-    if request_key:
-        existing = session.scalar(select(ContactAttempt).where(ContactAttempt.request_key == request_key))
-        if existing is not None:
-            return existing
+    return once(session, request_key, operator=user, command="loan.contact", **by_id(session, ContactAttempt),
+                run=lambda: _new_contact(session, loan, how=how, outcome=outcome, note=note, user=user,
+                                         now=now or utcnow())).result
+
+
+def _new_contact(session: Session, loan: Loan, *, how: str, outcome: str, note: str, user: User | None,
+                 now: dt.datetime) -> ContactAttempt:
     if how not in CONTACT_HOW:
         raise LoanInputError(N_("Choose how you contacted the borrower."))
     if outcome not in CONTACT_OUTCOMES:
         raise LoanInputError(N_("Choose the outcome."))
-    attempt = ContactAttempt(loan=loan, how=how, outcome=outcome, note=_text(note, 500), user=user,
-                             request_key=request_key, at=now or utcnow())
+    attempt = ContactAttempt(loan=loan, how=how, outcome=outcome, note=_text(note, 500), user=user, at=now)
     session.add(attempt)
-    try:
-        session.flush()
-    except IntegrityError:
-        session.rollback()
-        return session.scalar(select(ContactAttempt).where(ContactAttempt.request_key == request_key))
+    session.flush()
     return attempt
 
 

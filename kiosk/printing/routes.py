@@ -6,7 +6,6 @@ then follows the job; without, a redirect back with a notice.
 """
 from __future__ import annotations
 
-import re
 from typing import Callable
 
 from flask import (
@@ -22,7 +21,7 @@ from flask import (
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 
 from printers.errors import PrinterError
 from printers.render import to_png
@@ -37,7 +36,6 @@ from ..scanning import find_garment
 from ..web import current_user, htmx_answer, is_htmx, roles
 from . import bp, services, worker
 
-_KEY_RE = re.compile(r"^[0-9a-f]{32}$")
 _TARGET = "#print-status"
 
 
@@ -92,11 +90,6 @@ def _printer() -> str:
     return current_app.config["KIOSK_PRINTER"]
 
 
-def _request_key() -> str | None:
-    key = (request.form.get("request_key") or "").strip()
-    return key if _KEY_RE.match(key) else None
-
-
 def _back(default: str) -> str:
     """Where a plain form goes back to: ``next`` when it is a path of ours."""
     target = request.form.get("next") or ""
@@ -120,17 +113,16 @@ def _queued(jobs: list[PrintJob], back: str):
     return redirect(back)
 
 
-def queue_safely(make_jobs: Callable[[], list[PrintJob]], back: str):
+def queue_once(command: str, make_jobs: Callable[[], list[PrintJob]], back: str):
     """Queue with ``make_jobs()`` and answer (every print button, other blueprints' too).
 
-    A double tap that raced its twin finds the jobs already there (the request key).
+    Once per the form's request key: a double tap finds the jobs the first tap queued.
     """
     try:
-        jobs = make_jobs()
-        db.session.flush()
-    except IntegrityError:
-        db.session.rollback()
-        jobs = make_jobs()  # the request key is taken now: returns the jobs the twin queued
+        jobs = services.print_once(db.session, request.form.get("request_key"), user=current_user(),
+                                   command=command, queue=make_jobs)
+    except DomainError as refused:  # a malformed key: nothing queued
+        return _refuse(refused.translated(_), back)
     return _queued(jobs, back)
 
 
@@ -199,9 +191,8 @@ def retry(job_id: int):
 def reprint(job_id: int):
     """Print any past job again: a new job with the same document."""
     job = db.get_or_404(PrintJob, job_id)
-    key = _request_key()
-    return queue_safely(lambda: [services.reprint(db.session, job, user=current_user(), printer=_printer(),
-                                                   request_key=key)], _back(url_for(".queue")))
+    return queue_once("print.reprint", lambda: [services.reprint(db.session, job, user=current_user(),
+                                                                  printer=_printer())], _back(url_for(".queue")))
 
 
 # --- tags ---------------------------------------------------------------------
@@ -213,10 +204,10 @@ def garment_tag(tag: str):
     _code, garment = find_garment(db.session, tag)
     if garment is None:
         abort(404)
-    key = _request_key()
-    return queue_safely(
+    return queue_once(
+        "print.tag",
         lambda: services.enqueue_tags(db.session, [garment], user=current_user(), language=current_language(),
-                                      printer=_printer(), request_key=key),
+                                      printer=_printer()),
         _back(url_for("garments.page", tag=garment.tag)))
 
 
@@ -224,15 +215,13 @@ def garment_tag(tag: str):
 @roles(*COUNTER)
 def registered_tags(key: str):
     """打印全部标签: one tag per garment of a registration, in their order."""
-    if not _KEY_RE.match(key):
-        abort(404)
-    garments = registered_with(db.session, key)
+    garments = registered_with(db.session, key, operator=current_user())
     if not garments:
         abort(404)
-    request_key = _request_key()
-    return queue_safely(
+    return queue_once(
+        "print.registered",
         lambda: services.enqueue_tags(db.session, garments, user=current_user(), language=current_language(),
-                                      printer=_printer(), request_key=request_key),
+                                      printer=_printer()),
         _back(url_for("registry.garments_registered", key=key)))
 
 
@@ -248,13 +237,11 @@ def reprints():
 
 
 def _print_reprints(reprints: list[TagReprint]):
-    key = _request_key()
-
     def make_jobs():
         return services.enqueue_tags(db.session, [r.garment for r in reprints], user=current_user(),
-                                     language=current_language(), printer=_printer(), request_key=key)
+                                     language=current_language(), printer=_printer())
 
-    return queue_safely(make_jobs, _back(url_for(".reprints")))
+    return queue_once("print.reprints", make_jobs, _back(url_for(".reprints")))
 
 
 @bp.post("/reprints/<int:reprint_id>")
@@ -312,9 +299,8 @@ def checkin_slip():
             department=_("Cart of %(department)s", department=batch.department.name) if batch else "")
     except DomainError as refused:
         return _refuse(refused.translated(_), back)
-    key = _request_key()
-    return queue_safely(lambda: [services.enqueue(db.session, document, services.CHECKIN, current_user(),
-                                                   printer=_printer(), request_key=key)], back)
+    return queue_once("print.checkin_slip", lambda: [services.enqueue(
+        db.session, document, services.CHECKIN, current_user(), printer=_printer())], back)
 
 
 @bp.post("/receipt/issue")
@@ -335,6 +321,5 @@ def issue_slip():
                                        when=_now_text())
     except DomainError as refused:
         return _refuse(refused.translated(_), back)
-    key = _request_key()
-    return queue_safely(lambda: [services.enqueue(db.session, document, services.ISSUE, current_user(),
-                                                   printer=_printer(), request_key=key)], back)
+    return queue_once("print.issue_slip", lambda: [services.enqueue(
+        db.session, document, services.ISSUE, current_user(), printer=_printer())], back)

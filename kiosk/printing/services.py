@@ -40,6 +40,7 @@ from ..models import (
     User,
     utcnow,
 )
+from ..request_keys import once
 
 QUEUED, PRINTING, DONE, FAILED = "queued", "printing", "done", "failed"
 
@@ -88,27 +89,28 @@ class PrintSettings:
 
 # --- queueing -------------------------------------------------------------
 
-def _job_key(request_key: str | None, index: int | None) -> str | None:
-    if not request_key:
-        return None
-    return request_key if index is None else f"{request_key}:{index}"
+def print_once(session: Session, request_key: str | None, *, user: User | None, command: str,
+               queue: Callable[[], list[PrintJob]]) -> list[PrintJob]:
+    """Queue the jobs ``queue()`` makes, at most once per request key (double tap, retry).
+
+    A repeat queues nothing and returns the jobs the first request queued; a
+    malformed key raises DomainError and queues nothing. The caller commits.
+    """
+    return once(session, request_key, operator=user, command=command, run=queue,
+                remember=lambda jobs: [job.id for job in jobs],
+                recall=lambda ids: [session.get(PrintJob, job_id) for job_id in ids]).result
 
 
 def enqueue(session: Session, document: Document, kind: str, user: User | None,
-            garment: Garment | None = None, *, printer: str = "", reprint: TagReprint | None = None,
-            request_key: str | None = None) -> PrintJob:
+            garment: Garment | None = None, *, printer: str = "", reprint: TagReprint | None = None) -> PrintJob:
     """Queue ``document``: a persisted job, nothing sent (the worker sends it).
 
-    ``request_key`` makes a repeated request (double tap, retry) return the
-    job it already queued instead of a second one. The caller commits.
+    A button that prints goes through :func:`print_once` with its request
+    key. The caller commits.
     """
-    if request_key:
-        existing = session.scalar(select(PrintJob).where(PrintJob.request_key == request_key))
-        if existing is not None:
-            return existing
     job = PrintJob(kind=kind, document=json.dumps(document.to_dict(), ensure_ascii=False),
                    garment=garment, reprint=reprint, requested_by=user, printer=printer,
-                   request_key=request_key, status=QUEUED, attempts=0)
+                   status=QUEUED, attempts=0)
     session.add(job)
     session.flush()
     return job
@@ -141,18 +143,14 @@ def pending_reprint(session: Session, garment: Garment) -> TagReprint | None:
 
 
 def enqueue_tags(session: Session, garments: Sequence[Garment], *, user: User | None, language: str,
-                 printer: str, request_key: str | None = None) -> list[PrintJob]:
+                 printer: str) -> list[PrintJob]:
     """One tag job per garment, in the given order.
 
     A garment with a reprint request waiting (a faded number) gets it linked:
     the request is done when this tag has printed.
     """
-    jobs = []
-    for index, garment in enumerate(garments):
-        key = _job_key(request_key, index if len(garments) > 1 else None)
-        jobs.append(enqueue(session, tag_document(garment, language), TAG, user, garment,
-                            printer=printer, reprint=pending_reprint(session, garment), request_key=key))
-    return jobs
+    return [enqueue(session, tag_document(garment, language), TAG, user, garment,
+                    printer=printer, reprint=pending_reprint(session, garment)) for garment in garments]
 
 
 def pending_reprints(session: Session) -> list[TagReprint]:
@@ -368,15 +366,10 @@ def retry(session: Session, job_ids: Iterable[int] | None = None, *, since: dt.d
     return result.rowcount
 
 
-def reprint(session: Session, job: PrintJob, *, user: User | None, printer: str,
-            request_key: str | None = None) -> PrintJob:
+def reprint(session: Session, job: PrintJob, *, user: User | None, printer: str) -> PrintJob:
     """A new job with the same document as ``job`` (any past job)."""
-    if request_key:
-        existing = session.scalar(select(PrintJob).where(PrintJob.request_key == request_key))
-        if existing is not None:
-            return existing
     copy = PrintJob(kind=job.kind, document=job.document, garment_id=job.garment_id,
-                    reprint_id=None, requested_by=user, printer=printer, request_key=request_key,
+                    reprint_id=None, requested_by=user, printer=printer,
                     status=QUEUED, attempts=0)
     session.add(copy)
     session.flush()

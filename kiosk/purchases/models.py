@@ -42,8 +42,6 @@ class Purchase(db.Model):
     note: Mapped[str] = mapped_column(Text, default="")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # A retried request (double tap, network retry) carries the same key and lands once.
-    request_key: Mapped[str] = mapped_column(String(64), unique=True)
 
     garment_type: Mapped[GarmentType] = relationship()
     owner: Mapped[Employee | None] = relationship()

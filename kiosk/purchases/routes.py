@@ -7,9 +7,6 @@ tag job per garment through the print queue.
 """
 from __future__ import annotations
 
-import re
-import uuid
-
 from flask import abort, current_app, flash, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
@@ -22,14 +19,14 @@ from ..extensions import db
 from ..forms import mark
 from ..i18n import current_language, hotel_today, translate_error
 from ..printing import services as printing
-from ..printing.routes import queue_safely
+from ..printing.routes import queue_once
 from ..registry.services import FieldErrors, list_types
+from ..request_keys import new_key
 from ..web import current_user, htmx_redirect, render_page_or_fragment, roles
 from . import bp, services
 from .forms import PurchaseForm
 from .models import Purchase
 
-_KEY_RE = re.compile(r"^[0-9a-f]{32}$")
 _RECEIVE_ATTEMPTS = 3
 
 
@@ -62,8 +59,7 @@ def new():
     """Receive a purchase: its garments are registered with new tags."""
     types = list_types(db.session, active_only=True)
     form = PurchaseForm(types=types, today=hotel_today())
-    key = (request.form.get("request_key") or "").strip()
-    key = key if _KEY_RE.match(key) else uuid.uuid4().hex
+    key = request.form.get("request_key") or new_key()
     if not form.validate_on_submit():
         return _form_page(form, key, types)
     for _attempt in range(_RECEIVE_ATTEMPTS):
@@ -75,9 +71,13 @@ def new():
             db.session.rollback()
             mark(form, refused.errors)
             return _form_page(form, key, types)
+        except DomainError as refused:  # a malformed request key: nothing received
+            db.session.rollback()
+            form.form_errors.append(translate_error(refused))
+            return _form_page(form, new_key(), types)
         except IntegrityError:
-            # Another tablet took the same tags, or this very request landed
-            # twice at once: look again (next free tags, or the first landing).
+            # Another tablet took the same tags at the same moment: look again
+            # (the next free tags; a twin of this request is replayed by its key).
             db.session.rollback()
             continue
         if received.repeated:
@@ -108,9 +108,8 @@ def print_tags(purchase_id: int):
     garments = services.garments_of(db.session, purchase)
     if not garments:  # pragma: no cover - a purchase always registers at least one
         abort(404)
-    key = (request.form.get("request_key") or "").strip()
-    key = key if _KEY_RE.match(key) else None
-    return queue_safely(
+    return queue_once(
+        "print.purchase_tags",
         lambda: printing.enqueue_tags(db.session, garments, user=current_user(), language=current_language(),
-                                      printer=current_app.config["KIOSK_PRINTER"], request_key=key),
+                                      printer=current_app.config["KIOSK_PRINTER"]),
         url_for(".detail", purchase_id=purchase.id))

@@ -9,7 +9,6 @@ registry's "registered with this key" then finds the whole purchase.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -20,13 +19,13 @@ from ..domain.calendar import month_of
 from ..domain.errors import N_
 from ..domain.money import ZERO
 from ..models import Employee, Garment, GarmentType, User, utcnow
-from ..registry.services import MAX_BATCH, FieldError, FieldErrors, register_garments, resolve_owner
+from ..registry.services import MAX_BATCH, FieldError, FieldErrors, register_batch, resolve_owner
+from ..request_keys import once
 from .models import Purchase, PurchaseGarment
 
 SUPPLIER_MAX = 128
 SIZE_MAX = 16
 NOTE_MAX = 500
-_KEY_RE = re.compile(r"^[0-9a-f]{32}$")
 
 
 @dataclass
@@ -93,10 +92,6 @@ def check_purchase(session: Session, values: PurchaseInput) -> PurchaseData:
 
 # --- receiving --------------------------------------------------------------
 
-def purchase_by_key(session: Session, request_key: str) -> Purchase | None:
-    return session.scalar(select(Purchase).where(Purchase.request_key == request_key))
-
-
 def garments_of(session: Session, purchase: Purchase) -> list[Garment]:
     """The garments ``purchase`` registered, in the order of their tags."""
     return list(session.scalars(
@@ -107,33 +102,37 @@ def garments_of(session: Session, purchase: Purchase) -> list[Garment]:
     ).unique())
 
 
-def receive_purchase(session: Session, data: PurchaseData, *, request_key: str,
+def receive_purchase(session: Session, data: PurchaseData, *, request_key: str | None,
                      user: User | None) -> Received:
     """Record the purchase and register its garments with new tags (cost = unit price).
 
     Sent again with the same ``request_key``, it registers nothing more and
     returns the first purchase. The caller commits; a clash with another
-    tablet (the same tags, the same key) surfaces as IntegrityError there.
+    tablet over the same tags surfaces as IntegrityError (try again).
     """
-    if not _KEY_RE.match(request_key):
-        raise ValueError("a request key is 32 lowercase hex digits")
-    existing = purchase_by_key(session, request_key)
-    if existing is not None:
-        return Received(purchase=existing, garments=garments_of(session, existing), repeated=True)
+    done = once(session, request_key, operator=user, command="purchase.receive",
+                run=lambda: _receive(session, data, user=user),
+                remember=lambda received: received.purchase.id,
+                recall=lambda purchase_id: _received(session, session.get(Purchase, purchase_id)))
+    return done.result
+
+
+def _received(session: Session, purchase: Purchase) -> Received:
+    return Received(purchase=purchase, garments=garments_of(session, purchase), repeated=True)
+
+
+def _receive(session: Session, data: PurchaseData, *, user: User | None) -> Received:
     purchase = Purchase(type_id=data.garment_type.id, garment_type=data.garment_type, size=data.size,
                         quantity=data.quantity, unit_price=data.unit_price, supplier=data.supplier,
                         purchased_on=data.purchased_on, owner=data.owner, note=data.note,
-                        created_by=user, created_at=utcnow(), request_key=request_key)
+                        created_by=user, created_at=utcnow())
     session.add(purchase)
     garments: list[Garment] = []
-    for chunk, start in enumerate(range(0, data.quantity, MAX_BATCH)):
-        count = min(MAX_BATCH, data.quantity - start)
-        registration = register_garments(
-            session, request_key=f"{request_key}:{chunk}", garment_type=data.garment_type, count=count,
-            owner=data.owner, size=data.size, purchased_on=data.purchased_on, cost=data.unit_price,
-            user=user)
-        garments.extend(registration.garments)
-        session.flush()  # the next chunk's tags follow these ones
+    for start in range(0, data.quantity, MAX_BATCH):
+        # Flushed per batch: the next batch's tags follow these ones.
+        garments.extend(register_batch(
+            session, garment_type=data.garment_type, count=min(MAX_BATCH, data.quantity - start),
+            owner=data.owner, size=data.size, purchased_on=data.purchased_on, cost=data.unit_price, user=user))
     for position, garment in enumerate(garments):
         session.add(PurchaseGarment(purchase=purchase, position=position, garment_id=garment.id))
     session.flush()

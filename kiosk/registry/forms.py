@@ -5,8 +5,6 @@ owner) are made by the services, which name the field to mark.
 """
 from __future__ import annotations
 
-import re
-import uuid
 from collections.abc import Sequence
 
 from flask_babel import lazy_gettext as _l
@@ -28,6 +26,7 @@ from ..forms import MoneyField, SelectChoice, type_choices
 from ..forms import code as _code
 from ..forms import strip as _strip
 from ..models import Department, GarmentType
+from ..request_keys import new_key
 from .services import MAX_BATCH, EmployeeData, GarmentFilter, TypeData
 
 #: Employee kinds; in Chinese 正式 / 小时工 / 新员工.
@@ -41,12 +40,11 @@ KIND_LABELS: dict[str, str] = {
 # separators, no spaces (after NFKC, so full-width input from an IME is fine).
 _NUMBER_RE = r"^[A-Z0-9][A-Z0-9._/-]*$"
 _TYPE_CODE_RE = r"^[A-Z0-9]+$"
-_REQUEST_KEY_RE = re.compile(r"^[0-9a-f]{32}$")
 
 
 def _request_key(value: str | None) -> str:
-    """Keep the key the page was served with; a page without one gets a fresh key."""
-    return value if value and _REQUEST_KEY_RE.match(value) else uuid.uuid4().hex
+    """Keep the key the page was served with (the service checks it); a page without one gets a fresh key."""
+    return value if value and value.strip(" ") else new_key()
 
 
 _REQUIRED = _l("Required.")

@@ -6,22 +6,21 @@ server for every URL, whatever the page shows.
 """
 from __future__ import annotations
 
-import re
-
 from flask import abort, flash, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy.exc import IntegrityError
 
+from ..domain.errors import DomainError
 from ..domain.roles import COUNTER, MANAGERS
 from ..extensions import db
 from ..forms import mark
 from ..i18n import hotel_today
 from ..models import Employee, GarmentType
+from ..request_keys import new_key
 from ..web import current_user, htmx_redirect, render_page_or_fragment, roles
 from . import bp, forms, services
 
-_KEY_RE = re.compile(r"^[0-9a-f]{32}$")
 _REGISTER_ATTEMPTS = 3
 
 
@@ -211,9 +210,14 @@ def _register(form: forms.RegisterGarmentForm | forms.RegisterBatchForm, *, coun
             db.session.rollback()
             mark(form, refused.errors)
             return None
+        except DomainError as refused:  # a malformed request key: nothing registered
+            db.session.rollback()
+            form.request_key.data = new_key()
+            form.form_errors.append(refused.translated(_))
+            return None
         except IntegrityError:
-            # Another tablet took the same tag, or this very request landed
-            # twice at once: look again (next free numbers, or the replay).
+            # Another tablet took the same tag at the same moment: look again
+            # (the next free numbers; a twin of this request is replayed by its key).
             db.session.rollback()
             garment_type = db.session.get(GarmentType, form.type_id.data)
             continue
@@ -262,9 +266,7 @@ def garment_batch():
 @roles(*COUNTER)
 def garments_registered(key: str):
     """The garments one registration produced: their new tags, to label them."""
-    if not _KEY_RE.match(key):
-        abort(404)
-    registered = services.registered_with(db.session, key)
+    registered = services.registered_with(db.session, key, operator=current_user())
     if not registered:
         abort(404)
     return render_template("registry/garments_registered.html", garments=registered, key=key)

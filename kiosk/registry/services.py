@@ -21,8 +21,9 @@ from .. import people
 from ..domain.codes import TAG_MAX_LENGTH, normalise_code
 from ..domain.errors import N_, DomainError
 from ..domain.garment_states import Status
-from ..ledger import REGISTER, register_garment
-from ..models import Department, Employee, Event, Garment, GarmentType, User
+from ..ledger import register_garment
+from ..models import Department, Employee, Garment, GarmentType, User
+from ..request_keys import once, recorded_result
 
 PER_PAGE = 25
 MAX_BATCH = 200
@@ -316,22 +317,19 @@ class Registration:
     repeated: bool = False
 
 
-def _event_key(request_key: str, index: int) -> str:
-    return f"{request_key}:{index}"
+REGISTER_COMMAND = "registry.register"
 
 
-def registered_with(session: Session, request_key: str) -> list[Garment]:
-    """Garments registered by the request that carried ``request_key``, in order."""
-    # Keys are "<key>:<n>"; ':' < ';' so this range is exactly that key's events
-    # and can use the unique index on request_key.
-    events = session.scalars(
-        select(Event).options(joinedload(Event.garment).joinedload(Garment.garment_type),
-                              joinedload(Event.garment).joinedload(Garment.owner))
-        .where(Event.action == REGISTER,
-               Event.request_key >= f"{request_key}:", Event.request_key < f"{request_key};")
-        .order_by(Event.id)
-    ).unique()
-    return [event.garment for event in events]
+def registered_with(session: Session, request_key: str, *, operator: User | None) -> list[Garment]:
+    """Garments registered by ``operator``'s request that carried ``request_key``, in order."""
+    return _garments(session, recorded_result(session, operator, REGISTER_COMMAND, request_key) or [])
+
+
+def _garments(session: Session, ids: Sequence[int]) -> list[Garment]:
+    found = {garment.id: garment for garment in session.scalars(
+        select(Garment).options(joinedload(Garment.garment_type), joinedload(Garment.owner))
+        .where(Garment.id.in_(list(ids))))}
+    return [found[garment_id] for garment_id in ids if garment_id in found]
 
 
 def resolve_owner(session: Session, staff_no: str, field_name: str = "staff_no") -> Employee | None:
@@ -358,9 +356,18 @@ def register_garments(session: Session, *, request_key: str, garment_type: Garme
     A request is keyed by ``request_key``: sent again, it registers nothing
     more and returns what the first one registered.
     """
-    done = registered_with(session, request_key)
-    if done:
-        return Registration(key=request_key, garments=done, repeated=True)
+    done = once(session, request_key, operator=user, command=REGISTER_COMMAND,
+                run=lambda: register_batch(session, garment_type=garment_type, count=count, tag=tag, owner=owner,
+                                           size=size, purchased_on=purchased_on, cost=cost, user=user),
+                remember=lambda garments: [garment.id for garment in garments],
+                recall=lambda ids: _garments(session, ids))
+    return Registration(key=request_key, garments=done.result, repeated=done.repeated)
+
+
+def register_batch(session: Session, *, garment_type: GarmentType, count: int = 1, tag: str = "",
+                   owner: Employee | None = None, size: str = "", purchased_on: dt.date | None = None,
+                   cost: Decimal | None = None, user: User | None = None) -> list[Garment]:
+    """The garments of one registration (a purchase registers its own in batches), flushed."""
     if not 1 <= count <= MAX_BATCH:
         raise FieldErrors([FieldError("count", N_("Between 1 and %(max)s at a time."), max=MAX_BATCH)])
     if tag:
@@ -373,11 +380,8 @@ def register_garments(session: Session, *, request_key: str, garment_type: Garme
         tags = next_auto_tags(session, garment_type.code, count)
     if not size and owner is not None:
         size = owner.size
-    registration = Registration(key=request_key)
-    for index, code in enumerate(tags):
-        registration.garments.append(register_garment(
-            session, tag=code, garment_type=garment_type, size=size, owner=owner,
-            purchased_on=purchased_on, cost=cost, user=user, station="registry",
-            request_key=_event_key(request_key, index),
-        ))
-    return registration
+    garments = [register_garment(session, tag=code, garment_type=garment_type, size=size, owner=owner,
+                                 purchased_on=purchased_on, cost=cost, user=user, station="registry")
+                for code in tags]
+    session.flush()
+    return garments

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 
 from flask import current_app, render_template
 from flask_babel import gettext
@@ -17,11 +16,6 @@ LOG_LENGTH = 30
 
 def duplicate_seconds() -> int:
     return int(current_app.config["KIOSK_DUPLICATE_SECONDS"])
-
-
-def new_request_key() -> str:
-    """A key rendered into a button's form: the same form sent twice lands once."""
-    return uuid.uuid4().hex
 
 
 def scan_log(session: Session, station: str, user: User, since_hours: int = 12) -> list[Event]:

@@ -74,7 +74,6 @@ class StockMovement(db.Model):
     note: Mapped[str] = mapped_column(Text, default="")
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-    request_key: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     item: Mapped[StockItem] = relationship()
     employee: Mapped[Employee | None] = relationship()

@@ -20,8 +20,7 @@ from ..domain.errors import DomainError
 from ..domain.roles import COUNTER, MANAGERS
 from ..extensions import db
 from ..i18n import current_language, hotel_month, now, type_name, when
-from ..printing.services import enqueue
-from ..stations.web import new_request_key
+from ..printing.services import enqueue, print_once
 from ..web import current_user, htmx_redirect, render_page_or_fragment, roles
 from . import bp, services
 from .forms import AdjustForm, IssueForm, ReceiveForm
@@ -35,7 +34,6 @@ def _stock_helpers() -> dict:
         "item_name": lambda item: services.item_name(item, language),
         "kind_label": lambda kind: _(services.KIND_LABELS.get(kind, kind)),
         "reason_label": lambda reason: _(services.REASON_LABELS.get(reason, reason)),
-        "new_request_key": new_request_key,
     }
 
 
@@ -181,10 +179,15 @@ def purchase_print():
     document = services.purchase_document(
         lines, title=_("Purchase list"), when=when(now()), empty=_("Nothing to order."),
         header=_("Item: on hand → to order"), language=current_language())
-    enqueue(db.session, document, "purchase", current_user(), request_key=request.form.get("request_key") or None)
+    try:
+        print_once(db.session, request.form.get("request_key"), user=current_user(), command="print.purchase_list",
+                   queue=lambda: [enqueue(db.session, document, "purchase", current_user())])
+        message = _("The purchase list was sent to the printer.")
+    except DomainError as refused:  # a malformed request key: nothing queued
+        message = refused.translated(_)
     db.session.commit()
     return render_page_or_fragment("stock/purchase.html", "stock/_print_answer.html", lines=lines, printable=False,
-                                   message=_("The purchase list was sent to the printer."))
+                                   message=message)
 
 
 # --- the monthly distribution (每月鞋袜分发) -------------------------------------

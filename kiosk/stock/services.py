@@ -38,6 +38,7 @@ from ..domain.calendar import parse_month
 from ..domain.errors import DomainError, N_
 from ..domain.names import local_name
 from ..models import Employee, User, utcnow
+from ..request_keys import by_id, once
 from .models import DistributionLine, DistributionRun, StockItem, StockMovement
 
 NOTE_MAX = 500
@@ -93,15 +94,15 @@ class Moved:
     duplicate: bool = False
 
 
-def _existing(session: Session, request_key: str | None) -> StockMovement | None:
-    if not request_key:
-        return None
-    return session.scalar(select(StockMovement).where(StockMovement.request_key == request_key))
+def _moved_once(session: Session, request_key: str | None, *, user: User | None, command: str,
+                run: Callable[[], StockMovement]) -> Moved:
+    """A stock command at most once per request key; a repeat answers with the first movement."""
+    done = once(session, request_key, operator=user, command=command, run=run, **by_id(session, StockMovement))
+    return Moved(done.result, duplicate=done.repeated)
 
 
 def _move(session: Session, item: StockItem, delta: int, reason: str, *, user: User | None,
-          employee: Employee | None = None, note: str = "", request_key: str | None = None,
-          language: str = "zh_CN") -> StockMovement:
+          employee: Employee | None = None, note: str = "", language: str = "zh_CN") -> StockMovement:
     """Change the quantity on hand by ``delta`` and record it; refuse going below zero."""
     changed = session.execute(
         update(StockItem)
@@ -116,7 +117,7 @@ def _move(session: Session, item: StockItem, delta: int, reason: str, *, user: U
     movement = StockMovement(
         item=item, delta=delta, balance=item.quantity_on_hand, reason=reason, employee=employee,
         department_id=employee.department_id if employee else None, note=note[:NOTE_MAX],
-        user=user, request_key=request_key or None, at=utcnow())
+        user=user, at=utcnow())
     session.add(movement)
     session.flush()
     return movement
@@ -125,9 +126,8 @@ def _move(session: Session, item: StockItem, delta: int, reason: str, *, user: U
 def receive(session: Session, *, item: StockItem, quantity: int, note: str = "", user: User | None,
             request_key: str | None = None) -> Moved:
     """A delivery (purchase) comes in: stock rises (``quantity`` checked by :mod:`.forms`)."""
-    if (existing := _existing(session, request_key)) is not None:
-        return Moved(existing, duplicate=True)
-    return Moved(_move(session, item, quantity, "received", user=user, note=note, request_key=request_key))
+    return _moved_once(session, request_key, user=user, command="stock.receive",
+                       run=lambda: _move(session, item, quantity, "received", user=user, note=note))
 
 
 def resolve_for_employee(session: Session, code: str, employee: Employee, size: str = "",
@@ -156,21 +156,19 @@ def resolve_for_employee(session: Session, code: str, employee: Employee, size: 
 def issue(session: Session, *, employee: Employee, code: str, size: str = "", quantity: int = 1, note: str = "",
           user: User | None, request_key: str | None = None, language: str = "zh_CN") -> Moved:
     """Hand stock to an employee (size from their record): stock falls, never below zero."""
-    if (existing := _existing(session, request_key)) is not None:
-        return Moved(existing, duplicate=True)
-    people.refuse_leaver(employee)
-    item = resolve_for_employee(session, code, employee, size, language)
-    return Moved(_move(session, item, -quantity, "issued", user=user, employee=employee, note=note,
-                       request_key=request_key, language=language))
+    def issued() -> StockMovement:
+        people.refuse_leaver(employee)
+        item = resolve_for_employee(session, code, employee, size, language)
+        return _move(session, item, -quantity, "issued", user=user, employee=employee, note=note, language=language)
+
+    return _moved_once(session, request_key, user=user, command="stock.issue", run=issued)
 
 
 def adjust(session: Session, *, item: StockItem, delta: int, reason: str, user: User | None,
            request_key: str | None = None, language: str = "zh_CN") -> Moved:
     """A correction after counting (盘点), with its reason (both checked by :mod:`.forms`); never below zero."""
-    if (existing := _existing(session, request_key)) is not None:
-        return Moved(existing, duplicate=True)
-    return Moved(_move(session, item, delta, "adjusted", user=user, note=reason, request_key=request_key,
-                       language=language))
+    return _moved_once(session, request_key, user=user, command="stock.adjust",
+                       run=lambda: _move(session, item, delta, "adjusted", user=user, note=reason, language=language))
 
 
 # --- purchase list (采购计划) -----------------------------------------------
@@ -330,7 +328,7 @@ def collect(session: Session, run: DistributionRun, employee: Employee, *, user:
             session.refresh(line)
             continue
         movement = _move(session, line.item, -line.quantity, "distributed", user=user, employee=employee,
-                         note=run.month, request_key=f"distribution:{line.id}", language=language)
+                         note=run.month, language=language)
         session.execute(update(DistributionLine).where(DistributionLine.id == line.id)
                         .values(movement_id=movement.id).execution_options(synchronize_session=False))
         session.refresh(line)

@@ -35,6 +35,7 @@ from ..domain.roles import can_approve, is_manager, works_counter
 from ..ledger import move
 from ..loans.services import overdue
 from ..models import Garment, GarmentType, User, utcnow
+from ..request_keys import savepoint
 from ..scanning import DUPLICATE, ERROR, OK, ScanResult, find_garment
 from ..stock.models import StockItem
 from ..stock.services import list_items
@@ -102,7 +103,7 @@ def open_correction(session: Session, month: str, *, user: User, blind: bool = F
 def _insert(session: Session, record, again):
     """Insert, or (two tablets at once) return what the other one inserted."""
     try:
-        with session.begin_nested():
+        with savepoint(session):
             session.add(record)
             session.flush()
     except IntegrityError:
@@ -146,7 +147,7 @@ def scan(session: Session, stocktake: Stocktake, raw_code: str, *, user: User,
     if existing is not None:
         return ScanResult(DUPLICATE, code, garment)
     try:
-        with session.begin_nested():
+        with savepoint(session):
             session.add(row)
             session.flush()
     except IntegrityError:  # the other tablet was quicker

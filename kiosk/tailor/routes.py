@@ -14,7 +14,7 @@ from ..extensions import db
 from ..inspection.services import DEFECT_REQUIRED
 from ..models import utcnow
 from ..scanning import ScanResult, undo_last
-from ..stations.web import duplicate_seconds, new_request_key, render_result, scan_log
+from ..stations.web import duplicate_seconds, render_result, scan_log
 from ..web import current_user, is_htmx, render_page_or_fragment, roles
 from . import bp, services
 from .services import SEND, STATION
@@ -40,7 +40,7 @@ def _answer(result: ScanResult, mode: str, *, headline: str, log_row: bool = Tru
               and result.garment is not None)
     html = render_result(
         result, station=STATION, headline=headline, template="tailor/_answer.html", log_row=log_row,
-        mode=mode, choose_defect=choose, defects=DEFECTS, chosen=set(chosen), request_key=new_request_key(),
+        mode=mode, choose_defect=choose, defects=DEFECTS, chosen=set(chosen),
         # The list of garments at the tailor is refreshed in the same answer (out of band).
         board=_board_context() if is_htmx() else None,
     )
@@ -61,7 +61,7 @@ def scan():
     mode = _mode(request.form.get("mode"))
     chosen = request.form.getlist("defects")
     result = services.scan(db.session, request.form.get("code", ""), mode, user=current_user(),
-                           defects=chosen, request_key=request.form.get("request_key") or None,
+                           defects=chosen, request_key=request.form.get("request_key"),
                            duplicate_seconds=duplicate_seconds())
     db.session.commit()
     headline = _("Sent to the tailor") if mode == SEND else _("Back from the tailor")

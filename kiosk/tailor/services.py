@@ -16,7 +16,7 @@ from ..domain.errors import DomainError
 from ..domain.garment_states import Action, Status, next_status
 from ..inspection.services import DEFECT_REQUIRED, defect_codes, flagged_defects
 from ..models import Garment, User, utcnow
-from ..scanning import ScanResult, find_garment, scan_move
+from ..scanning import ScanResult, find_garment, scan_move, scan_once
 
 STATION = "tailor"
 SEND, RECEIVE = "send", "receive"
@@ -30,7 +30,10 @@ class TailorRow(NamedTuple):
 def scan(session: Session, raw_code: str, mode: str, *, user: User | None, defects: Iterable[str] = (),
          request_key: str | None = None, duplicate_seconds: int = 10,
          now: dt.datetime | None = None) -> ScanResult:
-    """Send a garment out (from inspection or stock) or receive it back (→ inspection)."""
+    """Send a garment out (from inspection or stock) or receive it back (→ inspection).
+
+    The same ``request_key`` again (a double tap) moves nothing more and answers ``duplicate``.
+    """
     action = MODES.get(mode, Action.TO_TAILOR)
     chosen = defect_codes(defects)
     recorded = chosen
@@ -47,8 +50,9 @@ def scan(session: Session, raw_code: str, mode: str, *, user: User | None, defec
             # The tailor's slip says what to mend: the flagged defects by default.
             garment = find_garment(session, raw_code)[1]
             recorded = flagged_defects(garment) if garment is not None else []
-    return scan_move(session, raw_code, action, station=STATION, user=user, defects=",".join(recorded),
-                     request_key=request_key, duplicate_seconds=duplicate_seconds, check=check, now=now)
+    return scan_once(session, request_key, operator=user, command="tailor.scan", scan=lambda: scan_move(
+        session, raw_code, action, station=STATION, user=user, defects=",".join(recorded),
+        duplicate_seconds=duplicate_seconds, check=check, now=now))
 
 
 def days_out(since: dt.datetime, now: dt.datetime) -> int:

@@ -60,7 +60,6 @@ class WriteOff(db.Model):
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     approved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id"))
-    request_key: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     garment: Mapped[Garment] = relationship()
     employee: Mapped[Employee | None] = relationship()
@@ -132,7 +131,6 @@ class CompensationCorrection(db.Model):
     reason: Mapped[str] = mapped_column(Text, default="")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-    request_key: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     compensation: Mapped[Compensation] = relationship(back_populates="corrections")
     created_by: Mapped[User | None] = relationship()

@@ -1,11 +1,9 @@
 """Write-offs (报损) and compensation (赔偿): open, approve by a supervisor's PIN, settle, export."""
 from __future__ import annotations
 
-import re
-
 from flask import Response, abort, current_app, render_template, request, url_for
 from flask_babel import format_datetime, gettext as _
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 
 from ..auth.services import Policy
 from ..domain.errors import DomainError
@@ -15,22 +13,15 @@ from ..i18n import current_language, hotel_month, hotel_today, hotel_zone, money
 from ..models import User
 from ..printing import services as printing
 from ..printing import worker
-from ..stations.web import new_request_key
+from ..request_keys import new_key
 from ..web import current_user, htmx_redirect, render_page_or_fragment, roles
 from . import bp, services
 from .forms import CorrectionForm, WriteOffForm
 from .models import Compensation, WriteOff
 
-_KEY_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
-
 
 def _rules() -> services.Rules:
     return services.Rules.from_config(current_app.config, zone=hotel_zone())
-
-
-def _key() -> str | None:
-    key = (request.form.get("request_key") or "").strip()
-    return key if _KEY_RE.match(key) else None
 
 
 def _labels() -> dict:
@@ -54,7 +45,8 @@ def _form(garment, error: str = "", form: WriteOffForm | None = None):
         form = WriteOffForm(formdata=None, code=garment.tag, responsible=who.responsible, staff_no=who.staff_no,
                             borrower_name=who.borrower_name)
     context = dict(garment=garment, quote=priced, fee=_rules().unwashed_fee, error=error, form=form,
-                   request_key=_key() or new_request_key(), **_labels())
+                   # A refused form wrote nothing: sent again, it is a new request.
+                   request_key=new_key(), **_labels())
     return render_page_or_fragment("writeoffs/new.html", "writeoffs/_form.html", **context)
 
 
@@ -72,32 +64,34 @@ def new():
     return _form(garment)
 
 
+def _garment_or_400(code: str | None):
+    try:
+        return services.garment_for(db.session, code or "")
+    except DomainError:
+        abort(400)  # the page's own hidden tag: only a tampered form gets here
+
+
 @bp.post("/new")
 @roles(*COUNTER)
 def create():
-    """Open a pending write-off (nothing moves until a supervisor approves)."""
-    existing = db.session.query(WriteOff).filter_by(request_key=_key()).first() if _key() else None
-    if existing is not None:  # the same form sent again
-        return htmx_redirect(url_for("writeoffs.detail", write_off_id=existing.id))
+    """Open a pending write-off (nothing moves until a supervisor approves).
+
+    The same form sent again (its request key) goes to the write-off it opened,
+    even after the approval: the key is looked at before the garment.
+    """
     form = WriteOffForm()
-    try:
-        garment = services.garment_for(db.session, form.code.data or "")
-    except DomainError:
-        abort(400)  # the page's own hidden tag: only a tampered form gets here
     if not form.validate_on_submit():
-        return _form(garment, form=form)
+        return _form(_garment_or_400(form.code.data), form=form)
     try:
-        write_off = services.open_write_off(
-            db.session, garment, reason=form.reason.data, responsible=form.responsible.data, user=current_user(),
-            rules=_rules(), staff_no=form.staff_no.data or "", borrower_name=form.borrower_name.data or "",
-            unwashed=form.unwashed.data, note=form.note.data or "", request_key=_key(), today=hotel_today())
+        write_off = services.open_write_off_for(
+            db.session, form.code.data or "", reason=form.reason.data, responsible=form.responsible.data,
+            user=current_user(), rules=_rules(), staff_no=form.staff_no.data or "",
+            borrower_name=form.borrower_name.data or "", unwashed=form.unwashed.data, note=form.note.data or "",
+            request_key=request.form.get("request_key"), today=hotel_today())
         db.session.commit()
     except DomainError as refused:
         db.session.rollback()
-        return _form(garment, refused.translated(_), form)
-    except IntegrityError:  # a double tap raced its twin: the twin's write-off stands
-        db.session.rollback()
-        write_off = db.session.query(WriteOff).filter_by(request_key=_key()).one()
+        return _form(_garment_or_400(form.code.data), refused.translated(_), form)
     return htmx_redirect(url_for("writeoffs.detail", write_off_id=write_off.id))
 
 
@@ -107,8 +101,7 @@ def _detail(write_off: WriteOff, error: str = "", correction: CorrectionForm | N
     if correction is None and comp is not None:
         correction = CorrectionForm(formdata=None, status=comp.current_status, amount=comp.current_amount)
     return render_page_or_fragment("writeoffs/detail.html", "writeoffs/_detail.html", wo=write_off, error=error,
-                                   approvers=services.approvers(db.session), request_key=new_request_key(),
-                                   correction=correction, **_labels())
+                                   approvers=services.approvers(db.session), correction=correction, **_labels())
 
 
 @bp.get("/<int:write_off_id>")
@@ -123,7 +116,7 @@ def _print_slip(write_off: WriteOff) -> None:
     document = services.slip(write_off, language=current_language(), gettext=_,
                              amount_text=money(write_off.amount), when=when)
     printing.enqueue(db.session, document, "compensation", current_user(), write_off.garment,
-                     printer=current_app.config["KIOSK_PRINTER"], request_key=f"writeoff-{write_off.id}-slip")
+                     printer=current_app.config["KIOSK_PRINTER"])
 
 
 @bp.post("/<int:write_off_id>/approve")
@@ -142,9 +135,12 @@ def approve(write_off_id: int):
     except DomainError as refused:
         db.session.commit()  # a wrong PIN counts towards the approver's lock; nothing else was changed
         return _detail(write_off, refused.translated(_))
-    except IntegrityError:
-        db.session.rollback()  # the same approval landed from another tap
+    except StaleDataError:
+        # The same approval landed from another tap at the same moment (the
+        # garment's version changed under this one): it stands, slip and all.
+        db.session.rollback()
         write_off = db.get_or_404(WriteOff, write_off_id)
+        was_pending = False
     if was_pending and write_off.compensation is not None:
         worker.notify(current_app._get_current_object())
     return _detail(write_off)
@@ -175,15 +171,12 @@ def correct(compensation_id: int):
         return _detail(compensation.write_off, correction=form)
     try:
         services.correct(db.session, compensation, status=form.status.data, amount=form.amount.data,
-                         reason=form.reason.data, user=current_user(), request_key=_key())
+                         reason=form.reason.data, user=current_user(), request_key=request.form.get("request_key"))
         db.session.commit()
         error = ""
     except DomainError as refused:
         db.session.rollback()
         error = refused.translated(_)
-    except IntegrityError:
-        db.session.rollback()
-        error = ""
     return _detail(db.get_or_404(Compensation, compensation_id).write_off, error)
 
 

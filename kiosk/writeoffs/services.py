@@ -37,10 +37,12 @@ from ..domain.roles import APPROVERS, can_approve, is_manager
 from ..ledger import move, not_undone
 from ..models import Department, Event, Garment, User, utcnow
 from ..printing.services import garment_line
+from ..request_keys import by_id, once
 from ..scanning import find_garment
 from .models import Compensation, CompensationCorrection, WriteOff
 
 STATION = "writeoffs"
+OPEN_COMMAND = "writeoff.open"
 PERSONS = ("employee", "borrower")
 
 REASON_LABELS = {
@@ -156,14 +158,27 @@ def open_write_off(session: Session, garment: Garment, *, reason: str, responsib
                    rules: Rules, staff_no: str = "", borrower_name: str = "", unwashed: bool = False,
                    today: dt.date, note: str = "", request_key: str | None = None,
                    now: dt.datetime | None = None) -> WriteOff:
-    """A pending write-off, or the one this request (or an earlier one for the garment) opened.
+    """A pending write-off, or the one this request (its request key) opened.
 
     ``today`` is the hotel's date (the months in use are counted on its calendar).
     """
-    if request_key:
-        existing = session.scalar(select(WriteOff).where(WriteOff.request_key == request_key))
-        if existing is not None:
-            return existing
+    return once(session, request_key, operator=user, command=OPEN_COMMAND, **by_id(session, WriteOff),
+                run=lambda: _new_write_off(session, garment, reason=reason, responsible=responsible, user=user,
+                                           rules=rules, staff_no=staff_no, borrower_name=borrower_name,
+                                           unwashed=unwashed, today=today, note=note, now=now)).result
+
+
+def open_write_off_for(session: Session, code: str, *, user: User | None, request_key: str | None,
+                       **fields: Any) -> WriteOff:
+    """:func:`open_write_off` for the garment the form was opened for, found after the key:
+    a repeat that comes after the approval (the garment is written off now) still finds its write-off."""
+    return once(session, request_key, operator=user, command=OPEN_COMMAND, **by_id(session, WriteOff),
+                run=lambda: _new_write_off(session, garment_for(session, code), user=user, **fields)).result
+
+
+def _new_write_off(session: Session, garment: Garment, *, reason: str, responsible: str, user: User | None,
+                   rules: Rules, today: dt.date, staff_no: str = "", borrower_name: str = "",
+                   unwashed: bool = False, note: str = "", now: dt.datetime | None = None) -> WriteOff:
     # ``reason``, ``responsible`` and the names are checked by .forms.WriteOffForm
     # (the loans pass their own: lost, the borrower); the database holds the codes too.
     if garment.status == Status.WRITTEN_OFF.value:
@@ -187,8 +202,7 @@ def open_write_off(session: Session, garment: Garment, *, reason: str, responsib
         garment=garment, reason=reason, note=(note or "").strip(), responsible=responsible, employee=employee,
         borrower_name=borrower_name, department_id=person.department_id if person else None,
         price=priced.price, purchased_on=priced.purchased_on, months_in_use=priced.months, percent=priced.percent,
-        unwashed_fee=fee, amount=owed, status="pending", created_by=user, created_at=now,
-        request_key=request_key)
+        unwashed_fee=fee, amount=owed, status="pending", created_by=user, created_at=now)
     session.add(write_off)
     session.flush()
     return write_off
@@ -251,19 +265,25 @@ def settle(session: Session, compensation: Compensation, status: str, *, user: U
 def correct(session: Session, compensation: Compensation, *, status: str, amount: Decimal, reason: str,
             user: User, request_key: str | None = None, now: dt.datetime | None = None) -> CompensationCorrection:
     """A correcting record pointing at the compensation: new status and amount, and why
-    (each checked by :class:`.forms.CorrectionForm`)."""
-    if request_key:
-        existing = session.scalar(select(CompensationCorrection)
-                                  .where(CompensationCorrection.request_key == request_key))
-        if existing is not None:
-            return existing
+    (each checked by :class:`.forms.CorrectionForm`).
+
+    The same ``request_key`` again (a double tap) returns the first correction.
+    """
+    return once(session, request_key, operator=user, command="compensation.correct",
+                **by_id(session, CompensationCorrection),
+                run=lambda: _new_correction(session, compensation, status=status, amount=amount, reason=reason,
+                                            user=user, now=now or utcnow())).result
+
+
+def _new_correction(session: Session, compensation: Compensation, *, status: str, amount: Decimal, reason: str,
+                    user: User, now: dt.datetime) -> CompensationCorrection:
     if not is_manager(user):
         raise DomainError(N_("Only a supervisor can correct a compensation."))
     value = money.quantize(amount)
     if status == compensation.current_status and value == compensation.current_amount:
         raise DomainError(N_("Nothing to correct: status and amount are the same."))
     correction = CompensationCorrection(compensation=compensation, status=status, amount=value, reason=reason,
-                                        created_by=user, created_at=now or utcnow(), request_key=request_key)
+                                        created_by=user, created_at=now)
     session.add(correction)
     session.flush()
     return correction

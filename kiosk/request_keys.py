@@ -1,0 +1,164 @@
+"""Once per request key: a command sent again (double tap, retry, a queued scan sent twice) happens once.
+
+Every form that changes data carries a ``request_key``; the service hands it
+to :func:`once` with the command. The first request runs the command and
+records the key (``request_keys``) with a pointer at what it produced; a
+repeat runs nothing and is answered with that first result.
+
+- One parser, :func:`parse_key`: 8 to 64 letters, digits, ``-`` or ``_``;
+  anything else (a control character, a space inside, too long) is refused
+  with a message and nothing changes. No key at all means the client asked
+  for no protection: the command simply runs.
+- Keys are scoped per operator and command: tablets will choose their own
+  keys (scans queued offline), so one operator's key never replays or blocks
+  another's. The command is part of the scope because one form may carry
+  several commands under one key (the ironing chips: each defect is its own).
+- The key row and the command's writes share one SAVEPOINT: a command that
+  is refused, or a request that lost the race for its key, leaves the outer
+  transaction as it was, and the caller can go on and commit.
+
+No Flask in here: routes pass the raw key from the form, services call
+:func:`once`.
+"""
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Generic, TypeVar, Union
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, SessionTransaction
+
+from .domain.errors import DomainError, N_
+from .models import RequestKey, User, utcnow
+
+T = TypeVar("T")
+#: What the key row keeps of a result: a record id, or several in order.
+Ref = Union[int, list[int]]
+
+KEY_MIN, KEY_MAX = 8, 64
+_KEY = re.compile(rf"[A-Za-z0-9_-]{{{KEY_MIN},{KEY_MAX}}}")
+
+MALFORMED = N_("This request carries a key that is not valid (8 to 64 letters, digits, - or _). "
+               "Nothing was changed: reload the page and try again.")
+
+
+def new_key() -> str:
+    """A fresh key for a form: the same form sent twice lands once."""
+    return uuid.uuid4().hex
+
+
+def parse_key(raw: str | None) -> str | None:
+    """The key a request carried; None when it carried none; DomainError when it is malformed.
+
+    Only spaces around it are forgiven (a hand-typed key); a tab, a newline
+    or any other control character is refused like any other wrong character.
+    """
+    if raw is None:
+        return None
+    key = raw.strip(" ")
+    if not key:
+        return None
+    if not _KEY.fullmatch(key):
+        raise DomainError(MALFORMED)
+    return key
+
+
+@contextmanager
+def savepoint(session: Session) -> Iterator[SessionTransaction]:
+    """``session.begin_nested()`` that is safe on SQLite too.
+
+    pysqlite begins a transaction only before an INSERT, UPDATE or DELETE; a
+    SAVEPOINT sent first becomes the transaction itself, and its RELEASE
+    commits it. So on SQLite, when nothing is written yet, the transaction
+    is begun here with BEGIN IMMEDIATE: it is real, and a concurrent writer
+    waits for it (busy_timeout) before it reads, instead of after.
+    """
+    connection = session.connection()
+    if connection.dialect.name == "sqlite" and not connection.connection.driver_connection.in_transaction:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    with session.begin_nested() as nested:
+        yield nested
+
+
+@dataclass
+class Once(Generic[T]):
+    """A command's result, and whether it is the first request's (``repeated``)."""
+
+    result: T
+    repeated: bool = False
+
+
+def once(session: Session, raw_key: str | None, *, operator: User | None, command: str,
+         run: Callable[[], T], remember: Callable[[T], Ref | None],
+         recall: Callable[[Ref], T]) -> Once[T]:
+    """Run ``run()`` at most once per (operator, command, key); answer a repeat with ``recall``.
+
+    ``remember(result)`` says what to keep of the first result (an id, or a
+    list of ids), or None when nothing happened worth keeping (a refused
+    scan answered as an error): then its writes are undone and the key stays
+    free, so the same request may be tried again. ``recall(ref)`` rebuilds
+    the first result from what was kept. A malformed key raises DomainError
+    before anything is read or written; a DomainError from ``run`` undoes
+    the command's writes (and the key) and is raised again.
+    """
+    key = parse_key(raw_key)
+    if key is None:
+        return Once(run())
+    if operator is None:
+        raise ValueError("a request key is scoped by its operator: pass the user")
+    with savepoint(session) as nested:
+        first = _recorded(session, operator, command, key)
+        if first is not None:
+            return Once(recall(json.loads(first.result)), repeated=True)
+        row = RequestKey(user_id=operator.id, command=command, key=key, created_at=utcnow())
+        try:
+            with session.begin_nested():
+                session.add(row)
+                session.flush()
+        except IntegrityError:
+            # The same request is landing from another connection right now
+            # (PostgreSQL waited for it to commit): answer with its result.
+            first = _recorded(session, operator, command, key)
+            if first is None:
+                raise
+            return Once(recall(json.loads(first.result)), repeated=True)
+        result = run()
+        ref = remember(result)
+        if ref is None:
+            nested.rollback()
+            return Once(result)
+        row.result = json.dumps(ref)
+        session.flush()
+    return Once(result)
+
+
+def by_id(session: Session, model: type) -> dict[str, Callable]:
+    """``remember`` and ``recall`` for a command whose result is one record: kept by its id."""
+    return {"remember": lambda record: record.id, "recall": lambda record_id: session.get(model, record_id)}
+
+
+def _recorded(session: Session, operator: User, command: str, key: str) -> RequestKey | None:
+    return session.scalar(select(RequestKey).where(
+        RequestKey.user_id == operator.id, RequestKey.command == command, RequestKey.key == key))
+
+
+def recorded_result(session: Session, operator: User | None, command: str, raw_key: str | None) -> Ref | None:
+    """What the first request with this key produced, without running anything (None: no such request).
+
+    For pages that show a command's result by its key (the garments a
+    registration produced). A malformed key finds nothing.
+    """
+    try:
+        key = parse_key(raw_key)
+    except DomainError:
+        return None
+    if key is None or operator is None:
+        return None
+    row = _recorded(session, operator, command, key)
+    return json.loads(row.result) if row is not None else None
