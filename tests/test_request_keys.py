@@ -117,7 +117,7 @@ def _families():
     def write_off_open(f, user, key):
         garment = f.thing(user, lambda: f.make.garment())
         return writeoffs.open_write_off(db.session, garment, reason="damaged", responsible="hotel", user=user,
-                                        rules=writeoffs.Rules(), request_key=key).id
+                                        rules=writeoffs.Rules(), today=dt.date.today(), request_key=key).id
 
     def _item(f, user):
         return f.thing(user, lambda: _stock_item(f"S{user.id}"))

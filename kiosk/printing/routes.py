@@ -192,7 +192,7 @@ def reprint(job_id: int):
     """Print any past job again: a new job with the same document."""
     job = db.get_or_404(PrintJob, job_id)
     return queue_once("print.reprint", lambda: [services.reprint(db.session, job, user=current_user(),
-                                                                  printer=_printer())], _back(url_for(".queue")))
+                                                                 printer=_printer())], _back(url_for(".queue")))
 
 
 # --- tags ---------------------------------------------------------------------
