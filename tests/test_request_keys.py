@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import event, func, select, text
@@ -124,25 +125,24 @@ def _families():
 
     def stock_receive(f, user, key):
         item = _item(f, user)
-        return stock.receive(db.session, item_id=item.id, quantity="5", user=user, request_key=key).movement.id
+        return stock.receive(db.session, item=item, quantity=5, user=user, request_key=key).movement.id
 
     def stock_issue(f, user, key):
         item = _item(f, user)
         person = f.thing(user, lambda: f.make.employee(f"领用{user.id}"), "employee")
-        return stock.issue(db.session, employee=person, code=item.code, quantity="1", user=user,
+        return stock.issue(db.session, employee=person, code=item.code, quantity=1, user=user,
                            request_key=key).movement.id
 
     def stock_adjust(f, user, key):
         item = _item(f, user)
-        return stock.adjust(db.session, item_id=item.id, delta="-2", reason="盘点少了", user=user,
+        return stock.adjust(db.session, item=item, delta=-2, reason="盘点少了", user=user,
                             request_key=key).movement.id
 
     def purchase_receive(f, user, key):
         garment_type = f.thing(user, lambda: f.make.garment_type())
-        data = purchases.check_purchase(db.session, {
-            "type_id": str(garment_type.id), "size": "M", "quantity": "3", "unit_price": "98.50",
-            "supplier": "华美制衣", "purchased_on": dt.date.today().isoformat(), "staff_no": "", "note": ""},
-            dt.date.today())
+        data = purchases.check_purchase(db.session, purchases.PurchaseInput(
+            type_id=garment_type.id, size="M", quantity=3, unit_price=Decimal("98.50"), supplier="华美制衣",
+            purchased_on=dt.date.today()))
         return purchases.receive_purchase(db.session, data, request_key=key, user=user).purchase.id
 
     def registry_register(f, user, key):
@@ -255,7 +255,7 @@ def test_without_a_key_the_command_simply_runs_each_time(make):
     item = _stock_item("NOKEY")
     db.session.commit()
     for _ in range(2):
-        stock.receive(db.session, item_id=item.id, quantity="1", user=clerk, request_key=None)
+        stock.receive(db.session, item=item, quantity=1, user=clerk, request_key=None)
         db.session.commit()
     assert db.session.get(StockItem, item.id).quantity_on_hand == 12
     assert count(RequestKey) == 0
@@ -271,11 +271,11 @@ def test_a_refused_command_undoes_only_itself_and_keeps_its_key_free(make):
     db.session.add(Department(name="先写的部门"))
     db.session.flush()
     with pytest.raises(DomainError):
-        stock.adjust(db.session, item_id=item.id, delta="-50", reason="盘点", user=clerk, request_key=KEY)
+        stock.adjust(db.session, item=item, delta=-50, reason="盘点", user=clerk, request_key=KEY)
     db.session.commit()
     assert db.session.scalar(select(Department.id).where(Department.name == "先写的部门")) is not None
     assert count(StockMovement) == 0 and count(RequestKey) == 0
-    moved = stock.adjust(db.session, item_id=item.id, delta="-5", reason="盘点", user=clerk, request_key=KEY)
+    moved = stock.adjust(db.session, item=item, delta=-5, reason="盘点", user=clerk, request_key=KEY)
     db.session.commit()
     assert not moved.duplicate and db.session.get(StockItem, item.id).quantity_on_hand == 5
 
@@ -307,7 +307,7 @@ def test_a_request_that_loses_the_race_for_its_key_answers_with_the_winner_and_k
     db.session.flush()
     event.listen(Session, "before_flush", twin_lands_first)
     try:
-        moved = stock.receive(db.session, item_id=item_id, quantity="5", user=clerk, request_key=KEY)
+        moved = stock.receive(db.session, item=item, quantity=5, user=clerk, request_key=KEY)
     finally:
         event.remove(Session, "before_flush", twin_lands_first)
     db.session.commit()  # the lost insert did not poison the transaction
@@ -456,9 +456,9 @@ def test_amounts_and_names_come_back_from_the_first_request(make):
     clerk = make.user()
     item = _stock_item("FIRST")
     db.session.commit()
-    first = stock.receive(db.session, item_id=item.id, quantity="5", note="第一次", user=clerk, request_key=KEY)
+    first = stock.receive(db.session, item=item, quantity=5, note="第一次", user=clerk, request_key=KEY)
     db.session.commit()
-    again = stock.receive(db.session, item_id=item.id, quantity="7", note="第二次", user=clerk, request_key=KEY)
+    again = stock.receive(db.session, item=item, quantity=7, note="第二次", user=clerk, request_key=KEY)
     db.session.commit()
     assert again.duplicate and (again.movement.id, again.movement.delta, again.movement.note) == (
         first.movement.id, 5, "第一次")
