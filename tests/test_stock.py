@@ -173,8 +173,8 @@ def test_an_issue_without_a_quantity_is_one(app, client, login_as, make, socks):
 
 def test_full_width_numbers_from_an_ime_are_numbers(app, client, login_as, socks):
     login_as("supervisor")
-    client.post("/stock/receive", data={"item_id": socks, "quantity": "５", "request_key": "fw1"})
-    client.post("/stock/adjust", data={"item_id": socks, "delta": "－２", "reason": "盘点", "request_key": "fw2"})
+    client.post("/stock/receive", data={"item_id": socks, "quantity": "５", "request_key": "fullwidth-1"})
+    client.post("/stock/adjust", data={"item_id": socks, "delta": "－２", "reason": "盘点", "request_key": "fullwidth-2"})
     assert _on_hand(app, socks) == 13 and _movements(app) == 2
 
 
