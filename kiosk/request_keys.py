@@ -5,7 +5,7 @@ to :func:`once` with the command. The first request runs the command and
 records the key (``request_keys``) with a pointer at what it produced; a
 repeat runs nothing and is answered with that first result.
 
-- One parser, :func:`parse_key`: 8 to 64 letters, digits, ``-`` or ``_``;
+- One parser, :func:`parse_key`: up to 64 letters, digits, ``-`` or ``_``;
   anything else (a control character, a space inside, too long) is refused
   with a message and nothing changes. No key at all means the client asked
   for no protection: the command simply runs.
@@ -41,10 +41,10 @@ T = TypeVar("T")
 #: What the key row keeps of a result: a record id, or several in order.
 Ref = Union[int, list[int]]
 
-KEY_MIN, KEY_MAX = 8, 64
-_KEY = re.compile(rf"[A-Za-z0-9_-]{{{KEY_MIN},{KEY_MAX}}}")
+KEY_MAX = 64
+_KEY = re.compile(rf"[A-Za-z0-9_-]{{1,{KEY_MAX}}}")
 
-MALFORMED = N_("This request carries a key that is not valid (8 to 64 letters, digits, - or _). "
+MALFORMED = N_("This request carries a key that is not valid (up to 64 letters, digits, - or _). "
                "Nothing was changed: reload the page and try again.")
 
 

@@ -1,4 +1,6 @@
 """The Alembic migrations build exactly the schema the models describe."""
+import datetime as dt
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
@@ -123,9 +125,9 @@ def test_upgrade_to_request_keys_carries_each_operators_keys_and_drops_the_old_c
     from kiosk.registry.services import registered_with
 
     clerk_a, clerk_b = db.session.get(User, 1), db.session.get(User, 2)
-    again = loans.open_loan(db.session, loans.LoanForm(name="别人", phone="13900139000", organisation="x",
-                                                       reason="event", signed_on_paper=True),
-                            user=clerk_a, request_key="loan-key-0001", timezone="Asia/Shanghai")
+    other = loans.LoanData(reason="event", due_at=dt.datetime.now(dt.timezone.utc), name="别人", phone="13900139000",
+                           organisation="x", signed_on_paper=True)
+    again = loans.open_loan(db.session, other, user=clerk_a, request_key="loan-key-0001")
     assert again.id == 1 and again.borrower_name == "李四"  # the first loan, not a new one
     assert [g.tag for g in registered_with(db.session, "reg-key-0001", operator=clerk_b)] == [
         "SHIRT-000001", "SHIRT-000002"]

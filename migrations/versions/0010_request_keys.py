@@ -27,7 +27,7 @@ down_revision = '0009'
 branch_labels = None
 depends_on = None
 
-_KEY = re.compile(r"[A-Za-z0-9_-]{8,64}")
+_KEY = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 # (table, operator column, time column, command) for records one keyed command produced.
 _DOCUMENTS = (
