@@ -8,7 +8,6 @@ requests at once with one key give one effect, on SQLite and PostgreSQL.
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from decimal import Decimal
 
 import pytest
@@ -37,6 +36,7 @@ from kiosk.writeoffs import services as writeoffs
 from kiosk.writeoffs.models import WriteOff
 
 from .conftest import FAST_HASH, Factory, login
+from .test_concurrency import _at_once as at_once
 from .scans import HX, scan_result, text_of
 
 KEY = "tablet-7f3a9c21"
@@ -340,26 +340,14 @@ def test_once_answers_a_repeat_without_running_the_command(make):
 
 # --- thirty requests at once -------------------------------------------------------
 
-def _at_once(app, user_id: int, n: int, path: str, data: dict) -> list[tuple[int, str]]:
+def _thirty_at_once(app, user_id: int, path: str, data: dict) -> list[tuple[int, str]]:
+    """One operator on thirty tablets, all sending the same form at the same moment."""
     clients = []
-    for _ in range(n):
+    for _ in range(30):
         client = app.test_client()
         assert login(client, user_id).status_code == 302
         clients.append(client)
-    barrier = threading.Barrier(n)
-    answers: list = [None] * n
-
-    def send(i, client):
-        barrier.wait()
-        response = client.post(path, data=data, headers=HX)
-        answers[i] = (response.status_code, response.get_data(as_text=True))
-
-    threads = [threading.Thread(target=send, args=(i, c)) for i, c in enumerate(clients)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    return answers
+    return at_once(clients, path, data)
 
 
 def test_thirty_deliveries_sent_at_once_with_one_key_are_received_once(app):
@@ -368,7 +356,7 @@ def test_thirty_deliveries_sent_at_once_with_one_key_are_received_once(app):
         item = _stock_item("THIRTY")
         db.session.commit()
         clerk_id, item_id = clerk.id, item.id
-    answers = _at_once(app, clerk_id, 30, "/stock/receive",
+    answers = _thirty_at_once(app, clerk_id, "/stock/receive",
                        {"item_id": item_id, "quantity": "24", "note": "一次送货", "request_key": KEY})
     assert [status for status, _ in answers] == [200] * 30
     assert sum("now 34 on hand" in html for _, html in answers) == 1
@@ -385,7 +373,7 @@ def test_thirty_taps_on_one_defect_chip_at_once_flag_it_once(app):
         garment = f.garment(status="ironing")
         db.session.commit()
         ironer_id, tag = ironer.id, garment.tag
-    answers = _at_once(app, ironer_id, 30, "/ironing/flag", {"tag": tag, "defect": "stain", "request_key": KEY})
+    answers = _thirty_at_once(app, ironer_id, "/ironing/flag", {"tag": tag, "defect": "stain", "request_key": KEY})
     results = sorted(scan_result(html) for _, html in answers)
     assert results == ["duplicate"] * 29 + ["ok"], results
     with app.app_context():
