@@ -61,6 +61,7 @@ def _add_import(root: Path, module: str, line: str) -> None:
     ("kiosk/domain/codes.py", "from kiosk.models import Event", "kiosk.domain: no Flask"),
     ("kiosk/domain/defects.py", "from flask import current_app", "kiosk.domain: no Flask"),
     ("kiosk/writeoffs/services.py", "from flask import request", "services take what they need as arguments"),
+    ("kiosk/request_keys.py", "from flask import request", "services take what they need as arguments"),
     ("kiosk/writeoffs/services.py", "from kiosk.loans.services import settle_written_off",
      "no import cycles between the kiosk's packages"),
 ])
