@@ -116,12 +116,16 @@ def test_scan_shows_flagged_defects_with_their_labels(client, login_as, table):
     assert 'data-testid="defect-missing_button"' not in body
 
 
-def test_scan_warns_due_for_retirement_when_the_expected_washes_are_reached(client, login_as, table):
+def test_scan_warns_due_for_retirement_when_the_expected_washes_are_reached(client, login_as, table, make):
     login_as("clerk")
-    garment("INS-1").wash_count = 50
+    # 49 whole rounds and this one's wash: the shirt's 50 expected washes are reached.
+    make.garment("INS-OLD", garment_type=table, status="inspection", washes=49)
     db.session.commit()
-    body = text_of(client.post("/inspection/scan", data={"code": "INS-1"}, headers=HX))
+    assert garment("INS-OLD").wash_count == 50
+    body = text_of(client.post("/inspection/scan", data={"code": "INS-OLD"}, headers=HX))
     assert 'data-testid="warning"' in body
+    assert 'data-testid="warning"' not in text_of(client.post("/inspection/scan", data={"code": "INS-1"},
+                                                              headers=HX))
 
 
 def test_scan_of_a_garment_not_in_inspection_is_an_error_saying_where_it_is(client, login_as, table, app):
@@ -379,13 +383,15 @@ def test_undo_with_nothing_to_undo_is_an_error(client, login_as, table):
 
 # --- counts -----------------------------------------------------------------
 
-def test_the_card_shows_wash_and_repair_counts(client, login_as, table):
+def test_the_card_shows_wash_and_repair_counts(client, login_as, table, make):
     login_as("clerk")
     client.post("/language", data={"lang": "en"})
-    g = garment("INS-1")
-    g.wash_count, g.repair_count = 7, 2
+    g = make.garment("INS-7", garment_type=table, status="inspection", washes=6)  # 7 washes
+    for _ in range(2):  # mended twice
+        move(db.session, g, Action.TO_TAILOR, user=None, station="inspection", defects="damage")
+        move(db.session, g, Action.FROM_TAILOR, user=None, station="tailor")
     db.session.commit()
-    body = text_of(client.post("/inspection/scan", data={"code": "INS-1"}, headers=HX))
+    body = text_of(client.post("/inspection/scan", data={"code": "INS-7"}, headers=HX))
     assert "Washed 7 times" in body and "Mended 2 times" in body
 
 
