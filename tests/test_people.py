@@ -15,7 +15,7 @@ from kiosk.ledger import move
 from kiosk.loans.models import Loan
 from kiosk.models import Employee
 from kiosk.registry.services import deactivate_employee
-from kiosk.stock.models import DistributionLine, StockItem, StockMovement
+from kiosk.stock.models import StockItem, StockMovement
 
 from .scans import HX, events, garment, garment_status, scan_result, text_of
 

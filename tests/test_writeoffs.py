@@ -12,6 +12,8 @@ from kiosk.extensions import db
 from kiosk.models import Event, Garment, PrintJob, User
 from kiosk.writeoffs.models import Compensation, CompensationCorrection, WriteOff
 
+from .scans import garment_status
+
 SUPERVISOR_PIN = "4321"
 
 
@@ -295,5 +297,9 @@ def test_index_page_and_scan_fragment(client, login_as, room):
     assert 'hx-history="false"' in page and "<html" in page
     fragment = client.get("/writeoffs/new?code=NOT-OURS", headers={"HX-Request": "true"}).get_data(as_text=True)
     assert 'data-testid="writeoff-error"' in fragment and "<html" not in fragment
+    assert 'data-scan-result="error"' in fragment  # DESIGN.md: every scan answer says how it went
     full = client.get("/writeoffs/new?code=SH-000001").get_data(as_text=True)
     assert "<html" in full and 'id="writeoff-form"' in full and "96.00" in full
+    answer = client.get("/writeoffs/new?code=SH-000001", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert re.search(r'id="writeoff-form"[^>]*data-scan-result="ok"', answer, re.S)
+    assert garment_status(answer) == "issued"
