@@ -141,6 +141,17 @@ def stamp(garments: int, employees: int, events: int, seed: int) -> str:
     return digest.hexdigest()[:16]
 
 
+#: The bench's badge key: the generated data and the app agree on it.
+BADGE_KEY = "bench-badge-key"
+
+
+def _badge(code: str) -> str:
+    """A badge as the kiosk stores it: its keyed hash, under the bench's fixed key."""
+    from kiosk.badges import digest
+
+    return digest(code, key=BADGE_KEY)
+
+
 def _iso(us: int) -> str:
     """Microseconds since the epoch -> the text SQLAlchemy stores for a naive UTC DateTime."""
     return (dt.datetime(1970, 1, 1) + dt.timedelta(microseconds=us)).isoformat(" ", "microseconds")
@@ -219,6 +230,7 @@ def _create_schema(path: Path) -> None:
 
     os.environ.setdefault("KIOSK_SECRET_KEY", "bench")
     os.environ.setdefault("KIOSK_INSTANCE_PATH", str(DATA_DIR / "instance"))
+    os.environ.setdefault("KIOSK_BADGE_KEY", BADGE_KEY)
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}"})
     with app.app_context():
         flask_migrate.upgrade()
@@ -288,7 +300,7 @@ def build(path: Path, *, garments: int = GARMENTS, employees: int = EMPLOYEES, e
         left_on = None if active else (now.date() - dt.timedelta(days=rng.randint(2, 200))).isoformat()
         phone = f"1{rng.choice('3578')}{rng.randrange(10**9):09d}"
         emp_rows.append((eid, f"{200001 + i}", name, did, pos, phone, kind, uniform_no, size,
-                         f"EMP-{200001 + i}", int(active), left_on, joined, joined))
+                         _badge(f"EMP-{200001 + i}"), int(active), left_on, joined, joined))
         emp_dept[eid] = did
         kits.append((eid, uniform_no, active, size, kit))
     active_staff = [k[0] for k in kits if k[2]]
@@ -404,12 +416,12 @@ def build(path: Path, *, garments: int = GARMENTS, employees: int = EMPLOYEES, e
             "INSERT INTO garment_types (id, code, name_zh, name_en, unit_cost, entitlement, expected_washes, active) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, 1)", types)
         con.executemany(
-            "INSERT INTO users (id, name, role, pin_hash, badge_code, active, failed_attempts, created_at) "
+            "INSERT INTO users (id, name, role, pin_hash, badge_hash, active, failed_attempts, created_at) "
             "VALUES (?, ?, ?, ?, ?, 1, 0, ?)",
-            [(uid, name, role, pin_hash, f"BADGE-{uid:04d}", created) for uid, name, role in users])
+            [(uid, name, role, pin_hash, _badge(f"BADGE-{uid:04d}"), created) for uid, name, role in users])
         con.executemany(
             "INSERT INTO employees (id, staff_no, name, department_id, position, phone, kind, uniform_no, size, "
-            "badge_code, active, left_on, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "badge_hash, active, left_on, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             emp_rows)
         con.executemany(
             "INSERT INTO garments (id, tag, type_id, size, owner_id, number, status, wash_count, repair_count, "
@@ -585,6 +597,7 @@ class AppBench:
 
         os.environ.setdefault("KIOSK_SECRET_KEY", "bench")
         os.environ.setdefault("KIOSK_INSTANCE_PATH", str(DATA_DIR / "instance"))
+    os.environ.setdefault("KIOSK_BADGE_KEY", BADGE_KEY)
         self.app = create_app({
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
             # The benchmark config only: the test client posts no CSRF token.

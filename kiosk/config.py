@@ -13,20 +13,34 @@ from .domain.depreciation import DEFAULT_SPEC, parse_table
 from .domain.money import BadAmount, parse_amount
 
 
-def _secret_key(instance_path: str) -> str:
-    """Return KIOSK_SECRET_KEY, or a key generated once and kept in instance/.
+#: The instance folder's key files: kept beside the database, never in it.
+SECRET_KEY_FILE = "secret_key"
+BADGE_KEY_FILE = "badge_key"
 
-    Keeping it on disk means sessions survive a restart of the kiosk.
+
+def _instance_key(instance_path: str, file_name: str, env_name: str) -> str:
+    """Return ``env_name``, or a key generated once and kept (owner-only) in instance/.
+
+    Keeping it on disk means sessions survive a restart and badges keep
+    finding their person; two processes starting at once agree on one key.
     """
-    if os.environ.get("KIOSK_SECRET_KEY"):
-        return os.environ["KIOSK_SECRET_KEY"]
-    path = Path(instance_path) / "secret_key"
+    if os.environ.get(env_name):
+        return os.environ[env_name]
+    path = Path(instance_path) / file_name
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(secrets.token_hex(32))
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # the other process wrote it first: use theirs
+            pass
+        else:
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_hex(32))
     return path.read_text().strip()
+
+
+def _secret_key(instance_path: str) -> str:
+    return _instance_key(instance_path, SECRET_KEY_FILE, "KIOSK_SECRET_KEY")
 
 
 def _int(name: str, default: int) -> int:
@@ -67,6 +81,9 @@ def from_environment(instance_path: str) -> dict[str, Any]:
     language = os.environ.get("KIOSK_LANGUAGE", "zh_CN")
     return {
         "SECRET_KEY": _secret_key(instance_path),
+        # Badges are stored as a keyed hash (kiosk.badges): a copy of the database
+        # alone hands out no working badge code. Back it up with the database.
+        "KIOSK_BADGE_KEY": _instance_key(instance_path, BADGE_KEY_FILE, "KIOSK_BADGE_KEY"),
         "SQLALCHEMY_DATABASE_URI": normalise_database_url(
             os.environ.get("KIOSK_DATABASE_URL", default_db)
         ),

@@ -79,7 +79,8 @@ class Employee(db.Model):
     kind: Mapped[str] = mapped_column(String(16), default="regular")
     uniform_no: Mapped[str | None] = mapped_column(String(32), unique=True)
     size: Mapped[str] = mapped_column(String(16), default="")
-    badge_code: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # The badge (工牌) as a keyed hash (kiosk.badges.digest), never the code itself.
+    badge_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     active: Mapped[bool] = mapped_column(default=True)
     left_on: Mapped[dt.date | None]
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -172,11 +173,92 @@ class User(db.Model):
     name: Mapped[str] = mapped_column(String(64), unique=True)
     role: Mapped[str] = mapped_column(String(16))
     pin_hash: Mapped[str] = mapped_column(String(255))
-    badge_code: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # The operator's own badge as a keyed hash (kiosk.badges.digest). An operator
+    # linked to their employee record (employee_id) uses the employee's badge instead.
+    badge_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    employee_id: Mapped[int | None] = mapped_column(ForeignKey("employees.id"), unique=True)
     active: Mapped[bool] = mapped_column(default=True)
+    deactivated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # Set when someone else chose the PIN (a reset, the CLI): replaced at the next sign-in.
+    must_change_pin: Mapped[bool] = mapped_column(default=False)
     failed_attempts: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     last_login_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    employee: Mapped[Employee | None] = relationship()
+
+
+class OperatorChange(db.Model):
+    """One change to an operator (added, role, PIN reset, badge, deactivated, unlocked).
+
+    Who did it (``actor_id``; NULL with ``actor`` naming the command line), when
+    and what (``detail``, JSON: the old and new role, say). Never the PIN.
+    """
+
+    __tablename__ = "operator_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    actor: Mapped[str] = mapped_column(String(64), default="")
+    action: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[str] = mapped_column(Text, default="{}")
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    actor_user: Mapped[User | None] = relationship(foreign_keys=[actor_id])
+
+
+class OperatorSession(db.Model):
+    """A sign-in on the server: the cookie carries a random token, this row its hash.
+
+    Sign-out, the idle lock and a change of the operator's PIN or role end
+    the row (``ended_at``), so a copied cookie stops working at once.
+    """
+
+    __tablename__ = "operator_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    client: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    ended_reason: Mapped[str] = mapped_column(String(16), default="")
+
+    user: Mapped[User] = relationship()
+
+
+class SignInThrottle(db.Model):
+    """Wrong PINs and unknown badges from one client address: a growing delay.
+
+    Tablets behind one router share an address, so this never refuses a
+    right PIN; it only makes the next attempt from that address wait.
+    """
+
+    __tablename__ = "sign_in_throttle"
+
+    address: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    last_failure_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # Attempts from this address are held back until then.
+    wait_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class Hotel(db.Model):
+    """The hotel this database serves: one row, written by ``kiosk init`` or the demo.
+
+    ``is_demo``: the demo hotel (a band on every screen, its published PINs);
+    ``demo_marks``: JSON of what the demo loaded, for ``kiosk demo --remove``.
+    """
+
+    __tablename__ = "hotel"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(128), default="")
+    is_demo: Mapped[bool] = mapped_column(default=False)
+    demo_marks: Mapped[str] = mapped_column(Text, default="{}")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -37,6 +37,7 @@ from typing import Callable, Iterable
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
+from . import badges
 from .domain.codes import normalise_code
 from .domain.errors import DomainError, N_
 from .models import Employee
@@ -47,7 +48,7 @@ from .models import Employee
 MAX_CANDIDATES = 8
 
 #: The code columns in the order they are tried (see the module docstring).
-CODE_COLUMNS = ("badge_code", "staff_no", "uniform_no")
+CODE_COLUMNS = ("badge", "staff_no", "uniform_no")
 
 EMPTY = N_("Scan the badge, or type the staff no. or the name.")
 IDENTIFY_FIRST = N_("Identify the employee first: scan the badge or type the staff no.")
@@ -100,15 +101,20 @@ def find_by_code(session: Session, text: str | None,
     raw = _clean(text)
     if not raw:
         return None
-    codes = {raw, normalise_code(raw)}
-    order = list(columns)
-    found = session.scalars(_people().where(or_(*(getattr(Employee, c).in_(codes) for c in order)))
-                            .limit(len(order))).all()
-    for column in order:
+    # A badge is kept as its keyed hash (kiosk.badges): the scan is hashed, not the column.
+    wanted = {column: ({badges.digest(raw)} if column == "badge" else {raw, normalise_code(raw)})
+              for column in columns}
+    found = session.scalars(_people().where(or_(*(_column(c).in_(codes) for c, codes in wanted.items())))
+                            .limit(len(wanted))).all()
+    for column, codes in wanted.items():
         for person in found:
-            if getattr(person, column) in codes:
+            if getattr(person, _column(column).key) in codes:
                 return person
     return None
+
+
+def _column(name: str):
+    return Employee.badge_hash if name == "badge" else getattr(Employee, name)
 
 
 def find_by_staff_no(session: Session, text: str | None) -> Employee | None:

@@ -119,7 +119,7 @@ def test_the_shift_log_lists_the_scans(make, client, clerk):
 # --- the employee at the counter -------------------------------------------
 
 def test_employee_found_by_badge_shows_what_they_hold_by_type(make, client, clerk):
-    employee = make.employee(name="王芳", badge_code="BADGE-77")
+    employee = make.employee(name="王芳", badge="BADGE-77")
     shirt = make.garment_type(code="SH", name_zh="衬衫")
     pants = make.garment_type(code="PT", name_zh="西裤")
     shirts = [issued(make, owner=employee, garment_type=shirt) for _ in range(2)]

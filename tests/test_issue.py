@@ -56,7 +56,7 @@ def shirt(make):
 
 @pytest.fixture
 def person(make):
-    return make.employee("王芳", size="L", badge_code="BADGE-77", staff_no="S1001", uniform_no="1023")
+    return make.employee("王芳", size="L", badge="BADGE-77", staff_no="S1001", uniform_no="1023")
 
 
 def _held(make, person, gtype, tag, status=Status.ISSUED):
@@ -393,7 +393,7 @@ def test_a_badge_scanned_into_the_garment_field_brings_the_next_person(client, c
 
 
 def test_a_leavers_badge_in_the_garment_field_is_refused_and_clears_the_person(client, clerk, make, person):
-    make.employee("李四", staff_no="S3003", active=False, badge_code="OLD-1", left_on=dt.date(2025, 3, 1))
+    make.employee("李四", staff_no="S3003", active=False, badge="OLD-1", left_on=dt.date(2025, 3, 1))
     db.session.commit()
     html = _scan(client, person.id, "OLD-1")
     # The one leaver refusal, with the day they left (it said "has left" without the day here before).

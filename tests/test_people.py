@@ -42,7 +42,7 @@ def clerk(client, login_as):
 @pytest.fixture
 def leaver(make):
     """李四 worked here until 1 March 2025 and still holds a shirt issued while he worked."""
-    person = make.employee("李四", staff_no="S3003", badge_code="OLD-1", uniform_no="3003", size="L")
+    person = make.employee("李四", staff_no="S3003", badge="OLD-1", uniform_no="3003", size="L")
     shirt = make.garment("SH-LEFT", owner=person, size="L")
     move(db.session, shirt, Action.ISSUE, user=None, station="issue", employee=person)
     deactivate_employee(db.session, person, LEFT_ON)
@@ -72,7 +72,7 @@ def _error_text(html: str, testid: str) -> str:
 # --- the finder and its match order ---------------------------------------------
 
 def test_codes_match_exactly_in_the_order_badge_staff_no_uniform_no(make):
-    by_badge = make.employee("甲", staff_no="E1", badge_code="X1", uniform_no="U1")
+    by_badge = make.employee("甲", staff_no="E1", badge="X1", uniform_no="U1")
     by_staff_no = make.employee("乙", staff_no="X1", uniform_no="X2")
     by_uniform = make.employee("丙", staff_no="E3", uniform_no="U3")
     make.employee("X1 先生", staff_no="E4")  # a name containing the code loses to the code

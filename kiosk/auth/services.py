@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ..domain.codes import normalise_code
+from .. import badges
 from ..domain.errors import DomainError, N_
 from ..domain.roles import ROLES
 from ..models import User, utcnow
@@ -46,10 +46,10 @@ def create_user(session: Session, name: str, role: str, pin: str, *,
         raise DomainError(N_("A PIN is 4 to 8 digits."))
     if session.scalar(select(User).where(User.name == name)):
         raise DomainError(N_("There is already a user called %(name)s."), name=name)
-    badge = normalise_code(badge_code) if badge_code else None
-    if badge and session.scalar(select(User).where(User.badge_code == badge)):
+    badge = badges.digest(badge_code)
+    if badge and session.scalar(select(User).where(User.badge_hash == badge)):
         raise DomainError(N_("That badge already belongs to another user."))
-    user = User(name=name, role=role, pin_hash=hash_pin(pin, hash_method), badge_code=badge)
+    user = User(name=name, role=role, pin_hash=hash_pin(pin, hash_method), badge_hash=badge)
     session.add(user)
     session.flush()
     return user
@@ -95,8 +95,8 @@ def check_pin(session: Session, user: User, pin: str, policy: Policy,
 
 
 def user_by_badge(session: Session, raw_code: str) -> User:
-    code = normalise_code(raw_code)
-    user = session.scalar(select(User).where(User.badge_code == code)) if code else None
+    badge = badges.digest(raw_code)
+    user = session.scalar(select(User).where(User.badge_hash == badge)) if badge else None
     if user is None:
         raise DomainError(N_("This badge is not known. Sign in with your PIN."))
     if not user.active:

@@ -324,7 +324,7 @@ def scan_for_employee(session: Session, employee: Employee | None, raw_code: str
     code, garment = find_garment(session, raw_code)
     if garment is None:
         # Only badge and 工号: a uniform no. typed here is more likely a garment's number.
-        person = people.find_by_code(session, raw_code, columns=("badge_code", "staff_no"))
+        person = people.find_by_code(session, raw_code, columns=("badge", "staff_no"))
         if person is not None:
             found = people.identified(person, giving=True, query=code)
             result = ScanResult(OK if found.employee else ERROR, code, error=found.error)

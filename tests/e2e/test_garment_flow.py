@@ -74,7 +74,7 @@ def seed_employee(server, *, prefix: str, uniform_no: str, tags: list[str], enti
     with server.session():
         make = Factory()
         emp = make.employee(person["name"], make.department(f"客房部{prefix}"), staff_no=person["staff_no"],
-                            uniform_no=uniform_no, badge_code=person["badge"], size="M")
+                            uniform_no=uniform_no, badge=person["badge"], size="M")
         shirt = make.garment_type(prefix, unit_cost=98, entitlement=entitlement)
         for tag in tags:
             make.garment(tag, shirt, owner=emp, size="M", status="issued")
