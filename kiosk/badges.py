@@ -29,3 +29,58 @@ def digest(code: str | None, key: str | None = None) -> str | None:
         return None
     secret = (key if key is not None else badge_key()).encode()
     return hmac.new(secret, normalised.encode(), hashlib.sha256).hexdigest()
+
+
+def holder(session, code: str | None):
+    """Whom the badge ``code`` names: an employee, an operator without an employee record, or None.
+
+    A badge names one person. An operator linked to their employee record
+    (``User.employee_id``) shares the employee's badge, so the employee is the
+    answer and :func:`operator` finds the operator behind it.
+    """
+    from sqlalchemy import select
+
+    from .models import Employee, User
+
+    badge = digest(code)
+    if badge is None:
+        return None
+    return (session.scalar(select(Employee).where(Employee.badge_hash == badge))
+            or session.scalar(select(User).where(User.badge_hash == badge)))
+
+
+def operator(session, code: str | None):
+    """The operator the badge ``code`` signs in: their own badge, or their employee record's."""
+    from sqlalchemy import or_, select
+
+    from .models import Employee, User
+
+    badge = digest(code)
+    if badge is None:
+        return None
+    linked = select(Employee.id).where(Employee.badge_hash == badge).scalar_subquery()
+    return session.scalar(select(User).where(or_(User.badge_hash == badge, User.employee_id == linked)))
+
+
+def check_free(session, code: str | None, *, for_employee=None, for_user=None) -> str | None:
+    """The digest to store for ``code`` on this person, or a refusal when it names somebody else.
+
+    Raises :class:`kiosk.domain.errors.DomainError` ("already the badge of …");
+    the same badge given again to the same person is fine.
+    """
+    from .domain.errors import DomainError, N_
+    from .models import Employee, User
+
+    badge = digest(code)
+    if badge is None:
+        return None
+    current = holder(session, code)
+    if current is None or current is for_employee or current is for_user:
+        return badge
+    if for_user is not None and isinstance(current, Employee) and for_user.employee_id == current.id:
+        return badge
+    name = current.name
+    if isinstance(current, Employee):
+        raise DomainError(N_("This badge already belongs to %(name)s (%(staff_no)s)."), name=name,
+                          staff_no=current.staff_no)
+    raise DomainError(N_("This badge already belongs to the operator %(name)s."), name=name)

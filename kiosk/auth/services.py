@@ -46,9 +46,7 @@ def create_user(session: Session, name: str, role: str, pin: str, *,
         raise DomainError(N_("A PIN is 4 to 8 digits."))
     if session.scalar(select(User).where(User.name == name)):
         raise DomainError(N_("There is already a user called %(name)s."), name=name)
-    badge = badges.digest(badge_code)
-    if badge and session.scalar(select(User).where(User.badge_hash == badge)):
-        raise DomainError(N_("That badge already belongs to another user."))
+    badge = badges.check_free(session, badge_code)
     user = User(name=name, role=role, pin_hash=hash_pin(pin, hash_method), badge_hash=badge)
     session.add(user)
     session.flush()
@@ -95,8 +93,7 @@ def check_pin(session: Session, user: User, pin: str, policy: Policy,
 
 
 def user_by_badge(session: Session, raw_code: str) -> User:
-    badge = badges.digest(raw_code)
-    user = session.scalar(select(User).where(User.badge_hash == badge)) if badge else None
+    user = badges.operator(session, raw_code)
     if user is None:
         raise DomainError(N_("This badge is not known. Sign in with your PIN."))
     if not user.active:
