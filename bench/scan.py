@@ -416,8 +416,8 @@ def build(path: Path, *, garments: int = GARMENTS, employees: int = EMPLOYEES, e
             "INSERT INTO garment_types (id, code, name_zh, name_en, unit_cost, entitlement, expected_washes, active) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, 1)", types)
         con.executemany(
-            "INSERT INTO users (id, name, role, pin_hash, badge_hash, active, failed_attempts, created_at) "
-            "VALUES (?, ?, ?, ?, ?, 1, 0, ?)",
+            "INSERT INTO users (id, name, role, pin_hash, badge_hash, active, must_change_pin, failed_attempts, "
+            "created_at) VALUES (?, ?, ?, ?, ?, 1, 0, 0, ?)",
             [(uid, name, role, pin_hash, _badge(f"BADGE-{uid:04d}"), created) for uid, name, role in users])
         con.executemany(
             "INSERT INTO employees (id, staff_no, name, department_id, position, phone, kind, uniform_no, size, "
@@ -597,7 +597,7 @@ class AppBench:
 
         os.environ.setdefault("KIOSK_SECRET_KEY", "bench")
         os.environ.setdefault("KIOSK_INSTANCE_PATH", str(DATA_DIR / "instance"))
-    os.environ.setdefault("KIOSK_BADGE_KEY", BADGE_KEY)
+        os.environ.setdefault("KIOSK_BADGE_KEY", BADGE_KEY)
         self.app = create_app({
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
             # The benchmark config only: the test client posts no CSRF token.
