@@ -308,6 +308,24 @@ def test_downloads(month, client, login_as):
     assert client.get("/reports/loss.csv?month=March").status_code == 400
 
 
+def test_the_downloads_hold_a_formula_looking_name_as_text(month, client, login_as):
+    """A borrower named like a formula is text in the CSV and the XLSX; amounts stay numbers."""
+    from openpyxl import load_workbook
+
+    db.session.get(Loan, month["loan"]).borrower_name = "=cmd|' /C calc'!A0"
+    db.session.commit()
+    login_as("supervisor")
+    rows = list(csv.reader(io.StringIO(client.get(f"/reports/loss.csv?month={MONTH}").data.decode("utf-8-sig"))))
+    assert any(row[1:2] == ["'=cmd|' /C calc'!A0"] for row in rows)
+    assert ["Closing stock", "4", "460.00"] in rows
+    book = load_workbook(io.BytesIO(client.get(f"/reports/loss.xlsx?month={MONTH}").data))
+    borrower = book["Overdue loans"]["B2"]
+    assert borrower.value == "=cmd|' /C calc'!A0" and borrower.data_type == "s"
+    assert not [c for sheet in book for row in sheet.iter_rows() for c in row if c.data_type == "f"]
+    summary = {row[0].value: row[2] for row in book["Summary"].iter_rows(min_row=2)}
+    assert summary["Closing stock"].value == 460.0 and summary["Closing stock"].data_type == "n"
+
+
 def test_the_summary_slip_goes_to_the_print_queue(month, client, login_as):
     from kiosk.models import PrintJob
 

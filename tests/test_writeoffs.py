@@ -1,6 +1,8 @@
 """Write-offs (报损) and compensation (赔偿): opened by a clerk, approved by a supervisor's own PIN."""
+import csv
 import datetime as dt
 import html
+import io
 import re
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -273,6 +275,54 @@ def test_payroll_csv_lists_unpaid_employee_compensation_with_a_bom(client, login
     assert lines == ["工号,姓名,部门,金额,原因,日期", f"E777,张堃,客房部,96.00,丢失,{today}"]
     client.post(f"/writeoffs/compensations/{comp.id}/settle", data={"status": "paid"})
     assert client.get("/writeoffs/payroll.csv").get_data().decode("utf-8-sig").splitlines() == [lines[0]]
+
+
+@pytest.fixture
+def hostile_payroll(client, login_as, room):
+    """An approved compensation of an employee whose name is a formula and whose staff no. is 00777."""
+    comp = _approved(client, login_as, room)
+    emp = db.session.get(type(room["emp"]), room["emp"].id)
+    emp.name, emp.staff_no = '=HYPERLINK("http://x")', "00777"
+    db.session.get(type(room["dept"]), room["dept"].id).name = "@客房部"
+    db.session.commit()
+    return comp
+
+
+def test_the_payroll_csv_holds_a_formula_name_as_text_and_the_amount_as_a_number(client, hostile_payroll):
+    response = client.get("/writeoffs/payroll.csv")
+    raw = response.get_data().decode("utf-8-sig")
+    row = list(csv.reader(io.StringIO(raw, newline="")))[1]
+    assert row[:4] == ["00777", "'=HYPERLINK(\"http://x\")", "'@客房部", "96.00"]
+    assert raw.splitlines()[1].startswith('00777,"\'=HYPERLINK(""http://x"")",\'@客房部,96.00,')  # raw cells
+    month = dt.datetime.now(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")
+    statement = client.get(f"/writeoffs/statement.csv?month={month}").get_data().decode("utf-8-sig")
+    assert statement.splitlines()[1] == f"{month},'@客房部,1,120.00,96.00,0.00,0.00"  # the department statement too
+
+
+def test_the_payroll_xlsx_has_the_same_rows_with_staff_numbers_as_text_and_no_formula(client, hostile_payroll):
+    from openpyxl import load_workbook
+
+    page = client.get("/writeoffs/").get_data(as_text=True)
+    assert 'data-testid="payroll-xlsx"' in page and 'href="/writeoffs/payroll.xlsx"' in page
+    response = client.get("/writeoffs/payroll.xlsx")
+    assert response.status_code == 200 and response.mimetype.endswith("spreadsheetml.sheet")
+    assert response.headers["Content-Disposition"].endswith(".xlsx")
+    assert response.headers["Cache-Control"] == "no-store"
+    sheet = load_workbook(io.BytesIO(response.get_data())).active
+    today = dt.datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
+    assert [c.value for c in sheet[1]] == ["工号", "姓名", "部门", "金额", "原因", "日期"]
+    assert [c.value for c in sheet[2]] == ["00777", '=HYPERLINK("http://x")', "@客房部", 96.0, "丢失", today]
+    staff_no, name, _dept, amount = sheet[2][:4]
+    assert staff_no.data_type == "s" and staff_no.number_format == "@"
+    assert name.data_type == "s" and amount.data_type == "n"
+    assert not [c for row in sheet.iter_rows() for c in row if c.data_type == "f"]
+    assert sheet.max_row == 2
+
+
+def test_a_clerk_cannot_download_the_payroll_xlsx(client, login_as, room):
+    login_as("clerk")
+    assert client.get("/writeoffs/payroll.xlsx").status_code == 403
+    assert 'data-testid="payroll-xlsx"' not in client.get("/writeoffs/").get_data(as_text=True)
 
 
 def test_the_department_statement_keeps_the_department_of_the_moment(client, login_as, room, make):

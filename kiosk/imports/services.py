@@ -56,6 +56,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from ..domain import cells
 from ..domain.codes import is_valid_phone, is_valid_tag, normalise_code, normalise_phone
 from ..domain.errors import N_, DomainError
 from ..domain.money import BadAmount, parse_amount
@@ -156,8 +157,7 @@ def _header_index(kind: str) -> dict[str, Column]:
 
 def template_csv(kind: str) -> bytes:
     """An empty sheet with the Chinese headers, UTF-8 with BOM so Excel opens it right."""
-    header = ",".join(column.zh for column in COLUMNS[kind])
-    return ("\ufeff" + header + "\r\n").encode("utf-8")
+    return cells.csv_text([[column.zh for column in COLUMNS[kind]]]).encode("utf-8")
 
 
 # --- result ---------------------------------------------------------------

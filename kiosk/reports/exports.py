@@ -5,21 +5,17 @@ web request's, or the kiosk's default language on the command line).
 """
 from __future__ import annotations
 
-import csv
-import io
 import json
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Callable
 
+from ..domain import cells
 from ..domain.calendar import local_date
 from ..domain.errors import N_
-from ..domain.money import plain
 from ..domain.names import local_name
 from ..writeoffs.services import REASON_LABELS
 from .services import LossReport, to_json
 
-BOM = "\ufeff"
 FORMATS = ("csv", "json", "xlsx")
 
 
@@ -80,49 +76,20 @@ def tables(report: LossReport, gettext: Callable[[str], str], language: str = "z
     ]
 
 
-def _cell(value):
-    # Amounts (to the fen) in the plain form; rates and averages keep their own decimals.
-    return plain(value) if isinstance(value, Decimal) and value.as_tuple().exponent == -2 else value
-
-
 def to_csv(report: LossReport, gettext, language: str = "zh_CN", no_department: str = "") -> str:
     """Each table in turn, its title on a line of its own, a blank line between tables."""
-    out = io.StringIO()
-    out.write(BOM)
-    writer = csv.writer(out)
+    rows: list[list] = []
     for i, table in enumerate(tables(report, gettext, language, no_department)):
         if i:
-            writer.writerow([])
-        writer.writerow([table.title])
-        writer.writerow(table.headers)
-        for row in table.rows:
-            writer.writerow([_cell(c) for c in row])
-    return out.getvalue()
+            rows.append([])
+        rows += [[table.title], table.headers, *table.rows]
+    return cells.csv_text(rows)
 
 
 def to_xlsx(report: LossReport, gettext, language: str = "zh_CN", no_department: str = "") -> bytes:
     """One sheet per table; money as numbers with two decimals."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    book = Workbook()
-    book.remove(book.active)
-    for table in tables(report, gettext, language, no_department):
-        sheet = book.create_sheet(table.title[:31])
-        sheet.append(table.headers)
-        for cell in sheet[1]:
-            cell.font = Font(bold=True)
-        for row in table.rows:
-            sheet.append([float(c) if isinstance(c, Decimal) else c for c in row])
-            for cell, value in zip(sheet[sheet.max_row], row):
-                if isinstance(value, Decimal):
-                    cell.number_format = "0.00" if value.as_tuple().exponent == -2 else "0.0###"
-        for column in sheet.columns:
-            width = max(len(str(c.value or "")) for c in column) + 4
-            sheet.column_dimensions[column[0].column_letter].width = min(width, 40)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return cells.xlsx_bytes(cells.Sheet(table.title, table.headers, table.rows)
+                            for table in tables(report, gettext, language, no_department))
 
 
 def to_json_text(report: LossReport) -> str:
@@ -140,4 +107,4 @@ def render(report: LossReport, fmt: str, gettext, language: str = "zh_CN", no_de
 
 
 MIMETYPES = {"csv": "text/csv", "json": "application/json",
-             "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+             "xlsx": cells.XLSX_MIMETYPE}

@@ -22,8 +22,6 @@ commit — the route commits, or rolls back on a :class:`DomainError`):
 """
 from __future__ import annotations
 
-import csv
-import io
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Callable
@@ -34,6 +32,7 @@ from sqlalchemy.orm import Session, joinedload
 from printers import documents as d
 
 from .. import people
+from ..domain import cells
 from ..domain.calendar import parse_month
 from ..domain.errors import DomainError, N_
 from ..domain.names import local_name
@@ -188,16 +187,11 @@ def purchase_list(session: Session) -> list[PurchaseLine]:
 
 def purchase_csv(lines: list[PurchaseLine], gettext: Gettext = english) -> str:
     """The purchase list for Excel: UTF-8 with a BOM so Chinese opens correctly (both names, any language)."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([gettext(N_("Code")), gettext(N_("Chinese name")), gettext(N_("English name")),
-                     gettext(N_("Size")), gettext(N_("On hand")), gettext(N_("Reorder level")),
-                     gettext(N_("To order"))])
-    for line in lines:
-        item = line.item
-        writer.writerow([item.code, item.name_zh, item.name_en, item.size, item.quantity_on_hand,
-                         item.reorder_level, line.to_order])
-    return "\ufeff" + out.getvalue()
+    headers = [gettext(N_("Code")), gettext(N_("Chinese name")), gettext(N_("English name")), gettext(N_("Size")),
+               gettext(N_("On hand")), gettext(N_("Reorder level")), gettext(N_("To order"))]
+    return cells.csv_text([headers, *([line.item.code, line.item.name_zh, line.item.name_en, line.item.size,
+                                       line.item.quantity_on_hand, line.item.reorder_level, line.to_order]
+                                      for line in lines)])
 
 
 def purchase_document(lines: list[PurchaseLine], *, title: str, when: str, empty: str,

@@ -6,6 +6,7 @@ from flask_babel import format_datetime, gettext as _
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..auth.services import Policy
+from ..domain import cells
 from ..domain.errors import DomainError
 from ..domain.roles import COUNTER, MANAGERS
 from ..extensions import db
@@ -180,8 +181,8 @@ def correct(compensation_id: int):
     return _detail(db.get_or_404(Compensation, compensation_id).write_off, error)
 
 
-def _csv(text: str, filename: str) -> Response:
-    response = Response(text.encode("utf-8"), mimetype="text/csv")
+def _download(body: str | bytes, filename: str, mimetype: str = "text/csv") -> Response:
+    response = Response(body.encode("utf-8") if isinstance(body, str) else body, mimetype=mimetype)
     response.headers["Content-Disposition"] = f"attachment; filename={filename}"
     return response
 
@@ -190,7 +191,15 @@ def _csv(text: str, filename: str) -> Response:
 @roles(*MANAGERS)
 def payroll_csv():
     """Compensation owed by employees, not paid yet: for payroll deduction (personal data)."""
-    return _csv(services.payroll_csv(db.session, zone=hotel_zone()), f"payroll-{hotel_today():%Y%m%d}.csv")
+    return _download(services.payroll_csv(db.session, zone=hotel_zone()), f"payroll-{hotel_today():%Y%m%d}.csv")
+
+
+@bp.get("/payroll.xlsx")
+@roles(*MANAGERS)
+def payroll_xlsx():
+    """The payroll deduction as XLSX: staff numbers stay text (``00777``), amounts are numbers."""
+    return _download(services.payroll_xlsx(db.session, zone=hotel_zone()), f"payroll-{hotel_today():%Y%m%d}.xlsx",
+                     cells.XLSX_MIMETYPE)
 
 
 def _month() -> str:
@@ -220,4 +229,4 @@ def statement_csv():
         report = services.statement(db.session, month, zone=hotel_zone(), no_department="无部门")
     except DomainError as refused:
         return Response(refused.translated(_), 400, mimetype="text/plain")
-    return _csv(services.statement_csv(report), f"consumption-{report.month}.csv")
+    return _download(services.statement_csv(report), f"consumption-{report.month}.csv")

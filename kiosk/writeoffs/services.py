@@ -14,9 +14,7 @@ none of them.
 """
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Callable, Mapping
@@ -30,7 +28,7 @@ from printers.documents import Document
 
 from .. import people
 from ..auth.services import Policy, check_pin
-from ..domain import calendar, depreciation, money
+from ..domain import calendar, cells, depreciation, money
 from ..domain.errors import DomainError, N_
 from ..domain.garment_states import Action, Status
 from ..domain.roles import APPROVERS, can_approve, is_manager
@@ -331,23 +329,28 @@ def slip(write_off: WriteOff, *, language: str, gettext: Callable[..., str], amo
         slip_no=f"WO{write_off.id:06d}", labels=documents.labels(gettext))
 
 
-BOM = "\ufeff"
+PAYROLL_HEADERS = ["工号", "姓名", "部门", "金额", "原因", "日期"]
+
+
+def payroll_rows(session: Session, *, zone: str) -> list[list]:
+    """Compensation owed by employees and not paid yet, for payroll deduction: one row each,
+    the amount as a Decimal (:mod:`kiosk.domain.cells` writes it as a number)."""
+    departments = {d.id: d.name for d in session.scalars(select(Department))}
+    return [[comp.employee.staff_no, comp.employee.name, departments.get(comp.department_id, ""),
+             money.quantize(comp.current_amount), REASON_ZH[comp.write_off.reason],
+             calendar.local_date(comp.created_at, zone).isoformat()]
+            for comp in sorted(open_compensations(session), key=lambda c: (c.created_at, c.id))
+            if comp.employee is not None]
 
 
 def payroll_csv(session: Session, *, zone: str) -> str:
-    """Compensation owed by employees and not paid yet, for payroll deduction (UTF-8 with BOM)."""
-    out = io.StringIO()
-    out.write(BOM)
-    writer = csv.writer(out)
-    writer.writerow(["工号", "姓名", "部门", "金额", "原因", "日期"])
-    departments = {d.id: d.name for d in session.scalars(select(Department))}
-    for comp in sorted(open_compensations(session), key=lambda c: (c.created_at, c.id)):
-        if comp.employee is None:
-            continue
-        writer.writerow([comp.employee.staff_no, comp.employee.name, departments.get(comp.department_id, ""),
-                         money.plain(comp.current_amount), REASON_ZH[comp.write_off.reason],
-                         calendar.local_date(comp.created_at, zone).isoformat()])
-    return out.getvalue()
+    """The payroll deduction as CSV (UTF-8 with BOM); a staff no. is its raw text (``00777``)."""
+    return cells.csv_text([PAYROLL_HEADERS, *payroll_rows(session, zone=zone)])
+
+
+def payroll_xlsx(session: Session, *, zone: str) -> bytes:
+    """The same rows as XLSX: staff numbers as text cells, so ``00777`` opens as ``00777``."""
+    return cells.xlsx_bytes([cells.Sheet("扣薪", PAYROLL_HEADERS, payroll_rows(session, zone=zone))])
 
 
 #: the payroll and finance files are in Chinese whatever the screen language
@@ -443,12 +446,7 @@ def statement(session: Session, month: str, *, zone: str, no_department: str = "
 
 
 def statement_csv(report: Statement) -> str:
-    out = io.StringIO()
-    out.write(BOM)
-    writer = csv.writer(out)
-    writer.writerow(["月份", "部门", "报损件数", "报损金额(购入价)", "应赔金额", "已收金额", "已免金额"])
-    for row in [*report.rows, report.total]:
-        writer.writerow([report.month, row.department or ("合计" if row is report.total else ""), row.count,
-                         money.plain(row.value), money.plain(row.charged), money.plain(row.collected),
-                         money.plain(row.waived)])
-    return out.getvalue()
+    return cells.csv_text([["月份", "部门", "报损件数", "报损金额(购入价)", "应赔金额", "已收金额", "已免金额"],
+                           *([report.month, row.department or ("合计" if row is report.total else ""), row.count,
+                              row.value, row.charged, row.collected, row.waived]
+                             for row in [*report.rows, report.total])])
