@@ -18,25 +18,141 @@ def _fail(message: str) -> None:
     raise click.ClickException(message)
 
 
-@user_cli.command("add")
-@click.argument("name")
-@click.option("--role", required=True, type=click.Choice(ROLES))
-@click.option("--pin", required=True, help="4 to 8 digits; stored only as a hash.")
-@click.option("--badge", default=None, help="Badge code that signs this user in when scanned.")
-def user_add(name: str, role: str, pin: str, badge: str | None) -> None:
-    """Add an operator who signs in with PIN (and badge)."""
-    from flask import current_app
+def _command_line_actor():
+    """Who runs this command, for the operators' history: ``命令行 user@host``."""
+    import getpass
+    import socket
 
-    from .auth.services import create_user
+    from .operators.services import Actor
 
     try:
-        user = create_user(db.session, name, role, pin, badge_code=badge,
-                           hash_method=current_app.config["KIOSK_PIN_HASH_METHOD"])
+        who = getpass.getuser()
+    except (KeyError, OSError):  # no login name (a container without a passwd entry)
+        who = "?"
+    return Actor.command_line(f"{who}@{socket.gethostname()}")
+
+
+def _change(change, name: str | None = None):
+    """Run ``change(session, actor[, user])`` and commit, or fail with the refusal on one line."""
+    from .operators.services import by_name
+
+    try:
+        args = (by_name(db.session, name),) if name is not None else ()
+        result = change(db.session, _command_line_actor(), *args)
     except DomainError as error:
         db.session.rollback()
         _fail(str(error))
     db.session.commit()
+    return result
+
+
+def _hash_method() -> str:
+    from flask import current_app
+
+    return current_app.config["KIOSK_PIN_HASH_METHOD"]
+
+
+_PIN_HELP = "4 to 8 digits, not an easy guess (1111, 1234, 1212); stored only as a hash."
+
+
+@user_cli.command("list")
+def user_list() -> None:
+    """Every operator: role, badge, last sign-in, locked, active."""
+    from .operators.services import has_badge, is_locked, operators
+
+    for user in operators(db.session):
+        last = user.last_login_at.strftime("%Y-%m-%d %H:%M UTC") if user.last_login_at else "never"
+        flags = [flag for flag, on in (("locked", is_locked(user)), ("must-change-pin", user.must_change_pin),
+                                       ("deactivated", not user.active)) if on]
+        click.echo(f"{user.name}\t{user.role}\tbadge {'yes' if has_badge(user) else 'no'}\t"
+                   f"last sign-in {last}" + (f"\t{' '.join(flags)}" if flags else ""))
+
+
+@user_cli.command("add")
+@click.argument("name")
+@click.option("--role", required=True, type=click.Choice(ROLES))
+@click.option("--pin", required=True, help=_PIN_HELP)
+@click.option("--badge", default=None, help="Badge code that signs this user in when scanned.")
+@click.option("--no-change-required", is_flag=True,
+              help="The operator chose this PIN themself: no new PIN at the first sign-in.")
+def user_add(name: str, role: str, pin: str, badge: str | None, no_change_required: bool) -> None:
+    """Add an operator who signs in with PIN (and badge); they choose their own PIN at the first sign-in."""
+    from .operators.services import add_operator
+
+    user = _change(lambda session, actor: add_operator(
+        session, actor, name, role, pin, hash_method=_hash_method(), badge_code=badge,
+        must_change_pin=not no_change_required))
     click.echo(f"user {user.name} added, role {user.role}")
+
+
+@user_cli.command("set-pin")
+@click.argument("name")
+@click.option("--pin", prompt="New PIN", hide_input=True, confirmation_prompt=True, help=_PIN_HELP)
+def user_set_pin(name: str, pin: str) -> None:
+    """Set an operator's PIN; they must choose their own at the next sign-in."""
+    from .operators.services import set_pin
+
+    _change(lambda session, actor, user: set_pin(session, actor, user, pin, hash_method=_hash_method()), name)
+    click.echo(f"PIN of {name} set; they choose a new one at the next sign-in")
+
+
+@user_cli.command("set-role")
+@click.argument("name")
+@click.argument("role", type=click.Choice(ROLES))
+def user_set_role(name: str, role: str) -> None:
+    """Give an operator another role (the last active admin stays one)."""
+    from .operators.services import change_role
+
+    changed = _change(lambda session, actor, user: change_role(session, actor, user, role), name)
+    click.echo(f"{name} is now {role}" if changed else f"{name} already is {role}")
+
+
+@user_cli.command("set-badge")
+@click.argument("name")
+@click.option("--badge", default=None, help="The badge code (as the scanner reads it).")
+@click.option("--revoke", is_flag=True, help="Take the operator's badge away.")
+def user_set_badge(name: str, badge: str | None, revoke: bool) -> None:
+    """Give an operator a badge (replacing theirs), or take it away with --revoke."""
+    from .operators.services import revoke_badge, set_badge
+
+    if revoke == (badge is not None):
+        _fail("Give either --badge CODE or --revoke.")
+    if revoke:
+        had = _change(revoke_badge, name)
+        click.echo(f"badge of {name} revoked" if had else f"{name} had no badge")
+        return
+    happened = _change(lambda session, actor, user: set_badge(session, actor, user, badge), name)
+    click.echo(f"badge of {name} {happened}")
+
+
+@user_cli.command("deactivate")
+@click.argument("name")
+def user_deactivate(name: str) -> None:
+    """The operator can no longer sign in (their history stays)."""
+    from .operators.services import deactivate
+
+    done = _change(deactivate, name)
+    click.echo(f"{name} deactivated" if done else f"{name} was already deactivated")
+
+
+@user_cli.command("reactivate")
+@click.argument("name")
+def user_reactivate(name: str) -> None:
+    """A deactivated operator may sign in again."""
+    from .operators.services import reactivate
+
+    done = _change(reactivate, name)
+    click.echo(f"{name} is active again" if done else f"{name} was already active")
+
+
+@user_cli.command("unlock")
+@click.argument("name")
+def user_unlock(name: str) -> None:
+    """Lift the lock after too many wrong PINs."""
+    from .operators.services import unlock
+
+    was_locked = _change(unlock, name)
+    click.echo(f"{name} unlocked" if was_locked else f"{name} was not locked")
 
 
 @kiosk_cli.command("serve")

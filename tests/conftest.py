@@ -332,7 +332,7 @@ class Factory:
         db.session.flush()
         return garment
 
-    def user(self, name: str | None = None, role: str = "clerk", pin: str = "1234", badge: str | None = None):
+    def user(self, name: str | None = None, role: str = "clerk", pin: str = "2580", badge: str | None = None):
         from kiosk.auth.services import create_user
 
         user = create_user(db.session, name or f"user{next(_seq)}", role, pin,
@@ -346,7 +346,7 @@ def make(ctx):
     return Factory()
 
 
-def login(client, user_id: int, pin: str = "1234"):
+def login(client, user_id: int, pin: str = "2580"):
     return client.post("/login", data={"user_id": user_id, "pin": pin})
 
 
@@ -354,7 +354,7 @@ def login(client, user_id: int, pin: str = "1234"):
 def login_as(app, client):
     """Create a user with ``role`` and sign the test client in as them."""
 
-    def _login(role: str = "clerk", pin: str = "1234"):
+    def _login(role: str = "clerk", pin: str = "2580"):
         with app.app_context():
             user = Factory().user(role=role, pin=pin)
             db.session.commit()

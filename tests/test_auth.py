@@ -14,7 +14,7 @@ from kiosk.models import User
 from .conftest import login
 
 
-def _user(app, make, role="clerk", pin="1234", badge=None):
+def _user(app, make, role="clerk", pin="2580", badge=None):
     user = make.user(role=role, pin=pin, badge=badge)
     db.session.commit()
     return user.id
@@ -22,7 +22,7 @@ def _user(app, make, role="clerk", pin="1234", badge=None):
 
 def test_right_pin_signs_in_and_shows_home(app, make, client):
     user_id = _user(app, make, role="supervisor")
-    response = login(client, user_id, "1234")
+    response = login(client, user_id, "2580")
     assert response.status_code == 302 and response.headers["Location"] == "/"
     home = client.get("/")
     assert home.status_code == 200
@@ -54,7 +54,7 @@ def test_five_wrong_pins_lock_the_user_even_against_the_right_pin(app, make, cli
         login(client, user_id, "9999")
     db.session.expire_all()
     assert db.session.get(User, user_id).locked_until is not None
-    response = login(client, user_id, "1234")
+    response = login(client, user_id, "2580")
     assert response.status_code == 200
     assert client.get("/").status_code == 302
 
@@ -68,8 +68,8 @@ def test_locked_user_can_sign_in_again_once_the_lock_expires(app, make):
         with pytest.raises(DomainError):
             check_pin(db.session, user, "0000", policy, now=start)
     with pytest.raises(DomainError, match="locked"):
-        check_pin(db.session, user, "1234", policy, now=start + dt.timedelta(minutes=4, seconds=59))
-    assert check_pin(db.session, user, "1234", policy, now=start + dt.timedelta(minutes=5, seconds=1)) is user
+        check_pin(db.session, user, "2580", policy, now=start + dt.timedelta(minutes=4, seconds=59))
+    assert check_pin(db.session, user, "2580", policy, now=start + dt.timedelta(minutes=5, seconds=1)) is user
     assert user.failed_attempts == 0 and user.locked_until is None
 
 
@@ -77,7 +77,7 @@ def test_lock_belongs_to_one_user_only(app, make, client):
     locked, other = _user(app, make), _user(app, make)
     for _ in range(5):
         login(client, locked, "0000")
-    assert login(client, other, "1234").status_code == 302
+    assert login(client, other, "2580").status_code == 302
 
 
 def test_badge_scan_signs_in_and_accepts_full_width_input(app, make, client):
@@ -114,13 +114,13 @@ def test_idle_lock_answers_htmx_with_a_redirect_header(app, make, client):
 
 def test_sign_in_does_not_follow_a_next_url_to_another_site(app, make, client):
     user_id = _user(app, make)
-    response = client.post("/login", data={"user_id": user_id, "pin": "1234", "next": "//evil.example/x"})
+    response = client.post("/login", data={"user_id": user_id, "pin": "2580", "next": "//evil.example/x"})
     assert response.headers["Location"] == "/"
 
 
 def test_sign_in_returns_to_the_page_asked_for(app, make, client):
     user_id = _user(app, make, role="supervisor")
-    response = client.post("/login", data={"user_id": user_id, "pin": "1234", "next": "/registry/types"})
+    response = client.post("/login", data={"user_id": user_id, "pin": "2580", "next": "/registry/types"})
     assert response.headers["Location"] == "/registry/types"
 
 
@@ -139,15 +139,15 @@ def test_sign_out_ends_the_session(app, make, client):
 
 
 def test_user_add_cli_creates_a_user_who_can_sign_in(ctx, runner, client):
-    result = runner.invoke(args=["kiosk", "user", "add", "周玥", "--role", "clerk", "--pin", "5678"])
+    result = runner.invoke(args=["kiosk", "user", "add", "周玥", "--role", "clerk", "--pin", "5927"])
     assert result.exit_code == 0, result.output
     user = db.session.scalar(select(User).where(User.name == "周玥"))
-    assert user.role == "clerk" and "5678" not in user.pin_hash
-    assert login(client, user.id, "5678").status_code == 302
+    assert user.role == "clerk" and "5927" not in user.pin_hash
+    assert login(client, user.id, "5927").status_code == 302
 
 
 @pytest.mark.parametrize("args", [
-    ["X", "--role", "chef", "--pin", "1234"],
+    ["X", "--role", "chef", "--pin", "2580"],
     ["X", "--role", "clerk", "--pin", "12"],
     ["X", "--role", "clerk", "--pin", "abcd"],
 ])

@@ -33,7 +33,7 @@ def slow_writers():
 def _tablets(app, n=2):
     clients = []
     with app.app_context():
-        users = [Factory().user(role="clerk", pin="1234") for _ in range(n)]
+        users = [Factory().user(role="clerk", pin="2580") for _ in range(n)]
         db.session.commit()
         ids = [u.id for u in users]
     for user_id in ids:

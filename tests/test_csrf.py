@@ -26,9 +26,9 @@ def _row_counts():
 
 
 def _signed_in_supervisor(client):
-    user = Factory().user(role="supervisor", pin="1234")
+    user = Factory().user(role="supervisor", pin="2580")
     db.session.commit()
-    response = client.post("/login", data={"user_id": user.id, "pin": "1234",
+    response = client.post("/login", data={"user_id": user.id, "pin": "2580",
                                            "csrf_token": _token(client)})
     assert response.status_code == 302
     return user
@@ -44,7 +44,7 @@ def test_every_post_without_a_token_is_refused_and_writes_nothing(csrf_app, ctx,
                 posts.append(csrf_app.url_for(rule.endpoint, **{a: 1 for a in rule.arguments}))
     assert posts
     for url in posts:
-        response = client.post(url, data={"name": "x", "pin": "1234", "user_id": 1})
+        response = client.post(url, data={"name": "x", "pin": "2580", "user_id": 1})
         assert response.status_code == 400, url
         response = client.post(url, data={"name": "x"}, headers={"HX-Request": "true"})
         assert response.status_code == 400, url
@@ -53,7 +53,7 @@ def test_every_post_without_a_token_is_refused_and_writes_nothing(csrf_app, ctx,
 
 
 def test_refused_post_tells_the_user_in_chinese_that_nothing_was_saved(csrf_app, product_language, ctx, client):
-    response = client.post("/login", data={"user_id": 1, "pin": "1234"})
+    response = client.post("/login", data={"user_id": 1, "pin": "2580"})
     assert response.status_code == 400
     assert "重试" in response.get_data(as_text=True)
 
@@ -71,7 +71,7 @@ def test_htmx_post_with_the_token_header_is_accepted(csrf_app, ctx, client):
 def test_form_post_with_a_token_from_another_session_is_refused(csrf_app, ctx, client):
     other = csrf_app.test_client()
     stolen = _token(other)
-    user = Factory().user(pin="1234")
+    user = Factory().user(pin="2580")
     db.session.commit()
-    response = client.post("/login", data={"user_id": user.id, "pin": "1234", "csrf_token": stolen})
+    response = client.post("/login", data={"user_id": user.id, "pin": "2580", "csrf_token": stolen})
     assert response.status_code == 400

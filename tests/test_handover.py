@@ -131,7 +131,7 @@ def test_a_note_too_long_is_refused_and_nothing_written(ctx, client, login_as):
 def written(app, client, login_as, make):
     """Clerk A (signed in) wrote a handover; clerk B (PIN 5678) is next."""
     writer_id = login_as("clerk")
-    b = make.user("乙", pin="5678")
+    b = make.user("乙", pin="5927")
     db.session.commit()
     client.post("/handover/", data={"note": "交给乙", "request_key": KEY})
     handover = db.session.scalar(select(Handover))
@@ -145,7 +145,7 @@ def _ack(client, handover_id, user_id, pin, headers=None):
 
 def test_next_clerk_acknowledges_with_their_own_pin(client, written):
     handover_id, _writer, b_id = written
-    response = _ack(client, handover_id, b_id, "5678", HX)
+    response = _ack(client, handover_id, b_id, "5927", HX)
     assert response.status_code == 200
     body = response.get_data(as_text=True)
     assert "Handover acknowledged" in body and "Acknowledged by 乙" in body
@@ -157,7 +157,7 @@ def test_next_clerk_acknowledges_with_their_own_pin(client, written):
 
 def test_plain_form_post_redirects_back(client, written):
     handover_id, _writer, b_id = written
-    response = _ack(client, handover_id, b_id, "5678")
+    response = _ack(client, handover_id, b_id, "5927")
     assert response.status_code == 302 and response.headers["Location"].endswith("/handover/")
 
 
@@ -172,7 +172,7 @@ def test_a_wrong_pin_is_refused_and_counts_towards_the_lock(app, client, written
     for _ in range(app.config["KIOSK_LOCKOUT_ATTEMPTS"] - 1):
         _ack(client, handover_id, b_id, "0000", HX)
     # Locked now: not even the right PIN acknowledges.
-    response = _ack(client, handover_id, b_id, "5678", HX)
+    response = _ack(client, handover_id, b_id, "5927", HX)
     assert "is locked" in response.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(Handover, handover_id).acknowledged_at is None
@@ -180,7 +180,7 @@ def test_a_wrong_pin_is_refused_and_counts_towards_the_lock(app, client, written
 
 def test_the_writer_cannot_acknowledge_their_own_handover(client, written):
     handover_id, writer_id, _b = written
-    response = _ack(client, handover_id, writer_id, "1234", HX)
+    response = _ack(client, handover_id, writer_id, "2580", HX)
     assert "must acknowledge it with their own PIN" in response.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(Handover, handover_id).acknowledged_at is None
@@ -189,10 +189,10 @@ def test_the_writer_cannot_acknowledge_their_own_handover(client, written):
 
 def test_acknowledging_twice_lands_once(client, written):
     handover_id, _writer, b_id = written
-    _ack(client, handover_id, b_id, "5678", HX)
+    _ack(client, handover_id, b_id, "5927", HX)
     db.session.expire_all()
     first = db.session.get(Handover, handover_id).acknowledged_at
-    response = _ack(client, handover_id, b_id, "5678", HX)
+    response = _ack(client, handover_id, b_id, "5927", HX)
     assert response.status_code == 200 and "Wrong PIN" not in response.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(Handover, handover_id).acknowledged_at == first
@@ -200,10 +200,10 @@ def test_acknowledging_twice_lands_once(client, written):
 
 def test_a_third_clerk_cannot_take_over_what_is_already_taken(client, make, written):
     handover_id, _writer, b_id = written
-    c = make.user("丙", pin="4321")
+    c = make.user("丙", pin="7531")
     db.session.commit()
-    _ack(client, handover_id, b_id, "5678")
-    response = _ack(client, handover_id, c.id, "4321", HX)
+    _ack(client, handover_id, b_id, "5927")
+    response = _ack(client, handover_id, c.id, "7531", HX)
     assert "already acknowledged by 乙" in response.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(Handover, handover_id).acknowledged_by_id == b_id
@@ -211,21 +211,21 @@ def test_a_third_clerk_cannot_take_over_what_is_already_taken(client, make, writ
 
 def test_an_ironer_cannot_take_over_the_counter(make):
     writer = make.user("甲")
-    ironer = make.user("熨", role="ironer", pin="1111")
-    clerk = make.user("乙", pin="2222")
+    ironer = make.user("熨", role="ironer", pin="1470")
+    clerk = make.user("乙", pin="3691")
     handover = services.write(db.session, writer=writer, note="", tailor_days=3)
     with pytest.raises(DomainError):
-        services.acknowledge(db.session, handover.id, user=ironer, pin="1111", policy=Policy())
+        services.acknowledge(db.session, handover.id, user=ironer, pin="1470", policy=Policy())
     assert handover.acknowledged_at is None
     # The same handover is open to a clerk: it was the ironer who was refused.
-    services.acknowledge(db.session, handover.id, user=clerk, pin="2222", policy=Policy())
+    services.acknowledge(db.session, handover.id, user=clerk, pin="3691", policy=Policy())
     assert handover.acknowledged_at is not None
 
 
 def test_unknown_handover_and_no_name_are_refused(client, written):
     handover_id, _writer, _b = written
-    assert "does not exist" in _ack(client, 999999, _b, "5678", HX).get_data(as_text=True)
-    response = client.post(f"/handover/{handover_id}/acknowledge", data={"pin": "5678"}, headers=HX)
+    assert "does not exist" in _ack(client, 999999, _b, "5927", HX).get_data(as_text=True)
+    response = client.post(f"/handover/{handover_id}/acknowledge", data={"pin": "5927"}, headers=HX)
     assert "Tap your name first" in response.get_data(as_text=True)
 
 

@@ -261,7 +261,7 @@ def test_a_garment_never_returned_is_written_off_and_charged_to_the_borrower(mak
 
     loan = _overdue_loan(make, hours_late=24 * 4, tag="LN-0900")
     item = loan.items[0]
-    boss = make.user(role="supervisor", pin="4321")
+    boss = make.user(role="supervisor", pin="7531")
     db.session.commit()
     login_as("clerk")
     form = {"request_key": "write-off-key-1"}
@@ -271,7 +271,7 @@ def test_a_garment_never_returned_is_written_off_and_charged_to_the_borrower(mak
     assert len(write_offs) == 1 and write_offs[0].responsible == "borrower"
     assert first.headers["HX-Redirect"].endswith(f"/writeoffs/{write_offs[0].id}")
     assert garment("LN-0900").status == "loaned"  # nothing moves before a supervisor approves
-    client.post(f"/writeoffs/{write_offs[0].id}/approve", data={"approver_id": boss.id, "pin": "4321"})
+    client.post(f"/writeoffs/{write_offs[0].id}/approve", data={"approver_id": boss.id, "pin": "7531"})
     assert garment("LN-0900").status == "written_off"
     offs = db.session.scalars(select(Event).where(Event.action == "write_off")).all()
     assert len(offs) == 1

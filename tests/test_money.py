@@ -150,12 +150,12 @@ def test_a_purchase_refuses_a_bad_price_with_the_message(client, login_as, make)
 
 
 def test_a_compensation_correction_refuses_a_bad_amount_with_the_message(client, login_as, make, app):
-    boss = make.user("王领班", role="supervisor", pin="4321")
+    boss = make.user("王领班", role="supervisor", pin="7531")
     garment = make.garment(tag="SH-000001", owner=make.employee("张堃", staff_no="E777"), cost=Decimal("120.00"))
     rules = writeoffs.Rules()
     write_off = writeoffs.open_write_off(db.session, garment, reason="lost", responsible="employee", user=boss,
                                          rules=rules, staff_no="E777", today=dt.date.today())
-    writeoffs.approve(db.session, write_off, approver=boss, pin="4321", policy=Policy(hash_method=FAST_HASH))
+    writeoffs.approve(db.session, write_off, approver=boss, pin="7531", policy=Policy(hash_method=FAST_HASH))
     db.session.commit()
     comp_id = write_off.compensation.id
     login_as("supervisor")

@@ -19,7 +19,7 @@ from kiosk.writeoffs import services as writeoffs
 from kiosk.writeoffs.models import Compensation, WriteOff
 from tests.conftest import FAST_HASH, Factory, login
 
-PIN = "5678"
+PIN = "5927"
 POLICY = Policy(hash_method=FAST_HASH)
 
 
@@ -61,11 +61,11 @@ def write_off(app):
         owner = make.employee("张堃", staff_no="E777")
         make.garment("SH-000001", owner=owner, cost=Decimal("120.00"),
                      purchased_on=dt.date.today() - dt.timedelta(days=30))
-        clerk = make.user("收发员", role="clerk", pin="1111")
+        clerk = make.user("收发员", role="clerk", pin="1470")
         db.session.commit()
         clerk_id = clerk.id
     client = app.test_client()
-    login(client, clerk_id, "1111")
+    login(client, clerk_id, "1470")
     opened = client.post("/writeoffs/new", data={"code": "SH-000001", "reason": "lost", "responsible": "employee",
                                                  "staff_no": "E777", "request_key": "key-open-0001"})
     assert opened.status_code == 302

@@ -23,9 +23,9 @@ def room(app):
     """A supervisor, two clerks, and six shirts: four in the room, one issued, one on loan-like spare."""
     with app.app_context():
         make = Factory()
-        boss = make.user("主管", role="supervisor", pin="1111")
-        clerk = make.user("小王", role="clerk", pin="2222")
-        clerk2 = make.user("小李", role="clerk", pin="3333")
+        boss = make.user("主管", role="supervisor", pin="1470")
+        clerk = make.user("小王", role="clerk", pin="3691")
+        clerk2 = make.user("小李", role="clerk", pin="4826")
         shirt = make.garment_type("SHIRT", unit_cost=Decimal("98.50"))
         owner = make.employee("张三")
         for n, status in enumerate(["in_stock", "in_stock", "dirty", "at_tailor", "issued", "spare_issued",
@@ -61,7 +61,7 @@ def _close(client, st_id, supervisor, s_pin, counter, c_pin):
 
 
 def test_supervisor_opens_a_month_and_opening_again_lands_once(app, room):
-    boss = _client(app, room["boss"], "1111")
+    boss = _client(app, room["boss"], "1470")
     first = boss.post("/stocktake/", data={"month": MONTH})
     again = boss.post("/stocktake/", data={"month": MONTH})
     assert first.status_code == again.status_code == 302
@@ -71,7 +71,7 @@ def test_supervisor_opens_a_month_and_opening_again_lands_once(app, room):
 
 
 def test_bad_month_is_refused_and_nothing_is_opened(app, room):
-    boss = _client(app, room["boss"], "1111")
+    boss = _client(app, room["boss"], "1470")
     response = boss.post("/stocktake/", data={"month": "March"}, headers=HX)
     assert response.status_code == 200 and "YYYY-MM" in text_of(response)
     with app.app_context():
@@ -80,18 +80,18 @@ def test_bad_month_is_refused_and_nothing_is_opened(app, room):
 
 def test_a_clerk_may_count_but_not_open_or_close(app, room):
     st_id = _open(app)
-    clerk = _client(app, room["clerk"], "2222")
+    clerk = _client(app, room["clerk"], "3691")
     assert clerk.get("/stocktake/").status_code == 200
     assert clerk.get(f"/stocktake/{st_id}").status_code == 200
     assert clerk.post("/stocktake/", data={"month": "2026-04"}).status_code == 403
     assert clerk.get(f"/stocktake/{st_id}/close").status_code == 403
-    assert _close(clerk, st_id, room["boss"], "1111", room["clerk"], "2222").status_code == 403
+    assert _close(clerk, st_id, room["boss"], "1470", room["clerk"], "3691").status_code == 403
 
 
 def test_the_same_tag_on_two_tablets_counts_once(app, room):
     st_id = _open(app)
-    one = _client(app, room["clerk"], "2222")
-    two = _client(app, room["clerk2"], "3333")
+    one = _client(app, room["clerk"], "3691")
+    two = _client(app, room["clerk2"], "4826")
     first = _scan(one, st_id, "sh-001", location="rack")
     second = _scan(two, st_id, "SH-001")
     assert scan_result(text_of(first)) == "ok"
@@ -104,7 +104,7 @@ def test_the_same_tag_on_two_tablets_counts_once(app, room):
 
 def test_an_unknown_code_is_listed_and_the_count_goes_on(app, room):
     st_id = _open(app)
-    clerk = _client(app, room["clerk"], "2222")
+    clerk = _client(app, room["clerk"], "3691")
     unknown = _scan(clerk, st_id, "PERSONAL-42")
     assert scan_result(text_of(unknown)) == "error"
     assert "listed as an unknown code" in text_of(unknown)
@@ -117,7 +117,7 @@ def test_an_unknown_code_is_listed_and_the_count_goes_on(app, room):
 
 def test_a_bad_location_is_refused_and_nothing_is_counted(app, room):
     st_id = _open(app)
-    clerk = _client(app, room["clerk"], "2222")
+    clerk = _client(app, room["clerk"], "3691")
     answer = _scan(clerk, st_id, "SH-001", location="roof")
     assert scan_result(text_of(answer)) == "error"
     with app.app_context():
@@ -126,7 +126,7 @@ def test_a_bad_location_is_refused_and_nothing_is_counted(app, room):
 
 def test_progress_shows_expected_seen_and_accounted_for(app, room):
     st_id = _open(app)
-    clerk = _client(app, room["clerk"], "2222")
+    clerk = _client(app, room["clerk"], "3691")
     for tag in ("SH-001", "SH-003", "SH-005"):  # SH-005 is issued: seen but accounted for by its record
         _scan(clerk, st_id, tag)
     page = text_of(clerk.get(f"/stocktake/{st_id}"))
@@ -138,20 +138,20 @@ def test_progress_shows_expected_seen_and_accounted_for(app, room):
 
 def test_blind_mode_hides_expected_from_a_clerk_but_not_the_supervisor(app, room):
     st_id = _open(app, blind=True)
-    clerk = _client(app, room["clerk"], "2222")
+    clerk = _client(app, room["clerk"], "3691")
     _scan(clerk, st_id, "SH-001")
     clerk_page = text_of(clerk.get(f"/stocktake/{st_id}"))
     assert "data-expected" not in clerk_page and 'data-testid="blind-note"' in clerk_page
     assert "You counted: 1" in clerk_page
     answer = text_of(_scan(clerk, st_id, "SH-002"))
     assert "data-expected" not in answer and "You counted: 2" in answer
-    boss = _client(app, room["boss"], "1111")
+    boss = _client(app, room["boss"], "1470")
     assert 'data-expected="4" data-seen="2"' in text_of(boss.get(f"/stocktake/{st_id}"))
 
 
 def test_the_blind_count_rule_lives_in_the_service_the_count_page_reads(app, room):
     st_id = _open(app, blind=True)
-    clerk = _client(app, room["clerk"], "2222")
+    clerk = _client(app, room["clerk"], "3691")
     _scan(clerk, st_id, "SH-001")
     with app.app_context():
         stocktake = db.session.get(Stocktake, st_id)
@@ -171,7 +171,7 @@ def test_the_blind_count_rule_lives_in_the_service_the_count_page_reads(app, roo
 
 def test_the_preview_lists_unseen_garments_and_the_count_can_go_on(app, room):
     st_id = _open(app)
-    boss = _client(app, room["boss"], "1111")
+    boss = _client(app, room["boss"], "1470")
     _scan(boss, st_id, "SH-001")
     preview = text_of(boss.get(f"/stocktake/{st_id}/close"))
     assert all(f'data-tag="SH-00{n}"' in preview for n in (2, 3, 4))
@@ -190,12 +190,12 @@ def test_the_preview_lists_unseen_garments_and_the_count_can_go_on(app, room):
 ])
 def test_close_is_refused_without_two_people_and_two_right_pins(app, room, who, expected):
     st_id = _open(app)
-    boss = _client(app, room["boss"], "1111")
+    boss = _client(app, room["boss"], "1470")
     args = {
-        "one_pin": (room["boss"], "1111", room["clerk"], ""),
-        "same_user": (room["boss"], "1111", room["boss"], "1111"),
-        "clerk_as_supervisor": (room["clerk2"], "3333", room["clerk"], "2222"),
-        "wrong_pin": (room["boss"], "9999", room["clerk"], "2222"),
+        "one_pin": (room["boss"], "1470", room["clerk"], ""),
+        "same_user": (room["boss"], "1470", room["boss"], "1470"),
+        "clerk_as_supervisor": (room["clerk2"], "4826", room["clerk"], "3691"),
+        "wrong_pin": (room["boss"], "9999", room["clerk"], "3691"),
     }[who]
     response = _close(boss, st_id, *args)
     assert response.status_code == 200 and expected in text_of(response)
@@ -212,10 +212,10 @@ def test_close_is_refused_without_two_people_and_two_right_pins(app, room, who, 
 
 def test_close_after_too_many_wrong_pins_is_locked(app, room):
     st_id = _open(app)
-    boss = _client(app, room["boss"], "1111")
+    boss = _client(app, room["boss"], "1470")
     for _ in range(5):
-        _close(boss, st_id, room["boss"], "1111", room["clerk"], "0000")
-    locked = _close(boss, st_id, room["boss"], "1111", room["clerk"], "2222")
+        _close(boss, st_id, room["boss"], "1470", room["clerk"], "0000")
+    locked = _close(boss, st_id, room["boss"], "1470", room["clerk"], "3691")
     assert "locked" in text_of(locked)
     with app.app_context():
         assert db.session.get(Stocktake, st_id).is_open
@@ -223,12 +223,12 @@ def test_close_after_too_many_wrong_pins_is_locked(app, room):
 
 def _count_and_close(app, room, *, seen=("SH-001", "SH-003")):
     st_id = _open(app)
-    clerk = _client(app, room["clerk"], "2222")
+    clerk = _client(app, room["clerk"], "3691")
     for tag in seen:
         _scan(clerk, st_id, tag)
     _scan(clerk, st_id, "ALIEN-1")
-    boss = _client(app, room["boss"], "1111")
-    response = _close(boss, st_id, room["boss"], "1111", room["clerk"], "2222")
+    boss = _client(app, room["boss"], "1470")
+    response = _close(boss, st_id, room["boss"], "1470", room["clerk"], "3691")
     assert response.status_code == 302, text_of(response)
     return st_id, boss
 
@@ -261,14 +261,14 @@ def test_close_marks_the_unseen_missing_through_the_ledger(app, room):
 
 def test_closing_twice_lands_once(app, room):
     st_id, boss = _count_and_close(app, room)
-    again = _close(boss, st_id, room["boss"], "1111", room["clerk"], "2222")
+    again = _close(boss, st_id, room["boss"], "1470", room["clerk"], "3691")
     assert again.status_code == 302
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Event)
                                  .where(Event.action == "mark_missing", Event.station == services.STATION)) == 2
         assert db.session.scalar(select(func.count()).select_from(StocktakeSnapshot)) == 1
-    other = _client(app, room["clerk2"], "3333")
-    refused = _close(boss, st_id, room["boss"], "1111", room["clerk2"], "3333")
+    other = _client(app, room["clerk2"], "4826")
+    refused = _close(boss, st_id, room["boss"], "1470", room["clerk2"], "4826")
     assert "already closed" in text_of(refused)
     del other
 
@@ -307,7 +307,7 @@ def test_a_correction_is_a_new_stocktake_pointing_at_the_closed_one(app, room):
     assert scan_result(text_of(_scan(boss, corr_id, "SH-002"))) == "ok"
     with app.app_context():
         assert garment("SH-002").status == "inspection"
-    _close(boss, corr_id, room["boss"], "1111", room["clerk"], "2222")
+    _close(boss, corr_id, room["boss"], "1470", room["clerk"], "3691")
     with app.app_context():
         assert services.closed_for_month(db.session, MONTH).id == corr_id
         assert db.session.get(Stocktake, st_id).status == "closed"
@@ -315,7 +315,7 @@ def test_a_correction_is_a_new_stocktake_pointing_at_the_closed_one(app, room):
 
 
 def test_correction_needs_a_closed_month(app, room):
-    boss = _client(app, room["boss"], "1111")
+    boss = _client(app, room["boss"], "1470")
     response = boss.post("/stocktake/", data={"month": MONTH, "correction": "1"}, headers=HX)
     assert "no closed stocktake" in text_of(response)
 
@@ -329,7 +329,7 @@ def test_overdue_loans_and_item_counts_are_kept_at_the_close(app, room):
         db.session.commit()
         item_id = item.id
     st_id = _open(app)
-    clerk = _client(app, room["clerk"], "2222")
+    clerk = _client(app, room["clerk"], "3691")
     bad = clerk.post(f"/stocktake/{st_id}/items", data={"item_id": item_id, "counted": "-3"}, headers=HX)
     assert bad.status_code == 200 and "whole number" in text_of(bad)
     assert 'value="-3"' in text_of(bad)  # what was typed stays, to be corrected
@@ -338,8 +338,8 @@ def test_overdue_loans_and_item_counts_are_kept_at_the_close(app, room):
     with app.app_context():
         assert services.item_counts(db.session, db.session.get(Stocktake, st_id)) == []
     assert clerk.post(f"/stocktake/{st_id}/items", data={"item_id": item_id, "counted": "37"}).status_code == 302
-    boss = _client(app, room["boss"], "1111")
-    _close(boss, st_id, room["boss"], "1111", room["clerk"], "2222")
+    boss = _client(app, room["boss"], "1470")
+    _close(boss, st_id, room["boss"], "1470", room["clerk"], "3691")
     with app.app_context():
         (row,) = services.item_counts(db.session, db.session.get(Stocktake, st_id))
         assert (row.expected, row.counted) == (40, 37)
@@ -348,7 +348,7 @@ def test_overdue_loans_and_item_counts_are_kept_at_the_close(app, room):
 
 def test_pages_render_full_and_as_fragments(app, room):
     st_id = _open(app)
-    boss = _client(app, room["boss"], "1111")
+    boss = _client(app, room["boss"], "1470")
     assert "<html" in text_of(boss.get("/stocktake/"))
     assert text_of(boss.get("/stocktake/", headers=HX)).lstrip().startswith('<section id="stocktake-index"')
     assert "<html" in text_of(boss.get(f"/stocktake/{st_id}/close"))
@@ -364,5 +364,5 @@ def test_services_close_refuses_a_missing_person(ctx, room):
     boss = db.session.get(User, room["boss"])
     st = services.open_stocktake(db.session, MONTH, user=boss, now=utcnow() - dt.timedelta(hours=1))
     with pytest.raises(DomainError):
-        services.close(db.session, st.id, supervisor=boss, supervisor_pin="1111", counter=None,
+        services.close(db.session, st.id, supervisor=boss, supervisor_pin="1470", counter=None,
                        counter_pin="", policy=Policy())

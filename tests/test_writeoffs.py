@@ -16,7 +16,7 @@ from kiosk.writeoffs.models import Compensation, CompensationCorrection, WriteOf
 
 from .scans import garment_status
 
-SUPERVISOR_PIN = "4321"
+SUPERVISOR_PIN = "7531"
 
 
 @pytest.fixture
@@ -89,7 +89,7 @@ def test_a_clerk_cannot_approve_with_their_own_pin_and_nothing_changes(client, l
     _open(client)
     write_off = db.session.scalar(select(WriteOff))
     before = _counts()
-    response = _approve(client, write_off.id, clerk_id, "1234")
+    response = _approve(client, write_off.id, clerk_id, "2580")
     assert "Only a supervisor can approve." in response.get_data(as_text=True)
     assert _counts() == before and _status() == "issued"
     db.session.expire_all()

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .. import badges
+from ..domain import pins
 from ..domain.errors import DomainError, N_
 from ..domain.roles import ROLES
 from ..models import User, utcnow
@@ -35,15 +36,21 @@ def hash_pin(pin: str, method: str = "scrypt") -> str:
 
 
 def create_user(session: Session, name: str, role: str, pin: str, *,
-                badge_code: str | None = None, hash_method: str = "scrypt") -> User:
-    """Add an operator. The PIN is stored only as a salted hash."""
+                badge_code: str | None = None, hash_method: str = "scrypt", check_policy: bool = True) -> User:
+    """Add an operator. The PIN is stored only as a salted hash.
+
+    The PIN goes through the policy (:mod:`kiosk.domain.pins`); only the demo
+    loader passes ``check_policy=False``, for the demo hotel's published PINs.
+    """
     name = (name or "").strip()
     if not name:
         raise DomainError(N_("A user needs a name."))
     if role not in ROLES:
         raise DomainError(N_("Unknown role %(role)s."), role=role)
-    if not PIN_RE.match(pin or ""):
-        raise DomainError(N_("A PIN is 4 to 8 digits."))
+    if check_policy:
+        pins.check(pin)
+    elif not PIN_RE.match(pin or ""):
+        raise DomainError(pins.NOT_DIGITS)
     if session.scalar(select(User).where(User.name == name)):
         raise DomainError(N_("There is already a user called %(name)s."), name=name)
     badge = badges.check_free(session, badge_code)

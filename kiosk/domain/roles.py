@@ -35,6 +35,13 @@ APPROVERS: tuple[str, ...] = MANAGERS
 COUNTER: tuple[str, ...] = (CLERK, SUPERVISOR, ADMIN)
 #: the ironing station and the garment look-up are open to everyone signed in
 EVERYONE: tuple[str, ...] = ROLES
+#: open the operators screen (what each may do there: :func:`may_manage`)
+OPERATOR_MANAGERS: tuple[str, ...] = MANAGERS
+#: role -> the roles of the operators it manages, which are also the roles it may give
+_MANAGES: dict[str, tuple[str, ...]] = {
+    ADMIN: ROLES,
+    SUPERVISOR: (CLERK, IRONER),
+}
 
 
 class HasRole(Protocol):
@@ -60,6 +67,21 @@ def can_approve(who: HasRole | str | None) -> bool:
 def works_counter(who: HasRole | str | None) -> bool:
     """May work the counter (and take it over at a handover)."""
     return _role(who) in COUNTER
+
+
+def may_manage(who: HasRole | str | None, role: str) -> bool:
+    """May ``who`` manage an operator whose role is ``role``, and give ``role`` to one?
+
+    An administrator manages everyone; a supervisor clerks and ironers only,
+    and gives no role above them. One rule for the screen (which choices it
+    offers), the service (what it refuses) and the command line.
+    """
+    return role in _MANAGES.get(_role(who) or "", ())
+
+
+def grantable(who: HasRole | str | None) -> tuple[str, ...]:
+    """The roles ``who`` may give, in the order screens list them."""
+    return tuple(role for role in ROLES if may_manage(who, role))
 
 
 def label(role: str) -> str:

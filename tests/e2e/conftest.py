@@ -99,11 +99,12 @@ class KioskServer:
             return list(pool.map(lambda args: self.cli(*args), commands))
 
     @staticmethod
-    def user_add_args(name: str, role: str = "clerk", pin: str = "1234", badge: str | None = None) -> list[str]:
-        args = ["kiosk", "user", "add", name, "--role", role, "--pin", pin]
+    def user_add_args(name: str, role: str = "clerk", pin: str = "2580", badge: str | None = None) -> list[str]:
+        # The test's operators sign in with the PIN they are given (no new PIN asked for).
+        args = ["kiosk", "user", "add", name, "--role", role, "--pin", pin, "--no-change-required"]
         return args + ["--badge", badge] if badge else args
 
-    def add_user(self, name: str, role: str = "clerk", pin: str = "1234", badge: str | None = None) -> str:
+    def add_user(self, name: str, role: str = "clerk", pin: str = "2580", badge: str | None = None) -> str:
         """``kiosk user add`` (the real CLI); returns the name."""
         self.cli(*self.user_add_args(name, role, pin, badge))
         return name

@@ -54,7 +54,7 @@ def tap_pin(page: Page, pin: str) -> None:
         page.locator(f"[data-pinpad] [data-key='{digit}']").click()
 
 
-def sign_in(page: Page, name: str, pin: str = "1234", *, expect_home: bool = True) -> None:
+def sign_in(page: Page, name: str, pin: str = "2580", *, expect_home: bool = True) -> None:
     """Tap the name tile, tap the PIN on the pad, tap OK."""
     if "/login" not in page.url:
         page.goto("/login")

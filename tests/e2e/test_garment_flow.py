@@ -326,7 +326,7 @@ _SUBMIT_AT = """at => new Promise(resolve => setTimeout(() => {
 
 
 def test_two_tablets_scanning_the_same_garment_at_once_check_it_in_once(server, page, browser):
-    clerks = server.add_users((unique("收发"), "clerk", "1234"), (unique("收发"), "clerk", "1234"))
+    clerks = server.add_users((unique("收发"), "clerk", "2580"), (unique("收发"), "clerk", "2580"))
     prefix = unique("TW")
     tags = [f"{prefix}-{i}" for i in range(3)]
     seed_employee(server, prefix=prefix, uniform_no=unique("9"), tags=tags, entitlement=3)

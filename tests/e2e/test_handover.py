@@ -33,7 +33,7 @@ def test_clerk_a_hands_over_and_clerk_b_acknowledges_with_the_pin_pad(page, serv
 
     # B on the same tablet: a wrong PIN first, refused and nothing changes.
     user_tile(page, b).click()
-    tap_pin(page, "1111")
+    tap_pin(page, "1470")
     page.get_by_test_id("ack-ok").click()
     expect(page.get_by_test_id("ack-error")).to_be_visible()
     expect(page.get_by_test_id("handover-open")).to_be_visible()

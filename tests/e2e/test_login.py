@@ -65,7 +65,7 @@ def test_unknown_badge_is_refused_with_a_message(page, server):
 
 
 def test_wrong_pin_shows_the_message_and_the_tries_left(page, server):
-    name = server.add_user(unique("赵敏"), pin="1234")
+    name = server.add_user(unique("赵敏"), pin="2580")
     page.goto("/login")
     switch_language(page, "en")
 
@@ -80,7 +80,7 @@ def test_wrong_pin_shows_the_message_and_the_tries_left(page, server):
 
 
 def test_five_wrong_pins_lock_the_user_even_against_the_right_pin(page, server):
-    name = server.add_user(unique("孙丽"), pin="1234")
+    name = server.add_user(unique("孙丽"), pin="2580")
     page.goto("/login")
     switch_language(page, "en")
     error = page.get_by_test_id("login-error")
@@ -92,7 +92,7 @@ def test_five_wrong_pins_lock_the_user_even_against_the_right_pin(page, server):
     expect(error).to_contain_text(f"{name} is now locked for 5 min")
 
     # Sixth attempt, with the RIGHT PIN: refused while the lock lasts.
-    sign_in(page, name, "1234", expect_home=False)
+    sign_in(page, name, "2580", expect_home=False)
     expect(error).to_contain_text(f"{name} is locked after too many wrong PINs")
     expect(error).to_contain_text("Try again in 5 min")
     expect(page.get_by_test_id("who")).to_have_count(0)
@@ -145,17 +145,17 @@ def test_a_touch_restarts_the_idle_countdown(page, server):
 
 
 def test_a_sign_in_posted_without_the_pages_csrf_token_is_refused(page, server):
-    name = server.add_user(unique("钱程"), pin="1234")
+    name = server.add_user(unique("钱程"), pin="2580")
     page.goto("/login")
     user_id = user_tile(page, name).locator("input[name=user_id]").get_attribute("value")
 
-    refused = post_form(page, "/login", {"user_id": user_id, "pin": "1234"}, with_token=False)
+    refused = post_form(page, "/login", {"user_id": user_id, "pin": "2580"}, with_token=False)
     assert refused.status == 400
     page.goto("/")
     expect(page).to_have_url(re.compile(r"/login"))
 
     # The same form with the token the page was given goes through.
-    accepted = post_form(page, "/login", {"user_id": user_id, "pin": "1234"})
+    accepted = post_form(page, "/login", {"user_id": user_id, "pin": "2580"})
     assert accepted.status == 302, accepted.text()
     page.goto("/")
     expect(page.get_by_test_id("who")).to_contain_text(name)

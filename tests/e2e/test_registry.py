@@ -23,7 +23,7 @@ def counter(server, tmp_path_factory):
     }
     path = write_csv(tmp_path_factory.mktemp("people") / "people.csv", HEADER, list(rows.values()))
     clerk = unique("收发员")
-    server.cli_parallel(server.user_add_args(clerk, "clerk", "1111"),
+    server.cli_parallel(server.user_add_args(clerk, "clerk", "1470"),
                         ["kiosk", "import", "employees", str(path)])
     people = {key: {"staff_no": r[0], "name": r[1], "uniform_no": r[6]} for key, r in rows.items()}
     return clerk, people
@@ -37,7 +37,7 @@ def people(counter):
 @pytest.fixture
 def employees_screen(page: Page, counter):
     """The clerk signed in, on the Employees screen (tapped from the home screen)."""
-    sign_in(page, counter[0], "1111")
+    sign_in(page, counter[0], "1470")
     page.locator("[data-station='registry.employees']").click()
     expect(page.get_by_test_id("employee-search")).to_be_visible()
     return page

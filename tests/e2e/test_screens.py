@@ -54,7 +54,7 @@ def page(request, browser, server):
 
 def test_login_and_home_screens_fit_the_tablet_and_a_finger(page, server):
     size = "{width}x{height}".format(**page.viewport_size)
-    clerk, supervisor = server.add_users((unique("林娜"), "clerk", "1234"),
+    clerk, supervisor = server.add_users((unique("林娜"), "clerk", "2580"),
                                          (unique("高军"), "supervisor", "8080"))
     ARTIFACTS.mkdir(exist_ok=True)
 

@@ -25,7 +25,7 @@ def room(server):
         session.add(StockItem(code="SOCK", name_zh="袜子", name_en="Socks", kind="socks", size="",
                               quantity_on_hand=20, reorder_level=5, monthly_allowance=2))
     clerk, supervisor = unique("收发员"), unique("领班")
-    server.add_users((clerk, "clerk", "1111"), (supervisor, "supervisor", "3333"))
+    server.add_users((clerk, "clerk", "1470"), (supervisor, "supervisor", "4826"))
     return {"people": people, "clerk": clerk, "supervisor": supervisor, "tag": tag}
 
 
@@ -37,7 +37,7 @@ def test_a_monthly_distribution_with_one_employee_not_collecting(page: Page, roo
     (a_no, _a), (b_no, _b), (c_no, c_name) = room["people"]
 
     # The supervisor opens this month's run from the stock screen.
-    sign_in(page, room["supervisor"], "3333")
+    sign_in(page, room["supervisor"], "4826")
     page.locator("[data-station='stock.items']").click()
     expect(_socks_on_hand(page)).to_have_text("20")
     page.get_by_test_id("stock-distribution").click()
@@ -49,7 +49,7 @@ def test_a_monthly_distribution_with_one_employee_not_collecting(page: Page, roo
     page.get_by_test_id("logout").click()
 
     # The clerk scans two staff numbers into the one scan field.
-    sign_in(page, room["clerk"], "1111")
+    sign_in(page, room["clerk"], "1470")
     page.goto(run_url)
     scan = page.get_by_test_id("scan")
     for staff_no in (a_no, b_no):

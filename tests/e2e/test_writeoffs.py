@@ -45,7 +45,7 @@ def test_a_write_off_approved_by_a_supervisor_prints_the_compensation_slip(page,
     staff_no = unique("E")
     _seed(server, prefix=prefix, staff_no=staff_no, uniform_no=unique("9"), tag=tag)
     clerk = server.add_user(unique("收发员"), "clerk")
-    boss = server.add_user(unique("领班"), "supervisor", pin="5678")
+    boss = server.add_user(unique("领班"), "supervisor", pin="5927")
     sign_in(page, clerk)
 
     page.goto("/writeoffs/")
@@ -66,7 +66,7 @@ def test_a_write_off_approved_by_a_supervisor_prints_the_compensation_slip(page,
 
     # The supervisor approves on the same tablet with their own PIN.
     page.locator("form.approve-form").locator("label.user-tile").filter(has_text=boss).click()
-    page.get_by_test_id("approve-pin").fill("5678")
+    page.get_by_test_id("approve-pin").fill("5927")
     page.get_by_test_id("approve").click()
     expect(card).to_have_attribute("data-writeoff-status", "approved")
     expect(card).to_have_attribute("data-compensation-status", "pending")

@@ -1,0 +1,266 @@
+"""Operators (kiosk.operators): who may manage whom, the last admin, one-time PINs, badges,
+the history of every change; the same rules on the command line (``kiosk user ...``)."""
+import json
+
+import pytest
+from sqlalchemy import func, select
+from werkzeug.security import check_password_hash
+
+from kiosk.auth.services import Policy
+from kiosk.domain import pins
+from kiosk.domain import roles
+from kiosk.domain.errors import DomainError
+from kiosk.extensions import db
+from kiosk.models import OperatorChange, OperatorSession, User, utcnow
+from kiosk.operators import services
+from kiosk.operators.services import Actor
+from tests.conftest import FAST_HASH, login
+
+POLICY = Policy(hash_method=FAST_HASH)
+
+
+def _changes(user):
+    return [(c.action, json.loads(c.detail)) for c in services.history(db.session, user)][::-1]
+
+
+# --- who may manage whom ---------------------------------------------------
+
+def test_an_admin_manages_everyone_a_supervisor_clerks_and_ironers_only():
+    assert roles.grantable("admin") == roles.ROLES
+    assert roles.grantable("supervisor") == ("clerk", "ironer")
+    assert roles.grantable("clerk") == () and roles.grantable(None) == ()
+    assert roles.may_manage("supervisor", "ironer") and not roles.may_manage("supervisor", "supervisor")
+    assert not roles.may_manage("supervisor", "admin") and roles.may_manage("admin", "admin")
+
+
+def test_a_supervisor_is_refused_above_clerk_and_ironer_and_nothing_changes(make):
+    boss = make.user("领班", role="supervisor")
+    other = make.user("另一个领班", role="supervisor")
+    clerk = make.user("收发员")
+    actor = Actor(user=boss)
+    with pytest.raises(DomainError, match="may not give the role"):
+        services.change_role(db.session, actor, clerk, "admin")
+    with pytest.raises(DomainError, match="may not give the role"):
+        services.change_role(db.session, actor, clerk, "supervisor")
+    with pytest.raises(DomainError, match="may not manage"):
+        services.reset_pin(db.session, actor, other, hash_method=FAST_HASH)
+    with pytest.raises(DomainError, match="may not manage"):
+        services.deactivate(db.session, actor, other)
+    with pytest.raises(DomainError, match="may not give the role"):
+        services.add_operator(db.session, actor, "新管理员", "admin", "2580", hash_method=FAST_HASH)
+    assert clerk.role == "clerk" and other.active
+    assert services.change_role(db.session, actor, clerk, "ironer") and clerk.role == "ironer"
+    assert db.session.scalar(select(func.count(OperatorChange.id))) == 1
+
+
+# --- adding, role, PIN -----------------------------------------------------
+
+def test_an_operator_added_must_choose_their_own_pin_and_the_change_is_recorded(make):
+    admin = make.user("管理员", role="admin")
+    user = services.add_operator(db.session, Actor(user=admin), "  周玥 ", "clerk", "2580", hash_method=FAST_HASH)
+    assert user.name == "周玥" and user.must_change_pin and check_password_hash(user.pin_hash, "2580")
+    [change] = services.history(db.session, user)
+    assert (change.action, change.actor_id, json.loads(change.detail)) == ("added", admin.id,
+                                                                          {"role": "clerk", "badge": False})
+    with pytest.raises(DomainError, match="four digits in a row"):
+        services.add_operator(db.session, Actor(user=admin), "王芳", "clerk", "1234", hash_method=FAST_HASH)
+
+
+def test_a_reset_gives_a_one_time_pin_that_passes_the_policy_must_be_replaced_and_is_never_recorded(make):
+    admin, clerk = make.user(role="admin"), make.user(pin="2580")
+    clerk.failed_attempts, clerk.locked_until = 3, utcnow()
+    pin = services.reset_pin(db.session, Actor(user=admin), clerk, hash_method=FAST_HASH)
+    assert pins.refusal(pin) is None and check_password_hash(clerk.pin_hash, pin)
+    assert not check_password_hash(clerk.pin_hash, "2580")
+    assert clerk.must_change_pin and clerk.failed_attempts == 0 and clerk.locked_until is None
+    assert _changes(clerk) == [("pin_reset", {})]
+    stored = " ".join(f"{c.detail} {c.actor}" for c in db.session.scalars(select(OperatorChange)))
+    assert pin not in stored and "2580" not in stored
+
+
+def test_a_pin_role_or_status_change_ends_the_operators_sign_ins_on_the_server(make):
+    admin, clerk = make.user(role="admin"), make.user()
+    for n, token in enumerate("abc"):
+        db.session.add(OperatorSession(token_hash=token * 64, user_id=clerk.id))
+    db.session.flush()
+
+    def open_sessions():
+        return db.session.scalar(select(func.count(OperatorSession.id)).where(
+            OperatorSession.user_id == clerk.id, OperatorSession.ended_at.is_(None)))
+
+    services.reset_pin(db.session, Actor(user=admin), clerk, hash_method=FAST_HASH)
+    assert open_sessions() == 0
+    db.session.add(OperatorSession(token_hash="d" * 64, user_id=clerk.id))
+    services.change_role(db.session, Actor(user=admin), clerk, "ironer")
+    assert open_sessions() == 0
+    db.session.add(OperatorSession(token_hash="e" * 64, user_id=clerk.id))
+    services.deactivate(db.session, Actor(user=admin), clerk)
+    assert open_sessions() == 0
+    assert {s.ended_reason for s in db.session.scalars(select(OperatorSession))} == {"pin", "role", "deactivated"}
+
+
+def test_choosing_your_own_pin_needs_the_current_one_a_good_new_one_and_not_the_old(make):
+    clerk = make.user(pin="2580")
+    clerk.must_change_pin = True
+    with pytest.raises(DomainError, match="Wrong PIN"):
+        services.change_own_pin(db.session, clerk, "0000", "4826", policy=POLICY)
+    assert clerk.failed_attempts == 1  # counted as at sign-in
+    with pytest.raises(DomainError, match="two digits taking turns"):
+        services.change_own_pin(db.session, clerk, "2580", "1212", policy=POLICY)
+    with pytest.raises(DomainError, match="not be the old one"):
+        services.change_own_pin(db.session, clerk, "2580", "2580", policy=POLICY)
+    assert clerk.must_change_pin
+    services.change_own_pin(db.session, clerk, "2580", "4826", policy=POLICY)
+    assert not clerk.must_change_pin and check_password_hash(clerk.pin_hash, "4826")
+    assert [(c.action, c.actor_id) for c in services.history(db.session, clerk)] == [("pin_changed", clerk.id)]
+
+
+# --- the last admin --------------------------------------------------------
+
+def test_the_last_active_admin_cannot_be_deactivated_or_demoted(make):
+    first = make.user("管理员甲", role="admin")
+    second = make.user("管理员乙", role="admin")
+    services.deactivate(db.session, Actor(user=first), second)
+    with pytest.raises(DomainError, match="last active administrator"):
+        services.change_role(db.session, Actor(user=first), first, "supervisor")
+    with pytest.raises(DomainError, match="last active administrator"):
+        services.deactivate(db.session, Actor.command_line("root@host"), first)
+    with pytest.raises(DomainError, match="cannot deactivate yourself"):
+        services.deactivate(db.session, Actor(user=first), first)
+    assert first.role == "admin" and first.active
+    services.reactivate(db.session, Actor(user=first), second)
+    assert services.change_role(db.session, Actor(user=second), first, "supervisor")
+    assert first.role == "supervisor"
+
+
+# --- badges and the employee record ----------------------------------------
+
+def test_a_badge_names_one_person_and_can_be_replaced_and_revoked(make):
+    from kiosk import badges
+
+    admin, clerk, other = make.user(role="admin"), make.user(), make.user()
+    make.employee("张三", badge="B-EMP")
+    actor = Actor(user=admin)
+    assert services.set_badge(db.session, actor, clerk, "b-001") == "assigned"
+    assert badges.operator(db.session, "B-001") is clerk
+    with pytest.raises(DomainError, match="already belongs to the operator"):
+        services.set_badge(db.session, actor, other, "B-001")
+    with pytest.raises(DomainError, match="already belongs to 张三"):
+        services.set_badge(db.session, actor, other, "B-EMP")
+    assert services.set_badge(db.session, actor, clerk, "B-002") == "replaced"
+    assert badges.operator(db.session, "B-001") is None and badges.operator(db.session, "B-002") is clerk
+    assert services.revoke_badge(db.session, actor, clerk) and clerk.badge_hash is None
+    assert not services.revoke_badge(db.session, actor, clerk)
+    assert [d for _, d in _changes(clerk)] == [{"badge": "assigned", "on": "operator"},
+                                              {"badge": "replaced", "on": "operator"}, {"badge": "revoked"}]
+    assert "B-00" not in " ".join(c.detail for c in db.session.scalars(select(OperatorChange)))
+
+
+def test_an_operator_linked_to_their_employee_record_shares_its_badge(make):
+    from kiosk import badges
+
+    admin, clerk = make.user(role="admin"), make.user(badge="OWN-1")
+    person = make.employee("李四", staff_no="E777")
+    actor = Actor(user=admin)
+    services.link_employee(db.session, actor, clerk, "e777")  # typed in lower case
+    assert clerk.employee is person and clerk.badge_hash is None
+    assert person.badge_hash == badges.digest("OWN-1") and badges.operator(db.session, "OWN-1") is clerk
+    assert services.set_badge(db.session, actor, clerk, "NEW-9") == "replaced"
+    assert person.badge_hash == badges.digest("NEW-9") and badges.operator(db.session, "NEW-9") is clerk
+    assert services.has_badge(clerk)
+    with pytest.raises(DomainError, match="already the operator"):
+        services.link_employee(db.session, actor, make.user(), "E777")
+    with pytest.raises(DomainError, match="no employee with the staff no"):
+        services.link_employee(db.session, actor, clerk, "E000")
+    services.link_employee(db.session, actor, clerk, "")
+    assert clerk.employee_id is None
+    assert [d for a, d in _changes(clerk) if a == "employee"] == [{"staff_no": "E777"}, {"staff_no": None}]
+
+
+# --- deactivate, unlock ----------------------------------------------------
+
+def test_a_deactivated_operator_cannot_sign_in_and_keeps_their_history(app, make, client):
+    admin, clerk = make.user(role="admin"), make.user(pin="2580")
+    services.deactivate(db.session, Actor(user=admin), clerk)
+    db.session.commit()
+    assert clerk.deactivated_at is not None
+    assert "deactivated" in login(client, clerk.id, "2580").get_data(as_text=True)
+    services.reactivate(db.session, Actor(user=admin), clerk)
+    db.session.commit()
+    assert clerk.deactivated_at is None and login(client, clerk.id, "2580").status_code == 302
+    assert [a for a, _ in _changes(clerk)] == ["deactivated", "reactivated"]
+
+
+def test_unlock_lifts_the_lock_at_once(app, make, client):
+    admin, clerk = make.user(role="admin"), make.user(pin="2580")
+    for _ in range(5):
+        login(client, clerk.id, "0000")
+    db.session.refresh(clerk)
+    assert services.is_locked(clerk) and "locked" in login(client, clerk.id, "2580").get_data(as_text=True)
+    assert services.unlock(db.session, Actor(user=admin), clerk)
+    db.session.commit()
+    assert login(client, clerk.id, "2580").status_code == 302
+    assert _changes(clerk) == [("unlocked", {"locked": True})]
+
+
+# --- the command line ------------------------------------------------------
+
+def _cli(runner, *args, input=None):
+    return runner.invoke(args=["kiosk", "user", *args], input=input)
+
+
+def _user(name):
+    db.session.expire_all()
+    return db.session.scalar(select(User).where(User.name == name))
+
+
+def test_the_command_line_adds_lists_and_changes_operators_recorded_as_the_command_line(ctx, runner, make):
+    make.user("管理员", role="admin")
+    db.session.commit()
+    assert _cli(runner, "add", "周玥", "--role", "clerk", "--pin", "2580", "--badge", "ZY-1").exit_code == 0
+    user = _user("周玥")
+    assert user.must_change_pin
+    assert _cli(runner, "set-role", "周玥", "supervisor").output.strip() == "周玥 is now supervisor"
+    result = _cli(runner, "set-pin", "周玥", input="4826\n4826\n")
+    assert result.exit_code == 0, result.output
+    assert check_password_hash(_user("周玥").pin_hash, "4826") and _user("周玥").must_change_pin
+    assert _cli(runner, "set-badge", "周玥", "--revoke").exit_code == 0 and _user("周玥").badge_hash is None
+    assert _cli(runner, "set-badge", "周玥", "--badge", "ZY-2").output.strip() == "badge of 周玥 assigned"
+    assert _cli(runner, "deactivate", "周玥").exit_code == 0 and not _user("周玥").active
+    listing = _cli(runner, "list").output
+    assert "周玥\tsupervisor\tbadge yes\tlast sign-in never\tmust-change-pin deactivated" in listing
+    assert "管理员\tadmin\tbadge no" in listing
+    changes = services.history(db.session, _user("周玥"))
+    assert [c.action for c in changes][::-1] == ["added", "role", "pin_set", "badge", "badge", "deactivated"]
+    assert all(c.actor_id is None and c.actor.startswith("命令行 ") and "@" in c.actor for c in changes)
+    assert "4826" not in "".join(c.detail for c in changes)
+
+
+def test_the_command_line_unlocks(ctx, runner, make):
+    clerk = make.user("小王")
+    clerk.failed_attempts, clerk.locked_until = 2, utcnow().replace(year=2999)
+    db.session.commit()
+    assert _cli(runner, "unlock", "小王").output.strip() == "小王 unlocked"
+    assert _user("小王").locked_until is None
+    assert _cli(runner, "unlock", "小王").output.strip() == "小王 was not locked"
+
+
+@pytest.mark.parametrize("args, message", [
+    (["set-pin", "小王", "--pin", "1111"], "one digit repeated"),
+    (["set-pin", "无名", "--pin", "2580"], "no operator called 无名"),
+    (["set-role", "管理员", "clerk"], "last active administrator"),
+    (["deactivate", "管理员"], "last active administrator"),
+    (["set-badge", "小王"], "either --badge CODE or --revoke"),
+    (["set-badge", "小王", "--badge", "ADM-1"], "already belongs to the operator 管理员"),
+    (["add", "小王", "--role", "clerk", "--pin", "2580"], "already a user called 小王"),
+    (["add", "新人", "--role", "clerk", "--pin", "9876"], "four digits in a row"),
+])
+def test_the_command_line_refuses_on_one_line_and_changes_nothing(ctx, runner, make, args, message):
+    make.user("管理员", role="admin", badge="ADM-1")
+    make.user("小王")
+    db.session.commit()
+    result = _cli(runner, *args)
+    assert result.exit_code == 1
+    assert message in result.output and result.output.startswith("Error: ") and result.output.count("\n") == 1
+    assert db.session.scalar(select(func.count(OperatorChange.id))) == 0
+    assert _user("管理员").role == "admin" and _user("管理员").active
