@@ -40,14 +40,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     database.init_app(app)
 
     from . import (auth, board, checkin, cli, garments, handover, imports, inspection, issue, ironing,
-                   loans, main, printing, purchases, registry, reports, stock, stocktake, tailor, web,
+                   loans, main, operators, printing, purchases, registry, reports, stock, stocktake, tailor, web,
                    writeoffs)
 
     web.init_app(app)
     for blueprint in (auth.bp, main.bp, registry.bp, imports.bp, checkin.bp, ironing.bp,
                       inspection.bp, tailor.bp, issue.bp, board.bp, garments.bp, printing.bp,
                       loans.bp, stock.bp, writeoffs.bp, handover.bp, stocktake.bp, purchases.bp,
-                      reports.bp):
+                      reports.bp, operators.bp):
         app.register_blueprint(blueprint)
     printing.init_app(app)
     cli.init_app(app)

@@ -229,8 +229,22 @@ def enforce_access():
         if request.endpoint == "main.home":
             return htmx_redirect(url_for("auth.login"))
         return _lock_to_login(_("Please sign in."))
+    if g.user.must_change_pin:
+        return _pin_change_due()
     if ANY_USER not in access and g.user.role not in access:
         return _forbidden()
+    return None
+
+
+#: what an operator whose PIN was set by someone else may still open (their new PIN, sign-out)
+PIN_CHANGE_OPEN = frozenset({"operators.change_pin", "auth.logout"})
+
+
+def _pin_change_due():
+    """Every page leads to "choose your new PIN" until the operator has replaced a PIN
+    someone else set (added, reset); the same after a badge sign-in."""
+    if request.endpoint not in PIN_CHANGE_OPEN:
+        return htmx_redirect(url_for("operators.change_pin"))
     return None
 
 

@@ -264,3 +264,121 @@ def test_the_command_line_refuses_on_one_line_and_changes_nothing(ctx, runner, m
     assert message in result.output and result.output.startswith("Error: ") and result.output.count("\n") == 1
     assert db.session.scalar(select(func.count(OperatorChange.id))) == 0
     assert _user("管理员").role == "admin" and _user("管理员").active
+
+
+# --- the screens -----------------------------------------------------------
+
+def _signed_in(app, make, role, pin="2580", **fields):
+    user = make.user(role=role, pin=pin, **fields)
+    db.session.commit()
+    client = app.test_client()
+    assert login(client, user.id, pin).status_code == 302
+    return client, user
+
+
+def test_only_admins_and_supervisors_open_the_operators_screen(app, make):
+    clerk_client, _ = _signed_in(app, make, "clerk")
+    assert clerk_client.get("/operators/").status_code == 403
+    assert clerk_client.post("/operators/new", data={"name": "x"}).status_code == 403
+    boss_client, _ = _signed_in(app, make, "supervisor")
+    page = boss_client.get("/operators/")
+    assert page.status_code == 200 and page.headers["Cache-Control"] == "no-store"
+    assert 'data-station="operators.index"' in boss_client.get("/").get_data(as_text=True)
+
+
+def test_an_admin_adds_an_operator_from_the_screen_who_then_must_choose_a_pin(app, make):
+    client, _ = _signed_in(app, make, "admin")
+    refused = client.post("/operators/new", data={"name": "周玥", "role": "clerk", "pin": "1234", "pin_again": "1234"})
+    assert "four digits in a row" in refused.get_data(as_text=True)
+    response = client.post("/operators/new", data={"name": "周玥", "role": "clerk", "pin": "4826",
+                                                   "pin_again": "4826", "badge": "ZY-1"})
+    assert response.status_code == 302
+    user = db.session.scalar(select(User).where(User.name == "周玥"))
+    assert user.must_change_pin and services.has_badge(user)
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "They choose their own PIN at the first sign-in" in page and 'data-action="added"' in page
+    listing = client.get("/operators/").get_data(as_text=True)
+    assert 'data-operator="周玥"' in listing
+
+
+def test_a_supervisor_is_not_offered_and_not_given_a_role_above_clerk(app, make):
+    client, boss = _signed_in(app, make, "supervisor")
+    clerk = make.user("收发员")
+    admin = make.user("管理员", role="admin")
+    db.session.commit()
+    page = client.get(f"/operators/{clerk.id}").get_data(as_text=True)
+    assert 'value="ironer"' in page and 'value="admin"' not in page and 'value="supervisor"' not in page
+    refused = client.post(f"/operators/{clerk.id}/role", data={"role": "admin"}, follow_redirects=True)
+    assert "Choose a role your role may give" in refused.get_data(as_text=True)
+    refused = client.post(f"/operators/{admin.id}/reset-pin", follow_redirects=True)
+    assert "may not manage 管理员" in refused.get_data(as_text=True)
+    assert "may not change 管理员" in client.get(f"/operators/{admin.id}").get_data(as_text=True)
+    db.session.expire_all()
+    assert clerk.role == "clerk" and db.session.get(User, admin.id).must_change_pin is False
+    assert client.post(f"/operators/{clerk.id}/role", data={"role": "ironer"}).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(User, clerk.id).role == "ironer"
+
+
+def test_a_reset_pin_is_shown_once_and_the_operator_must_change_it_everywhere(app, make):
+    admin_client, admin = _signed_in(app, make, "admin")
+    clerk = make.user("小王", badge="XW-1")
+    db.session.commit()
+    answer = admin_client.post(f"/operators/{clerk.id}/reset-pin")
+    assert answer.status_code == 200 and answer.headers["Cache-Control"] == "no-store"
+    html = answer.get_data(as_text=True)
+    pin = html.split('data-testid="one-time-pin">')[1].split("<")[0]
+    assert pins.refusal(pin) is None
+    assert pin not in admin_client.get(f"/operators/{clerk.id}").get_data(as_text=True)  # shown once
+
+    clerk_client = app.test_client()
+    assert login(clerk_client, clerk.id, pin).headers["Location"] == "/"
+    for url in ("/", "/issue/", "/operators/"):
+        response = clerk_client.get(url)
+        assert response.status_code == 302 and response.headers["Location"] == "/operators/my-pin", url
+    assert clerk_client.get("/", headers={"HX-Request": "true"}).headers["HX-Redirect"] == "/operators/my-pin"
+    screen = clerk_client.get("/operators/my-pin").get_data(as_text=True)
+    assert "Your PIN was set by someone else" in screen
+
+    by_badge = app.test_client()
+    by_badge.post("/login/badge", data={"badge": "XW-1"})
+    assert by_badge.get("/").headers["Location"] == "/operators/my-pin"
+
+    refused = clerk_client.post("/operators/my-pin", data={"current": pin, "new": "9876", "new_again": "9876"})
+    assert "four digits in a row" in refused.get_data(as_text=True)
+    refused = clerk_client.post("/operators/my-pin", data={"current": pin, "new": pin, "new_again": pin})
+    assert "must not be the old one" in refused.get_data(as_text=True)
+    refused = clerk_client.post("/operators/my-pin", data={"current": pin, "new": "4826", "new_again": "4827"})
+    assert "The two PINs differ" in refused.get_data(as_text=True)
+    done = clerk_client.post("/operators/my-pin", data={"current": pin, "new": "4826", "new_again": "4826"})
+    assert done.headers["Location"] == "/login"  # signed out: in again with the new PIN
+    assert login(clerk_client, clerk.id, "4826").status_code == 302
+    assert clerk_client.get("/").status_code == 200
+    db.session.expire_all()
+    assert [a for a, _ in _changes(db.session.get(User, clerk.id))] == ["pin_reset", "pin_changed"]
+
+
+def test_badge_link_deactivate_and_unlock_from_the_operators_page(app, make):
+    client, admin = _signed_in(app, make, "admin")
+    clerk = make.user("小李", pin="2580")
+    make.employee("李四", staff_no="E123")
+    clerk.locked_until = utcnow().replace(year=2999)
+    db.session.commit()
+    base = f"/operators/{clerk.id}"
+    assert "Badge assigned to 小李" in client.post(f"{base}/badge", data={"badge": "XL-9"},
+                                                  follow_redirects=True).get_data(as_text=True)
+    assert "already belongs" in client.post(f"/operators/{admin.id}/badge", data={"badge": "XL-9"},
+                                            follow_redirects=True).get_data(as_text=True)
+    page = client.post(f"{base}/employee", data={"staff_no": "e123"}, follow_redirects=True).get_data(as_text=True)
+    assert "李四 (E123)" in page
+    assert client.post(f"{base}/unlock").status_code == 302
+    assert client.post(f"{base}/badge/revoke").status_code == 302
+    assert client.post(f"{base}/deactivate").status_code == 302
+    page = client.get(base).get_data(as_text=True)
+    actions = [a for a, _ in _changes(db.session.get(User, clerk.id))]
+    assert actions == ["badge", "employee", "unlocked", "badge", "deactivated"]
+    assert 'data-testid="reactivate"' in page and f">{admin.name}<" in page
+    assert "deactivated" in login(app.test_client(), clerk.id, "2580").get_data(as_text=True)
+    refused = client.post(f"/operators/{admin.id}/deactivate", follow_redirects=True)
+    assert "cannot deactivate yourself" in refused.get_data(as_text=True)
+    assert client.get("/operators/999999").status_code == 404

@@ -34,7 +34,7 @@ def _personal_blueprints(app) -> set[str]:
 def test_every_screen_with_personal_data_is_declared_so(app):
     # The declaration is per blueprint: each of these shows names, phones or amounts.
     assert _personal_blueprints(app) == {
-        "board", "checkin", "garments", "handover", "imports", "inspection", "ironing", "issue", "loans",
+        "board", "checkin", "garments", "handover", "imports", "inspection", "ironing", "issue", "loans", "operators",
         "printing", "purchases", "registry", "reports", "stock", "stocktake", "tailor", "writeoffs"}
 
 

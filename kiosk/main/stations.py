@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..domain.errors import N_
-from ..domain.roles import COUNTER, EVERYONE, MANAGERS
+from ..domain.roles import COUNTER, EVERYONE, MANAGERS, OPERATOR_MANAGERS
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,7 @@ STATIONS: tuple[Station, ...] = (
     Station("registry.garments", N_("Garments"), N_("Every numbered garment and where it is"), COUNTER),
     Station("registry.types", N_("Garment types"), N_("Prices, entitlement, expected washes"), MANAGERS),
     Station("printing.queue", N_("Print queue"), N_("Tags and slips: failed prints, print again"), COUNTER),
+    Station("operators.index", N_("Operators"), N_("Who signs in: roles, PINs, badges"), OPERATOR_MANAGERS),
     Station("imports.upload", N_("Import from Excel"), N_("Employees, garment types, garments (CSV)"), MANAGERS),
 )
 

@@ -26,7 +26,7 @@ def test_a_loan_goes_out_overdue_chased_escalated_and_comes_back(page, server):
     with server.session():
         make = Factory()
         make.garment(tag, make.garment_type(prefix, unit_cost=98, entitlement=2), size="M")
-    clerk, boss = server.add_users((unique("收发员"), "clerk", "1234"), (unique("主管"), "supervisor", "1234"))
+    clerk, boss = server.add_users((unique("收发员"), "clerk", "2580"), (unique("主管"), "supervisor", "2580"))
 
     sign_in(page, clerk)
     page.goto("/loans/")
