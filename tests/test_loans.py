@@ -349,9 +349,68 @@ def test_a_visitors_phone_and_signature_are_erased_after_the_retention_time(make
     recent.closed_at = now - dt.timedelta(days=10)
     old.signature_png = recent.signature_png = b"\x89PNG..."
     db.session.commit()
-    assert erase_visitor_contacts(db.session, retention_days=90, now=now) == 1
+    assert erase_visitor_contacts(db.session, retention_days=90, now=now).loans == 1
     db.session.commit()
     assert (old.borrower_phone, old.signature_png, old.borrower_name) == ("", None, "外包甲")
     assert recent.borrower_phone and recent.signature_png
     result = runner.invoke(args=["kiosk", "privacy", "erase"])
     assert result.exit_code == 0 and "0 visitor" in result.output  # nothing more to erase
+
+
+def _slip_printed_and_returned(client, make, tag: str, phone: str) -> Loan:
+    """A visitor's loan of one garment, its slip printed (with the signature), the garment back."""
+    make.garment(tag=tag)
+    db.session.commit()
+    loan = open_loan(client, phone=phone, request_key=f"key-open-{tag}")
+    lend(client, loan, tag)
+    client.post(f"/loans/{loan.id}/slip", data={"request_key": f"key-slip-{tag}"})
+    client.post("/loans/return", data={"code": tag}, headers=HX)
+    db.session.expire_all()
+    loan = db.session.get(Loan, loan.id)
+    assert loan.closed_at is not None and loan.borrower_phone == phone.replace("-", "")
+    return loan
+
+
+def _jobs_holding(text: str) -> list[int]:
+    return [job.id for job in db.session.scalars(select(PrintJob)) if text in job.document]
+
+
+def test_privacy_erase_takes_the_phone_and_signature_off_the_print_jobs_of_the_slip(make, client, clerk, runner):
+    old = _slip_printed_and_returned(client, make, "LN-0980", "138-0013-8000")
+    recent = _slip_printed_and_returned(client, make, "LN-0981", "139-0013-9000")
+    slip_job = db.session.scalar(select(PrintJob).where(PrintJob.document.contains("LN-0980")))
+    client.post(f"/print/jobs/{slip_job.id}/reprint", data={"request_key": "key-reprint-0980"})
+    assert len(_jobs_holding("13800138000")) == 2 and len(_jobs_holding('"type": "image"')) == 3
+    db.session.get(Loan, old.id).closed_at = utcnow() - dt.timedelta(days=91)
+    db.session.commit()
+
+    result = runner.invoke(args=["kiosk", "privacy", "erase"])
+    assert result.exit_code == 0, result.output
+    assert "1 visitor loan(s)" in result.output and "2 print job(s)" in result.output
+    db.session.expire_all()
+    assert _jobs_holding("13800138000") == []  # no print job holds the visitor's phone any more
+    old_jobs = [job for job in db.session.scalars(select(PrintJob)) if "LN-0980" in job.document]
+    assert len(old_jobs) == 2 and all('"type": "image"' not in job.document for job in old_jobs)
+    assert all("李四 · 宴会外包公司" in job.document for job in old_jobs)  # the name stays, as on the loan
+    preview = client.get(f"/print/jobs/{old_jobs[0].id}/preview.png")
+    assert preview.status_code == 200 and preview.mimetype == "image/png"  # still draws
+    # the recent loan keeps everything it had
+    recent_job, = [job for job in db.session.scalars(select(PrintJob)) if "LN-0981" in job.document]
+    assert "13900139000" in recent_job.document and '"type": "image"' in recent_job.document
+
+    again = runner.invoke(args=["kiosk", "privacy", "erase"])
+    assert "0 visitor loan(s)" in again.output and "0 print job(s)" in again.output
+
+
+def test_privacy_erase_also_cleans_the_slips_of_a_loan_erased_before(make, client, clerk):
+    from kiosk.loans.services import erase_visitor_contacts
+
+    loan = _slip_printed_and_returned(client, make, "LN-0982", "138-0013-8000")
+    stored = db.session.get(Loan, loan.id)
+    # erased by an earlier version, which left the print jobs as they were
+    stored.borrower_phone, stored.signature_png = "", None
+    stored.contact_erased_at = stored.closed_at = utcnow() - dt.timedelta(days=91)
+    db.session.commit()
+    assert erase_visitor_contacts(db.session, retention_days=90) == services.Erased(loans=0, print_jobs=1)
+    db.session.commit()
+    assert _jobs_holding("13800138000") == [] and _jobs_holding('"type": "image"') == []

@@ -13,11 +13,13 @@ privacy_cli = AppGroup("privacy", help="Personal information of borrowers.")
 
 @privacy_cli.command("erase")
 def erase() -> None:
-    """Erase visitors' phones and signatures KIOSK_BORROWER_RETENTION_DAYS after their loan closed.
+    """Erase visitors' phones and signatures KIOSK_BORROWER_RETENTION_DAYS after their loan closed,
+    on the loan and on the print jobs of its slip (queue, preview, reprint).
 
     Run it daily (cron or a systemd timer); `make run` also runs it at every start.
     """
     days = int(current_app.config["KIOSK_BORROWER_RETENTION_DAYS"])
-    count = services.erase_visitor_contacts(db.session, retention_days=days)
+    erased = services.erase_visitor_contacts(db.session, retention_days=days)
     db.session.commit()
-    click.echo(f"erased the contact details of {count} visitor loan(s) closed over {days} days ago")
+    click.echo(f"erased the contact details of {erased.loans} visitor loan(s) closed over {days} days ago, "
+               f"and the phone and signature on {erased.print_jobs} print job(s) of their slips")

@@ -9,20 +9,22 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import json
+import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from printers import documents
-from printers.documents import Document, Image
+from printers.documents import Document, Image, Rule, Text
 
 from .. import people
 from ..domain import calendar
 from ..domain.errors import DomainError, N_
 from ..domain.garment_states import Action, Status, TransitionRefused
-from ..models import Event, Garment, User, utcnow
+from ..models import Event, Garment, PrintJob, User, utcnow
 from ..printing.services import garment_line
 from ..request_keys import by_id, once
 from ..scanning import ERROR, ScanResult, find_garment, scan_move
@@ -278,24 +280,94 @@ def settle_written_off(garment: Garment, *, session: Session, event: Event, at: 
         _close_if_settled(item.loan, at)
 
 
-def erase_visitor_contacts(session: Session, *, retention_days: int, now: dt.datetime | None = None) -> int:
-    """Erase the phone and signature of visitors whose loan closed over ``retention_days`` ago.
+#: the print-job kind of a loan slip
+SLIP_KIND = "loan"
+_SLIP_NO = re.compile(r"：L(\d{6,})$")
+
+
+@dataclass(frozen=True)
+class Erased:
+    """What :func:`erase_visitor_contacts` erased: loans, and print jobs (their slips)."""
+
+    loans: int
+    print_jobs: int
+
+
+def erase_visitor_contacts(session: Session, *, retention_days: int, now: dt.datetime | None = None) -> Erased:
+    """Erase the phone and signature of visitors whose loan closed over ``retention_days`` ago,
+    on the loan and on every print job of its slip (the document a preview, a retry and a
+    reprint draw from).
 
     Employees' details live in the registry and are not touched; the loan
     keeps the name (it is on the slip and any compensation) and what was lent.
-    Returns how many loans were erased; running it again erases nothing more.
+    Slips of loans erased before print jobs were covered are cleaned too.
+    Running it again erases nothing more (both counts 0).
     """
     now = now or utcnow()
     cutoff = now - dt.timedelta(days=retention_days)
-    loans = session.scalars(select(Loan).where(
-        Loan.employee_id.is_(None), Loan.closed_at.is_not(None), Loan.closed_at < cutoff,
-        Loan.contact_erased_at.is_(None))).all()
-    for loan in loans:
+    expired = session.scalars(select(Loan).where(
+        Loan.employee_id.is_(None), Loan.closed_at.is_not(None), Loan.closed_at < cutoff)).all()
+    phones: dict[int, str] = {}
+    erased = 0
+    for loan in expired:
+        if loan.contact_erased_at is not None:
+            continue
+        phones[loan.id] = loan.borrower_phone or ""
         loan.borrower_phone = ""
         loan.signature_png = None
         loan.contact_erased_at = now
+        erased += 1
+    by_id = {loan.id: loan for loan in expired}
+    jobs = 0
+    for job in session.scalars(select(PrintJob).where(PrintJob.kind == SLIP_KIND)):
+        document = Document.from_dict(json.loads(job.document))
+        loan = by_id.get(_slip_loan_id(document) or 0)
+        if loan is None:
+            continue
+        cleaned = _without_contact(document, loan, phones.get(loan.id, ""))
+        if cleaned != document:
+            job.document = json.dumps(cleaned.to_dict(), ensure_ascii=False)
+            jobs += 1
     session.flush()
-    return len(loans)
+    return Erased(erased, jobs)
+
+
+def _slip_no(loan: Loan) -> str:
+    return f"L{loan.id:06d}"
+
+
+def _borrower_text(loan: Loan) -> str:
+    return " · ".join(part for part in (loan.borrower_name, loan.borrower_phone, loan.borrower_org) if part)
+
+
+def _slip_loan_id(document: Document) -> int | None:
+    """The loan a slip is of, from its number in the header (:func:`slip`)."""
+    for element in document.elements[:3]:
+        found = isinstance(element, Text) and _SLIP_NO.search(element.text)
+        if found:
+            return int(found.group(1))
+    return None
+
+
+def _without_contact(document: Document, loan: Loan, phone: str) -> Document:
+    """``document`` (a slip of ``loan``, already erased) with no signature image and the
+    borrower line (the first field after the header's rule, :func:`slip`) as the loan now
+    reads; ``phone``, when known, gone from every line."""
+    elements: list = []
+    state = "header"
+    for element in document.elements:
+        if isinstance(element, Image):
+            continue  # the signature
+        if isinstance(element, Rule) and state == "header":
+            state = "borrower"
+        elif isinstance(element, Text):
+            text = element.text.replace(phone, "") if len(phone) >= 5 else element.text
+            label, sep, _value = text.partition("：")
+            if state == "borrower" and sep:
+                text, state = f"{label}：{_borrower_text(loan)}", "rest"
+            element = replace(element, text=text)
+        elements.append(element)
+    return Document(kind=document.kind, elements=elements, title=document.title)
 
 
 # --- the overdue board ------------------------------------------------------
@@ -352,7 +424,7 @@ def slip(loan: Loan, *, gettext, language: str, clerk: str, when: str, due: str)
     """借用单: the loan slip, with the borrower's signature image above the signature line."""
     if not loan.items:
         raise DomainError(N_("Nothing was lent on this loan yet."))
-    borrower = f"{loan.borrower_name} · {loan.borrower_phone} · {loan.borrower_org}".strip(" ·")
+    borrower = _borrower_text(loan)
     note_parts = [gettext(REASON_LABELS[loan.reason])]
     if loan.approver:
         note_parts.append(gettext("Approved by %(name)s", name=loan.approver))
@@ -361,7 +433,7 @@ def slip(loan: Loan, *, gettext, language: str, clerk: str, when: str, due: str)
     lines = [garment_line(i.garment, language) for i in loan.items]
     labels = documents.labels(gettext)
     document = documents.loan_slip(gettext("Uniform room · loan slip"), borrower=borrower, garments=lines,
-                                   clerk=clerk, when=when, due=due, slip_no=f"L{loan.id:06d}",
+                                   clerk=clerk, when=when, due=due, slip_no=_slip_no(loan),
                                    note=" · ".join(note_parts), labels=labels)
     if loan.signature_png:
         # The signature image goes right above the printed signature line.
