@@ -344,6 +344,38 @@ def test_the_queue_page_lists_jobs_with_status_reason_preview_and_buttons(app, m
     assert f'action="/print/jobs/{job.id}/retry"' in body and f'action="/print/jobs/{job.id}/reprint"' in body
 
 
+def test_a_clerk_cannot_see_preview_retry_or_reprint_the_monthly_report_slip_a_supervisor_can(
+        app, make, client, login_as, refused):
+    login_as("supervisor")
+    assert client.post("/reports/print", data={"month": "2026-03"}).status_code == 302
+    process_queue(app)  # the printer is off: failed
+    job, = jobs()
+    assert job.kind == services.LOSS_REPORT and job.status == "failed"
+    assert f'data-job="{job.id}"' in client.get("/print/").get_data(as_text=True)
+    assert client.get(f"/print/jobs/{job.id}/preview.png").status_code == 200
+
+    login_as("clerk")
+    assert f'data-job="{job.id}"' not in client.get("/print/").get_data(as_text=True)  # not in their list
+    preview = client.get(f"/print/jobs/{job.id}/preview.png")
+    assert preview.status_code == 403 and preview.mimetype != "image/png"
+    assert "Only a supervisor" in preview.get_data(as_text=True)
+    assert client.post(f"/print/jobs/{job.id}/reprint", headers=HX).status_code == 403
+    assert client.post(f"/print/jobs/{job.id}/retry", headers=HX).status_code == 403
+    assert [(j.id, j.status) for j in jobs()] == [(job.id, "failed")]  # nothing queued
+
+    login_as("supervisor")
+    assert client.post(f"/print/jobs/{job.id}/reprint", headers=HX).status_code == 200
+    old, copy = jobs()
+    assert copy.kind == services.LOSS_REPORT and copy.document == old.document and copy.status == "queued"
+
+
+def test_who_may_see_a_print_kind_is_one_table():
+    assert services.may_see("loss_report", "supervisor") and services.may_see("loss_report", "admin")
+    assert not services.may_see("loss_report", "clerk") and not services.may_see("tag", "ironer")
+    assert services.may_see("loan", "clerk") and services.hidden_kinds("clerk") == ["loss_report"]
+    assert services.hidden_kinds("supervisor") == []
+
+
 # --- where it prints ------------------------------------------------------------------------
 
 def test_the_garment_page_has_a_print_tag_button_for_the_counter(app, make, client, clerk, shirt):

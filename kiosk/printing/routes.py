@@ -33,7 +33,7 @@ from ..i18n import current_language, hotel_day_bounds
 from ..models import CheckinBatch, Employee, PrintJob, TagReprint, utcnow
 from ..registry.services import registered_with
 from ..scanning import find_garment
-from ..web import current_user, htmx_answer, is_htmx, roles
+from ..web import current_user, htmx_answer, is_htmx, refuse, roles
 from . import bp, services, worker
 
 _TARGET = "#print-status"
@@ -157,11 +157,21 @@ def retry_failed():
 
 # --- the print queue page -------------------------------------------------------
 
+def _job(job_id: int) -> PrintJob | None:
+    """The job (404 when there is none), or None when this operator may not see its kind."""
+    job = db.get_or_404(PrintJob, job_id)
+    return job if services.may_see(job.kind, current_user().role) else None
+
+
+def _not_yours():
+    return refuse(_("Only a supervisor can open or print this again."), status=403)
+
+
 @bp.get("/")
 @roles(*COUNTER)
 def queue():
     """The latest prints: what, when, by whom, status and reason, a preview; retry or print again."""
-    jobs = services.recent_jobs(db.session)
+    jobs = services.recent_jobs(db.session, role=current_user().role)
     return render_template("printing/queue.html", jobs=jobs)
 
 
@@ -169,7 +179,9 @@ def queue():
 @roles(*COUNTER)
 def preview(job_id: int):
     """The job drawn exactly as it prints (the same renderer, settings and image)."""
-    job = db.get_or_404(PrintJob, job_id)
+    job = _job(job_id)
+    if job is None:
+        return _not_yours()
     try:
         image = services.render_job(job, _settings())
     except PrinterError as error:
@@ -181,7 +193,9 @@ def preview(job_id: int):
 @roles(*COUNTER)
 def retry(job_id: int):
     """Queue one failed print again (a second tap changes nothing)."""
-    job = db.get_or_404(PrintJob, job_id)
+    job = _job(job_id)
+    if job is None:
+        return _not_yours()
     services.retry(db.session, [job.id])
     return _queued([job], _back(url_for(".queue")))
 
@@ -190,7 +204,9 @@ def retry(job_id: int):
 @roles(*COUNTER)
 def reprint(job_id: int):
     """Print any past job again: a new job with the same document."""
-    job = db.get_or_404(PrintJob, job_id)
+    job = _job(job_id)
+    if job is None:
+        return _not_yours()
     return queue_once("print.reprint", lambda: [services.reprint(db.session, job, user=current_user(),
                                                                  printer=_printer())], _back(url_for(".queue")))
 

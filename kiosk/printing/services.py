@@ -28,6 +28,7 @@ from printers.errors import PrinterError
 
 from ..domain.errors import DomainError, Label, N_
 from ..domain.garment_states import Action
+from ..domain.roles import COUNTER, MANAGERS
 from ..domain.names import local_name
 from ..ledger import not_undone
 from ..models import (
@@ -44,7 +45,7 @@ from ..request_keys import once
 
 QUEUED, PRINTING, DONE, FAILED = "queued", "printing", "done", "failed"
 
-TAG, CHECKIN, ISSUE = "tag", "checkin", "issue"
+TAG, CHECKIN, ISSUE, LOSS_REPORT = "tag", "checkin", "issue", "loss_report"
 
 #: job kind -> label msgid (the queue page)
 KIND_LABELS: dict[str, str] = {
@@ -55,7 +56,25 @@ KIND_LABELS: dict[str, str] = {
     "compensation": N_("Compensation slip"),
     "stocktake": N_("Stocktake summary"),
     "daily": N_("Daily summary"),
+    LOSS_REPORT: N_("Monthly loss report"),
 }
+
+#: job kind -> the roles that may see its document (its row in the queue, the preview, a retry,
+#: a reprint): the roles of the screen that prints it. A kind not listed is the counter's
+#: (COUNTER, every role that prints); the monthly loss report comes from the managers' screen.
+KIND_ROLES: dict[str, tuple[str, ...]] = {
+    LOSS_REPORT: MANAGERS,
+}
+
+
+def may_see(kind: str, role: str | None) -> bool:
+    """Whether an operator with ``role`` may see (preview, retry, reprint) a job of ``kind``."""
+    return role in KIND_ROLES.get(kind, COUNTER)
+
+
+def hidden_kinds(role: str | None) -> list[str]:
+    """The job kinds ``role`` may not see (left out of its queue)."""
+    return [kind for kind in KIND_ROLES if not may_see(kind, role)]
 
 STATUS_LABELS: dict[str, str] = {
     QUEUED: N_("Waiting to print"),
@@ -420,12 +439,13 @@ def queue_status(session: Session, now: dt.datetime | None = None,
                        just_printed=0 if failed or pending else just)
 
 
-def recent_jobs(session: Session, limit: int = 50) -> list[PrintJob]:
-    """The latest jobs, newest first (the queue page)."""
-    return list(session.scalars(
-        select(PrintJob).options(joinedload(PrintJob.requested_by), joinedload(PrintJob.garment))
-        .order_by(PrintJob.id.desc()).limit(limit)
-    ))
+def recent_jobs(session: Session, limit: int = 50, *, role: str | None) -> list[PrintJob]:
+    """The latest jobs ``role`` may see (:data:`KIND_ROLES`), newest first (the queue page)."""
+    query = select(PrintJob).options(joinedload(PrintJob.requested_by), joinedload(PrintJob.garment))
+    hidden = hidden_kinds(role)
+    if hidden:
+        query = query.where(PrintJob.kind.not_in(hidden))
+    return list(session.scalars(query.order_by(PrintJob.id.desc()).limit(limit)))
 
 
 # --- receipts: station switch and slips ---------------------------------------
