@@ -19,6 +19,7 @@ from flask.cli import with_appcontext
 from sqlalchemy.engine import URL
 
 from .extensions import db
+from .files import make_private
 
 
 class BackupError(Exception):
@@ -73,6 +74,7 @@ def backup_sqlite(source: Path, dest: Path) -> Path:
         src = sqlite3.connect(source, timeout=30)
         try:
             dst = sqlite3.connect(partial)
+            make_private(partial)  # a copy of everyone's data: the owner's only (the link keeps the mode)
             try:
                 src.backup(dst)  # all pages in one step: one consistent snapshot
                 # The copy is a single self-contained file, not a WAL database

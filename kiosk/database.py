@@ -4,6 +4,8 @@ from __future__ import annotations
 from flask import Flask
 from sqlalchemy import event
 
+from .files import make_private, sqlite_files
+
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     # WAL lets tablets read while one writes; synchronous=FULL makes a committed
@@ -16,10 +18,19 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+def _owner_only(database: str) -> None:
+    # Before the pragmas: the -wal and -shm files SQLite creates next take this file's mode.
+    for path in sqlite_files(database):
+        make_private(path)
+
+
 def init_app(app: Flask) -> None:
     from .extensions import db
 
     with app.app_context():
         engine = db.engine
         if engine.dialect.name == "sqlite":
+            database = engine.url.database
+            if database and database != ":memory:" and not database.startswith("file:"):
+                event.listen(engine, "connect", lambda _conn, _record: _owner_only(database))
             event.listen(engine, "connect", _sqlite_pragmas)

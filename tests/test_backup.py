@@ -133,6 +133,13 @@ def test_backup_into_a_directory_names_the_file_by_time(sqlite_app, tmp_path):
     assert str(files[0]) in result.output
 
 
+def test_a_backup_is_readable_by_its_owner_only(sqlite_app, tmp_path):
+    dest = tmp_path / "copy.sqlite3"
+    result = sqlite_app.test_cli_runner().invoke(args=["kiosk", "backup", str(dest)])
+    assert result.exit_code == 0, result.output
+    assert dest.stat().st_mode & 0o777 == 0o600
+
+
 def test_backup_into_a_missing_directory_fails_clearly(sqlite_app, tmp_path):
     result = sqlite_app.test_cli_runner().invoke(
         args=["kiosk", "backup", str(tmp_path / "nowhere" / "copy.sqlite3")])

@@ -15,6 +15,7 @@ from flask_babel import force_locale, gettext
 
 from ..domain.errors import DomainError, N_
 from ..extensions import db
+from ..files import write_private
 from ..i18n import current_language, hotel_month, hotel_zone, now
 from . import exports, services
 
@@ -45,8 +46,7 @@ def report_loss(month: str | None, fmt: str, output: str | None) -> None:
         body = exports.render(report, fmt, gettext, current_language(), gettext("No department"))
         db.session.rollback()
     if output:
-        with open(output, "wb") as out:
-            out.write(body)
+        write_private(output, body)  # the month's names and amounts: the owner's only
         click.echo(output)
     else:
         sys.stdout.buffer.write(body)
