@@ -55,7 +55,7 @@ def page(request, browser, server):
 def test_login_and_home_screens_fit_the_tablet_and_a_finger(page, server):
     size = "{width}x{height}".format(**page.viewport_size)
     clerk, supervisor = server.add_users((unique("林娜"), "clerk", "2580"),
-                                         (unique("高军"), "supervisor", "8080"))
+                                         (unique("高军"), "supervisor", "8052"))
     ARTIFACTS.mkdir(exist_ok=True)
 
     page.goto("/login")
@@ -64,7 +64,7 @@ def test_login_and_home_screens_fit_the_tablet_and_a_finger(page, server):
     assert _too_small(page) == [], f"login at {size}: touch targets under {MIN_TOUCH_PX}px"
     assert _sideways_overflow(page) <= 0, f"login at {size} scrolls sideways"
 
-    sign_in(page, supervisor, "8080")
+    sign_in(page, supervisor, "8052")
     page.screenshot(path=str(ARTIFACTS / f"home-{size}.png"))
     assert _too_small(page) == [], f"home at {size}: touch targets under {MIN_TOUCH_PX}px"
     assert _sideways_overflow(page) <= 0, f"home at {size} scrolls sideways"
