@@ -361,9 +361,12 @@ def test_a_clerk_cannot_see_preview_retry_or_reprint_the_monthly_report_slip_a_s
     assert "Only a supervisor" in preview.get_data(as_text=True)
     assert client.post(f"/print/jobs/{job.id}/reprint", headers=HX).status_code == 403
     assert client.post(f"/print/jobs/{job.id}/retry", headers=HX).status_code == 403
+    client.post("/print/retry", headers=HX)  # the status bar's "retry all failed"
     assert [(j.id, j.status) for j in jobs()] == [(job.id, "failed")]  # nothing queued
 
     login_as("supervisor")
+    client.post("/print/retry", headers=HX)  # the supervisor's "retry all" does queue it
+    assert [(j.id, j.status) for j in jobs()] == [(job.id, "queued")]
     assert client.post(f"/print/jobs/{job.id}/reprint", headers=HX).status_code == 200
     old, copy = jobs()
     assert copy.kind == services.LOSS_REPORT and copy.document == old.document and copy.status == "queued"

@@ -151,7 +151,7 @@ def status():
 @roles(*COUNTER)
 def retry_failed():
     """One tap: every print that failed in the last hours is queued again, in its order."""
-    services.retry(db.session, since=utcnow() - services.STATUS_WINDOW)
+    services.retry(db.session, since=utcnow() - services.STATUS_WINDOW, role=current_user().role)
     return _queued([], _back(url_for(".queue")))
 
 

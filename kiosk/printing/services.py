@@ -369,13 +369,18 @@ def process(session: Session, settings: PrintSettings,
 
 # --- retry, reprint ---------------------------------------------------------
 
-def retry(session: Session, job_ids: Iterable[int] | None = None, *, since: dt.datetime | None = None) -> int:
+def retry(session: Session, job_ids: Iterable[int] | None = None, *, since: dt.datetime | None = None,
+          role: str | None = None) -> int:
     """Queue failed jobs again (the given ones, or all failed since ``since``).
 
     Only a job still ``failed`` is queued: a second tap changes nothing.
+    ``role``: only the kinds that role may see (:data:`KIND_ROLES`), so a
+    clerk's "retry all" does not print the managers' report slip.
     Returns how many were queued.
     """
     query = update(PrintJob).where(PrintJob.status == FAILED)
+    if role is not None and (hidden := hidden_kinds(role)):
+        query = query.where(PrintJob.kind.not_in(hidden))
     if job_ids is not None:
         query = query.where(PrintJob.id.in_(list(job_ids)))
     if since is not None:
