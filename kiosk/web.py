@@ -186,6 +186,12 @@ def current_user() -> User | None:
     return g.get("user")
 
 
+def client_address() -> str:
+    """The address a request came from: the direct peer (or, with KIOSK_TRUSTED_PROXIES, the
+    address the trusted proxies name), for the sign-in throttle and the log."""
+    return (request.remote_addr or "")[:64]
+
+
 def _idle_limit_seconds() -> int:
     return int(current_app.config["KIOSK_IDLE_MINUTES"]) * 60
 

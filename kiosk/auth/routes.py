@@ -10,7 +10,7 @@ from ..domain.errors import DomainError
 from ..extensions import db
 from ..i18n import translate_error
 from ..models import User
-from ..web import current_user, public, roles, sign_in, sign_out
+from ..web import client_address, current_user, public, roles, sign_in, sign_out
 from . import bp
 from .services import Policy, check_pin, user_by_badge
 
@@ -47,7 +47,8 @@ def login_pin():
     if user is None:
         return _login_page(_("Tap your name first."))
     try:
-        check_pin(db.session, user, request.form.get("pin", ""), Policy.from_config(current_app.config))
+        check_pin(db.session, user, request.form.get("pin", ""), Policy.from_config(current_app.config),
+                  client=client_address())
     except DomainError as error:
         db.session.commit()  # the failed attempt is counted even though sign-in is refused
         return _login_page(translate_error(error), selected=user.id)
@@ -61,7 +62,8 @@ def login_pin():
 def login_badge():
     """A badge scan (code + Enter from the wedge scanner) signs in at once."""
     try:
-        user = user_by_badge(db.session, request.form.get("badge", ""))
+        user = user_by_badge(db.session, request.form.get("badge", ""),
+                             zone=current_app.config["BABEL_DEFAULT_TIMEZONE"])
     except DomainError as error:
         return _login_page(translate_error(error))
     db.session.commit()

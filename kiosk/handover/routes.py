@@ -12,7 +12,7 @@ from ..i18n import now, translate_error
 from ..models import User
 from ..printing.services import KIND_LABELS
 from ..request_keys import new_key
-from ..web import current_user, is_htmx, render_page_or_fragment, roles
+from ..web import client_address, current_user, is_htmx, render_page_or_fragment, roles
 from . import bp, services
 
 
@@ -74,7 +74,7 @@ def acknowledge(handover_id: int):
     user = db.session.get(User, user_id) if user_id else None
     try:
         services.acknowledge(db.session, handover_id, user=user, pin=request.form.get("pin", ""),
-                             policy=Policy.from_config(current_app.config))
+                             policy=Policy.from_config(current_app.config), client=client_address())
     except DomainError as error:
         db.session.commit()  # a wrong PIN is counted towards the lock even though it is refused
         return _render(ack_error=translate_error(error), selected=user.id if user else None)

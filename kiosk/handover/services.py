@@ -156,7 +156,7 @@ def write(session: Session, *, writer: User, note: str, tailor_days: int,
 
 
 def acknowledge(session: Session, handover_id: int | None, *, user: User | None, pin: str, policy: Policy,
-                now: dt.datetime | None = None) -> Handover:
+                now: dt.datetime | None = None, client: str = "") -> Handover:
     """The next clerk takes over: their own PIN, not the writer's.
 
     A wrong PIN counts towards their lock (the caller commits either way);
@@ -176,7 +176,7 @@ def acknowledge(session: Session, handover_id: int | None, *, user: User | None,
     if not works_counter(user):
         raise DomainError(NOT_COUNTER)
     now = now or utcnow()
-    check_pin(session, user, pin, policy, now=now)
+    check_pin(session, user, pin, policy, now=now, client=client)
     # Conditional: of two tablets acknowledging at once, only one fills it in.
     result = session.execute(
         update(Handover).where(Handover.id == handover.id, Handover.acknowledged_at.is_(None))

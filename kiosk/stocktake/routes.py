@@ -12,7 +12,7 @@ from ..i18n import hotel_month, translate_error
 from ..models import User
 from ..scanning import ScanResult
 from ..stations.web import render_result
-from ..web import current_user, htmx_redirect, is_htmx, render_page_or_fragment, roles
+from ..web import client_address, current_user, htmx_redirect, is_htmx, render_page_or_fragment, roles
 from . import bp, services
 from .forms import ItemCountForm
 from .models import LOCATIONS, Stocktake
@@ -149,7 +149,8 @@ def close(stocktake_id: int):
     try:
         services.close(db.session, stocktake.id, supervisor=supervisor,
                        supervisor_pin=request.form.get("supervisor_pin", ""), counter=counter,
-                       counter_pin=request.form.get("counter_pin", ""), policy=Policy.from_config(current_app.config))
+                       counter_pin=request.form.get("counter_pin", ""), policy=Policy.from_config(current_app.config),
+                       client=client_address())
     except DomainError as error:
         db.session.commit()  # a wrong PIN counts towards the lock even though the close is refused
         db.session.refresh(stocktake)

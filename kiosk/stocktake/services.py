@@ -301,7 +301,7 @@ def item_counts(session: Session, stocktake: Stocktake) -> list[StocktakeItemCou
 
 def close(session: Session, stocktake_id: int | None, *, supervisor: User | None, supervisor_pin: str,
           counter: User | None, counter_pin: str, policy: Policy,
-          now: dt.datetime | None = None) -> Stocktake:
+          now: dt.datetime | None = None, client: str = "") -> Stocktake:
     """Close the count: both people confirm with their own PIN on this tablet.
 
     Unseen expected garments are marked missing through the ledger (the note
@@ -316,8 +316,8 @@ def close(session: Session, stocktake_id: int | None, *, supervisor: User | None
         return _repeat_or_refuse(stocktake, supervisor, counter)
     _check_closers(supervisor, counter)
     now = now or utcnow()
-    check_pin(session, supervisor, supervisor_pin, policy, now=now)
-    check_pin(session, counter, counter_pin, policy, now=now)
+    check_pin(session, supervisor, supervisor_pin, policy, now=now, client=client)
+    check_pin(session, counter, counter_pin, policy, now=now, client=client)
     if not _claim(session, stocktake, supervisor, counter, now):
         return _repeat_or_refuse(stocktake, supervisor, counter)
     table = progress(session, stocktake)  # taken before anything is marked missing

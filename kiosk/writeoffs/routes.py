@@ -15,7 +15,7 @@ from ..models import User
 from ..printing import services as printing
 from ..printing import worker
 from ..request_keys import new_key
-from ..web import current_user, htmx_redirect, render_page_or_fragment, roles
+from ..web import client_address, current_user, htmx_redirect, render_page_or_fragment, roles
 from . import bp, services
 from .forms import CorrectionForm, WriteOffForm
 from .models import Compensation, WriteOff
@@ -129,7 +129,7 @@ def approve(write_off_id: int):
     was_pending = write_off.status == "pending"
     try:
         services.approve(db.session, write_off, approver=approver, pin=request.form.get("pin", ""),
-                         policy=Policy.from_config(current_app.config))
+                         policy=Policy.from_config(current_app.config), client=client_address())
         if was_pending and write_off.compensation is not None:
             _print_slip(write_off)
         db.session.commit()

@@ -207,7 +207,7 @@ def _new_write_off(session: Session, garment: Garment, *, reason: str, responsib
 
 
 def approve(session: Session, write_off: WriteOff, *, approver: User | None, pin: str, policy: Policy,
-            now: dt.datetime | None = None) -> WriteOff:
+            now: dt.datetime | None = None, client: str = "") -> WriteOff:
     """Approve with the supervisor's own PIN; refuse (and count a wrong PIN) otherwise.
 
     Approving what is already approved changes nothing (a repeated request).
@@ -219,7 +219,7 @@ def approve(session: Session, write_off: WriteOff, *, approver: User | None, pin
         raise DomainError(N_("Choose the supervisor who approves."))
     if not can_approve(approver):
         raise DomainError(ONLY_SUPERVISOR)
-    check_pin(session, approver, pin, policy, now=now)
+    check_pin(session, approver, pin, policy, now=now, client=client)
     now = now or utcnow()
     garment = write_off.garment
     person = write_off.employee or garment.holder or garment.owner
