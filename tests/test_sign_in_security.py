@@ -20,7 +20,7 @@ from kiosk.models import User
 from .conftest import Factory, login
 from .test_concurrency import _at_once
 
-PIN = "1234"
+PIN = "2580"
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from ..domain.roles import OPERATOR_MANAGERS, grantable
 from ..extensions import db
 from ..i18n import translate_error
 from ..models import User
-from ..web import current_user, roles, sign_out
+from ..web import client_address, current_user, roles, sign_out
 from . import bp, forms, services
 from .services import Actor
 
@@ -198,7 +198,7 @@ def change_pin():
     if form.validate_on_submit():
         try:
             services.change_own_pin(db.session, user, form.current.data, form.new.data,
-                                    policy=Policy.from_config(current_app.config))
+                                    policy=Policy.from_config(current_app.config), client=client_address())
         except DomainError as error:
             db.session.commit()  # a wrong current PIN is counted, as at sign-in
             form.form_errors.append(translate_error(error))

@@ -227,14 +227,15 @@ def _set(session: Session, user: User, pin: str, *, hash_method: str, must_chang
     end_sessions(session, user.id, "pin")
 
 
-def change_own_pin(session: Session, user: User, current: str, new: str, *, policy: Policy) -> None:
+def change_own_pin(session: Session, user: User, current: str, new: str, *, policy: Policy,
+                   client: str = "") -> None:
     """The operator replaces their PIN: the current one first (a wrong one counts towards
     the lock, as at sign-in), then a new one the policy accepts and unlike the old.
 
     Ends their sign-ins (the caller signs them out: they sign in with the new PIN).
     The caller commits even on a refusal, so a wrong current PIN is counted.
     """
-    check_pin(session, user, current, policy)
+    check_pin(session, user, current, policy, client=client)
     pins.check(new)
     if check_password_hash(user.pin_hash, new):
         raise DomainError(N_("The new PIN must not be the old one."))
