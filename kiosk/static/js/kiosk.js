@@ -1,4 +1,5 @@
-// Kiosk behaviour that needs the browser: the PIN pad and the idle lock.
+// Kiosk behaviour that needs the browser: the PIN pad, the idle lock, and the
+// handlers that used to be inline (print, the who form, a paused poll).
 (function () {
   "use strict";
 
@@ -20,6 +21,35 @@
       var pin = document.querySelector("input[name=pin]");
       if (pin) pin.value = "";
     }
+  });
+
+  // What would be inline handlers: the Content-Security-Policy runs no inline
+  // script, so the markup carries data- attributes and the code lives here.
+
+  // A print button (the loss report's A4 print).
+  document.addEventListener("click", function (event) {
+    if (event.target.closest("[data-print-page]")) window.print();
+  });
+
+  // A "who" form (issue and kit stations): once the answer shows the person
+  // (the selector of data-reset-when-found matches), the field is cleared and
+  // lets go of focus, so the next scan goes to the scan field.
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var form = event.detail && event.detail.elt;
+    if (!form || !form.matches || !form.matches("form[data-reset-when-found]")) return;
+    if (document.querySelector(form.dataset.resetWhenFound)) {
+      form.reset();
+      if (document.activeElement) document.activeElement.blur();
+    }
+  });
+
+  // A polled panel waits while someone types into a form inside it
+  // (data-poll-paused-within: that form's selector): the poll would swap the
+  // half-typed count away.
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var elt = event.detail && event.detail.elt;
+    var within = elt && elt.dataset && elt.dataset.pollPausedWithin;
+    if (within && document.activeElement && document.activeElement.closest(within)) event.preventDefault();
   });
 
   // Idle lock: after KIOSK_IDLE_MINUTES without a touch or key, sign out.

@@ -51,14 +51,16 @@
       showLocalError(document.body.dataset.msgEmptyScan || "Scan field is empty");
       return;
     }
-    var values = formValues(form);
-    values.code = code;
     var lookup = form.dataset.mode === "lookup";
+    // A lookup is a GET: its values go in the URL (the server's log, the
+    // history), so it carries the code alone: no CSRF token, no other field.
+    var values = lookup ? {} : formValues(form);
+    values.code = code;
     var url = lookup ? form.dataset.lookupUrl : form.action;
     queue = queue.then(function () {
       return htmx.ajax(lookup ? "GET" : "POST", url, {
         target: "#scan-result", swap: "outerHTML", values: values,
-        headers: { "X-CSRFToken": csrfToken() }
+        headers: lookup ? {} : { "X-CSRFToken": csrfToken() }
       });
     }).catch(function () { /* shown by htmx:responseError below */ });
   });

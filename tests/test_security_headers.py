@@ -1,0 +1,136 @@
+"""Security headers on every answer, markup the policy lets run, no token in a URL.
+
+The browser half (no policy violation on any screen, and the moved handlers
+still work) is tests/e2e/test_csp.py.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from kiosk.extensions import db
+
+from .conftest import Factory, login
+from .scans import HX
+
+TEMPLATES = Path(__file__).resolve().parents[1] / "kiosk" / "templates"
+
+
+def _assert_secure(response) -> None:
+    csp = response.headers.get("Content-Security-Policy", "")
+    directives = dict((part.split(" ", 1) + [""])[:2] for part in (d.strip() for d in csp.split(";")) if part)
+    assert directives.get("script-src") == "'self'", csp
+    assert directives.get("style-src") == "'self'", csp
+    assert directives.get("default-src") == "'self'", csp
+    assert directives.get("object-src") == "'none'", csp
+    assert directives.get("frame-ancestors") == "'none'", csp
+    assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
+    assert response.headers.get("X-Content-Type-Options") == "nosniff"
+    assert response.headers.get("Referrer-Policy") == "same-origin"
+    assert response.headers.get("X-Frame-Options") == "DENY"
+
+
+@pytest.fixture
+def clerk_client(app, client):
+    with app.app_context():
+        user = Factory().user(role="clerk", pin="2580")
+        db.session.commit()
+        user_id = user.id
+    assert login(client, user_id, "2580").status_code == 302
+    return client
+
+
+def test_a_page_carries_the_security_headers(client):
+    response = client.get("/login")
+    assert response.status_code == 200
+    _assert_secure(response)
+
+
+def test_a_signed_in_screen_and_an_htmx_fragment_carry_them(clerk_client):
+    page = clerk_client.get("/")
+    assert page.status_code == 200 and "<html" in page.get_data(as_text=True)
+    _assert_secure(page)
+    fragment = clerk_client.get("/garment/lookup?code=NOPE-1", headers=HX)
+    body = fragment.get_data(as_text=True)
+    assert fragment.status_code == 200 and 'id="scan-result"' in body and "<html" not in body
+    _assert_secure(fragment)
+
+
+def test_error_pages_carry_them(clerk_client):
+    missing = clerk_client.get("/no/such/screen")
+    assert missing.status_code == 404
+    _assert_secure(missing)
+    refused = clerk_client.get("/reports/")  # a supervisor's screen
+    assert refused.status_code == 403
+    _assert_secure(refused)
+    refused_htmx = clerk_client.get("/reports/", headers=HX)
+    assert refused_htmx.status_code == 403
+    _assert_secure(refused_htmx)
+
+
+def test_a_static_file_and_the_health_check_carry_them(client):
+    script = client.get("/static/js/scan.js")
+    assert script.status_code == 200
+    _assert_secure(script)
+    script.close()
+    health = client.get("/healthz")
+    assert health.status_code == 200
+    _assert_secure(health)
+
+
+def test_a_server_error_page_carries_them(app, client):
+    @app.get("/boom-for-test")
+    def boom():  # pragma: no cover - raises
+        raise RuntimeError("boom")
+
+    boom._access = "public"
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    response = client.get("/boom-for-test")
+    assert response.status_code == 500
+    _assert_secure(response)
+
+
+# --- markup the policy lets run ------------------------------------------------
+
+INLINE = [
+    (re.compile(r"<script(?![^>]*\bsrc=)[^>]*>", re.I), "an inline <script>"),
+    (re.compile(r"\son[a-z]+\s*=", re.I), "an inline event handler (onclick=...)"),
+    (re.compile(r"\shx-on[:-]", re.I), "an hx-on handler (needs eval)"),
+    (re.compile(r"\sstyle\s*=", re.I), "a style attribute"),
+    (re.compile(r"<style", re.I), "a <style> element"),
+    (re.compile(r"javascript:|[\"']js:", re.I), "a javascript:/js: value (needs eval)"),
+    (re.compile(r"hx-trigger=\"[^\"]*\[", re.I), "an hx-trigger filter [...] (needs eval)"),
+]
+
+
+def test_no_template_holds_what_the_policy_refuses():
+    found = []
+    for path in sorted(TEMPLATES.rglob("*.html")):
+        text = re.sub(r"{#.*?#}", "", path.read_text(), flags=re.S)  # Jinja comments may talk about it
+        for pattern, what in INLINE:
+            for match in pattern.finditer(text):
+                line = text.count("\n", 0, match.start()) + 1
+                found.append(f"{path.relative_to(TEMPLATES)}:{line}: {what}")
+    assert found == []
+
+
+def test_htmx_is_told_not_to_eval_nor_inject_styles(client):
+    body = client.get("/login").get_data(as_text=True)
+    config = re.search(r"<meta name=\"htmx-config\" content='([^']+)'>", body)
+    assert config, "base.html has no htmx-config"
+    assert '"allowEval": false' in config.group(1)
+    assert '"includeIndicatorStyles": false' in config.group(1)
+    css = client.get("/static/css/kiosk.css")
+    assert ".htmx-indicator" in css.get_data(as_text=True)  # the styles htmx would have injected
+    css.close()
+
+
+# --- no token in a URL ----------------------------------------------------------
+
+def test_lookup_is_a_get_that_needs_no_token(app, clerk_client):
+    app.config["WTF_CSRF_ENABLED"] = True  # as on the kiosk: a GET still needs no token
+    answer = clerk_client.get("/garment/lookup?code=NOPE-1", headers=HX)
+    assert answer.status_code == 200 and 'data-scan-result="error"' in answer.get_data(as_text=True)
+    # What scan.js puts in the URL (the code alone) is checked in tests/e2e/test_csp.py.
