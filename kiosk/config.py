@@ -124,6 +124,9 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "WTF_CSRF_TIME_LIMIT": None,  # the session's idle lock bounds a token's life
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_HTTPONLY": True,
+        # Behind HTTPS (a reverse proxy with a certificate): the session cookie,
+        # which also carries the CSRF token, is only ever sent over HTTPS.
+        "SESSION_COOKIE_SECURE": _bool("KIOSK_SECURE_COOKIES", False),
         "MAX_CONTENT_LENGTH": 8 * 1024 * 1024,
     }
 

@@ -1,4 +1,4 @@
-"""Security headers on every answer, markup the policy lets run, no token in a URL.
+"""Security headers on every answer, markup the policy lets run, cookies for HTTPS, no token in a URL.
 
 The browser half (no policy violation on any screen, and the moved handlers
 still work) is tests/e2e/test_csp.py.
@@ -10,9 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from kiosk import create_app
+from kiosk.config import from_environment
 from kiosk.extensions import db
 
-from .conftest import Factory, login
+from .conftest import Factory, _test_config, login
 from .scans import HX
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "kiosk" / "templates"
@@ -134,3 +136,46 @@ def test_lookup_is_a_get_that_needs_no_token(app, clerk_client):
     answer = clerk_client.get("/garment/lookup?code=NOPE-1", headers=HX)
     assert answer.status_code == 200 and 'data-scan-result="error"' in answer.get_data(as_text=True)
     # What scan.js puts in the URL (the code alone) is checked in tests/e2e/test_csp.py.
+
+
+# --- cookies for a kiosk behind HTTPS -------------------------------------------
+
+def test_secure_cookies_are_off_unless_asked(monkeypatch, tmp_path):
+    monkeypatch.delenv("KIOSK_SECURE_COOKIES", raising=False)
+    assert from_environment(str(tmp_path))["SESSION_COOKIE_SECURE"] is False
+    monkeypatch.setenv("KIOSK_SECURE_COOKIES", "1")
+    assert from_environment(str(tmp_path))["SESSION_COOKIE_SECURE"] is True
+    monkeypatch.setenv("KIOSK_SECURE_COOKIES", "0")
+    assert from_environment(str(tmp_path))["SESSION_COOKIE_SECURE"] is False
+
+
+def _session_cookie_after_sign_in(app) -> str:
+    with app.app_context():
+        user = Factory().user(role="clerk", pin="2580")
+        db.session.commit()
+        user_id = user.id
+    client = app.test_client()
+    response = login(client, user_id, "2580")
+    assert response.status_code == 302
+    cookies = [value for value in response.headers.getlist("Set-Cookie") if value.startswith("session=")]
+    assert cookies, response.headers
+    return cookies[-1]
+
+
+@pytest.mark.parametrize("setting, secure", [("1", True), (None, False)])
+def test_the_session_cookie_is_secure_when_the_kiosk_is_behind_https(monkeypatch, tmp_path, database_url,
+                                                                      setting, secure):
+    monkeypatch.setenv("KIOSK_INSTANCE_PATH", str(tmp_path / "instance"))
+    if setting is None:
+        monkeypatch.delenv("KIOSK_SECURE_COOKIES", raising=False)
+    else:
+        monkeypatch.setenv("KIOSK_SECURE_COOKIES", setting)
+    app = create_app(_test_config(database_url))
+    try:
+        cookie = _session_cookie_after_sign_in(app)
+        assert ("; Secure" in cookie) is secure, cookie
+        assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
