@@ -176,6 +176,9 @@ def serve(host: str, port: int, threads: int) -> None:
         for u in demo:
             click.echo(f"  {u.name:<6} {u.role:<11} PIN {u.pin}   badge {u.badge}")
     db.session.remove()
+    from .web import serve_logging
+
+    serve_logging(current_app)
     waitress_serve(current_app._get_current_object(), host=host, port=port, threads=threads)
 
 

@@ -11,9 +11,14 @@
 """
 from __future__ import annotations
 
+import hashlib
 import json
+import logging
+import secrets
 import time
+import unicodedata
 from typing import Any, Callable, Mapping
+from urllib.parse import unquote, urlsplit
 
 from flask import (
     Blueprint,
@@ -30,15 +35,21 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError, generate_csrf
+from sqlalchemy import select
 from werkzeug.exceptions import BadRequest, NotFound
 
 from .domain import roles as role_rules
 from .extensions import db
 from .i18n import now
-from .models import User
+from .models import OperatorSession, User, utcnow
 
 PUBLIC = "public"
 ANY_USER = "any"
+
+#: sign-ins, sign-outs, idle locks, wrong PINs, locks, unknown badges (never a PIN or a badge code)
+auth_log = logging.getLogger("kiosk.auth")
+#: what ``kiosk serve`` writes on stderr: every line with its time
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 # --- htmx helpers ---------------------------------------------------------
@@ -226,12 +237,33 @@ def client_address() -> str:
     return (request.remote_addr or "")[:64]
 
 
+def safe_path(value: str | None, default: str) -> str:
+    """``value`` when it is a path on this site, else ``default``: every ``next`` and return URL.
+
+    Refused: anything not starting with one ``/`` (``//host`` is another
+    site), a scheme or host, a backslash (browsers read it as ``/``), a
+    control character (browsers drop a tab, so ``/\t/host`` is ``//host``),
+    and the same once percent-decoded (``/%09/evil.example``).
+    """
+    if not value:
+        return default
+    for candidate in (value, unquote(value)):
+        if not candidate.startswith("/") or candidate.startswith("//") or "\\" in candidate:
+            return default
+        if any(unicodedata.category(char).startswith("C") for char in candidate):
+            return default
+        parts = urlsplit(candidate)
+        if parts.scheme or parts.netloc:
+            return default
+    return value
+
+
 def _idle_limit_seconds() -> int:
     return int(current_app.config["KIOSK_IDLE_MINUTES"]) * 60
 
 
 def _lock_to_login(message: str) -> Response:
-    session.clear()
+    _forget_session()
     flash(message, "warning")
     return htmx_redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
 
@@ -251,21 +283,23 @@ def enforce_access():
     if access is None:
         current_app.logger.error("view %s declares no access rule", request.endpoint)
         return _forbidden()
-    user_id = session.get("user_id")
-    if user_id is not None:
-        seen = session.get("seen", 0)
-        if time.time() - seen > _idle_limit_seconds():
+    token = session.get(SESSION_TOKEN)
+    if token is not None:
+        if time.time() - session.get("seen", 0) > _idle_limit_seconds():
+            _end_session(token, "idle")
             return _lock_to_login(_("The kiosk locked itself after a period without use. Please sign in again."))
-        user = db.session.get(User, user_id)
-        if user is None or not user.active:
+        user = _session_user(token)
+        if user is None:  # signed out, locked, or the PIN or role changed since: the cookie is spent
             return _lock_to_login(_("Please sign in."))
         g.user = user
         # A background poll (htmx "every") must not keep an unattended kiosk open.
         if request.headers.get("X-Kiosk-Background") != "1":
             session["seen"] = int(time.time())
+    elif "user_id" in session:  # a cookie from before server-side sessions: not a sign-in any more
+        return _lock_to_login(_("Please sign in."))
     if access == PUBLIC:
         return None
-    if user_id is None:
+    if token is None:
         if request.endpoint == "main.home":
             return htmx_redirect(url_for("auth.login"))
         return _lock_to_login(_("Please sign in."))
@@ -292,21 +326,68 @@ def _forbidden():
     return refuse(_("Your role may not open this screen. Ask a supervisor."), status=403, title=_("Not allowed"))
 
 
-def sign_in(user: User) -> None:
-    lang = session.get("lang")
-    session.clear()  # a fresh session: nothing of the previous operator carries over
-    if lang:
-        session["lang"] = lang
-    session["user_id"] = user.id
-    session["seen"] = int(time.time())
-    session.permanent = False
+# --- sessions held on the server -------------------------------------------
+#
+# The cookie carries a random token, ``operator_sessions`` its SHA-256 (a copy
+# of the database hands out no working cookie). A request finds its operator
+# through the token in one query and writes nothing; sign-out, the idle lock
+# and kiosk.auth.sessions.end_sessions (PIN, role or status changed) end the
+# row, so a copied cookie stops working at once.
+
+SESSION_TOKEN = "sid"
 
 
-def sign_out() -> None:
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _session_user(token: str) -> User | None:
+    """The active operator this token signed in, while its session is open."""
+    return db.session.scalar(
+        select(User).join(OperatorSession, OperatorSession.user_id == User.id)
+        .where(OperatorSession.token_hash == _token_hash(str(token)), OperatorSession.ended_at.is_(None),
+               User.active.is_(True)))
+
+
+def _end_session(token: str, reason: str) -> None:
+    """End the token's session row (sign-out, idle lock) and log it, with the operator and address."""
+    row = db.session.scalar(select(OperatorSession).where(
+        OperatorSession.token_hash == _token_hash(str(token)), OperatorSession.ended_at.is_(None)))
+    if row is None:
+        return
+    row.ended_at, row.ended_reason, user_id = utcnow(), reason, row.user_id
+    db.session.commit()
+    what = "idle lock" if reason == "idle" else "sign-out"
+    auth_log.info("%s: operator %s (client %s)", what, user_id, client_address() or "-")
+
+
+def _forget_session() -> None:
+    """A fresh cookie that keeps only the language chosen at this kiosk."""
     lang = session.get("lang")
     session.clear()
     if lang:
         session["lang"] = lang
+
+
+def sign_in(user: User, *, method: str = "PIN") -> None:
+    """Open a session on the server for ``user`` (committed) and give this browser its token."""
+    token = secrets.token_urlsafe(32)
+    db.session.add(OperatorSession(token_hash=_token_hash(token), user_id=user.id, client=client_address(),
+                                   created_at=utcnow()))
+    db.session.commit()
+    _forget_session()  # nothing of the previous operator carries over
+    session[SESSION_TOKEN] = token
+    session["seen"] = int(time.time())
+    session.permanent = False
+    auth_log.info("sign-in by %s: operator %s (%s) (client %s)", method, user.id, user.name, client_address() or "-")
+
+
+def sign_out() -> None:
+    """End this browser's session on the server, then forget it here."""
+    token = session.get(SESSION_TOKEN)
+    if token is not None:
+        _end_session(token, "sign_out")
+    _forget_session()
 
 
 def _csrf_error(_error: CSRFError):
@@ -336,7 +417,33 @@ def _vary_on_htmx(response: Response) -> Response:
     return response
 
 
+def serve_logging(app: Flask) -> None:
+    """Logging for ``kiosk serve``: one line per record on stderr, with its time.
+
+    Waitress calls ``logging.basicConfig()`` (no time in its lines) unless
+    logging is set up already, so the kiosk sets it up first, with the time.
+    Nothing changes when the host configured logging before. Flask's own
+    handler on the app's logger would write each kiosk line a second time.
+    """
+    from flask.logging import default_handler
+
+    logging.basicConfig(format=LOG_FORMAT)
+    app.logger.removeHandler(default_handler)
+
+
+def _log_sign_ins(app: Flask) -> None:
+    """Sign-ins and sign-outs are INFO: let them through unless the host chose a level.
+
+    Flask's handler on the app's logger (time, level, message) writes them when
+    nothing else is configured (``flask run``); ``kiosk serve`` sets its own.
+    """
+    if auth_log.level == logging.NOTSET:
+        auth_log.setLevel(logging.INFO)
+    app.logger  # noqa: B018 -- creating it installs Flask's handler when logging has none
+
+
 def init_app(app: Flask) -> None:
+    _log_sign_ins(app)
     app.before_request(enforce_access)
     app.after_request(_vary_on_htmx)
     app.after_request(_no_store)

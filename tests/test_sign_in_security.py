@@ -6,16 +6,21 @@ between claiming their attempt and learning whether the PIN was right.
 """
 import datetime as dt
 import logging
+import os
+import re
+import subprocess
+import sys
 import threading
 import time
 
 import pytest
+from sqlalchemy import event, select
 
 from kiosk.auth import services
 from kiosk.auth.services import Policy, check_pin
 from kiosk.domain.errors import DomainError
 from kiosk.extensions import db
-from kiosk.models import User
+from kiosk.models import OperatorSession, User
 
 from .conftest import Factory, login
 from .test_concurrency import _at_once
@@ -171,3 +176,157 @@ def test_wrong_pins_and_locks_are_logged_with_operator_and_address_never_the_pin
     assert text.count("wrong PIN") == 5 and "locked until" in text and "PIN refused" in text
     assert all("10.0.0.7" in r.getMessage() and f"operator {user.id}" in r.getMessage() for r in records)
     assert "9731" not in caplog.text
+
+
+# --- sessions held on the server ---------------------------------------------------
+
+def _signed_in(app, role="clerk"):
+    user_id = _operator(app, role)
+    client = app.test_client()
+    assert login(client, user_id, PIN).status_code == 302
+    assert client.get("/").status_code == 200
+    return client, user_id
+
+
+def _replay(app, cookie):
+    """Another browser that sends a copy of the cookie."""
+    thief = app.test_client()
+    thief.set_cookie("session", cookie)
+    return thief
+
+
+def test_the_cookie_holds_a_token_not_the_operator(app):
+    client, user_id = _signed_in(app)
+    with client.session_transaction() as cookie:
+        assert "user_id" not in cookie and cookie["sid"]
+    with app.app_context():
+        row = db.session.scalar(select(OperatorSession))
+        assert row.user_id == user_id and row.token_hash != cookie["sid"] and row.ended_at is None
+
+
+def test_a_copied_cookie_is_refused_after_sign_out(app):
+    client, _user_id = _signed_in(app)
+    copy = client.get_cookie("session").value
+    assert _replay(app, copy).get("/").status_code == 200  # the copy works while the session is open
+    client.post("/logout")
+    response = _replay(app, copy).get("/")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+    with app.app_context():
+        assert db.session.scalar(select(OperatorSession.ended_reason)) == "sign_out"
+
+
+def test_a_copied_cookie_is_refused_after_the_idle_lock(app):
+    client, _user_id = _signed_in(app)
+    with client.session_transaction() as cookie:
+        cookie["seen"] = int(time.time()) - app.config["KIOSK_IDLE_MINUTES"] * 60 - 1
+    stale = client.get_cookie("session").value
+    assert "/login" in client.get("/").headers["Location"]  # the server sees the idle session and ends it
+    with app.app_context():
+        assert db.session.scalar(select(OperatorSession.ended_reason)) == "idle"
+    # The same cookie, with a fresh "seen" written into it, is still refused: the row is ended.
+    thief = _replay(app, stale)
+    with thief.session_transaction() as cookie:
+        cookie["seen"] = int(time.time())
+    assert thief.get("/").status_code == 302
+
+
+def test_a_copied_cookie_is_refused_after_the_browser_idle_lock(app):
+    client, _user_id = _signed_in(app)
+    copy = client.get_cookie("session").value
+    client.post("/logout", data={"idle": "1"})
+    assert _replay(app, copy).get("/").status_code == 302
+
+
+def test_a_copied_cookie_is_refused_once_the_operators_sessions_are_ended(app):
+    from kiosk.auth.sessions import end_sessions
+
+    client, user_id = _signed_in(app)
+    copy = client.get_cookie("session").value
+    with app.app_context():
+        assert end_sessions(db.session, user_id, "pin") == 1
+        db.session.commit()
+    assert _replay(app, copy).get("/").status_code == 302
+    assert client.get("/").status_code == 302
+
+
+def test_a_request_reads_its_operator_without_writing(app):
+    """The hot path: a page or a scan finds the operator in one query and writes no row."""
+    client, _user_id = _signed_in(app)
+    statements = []
+
+    def seen(conn, cursor, statement, *args):
+        statements.append(statement.split()[0].upper())
+
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", seen)
+        try:
+            assert client.get("/").status_code == 200
+        finally:
+            event.remove(db.engine, "before_cursor_execute", seen)
+    assert statements and not {"INSERT", "UPDATE", "DELETE"} & set(statements)
+
+
+def test_sign_ins_and_sign_outs_are_logged_never_the_badge_code(app, make, caplog):
+    user = make.user(pin=PIN, badge="BADGE-4411")
+    db.session.commit()
+    caplog.set_level(logging.INFO, logger="kiosk.auth")
+    client = app.test_client()
+    address = {"REMOTE_ADDR": "10.0.0.9"}
+    client.post("/login/badge", data={"badge": "NOPE-7731"}, environ_base=address)
+    client.post("/login/badge", data={"badge": "BADGE-4411"}, environ_base=address)
+    client.post("/logout", environ_base=address)
+    lines = [r.getMessage() for r in caplog.records if r.name == "kiosk.auth"]
+    assert len(lines) == 3, lines
+    assert "unknown badge" in lines[0]
+    assert "sign-in by badge" in lines[1] and f"operator {user.id}" in lines[1]
+    assert "sign-out" in lines[2] and f"operator {user.id}" in lines[2]
+    assert all("10.0.0.9" in line for line in lines)
+    assert "NOPE-7731" not in caplog.text and "BADGE-4411" not in caplog.text
+
+
+def test_the_served_kiosk_writes_auth_lines_with_their_time(tmp_path):
+    """What ``kiosk serve`` sets up before waitress: each line on stderr starts with its time.
+
+    In a fresh interpreter, since logging is process-wide.
+    """
+    script = (
+        "import logging\n"
+        "from kiosk import create_app\n"
+        "from kiosk.web import serve_logging\n"
+        f"app = create_app({{'SQLALCHEMY_DATABASE_URI': 'sqlite:///{tmp_path}/x.sqlite3', 'SECRET_KEY': 'x',"
+        " 'KIOSK_PRINT_WORKER': False})\n"
+        "serve_logging(app)\n"
+        "logging.basicConfig()  # what waitress does: changes nothing now\n"
+        "logging.getLogger('kiosk.auth').info('sign-in by PIN: operator 1 (client 10.0.0.1)')\n"
+    )
+    env = {**os.environ, "KIOSK_INSTANCE_PATH": str(tmp_path / "instance")}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True)
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1, done.stderr  # once, not again through Flask's own handler
+    assert re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} INFO kiosk.auth: sign-in by PIN", lines[0])
+
+
+# --- return URLs ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("target", [
+    "//evil.example", "/%09/evil.example", "/\t/evil.example", "/\\evil.example", "\\\\evil.example",
+    "https://evil.example/", "javascript:alert(1)", "/%2F/evil.example", "/%5Cevil.example", "/x\r\nSet-Cookie:a",
+    "evil.example",
+])
+def test_sign_in_never_follows_next_off_the_site(app, target):
+    user_id = _operator(app)
+    response = app.test_client().post("/login", data={"user_id": user_id, "pin": PIN, "next": target})
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+
+
+@pytest.mark.parametrize("target", ["//evil.example", "/%09/evil.example"])
+def test_the_language_switch_never_follows_next_off_the_site(app, target):
+    response = app.test_client().post("/language", data={"lang": "en", "next": target})
+    assert response.headers["Location"] == "/"
+
+
+def test_a_path_of_the_site_with_its_query_is_followed(app):
+    user_id = _operator(app)
+    response = app.test_client().post("/login", data={"user_id": user_id, "pin": PIN,
+                                                      "next": "/garments/SH-1?tab=history"})
+    assert response.headers["Location"] == "/garments/SH-1?tab=history"

@@ -10,17 +10,14 @@ from ..domain.errors import DomainError
 from ..extensions import db
 from ..i18n import translate_error
 from ..models import User
-from ..web import client_address, current_user, public, roles, sign_in, sign_out
+from ..web import auth_log, client_address, current_user, public, roles, safe_path, sign_in, sign_out
 from . import bp
-from .services import Policy, check_pin, user_by_badge
+from .services import UNKNOWN_BADGE, Policy, check_pin, user_by_badge
 
 
 def _safe_next() -> str:
-    target = request.values.get("next") or ""
-    # Only a path on this kiosk: never an absolute URL another site could plant.
-    if target.startswith("/") and not target.startswith("//"):
-        return target
-    return url_for("main.home")
+    # Only a path on this kiosk: never a URL another site could plant (kiosk.web.safe_path).
+    return safe_path(request.values.get("next"), url_for("main.home"))
 
 
 def _login_page(error: str | None = None, selected: int | None = None, status: int = 200):
@@ -65,9 +62,12 @@ def login_badge():
         user = user_by_badge(db.session, request.form.get("badge", ""),
                              zone=current_app.config["BABEL_DEFAULT_TIMEZONE"])
     except DomainError as error:
+        # Never the code itself: who it would have named, if anyone.
+        auth_log.warning("badge sign-in refused: %s (client %s)",
+                         "unknown badge" if error.message == UNKNOWN_BADGE else str(error), client_address() or "-")
         return _login_page(translate_error(error))
     db.session.commit()
-    sign_in(user)
+    sign_in(user, method="badge")
     return redirect(_safe_next())
 
 

@@ -79,6 +79,7 @@ LOCKED = N_("%(name)s is locked after too many wrong PINs, until %(until)s.")
 NOW_LOCKED = N_("Wrong PIN. %(name)s is now locked until %(until)s.")
 TRIES_LEFT = N_("Wrong PIN. Tries left before the lock: %(left)s.")
 DEACTIVATED = N_("This user has been deactivated.")
+UNKNOWN_BADGE = N_("This badge is not known. Sign in with your PIN.")
 
 
 def check_pin(session: Session, user: User, pin: str, policy: Policy,
@@ -189,7 +190,7 @@ def _nothing_written(session: Session) -> bool:
 def user_by_badge(session: Session, raw_code: str, *, zone: str = DEFAULT_ZONE) -> User:
     user = badges.operator(session, raw_code)
     if user is None:
-        raise DomainError(N_("This badge is not known. Sign in with your PIN."))
+        raise DomainError(UNKNOWN_BADGE)
     if not user.active:
         raise DomainError(DEACTIVATED)
     if is_locked(user, utcnow()):

@@ -33,7 +33,7 @@ from ..i18n import current_language, hotel_day_bounds
 from ..models import CheckinBatch, Employee, PrintJob, TagReprint, utcnow
 from ..registry.services import registered_with
 from ..scanning import find_garment
-from ..web import current_user, htmx_answer, is_htmx, refuse, roles
+from ..web import current_user, htmx_answer, is_htmx, refuse, roles, safe_path
 from . import bp, services, worker
 
 _TARGET = "#print-status"
@@ -92,8 +92,7 @@ def _printer() -> str:
 
 def _back(default: str) -> str:
     """Where a plain form goes back to: ``next`` when it is a path of ours."""
-    target = request.form.get("next") or ""
-    return target if target.startswith("/") and not target.startswith("//") else default
+    return safe_path(request.form.get("next"), default)
 
 
 def _status_bar(notice: str | None = None):
