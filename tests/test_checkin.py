@@ -124,7 +124,7 @@ def test_employee_found_by_badge_shows_what_they_hold_by_type(make, client, cler
     pants = make.garment_type(code="PT", name_zh="西裤")
     shirts = [issued(make, owner=employee, garment_type=shirt) for _ in range(2)]
     issued(make, owner=employee, garment_type=pants)
-    page = text_of(client.get("/checkin/", query_string={"who": "badge-77"}))
+    page = text_of(_who(client, "badge-77"))
     assert 'data-employee="%d"' % employee.id in page
     scan_form = re.search(r'<form[^>]*id="scan-form".*?</form>', page, re.S).group(0)
     assert '<input type="hidden" name="employee_id" value="%d">' % employee.id in scan_form
@@ -133,15 +133,37 @@ def test_employee_found_by_badge_shows_what_they_hold_by_type(make, client, cler
     assert shirts[0].tag in page
 
 
+def _who(client, text: str, **form):
+    """The "who is handing in" field sent as the page sends it (a POST), and the page it leads to."""
+    return client.post("/checkin/who", data={"who": text, **form}, follow_redirects=True)
+
+
+def test_who_is_handing_in_stays_out_of_the_address(make, client, clerk):
+    # A badge code in the tablet's history could sign its holder in: the page
+    # posts it, and the address it lands on names the employee by id alone.
+    employee = make.employee(name="钱多多", badge="badge-88")
+    db.session.commit()
+    page = client.get("/checkin/").get_data(as_text=True)
+    form = re.search(r'<form[^>]*class="search checkin-who"[^>]*>', page).group(0)
+    assert 'method="post"' in form and 'action="/checkin/who"' in form
+    answer = client.post("/checkin/who", data={"who": "badge-88"})
+    assert answer.status_code == 302
+    assert answer.headers["Location"] == f"/checkin/?employee_id={employee.id}"
+    assert "badge" not in answer.headers["Location"]
+    assert 'data-employee="%d"' % employee.id in text_of(client.get(answer.headers["Location"]))
+    # A GET with ?who= no longer looks anyone up.
+    assert 'data-employee="' not in text_of(client.get("/checkin/?who=badge-88"))
+
+
 def test_employee_found_by_staff_no_or_name(make, client, clerk):
     employee = make.employee(name="赵小敏", staff_no="E77001")
     make.employee(name="赵大伟")
     db.session.commit()
-    assert 'data-employee="%d"' % employee.id in text_of(client.get("/checkin/?who=e77001"))
-    assert 'data-employee="%d"' % employee.id in text_of(client.get("/checkin/?who=小敏"))
-    both = text_of(client.get("/checkin/?who=赵"))
+    assert 'data-employee="%d"' % employee.id in text_of(_who(client, "e77001"))
+    assert 'data-employee="%d"' % employee.id in text_of(_who(client, "小敏"))
+    both = text_of(_who(client, "赵"))
     assert 'data-testid="candidates"' in both and "data-employee=" not in both
-    assert 'data-testid="who-unknown"' in text_of(client.get("/checkin/?who=nobody"))
+    assert 'data-testid="who-unknown"' in text_of(_who(client, "nobody"))
 
 
 def test_scans_for_the_selected_employee_move_from_held_to_handed_in(make, client, clerk):

@@ -1,7 +1,7 @@
 """Check-in station (收衣): scan dirty garments; optionally for one employee, or into a department's cart."""
 from __future__ import annotations
 
-from flask import render_template, request, url_for
+from flask import redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from .. import people
@@ -78,17 +78,25 @@ def _gap_text(batch: CheckinBatch) -> str:
 def station():
     """The check-in page: who is handing in (optional), the cart (optional), the scan field, the shift's list.
 
-    ``?who=`` identifies an employee (badge, 工号, uniform no. or name);
-    ``?employee_id=`` / ``?batch_id=`` keep the choice.
+    ``?employee_id=`` / ``?batch_id=`` keep the choice (who is found by POST /who).
     """
-    who = (request.args.get("who") or "").strip()
-    match = None
-    employee = _selected_employee(request.args)
-    if who:
-        match = people.identify(db.session, who, giving=False)
-        employee = match.employee
-    batch = _selected_batch(request.args)
-    return _page(employee, batch, who=who, match=match)
+    return _page(_selected_employee(request.args), _selected_batch(request.args))
+
+
+@bp.post("/who")
+@roles(*COUNTER)
+def who():
+    """Who is handing in: a badge, 工号, uniform no. or name, posted so that it
+    stays out of the address (a badge code in the tablet's history would sign
+    its operator in). One person found: the page with their id; else the
+    candidates or "not found" on the page."""
+    who = (request.form.get("who") or "").strip()
+    batch = _selected_batch(request.form)
+    match = people.identify(db.session, who, giving=False) if who else None
+    if match is not None and match.employee is not None:
+        return redirect(url_for(".station", employee_id=match.employee.id,
+                                batch_id=batch.id if batch and not batch.closed_at else None))
+    return _page(None, batch, who=who, match=match)
 
 
 def _answer(result: ScanResult, employee: Employee | None, batch: CheckinBatch | None, headline: str,

@@ -135,6 +135,19 @@ def test_a_scan_and_a_lookup_answer_and_the_lookup_url_holds_the_code_alone(watc
     assert _violations(page) == []
 
 
+def test_who_is_handing_in_is_found_without_landing_in_the_address(watched: Page, server, room):
+    page = watched
+    sign_in(page, room["admin"], "2580")
+    page.goto("/checkin/")
+    who = page.get_by_test_id("who-field")
+    who.fill(room["staff_no"])
+    who.press("Enter")
+    page.wait_for_url("**/checkin/?employee_id=*")
+    assert room["staff_no"] not in page.url and "who=" not in page.url
+    expect(page.locator("[data-employee]").first).to_be_visible()
+    assert _violations(page) == []
+
+
 def test_the_loss_report_print_button_still_prints(watched: Page, server, room):
     page = watched
     sign_in(page, room["admin"], "2580")
