@@ -135,13 +135,19 @@ def test_a_scan_and_a_lookup_answer_and_the_lookup_url_holds_the_code_alone(watc
     assert _violations(page) == []
 
 
-def test_who_is_handing_in_is_found_without_landing_in_the_address(watched: Page, server, room):
-    page = watched
+def _say_who(page: Page, room, path: str):
+    """Sign in, open ``path`` and type the employee's 工号 into its who field; the field."""
     sign_in(page, room["admin"], "2580")
-    page.goto("/checkin/")
+    page.goto(path)
     who = page.get_by_test_id("who-field")
     who.fill(room["staff_no"])
     who.press("Enter")
+    return who
+
+
+def test_who_is_handing_in_is_found_without_landing_in_the_address(watched: Page, server, room):
+    page = watched
+    _say_who(page, room, "/checkin/")
     page.wait_for_url("**/checkin/?employee_id=*")
     assert room["staff_no"] not in page.url and "who=" not in page.url
     expect(page.locator("[data-employee]").first).to_be_visible()
@@ -159,11 +165,7 @@ def test_the_loss_report_print_button_still_prints(watched: Page, server, room):
 
 def test_the_counter_who_field_clears_once_the_person_is_found(watched: Page, server, room):
     page = watched
-    sign_in(page, room["admin"], "2580")
-    page.goto("/issue/")
-    who = page.get_by_test_id("who-field")
-    who.fill(room["staff_no"])
-    who.press("Enter")
+    who = _say_who(page, room, "/issue/")
     expect(page.locator("#employee-panel").get_by_test_id("staff-no")).to_have_text(room["staff_no"])
     expect(who).to_have_value("")
     expect(who).not_to_be_focused()
