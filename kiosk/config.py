@@ -121,6 +121,12 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "KIOSK_LOCKOUT_ATTEMPTS": 5,
         "KIOSK_LOCKOUT_MINUTES": 5,
         "KIOSK_PIN_HASH_METHOD": "scrypt",
+        # Sign-in attempts from an address with recent failures wait (kiosk.auth.throttle);
+        # the wait is multiplied by this (tests set 0: they check the wait, not the clock).
+        "KIOSK_SIGNIN_DELAY_SCALE": _float("KIOSK_SIGNIN_DELAY_SCALE", 1.0),
+        # How many reverse proxies in front of the kiosk may name the client (X-Forwarded-For);
+        # 0: the direct peer is the client.
+        "KIOSK_TRUSTED_PROXIES": _int("KIOSK_TRUSTED_PROXIES", 0),
         "WTF_CSRF_TIME_LIMIT": None,  # the session's idle lock bounds a token's life
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_HTTPONLY": True,

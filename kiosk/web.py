@@ -442,8 +442,22 @@ def _log_sign_ins(app: Flask) -> None:
     app.logger  # noqa: B018 -- creating it installs Flask's handler when logging has none
 
 
+def _trust_proxies(app: Flask) -> None:
+    """With KIOSK_TRUSTED_PROXIES=n, the client address (and scheme) is what the n proxies say.
+
+    Never by default: any client can send X-Forwarded-For, so trusting it
+    without a proxy would let a guesser pick a fresh address for each try.
+    """
+    proxies = int(app.config.get("KIOSK_TRUSTED_PROXIES") or 0)
+    if proxies > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
+
+
 def init_app(app: Flask) -> None:
     _log_sign_ins(app)
+    _trust_proxies(app)
     app.before_request(enforce_access)
     app.after_request(_vary_on_htmx)
     app.after_request(_no_store)

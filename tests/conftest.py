@@ -35,6 +35,8 @@ def _test_config(database_url: str) -> dict:
         # product's default and complete, and the browser tests run in Chinese.
         "BABEL_DEFAULT_LOCALE": "en",
         "KIOSK_PIN_HASH_METHOD": FAST_HASH,
+        # Sign-in waits are recorded, not spent (tests/test_sign_in_security.py checks them).
+        "KIOSK_SIGNIN_DELAY_SCALE": 0,
         "SECRET_KEY": "test",
         # No print worker thread: tests that print call process_queue themselves.
         "KIOSK_PRINT_WORKER": False,

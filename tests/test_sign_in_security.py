@@ -174,7 +174,8 @@ def test_wrong_pins_and_locks_are_logged_with_operator_and_address_never_the_pin
     records = [r for r in caplog.records if r.name == "kiosk.auth"]
     text = "\n".join(r.getMessage() for r in records)
     assert text.count("wrong PIN") == 5 and "locked until" in text and "PIN refused" in text
-    assert all("10.0.0.7" in r.getMessage() and f"operator {user.id}" in r.getMessage() for r in records)
+    assert all("10.0.0.7" in r.getMessage() for r in records)
+    assert all(f"operator {user.id}" in r.getMessage() for r in records if "held back" not in r.getMessage())
     assert "9731" not in caplog.text
 
 
@@ -330,3 +331,115 @@ def test_a_path_of_the_site_with_its_query_is_followed(app):
     response = app.test_client().post("/login", data={"user_id": user_id, "pin": PIN,
                                                       "next": "/garments/SH-1?tab=history"})
     assert response.headers["Location"] == "/garments/SH-1?tab=history"
+
+
+# --- the delay per address -------------------------------------------------------------
+
+@pytest.fixture
+def waits(app, monkeypatch):
+    """The waits the kiosk would spend (scale 1), recorded instead of slept."""
+    from kiosk.auth import throttle
+
+    app.config["KIOSK_SIGNIN_DELAY_SCALE"] = 1.0
+    spent = []
+    monkeypatch.setattr(throttle, "pause", spent.append)
+    return spent
+
+
+def _stored(app, address):
+    from kiosk.models import SignInThrottle
+
+    with app.app_context():
+        row = db.session.get(SignInThrottle, address)
+        return None if row is None else (row.failures, row.wait_until)
+
+
+def _from(client, address, **data):
+    path = "/login/badge" if "badge" in data else "/login"
+    return client.post(path, data=data, environ_base={"REMOTE_ADDR": address})
+
+
+def test_wrong_pins_from_one_address_make_its_next_attempts_wait_longer(app, waits):
+    """Across operators: each wrong PIN, for whoever, adds to the address's delay."""
+    users = [_operator(app) for _ in range(4)]
+    client = app.test_client()
+    for n in range(7):
+        _from(client, "10.0.0.5", user_id=users[n % 4], pin="0000")
+    failures, wait_until = _stored(app, "10.0.0.5")
+    assert failures == 7 and wait_until is not None
+    # The first two cost nothing, then 0.5 s doubling: 0.5, 1, 2, 4 s waited before attempts 4 to 7.
+    assert [round(w, 1) for w in waits] == pytest.approx([0.5, 1.0, 2.0, 4.0], abs=0.15)
+    # Another address is not held back.
+    _from(client, "10.0.0.6", user_id=users[0], pin="0000")
+    assert len(waits) == 4 and _stored(app, "10.0.0.6")[0] == 1
+
+
+def test_unknown_badges_count_like_wrong_pins(app, waits):
+    client = app.test_client()
+    for _ in range(4):
+        _from(client, "10.0.0.8", badge="NOPE")
+    assert _stored(app, "10.0.0.8")[0] == 4 and len(waits) == 1  # the fourth waited
+
+
+def test_the_delay_never_refuses_a_right_pin(app, waits):
+    """Tablets behind one router share an address: after the wait the right PIN signs in."""
+    victim, clerk = _operator(app), _operator(app)
+    guesser = app.test_client()
+    for _ in range(8):
+        _from(guesser, "10.0.0.1", user_id=victim, pin="0000")
+    for _ in range(8):
+        _from(guesser, "10.0.0.1", user_id=_operator(app), pin="0000")
+    assert _stored(app, "10.0.0.1")[0] == 16
+    waited = len(waits)
+    tablet = app.test_client()
+    response = _from(tablet, "10.0.0.1", user_id=clerk, pin=PIN)
+    assert response.status_code == 302 and tablet.get("/").status_code == 200
+    assert len(waits) == waited + 1 and waits[-1] <= 8.0  # it waited, capped
+
+
+def test_the_count_starts_again_after_a_quiet_quarter_of_an_hour(app, make):
+    from kiosk.auth import throttle
+
+    start = dt.datetime(2026, 3, 2, 6, 0, tzinfo=dt.timezone.utc)
+    for n in range(5):
+        row = throttle.record_failure(db.session, "10.0.0.3", start + dt.timedelta(seconds=n))
+    db.session.commit()
+    assert row.failures == 5 and throttle.wait_for(db.session, "10.0.0.3", start + dt.timedelta(seconds=4)) == 2.0
+    later = start + dt.timedelta(minutes=16)
+    assert throttle.wait_for(db.session, "10.0.0.3", later) == 0
+    row = throttle.record_failure(db.session, "10.0.0.3", later)
+    db.session.commit()
+    assert (row.failures, row.wait_until) == (1, None)
+
+
+def test_failures_sent_at_once_from_one_address_are_all_counted(app):
+    users = [_operator(app) for _ in range(30)]
+    clients = [app.test_client() for _ in users]
+    barrier = threading.Barrier(len(clients))
+
+    def guess(client, user_id):
+        barrier.wait()
+        _from(client, "10.0.0.4", user_id=user_id, pin="0000")
+
+    threads = [threading.Thread(target=guess, args=pair) for pair in zip(clients, users)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert _stored(app, "10.0.0.4")[0] == 30
+
+
+@pytest.mark.parametrize("proxies, expected", [(0, "127.0.0.1"), (1, "203.0.113.9")])
+def test_the_client_address_is_the_direct_peer_unless_proxies_are_trusted(tmp_path, monkeypatch, database_url,
+                                                                          proxies, expected):
+    from kiosk import create_app
+    from tests.conftest import _test_config
+
+    monkeypatch.setenv("KIOSK_INSTANCE_PATH", str(tmp_path / "instance"))
+    app = create_app({**_test_config(database_url), "KIOSK_TRUSTED_PROXIES": proxies})
+    user_id = _operator(app)
+    app.test_client().post("/login", data={"user_id": user_id, "pin": "0000"},
+                           headers={"X-Forwarded-For": "203.0.113.9"})
+    assert _stored(app, expected)[0] == 1
+    with app.app_context():
+        db.engine.dispose()
