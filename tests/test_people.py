@@ -207,7 +207,7 @@ def test_the_distribution_refuses_a_leaver_even_one_on_the_list_before_leaving(m
 
 
 def test_at_check_in_a_leavers_garments_are_taken_back(make, client, clerk, leaver):
-    page = text_of(client.get("/checkin/", query_string={"who": "S3003"}))
+    page = text_of(client.post("/checkin/who", data={"who": "S3003"}, follow_redirects=True))
     assert f'data-employee="{leaver.id}"' in page and 'data-testid="employee-left"' in page
     assert re.search(r'data-type="[^"]+".*?data-held="1"', page, re.S)
     fragment = text_of(client.post("/checkin/scan", data={"code": "SH-LEFT", "employee_id": leaver.id}, headers=HX))
@@ -264,7 +264,7 @@ def test_an_ambiguous_name_gives_the_same_candidates_everywhere(make, app, clien
     for url in ("/issue/employee", "/issue/kit/employee"):
         assert _tile_ids(text_of(client.post(url, data={"who": "王芳"}, headers=HX))) == ids
         assert _tile_ids(text_of(client.post(url, data={"who": "王芳"}))) == ids
-    checkin = text_of(client.get("/checkin/", query_string={"who": "王芳"}))
+    checkin = text_of(client.post("/checkin/who", data={"who": "王芳"}, follow_redirects=True))
     assert _tile_ids(checkin) == ids and checkin.count('data-testid="candidate-left"') == 1
     listed = ["W1", "W2", "W0"]
     loans = text_of(client.post("/loans/open", data=_loan_form(employee_code="王芳"), headers=HX))
@@ -284,7 +284,7 @@ def test_the_candidate_limit_holds_on_every_screen(make, client, clerk, socks):
     db.session.commit()
     more = f"More than {people.MAX_CANDIDATES} people match “张”"
     for html in (text_of(client.post("/issue/employee", data={"who": "张"}, headers=HX)),
-                 text_of(client.get("/checkin/", query_string={"who": "张"}))):
+                 text_of(client.post("/checkin/who", data={"who": "张"}, follow_redirects=True))):
         assert len(_tile_ids(html)) == people.MAX_CANDIDATES
         assert more in _error_text(html, "candidates-more")
     loans = text_of(client.post("/loans/open", data=_loan_form(employee_code="张"), headers=HX))
