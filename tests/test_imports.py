@@ -235,6 +235,116 @@ def test_uniform_number_of_another_employee_is_refused_but_a_swap_is_allowed(ctx
     assert numbers == {"E1": "102", "E2": "101", "E3": "103"}
 
 
+# --- badges (工牌) ---------------------------------------------------------------------
+
+def _badge_hashes() -> dict[str, str | None]:
+    return dict(db.session.execute(select(Employee.staff_no, Employee.badge_hash)).all())
+
+
+def test_badge_column_is_read_like_a_scan_and_kept_only_as_its_keyed_hash(ctx):
+    from kiosk import badges, people
+
+    result = run("employees", csv_bytes("工号,姓名,部门,工牌", "E001,张三,客房部, ｂａｄｇｅ-0001 ",
+                                        "E002,李四,客房部,"))
+
+    assert result.ok, result.problems
+    zhang = people.find_by_code(db.session, "BADGE-0001")
+    assert zhang is not None and zhang.staff_no == "E001"
+    assert _badge_hashes() == {"E001": badges.digest("BADGE-0001"), "E002": None}
+    # The code itself is nowhere: not in a column of the person, not in an event.
+    row = db.session.execute(select(Employee.__table__).where(Employee.staff_no == "E001")).one()
+    assert not any("BADGE-0001" in str(value).upper() for value in row)
+    assert not any("BADGE-0001" in (event.note or "").upper() for event in db.session.scalars(select(Event)))
+
+
+def test_english_header_and_its_aliases_name_the_badge_column(ctx):
+    from kiosk import people
+
+    for n, header in enumerate(("badge", "Badge*", "工牌号", "工卡")):
+        result = run("employees", csv_bytes(f"staff_no,name,department,{header}", f"E{n},张三,客房部,CARD-{n}"))
+        assert result.ok, (header, result.problems)
+        assert result.ignored_columns == []
+        assert people.find_by_code(db.session, f"card-{n}").staff_no == f"E{n}"
+
+
+def test_badge_naming_somebody_else_is_refused_with_row_and_column_and_nothing_is_written(ctx, make):
+    dept = make.department("客房部")
+    make.employee("甲", staff_no="E1", department=dept, badge="CARD-1")
+    make.user("王收发", badge="CARD-OP")
+    db.session.commit()
+    before = _badge_hashes()
+
+    result = run("employees", csv_bytes(
+        "工号,姓名,部门,工牌",
+        "E2,乙,客房部,card-1",      # row 2: 甲's badge
+        "E3,丙,客房部,CARD-OP",     # row 3: an operator's badge
+        "E4,丁,客房部,CARD-9",      # rows 4 and 5: one badge for two people
+        "E5,戊,客房部,CARD-9",
+        "E6,己,客房部,CARD-6",      # fine, but nothing is written
+    ))
+
+    assert problems_of(result) == {(2, "工牌"), (3, "工牌"), (4, "工牌"), (5, "工牌")}
+    by_row = {p.row: p for p in result.problems}
+    english = {row: p.translated(lambda msg, **kw: msg % kw) for row, p in by_row.items()}
+    assert english[2] == "This badge already belongs to 甲 (E1)."
+    assert english[3] == "This badge already belongs to the operator 王收发."
+    assert by_row[4].params == by_row[5].params == {"rows": "4, 5"}
+    assert not any("CARD" in text for text in english.values()), "a problem never repeats a badge code"
+    assert _badge_hashes() == before
+    assert count(Employee) == 1
+
+
+def test_same_badge_again_changes_nothing_and_an_empty_cell_keeps_it(ctx):
+    from kiosk import badges, people
+
+    first = run("employees", csv_bytes("工号,姓名,部门,工牌", "E001,张三,客房部,CARD-1"))
+    assert first.ok and first.created == 1
+    stamp = db.session.scalar(select(Employee.updated_at).filter_by(staff_no="E001"))
+
+    again = run("employees", csv_bytes("工号,姓名,部门,工牌", "E001,张三,客房部,card-1"))
+    assert again.ok, again.problems
+    assert (again.updated, again.unchanged) == (0, 1)
+    assert db.session.scalar(select(Employee.updated_at).filter_by(staff_no="E001")) == stamp
+
+    empty = run("employees", csv_bytes("工号,姓名,部门,工牌", "E001,张三,客房部,"))
+    assert empty.ok and empty.unchanged == 1
+    without_column = run("employees", csv_bytes("工号,姓名,部门", "E001,张三,客房部"))
+    assert without_column.ok and without_column.unchanged == 1
+    assert _badge_hashes() == {"E001": badges.digest("CARD-1")}
+
+    replaced = run("employees", csv_bytes("工号,姓名,部门,工牌", "E001,张三,客房部,CARD-2"))
+    assert replaced.ok and replaced.updated == 1
+    assert people.find_by_code(db.session, "CARD-1") is None
+    assert people.find_by_code(db.session, "CARD-2").staff_no == "E001"
+
+
+def test_badge_an_operator_shares_through_their_employee_record_is_theirs(ctx, make):
+    """An operator linked to the employee signs in with the employee's badge: importing it again is fine."""
+    from kiosk import badges
+
+    dept = make.department("客房部")
+    employee = make.employee("王收发", staff_no="E1", department=dept, badge="CARD-1")
+    operator = make.user("王收发")
+    operator.employee_id = employee.id
+    db.session.commit()
+
+    result = run("employees", csv_bytes("工号,姓名,部门,工牌", "E1,王收发,客房部,CARD-1"))
+    assert result.ok, result.problems
+    assert result.unchanged == 1
+    assert badges.operator(db.session, "CARD-1").id == operator.id
+
+
+@pytest.mark.parametrize("cell, reason", [
+    ("1.23457E+11", "rounded number"),
+    ("CARD\u200b-1", "invisible character"),
+])
+def test_badge_excel_mangled_or_with_invisible_characters_is_refused(ctx, cell, reason):
+    result = run("employees", csv_bytes("工号,姓名,部门,工牌", f"E001,张三,客房部,{cell}"))
+    assert problems_of(result) == {(2, "工牌")}
+    assert reason in result.problems[0].translated(lambda msg, **kw: msg % kw)
+    assert count(Employee) == 0
+
+
 # --- idempotence, departments, the ledger ------------------------------------------
 
 GARMENTS = csv_bytes(
@@ -359,7 +469,7 @@ def test_template_download_is_csv_with_bom(client, login_as):
     assert response.status_code == 200
     assert response.mimetype == "text/csv"
     assert "attachment" in response.headers["Content-Disposition"]
-    assert response.data.decode("utf-8") == BOM + "工号,姓名,部门,岗位,电话,类别,制服编号,尺码\r\n"
+    assert response.data.decode("utf-8") == BOM + "工号,姓名,部门,岗位,电话,类别,制服编号,尺码,工牌\r\n"
     assert client.get("/import/template/users.csv").status_code == 404
 
 

@@ -33,6 +33,14 @@ The rules
   the registry screens.
 - A department named in an employee file is created when missing; the
   result lists the departments created.
+- A badge (工牌) is read like a scan (NFKC, trimmed, upper-cased) and kept
+  only as its keyed hash (:mod:`kiosk.badges`); the code itself is never
+  written, shown or repeated in a problem. A badge names one person: one
+  that is already another employee's or an operator's, or that two rows of
+  the file give to two people, is refused (row and column, and whose it
+  is). An empty cell keeps the badge on record, as every optional column
+  does; replacing or revoking one is done on the employee's page. There is
+  no swap in a file: to move a badge to somebody else, revoke it first.
 - A uniform number (制服编号) names a slot on the rack, so it belongs to one
   employee at a time. The check is on the state after the import, so two
   employees may swap numbers in one file.
@@ -56,6 +64,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from .. import badges
 from ..domain import cells
 from ..domain.codes import is_valid_phone, is_valid_tag, normalise_code, normalise_phone
 from ..domain.errors import N_, DomainError
@@ -113,6 +122,7 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
         Column("kind", "类别", False, None, ("员工类别", "用工类别")),
         Column("uniform_no", "制服编号", False, 32, ("制服号",)),
         Column("size", "尺码", False, 16, ()),
+        Column("badge", "工牌", False, 64, ("工牌号", "工卡", "工卡号", "badge_no", "badge_code")),
     ),
     "garments": (
         Column("tag", "标签", True, None, ("标签码", "标签号", "条码", "二维码")),
@@ -137,6 +147,8 @@ _TYPE_CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9-]*$")
 # Staff and uniform numbers are typed or scanned: letters, digits, a few separators.
 _NUMBER_RE = re.compile(r"^[A-Z0-9][A-Z0-9._/-]*$")
 _CHUNK = 500  # keys per IN (...) query, well under every backend's limit
+# A long number Excel showed in scientific notation (1.23457E+11) and saved as such.
+_EXCEL_SCIENTIFIC_RE = re.compile(r"^\d(\.\d+)?E\+\d+$")
 
 
 def _header_key(raw: str) -> str:
@@ -446,8 +458,16 @@ def _load_by(session: Session, model, attribute, keys: Iterable[str]) -> dict[st
     return found
 
 
-def _report_duplicates(rows: list[_Row], key: str, value_of: Callable[[_Row], str]) -> None:
-    """Each row whose key repeats is reported, naming every row that has it."""
+_REPEATED = N_("%(value)s appears more than once in the file (rows %(rows)s).")
+
+
+def _report_duplicates(rows: list[_Row], key: str, value_of: Callable[[_Row], str],
+                       message: str = _REPEATED) -> None:
+    """Each row whose key repeats is reported, naming every row that has it.
+
+    ``message`` takes ``%(value)s`` and ``%(rows)s``; one without ``%(value)s``
+    (badges) names the rows only.
+    """
     seen: dict[str, list[_Row]] = {}
     for row in rows:
         value = value_of(row)
@@ -457,8 +477,8 @@ def _report_duplicates(rows: list[_Row], key: str, value_of: Callable[[_Row], st
         if len(same) > 1:
             numbers = ", ".join(str(row.number) for row in same)
             for row in same:
-                row.fail(key, N_("%(value)s appears more than once in the file (rows %(rows)s)."),
-                         value=value, rows=numbers)
+                params = {"value": value, "rows": numbers} if "%(value)s" in message else {"rows": numbers}
+                row.fail(key, message, **params)
 
 
 def _changes(record: Any, values: dict[str, Any]) -> dict[str, Any]:
@@ -532,6 +552,23 @@ class _EmployeeRow:
     kind: str | None
     uniform_no: str
     size: str
+    badge: str | None = None  # the keyed hash to store; None: the file says nothing
+
+
+def _read_badge(row: _Row) -> str | None:
+    """The badge cell as its digest (read like a scan); None when empty or bad (reported)."""
+    value = row.text("badge", upper=True)
+    if not value:
+        return None
+    if _EXCEL_SCIENTIFIC_RE.match(value):
+        row.fail("badge", N_("Excel wrote this badge as a rounded number (%(value)s). Format the column "
+                             "as text, type the codes again and save the file again."), value=value)
+        return None
+    if any(unicodedata.category(char)[0] == "C" for char in value):
+        row.fail("badge", N_("This badge holds an invisible character (copied from another program?). "
+                             "Type the code again."))
+        return None
+    return badges.digest(value)
 
 
 def _check_employees(session: Session, rows: _Rows) -> list[_EmployeeRow]:
@@ -547,12 +584,19 @@ def _check_employees(session: Session, rows: _Rows) -> list[_EmployeeRow]:
             kind=row.parsed("kind", parse_kind),
             uniform_no=row.scanned_number("uniform_no") or "",
             size=row.text("size", upper=True) or "",
+            badge=_read_badge(row),
         ))
     _report_duplicates([item.row for item in checked], "staff_no",
                        lambda row: normalise_code(row.get("staff_no")))
     _report_duplicates([item.row for item in checked], "uniform_no",
                        lambda row: normalise_code(row.get("uniform_no")))
+    badge_rows = {id(item.row): item.badge for item in checked}
+    _report_duplicates([item.row for item in checked if item.badge], "badge",
+                       lambda row: badge_rows[id(row)] or "",
+                       N_("The same badge is given on more than one row (rows %(rows)s); a badge names "
+                          "one person."))
     _check_uniform_numbers(session, checked)
+    _check_badges(session, checked)
     return checked
 
 
@@ -570,6 +614,26 @@ def _check_uniform_numbers(session: Session, checked: list[_EmployeeRow]) -> Non
             continue  # the holder moves to another number in this same file
         item.row.fail("uniform_no", N_("Uniform no. %(number)s already belongs to %(staff_no)s %(name)s."),
                       number=number, staff_no=holder.staff_no, name=holder.name)
+
+
+def _check_badges(session: Session, checked: list[_EmployeeRow]) -> None:
+    """A badge may name only the employee of its row: not another employee, nor an operator.
+
+    The same as :func:`kiosk.badges.check_free`, for the whole file in a few
+    queries. An operator linked to their employee record shares the
+    employee's badge; their own badge (``User.badge_hash``) is theirs alone.
+    """
+    claimed = {item.badge: item for item in checked if item.badge}
+    employees = _load_by(session, Employee, Employee.badge_hash, claimed)
+    operators = _load_by(session, User, User.badge_hash, claimed)
+    for badge, item in claimed.items():
+        holder = employees.get(badge)
+        if holder is not None and holder.staff_no != item.staff_no:
+            item.row.fail("badge", N_("This badge already belongs to %(name)s (%(staff_no)s)."),
+                          name=holder.name, staff_no=holder.staff_no)
+        elif badge in operators:
+            item.row.fail("badge", N_("This badge already belongs to the operator %(name)s."),
+                          name=operators[badge].name)
 
 
 def _apply_employees(session: Session, checked: list[_EmployeeRow], result: ImportResult) -> None:
@@ -595,7 +659,8 @@ def _apply_employees(session: Session, checked: list[_EmployeeRow], result: Impo
     for item in checked:
         department = departments[item.department]
         values = {"name": item.name, "position": item.position, "phone": item.phone,
-                  "kind": item.kind, "uniform_no": item.uniform_no, "size": item.size}
+                  "kind": item.kind, "uniform_no": item.uniform_no, "size": item.size,
+                  "badge_hash": item.badge}
         employee = existing.get(item.staff_no)
         if employee is None:
             fields = {k: v for k, v in values.items() if v not in (None, "")}
