@@ -137,3 +137,22 @@ class MoneyField(StringField):
         if self.raw_data:
             return str(self.raw_data[0])
         return plain(self.data) if self.data is not None else ""
+
+
+class BadgeField(StringField):
+    """A badge code typed or scanned into a form: read like a scan, never written back to the page.
+
+    The database keeps only the badge's keyed hash (:mod:`kiosk.badges`), so
+    there is no code to show; and a code just scanned is not echoed into the
+    HTML of a refused form either (scan it again). The template marks the
+    input ``data-scan-into``: the scanner's Enter stays in the field instead
+    of submitting the half-filled form (``static/js/kiosk.js``).
+    """
+
+    def __init__(self, label=None, validators=None, **kwargs) -> None:
+        render_kw = {"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false",
+                     "enterkeyhint": "done", "data-scan-into": "", **(kwargs.pop("render_kw", None) or {})}
+        super().__init__(label, validators, filters=[code], render_kw=render_kw, **kwargs)
+
+    def _value(self) -> str:
+        return ""

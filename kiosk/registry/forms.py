@@ -22,7 +22,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from ..domain.codes import is_valid_phone, is_valid_tag, normalise_phone
 from ..domain.errors import N_
 from ..domain.garment_states import STATUS_LABELS, Status
-from ..forms import MoneyField, SelectChoice, type_choices
+from ..forms import BadgeField, MoneyField, SelectChoice, type_choices
 from ..forms import code as _code
 from ..forms import strip as _strip
 from ..models import Department, GarmentType
@@ -68,6 +68,7 @@ class EmployeeForm(FlaskForm):
         Optional(), Length(max=32),
         Regexp(_NUMBER_RE, message=_l("Letters, digits and - only, no spaces."))])
     size = StringField(_l("Size"), filters=[_strip], validators=[Optional(), Length(max=16)])
+    badge = BadgeField(_l("Badge"), validators=[Optional(), Length(max=64)])
 
     def __init__(self, *args, departments: Sequence[Department] = (), **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -94,6 +95,7 @@ class EmployeeForm(FlaskForm):
             kind=self.kind.data,
             uniform_no=self.uniform_no.data or None,
             size=self.size.data or "",
+            badge=self.badge.data or None,
         )
 
 

@@ -127,6 +127,19 @@ def employee_deactivate(employee_id: int):
     return htmx_redirect(url_for(".employee_edit", employee_id=employee.id))
 
 
+@bp.post("/employees/<int:employee_id>/badge/revoke")
+@roles(*MANAGERS)
+def employee_badge_revoke(employee_id: int):
+    """The badge is lost or handed back: it names nobody from now on (a new one is scanned on the form)."""
+    employee = db.get_or_404(Employee, employee_id)
+    if services.revoke_badge(db.session, employee):
+        db.session.commit()
+        flash(_("The badge of %(name)s is revoked: it no longer names anyone.", name=employee.name), "success")
+    else:
+        flash(_("%(name)s has no badge.", name=employee.name), "warning")
+    return htmx_redirect(url_for(".employee_edit", employee_id=employee.id))
+
+
 @bp.post("/employees/<int:employee_id>/reactivate")
 @roles(*MANAGERS)
 def employee_reactivate(employee_id: int):

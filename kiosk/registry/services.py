@@ -17,7 +17,7 @@ from typing import Generic, Sequence, TypeVar
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
-from .. import people
+from .. import badges, people
 from ..domain.codes import TAG_MAX_LENGTH, normalise_code
 from ..domain.errors import N_, DomainError
 from ..domain.garment_states import Status
@@ -123,6 +123,8 @@ class EmployeeData:
     kind: str
     uniform_no: str | None
     size: str
+    # A badge typed or scanned into the form (the code, not kept); None: keep the badge on record.
+    badge: str | None = None
 
 
 def _other_people(query: Select, employee: Employee | None) -> Select:
@@ -144,6 +146,11 @@ def _uniqueness_errors(session: Session, data: EmployeeData,
             errors.append(FieldError("uniform_no",
                                      N_("Uniform no. %(uniform_no)s already belongs to %(name)s."),
                                      uniform_no=data.uniform_no, name=other.name))
+    if data.badge:
+        try:
+            badges.check_free(session, data.badge, for_employee=employee)
+        except DomainError as taken:
+            errors.append(FieldError("badge", taken.message, **taken.params))
     return errors
 
 
@@ -180,7 +187,21 @@ def save_employee(session: Session, data: EmployeeData,
     employee.kind = data.kind
     employee.uniform_no = data.uniform_no or None
     employee.size = data.size
+    if data.badge:  # checked free above; a new scan replaces the badge on record
+        employee.badge_hash = badges.digest(data.badge)
     return employee
+
+
+def revoke_badge(session: Session, employee: Employee) -> bool:
+    """The person's badge no longer names them (lost, or handed back); False when there was none.
+
+    An operator linked to this employee record signs in with the badge no
+    longer either; their PIN still works.
+    """
+    if employee.badge_hash is None:
+        return False
+    employee.badge_hash = None
+    return True
 
 
 def garments_held(session: Session, employee: Employee) -> int:

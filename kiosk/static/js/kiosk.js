@@ -52,6 +52,15 @@
     if (within && document.activeElement && document.activeElement.closest(within)) event.preventDefault();
   });
 
+  // A badge scanned into a form field (data-scan-into): the wedge scanner
+  // ends the code with Enter, which must not submit the form half-filled.
+  // The code stays in the field; the clerk saves the form with its button.
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Enter" || !event.target.matches || !event.target.matches("input[data-scan-into]")) return;
+    event.preventDefault();
+    event.target.classList.add("scanned");
+  });
+
   // Idle lock: after KIOSK_IDLE_MINUTES without a touch or key, sign out.
   // The server enforces the same limit; this only makes the screen follow.
   var seconds = parseInt(document.body.dataset.idleSeconds || "0", 10);
