@@ -5,6 +5,13 @@ snapshot even while tablets keep scanning (WAL mode lets the copy read while
 a writer writes). PostgreSQL is not copied here: ``pg_dump`` does that job
 properly, so the command prints how to run it and fails, since no backup
 was made.
+
+Either way the instance's keys are written beside the copy
+(``kiosk-YYYYmmdd-HHMMSS.keys``, owner-only): the badge key without which
+the copy's badges name nobody (badges are stored as keyed hashes, see
+:mod:`kiosk.badges`) and the secret key. The file is in the environment
+file format (``KIOSK_BADGE_KEY=...``), so a restored kiosk can be started
+with it, or each value written back into its file in ``instance/``.
 """
 from __future__ import annotations
 
@@ -15,6 +22,7 @@ import sqlite3
 from pathlib import Path
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy.engine import URL
 
@@ -26,8 +34,48 @@ class BackupError(Exception):
     """The backup was not made; the message says why, in one line."""
 
 
-def backup_file_name(now: dt.datetime | None = None) -> str:
-    return f"kiosk-{(now or dt.datetime.now()):%Y%m%d-%H%M%S}.sqlite3"
+def backup_file_name(now: dt.datetime | None = None, suffix: str = ".sqlite3") -> str:
+    return f"kiosk-{(now or dt.datetime.now()):%Y%m%d-%H%M%S}{suffix}"
+
+
+#: The keys a copy needs, by the environment variable that sets each one.
+KEY_SETTINGS = (("KIOSK_BADGE_KEY", "KIOSK_BADGE_KEY"), ("KIOSK_SECRET_KEY", "SECRET_KEY"))
+
+
+def keys_file_for(copy: Path) -> Path:
+    """``kiosk-….sqlite3`` -> ``kiosk-….keys``, beside it."""
+    return copy.with_suffix(".keys")
+
+
+def write_keys(path: Path, keys: dict[str, str], copy_name: str) -> Path:
+    """Write ``keys`` ({environment variable: value}) to ``path``, owner-only (0600), never over a file."""
+    lines = [
+        f"# The keys of the kiosk database copy {copy_name}. Keep this file with it, somewhere safe:",
+        "# without KIOSK_BADGE_KEY every badge has to be scanned in again (PINs still work).",
+        "# To restore, start the kiosk with these settings (an EnvironmentFile for systemd),",
+        "# or write each value into instance/badge_key and instance/secret_key.",
+        *(f"{name}={value}" for name, value in keys.items()),
+    ]
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        raise BackupError(f"{path} already exists; refusing to overwrite it.") from None
+    except OSError as error:
+        raise BackupError(f"could not write the keys to {path}: {error.strerror}") from None
+    with os.fdopen(fd, "w") as fh:
+        fh.write("\n".join(lines) + "\n")
+    os.chmod(path, 0o600)  # whatever the umask
+    return path
+
+
+def read_keys(path: Path) -> dict[str, str]:
+    """The settings in a keys file written by :func:`write_keys`."""
+    keys = {}
+    for line in path.read_text().splitlines():
+        name, sep, value = line.partition("=")
+        if sep and not line.startswith("#"):
+            keys[name.strip()] = value.strip()
+    return keys
 
 
 def pg_dump_command(url: URL, dest: str | os.PathLike[str]) -> str:
@@ -100,27 +148,67 @@ def backup_sqlite(source: Path, dest: Path) -> Path:
     return target
 
 
-def backup(url: URL, dest: Path) -> Path:
+class PostgresNotCopied(BackupError):
+    """PostgreSQL: the keys were written, the database is for pg_dump (no copy was made)."""
+
+    def __init__(self, message: str, keys: Path) -> None:
+        super().__init__(message)
+        self.keys = keys
+
+
+def backup(url: URL, dest: Path, keys: dict[str, str] | None = None) -> tuple[Path, Path | None]:
+    """Copy the database to ``dest`` and write ``keys`` beside it; returns (copy, keys file).
+
+    On PostgreSQL only the keys are written (beside the file pg_dump should
+    write) and :class:`PostgresNotCopied` says how to run pg_dump.
+    """
     backend = url.get_backend_name()
     if backend == "postgresql":
-        raise BackupError(
-            "PostgreSQL is not copied by the kiosk; back it up with: "
-            + pg_dump_command(url, dest)
-        )
+        target = dest / backup_file_name(suffix=".dump") if dest.is_dir() else dest
+        written = None
+        if keys:
+            if not target.parent.is_dir():
+                raise BackupError(f"directory {target.parent} does not exist.")
+            written = write_keys(keys_file_for(target), keys, target.name)
+        raise PostgresNotCopied(
+            "PostgreSQL is not copied by the kiosk; back it up with: " + pg_dump_command(url, target),
+            written)
     if backend != "sqlite":
         raise BackupError(f"cannot back up a {backend} database.")
     if not url.database or url.database == ":memory:" or url.database.startswith("file:"):
         raise BackupError("the database is not a SQLite file.")
-    return backup_sqlite(Path(url.database), dest)
+    # The target's name is decided once, so the keys file matches the copy.
+    target = _target(dest)
+    if keys and keys_file_for(target).exists():
+        raise BackupError(f"{keys_file_for(target)} already exists; refusing to overwrite it.")
+    copy = backup_sqlite(Path(url.database), target)
+    written = write_keys(keys_file_for(copy), keys, copy.name) if keys else None
+    return copy, written
+
+
+def instance_keys(config) -> dict[str, str]:
+    """The keys a copy of this kiosk's database needs, from the app's config."""
+    return {name: config[setting] for name, setting in KEY_SETTINGS if config.get(setting)}
 
 
 @click.command("backup")
 @with_appcontext
 @click.argument("dest", type=click.Path(path_type=Path))
 def backup_command(dest: Path) -> None:
-    """Back up the database to DEST (a file, or a directory for kiosk-YYYYmmdd-HHMMSS.sqlite3)."""
+    """Back up the database to DEST (a file, or a directory for kiosk-YYYYmmdd-HHMMSS.sqlite3).
+
+    The badge key and the secret key are written beside the copy (.keys, owner-only).
+    """
     try:
-        target = backup(db.engine.url, dest)
+        target, keys = backup(db.engine.url, dest, instance_keys(current_app.config))
+    except PostgresNotCopied as refused:
+        if refused.keys is not None:
+            click.echo(f"Keys written to {refused.keys} (owner-only). Keep them with the pg_dump copy: "
+                       "without the badge key every badge must be scanned in again.")
+        raise click.ClickException(str(refused)) from None
     except BackupError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"Backup written to {target} ({target.stat().st_size:,} bytes), integrity check ok.")
+    if keys is not None:
+        click.echo(f"Keys written to {keys} (owner-only). Keep both files together: without the keys "
+                   "every badge must be scanned in again (PINs still work).")

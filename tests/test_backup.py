@@ -8,6 +8,7 @@ import threading
 import pytest
 
 from kiosk import create_app
+from kiosk.backup import read_keys
 from kiosk.extensions import db
 
 
@@ -126,11 +127,13 @@ def test_backup_into_a_directory_names_the_file_by_time(sqlite_app, tmp_path):
     folder.mkdir()
     result = sqlite_app.test_cli_runner().invoke(args=["kiosk", "backup", str(folder)])
     assert result.exit_code == 0, result.output
-    files = list(folder.iterdir())
-    assert len(files) == 1
-    assert re.fullmatch(r"kiosk-\d{8}-\d{6}\.sqlite3", files[0].name)
-    assert _integrity(files[0]) == ["ok"]
-    assert str(files[0]) in result.output
+    copies = list(folder.glob("*.sqlite3"))
+    assert len(copies) == 1
+    assert re.fullmatch(r"kiosk-\d{8}-\d{6}\.sqlite3", copies[0].name)
+    assert _integrity(copies[0]) == ["ok"]
+    assert str(copies[0]) in result.output
+    # ...and its keys beside it, under the same name.
+    assert sorted(p.name for p in folder.iterdir()) == sorted([copies[0].name, copies[0].stem + ".keys"])
 
 
 def test_a_backup_is_readable_by_its_owner_only(sqlite_app, tmp_path):
@@ -156,8 +159,13 @@ def test_postgresql_is_not_copied_but_the_pg_dump_command_is_printed(tmp_path, m
     assert result.exit_code != 0
     assert f"pg_dump --format=custom --file {dest} postgresql://kiosk@db.example:5433/hotel" in result.output
     assert "s3cret" not in result.output
-    assert len(result.output.strip().splitlines()) == 1
     assert not dest.exists()
+    # The keys are written all the same, beside where pg_dump is told to write, and the output says so.
+    keys = tmp_path / "hotel.keys"
+    assert f"Keys written to {keys} (owner-only). Keep them with the pg_dump copy" in result.output
+    assert len(result.output.strip().splitlines()) == 2
+    assert keys.stat().st_mode & 0o777 == 0o600
+    assert set(read_keys(keys)) == {"KIOSK_BADGE_KEY", "KIOSK_SECRET_KEY"}
 
 
 def test_backup_on_the_test_database(app, runner, tmp_path):
