@@ -181,8 +181,11 @@ def test_an_operator_linked_to_their_employee_record_signs_in_with_the_employees
     response = client.post("/login/badge", data={"badge": " ｃａｒｄ-30 "})
     assert response.status_code == 302
     assert client.get("/").status_code == 200  # signed in
-    with client.session_transaction() as session:
-        assert str(operator.id) in {str(value) for value in session.values()}
+    from kiosk.models import OperatorSession
+
+    db.session.expire_all()
+    signed_in = db.session.scalars(select(OperatorSession.user_id).where(OperatorSession.ended_at.is_(None)))
+    assert list(signed_in) == [operator.id]
 
 
 def test_the_linked_operators_badge_still_finds_the_employee_at_the_counter(client, login_as, linked_operator):
