@@ -12,7 +12,7 @@ from wtforms.validators import DataRequired, EqualTo, Length, Optional, Validati
 
 from ..domain import pins
 from ..domain.roles import LABELS
-from ..forms import ChoiceField, SelectChoice
+from ..forms import BadgeField, ChoiceField, SelectChoice
 from ..forms import code as _code
 from ..forms import strip as _strip
 
@@ -52,8 +52,8 @@ class OperatorForm(FlaskForm):
     pin = _pin_field(_l("First PIN"), DataRequired(_REQUIRED), _policy)
     pin_again = _pin_field(_l("First PIN again"), DataRequired(_REQUIRED),
                            EqualTo("pin", message=_l("The two PINs differ.")))
-    badge = StringField(_l("Badge"), filters=[_strip], validators=[Optional(), Length(max=64)],
-                        render_kw={"autocomplete": "off", "enterkeyhint": "next"})
+    # Scanned into the add form: the scanner's Enter stays in the field (BadgeField).
+    badge = BadgeField(_l("Badge"), validators=[Optional(), Length(max=64)])
 
     def __init__(self, *args, roles: Iterable[str] = (), **kwargs) -> None:
         super().__init__(*args, **kwargs)
