@@ -4,7 +4,7 @@ import datetime as dt
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import inspect, text
+from sqlalchemy import inspect, select, text
 
 from kiosk.extensions import db
 
@@ -132,3 +132,62 @@ def test_upgrade_to_request_keys_carries_each_operators_keys_and_drops_the_old_c
     assert [g.tag for g in registered_with(db.session, "reg-key-0001", operator=clerk_b)] == [
         "SHIRT-000001", "SHIRT-000002"]
     assert registered_with(db.session, "reg-key-0001", operator=clerk_a) == []  # clerk-b's key, not clerk-a's
+
+
+def _a_0010_database(operators, badge_of_employee="EMP-BADGE-7", badge_of_operator="BADGE-0006"):
+    """A kiosk at 0010 with ``operators``, one of them badged, and one badged employee."""
+    _drop_everything()
+    upgrade(revision="0010")
+    with db.engine.begin() as conn:
+        conn.execute(text("INSERT INTO departments (id, name, created_at) VALUES (1, '客房部', '2026-01-01 00:00:00')"))
+        conn.execute(text(
+            "INSERT INTO employees (id, staff_no, name, department_id, position, phone, kind, uniform_no, size,"
+            " active, badge_code, created_at, updated_at) VALUES (1, 'E1', '张堃', 1, '', '', 'regular', '1001', 'M',"
+            " true, :badge, '2026-01-01 00:00:00', '2026-01-01 00:00:00')"), dict(badge=badge_of_employee))
+        for user_id, name in enumerate(operators, start=1):
+            conn.execute(text(
+                "INSERT INTO users (id, name, role, pin_hash, badge_code, active, failed_attempts, created_at)"
+                " VALUES (:id, :name, 'admin', 'x', :badge, true, 0, '2026-01-01 00:00:00')"),
+                dict(id=user_id, name=name, badge=badge_of_operator if user_id == len(operators) else None))
+    upgrade()
+
+
+def test_upgrade_to_0011_marks_a_database_with_the_demo_operators_as_the_demo_and_hashes_badges(ctx):
+    """The demo tried before 0011 keeps its band and can be taken out; every badge still finds its person."""
+    import json
+
+    from kiosk import badges
+    from kiosk.demo import DEMO_USERS
+    from kiosk.models import Employee, Hotel, User
+
+    _a_0010_database([u.name for u in DEMO_USERS])
+    with db.engine.connect() as conn:
+        columns = {table: {c["name"] for c in inspect(conn).get_columns(table)} for table in ("users", "employees")}
+        hashes = dict(conn.execute(text("SELECT name, badge_hash FROM users WHERE badge_hash IS NOT NULL")).all())
+        employee_hash = conn.execute(text("SELECT badge_hash FROM employees")).scalar()
+    assert all("badge_code" not in names and "badge_hash" in names for names in columns.values())
+    assert hashes == {DEMO_USERS[-1].name: badges.digest("BADGE-0006")}
+    assert employee_hash == badges.digest("EMP-BADGE-7")
+    hotel = db.session.scalars(select(Hotel)).one()
+    assert hotel.is_demo and hotel.name == "演示酒店"
+    assert json.loads(hotel.demo_marks) == {"departments": 1, "employees": 1, "users": len(DEMO_USERS)}
+    # The same badge, scanned as a scanner types it, still names its person.
+    assert isinstance(badges.holder(db.session, " emp-badge-7 "), Employee)
+    assert badges.operator(db.session, "badge-0006").name == DEMO_USERS[-1].name
+    assert isinstance(badges.holder(db.session, "BADGE-0006"), User)
+
+
+def test_upgrade_to_0011_of_a_hotel_with_its_own_operators_is_not_the_demo(ctx):
+    from kiosk.models import Hotel
+
+    _a_0010_database(["周经理", "管理员"])  # one name in common with the demo is not the demo
+    hotel = db.session.scalars(select(Hotel)).one()
+    assert (hotel.is_demo, hotel.demo_marks) == (False, "{}")
+
+
+def test_upgrade_to_0011_of_an_empty_database_writes_no_hotel(ctx):
+    from kiosk.models import Hotel
+
+    _drop_everything()
+    upgrade()
+    assert db.session.scalars(select(Hotel)).all() == []

@@ -36,7 +36,7 @@ branch_labels = None
 depends_on = None
 
 #: The demo hotel's operators (kiosk.demo.DEMO_USERS when this was written).
-_DEMO_OPERATORS = ('管理员', '王主管', '刘检查', '张文员', '赵熨烫', '陈文员')
+_DEMO_OPERATORS = ('王收发', '陈收发', '李熨烫', '周熨烫', '赵领班', '管理员')
 
 #: Tables whose rows the demo loads (their highest ids become the demo's marks).
 _DEMO_TABLES = ('checkin_batches', 'compensation_corrections', 'compensations', 'departments',
