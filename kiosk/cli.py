@@ -155,6 +155,39 @@ def user_unlock(name: str) -> None:
     click.echo(f"{name} unlocked" if was_locked else f"{name} was not locked")
 
 
+def _announce() -> None:
+    """What ``kiosk serve`` says at start about the hotel: the demo (and its PINs), or the setup code.
+
+    A real hotel's start lists no operator and no PIN.
+    """
+    from flask import current_app
+    from sqlalchemy import select
+
+    from .demo import DEMO_USERS
+    from .hotel.services import new_setup_code, read_state, setup_code_exists
+    from .models import User
+
+    folder = current_app.instance_path
+    state = read_state(db.session)
+    if state.is_demo:
+        click.echo("WARNING: 演示数据 — 请勿用于正式运营 / this database is the DEMO hotel, not for real use "
+                   "(to go live: flask --app app kiosk demo --remove).")
+        names = set(db.session.scalars(select(User.name)))
+        demo = [u for u in DEMO_USERS if u.name in names]
+        if demo:
+            click.echo("Demo users (tap the name, type the PIN, or scan the badge code):")
+            for u in demo:
+                click.echo(f"  {u.name:<6} {u.role:<11} PIN {u.pin}   badge {u.badge}")
+    elif not state.set_up:
+        if setup_code_exists(folder):
+            click.echo("No operator yet: open the kiosk and set up the hotel with the setup code printed when it "
+                       "was made (a new one: flask --app app kiosk setup-code), or run flask --app app kiosk init.")
+        else:
+            click.echo(f"首次设置码 / setup code: {new_setup_code(folder)}")
+            click.echo("No operator yet: open the kiosk and set up the hotel with this code, "
+                       "or run flask --app app kiosk init.")
+
+
 @kiosk_cli.command("serve")
 @click.option("--host", envvar="KIOSK_HOST", default="127.0.0.1", show_default=True)
 @click.option("--port", envvar="KIOSK_PORT", default=8000, type=int, show_default=True)
@@ -162,19 +195,10 @@ def user_unlock(name: str) -> None:
 def serve(host: str, port: int, threads: int) -> None:
     """Serve the kiosk with waitress (what `make run` does)."""
     from flask import current_app
-    from sqlalchemy import select
     from waitress import serve as waitress_serve
 
-    from .demo import DEMO_USERS
-    from .models import User
-
     click.echo(f"Uniform Room Kiosk: http://{host}:{port}/")
-    names = set(db.session.scalars(select(User.name)))
-    demo = [u for u in DEMO_USERS if u.name in names]
-    if demo:
-        click.echo("Demo users (tap the name, type the PIN, or scan the badge code):")
-        for u in demo:
-            click.echo(f"  {u.name:<6} {u.role:<11} PIN {u.pin}   badge {u.badge}")
+    _announce()
     db.session.remove()
     from .web import serve_logging
 
@@ -185,12 +209,15 @@ def serve(host: str, port: int, threads: int) -> None:
 def init_app(app: Flask) -> None:
     from .backup import backup_command
     from .demo import demo_command
+    from .hotel.cli import init_command, setup_code_command
     from .imports.cli import import_cli
     from .printing.cli import tag_cli
     from .reports.cli import report_cli
 
     kiosk_cli.add_command(tag_cli)
     kiosk_cli.add_command(demo_command)
+    kiosk_cli.add_command(init_command)
+    kiosk_cli.add_command(setup_code_command)
     kiosk_cli.add_command(backup_command)
     kiosk_cli.add_command(import_cli)
     kiosk_cli.add_command(report_cli)

@@ -610,7 +610,15 @@ class Summary:
 
 def load_demo(session: Session, *, seed: int = DEFAULT_SEED, hash_method: str = "scrypt",
               garments: int = 300, now: dt.datetime | None = None) -> Summary:
-    """Add the demo hotel to an empty database (the caller commits)."""
+    """Add the demo hotel to an empty database (the caller commits).
+
+    The hotel row marks the database as the demo, with the highest id of each
+    table the demo filled (:func:`kiosk.hotel.services.record_demo`), so that
+    ``kiosk demo --remove`` can take the demo out and leave what came later.
+    """
+    from .hotel.services import highest_ids, record_demo
+
+    before = highest_ids(session)
     builder = _Builder(session, random.Random(seed), now or utcnow(), hash_method)
     users = builder.users()
     types = builder.types()
@@ -622,6 +630,7 @@ def load_demo(session: Session, *, seed: int = DEFAULT_SEED, hash_method: str = 
     from .stock.services import load_stock_demo  # the stock room (shoes by size, socks, supplies)
     load_stock_demo(session)
     session.flush()
+    record_demo(session, before=before)
     return Summary(
         departments=len(ROSTER), employees=len(people), garment_types=len(types),
         garments=len(pieces), events=builder.events, users=len(DEMO_USERS),
@@ -634,9 +643,24 @@ def load_demo(session: Session, *, seed: int = DEFAULT_SEED, hash_method: str = 
               help="Load only into an empty database, otherwise do nothing (for `make run`).")
 @click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True,
               help="Same seed, same hotel.")
-def demo_command(if_empty: bool, seed: int) -> None:
+@click.option("--remove", is_flag=True,
+              help="Take every demo record out of the demo database (to go live in it).")
+@click.option("--yes", is_flag=True, help="With --remove: do not ask for confirmation.")
+def demo_command(if_empty: bool, seed: int, remove: bool, yes: bool) -> None:
     """Load a demo hotel: staff, garment types, garments with their history, operators."""
+    from .hotel import forget
+    from .hotel.services import the_hotel
+
     session = db.session
+    if remove:
+        _remove(session, yes)
+        return
+    hotel = the_hotel(session)
+    if hotel is not None and not hotel.is_demo:
+        if if_empty:
+            click.echo("This database belongs to a real hotel; demo not loaded.")
+            return
+        raise click.ClickException("This database belongs to a real hotel; the demo is not loaded into it.")
     if not database_is_empty(session):
         if if_empty:
             click.echo("Database already has data; demo not loaded.")
@@ -650,6 +674,7 @@ def demo_command(if_empty: bool, seed: int) -> None:
     except Exception:
         session.rollback()
         raise
+    forget(current_app)
     click.echo(
         f"Demo hotel loaded: {summary.departments} departments, {summary.employees} employees, "
         f"{summary.garment_types} garment types, {summary.garments} garments, "
@@ -657,3 +682,35 @@ def demo_command(if_empty: bool, seed: int) -> None:
     )
     for user in DEMO_USERS:
         click.echo(f"  {user.name}  {user.role:<10}  PIN {user.pin}  badge {user.badge}")
+
+
+def _remove(session: Session, yes: bool) -> None:
+    """``kiosk demo --remove``: confirmed on a terminal, ``--yes`` for a script."""
+    from .domain.errors import DomainError
+    from .hotel import forget
+    from .hotel.cli import interactive
+    from .hotel.services import remove_demo, the_hotel
+
+    hotel = the_hotel(session)
+    if hotel is None or not hotel.is_demo:
+        raise click.ClickException("This database is not the demo hotel; nothing was removed.")
+    if not yes:
+        if not interactive():
+            raise click.ClickException("Add --yes to take the demo out (no terminal to ask on).")
+        click.confirm("Take every demo record (staff, garments, history, the demo operators) out of this "
+                      "database?", abort=True)
+    try:
+        removal = remove_demo(session)
+        session.commit()
+    except DomainError as error:
+        session.rollback()
+        raise click.ClickException(str(error)) from None
+    except Exception:
+        session.rollback()
+        raise
+    forget(current_app)
+    click.echo(f"Demo removed: {removal.total} records from {len(removal.removed)} tables.")
+    for table, count in sorted(removal.detached.items()):
+        click.echo(f"  kept {count} later rows of {table}, without the demo records they mentioned")
+    click.echo("No demo operator is left. Set up the hotel: flask --app app kiosk init, or restart the "
+               "kiosk (flask --app app kiosk serve) and use the first-run screen with the setup code it prints.")

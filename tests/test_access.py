@@ -2,6 +2,7 @@
 import pytest
 from werkzeug.routing import BuildError
 
+from kiosk.extensions import db
 from kiosk.main.stations import STATIONS
 from kiosk.web import PUBLIC, access_of
 
@@ -27,12 +28,15 @@ def test_every_view_declares_who_may_reach_it(app):
     assert undeclared == []
 
 
-def test_only_sign_in_language_and_health_are_public(app):
+def test_only_sign_in_language_health_and_first_run_are_public(app):
     public = sorted(name for name, view in app.view_functions.items() if access_of(view) == PUBLIC)
-    assert public == ["auth.language", "auth.login", "auth.login_badge", "auth.login_pin", "main.healthz"]
+    assert public == ["auth.language", "auth.login", "auth.login_badge", "auth.login_pin", "hotel.setup",
+                      "hotel.setup_post", "main.healthz"]
 
 
-def test_signed_out_visitor_is_sent_to_login_from_every_screen(app, client):
+def test_signed_out_visitor_is_sent_to_login_from_every_screen(app, client, make):
+    make.user()  # a hotel with an operator (without one, every screen leads to the first-run screen)
+    db.session.commit()
     for endpoint, method, url in _urls(app):
         if access_of(app.view_functions[endpoint]) == PUBLIC:
             continue

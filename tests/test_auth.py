@@ -87,7 +87,8 @@ def test_badge_scan_signs_in_and_accepts_full_width_input(app, make, client):
     assert client.get("/").status_code == 200
 
 
-def test_unknown_badge_is_refused(app, client):
+def test_unknown_badge_is_refused(app, client, make):
+    _user(app, make)
     response = client.post("/login/badge", data={"badge": "NOPE"})
     assert response.status_code == 200
     assert client.get("/").status_code == 302

@@ -70,8 +70,8 @@ def test_htmx_post_with_the_token_header_is_accepted(csrf_app, ctx, client):
 
 def test_form_post_with_a_token_from_another_session_is_refused(csrf_app, ctx, client):
     other = csrf_app.test_client()
-    stolen = _token(other)
     user = Factory().user(pin="2580")
     db.session.commit()
+    stolen = _token(other)
     response = client.post("/login", data={"user_id": user.id, "pin": "2580", "csrf_token": stolen})
     assert response.status_code == 400

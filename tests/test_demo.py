@@ -122,3 +122,123 @@ def test_if_empty_leaves_a_database_with_only_staff_alone(app, runner, make):
     result = runner.invoke(args=["kiosk", "demo", "--if-empty"])
     assert result.exit_code == 0
     assert _count(Garment) == 0 and _count(User) == 0
+
+
+# --- the demo marked, and taken out again (kiosk demo --remove) ---------------
+
+def _rows_up_to(marks: dict[str, int]) -> dict[str, int]:
+    """Per table, the rows with an id up to the demo's mark: the demo's records."""
+    tables = {t.name: t for t in db.metadata.sorted_tables}
+    return {name: db.session.scalar(select(func.count()).select_from(tables[name])
+                                    .where(tables[name].c.id <= mark))
+            for name, mark in marks.items()}
+
+
+def _all_rows() -> dict[str, int]:
+    return {t.name: db.session.scalar(select(func.count()).select_from(t)) for t in db.metadata.sorted_tables}
+
+
+def test_the_demo_marks_its_hotel_and_the_highest_id_of_every_table_it_filled(app, demo):
+    from kiosk.hotel.services import demo_marks, the_hotel
+
+    with app.app_context():
+        hotel = the_hotel(db.session)
+        assert hotel.is_demo and hotel.name == "演示酒店"
+        marks = demo_marks(hotel)
+        filled = {name for name, count in _all_rows().items() if count and name != "hotel"}
+        assert filled <= set(marks)  # every table the demo filled has its mark
+        for name, mark in marks.items():
+            table = next(t for t in db.metadata.sorted_tables if t.name == name)
+            assert db.session.scalar(select(func.max(table.c.id))) == mark
+
+
+def test_remove_takes_out_every_demo_record_and_keeps_what_came_later(app, runner, demo):
+    import datetime as dt
+
+    from kiosk.hotel.services import demo_marks, the_hotel
+    from kiosk.ledger import move
+    from kiosk.models import OperatorChange, OperatorSession
+    from tests.conftest import Factory
+
+    with app.app_context():
+        marks = demo_marks(the_hotel(db.session))
+        assert {"users", "employees", "garments", "events", "departments"} <= set(marks)
+        assert all(_rows_up_to(marks).values())
+        make = Factory()
+        # A real hotel's first records, typed in after the try-out.
+        admin = make.user("新管理员", role="admin", pin="2580")
+        department = make.department("新部门")
+        employee = make.employee("新员工", department=department, staff_no="N0001", uniform_no="8001")
+        gtype = make.garment_type("NEWT")
+        own = make.garment("NEWT-000001", garment_type=gtype, owner=employee, status="issued")
+        # Mentions of demo records in columns that may be empty: kept, let go of them.
+        demo_staff = db.session.scalars(select(Employee).order_by(Employee.id)).first()
+        mixed = make.garment("NEWT-000002", garment_type=gtype, owner=demo_staff)
+        admin.employee_id = demo_staff.id
+        # A demo garment moved later by the real admin: the move goes with the garment.
+        demo_garment = db.session.scalars(select(Garment).where(Garment.status == "issued")).first()
+        move(db.session, demo_garment, Action.CHECK_IN, user=admin, station="checkin")
+        # The demo admin signed in and changed an operator; their sessions and records go with them.
+        demo_admin = db.session.scalar(select(User).where(User.name == "管理员"))
+        db.session.add(OperatorSession(token_hash="a" * 64, user_id=demo_admin.id, client="10.0.0.9"))
+        db.session.add(OperatorChange(user_id=demo_admin.id, actor="cli", action="unlocked"))
+        db.session.add(OperatorChange(user_id=admin.id, actor_id=demo_admin.id, action="added",
+                                      at=dt.datetime.now(dt.timezone.utc)))
+        db.session.commit()
+        kept_ids = {"garments": {own.id, mixed.id}, "users": {admin.id}, "employees": {employee.id}}
+        real_events = db.session.scalar(select(func.count()).select_from(Event)
+                                        .where(Event.garment_id.in_([own.id, mixed.id])))
+
+    result = runner.invoke(args=["kiosk", "demo", "--remove", "--yes"])
+    assert result.exit_code == 0, result.output + repr(result.exception)
+    assert "Demo removed" in result.output
+
+    with app.app_context():
+        assert set(_rows_up_to(marks).values()) == {0}, _rows_up_to(marks)
+        assert set(db.session.scalars(select(Garment.id))) == kept_ids["garments"]
+        assert set(db.session.scalars(select(User.id))) == kept_ids["users"]
+        assert set(db.session.scalars(select(Employee.id))) == kept_ids["employees"]
+        assert db.session.scalars(select(Department.name)).all() == ["新部门"]
+        assert db.session.scalars(select(GarmentType.code)).all() == ["NEWT"]
+        assert _count(Event) == real_events  # the demo garment's later move went with it
+        assert db.session.get(Garment, mixed.id).owner_id is None
+        assert db.session.get(User, admin.id).employee_id is None
+        assert _count(OperatorSession) == 0
+        [change] = db.session.scalars(select(OperatorChange)).all()
+        assert (change.user_id, change.actor_id) == (admin.id, None)
+        hotel = the_hotel(db.session)
+        assert (hotel.is_demo, hotel.demo_marks) == (False, "{}")
+    assert "PIN 9999" not in runner.invoke(args=["kiosk", "demo", "--if-empty"]).output
+
+
+def test_remove_of_an_untouched_demo_leaves_an_empty_database(app, runner, demo):
+    assert runner.invoke(args=["kiosk", "demo", "--remove", "--yes"]).exit_code == 0
+    with app.app_context():
+        left = {name: count for name, count in _all_rows().items() if count and name != "hotel"}
+        assert left == {}
+    client = app.test_client()
+    assert client.get("/").headers["Location"].endswith("/setup")  # nobody left: the first-run screen
+
+
+def test_remove_refuses_a_database_that_is_not_the_demo(app, runner, make):
+    make.user("管理员", role="admin")
+    db.session.commit()
+    result = runner.invoke(args=["kiosk", "demo", "--remove", "--yes"])
+    assert result.exit_code != 0 and "not the demo" in result.output
+    assert _count(User) == 1
+
+
+def test_remove_asks_on_a_terminal_and_needs_yes_without_one(app, runner, demo, monkeypatch):
+    with app.app_context():
+        before = _count(Garment)
+    refused = runner.invoke(args=["kiosk", "demo", "--remove"])
+    assert refused.exit_code != 0 and "--yes" in refused.output
+    monkeypatch.setattr("kiosk.hotel.cli.interactive", lambda: True)
+    declined = runner.invoke(args=["kiosk", "demo", "--remove"], input="n\n")
+    assert declined.exit_code != 0
+    with app.app_context():
+        assert _count(Garment) == before
+    confirmed = runner.invoke(args=["kiosk", "demo", "--remove"], input="y\n")
+    assert confirmed.exit_code == 0, confirmed.output
+    with app.app_context():
+        assert _count(Garment) == 0

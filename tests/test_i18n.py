@@ -6,6 +6,8 @@ import pytest
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.pofile import read_po
 
+from kiosk.extensions import db
+
 ROOT = Path(__file__).resolve().parent.parent
 # Babel spells zh_CN as zh_Hans_CN, and that is the folder gettext looks in.
 CATALOG = ROOT / "kiosk" / "translations" / "zh_Hans_CN" / "LC_MESSAGES" / "messages.po"
@@ -47,6 +49,11 @@ def test_translations_keep_every_placeholder(catalog):
 
 
 def test_login_page_is_chinese_by_default_and_english_on_request(product_language, client):
+    from tests.conftest import Factory
+
+    with product_language.app_context():  # an operator: without one the login leads to the first-run screen
+        Factory().user()
+        db.session.commit()
     page = client.get("/login").get_data(as_text=True)
     assert 'lang="zh-CN"' in page and "登录" in page
     client.post("/language", data={"lang": "en", "next": "/login"})
