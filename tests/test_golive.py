@@ -97,7 +97,7 @@ def test_init_without_a_terminal_needs_every_option(app, runner):
     assert _operators(app) == []
 
 
-@pytest.mark.parametrize("pin", ["12", "12345678901", "12ab"])
+@pytest.mark.parametrize("pin", ["12", "12345678901", "12ab", "1111", "1234", "1212"])
 def test_init_refuses_a_pin_the_policy_refuses(app, runner, pin):
     result = _init(runner, "--hotel", "锦江宾馆", "--admin", "周经理", "--pin", pin)
     assert result.exit_code != 0
