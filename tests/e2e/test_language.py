@@ -23,6 +23,12 @@ needs_catalogue = pytest.mark.skipif(
 ENGLISH_LOGIN_WORDS = ("Tap your name", "Type your PIN", "Or scan your badge", "Clear")
 
 
+@pytest.fixture(scope="module", autouse=True)
+def an_operator(server):
+    """A hotel with an operator: without one every page leads to the first-run screen."""
+    server.add_user(unique("语言"))
+
+
 def test_login_page_is_chinese_by_default(page, server):
     page.goto("/login")
     expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
