@@ -35,6 +35,14 @@ def _assert_secure(response) -> None:
 
 
 @pytest.fixture
+def an_operator(app):
+    """A hotel with an operator: without one every page leads to the first-run screen."""
+    with app.app_context():
+        Factory().user(role="admin", pin="2580")
+        db.session.commit()
+
+
+@pytest.fixture
 def clerk_client(app, client):
     with app.app_context():
         user = Factory().user(role="clerk", pin="2580")
@@ -44,7 +52,7 @@ def clerk_client(app, client):
     return client
 
 
-def test_a_page_carries_the_security_headers(client):
+def test_a_page_carries_the_security_headers(client, an_operator):
     response = client.get("/login")
     assert response.status_code == 200
     _assert_secure(response)
@@ -82,7 +90,7 @@ def test_a_static_file_and_the_health_check_carry_them(client):
     _assert_secure(health)
 
 
-def test_a_server_error_page_carries_them(app, client):
+def test_a_server_error_page_carries_them(app, client, an_operator):
     @app.get("/boom-for-test")
     def boom():  # pragma: no cover - raises
         raise RuntimeError("boom")
@@ -118,7 +126,7 @@ def test_no_template_holds_what_the_policy_refuses():
     assert found == []
 
 
-def test_htmx_is_told_not_to_eval_nor_inject_styles(client):
+def test_htmx_is_told_not_to_eval_nor_inject_styles(client, an_operator):
     body = client.get("/login").get_data(as_text=True)
     config = re.search(r"<meta name=\"htmx-config\" content='([^']+)'>", body)
     assert config, "base.html has no htmx-config"
