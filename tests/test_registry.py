@@ -66,6 +66,19 @@ def test_employee_list_serves_the_full_page_with_the_search_box(client, login_as
     assert sorted(row_staff_nos(body)) == ["E10001", "E20002", "E30003"]
 
 
+def test_a_search_by_name_stays_out_of_the_tablets_history(client, login_as, people, make):
+    for n in range(30):  # enough people for a second page
+        make.employee(f"张{n:02d}")
+    db.session.commit()
+    login_as("clerk")
+    page = text_of(client.get("/registry/employees"))
+    search = page[page.index('role="search"'):page.index("</form>", page.index('role="search"'))]
+    assert 'hx-get="/registry/employees"' in search and "hx-push-url" not in search
+    results = text_of(client.get("/registry/employees?q=张", headers=HX))
+    assert 'rel="next"' in results  # the pager is there, and pushes no address with the name in it
+    assert 'hx-push-url="false" rel="next"' in results
+
+
 def test_employee_search_with_htmx_answers_with_only_the_results(client, login_as, people):
     login_as("clerk")
     response = client.get("/registry/employees?q=张", headers=HX)
