@@ -236,6 +236,7 @@ def test_a_backup_restored_with_its_key_finds_the_badges_person_and_with_another
 
     with sqlite_app.app_context():
         Factory().employee("张三", staff_no="E1", badge="CARD-1")
+        Factory().user(role="admin")  # a set-up hotel: without an operator /login leads to the first-run screen
         db.session.commit()
         live_key = sqlite_app.config["KIOSK_BADGE_KEY"]
     folder = tmp_path / "usb"

@@ -375,6 +375,7 @@ def test_wrong_pins_from_one_address_make_its_next_attempts_wait_longer(app, wai
 
 
 def test_unknown_badges_count_like_wrong_pins(app, waits):
+    _operator(app)  # a set-up hotel: without an operator every page leads to the first-run screen
     client = app.test_client()
     for _ in range(4):
         _from(client, "10.0.0.8", badge="NOPE")
