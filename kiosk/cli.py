@@ -71,8 +71,10 @@ def user_list() -> None:
 @user_cli.command("add")
 @click.argument("name")
 @click.option("--role", required=True, type=click.Choice(ROLES))
-@click.option("--pin", required=True, help=_PIN_HELP)
-@click.option("--badge", default=None, help="Badge code that signs this user in when scanned.")
+@click.option("--pin", prompt="First PIN", hide_input=True, confirmation_prompt=True,
+              help=_PIN_HELP + " Asked (hidden) when left out: a PIN on the command line stays in the shell's history.")
+@click.option("--badge", default=None, help="Badge code that signs this user in when scanned "
+              "(or scan it later: user set-badge).")
 @click.option("--no-change-required", is_flag=True,
               help="The operator chose this PIN themself: no new PIN at the first sign-in.")
 def user_add(name: str, role: str, pin: str, badge: str | None, no_change_required: bool) -> None:
@@ -109,14 +111,17 @@ def user_set_role(name: str, role: str) -> None:
 
 @user_cli.command("set-badge")
 @click.argument("name")
-@click.option("--badge", default=None, help="The badge code (as the scanner reads it).")
+@click.option("--badge", default=None, help="The badge code (as the scanner reads it); left out, it is "
+              "asked for, hidden: scan it at the prompt, and it stays out of the shell's history.")
 @click.option("--revoke", is_flag=True, help="Take the operator's badge away.")
 def user_set_badge(name: str, badge: str | None, revoke: bool) -> None:
     """Give an operator a badge (replacing theirs), or take it away with --revoke."""
     from .operators.services import revoke_badge, set_badge
 
-    if revoke == (badge is not None):
+    if revoke and badge is not None:
         _fail("Give either --badge CODE or --revoke.")
+    if not revoke and badge is None:
+        badge = click.prompt("Scan the badge", hide_input=True)
     if revoke:
         had = _change(revoke_badge, name)
         click.echo(f"badge of {name} revoked" if had else f"{name} had no badge")

@@ -106,6 +106,8 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "KIOSK_PRINT_WORKER": _bool("KIOSK_PRINT_WORKER", True),
         "KIOSK_PRINT_POLL_SECONDS": _float("KIOSK_PRINT_POLL_SECONDS", 3.0),
         "KIOSK_IDLE_MINUTES": _int("KIOSK_IDLE_MINUTES", 5),
+        # The longest a sign-in lasts, however busy (a shift): then the operator signs in again.
+        "KIOSK_SESSION_HOURS": _float("KIOSK_SESSION_HOURS", 12.0),
         "KIOSK_DUPLICATE_SECONDS": _int("KIOSK_DUPLICATE_SECONDS", 10),
         "KIOSK_TAILOR_DAYS": _int("KIOSK_TAILOR_DAYS", 3),
         # An overdue loan goes on the supervisors' list after this many failed

@@ -15,6 +15,9 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=5000")
+    # What is deleted or overwritten is zeroed in the file, not left in free pages: an erased
+    # visitor's phone, a badge code from before it was hashed, must not live on in a copy.
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
 
 

@@ -11,6 +11,7 @@
 """
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import logging
@@ -288,9 +289,12 @@ def enforce_access():
         if time.time() - session.get("seen", 0) > _idle_limit_seconds():
             _end_session(token, "idle")
             return _lock_to_login(_("The kiosk locked itself after a period without use. Please sign in again."))
-        user = _session_user(token)
+        user, began = _session_user(token)
         if user is None:  # signed out, locked, or the PIN or role changed since: the cookie is spent
             return _lock_to_login(_("Please sign in."))
+        if utcnow() - began > _session_lifetime():  # a shift at most, however busy: a copied cookie dies too
+            _end_session(token, "expired")
+            return _lock_to_login(_("You have been signed in for a whole shift. Please sign in again."))
         g.user = user
         # A background poll (htmx "every") must not keep an unattended kiosk open.
         if request.headers.get("X-Kiosk-Background") != "1":
@@ -341,12 +345,18 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _session_user(token: str) -> User | None:
-    """The active operator this token signed in, while its session is open."""
-    return db.session.scalar(
-        select(User).join(OperatorSession, OperatorSession.user_id == User.id)
+def _session_user(token: str) -> tuple[User | None, dt.datetime | None]:
+    """The active operator this token signed in, while its session is open, and when it began."""
+    row = db.session.execute(
+        select(User, OperatorSession.created_at).join(OperatorSession, OperatorSession.user_id == User.id)
         .where(OperatorSession.token_hash == _token_hash(str(token)), OperatorSession.ended_at.is_(None),
-               User.active.is_(True)))
+               User.active.is_(True))).first()
+    return (row[0], row[1]) if row else (None, None)
+
+
+def _session_lifetime() -> dt.timedelta:
+    """The longest a sign-in lasts, idle or not (``KIOSK_SESSION_HOURS``, a shift)."""
+    return dt.timedelta(hours=float(current_app.config["KIOSK_SESSION_HOURS"]))
 
 
 def _end_session(token: str, reason: str) -> None:

@@ -156,3 +156,23 @@ def test_user_add_cli_refuses_bad_input_and_writes_nothing(ctx, runner, args):
     result = runner.invoke(args=["kiosk", "user", "add", *args])
     assert result.exit_code != 0
     assert db.session.scalar(select(User).where(User.name == "X")) is None
+
+
+def test_a_sign_in_lasts_a_shift_at_most_however_busy(app, make, client):
+    """A copied cookie kept alive by use still dies: KIOSK_SESSION_HOURS after the sign-in."""
+    from kiosk.models import OperatorSession
+
+    user_id = _user(app, make)
+    login(client, user_id)
+    assert client.get("/").status_code == 200  # signed in, and in use
+    row = db.session.scalar(select(OperatorSession).where(OperatorSession.user_id == user_id))
+    row.created_at -= dt.timedelta(hours=app.config["KIOSK_SESSION_HOURS"], minutes=1)
+    db.session.commit()
+    response = client.get("/")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+    db.session.expire_all()
+    assert db.session.get(OperatorSession, row.id).ended_reason == "expired"
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "signed in for a whole shift" in page
+    login(client, user_id)  # a new sign-in starts a new shift
+    assert client.get("/").status_code == 200

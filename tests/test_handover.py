@@ -178,6 +178,22 @@ def test_a_wrong_pin_is_refused_and_counts_towards_the_lock(app, client, written
     assert db.session.get(Handover, handover_id).acknowledged_at is None
 
 
+def test_a_pin_someone_else_set_does_not_acknowledge_until_its_owner_chose_their_own(client, written):
+    handover_id, _writer, b_id = written
+    b = db.session.get(User, b_id)
+    b.must_change_pin = True  # a first PIN from whoever added them, or a reset
+    db.session.commit()
+    response = _ack(client, handover_id, b_id, "5927", HX)
+    assert "has not chosen their own PIN yet" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Handover, handover_id).acknowledged_at is None
+    b = db.session.get(User, b_id)
+    b.must_change_pin = False  # they signed in and chose it
+    db.session.commit()
+    response = _ack(client, handover_id, b_id, "5927", HX)
+    assert "Handover acknowledged" in response.get_data(as_text=True)
+
+
 def test_the_writer_cannot_acknowledge_their_own_handover(client, written):
     handover_id, writer_id, _b = written
     response = _ack(client, handover_id, writer_id, "2580", HX)

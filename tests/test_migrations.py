@@ -1,6 +1,7 @@
 """The Alembic migrations build exactly the schema the models describe."""
 import datetime as dt
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
@@ -39,6 +40,7 @@ def test_sqlite_runs_with_wal_foreign_keys_and_full_sync(ctx):
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
         assert conn.execute(text("PRAGMA synchronous")).scalar() == 2  # FULL
+        assert conn.execute(text("PRAGMA secure_delete")).scalar() == 1  # deleted text is zeroed
 
 
 def test_upgrade_from_the_first_schema_keeps_garments_and_fills_the_new_columns(ctx):
@@ -191,3 +193,18 @@ def test_upgrade_to_0011_of_an_empty_database_writes_no_hotel(ctx):
     _drop_everything()
     upgrade()
     assert db.session.scalars(select(Hotel)).all() == []
+
+
+def test_upgrade_to_0011_leaves_no_badge_code_in_the_database_file(ctx, app):
+    """The codes are hashed and the old text is zeroed (secure_delete), not left in free pages."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("the bytes of a SQLite file; PostgreSQL's own files are not the kiosk's")
+    from pathlib import Path
+
+    _a_0010_database(["周经理", "管理员"], badge_of_employee="EMPBADGECODE77", badge_of_operator="OPBADGECODE66")
+    with db.engine.connect() as conn:
+        conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+    path = Path(db.engine.url.database)
+    files = b"".join(p.read_bytes() for p in (path, Path(f"{path}-wal")) if p.exists())
+    assert len(files) > 4096 and "张堃".encode() in files  # the rows are there, in the clear where meant
+    assert b"EMPBADGECODE77" not in files and b"OPBADGECODE66" not in files

@@ -236,6 +236,21 @@ def test_the_command_line_adds_lists_and_changes_operators_recorded_as_the_comma
     assert "4826" not in "".join(c.detail for c in changes)
 
 
+def test_the_command_line_asks_for_a_pin_and_a_badge_hidden_when_left_out(ctx, runner, make):
+    """Out of the shell's history: the PIN asked twice, the badge scanned at the prompt."""
+    make.user("管理员", role="admin")
+    db.session.commit()
+    result = _cli(runner, "add", "吴敏", "--role", "clerk", input="4826\n4826\n")
+    assert result.exit_code == 0, result.output
+    assert "4826" not in result.output  # hidden
+    assert check_password_hash(_user("吴敏").pin_hash, "4826")
+    result = _cli(runner, "set-badge", "吴敏", input="wm-badge-9\n")
+    assert result.exit_code == 0 and "WM-BADGE-9" not in result.output.upper()
+    from kiosk import badges
+
+    assert badges.operator(db.session, "WM-BADGE-9").name == "吴敏"
+
+
 def test_the_command_line_unlocks(ctx, runner, make):
     clerk = make.user("小王")
     clerk.failed_attempts, clerk.locked_until = 2, utcnow().replace(year=2999)
@@ -250,7 +265,7 @@ def test_the_command_line_unlocks(ctx, runner, make):
     (["set-pin", "无名", "--pin", "2580"], "no operator called 无名"),
     (["set-role", "管理员", "clerk"], "last active administrator"),
     (["deactivate", "管理员"], "last active administrator"),
-    (["set-badge", "小王"], "either --badge CODE or --revoke"),
+    (["set-badge", "小王", "--badge", "X-1", "--revoke"], "either --badge CODE or --revoke"),
     (["set-badge", "小王", "--badge", "ADM-1"], "already belongs to the operator 管理员"),
     (["add", "小王", "--role", "clerk", "--pin", "2580"], "already a user called 小王"),
     (["add", "新人", "--role", "clerk", "--pin", "9876"], "four digits in a row"),

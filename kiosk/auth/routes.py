@@ -63,7 +63,7 @@ def login_pin():
         return _login_page(_("Tap your name first."))
     try:
         check_pin(db.session, user, request.form.get("pin", ""), Policy.from_config(current_app.config),
-                  client=client_address())
+                  client=client_address(), signing_in=True)
     except DomainError as error:
         _failed_from_here()
         db.session.commit()  # the failed attempt is counted even though sign-in is refused

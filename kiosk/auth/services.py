@@ -80,10 +80,11 @@ NOW_LOCKED = N_("Wrong PIN. %(name)s is now locked until %(until)s.")
 TRIES_LEFT = N_("Wrong PIN. Tries left before the lock: %(left)s.")
 DEACTIVATED = N_("This user has been deactivated.")
 UNKNOWN_BADGE = N_("This badge is not known. Sign in with your PIN.")
+NOT_OWN_PIN = N_("%(name)s has not chosen their own PIN yet: they sign in once and choose it, then it counts here.")
 
 
 def check_pin(session: Session, user: User, pin: str, policy: Policy,
-              now: dt.datetime | None = None, *, client: str = "") -> User:
+              now: dt.datetime | None = None, *, client: str = "", signing_in: bool = False) -> User:
     """Return the user when the PIN is right; otherwise count the failure.
 
     Every screen that takes a PIN comes here (sign-in, write-off approval,
@@ -99,10 +100,17 @@ def check_pin(session: Session, user: User, pin: str, policy: Policy,
     whatever the request does next. Otherwise it is part of the caller's
     transaction (the row is locked until the caller commits, which it does
     either way). ``client``: the address the PIN came from, for the log.
+
+    A PIN someone else chose (``must_change_pin``: a first PIN, a reset) only
+    opens the sign-in and the change-PIN screen (``signing_in``): elsewhere a
+    PIN stands for its owner's own word (an approval, a second person at a
+    close), which whoever set it could otherwise give in their name.
     """
     now = now or utcnow()
     if not user.active:
         raise DomainError(DEACTIVATED)
+    if user.must_change_pin and not signing_in:
+        raise DomainError(NOT_OWN_PIN, name=user.name)
     own = _nothing_written(session)
     claimed, locked_until = _claim_attempt(session, user, policy, now)
     if own:

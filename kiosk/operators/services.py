@@ -235,7 +235,7 @@ def change_own_pin(session: Session, user: User, current: str, new: str, *, poli
     Ends their sign-ins (the caller signs them out: they sign in with the new PIN).
     The caller commits even on a refusal, so a wrong current PIN is counted.
     """
-    check_pin(session, user, current, policy, client=client)
+    check_pin(session, user, current, policy, client=client, signing_in=True)
     pins.check(new)
     if check_password_hash(user.pin_hash, new):
         raise DomainError(N_("The new PIN must not be the old one."))
