@@ -8,33 +8,16 @@ from sqlalchemy import select
 from ..config import LANGUAGES
 from ..domain.errors import DomainError
 from ..extensions import db
-from ..i18n import now, translate_error
+from ..i18n import translate_error
 from ..models import User
 from ..web import auth_log, client_address, current_user, public, roles, safe_path, sign_in, sign_out
-from . import bp, throttle
+from . import bp, guard
 from .services import UNKNOWN_BADGE, Policy, check_pin, user_by_badge
 
 
 def _safe_next() -> str:
     # Only a path on this kiosk: never a URL another site could plant (kiosk.web.safe_path).
     return safe_path(request.values.get("next"), url_for("main.home"))
-
-
-def _hold_back() -> None:
-    """Make this attempt wait as long as its address has earned (kiosk.auth.throttle): a delay, never a refusal."""
-    address = client_address()
-    seconds = throttle.wait_for(db.session, address, now())
-    db.session.commit()  # no transaction, and no connection, held while waiting
-    if seconds > 0:
-        auth_log.info("sign-in attempt held back %.1f s (client %s)", seconds, address or "-")
-        scaled = seconds * current_app.config["KIOSK_SIGNIN_DELAY_SCALE"]
-        if scaled > 0:
-            throttle.pause(scaled)
-
-
-def _failed_from_here() -> None:
-    """A wrong PIN or an unknown badge: this address's next attempts wait longer."""
-    throttle.record_failure(db.session, client_address(), now())
 
 
 def _login_page(error: str | None = None, selected: int | None = None, status: int = 200):
@@ -55,9 +38,11 @@ def login():
 @bp.post("/login")
 @public
 def login_pin():
-    """Check a PIN; wrong PINs count towards the lock, and slow down this address."""
-    _hold_back()
+    """Check a PIN; wrong PINs count towards the lock, and slow down this address (kiosk.auth.guard)."""
     user_id = request.form.get("user_id", type=int)
+    busy = guard.hold_back()
+    if busy:
+        return _login_page(guard.busy_message(busy, sign_in=True), selected=user_id, status=429)
     user = db.session.get(User, user_id) if user_id else None
     if user is None:
         return _login_page(_("Tap your name first."))
@@ -65,7 +50,7 @@ def login_pin():
         check_pin(db.session, user, request.form.get("pin", ""), Policy.from_config(current_app.config),
                   client=client_address(), signing_in=True)
     except DomainError as error:
-        _failed_from_here()
+        guard.failed(error)
         db.session.commit()  # the failed attempt is counted even though sign-in is refused
         return _login_page(translate_error(error), selected=user.id)
     db.session.commit()
@@ -77,7 +62,9 @@ def login_pin():
 @public
 def login_badge():
     """A badge scan (code + Enter from the wedge scanner) signs in at once (after the address's wait)."""
-    _hold_back()
+    busy = guard.hold_back()
+    if busy:
+        return _login_page(guard.busy_message(busy, sign_in=True), status=429)
     try:
         user = user_by_badge(db.session, request.form.get("badge", ""),
                              zone=current_app.config["BABEL_DEFAULT_TIMEZONE"])
@@ -85,9 +72,8 @@ def login_badge():
         # Never the code itself: who it would have named, if anyone.
         auth_log.warning("badge sign-in refused: %s (client %s)",
                          "unknown badge" if error.message == UNKNOWN_BADGE else str(error), client_address() or "-")
-        if error.message == UNKNOWN_BADGE:
-            _failed_from_here()
-            db.session.commit()
+        guard.failed(error)
+        db.session.commit()
         return _login_page(translate_error(error))
     db.session.commit()
     sign_in(user, method="badge")

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import current_app, redirect, request, url_for
 from flask_babel import gettext as _
 
+from ..auth import guard
 from ..auth.services import Policy
 from ..domain.errors import DomainError
 from ..domain.roles import COUNTER
@@ -71,11 +72,15 @@ def write():
 def acknowledge(handover_id: int):
     """The next clerk taps their name and types their own PIN."""
     user_id = request.form.get("user_id", type=int)
+    busy = guard.hold_back()  # a guess across clerks waits here as at sign-in
+    if busy:
+        return _render(ack_error=guard.busy_message(busy), selected=user_id)
     user = db.session.get(User, user_id) if user_id else None
     try:
         services.acknowledge(db.session, handover_id, user=user, pin=request.form.get("pin", ""),
                              policy=Policy.from_config(current_app.config), client=client_address())
     except DomainError as error:
+        guard.failed(error)
         db.session.commit()  # a wrong PIN is counted towards the lock even though it is refused
         return _render(ack_error=translate_error(error), selected=user.id if user else None)
     db.session.commit()

@@ -15,6 +15,7 @@ from typing import Callable
 from flask import current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
+from ..auth import guard
 from ..auth.services import Policy
 from ..domain.errors import DomainError
 from ..domain.roles import OPERATOR_MANAGERS, grantable
@@ -196,10 +197,15 @@ def change_pin():
     user = current_user()
     form = forms.ChangePinForm()
     if form.validate_on_submit():
+        busy = guard.hold_back()  # a wrong current PIN slows this address down, as at sign-in
+        if busy:
+            form.form_errors.append(guard.busy_message(busy))
+            return render_template("operators/change_pin.html", form=form, required=user.must_change_pin), 429
         try:
             services.change_own_pin(db.session, user, form.current.data, form.new.data,
                                     policy=Policy.from_config(current_app.config), client=client_address())
         except DomainError as error:
+            guard.failed(error)
             db.session.commit()  # a wrong current PIN is counted, as at sign-in
             form.form_errors.append(translate_error(error))
         else:

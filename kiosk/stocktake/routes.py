@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from ..auth import guard
 from ..auth.services import Policy
 from ..domain.errors import DomainError, N_
 from ..domain.roles import COUNTER, MANAGERS
@@ -144,6 +145,9 @@ def close(stocktake_id: int):
     stocktake = db.get_or_404(Stocktake, stocktake_id)
     form = {"supervisor_id": request.form.get("supervisor_id", type=int),
             "counter_id": request.form.get("counter_id", type=int)}
+    busy = guard.hold_back()  # a guess across supervisors waits here as at sign-in
+    if busy:
+        return _close_page(stocktake, error=guard.busy_message(busy), form=form)
     supervisor = db.session.get(User, form["supervisor_id"]) if form["supervisor_id"] else None
     counter = db.session.get(User, form["counter_id"]) if form["counter_id"] else None
     try:
@@ -152,6 +156,7 @@ def close(stocktake_id: int):
                        counter_pin=request.form.get("counter_pin", ""), policy=Policy.from_config(current_app.config),
                        client=client_address())
     except DomainError as error:
+        guard.failed(error)
         db.session.commit()  # a wrong PIN counts towards the lock even though the close is refused
         db.session.refresh(stocktake)
         return _close_page(stocktake, error=translate_error(error), form=form)

@@ -5,6 +5,7 @@ from flask import Response, abort, current_app, render_template, request, url_fo
 from flask_babel import format_datetime, gettext as _
 from sqlalchemy.orm.exc import StaleDataError
 
+from ..auth import guard
 from ..auth.services import Policy
 from ..domain import cells
 from ..domain.errors import DomainError
@@ -125,6 +126,9 @@ def _print_slip(write_off: WriteOff) -> None:
 def approve(write_off_id: int):
     """A supervisor approves on this tablet with their own PIN; then the garment is written off."""
     write_off = db.get_or_404(WriteOff, write_off_id)
+    busy = guard.hold_back()  # a guess across supervisors waits here as at sign-in
+    if busy:
+        return _detail(write_off, guard.busy_message(busy))
     approver = db.session.get(User, request.form.get("approver_id", type=int) or 0)
     was_pending = write_off.status == "pending"
     try:
@@ -134,6 +138,7 @@ def approve(write_off_id: int):
             _print_slip(write_off)
         db.session.commit()
     except DomainError as refused:
+        guard.failed(refused)  # and towards this address's delay
         db.session.commit()  # a wrong PIN counts towards the approver's lock; nothing else was changed
         return _detail(write_off, refused.translated(_))
     except StaleDataError:
