@@ -18,7 +18,7 @@ def _fail(message: str) -> None:
     raise click.ClickException(message)
 
 
-def _command_line_actor():
+def command_line_actor():
     """Who runs this command, for the operators' history: ``命令行 user@host``."""
     import getpass
     import socket
@@ -38,7 +38,7 @@ def _change(change, name: str | None = None):
 
     try:
         args = (by_name(db.session, name),) if name is not None else ()
-        result = change(db.session, _command_line_actor(), *args)
+        result = change(db.session, command_line_actor(), *args)
     except DomainError as error:
         db.session.rollback()
         _fail(str(error))

@@ -79,11 +79,23 @@ def savepoint(session: Session) -> Iterator[SessionTransaction]:
     is begun here with BEGIN IMMEDIATE: it is real, and a concurrent writer
     waits for it (busy_timeout) before it reads, instead of after.
     """
+    write_lock(session)
+    with session.begin_nested() as nested:
+        yield nested
+
+
+def write_lock(session: Session) -> None:
+    """On SQLite, begin the transaction now with BEGIN IMMEDIATE (the database's one write lock).
+
+    pysqlite would begin it only before the first INSERT, UPDATE or DELETE,
+    so a check read before it (the last administrator, a key) could be stale
+    by the time the write runs. With the lock taken first, a concurrent writer
+    waits (busy_timeout) before it reads. PostgreSQL locks rows instead
+    (``with_for_update``): nothing to do there.
+    """
     connection = session.connection()
     if connection.dialect.name == "sqlite" and not connection.connection.driver_connection.in_transaction:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
-    with session.begin_nested() as nested:
-        yield nested
 
 
 @dataclass

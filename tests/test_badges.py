@@ -6,6 +6,7 @@ backup would notice.
 """
 from __future__ import annotations
 
+import io
 import re
 import shutil
 
@@ -14,6 +15,7 @@ from sqlalchemy import select
 
 from kiosk import badges, create_app, people
 from kiosk.backup import read_keys
+from kiosk.domain.errors import DomainError
 from kiosk.extensions import db
 from kiosk.models import Employee
 
@@ -276,3 +278,145 @@ def test_a_backup_does_not_overwrite_a_keys_file(sqlite_app, tmp_path):  # noqa:
     assert result.exit_code != 0 and "refusing to overwrite" in result.output
     assert not dest.exists()
     assert (tmp_path / "copy.keys").read_text() == "yesterday's keys"
+
+
+# --- a badge that signs an operator in is managing them -------------------------------
+
+from kiosk.imports.services import import_csv  # noqa: E402
+from kiosk.models import OperatorChange, OperatorSession, User  # noqa: E402
+from kiosk.operators import services as operator_services  # noqa: E402
+from kiosk.operators.services import Actor  # noqa: E402
+from tests.conftest import login  # noqa: E402
+
+NOT_YOURS = "your role may not set, replace or revoke it"
+
+
+@pytest.fixture
+def linked_admin(make):
+    """The administrator "Admin" is the employee A001 too, and signs in with its badge."""
+    employee = make.employee("管理员本人", staff_no="A001", badge="ADMIN-CARD")
+    admin = make.user("Admin", role="admin")
+    admin.employee_id = employee.id
+    db.session.commit()
+    return employee, admin
+
+
+def _signed_in_by_badge(client, code: str) -> int | None:
+    """Sign out, scan ``code`` at the sign-in screen: whom it signed in (None: nobody)."""
+    client.post("/logout")
+    client.post("/login/badge", data={"badge": code})
+    if client.get("/").status_code != 200:
+        return None
+    db.session.expire_all()
+    row = db.session.scalar(select(OperatorSession).where(OperatorSession.ended_at.is_(None))
+                            .order_by(OperatorSession.id.desc()))
+    return row.user_id
+
+
+def _badge_changes(user) -> list[tuple[str, int | None, str]]:
+    db.session.expire_all()
+    return [(operator_services.detail(c)["badge"], c.actor_id, c.actor)
+            for c in operator_services.history(db.session, db.session.get(User, user.id)) if c.action == "badge"]
+
+
+def test_a_supervisor_cannot_give_an_admins_employee_record_a_badge_and_sign_in_as_them(
+        client, login_as, linked_admin):
+    employee, admin = linked_admin
+    login_as("supervisor")
+    edit = f"/registry/employees/{employee.id}/edit"
+    refused = client.post(edit, data=form_of(employee, badge="EVIL-BADGE-1"))
+    assert refused.status_code == 200 and NOT_YOURS in text_of(refused)
+    assert "Admin" in text_of(refused) and "EVIL-BADGE-1" not in text_of(refused)
+    # Not even the badge already on record: a refusal tells nothing about it.
+    assert NOT_YOURS in text_of(client.post(edit, data=form_of(employee, badge="ADMIN-CARD")))
+    assert badge_of(employee.id) == badges.digest("ADMIN-CARD")
+    assert _badge_changes(admin) == []
+    assert _signed_in_by_badge(client, "EVIL-BADGE-1") is None
+    assert _signed_in_by_badge(client, "ADMIN-CARD") == admin.id
+
+
+def test_a_supervisor_cannot_revoke_an_admins_badge_but_an_admin_can(client, login_as, linked_admin):
+    employee, admin = linked_admin
+    login_as("supervisor")
+    client.post(f"/registry/employees/{employee.id}/badge/revoke")
+    page = text_of(client.get(f"/registry/employees/{employee.id}/edit"))
+    assert NOT_YOURS in page and 'data-badge="set"' in page
+    assert badge_of(employee.id) == badges.digest("ADMIN-CARD")
+
+    client.post("/logout")
+    other_admin = login_as("admin")
+    client.post(f"/registry/employees/{employee.id}/badge/revoke")
+    assert badge_of(employee.id) is None
+    assert _badge_changes(admin) == [("revoked", other_admin, "")]
+
+
+def test_a_supervisor_gives_a_clerks_employee_record_a_badge_recorded_and_ending_their_sign_ins(
+        app, client, login_as, linked_operator):
+    employee, clerk = linked_operator
+    clerk_tablet = app.test_client()
+    assert login(clerk_tablet, clerk.id).status_code == 302 and clerk_tablet.get("/").status_code == 200
+    boss = login_as("supervisor")
+    for unchanged in ("", "CARD-30"):  # saved without a new badge: nothing to record, nobody signed out
+        assert client.post(f"/registry/employees/{employee.id}/edit",
+                           data=form_of(employee, badge=unchanged)).status_code == 302
+    assert _badge_changes(clerk) == [] and clerk_tablet.get("/").status_code == 200
+    response = client.post(f"/registry/employees/{employee.id}/edit", data=form_of(employee, badge="CARD-31"))
+    assert response.status_code == 302
+    assert _badge_changes(clerk) == [("replaced", boss, "")]
+    assert clerk_tablet.get("/").status_code == 302  # the old badge's sign-in is over
+    assert _signed_in_by_badge(client, "CARD-31") == clerk.id
+    assert _signed_in_by_badge(client, "CARD-30") is None
+
+
+def test_an_employee_import_by_a_supervisor_cannot_give_an_admins_record_a_badge(
+        client, login_as, make, linked_admin):
+    employee, admin = linked_admin
+    login_as("supervisor")
+    csv = ("工号,姓名,部门,工牌\r\nB002,新人,客房部,NEW-1\r\nA001,管理员本人,客房部,EVIL-BADGE-1\r\n").encode()
+    page = text_of(client.post("/import/", data={"kind": "employees", "file": (io.BytesIO(csv), "e.csv")}))
+    assert NOT_YOURS in page and "EVIL-BADGE-1" not in page
+    db.session.expire_all()
+    assert badge_of(employee.id) == badges.digest("ADMIN-CARD")
+    assert db.session.scalar(select(Employee).where(Employee.staff_no == "B002")) is None  # nothing written
+    assert _signed_in_by_badge(client, "EVIL-BADGE-1") is None
+
+
+def test_the_import_names_row_and_column_and_the_command_line_may_give_any_badge(
+        ctx, runner, make, linked_admin, tmp_path):
+    employee, admin = linked_admin
+    boss = make.user("领班", role="supervisor")
+    db.session.commit()
+    csv = "工号,姓名,部门,工牌\r\nA001,管理员本人,客房部,NEW-ADMIN-CARD\r\n".encode()
+    refused = import_csv(db.session, "employees", csv, user=boss)
+    db.session.rollback()
+    assert [(p.row, p.column) for p in refused.problems] == [(2, "工牌")]
+    assert NOT_YOURS in refused.problems[0].translated(lambda m, **kw: m % kw)
+    path = tmp_path / "e.csv"
+    path.write_bytes(csv)
+    result = runner.invoke(args=["kiosk", "import", "employees", str(path)])
+    assert result.exit_code == 0, result.output
+    assert badge_of(employee.id) == badges.digest("NEW-ADMIN-CARD")
+    [(happened, actor_id, actor)] = _badge_changes(admin)
+    assert (happened, actor_id) == ("replaced", None) and actor.startswith("命令行 ")
+
+
+# --- linking an operator to an employee record cannot get round it --------------------
+
+def test_linking_cannot_hand_a_supervisor_an_admins_sign_in(make, linked_admin):
+    employee, admin = linked_admin
+    boss = make.user("领班", role="supervisor")
+    clerk = make.user("收发员")
+    known = make.employee("领班知道的", staff_no="K001", badge="KNOWN-CARD")  # a badge the supervisor set
+    actor = Actor(user=boss)
+    with pytest.raises(DomainError, match="may not manage"):  # an admin is not theirs to link
+        operator_services.link_employee(db.session, actor, admin, "K001")
+    with pytest.raises(DomainError, match="already the operator Admin"):  # one operator per record
+        operator_services.link_employee(db.session, actor, clerk, "A001")
+    with pytest.raises(DomainError, match="already the operator Admin"):
+        operator_services.link_employee(db.session, Actor(user=admin), clerk, "A001")
+    # Their own clerk, on a record whose badge they know: fine, it is theirs to manage.
+    operator_services.link_employee(db.session, actor, clerk, "K001")
+    db.session.commit()
+    assert badges.operator(db.session, "KNOWN-CARD").id == clerk.id
+    assert badges.operator(db.session, "ADMIN-CARD").id == admin.id and admin.employee_id == employee.id
+    assert known.id == clerk.employee_id

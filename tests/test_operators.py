@@ -397,3 +397,54 @@ def test_badge_link_deactivate_and_unlock_from_the_operators_page(app, make):
     refused = client.post(f"/operators/{admin.id}/deactivate", follow_redirects=True)
     assert "cannot deactivate yourself" in refused.get_data(as_text=True)
     assert client.get("/operators/999999").status_code == 404
+
+
+# --- two administrators removing each other at once -----------------------------
+
+@pytest.fixture
+def slow_operator_changes():
+    """Hold each flush of an operator change for a moment, so two requests both read the
+    administrators before either writes (without a lock taken first, both pass the check)."""
+    import time
+
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+
+    def hold(session, flush_context, instances):
+        if any(isinstance(obj, OperatorChange) for obj in session.new):
+            time.sleep(0.3)
+
+    event.listen(Session, "before_flush", hold)
+    yield
+    event.remove(Session, "before_flush", hold)
+
+
+@pytest.mark.parametrize("path, data", [("deactivate", {}), ("role", {"role": "supervisor"})])
+def test_two_admins_removing_each_other_at_once_leave_one_active_admin(app, slow_operator_changes, path, data):
+    import threading
+
+    with app.app_context():
+        from tests.conftest import Factory
+
+        ids = [Factory().user(f"管理员{n}", role="admin").id for n in "甲乙"]
+        db.session.commit()
+    clients = []
+    for user_id in ids:
+        client = app.test_client()
+        assert login(client, user_id).status_code == 302
+        clients.append(client)
+    barrier = threading.Barrier(2)
+
+    def remove_the_other(i):
+        barrier.wait()
+        clients[i].post(f"/operators/{ids[1 - i]}/{path}", data=data)
+
+    threads = [threading.Thread(target=remove_the_other, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    with app.app_context():
+        admins = db.session.scalars(select(User.id).where(User.role == "admin", User.active.is_(True))).all()
+        done = db.session.scalar(select(func.count(OperatorChange.id)).where(OperatorChange.action != "added"))
+    assert len(admins) == 1 and done == 1

@@ -15,6 +15,7 @@ from flask import current_app
 from flask.cli import AppGroup
 from flask_babel import force_locale, gettext
 
+from ..cli import command_line_actor
 from ..domain.errors import DomainError
 from ..extensions import db
 from . import services
@@ -41,7 +42,8 @@ def _run(kind: str, path: Path) -> None:
         except OSError as error:
             raise click.ClickException(f"{path}: {error.strerror or error}") from None
         try:
-            result = services.import_csv(db.session, kind, data, user=None, station=services.STATION)
+            result = services.import_csv(db.session, kind, data, user=None, station=services.STATION,
+                                         actor=command_line_actor())
         except DomainError as error:
             db.session.rollback()
             raise click.ClickException(f"{path}: {error.translated(gettext)}") from None

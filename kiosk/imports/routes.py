@@ -12,6 +12,7 @@ from ..domain.errors import DomainError
 from ..domain.roles import MANAGERS
 from ..extensions import db
 from ..i18n import translate_error
+from ..operators.services import Actor
 from ..web import current_user, is_htmx, render_page_or_fragment, roles
 from . import bp, services
 from .forms import ImportForm
@@ -47,8 +48,8 @@ def upload():
         return _page(form)
     data = form.file.data.read()
     try:
-        result = services.import_csv(db.session, form.kind.data, data,
-                                     user=current_user(), station=services.STATION)
+        result = services.import_csv(db.session, form.kind.data, data, user=current_user(),
+                                     station=services.STATION, actor=Actor(user=current_user()))
     except DomainError as error:
         db.session.rollback()
         return _page(form, error=translate_error(error))

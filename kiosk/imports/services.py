@@ -41,6 +41,10 @@ The rules
   is). An empty cell keeps the badge on record, as every optional column
   does; replacing or revoking one is done on the employee's page. There is
   no swap in a file: to move a badge to somebody else, revoke it first.
+  The badge of an employee who is also an operator signs that operator in,
+  so only whoever may manage them gives it (a supervisor not an
+  administrator's; the command line any): refused by row and column, and
+  recorded in the operator's history when given.
 - A uniform number (制服编号) names a slot on the rack, so it belongs to one
   employee at a time. The check is on the state after the import, so two
   employees may swap numbers in one file.
@@ -67,10 +71,12 @@ from sqlalchemy.orm import Session
 from .. import badges
 from ..domain import cells
 from ..domain.codes import is_valid_phone, is_valid_tag, normalise_code, normalise_phone
-from ..domain.errors import N_, DomainError
+from ..domain.errors import N_, DomainError, Label
 from ..domain.money import BadAmount, parse_amount
 from ..ledger import correct_garment, register_garment
 from ..models import EMPLOYEE_KINDS, Department, Employee, Garment, GarmentType, User
+from ..operators import services as operator_services
+from ..operators.services import Actor
 
 KINDS = ("types", "employees", "garments")
 STATION = "import"
@@ -185,7 +191,10 @@ class Problem:
     params: dict[str, Any] = field(default_factory=dict)
 
     def translated(self, gettext: Callable[..., str]) -> str:
-        return gettext(self.message, **self.params) if self.params else gettext(self.message)
+        if not self.params:
+            return gettext(self.message)
+        params = {k: gettext(v) if isinstance(v, Label) else v for k, v in self.params.items()}
+        return gettext(self.message, **params)
 
 
 @dataclass
@@ -553,6 +562,7 @@ class _EmployeeRow:
     uniform_no: str
     size: str
     badge: str | None = None  # the keyed hash to store; None: the file says nothing
+    operator: User | None = None  # the operator linked to the record whose badge this row changes
 
 
 def _read_badge(row: _Row) -> str | None:
@@ -571,7 +581,7 @@ def _read_badge(row: _Row) -> str | None:
     return badges.digest(value)
 
 
-def _check_employees(session: Session, rows: _Rows) -> list[_EmployeeRow]:
+def _check_employees(session: Session, rows: _Rows, actor: Actor) -> list[_EmployeeRow]:
     checked = []
     for row in rows:
         checked.append(_EmployeeRow(
@@ -597,6 +607,7 @@ def _check_employees(session: Session, rows: _Rows) -> list[_EmployeeRow]:
                           "one person."))
     _check_uniform_numbers(session, checked)
     _check_badges(session, checked)
+    _check_linked_operators(session, checked, actor)
     return checked
 
 
@@ -636,7 +647,32 @@ def _check_badges(session: Session, checked: list[_EmployeeRow]) -> None:
                           name=operators[badge].name)
 
 
-def _apply_employees(session: Session, checked: list[_EmployeeRow], result: ImportResult) -> None:
+def _check_linked_operators(session: Session, checked: list[_EmployeeRow], actor: Actor) -> None:
+    """A badge for the record of an employee who is also an operator signs that operator in:
+    only whoever may manage them gives it (:func:`kiosk.operators.services.check_employee_badge`),
+    whether or not it is the badge on record (a refusal tells nothing about the badge)."""
+    given = [item for item in checked if item.badge and item.staff_no]
+    employees = _load_by(session, Employee, Employee.staff_no, (item.staff_no for item in given))
+    ids = sorted(employee.id for employee in employees.values())
+    linked: dict[int, User] = {}
+    for chunk in _chunks(ids):
+        for user in session.scalars(select(User).where(User.employee_id.in_(chunk))):
+            linked[user.employee_id] = user
+    for item in given:
+        employee = employees.get(item.staff_no)
+        user = linked.get(employee.id) if employee is not None else None
+        if user is None:
+            continue
+        try:
+            operator_services.check_employee_badge(actor, employee, user)
+        except DomainError as refused:
+            item.row.fail("badge", refused.message, **refused.params)
+        else:
+            item.operator = user
+
+
+def _apply_employees(session: Session, checked: list[_EmployeeRow], result: ImportResult,
+                     actor: Actor) -> None:
     departments = {dept.name: dept for dept in session.scalars(select(Department))}
     for item in checked:
         if item.department and item.department not in departments:
@@ -668,6 +704,9 @@ def _apply_employees(session: Session, checked: list[_EmployeeRow], result: Impo
             result.created += 1
             continue
         changes = _changes(employee, values)
+        if "badge_hash" in changes and item.operator is not None:
+            operator_services.employee_badge_changed(session, actor, item.operator,
+                                                     "replaced" if employee.badge_hash else "assigned")
         if employee.department is not department:
             changes["department"] = department
         for name, value in changes.items():
@@ -819,25 +858,35 @@ def _apply_garments(session: Session, checked: list[_GarmentRow], result: Import
 
 # --- entry point --------------------------------------------------------------
 
-_CHECKS = {"types": _check_types, "employees": _check_employees, "garments": _check_garments}
+_CHECKS = {"types": _check_types, "garments": _check_garments}
 
 
-def check(session: Session, kind: str, data: bytes) -> tuple[ImportResult, list]:
-    """Read and check every row; write nothing. Raises UnreadableFile."""
+def check(session: Session, kind: str, data: bytes, *, actor: Actor | None = None) -> tuple[ImportResult, list]:
+    """Read and check every row; write nothing. Raises UnreadableFile.
+
+    ``actor`` imports the file (None: the command line, an administrator's rights).
+    """
     if kind not in KINDS:
         raise ValueError(f"unknown import kind {kind!r}")
     table = read_table(data)
     result = ImportResult(kind)
     rows = _Rows(kind, table, result)
-    checked = _CHECKS[kind](session, rows)
+    if kind == "employees":
+        checked = _check_employees(session, rows, actor or Actor())
+    else:
+        checked = _CHECKS[kind](session, rows)
     column_order = {rows.header(column.key): n for n, column in enumerate(COLUMNS[kind])}
     result.problems.sort(key=lambda p: (p.row, column_order.get(p.column, len(column_order))))
     return result, checked
 
 
 def import_csv(session: Session, kind: str, data: bytes, *, user: User | None = None,
-               station: str = STATION) -> ImportResult:
+               station: str = STATION, actor: Actor | None = None) -> ImportResult:
     """Check the whole file, then (only if every row is good) write it.
+
+    ``actor`` is who imports, for what they may change (a linked operator's
+    badge) and the operators' history; by default the operator ``user``, or
+    the command line (``user`` None: an administrator's rights).
 
     Returns the result; when ``result.ok`` is false nothing was written. The
     changes are flushed, not committed: the caller commits (one transaction).
@@ -845,14 +894,15 @@ def import_csv(session: Session, kind: str, data: bytes, *, user: User | None = 
     :class:`ImportConflict` (after rolling the session back) when the
     database refuses the writes, e.g. another tablet added the same key.
     """
-    result, checked = check(session, kind, data)
+    actor = actor or Actor(user=user)
+    result, checked = check(session, kind, data, actor=actor)
     if not result.ok:
         return result
     try:
         if kind == "types":
             _apply_types(session, checked, result)
         elif kind == "employees":
-            _apply_employees(session, checked, result)
+            _apply_employees(session, checked, result, actor)
         else:
             _apply_garments(session, checked, result, user=user, station=station)
         session.flush()

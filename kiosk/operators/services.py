@@ -32,7 +32,8 @@ from ..auth.sessions import end_sessions
 from ..domain import pins
 from ..domain.errors import DomainError, Label, N_
 from ..domain.roles import ADMIN, LABELS, ROLES, may_manage
-from ..models import OperatorChange, User, utcnow
+from ..models import Employee, OperatorChange, User, utcnow
+from ..request_keys import write_lock
 
 # What an OperatorChange row says happened (``action``), and how the history names it.
 ADDED, ROLE, PIN_RESET, PIN_SET, PIN_CHANGED = "added", "role", "pin_reset", "pin_set", "pin_changed"
@@ -58,6 +59,8 @@ BADGE_LABELS: dict[str, str] = {
 
 NOT_YOURS = N_("Your role may not manage %(name)s (%(role)s).")
 NOT_GRANTABLE = N_("Your role may not give the role %(role)s.")
+BADGE_NOT_YOURS = N_("The badge of %(employee)s (%(staff_no)s) signs in the operator %(name)s (%(role)s): "
+                     "your role may not set, replace or revoke it.")
 LAST_ADMIN = N_("%(name)s is the last active administrator: make someone else administrator first.")
 
 
@@ -151,12 +154,14 @@ def _check_may(actor: Actor, user: User, *, giving: str | None = None) -> None:
 def _keep_an_admin(session: Session, user: User) -> None:
     """Refuse when ``user`` is the last active administrator (about to stop being one).
 
-    Read inside the transaction with the administrators' rows locked (PostgreSQL;
-    SQLite has one writer at a time), so two administrators demoting each other
-    at once cannot leave none.
+    Read inside the transaction with the administrators' rows locked (PostgreSQL)
+    or the database's write lock taken first (SQLite, whose deferred BEGIN would
+    come only with the UPDATE, after this read), so two administrators demoting
+    or deactivating each other at once cannot leave none.
     """
     if user.role != ADMIN or not user.active:
         return
+    write_lock(session)
     admins = session.scalars(select(User.id).where(User.role == ADMIN, User.active.is_(True))
                              .order_by(User.id).with_for_update()).all()
     if not [admin for admin in admins if admin != user.id]:
@@ -278,6 +283,36 @@ def revoke_badge(session: Session, actor: Actor, user: User) -> bool:
     _record(session, actor, user, BADGE, badge="revoked")
     session.flush()
     return True
+
+
+def employee_operator(session: Session, actor: Actor, employee: Employee | None) -> User | None:
+    """May ``actor`` set, replace or revoke the badge on ``employee``'s record? The operator linked
+    to the record (whose sign-in that badge is), or None; a refusal when ``actor`` may not manage them.
+
+    One rule for the employee form, its revoke button and the employee import:
+    the badge signs the linked operator in, so changing it is managing them
+    (a supervisor may not give an administrator's sign-in a badge they know).
+    """
+    if employee is None or employee.id is None:
+        return None
+    user = session.scalar(select(User).where(User.employee_id == employee.id))
+    check_employee_badge(actor, employee, user)
+    return user
+
+
+def check_employee_badge(actor: Actor, employee: Employee, user: User | None) -> None:
+    """Refuse when ``actor`` may not manage ``user``, the operator linked to ``employee`` (the rule
+    of :func:`employee_operator`, for a caller that loaded the operators itself: the import)."""
+    if user is not None and not may_manage(actor.role, user.role):
+        raise DomainError(BADGE_NOT_YOURS, employee=employee.name, staff_no=employee.staff_no, name=user.name,
+                          role=_role_label(user.role))
+
+
+def employee_badge_changed(session: Session, actor: Actor, user: User, happened: str) -> None:
+    """The badge on ``user``'s employee record was assigned, replaced or revoked (``happened``):
+    recorded in their history, and their sign-ins end (whoever held the old badge is out)."""
+    _record(session, actor, user, BADGE, badge=happened, on="employee")
+    end_sessions(session, user.id, "badge")
 
 
 def link_employee(session: Session, actor: Actor, user: User, staff_no: str | None) -> User:

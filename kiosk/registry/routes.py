@@ -6,6 +6,8 @@ server for every URL, whatever the page shows.
 """
 from __future__ import annotations
 
+from functools import partial
+
 from flask import abort, flash, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
@@ -15,8 +17,9 @@ from ..domain.errors import DomainError
 from ..domain.roles import COUNTER, MANAGERS
 from ..extensions import db
 from ..forms import mark
-from ..i18n import hotel_today
+from ..i18n import hotel_today, translate_error
 from ..models import Employee, GarmentType
+from ..operators.services import Actor
 from ..request_keys import new_key
 from ..web import current_user, htmx_redirect, render_page_or_fragment, roles
 from . import bp, forms, services
@@ -79,8 +82,14 @@ def _save(form, save, check, existing):
     return saved
 
 
+def _actor() -> Actor:
+    return Actor(user=current_user())
+
+
 def _save_employee(form: forms.EmployeeForm, employee: Employee | None) -> Employee | None:
-    return _save(form, services.save_employee, services.check_employee, employee)
+    actor = _actor()
+    return _save(form, partial(services.save_employee, actor=actor), partial(services.check_employee, actor=actor),
+                 employee)
 
 
 @bp.route("/employees/new", methods=["GET", "POST"])
@@ -132,11 +141,18 @@ def employee_deactivate(employee_id: int):
 def employee_badge_revoke(employee_id: int):
     """The badge is lost or handed back: it names nobody from now on (a new one is scanned on the form)."""
     employee = db.get_or_404(Employee, employee_id)
-    if services.revoke_badge(db.session, employee):
-        db.session.commit()
-        flash(_("The badge of %(name)s is revoked: it no longer names anyone.", name=employee.name), "success")
+    try:
+        revoked = services.revoke_badge(db.session, employee, actor=_actor())
+    except DomainError as refused:
+        db.session.rollback()
+        flash(translate_error(refused), "error")
     else:
-        flash(_("%(name)s has no badge.", name=employee.name), "warning")
+        if revoked:
+            db.session.commit()
+            flash(_("The badge of %(name)s is revoked: it no longer names anyone.", name=employee.name),
+                  "success")
+        else:
+            flash(_("%(name)s has no badge.", name=employee.name), "warning")
     return htmx_redirect(url_for(".employee_edit", employee_id=employee.id))
 
 

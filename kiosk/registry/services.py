@@ -23,6 +23,8 @@ from ..domain.errors import N_, DomainError
 from ..domain.garment_states import Status
 from ..ledger import register_garment
 from ..models import Department, Employee, Garment, GarmentType, User
+from ..operators import services as operator_services
+from ..operators.services import Actor
 from ..request_keys import once, recorded_result
 
 PER_PAGE = 25
@@ -132,7 +134,7 @@ def _other_people(query: Select, employee: Employee | None) -> Select:
 
 
 def _uniqueness_errors(session: Session, data: EmployeeData,
-                       employee: Employee | None) -> list[FieldError]:
+                       employee: Employee | None, actor: Actor) -> list[FieldError]:
     errors: list[FieldError] = []
     other = session.scalar(_other_people(
         select(Employee).where(Employee.staff_no == data.staff_no), employee))
@@ -148,15 +150,18 @@ def _uniqueness_errors(session: Session, data: EmployeeData,
                                      uniform_no=data.uniform_no, name=other.name))
     if data.badge:
         try:
+            operator_services.employee_operator(session, actor, employee)
             badges.check_free(session, data.badge, for_employee=employee)
-        except DomainError as taken:
-            errors.append(FieldError("badge", taken.message, **taken.params))
+        except DomainError as refused:
+            errors.append(FieldError("badge", refused.message, **refused.params))
     return errors
 
 
-def check_employee(session: Session, data: EmployeeData, employee: Employee | None = None) -> None:
-    """Raise FieldErrors when ``data`` clashes with another person or names no department."""
-    errors = _uniqueness_errors(session, data, employee)
+def check_employee(session: Session, data: EmployeeData, employee: Employee | None = None, *,
+                   actor: Actor) -> None:
+    """Raise FieldErrors when ``data`` clashes with another person or names no department,
+    or gives a badge that ``actor`` may not set (the linked operator is above them)."""
+    errors = _uniqueness_errors(session, data, employee, actor)
     if not data.new_department and (
             data.department_id is None or session.get(Department, data.department_id) is None):
         errors.append(FieldError("department_id", N_("Choose a department.")))
@@ -164,11 +169,16 @@ def check_employee(session: Session, data: EmployeeData, employee: Employee | No
 
 
 def save_employee(session: Session, data: EmployeeData,
-                  employee: Employee | None = None) -> Employee:
-    """Add a person (``employee`` is None) or change one; checks first, then writes."""
+                  employee: Employee | None = None, *, actor: Actor) -> Employee:
+    """Add a person (``employee`` is None) or change one; checks first, then writes.
+
+    A new badge on the record of a linked operator is recorded in their history
+    and ends their sign-ins (:func:`kiosk.operators.services.employee_badge_changed`).
+    """
     # Every check runs before anything is changed, so an autoflush cannot
     # push a half-made person into the database.
-    check_employee(session, data, employee)
+    check_employee(session, data, employee, actor=actor)
+    operator = operator_services.employee_operator(session, actor, employee) if data.badge else None
     if data.new_department:
         department = session.scalar(select(Department).where(Department.name == data.new_department))
         if department is None:
@@ -188,19 +198,27 @@ def save_employee(session: Session, data: EmployeeData,
     employee.uniform_no = data.uniform_no or None
     employee.size = data.size
     if data.badge:  # checked free above; a new scan replaces the badge on record
-        employee.badge_hash = badges.digest(data.badge)
+        badge, before = badges.digest(data.badge), employee.badge_hash
+        employee.badge_hash = badge
+        if operator is not None and badge != before:
+            operator_services.employee_badge_changed(session, actor, operator,
+                                                     "replaced" if before else "assigned")
     return employee
 
 
-def revoke_badge(session: Session, employee: Employee) -> bool:
+def revoke_badge(session: Session, employee: Employee, *, actor: Actor) -> bool:
     """The person's badge no longer names them (lost, or handed back); False when there was none.
 
     An operator linked to this employee record signs in with the badge no
-    longer either; their PIN still works.
+    longer either (their PIN still works): revoking it is managing them, so it
+    is refused when ``actor`` may not (a DomainError), and recorded when done.
     """
+    operator = operator_services.employee_operator(session, actor, employee)
     if employee.badge_hash is None:
         return False
     employee.badge_hash = None
+    if operator is not None:
+        operator_services.employee_badge_changed(session, actor, operator, "revoked")
     return True
 
 
