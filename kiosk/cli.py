@@ -18,18 +18,11 @@ def _fail(message: str) -> None:
     raise click.ClickException(message)
 
 
-def command_line_actor():
+def _command_line_actor():
     """Who runs this command, for the operators' history: ``命令行 user@host``."""
-    import getpass
-    import socket
-
     from .operators.services import Actor
 
-    try:
-        who = getpass.getuser()
-    except (KeyError, OSError):  # no login name (a container without a passwd entry)
-        who = "?"
-    return Actor.command_line(f"{who}@{socket.gethostname()}")
+    return Actor.here()
 
 
 def _change(change, name: str | None = None):
@@ -38,7 +31,7 @@ def _change(change, name: str | None = None):
 
     try:
         args = (by_name(db.session, name),) if name is not None else ()
-        result = change(db.session, command_line_actor(), *args)
+        result = change(db.session, _command_line_actor(), *args)
     except DomainError as error:
         db.session.rollback()
         _fail(str(error))

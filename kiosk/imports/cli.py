@@ -15,9 +15,9 @@ from flask import current_app
 from flask.cli import AppGroup
 from flask_babel import force_locale, gettext
 
-from ..cli import command_line_actor
 from ..domain.errors import DomainError
 from ..extensions import db
+from ..operators.services import Actor
 from . import services
 
 import_cli = AppGroup("import", help="Import CSV files saved from Excel (UTF-8 or GBK).")
@@ -43,7 +43,7 @@ def _run(kind: str, path: Path) -> None:
             raise click.ClickException(f"{path}: {error.strerror or error}") from None
         try:
             result = services.import_csv(db.session, kind, data, user=None, station=services.STATION,
-                                         actor=command_line_actor())
+                                         actor=Actor.here())
         except DomainError as error:
             db.session.rollback()
             raise click.ClickException(f"{path}: {error.translated(gettext)}") from None

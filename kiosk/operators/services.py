@@ -81,6 +81,18 @@ class Actor:
         """The command line run by ``who`` (``user@host``)."""
         return cls(label=f"命令行 {who}"[:64])
 
+    @classmethod
+    def here(cls) -> Actor:
+        """The command line run on this machine by its login user (``kiosk user``, ``kiosk import``)."""
+        import getpass
+        import socket
+
+        try:
+            who = getpass.getuser()
+        except (KeyError, OSError):  # no login name (a container without a passwd entry)
+            who = "?"
+        return cls.command_line(f"{who}@{socket.gethostname()}")
+
 
 # --- reading --------------------------------------------------------------
 
