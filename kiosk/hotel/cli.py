@@ -11,10 +11,11 @@ from flask import current_app
 from flask.cli import with_appcontext
 from flask_babel import force_locale, gettext
 
+from ..domain import pins
 from ..domain.errors import DomainError
 from ..extensions import db
 from . import forget
-from .services import check_new_pin, forget_setup_code, new_setup_code, set_up_hotel, the_hotel, why_not_set_up
+from .services import forget_setup_code, new_setup_code, set_up_hotel, the_hotel, why_not_set_up
 
 #: Wrong PINs a person at the terminal may type before ``kiosk init`` gives up.
 PIN_TRIES = 3
@@ -38,7 +39,7 @@ def _ask_pin() -> str:
         pin = click.prompt(gettext("PIN (4 to 8 digits, not shown)"), hide_input=True,
                            confirmation_prompt=gettext("The PIN again"))
         try:
-            check_new_pin(pin)
+            pins.check(pin)
         except DomainError as error:
             click.echo(error.translated(gettext), err=True)
             continue

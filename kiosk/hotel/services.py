@@ -114,11 +114,6 @@ def check_hotel_name(name: str | None) -> str:
     return name
 
 
-def check_new_pin(pin: str) -> None:
-    """The PIN policy for a PIN set from now on (:mod:`kiosk.domain.pins`)."""
-    pins.check(pin)
-
-
 def why_not_set_up(session: Session) -> str | None:
     """Why a real hotel cannot be set up in this database (a msgid), or None when it can."""
     hotel = the_hotel(session)
@@ -144,7 +139,7 @@ def set_up_hotel(session: Session, *, hotel_name: str, admin_name: str, pin: str
     if reason:
         raise DomainError(reason)
     name = check_hotel_name(hotel_name)
-    check_new_pin(pin)
+    pins.check(pin)  # before the admin's name: the PIN's reason is the one the screen shows first
     admin = create_user(session, admin_name, "admin", pin, hash_method=hash_method)
     admin.must_change_pin = False
     hotel = the_hotel(session) or Hotel()
