@@ -39,16 +39,16 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     database.init_app(app)
 
-    from . import (auth, board, checkin, cli, garments, handover, hotel, imports, inspection, issue, ironing,
-                   loans, main, operators, printing, purchases, registry, reports, stock, stocktake, tailor,
-                   web, writeoffs)
+    from . import (auth, board, checkin, checklists, clearance, cli, garments, handover, hotel, imports,
+                   inspection, issue, ironing, kits, loans, main, operators, printing, purchases, registry,
+                   reports, stock, stocktake, tailor, web, writeoffs)
 
     hotel.init_app(app)  # first: a database without operators leads to the first-run screen
     web.init_app(app)
     for blueprint in (auth.bp, main.bp, hotel.bp, registry.bp, imports.bp, checkin.bp, ironing.bp,
                       inspection.bp, tailor.bp, issue.bp, board.bp, garments.bp, printing.bp,
                       loans.bp, stock.bp, writeoffs.bp, handover.bp, stocktake.bp, purchases.bp,
-                      reports.bp, operators.bp):
+                      reports.bp, operators.bp, kits.bp, clearance.bp, checklists.bp):
         app.register_blueprint(blueprint)
     printing.init_app(app)
     cli.init_app(app)

@@ -78,7 +78,10 @@ class Employee(db.Model):
     phone: Mapped[str] = mapped_column(String(32), default="")
     kind: Mapped[str] = mapped_column(String(16), default="regular")
     uniform_no: Mapped[str | None] = mapped_column(String(32), unique=True)
+    #: Clothing size (every garment type); shoes and socks have their own scales.
     size: Mapped[str] = mapped_column(String(16), default="")
+    shoe_size: Mapped[str] = mapped_column(String(16), default="")
+    sock_size: Mapped[str] = mapped_column(String(16), default="")
     # The badge (工牌) as a keyed hash (kiosk.badges.digest), never the code itself.
     badge_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     active: Mapped[bool] = mapped_column(default=True)

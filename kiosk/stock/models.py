@@ -7,15 +7,16 @@ append-only :class:`StockMovement`; the database refuses a negative quantity
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from ..models import Employee, User, UTCDateTime, utcnow
+from ..models import Employee, Money, User, UTCDateTime, utcnow
 
 STOCK_KINDS = ("shoes", "socks", "hair_accessory", "consumable")
-MOVEMENT_REASONS = ("received", "issued", "adjusted", "distributed")
+MOVEMENT_REASONS = ("received", "issued", "adjusted", "distributed", "returned")
 RUN_STATUSES = ("open", "closed")
 
 
@@ -32,6 +33,7 @@ class StockItem(db.Model):
         CheckConstraint(_in("kind", STOCK_KINDS), name="kind"),
         CheckConstraint("quantity_on_hand >= 0", name="on_hand"),
         CheckConstraint("reorder_level >= 0 AND monthly_allowance >= 0", name="levels"),
+        CheckConstraint("unit_cost >= 0", name="cost"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -44,6 +46,10 @@ class StockItem(db.Model):
     reorder_level: Mapped[int] = mapped_column(default=0)
     #: How many each active employee gets in the monthly run (0: only when due).
     monthly_allowance: Mapped[int] = mapped_column(default=0)
+    #: Handed back when the person leaves (shoes, say; never socks): on the leaver's clearance.
+    return_on_leaving: Mapped[bool] = mapped_column(default=False)
+    #: What one costs (CNY), charged when a returnable one is not handed back.
+    unit_cost: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
