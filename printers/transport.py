@@ -17,8 +17,13 @@ Every backend opens its connection per job, has a timeout and closes in
 ``finally``. ``tcp://`` asks the printer for its real-time status (``DLE EOT
 1`` printer, ``DLE EOT 4`` paper sensor) before sending — so nothing is
 queued in a printer that is out of paper — and again after, so a printer that
-takes the bytes but never answers, or runs out of paper, is a failure with a
-clear reason. Every failure is a :class:`~printers.errors.PrinterError`.
+answered before but not after the job, or ran out of paper, is a failure with
+a clear reason. A port that accepts the connection but never answers the
+status query (a print server, a printer without real-time status, ``nc -l``)
+gets the job anyway: :func:`send_bytes` says the status is unknown
+(:attr:`Sent.status_unknown`) instead of failing. A refused connection is
+still "is it switched on?". Every failure is a
+:class:`~printers.errors.PrinterError`.
 
 The transport knows nothing of documents, images or encoders: bytes in.
 """
@@ -28,6 +33,7 @@ import os
 import socket
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -39,11 +45,26 @@ DLE_EOT_PAPER = b"\x10\x04\x04"    # real-time status: roll paper sensor
 STATUS_REQUEST = DLE_EOT_PRINTER + DLE_EOT_PAPER
 OFFLINE_BIT = 0x08                 # in the DLE EOT 1 answer
 PAPER_END_BITS = 0x60              # in the DLE EOT 4 answer
+#: how long a ``tcp://`` printer has to start answering the first status query
+#: before the job is sent without its status (a real printer answers in
+#: milliseconds); at most a third of the job's timeout, so the job still has time.
+STATUS_WAIT = 1.0
+#: after a job sent without a status answer, how long to take what the far end
+#: still sends before closing (closing on unread bytes would reset the connection).
+DRAIN_WAIT = 0.3
+
+
+@dataclass(frozen=True)
+class Sent:
+    """A job handed over. ``status_unknown``: the printer took the connection and the
+    bytes but never answered the status query, so whether it printed is not known."""
+
+    status_unknown: bool = False
 
 
 # ---------------------------------------------------------------- backends
 
-Backend = Callable[[Any, bytes, float], None]
+Backend = Callable[[Any, bytes, float], Sent | None]
 
 
 def _dummy(url: Any, data: bytes, timeout: float) -> None:
@@ -87,14 +108,29 @@ def _fmt(seconds: float) -> str:
     return f"{seconds:g}"
 
 
-def _read_status(sock: socket.socket, deadline: _Deadline, extra: int = 0) -> tuple[int, int]:
+class _NoAnswer(Exception):
+    """Nothing came back to the first status query in :data:`STATUS_WAIT`."""
+
+
+def _read_status(sock: socket.socket, deadline: _Deadline, extra: int = 0,
+                 first_wait: float | None = None) -> tuple[int, int]:
     """Read the answers to :data:`STATUS_REQUEST` (two bytes). ``extra`` is
     how many real-time requests the job data itself may have contained (a
     printer may answer those too): their answers come first, so the last
-    two bytes are ours."""
+    two bytes are ours. With ``first_wait``, :class:`_NoAnswer` when not one
+    byte came in that many seconds (then the rest has the deadline)."""
     got = b""
     while len(got) < 2 + extra:
-        if len(got) >= 2 and extra:
+        if not got and first_wait is not None:
+            remaining = deadline.end - time.monotonic()
+            if remaining <= 0:
+                raise PrinterError(errors.TIMEOUT, seconds=_fmt(deadline.seconds))
+            sock.settimeout(min(first_wait, remaining))
+            try:
+                chunk = sock.recv(64)
+            except TimeoutError:
+                raise _NoAnswer from None
+        elif len(got) >= 2 and extra:
             # the printer may not have taken the look-alikes in the data as
             # requests: give it a moment, then go with what came.
             sock.settimeout(min(0.2, max(0.0, deadline.end - time.monotonic())) or 0.001)
@@ -119,8 +155,24 @@ def _check_status(printer: int, paper: int) -> None:
         raise PrinterError(errors.OFFLINE)
 
 
-def _tcp(url: Any, data: bytes, timeout: float) -> None:
-    """``tcp://host:port`` (raw port 9100): status, job, status."""
+def _drain(sock: socket.socket, deadline: _Deadline) -> None:
+    """No more to send: say so (FIN after the job's last byte), then read what
+    the far end still sends, briefly, so closing does not reset the connection
+    (a reset may drop job bytes a print server has not passed on yet)."""
+    sock.shutdown(socket.SHUT_WR)
+    end = min(deadline.end, time.monotonic() + DRAIN_WAIT)
+    while (remaining := end - time.monotonic()) > 0:
+        sock.settimeout(remaining)
+        try:
+            if not sock.recv(4096):
+                return
+        except (TimeoutError, OSError):
+            return
+
+
+def _tcp(url: Any, data: bytes, timeout: float) -> Sent:
+    """``tcp://host:port`` (raw port 9100): status, job, status; or, when the
+    status query goes unanswered, the job alone (status unknown)."""
     host, port = url.hostname, url.port or 9100
     if not host:
         raise PrinterError(errors.UNKNOWN_URL, url=url.geturl())
@@ -133,7 +185,14 @@ def _tcp(url: Any, data: bytes, timeout: float) -> None:
         stage = "status"
         deadline.left(sock)
         sock.sendall(STATUS_REQUEST)
-        _check_status(*_read_status(sock, deadline))
+        try:
+            _check_status(*_read_status(sock, deadline, first_wait=min(STATUS_WAIT, timeout / 3)))
+        except _NoAnswer:
+            stage = "job"
+            deadline.left(sock)
+            sock.sendall(data)
+            _drain(sock, deadline)
+            return Sent(status_unknown=True)
         stage = "job"
         deadline.left(sock)
         sock.sendall(data)
@@ -141,6 +200,7 @@ def _tcp(url: Any, data: bytes, timeout: float) -> None:
         sock.sendall(STATUS_REQUEST)
         lookalikes = sum(data.count(b"\x10\x04" + bytes([n])) for n in (1, 2, 3, 4))
         _check_status(*_read_status(sock, deadline, extra=lookalikes))
+        return Sent()
     except PrinterError:
         raise
     except ConnectionRefusedError:
@@ -239,10 +299,11 @@ def parse_url(url: str) -> Any:
     return parts
 
 
-def send_bytes(data: bytes, url: str, *, timeout: float = 3.0) -> None:
+def send_bytes(data: bytes, url: str, *, timeout: float = 3.0) -> Sent:
     """Write an already encoded job to the printer at ``url``; return when it is done.
 
-    Raises :class:`PrinterError` with the reason on any failure.
+    Raises :class:`PrinterError` with the reason on any failure. The
+    :class:`Sent` says whether the printer's status stayed unknown.
     """
     parts = parse_url(url)
-    BACKENDS[parts.scheme](parts, data, timeout)
+    return BACKENDS[parts.scheme](parts, data, timeout) or Sent()

@@ -5,7 +5,8 @@ from kiosk import create_app
 def test_healthz_answers_200_with_the_database_reachable(client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.get_json() == {"status": "ok", "database": "ok"}
+    assert response.get_json() == {"status": "ok", "database": "ok",
+                                   "print": {"waiting": 0, "failed": 0, "printer": "unused"}}
 
 
 def test_healthz_answers_503_when_the_database_is_unreachable(tmp_path, monkeypatch):

@@ -12,6 +12,7 @@ import json
 import re
 import time
 
+import flask_babel
 import pytest
 from PIL import Image
 from sqlalchemy import func, select
@@ -21,7 +22,8 @@ from kiosk.inspection.services import request_tag_reprint
 from kiosk.models import Garment, PrintJob, TagReprint
 from kiosk.printing import process_queue, services, worker
 from printers import errors
-from printers.documents import QR, Text
+from printers.documents import QR, Cut, Document, Text
+from printers.documents import Image as DocImage
 from printers.render import render
 from tests.printers.fakeprinter import decode, free_port
 
@@ -119,8 +121,8 @@ def test_a_double_tap_with_the_same_request_key_queues_one_job(app, make, client
 
 def test_the_worker_thread_sends_a_queued_job_while_the_request_has_long_returned(
         app, make, client, clerk, printers, shirt):
-    """The request never waits, even for a printer that takes the job and never answers."""
-    silent = printers(mode="silent")
+    """The request never waits, even for a printer that takes the job and then never answers."""
+    silent = printers(mode="once")
     app.config.update(KIOSK_PRINTER=silent.url, KIOSK_PRINT_TIMEOUT=1.5, KIOSK_PRINT_WORKER=True,
                       KIOSK_PRINT_POLL_SECONDS=0.2)
     garment = make.garment("SH-0004", garment_type=shirt)
@@ -211,6 +213,105 @@ def test_a_refused_printer_fails_the_slip_with_its_reason_in_the_status_bar_and_
     assert db.session.get(Garment, garment.id).status == "dirty"
 
 
+def in_chinese(client) -> None:
+    """Switch the tablet to Chinese. The test's app context (``make``) is shared by its
+    requests, so Flask-Babel's cached locale of the earlier ones is dropped too."""
+    client.post("/language", data={"lang": "zh_CN"})
+    flask_babel.refresh()
+
+
+# --- a printer (or print server) that never answers the status query -----------------
+
+def test_a_listener_that_only_reads_gets_the_whole_tag_with_its_cut_and_the_bar_says_status_unknown(
+        app, make, client, clerk, printers, owner, shirt):
+    """Like ``nc -l``: it takes the connection and the bytes, and never answers DLE EOT."""
+    listener = printers(mode="mute")
+    app.config["KIOSK_PRINTER"] = listener.url
+    garment = make.garment("SH-0350", garment_type=shirt, owner=owner, size="L")
+    db.session.commit()
+    print_tag(client, garment)
+    process_queue(app)
+    [job] = jobs()
+    assert (job.status, job.attempts) == ("done", 1) and job.printed_at is not None
+    assert services.status_unknown(job) and services.reason_of(job).message == services.STATUS_UNKNOWN
+    [received] = listener.received
+    printed, commands = decode(received)
+    expected = render(services.document_of(job), paper_mm=app.config["KIOSK_PAPER_MM"],
+                      font_path=app.config["KIOSK_FONT"] or None)
+    assert printed.crop((0, 0, expected.width, expected.height)).tobytes() == expected.tobytes()
+    assert commands[-1].name == "cut"
+
+    bar = status_bar(client)
+    assert state_of(bar) == "unknown" and " hidden" not in bar
+    assert "Printer status unknown" in bar and 'data-testid="print-failure"' not in bar
+    assert 'data-testid="print-retry"' not in bar  # not a failure: nothing to retry
+    in_chinese(client)
+    assert "打印机状态未知" in status_bar(client) and "打印失败" not in status_bar(client)
+    queue = client.get("/print/").get_data(as_text=True)
+    assert 'data-job-status="done"' in queue and 'data-testid="job-note"' in queue and "状态未知" in queue
+    health = client.get("/healthz").get_json()
+    assert health["print"] == {"waiting": 0, "failed": 0, "printer": "status_unknown"}
+
+
+def test_a_refused_connection_is_still_printer_off_not_status_unknown(app, make, client, clerk, refused, shirt):
+    garment = make.garment("SH-0351", garment_type=shirt)
+    db.session.commit()
+    print_tag(client, garment)
+    process_queue(app)
+    [job] = jobs()
+    assert job.status == "failed" and services.reason_of(job).message == errors.REFUSED
+    bar = status_bar(client)
+    assert state_of(bar) == "failed" and "refused the connection. Is it switched on?" in bar
+    assert "status unknown" not in bar
+    health = client.get("/healthz")
+    assert health.status_code == 200  # a printer that is off is no 503
+    assert health.get_json()["print"] == {
+        "waiting": 0, "failed": 1, "printer": "failed",
+        "reason": f"The printer at 127.0.0.1:{refused} refused the connection. Is it switched on?"}
+
+
+def test_the_failure_bar_counts_the_prints_that_failed_in_both_languages(app, make, client, clerk, refused, shirt):
+    garments = [make.garment(f"SH-036{i}", garment_type=shirt) for i in range(2)]
+    db.session.commit()
+    print_tag(client, garments[0])
+    process_queue(app)
+    assert 'data-testid="print-failed-count"' not in status_bar(client)  # one failure: no count
+    print_tag(client, garments[1])
+    process_queue(app)
+    assert "(2 prints failed)" in status_bar(client)
+    in_chinese(client)
+    bar = status_bar(client)
+    assert "（2 份未打印）" in bar and "打印 2 次" not in bar
+
+
+def test_the_notice_after_printing_names_no_placeholder(app, make, client, clerk, refused, shirt):
+    garment = make.garment("SH-0370", garment_type=shirt)
+    db.session.commit()
+    in_chinese(client)
+    response = client.post(f"/print/garment/{garment.tag}/tag", data={"next": "/", "request_key": "n" * 32},
+                           follow_redirects=True)
+    page = response.get_data(as_text=True)
+    assert "已发送到打印机（1 项）" in page and "%(" not in page
+
+
+def test_a_slip_with_a_huge_picture_fails_with_its_reason_and_is_never_drawn_at_full_size(
+        app, make, client, clerk, spool):
+    """The second guard: a picture that got past the form (an old row, another path) is
+    refused by its header in the renderer, the job fails with why, the preview says so."""
+    buffer = io.BytesIO()
+    Image.new("1", (576, 60000), 1).save(buffer, "PNG")
+    document = Document("loan", [Text("借用单"), DocImage(buffer.getvalue()), Cut()], title="借用单")
+    job = services.enqueue(db.session, document, "loan", None)
+    db.session.commit()
+    process_queue(app)
+    [job] = jobs()
+    assert job.status == "failed" and services.reason_of(job).message == errors.PICTURE_TOO_LARGE
+    assert not spool.exists() or spool.read_bytes() == b""  # nothing was printed
+    assert "576 × 60000 pixels" in status_bar(client)
+    preview = client.get(f"/print/jobs/{job.id}/preview.png")
+    assert preview.status_code == 422 and "576 × 60000 pixels" in preview.get_data(as_text=True)
+
+
 def test_the_status_bar_is_hidden_when_nothing_failed(app, client, clerk):
     bar = status_bar(client)
     assert state_of(bar) == "idle" and " hidden" in bar
@@ -243,7 +344,8 @@ def test_a_printer_down_fails_the_jobs_behind_it_without_trying_each_and_a_retry
     process_queue(app)
     assert [(j.status, j.attempts) for j in jobs()] == [("failed", 1), ("failed", 0), ("failed", 0)]
     assert {services.reason_of(j).message for j in jobs()} == {errors.REFUSED}
-    assert "(3 prints)" in status_bar(client)
+    bar = status_bar(client)
+    assert re.search(r'data-testid="print-failed-count" data-count="3">\(3 prints failed\)<', bar)
     fake = printers(port=refused)
     client.post("/print/retry", headers=HX)
     process_queue(app)
@@ -535,6 +637,20 @@ def test_cli_tag_print_exits_non_zero_with_the_reason_when_the_printer_refuses(a
     assert result.exit_code == 1
     assert f"The printer at 127.0.0.1:{refused} refused the connection" in result.output
     assert [j.status for j in jobs()] == ["failed"]
+
+
+def test_cli_tag_print_to_a_listener_that_only_reads_prints_and_says_the_status_is_unknown(
+        app, make, runner, printers, shirt):
+    listener = printers(mode="mute")
+    app.config["KIOSK_PRINTER"] = listener.url
+    make.garment("SH-2002", garment_type=shirt)
+    db.session.commit()
+    result = runner.invoke(args=["kiosk", "tag", "print", "SH-2002"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == "printed"
+    assert "Printer status unknown: check that it came out." in result.stderr
+    printed, commands = decode(listener.received[0])
+    assert printed is not None and commands[-1].name == "cut"
 
 
 def test_cli_tag_print_of_an_unknown_tag_exits_non_zero(ctx, runner, spool):

@@ -10,6 +10,7 @@ from ..domain.roles import COUNTER
 from ..extensions import db
 from ..i18n import current_language, hotel_today, hotel_zone, now
 from ..printing import worker
+from ..printing.routes import sent_notice
 from ..printing.services import enqueue, print_once
 from ..request_keys import new_key
 from ..stations.web import duplicate_seconds, render_result, scan_log
@@ -141,7 +142,7 @@ def print_slip(loan_id: int):
         return htmx_redirect(back)
     db.session.commit()
     worker.notify(current_app._get_current_object())
-    flash(_("Sent to the printer."), "success")
+    flash(sent_notice(1), "success")
     return htmx_redirect(back)
 
 

@@ -1,7 +1,8 @@
 """``flask --app app kiosk tag print CODE``: print a garment's tag and wait for it.
 
-Prints ``printed`` and exits 0 once the tag has printed; otherwise exits 1
-with the reason, in the kiosk's language (KIOSK_LANGUAGE). The job goes
+Prints ``printed`` and exits 0 once the tag has printed (sent to a printer
+that did not answer the status query: ``printed`` and that note on stderr);
+otherwise exits 1 with the reason, in the kiosk's language (KIOSK_LANGUAGE). The job goes
 through the same queue as a tap on the garment page, after the jobs already
 waiting; a server's worker may be the one that sends it.
 """
@@ -49,10 +50,12 @@ def tag_print(code: str) -> None:
             process_queue(app)
             job = db.session.scalar(select(PrintJob).where(PrintJob.id == job_id)
                                     .execution_options(populate_existing=True))
-            status, reason = job.status, services.reason_of(job)
+            status, reason, unknown = job.status, services.reason_of(job), services.status_unknown(job)
             db.session.rollback()
             if status == services.DONE:
                 click.echo("printed")
+                if unknown and reason is not None:
+                    click.echo(reason.translated(gettext), err=True)
                 return
             if status == services.FAILED:
                 message = reason.translated(gettext) if reason is not None else status

@@ -74,7 +74,8 @@ def status_context() -> dict:
     reason = ""
     if status.latest_failed is not None:
         reason = reason_text(status.latest_failed)
-    return {"shown": status.shown, "allowed": True, "status": status, "reason": reason}
+    unknown = _(services.STATUS_UNKNOWN) if status.just_unknown else ""
+    return {"shown": status.shown, "allowed": True, "status": status, "reason": reason, "unknown": unknown}
 
 
 def receipts_on(station: str) -> bool:
@@ -102,13 +103,21 @@ def _status_bar(notice: str | None = None):
     return htmx_answer(html, retarget=_TARGET)
 
 
-def _queued(jobs: list[PrintJob], back: str):
-    """Commit the queued jobs, wake the worker and answer without waiting for it."""
+def sent_notice(count: int) -> str:
+    """The notice after ``count`` prints were queued (every print button's, other blueprints' too)."""
+    return ngettext("Sent to the printer.", "%(num)d prints sent to the printer.", count)
+
+
+def _queued(count: int, back: str):
+    """Commit the ``count`` queued jobs, wake the worker and answer without waiting for it."""
     db.session.commit()
     worker.notify(current_app._get_current_object())
     if is_htmx():
         return _status_bar()
-    flash(ngettext("Sent to the printer.", "%(num)d prints sent to the printer.", len(jobs)), "success")
+    if count:
+        flash(sent_notice(count), "success")
+    else:  # a second tap on 重试: the first one queued it
+        flash(_("Nothing to send again: it is queued or printed already."), "info")
     return redirect(back)
 
 
@@ -122,7 +131,7 @@ def queue_once(command: str, make_jobs: Callable[[], list[PrintJob]], back: str)
                                    command=command, queue=make_jobs)
     except DomainError as refused:  # a malformed key: nothing queued
         return _refuse(refused.translated(_), back)
-    return _queued(jobs, back)
+    return _queued(len(jobs), back)
 
 
 def _refuse(message: str, back: str):
@@ -150,8 +159,8 @@ def status():
 @roles(*COUNTER)
 def retry_failed():
     """One tap: every print that failed in the last hours is queued again, in its order."""
-    services.retry(db.session, since=utcnow() - services.STATUS_WINDOW, role=current_user().role)
-    return _queued([], _back(url_for(".queue")))
+    count = services.retry(db.session, since=utcnow() - services.STATUS_WINDOW, role=current_user().role)
+    return _queued(count, _back(url_for(".queue")))
 
 
 # --- the print queue page -------------------------------------------------------
@@ -195,8 +204,8 @@ def retry(job_id: int):
     job = _job(job_id)
     if job is None:
         return _not_yours()
-    services.retry(db.session, [job.id])
-    return _queued([job], _back(url_for(".queue")))
+    count = services.retry(db.session, [job.id])
+    return _queued(count, _back(url_for(".queue")))
 
 
 @bp.post("/jobs/<int:job_id>/reprint")

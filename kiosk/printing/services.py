@@ -9,7 +9,9 @@ the process whose UPDATE changed the row sends it.
 
 A job that cannot be printed is ``failed`` with its reason kept as msgid +
 parameters, so every reader sees it in their own language; a retry queues
-it again, a reprint queues a copy.
+it again, a reprint queues a copy. A job sent to a printer that never
+answered its status query is ``done`` with :data:`STATUS_UNKNOWN` kept as its
+note (in ``last_error``): it was sent, whether it came out is not known.
 """
 from __future__ import annotations
 
@@ -86,9 +88,13 @@ STATUS_LABELS: dict[str, str] = {
 UNEXPECTED = N_("Printing failed: %(detail)s")
 INTERRUPTED = N_("The kiosk stopped while this was printing. Check the printer, then print it again if it did not come out.")
 NOTHING_TO_PRINT = N_("Nothing was scanned for this slip yet.")
+#: the note of a job sent to a printer that did not answer the status query (not a failure)
+STATUS_UNKNOWN = N_("Sent. Printer status unknown: check that it came out.")
 
 #: failed jobs older than this no longer show in the status bar (the queue page keeps them)
 STATUS_WINDOW = dt.timedelta(hours=12)
+#: a job sent with the printer's status unknown shows in the status bar this long
+UNKNOWN_WINDOW = dt.timedelta(minutes=1)
 #: a job "printing" for longer than this was left behind by a stopped process
 STALE_AFTER = dt.timedelta(minutes=2)
 
@@ -259,11 +265,13 @@ def render_job(job_or_document: PrintJob | Document, settings: PrintSettings) ->
 
 @dataclass(frozen=True)
 class Outcome:
-    """How one job went; ``printer_down`` when the printer (not the job) failed."""
+    """How one job went; ``printer_down`` when the printer (not the job) failed;
+    ``status_unknown`` when it was sent but the printer never said how it is."""
 
     status: str
     printer_down: bool = False
     error: DomainError | None = None
+    status_unknown: bool = False
 
 
 def run_job(session: Session, job_id: int, settings: PrintSettings,
@@ -291,7 +299,7 @@ def run_job(session: Session, job_id: int, settings: PrintSettings,
         _fail(session, job_id, reason)
         return Outcome(FAILED, error=reason)
     try:
-        transport.send_bytes(data, settings.printer, timeout=settings.timeout)
+        sent = transport.send_bytes(data, settings.printer, timeout=settings.timeout)
     except PrinterError as error:
         reason = refusal(error)
         _fail(session, job_id, reason)
@@ -303,13 +311,14 @@ def run_job(session: Session, job_id: int, settings: PrintSettings,
         _fail(session, job_id, reason)
         return Outcome(FAILED, printer_down=True, error=reason)
     now = utcnow()
-    _finish(session, job_id, status=DONE, printed_at=now)
+    note = error_json(DomainError(STATUS_UNKNOWN)) if sent.status_unknown else None
+    _finish(session, job_id, status=DONE, printed_at=now, last_error=note)
     reprint_id = session.scalar(select(PrintJob.reprint_id).where(PrintJob.id == job_id))
     if reprint_id is not None:
         session.execute(update(TagReprint).where(TagReprint.id == reprint_id, TagReprint.done_at.is_(None))
                         .values(done_at=now).execution_options(synchronize_session=False))
     session.commit()
-    return Outcome(DONE)
+    return Outcome(DONE, status_unknown=sent.status_unknown)
 
 
 def fail_queued(session: Session, error: DomainError) -> int:
@@ -402,18 +411,25 @@ def reprint(session: Session, job: PrintJob, *, user: User | None, printer: str)
 
 # --- what the screens show --------------------------------------------------
 
+def status_unknown(job: PrintJob) -> bool:
+    """Whether ``job`` was sent to a printer that never answered its status query."""
+    return job.status == DONE and job.last_error is not None
+
+
 @dataclass
 class QueueStatus:
-    """What the status bar says: failed jobs (with the latest reason) and those waiting."""
+    """What the status bar says: failed jobs (with the latest reason), those waiting,
+    those printed just now, and those sent just now with the printer's status unknown."""
 
     failed: int
     pending: int
     latest_failed: PrintJob | None
     just_printed: int
+    just_unknown: int = 0
 
     @property
     def shown(self) -> bool:
-        return bool(self.failed or self.pending or self.just_printed)
+        return bool(self.failed or self.pending or self.just_printed or self.just_unknown)
 
 
 def queue_status(session: Session, now: dt.datetime | None = None,
@@ -429,19 +445,40 @@ def queue_status(session: Session, now: dt.datetime | None = None,
     is_failed = (PrintJob.status == FAILED) & (PrintJob.created_at >= since)
     is_pending = PrintJob.status.in_((QUEUED, PRINTING))
     is_just_done = (PrintJob.status == DONE) & (PrintJob.printed_at >= just_after)
+    is_unknown = ((PrintJob.status == DONE) & PrintJob.last_error.is_not(None)
+                  & (PrintJob.printed_at >= now - UNKNOWN_WINDOW))
     counts = session.execute(
         select(func.coalesce(func.sum(case((is_failed, 1), else_=0)), 0),
                func.coalesce(func.sum(case((is_pending, 1), else_=0)), 0),
-               func.coalesce(func.sum(case((is_just_done, 1), else_=0)), 0))
-        .where(PrintJob.status.in_((FAILED, QUEUED, PRINTING)) | is_just_done)
+               func.coalesce(func.sum(case((is_just_done, 1), else_=0)), 0),
+               func.coalesce(func.sum(case((is_unknown, 1), else_=0)), 0))
+        .where(PrintJob.status.in_((FAILED, QUEUED, PRINTING)) | is_just_done | is_unknown)
     ).one()
-    failed, pending, just = (int(n) for n in counts)
+    failed, pending, just, unknown = (int(n) for n in counts)
     latest = None
     if failed:
         latest = session.scalar(select(PrintJob).where(is_failed)
                                 .order_by(PrintJob.updated_at.desc(), PrintJob.id.desc()).limit(1))
+    quiet = not (failed or pending)
     return QueueStatus(failed=failed, pending=pending, latest_failed=latest,
-                       just_printed=0 if failed or pending else just)
+                       just_printed=just if quiet else 0, just_unknown=unknown if quiet else 0)
+
+
+def printer_state(session: Session) -> dict[str, Any]:
+    """The print queue for /healthz: how many wait and failed (the status bar's
+    counts) and the printer as its latest finished job found it: ``ok``,
+    ``status_unknown`` (sent, no status answer), ``failed`` (with the reason in
+    English, for the monitoring), or ``unused``."""
+    status = queue_status(session)
+    latest = session.scalar(select(PrintJob).where(PrintJob.status.in_((DONE, FAILED)))
+                            .order_by(PrintJob.updated_at.desc(), PrintJob.id.desc()).limit(1))
+    state: dict[str, Any] = {"waiting": status.pending, "failed": status.failed}
+    if latest is None:
+        return {**state, "printer": "unused"}
+    if latest.status == FAILED:
+        reason = reason_of(latest)
+        return {**state, "printer": "failed", "reason": str(reason) if reason is not None else ""}
+    return {**state, "printer": "status_unknown" if status_unknown(latest) else "ok"}
 
 
 def recent_jobs(session: Session, limit: int = 50, *, role: str | None) -> list[PrintJob]:

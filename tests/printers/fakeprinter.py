@@ -105,7 +105,10 @@ class FakePrinter:
 
     ``mode``: ``"ok"`` answers status online with paper; ``"paper_end"``
     reports the paper sensor empty; ``"silent"`` accepts and never reads nor
-    answers; ``"drop"`` answers status but closes the connection once
+    answers; ``"mute"`` reads everything and never answers (a print server,
+    a printer without real-time status, ``nc -l``); ``"once"`` answers the
+    first status request only (a printer that hangs while printing);
+    ``"drop"`` answers status but closes the connection once
     ``drop_after`` job bytes have arrived (the printer disappears mid-job).
     ``"eager"`` is a printer that takes real-time requests even inside
     raster data: every ``10 04 n`` in an image is answered too (``n=1`` with
@@ -156,6 +159,7 @@ class FakePrinter:
 
     def _handle(self, conn: socket.socket, index: int) -> None:
         buf = b""
+        answered = 0
         conn.settimeout(0.05)
         while not self._stop.is_set():
             try:
@@ -164,7 +168,8 @@ class FakePrinter:
                 continue
             except OSError:
                 return
-            if not chunk:
+            if not chunk:  # the kiosk is done sending: close, as nc -l does
+                conn.close()
                 return
             with self._lock:
                 self.received[index] += chunk
@@ -181,7 +186,10 @@ class FakePrinter:
                         conn.sendall(answers)
                     except OSError:
                         return
-                if cmd.name == "status":
+                if cmd.name == "status" and self.mode != "mute":
+                    answered += 1
+                    if self.mode == "once" and answered > 2:
+                        continue
                     kind = cmd.args[0]
                     answer = ONLINE if kind == 1 else (PAPER_END if self.mode == "paper_end" else PAPER_OK)
                     try:

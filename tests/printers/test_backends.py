@@ -65,6 +65,7 @@ def test_a_long_receipt_arrives_in_raster_fragments_that_add_up_to_the_preview(p
 
 
 def test_a_refused_port_is_a_printer_error_asking_whether_it_is_on():
+    """Connection refused stays "is it switched on?", never "status unknown"."""
     port = free_port()
     with pytest.raises(PrinterError) as info:
         send(tag_image(), f"tcp://127.0.0.1:{port}", timeout=1)
@@ -72,14 +73,43 @@ def test_a_refused_port_is_a_printer_error_asking_whether_it_is_on():
     assert info.value.params == {"where": f"127.0.0.1:{port}"}
 
 
-def test_a_printer_that_accepts_and_never_answers_times_out(printers):
-    fake = printers("silent")
+def test_a_listener_that_only_reads_gets_the_whole_tag_with_its_cut_and_the_status_is_unknown(printers):
+    """A print server (or a printer without real-time status, or ``nc -l``) takes the
+    connection and never answers DLE EOT: the job is sent all the same."""
+    fake = printers("mute")
+    image = tag_image()
+    job = enc.encode(image)
+    sent = t.send_bytes(job, fake.url, timeout=3)
+    assert sent.status_unknown
+    data = fake.wait_for(len(STATUS) + len(job))
+    assert data == STATUS + job  # asked once, then the whole job; nothing asked after it
+    printed, cmds = decode(data)
+    assert printed.tobytes() == image.tobytes()
+    assert [b.text for b in zxingcpp.read_barcodes(printed.convert("L"))] == ["T-000123"]
+    names = [c.name for c in cmds if c.name != "raster"]
+    assert names[:3] == ["status", "status", "init"] and names[-1] == "cut" and "unknown" not in names
+
+
+def test_a_printer_that_answers_is_not_status_unknown(printers):
+    fake = printers()
+    assert t.send_bytes(enc.encode(tag_image()), fake.url, timeout=2) == t.Sent(status_unknown=False)
+
+
+def test_a_printer_that_answered_before_the_job_but_not_after_times_out(printers):
+    fake = printers("once")
     start = time.monotonic()
     with pytest.raises(PrinterError) as info:
-        send(tag_image(), fake.url, timeout=0.5)
+        send(tag_image(), fake.url, timeout=0.6)
     assert info.value.message == errors.TIMEOUT
-    assert info.value.params == {"seconds": "0.5"}
-    assert time.monotonic() - start >= 0.5  # it did wait the timeout out (a floor, not a budget)
+    assert info.value.params == {"seconds": "0.6"}
+    assert time.monotonic() - start >= 0.6  # it did wait the timeout out (a floor, not a budget)
+
+
+def test_a_printer_that_accepts_and_never_reads_times_out_once_its_buffers_are_full(printers):
+    fake = printers("silent")
+    with pytest.raises(PrinterError) as info:
+        t.send_bytes(b"\x00" * 64_000_000, fake.url, timeout=0.6)
+    assert info.value.message == errors.TIMEOUT
 
 
 def test_a_printer_that_disappears_mid_job_is_a_lost_connection(printers):
