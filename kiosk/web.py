@@ -478,6 +478,7 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(500, _server_error)
     from .domain.garment_states import STATUS_LABELS, Status
     from .request_keys import new_key
+    from .signatures import PAD as signature_pad
 
     app.jinja_env.globals.update(
         current_user=current_user,
@@ -490,4 +491,6 @@ def init_app(app: Flask) -> None:
         can_approve=lambda user=None: role_rules.can_approve(user or current_user()),
         works_counter=lambda user=None: role_rules.works_counter(user or current_user()),
         status_label=lambda status: STATUS_LABELS[Status(status)],
+        # The signature pad's canvas size: what kiosk.signatures accepts back.
+        signature_pad=signature_pad,
     )

@@ -146,6 +146,7 @@ class Document:
 LABELS: dict[str, str] = {
     "employee": N_("Employee"),
     "clerk": N_("Clerk"),
+    "approver": N_("Approving supervisor"),
     "time": N_("Time"),
     "slip_no": N_("Slip no."),
     "garments": N_("Garments"),
@@ -297,17 +298,19 @@ def loan_slip(title: str, *, borrower: str, garments: Sequence[GarmentLine], cle
 
 
 def compensation_slip(title: str, *, employee: str, garment: GarmentLine, reason: str,
-                      amount: str, clerk: str, when: When, slip_no: str = "",
+                      amount: str, approver: str, when: When, slip_no: str = "",
                       labels: Mapping[str, str] | None = None) -> Document:
     """Compensation (赔偿单): a lost or damaged garment and the amount
-    (already formatted, e.g. ``¥120.00``); signature line."""
+    (already formatted, e.g. ``¥120.00``), the supervisor who approved it
+    (审批主管, not a clerk); signature line."""
     lab = _labels(labels)
     els = _header(title, slip_no, lab) + [
         _field(lab["employee"], employee), Rule(),
         Text(garment.text()), _field(lab["reason"], reason),
         Text(f"{lab['amount']}：{amount}", size=2, bold=True),
+        Rule(), _field(lab["approver"], approver), _field(lab["time"], _when(when)),
     ]
-    els += _footer(clerk, when, lab) + _signature(lab)
+    els += _signature(lab)
     return Document("compensation", _end(els), title=title)
 
 

@@ -31,6 +31,8 @@ BAD_FONT = N_("The font %(path)s cannot be read.")
 TOO_WIDE = N_("The slip is %(width)s dots wide but the printer profile %(profile)s prints at most %(pixels)s. Check KIOSK_PAPER_MM.")
 BAD_PAPER = N_("Unsupported paper width %(mm)s mm (58 or 80).")
 GLYPHS = N_("The font cannot print: %(chars)s. Nothing was printed.")
+BAD_PICTURE = N_("The picture on this slip (a signature) cannot be read. Nothing was printed.")
+PICTURE_TOO_LARGE = N_("The picture on this slip (a signature) is too large: %(width)s × %(height)s pixels. Nothing was printed.")
 
 
 class PrinterError(Exception):

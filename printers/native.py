@@ -39,7 +39,7 @@ from functools import lru_cache
 from printers import profile as profiles
 from printers.documents import QR, Barcode, Cut, Document, Feed, Image, Rule, Text
 from printers.errors import MissingGlyphs
-from printers.render import PAPER_DOTS, _draw_image, paper_dots
+from printers.render import PAPER_DOTS, draw_image, paper_dots
 
 ESC, GS, FS = b"\x1b", b"\x1d", b"\x1c"
 LF = b"\n"
@@ -226,7 +226,7 @@ def encode(document: Document, *, paper_mm: int = 80, profile: str = profiles.DE
         elif isinstance(el, Feed):
             out.append(LF * max(0, el.lines))
         elif isinstance(el, Image):
-            printer.image(_draw_image(el, dots), impl="bitImageRaster", center=False)
+            printer.image(draw_image(el, dots), impl="bitImageRaster", center=False)
         elif isinstance(el, Cut):
             wants_cut = True
         else:  # pragma: no cover - a new element type without an encoder

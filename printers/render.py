@@ -11,12 +11,20 @@ WenQuanYi Micro Hei, in the usual Debian paths (see :data:`FONT_CANDIDATES`).
 Before anything is drawn every character of every :class:`Text` is checked
 against the font; missing ones raise :class:`~printers.errors.MissingGlyphs`,
 so a name is never printed as boxes.
+
+Pictures (:class:`Image`, a signature from the pad): :func:`picture` is the
+one reading of a PNG — its size from the header before anything is decoded
+(a 9000×9000 or 576×60000 image is refused, never decoded), its transparent
+parts white (a pad's canvas is transparent: without that it prints as a
+black band) — used by the renderer, the native encoder and the kiosk's
+upload check alike.
 """
 from __future__ import annotations
 
 import io
 import os
 import re
+import struct
 import threading
 from dataclasses import dataclass
 from functools import lru_cache
@@ -55,6 +63,12 @@ _FT_LOCK = threading.RLock()
 
 #: a code point no font has: its mask is the font's .notdef (tofu) glyph.
 _NOTDEF_PROBE = "\U0010FFFD"
+
+#: a picture is never decoded with more pixels than this (the pad's 600×200 is 120 000)
+MAX_PICTURE_PIXELS = 2_000_000
+#: nor printed higher than this many dots (5 cm): a tall picture is scaled down to it
+MAX_PICTURE_DOTS = 400
+_PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
 @dataclass(frozen=True)
@@ -264,11 +278,55 @@ def _draw_barcode(el: Barcode, face: FontFace, width: int) -> PILImage.Image:
     return img
 
 
-def _draw_image(el: Image, width: int) -> PILImage.Image:
-    with PILImage.open(io.BytesIO(el.png_bytes)) as src:
-        pic = src.convert("L")
-    if pic.width > width:
-        pic = pic.resize((width, max(1, round(pic.height * width / pic.width))))
+def picture_size(png_bytes: bytes) -> tuple[int, int]:
+    """Width and height of a PNG from its header (IHDR) alone: nothing is decoded.
+
+    Raises :class:`PrinterError` (:data:`~printers.errors.BAD_PICTURE`) for
+    anything that does not start like a PNG.
+    """
+    if len(png_bytes) < 24 or not png_bytes.startswith(_PNG_MAGIC) or png_bytes[12:16] != b"IHDR":
+        raise PrinterError(errors.BAD_PICTURE)
+    width, height = struct.unpack(">II", png_bytes[16:24])
+    if not width or not height:
+        raise PrinterError(errors.BAD_PICTURE)
+    return width, height
+
+
+def picture(png_bytes: bytes, *, max_size: tuple[int, int] | None = None) -> PILImage.Image:
+    """A PNG as a greyscale (mode "L") image, its transparent parts white.
+
+    The size is checked from the header before anything is decoded: more
+    than :data:`MAX_PICTURE_PIXELS`, or wider or higher than ``max_size``,
+    raises :class:`PrinterError` (:data:`~printers.errors.PICTURE_TOO_LARGE`);
+    bytes that are not a whole PNG raise :data:`~printers.errors.BAD_PICTURE`.
+    """
+    width, height = picture_size(png_bytes)
+    too_wide, too_high = (width > max_size[0], height > max_size[1]) if max_size else (False, False)
+    if width * height > MAX_PICTURE_PIXELS or too_wide or too_high:
+        raise PrinterError(errors.PICTURE_TOO_LARGE, width=width, height=height)
+    try:
+        with PILImage.open(io.BytesIO(png_bytes), formats=("PNG",)) as src:
+            if src.size != (width, height):
+                raise PrinterError(errors.BAD_PICTURE)
+            src.load()
+            rgba = src.convert("RGBA")
+    except PrinterError:
+        raise
+    except Exception:  # Pillow's many ways to say "broken" (OSError, SyntaxError, ValueError, ...)
+        raise PrinterError(errors.BAD_PICTURE) from None
+    # Ink over white paper: the pad draws dark strokes on a transparent canvas.
+    paper = PILImage.new("RGBA", rgba.size, (255, 255, 255, 255))
+    return PILImage.alpha_composite(paper, rgba).convert("L")
+
+
+def draw_image(el: Image, width: int) -> PILImage.Image:
+    """An :class:`Image` element as printed: black on white, centred, scaled down to
+    fit the paper's width and :data:`MAX_PICTURE_DOTS` (never up), dithered to 1 bit."""
+    pic = picture(el.png_bytes)
+    scale = min(1.0, width / pic.width, MAX_PICTURE_DOTS / pic.height)
+    if scale < 1.0:
+        pic = pic.resize((max(1, round(pic.width * scale)), max(1, round(pic.height * scale))),
+                         PILImage.Resampling.LANCZOS)
     img = _blank(width, pic.height)
     img.paste(pic.convert("1"), ((width - pic.width) // 2, 0))
     return img
@@ -317,7 +375,7 @@ def _draw_parts(document: Document, face: FontFace, width: int) -> list[PILImage
             if el.lines > 0:
                 parts.append(_blank(width, BASE_PX * el.lines))
         elif isinstance(el, Image):
-            parts.append(_draw_image(el, width))
+            parts.append(draw_image(el, width))
         elif isinstance(el, Cut):
             continue
         else:  # pragma: no cover - a new element type without a drawer

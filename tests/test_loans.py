@@ -6,6 +6,7 @@ import datetime as dt
 import io
 import re
 
+import flask_babel
 import pytest
 from PIL import Image as PILImage
 from sqlalchemy import func, select
@@ -22,6 +23,16 @@ def _png_data_url() -> str:
     buffer = io.BytesIO()
     PILImage.new("RGB", (60, 20), "white").save(buffer, format="PNG")
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+def _data_url(png: bytes) -> str:
+    return "data:image/png;base64," + base64.b64encode(png).decode()
+
+
+def _png(image: PILImage.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
 
 
 def _future(hours: int = 30) -> str:
@@ -121,6 +132,44 @@ def test_bad_loan_form_is_refused_and_nothing_changes(make, client, clerk, overr
     body = text_of(response)
     assert response.status_code == 200 and message in body and 'data-testid="loan-error"' in body
     assert (count(Loan), events()) == before
+
+
+def _bomb(size) -> bytes:
+    """A PNG header saying ``size`` with no image behind it: decoding it would fail, so a
+    refusal for its size proves the size was checked before anything was decoded."""
+    return _png(PILImage.new("1", (8, 8), 1))[:16] + size[0].to_bytes(4, "big") + size[1].to_bytes(4, "big") \
+        + b"\x01\x00\x00\x00" + b"\x00" * 64
+
+
+@pytest.mark.parametrize("png, message", [
+    (_png(PILImage.new("1", (9000, 9000), 1)), "9000 × 9000 pixels, larger than the pad (600 × 200)"),
+    (_png(PILImage.new("1", (576, 60000), 1)), "576 × 60000 pixels, larger than the pad (600 × 200)"),
+    (_bomb((9000, 9000)), "9000 × 9000 pixels, larger than the pad"),
+    (_png(PILImage.new("RGBA", (601, 200), (0, 0, 0, 0))), "601 × 200 pixels, larger than the pad"),
+    (_png(PILImage.new("L", (60, 20), 0)) + b"\x00" * 300_000, "The signature is too large"),
+    (b"GIF89a" + b"\x00" * 64, "could not be read"),
+    (_png(PILImage.new("L", (60, 20), 0))[:45], "could not be read"),
+])
+def test_a_signature_that_is_not_what_the_pad_draws_is_refused_with_a_message(make, client, clerk, png, message):
+    before = count(Loan), events()
+    response = client.post("/loans/open", data=outsider(signature=_data_url(png)), headers=HX)
+    body = text_of(response)
+    assert response.status_code == 200 and 'data-testid="loan-error"' in body
+    assert message in body.replace("&#215;", "×")
+    assert re.findall(r'class="field[^"]*has-error" data-field="(\w+)"', body) == ["signature"]
+    assert (count(Loan), events()) == before
+
+
+def test_an_oversized_signature_is_refused_in_chinese(make, client, clerk):
+    client.post("/language", data={"lang": "zh_CN"})
+    body = text_of(client.post("/loans/open", headers=HX, data=outsider(
+        signature=_data_url(_png(PILImage.new("1", (9000, 9000), 1))))))
+    assert "签名图片为 9000 × 9000 像素，超出签名板（600 × 200）" in body and count(Loan) == 0
+
+
+def test_a_signature_the_size_of_the_pad_is_taken(make, client, clerk):
+    loan = open_loan(client, signature=_data_url(_png(PILImage.new("RGBA", (600, 200), (0, 0, 0, 0)))))
+    assert loan.signature_png.startswith(b"\x89PNG")
 
 
 def test_a_refused_loan_form_marks_the_field_keeps_what_was_typed_and_empties_the_pad(make, client, clerk):
@@ -329,6 +378,21 @@ def test_loan_slip_goes_to_the_print_queue_with_the_signature(make, client, cler
     job = db.session.scalar(select(PrintJob))
     assert count(PrintJob) == 1 and job.kind == "loan"
     assert '"type": "image"' in job.document and "LN-1000" in job.document and "李四" in job.document
+
+
+def test_the_notice_after_printing_a_loan_slip_reads_whole_in_both_languages(make, client, clerk):
+    make.garment(tag="LN-1001")
+    db.session.commit()
+    loan = open_loan(client)
+    lend(client, loan, "LN-1001")
+    page = text_of(client.post(f"/loans/{loan.id}/slip", data={"request_key": "slip-key-0002"},
+                               follow_redirects=True))
+    assert "Sent to the printer." in page and "%(" not in page
+    client.post("/language", data={"lang": "zh_CN"})
+    flask_babel.refresh()  # the test's app context is shared by its requests: drop the cached locale
+    page = text_of(client.post(f"/loans/{loan.id}/slip", data={"request_key": "slip-key-0003"},
+                               follow_redirects=True))
+    assert "已发送到打印机（1 项）" in page and "%(" not in page
 
 
 def test_the_loan_page_and_its_lending_view_render(make, client, clerk):

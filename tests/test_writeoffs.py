@@ -12,7 +12,10 @@ from sqlalchemy import func, select
 
 from kiosk.extensions import db
 from kiosk.models import Event, Garment, PrintJob, User
+from kiosk.printing import services as printing
 from kiosk.writeoffs.models import Compensation, CompensationCorrection, WriteOff
+
+from printers.documents import Text
 
 from .scans import garment_status
 
@@ -82,6 +85,18 @@ def test_a_write_off_waits_for_a_supervisor_then_moves_the_garment_and_charges_t
     _approve(client, write_off.id, room["boss"].id, SUPERVISOR_PIN)  # a double tap
     _open(client)  # the opening form sent again
     assert _counts() == before
+
+
+def test_the_compensation_slip_names_the_approving_supervisor_as_such(client, login_as, room):
+    login_as("clerk")
+    client.post("/language", data={"lang": "zh_CN"})
+    _open(client)
+    write_off = db.session.scalar(select(WriteOff))
+    _approve(client, write_off.id, room["boss"].id, SUPERVISOR_PIN)
+    job = db.session.scalar(select(PrintJob))
+    texts = [el.text for el in printing.document_of(job).elements if isinstance(el, Text)]
+    assert "审批主管：王领班" in texts
+    assert not any(text.startswith("收发员") for text in texts)  # the approver is no clerk
 
 
 def test_a_clerk_cannot_approve_with_their_own_pin_and_nothing_changes(client, login_as, room):

@@ -19,8 +19,9 @@ from wtforms.validators import Length, ValidationError
 from ..domain.codes import is_valid_phone, normalise_phone
 from ..domain.errors import DomainError
 from ..forms import ChoiceField, SelectChoice, strip
+from ..signatures import parse_signature
 from .models import REASONS
-from .services import REASON_LABELS, LoanData, parse_due, parse_signature
+from .services import REASON_LABELS, LoanData, parse_due
 
 
 def _text(value: str | None) -> str | None:

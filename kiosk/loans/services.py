@@ -6,8 +6,6 @@ Every garment still changes only through :func:`kiosk.scanning.scan_move`
 """
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
 import json
 import re
@@ -47,10 +45,8 @@ HOW_LABELS = {"phone": N_("Phone"), "wechat": N_("WeChat"), "in_person": N_("In 
 OUTCOME_LABELS = {"reached": N_("Reached"), "no_answer": N_("No answer"), "promised": N_("Promised to return"),
                   "refused": N_("Refused")}
 WRITE_OFF_NOTE = "not returned by borrower (loan #{loan_id})"
-MAX_SIGNATURE_BYTES = 300_000
 #: a loan is due back the next day at this hour, hotel time, unless the clerk says otherwise
 DUE_TIME = dt.time(18, 0)
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
 class LoanInputError(DomainError):
@@ -80,23 +76,6 @@ def parse_due(raw: str, *, now: dt.datetime, timezone: str) -> dt.datetime:
     if due <= now:
         raise LoanInputError(N_("The due date is in the past. Choose a later time."))
     return due
-
-
-def parse_signature(data_url: str) -> bytes | None:
-    """The PNG of a ``data:image/png;base64,...`` URL from the signature pad, or None."""
-    data_url = (data_url or "").strip()
-    if not data_url:
-        return None
-    prefix = "data:image/png;base64,"
-    if not data_url.startswith(prefix):
-        raise LoanInputError(N_("The signature could not be read. Sign again."))
-    try:
-        png = base64.b64decode(data_url[len(prefix):], validate=True)
-    except (binascii.Error, ValueError):
-        raise LoanInputError(N_("The signature could not be read. Sign again.")) from None
-    if not png.startswith(PNG_MAGIC) or len(png) > MAX_SIGNATURE_BYTES:
-        raise LoanInputError(N_("The signature could not be read. Sign again."))
-    return png
 
 
 @dataclass(frozen=True)

@@ -325,7 +325,7 @@ def slip(write_off: WriteOff, *, language: str, gettext: Callable[..., str], amo
         gettext("Uniform room · compensation slip"), employee=who,
         garment=garment_line(garment, language),
         reason=gettext(REASON_LABELS[write_off.reason]), amount=amount_text,
-        clerk=write_off.approved_by.name if write_off.approved_by else "", when=when,
+        approver=write_off.approved_by.name if write_off.approved_by else "", when=when,
         slip_no=f"WO{write_off.id:06d}", labels=documents.labels(gettext))
 
 

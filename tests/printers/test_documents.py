@@ -31,7 +31,7 @@ def receipts() -> list[d.Document]:
         d.loan_slip("制服室 借用单", borrower="陈赟", garments=SHIRTS, clerk="李玥", when=WHEN,
                     due=datetime(2024, 5, 3).date()),
         d.compensation_slip("制服室 赔偿单", employee="张堃", garment=SHIRTS[0], reason="遗失",
-                            amount="¥120.00", clerk="李玥", when=WHEN),
+                            amount="¥120.00", approver="赵主管", when=WHEN),
         d.daily_summary("制服室 日报", day=WHEN.date(), rows=[("收衣", "35"), ("发衣", "33")]),
     ]
 

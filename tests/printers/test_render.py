@@ -13,6 +13,7 @@ from PIL import ImageChops
 
 from printers import documents as d
 from printers import render as r
+from printers import errors
 from printers.errors import MissingGlyphs, PrinterError
 
 NAMES = "张堃 王喆 李玥 陈赟"
@@ -176,3 +177,70 @@ def test_the_png_preview_has_the_same_pixels():
     assert png.startswith(b"\x89PNG")
     with PILImage.open(io.BytesIO(png)) as back:
         assert back.mode == "1" and back.tobytes() == image.tobytes()
+
+
+# --- pictures (a signature from the pad) ---------------------------------------------
+
+def png(image: PILImage.Image) -> bytes:
+    buf = io.BytesIO()
+    image.save(buf, "PNG")
+    return buf.getvalue()
+
+
+def pad_signature(size=(600, 200)) -> PILImage.Image:
+    """What the pad's canvas gives: dark strokes on a transparent background."""
+    from PIL import ImageDraw
+
+    sig = PILImage.new("RGBA", size, (0, 0, 0, 0))
+    ImageDraw.Draw(sig).line([(40, 150), (200, 40), (360, 150), (560, 40)], fill=(17, 17, 17, 255), width=6)
+    return sig
+
+
+def test_a_transparent_signature_prints_black_strokes_on_white_not_a_black_band():
+    image = r.render(d.Document("sig", [d.Image(png(pad_signature()))]), paper_mm=80)
+    assert image.size == (576, 192)  # 600 × 200 scaled to the paper
+    black = ink(image)
+    assert 0 < black < image.width * image.height * 0.1  # the strokes, not the canvas
+    # the strokes are black where they were drawn, the rest is paper
+    assert image.getpixel((round(120 * 576 / 600), round(95 * 576 / 600))) == 0  # mid-stroke
+    assert image.getpixel((10, 10)) == 255 and image.getpixel((570, 185)) == 255
+
+
+def test_a_palette_or_grey_signature_with_transparency_is_on_white_too():
+    for mode in ("LA", "P"):
+        sig = pad_signature().convert(mode) if mode == "LA" else pad_signature().convert("RGBA").convert(
+            "P", palette=PILImage.Palette.ADAPTIVE)
+        image = r.render(d.Document("sig", [d.Image(png(sig))]), paper_mm=58)
+        assert 0 < ink(image) < image.width * image.height * 0.1, mode
+
+
+def test_a_tall_picture_is_scaled_down_to_the_picture_height_limit():
+    image = r.render(d.Document("sig", [d.Image(png(PILImage.new("L", (300, 1500), 0)))]), paper_mm=80)
+    assert image.size == (576, r.MAX_PICTURE_DOTS) and ink(image) == 80 * r.MAX_PICTURE_DOTS
+
+
+@pytest.mark.parametrize("size", [(9000, 9000), (576, 60000)])
+def test_a_huge_picture_is_refused_by_its_header_and_never_decoded(size):
+    whole = png(PILImage.new("1", size, 1))
+    assert r.picture_size(whole) == size
+    for data in (whole, whole[:33] + b"\x00" * 64):  # the header of one, with no image behind it
+        with pytest.raises(PrinterError) as info:
+            r.render(d.Document("sig", [d.Text("签名"), d.Image(data)]), paper_mm=80)
+        # "too large", not "cannot be read": the size was refused before any decoding
+        assert info.value.message == errors.PICTURE_TOO_LARGE
+        assert info.value.params == {"width": size[0], "height": size[1]}
+
+
+@pytest.mark.parametrize("data", [b"GIF89a" + b"\x00" * 40, b"", b"\x89PNG\r\n\x1a\n" + b"\x00" * 40,
+                                  png(PILImage.new("L", (60, 20), 0))[:45]])
+def test_bytes_that_are_not_a_whole_png_are_a_printer_error_not_a_crash(data):
+    with pytest.raises(PrinterError) as info:
+        r.render(d.Document("sig", [d.Image(data)]), paper_mm=80)
+    assert info.value.message == errors.BAD_PICTURE
+
+
+def test_picture_refuses_what_is_larger_than_the_given_bound():
+    with pytest.raises(PrinterError) as info:
+        r.picture(png(PILImage.new("L", (601, 200), 255)), max_size=(600, 200))
+    assert info.value.message == errors.PICTURE_TOO_LARGE
+    assert r.picture(png(PILImage.new("L", (600, 200), 255)), max_size=(600, 200)).size == (600, 200)
