@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import random
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, NamedTuple
@@ -26,7 +27,9 @@ from sqlalchemy.orm import Session
 from .domain.garment_states import Action, Status
 from .extensions import db
 from .ledger import move, register_garment, slot
-from .models import Department, Employee, Garment, GarmentType, User, utcnow
+from .kits.models import KitLine
+from .loans.models import Loan, LoanItem
+from .models import Department, Employee, Event, Garment, GarmentType, User, utcnow
 
 
 class DemoUser(NamedTuple):
@@ -104,6 +107,13 @@ ROSTER: dict[str, list[tuple[str, int, dict[str, int]]]] = {
         ("保安员", 5, {"SEC": 2, "SHIRT": 3}),
     ],
 }
+
+# The stock items of every position's kit (配发标准), by stock item code; 头花 for those who wear
+# their hair up at work.
+_STOCK_KIT = {"SHOE": 1, "SOCK": 2}
+_HAIR_POSITIONS = ("楼层领班", "客房服务员", "餐厅领班", "服务员", "前台接待")
+_SHOE_SIZES = tuple(str(s) for s in range(36, 45))
+_SHOE_WEIGHTS = (4, 8, 12, 14, 14, 14, 13, 11, 10)
 
 # Who may be hourly (小时工): the positions hotels really fill by the hour.
 _HOURLY_POSITIONS = ("公区保洁员", "传菜员", "服务员", "客房服务员")
@@ -238,6 +248,8 @@ class _Piece:
     target: str = Status.IN_STOCK.value
     variant: str = ""
     wearers: list[Employee] = field(default_factory=list)
+    #: The person a spare is out with today (chosen within their kit).
+    wearer: Employee | None = None
 
 
 class _Step(NamedTuple):
@@ -263,7 +275,7 @@ class _Builder:
         self.go_live_w = self.clock.day_w(
             (now.astimezone(HOTEL_TZ) - dt.timedelta(days=GO_LIVE_DAYS_AGO)).date(), 9.0)
         self.today = now.astimezone(HOTEL_TZ).date()
-        self.events = 0
+        self.loan_phones: set[str] = set()
 
     # -- reference data -------------------------------------------------
     def users(self) -> dict[str, list[User]]:
@@ -344,6 +356,7 @@ class _Builder:
                 kind=kind,
                 uniform_no=f"{1001 + i}",
                 size=self.rng.choices(_SIZES, _SIZE_WEIGHTS)[0],
+                shoe_size=self.rng.choices(_SHOE_SIZES, _SHOE_WEIGHTS)[0],
                 created_at=self.clock.to_utc(joined_w),
             )
             if i in leavers:
@@ -359,6 +372,19 @@ class _Builder:
                 kit = {code: 1 for code in kit}
             people.append(_Person(employee, kit, joined_w, end_w))
         return people
+
+    def kits(self, types: dict[str, GarmentType]) -> int:
+        """The 配发标准 of every position on the roster: its garments and its stock items."""
+        rows = 0
+        for rows_of_department in ROSTER.values():
+            for position, _count, kit in rows_of_department:
+                stock = dict(_STOCK_KIT, **({"HAIR": 1} if position in _HAIR_POSITIONS else {}))
+                for code, quantity in kit.items():
+                    self.session.add(KitLine(position=position, type_id=types[code].id, quantity=quantity))
+                for code, quantity in stock.items():
+                    self.session.add(KitLine(position=position, stock_code=code, quantity=quantity))
+                rows += len(kit) + len(stock)
+        return rows
 
     # -- garments and their history --------------------------------------
     def _purchase(self, gtype: GarmentType, start_w: float, new: bool) -> tuple[dt.date, Decimal]:
@@ -434,6 +460,15 @@ class _Builder:
                 if status is S.WRITTEN_OFF:
                     piece.variant = rng.choice(("worn_out", "lost"))
 
+        # What each person may still take as a spare today: their kit less their own pieces out with them.
+        room: dict[tuple[int, str], int] = {}
+        for person in {id(p.owner): p.owner for p in owned}.values():
+            for code, count in person.kit.items():
+                room[(id(person.employee), code)] = count
+        for piece in owned:
+            if piece.target == S.ISSUED:
+                room[(id(piece.owner.employee), piece.gtype.code)] -= 1
+
         spare_targets = ([S.SPARE_ISSUED] * 5 + [S.LOANED] * 5 + [S.DIRTY] * 2 + [S.INSPECTION] * 2
                          + [S.AT_TAILOR] + [S.MISSING] + [S.WRITTEN_OFF] * 2)
         spare_targets += [S.IN_STOCK] * max(0, len(spares) - len(spare_targets))
@@ -442,6 +477,13 @@ class _Builder:
             piece.target = status
             if status is S.WRITTEN_OFF:
                 piece.variant = "worn_out"
+            if status is S.SPARE_ISSUED:
+                fits = [e for e in piece.wearers if room.get((id(e), piece.gtype.code), 0) > 0]
+                if not fits:  # everyone of this type has their kit with them: the spare stays in stock
+                    piece.target = S.IN_STOCK
+                    continue
+                piece.wearer = rng.choice(fits)
+                room[(id(piece.wearer), piece.gtype.code)] -= 1
 
         for piece in leavers:  # handed back on the last day, or never
             if rng.random() < 0.7:
@@ -498,8 +540,7 @@ class _Builder:
         if target == S.ISSUED:
             return [(Action.ISSUE, {})]
         if target == S.SPARE_ISSUED:
-            return [(Action.ISSUE_SPARE, {"employee": self.rng.choice(piece.wearers),
-                                          "note": "本人制服在洗，发备用制服"})]
+            return [(Action.ISSUE_SPARE, {"employee": piece.wearer, "note": "本人制服在洗，发备用制服"})]
         if target == S.LOANED:
             due = self.rng.randint(1, 5)
             return [(Action.LOAN, {"note": f"借衣：{self.rng.choice(_BORROWERS)}，{due} 天内归还"})]
@@ -581,11 +622,18 @@ class _Builder:
                 user=users["clerk"][0], note=piece.note, at=registered_at,
             )
             previous = registered_at
+            lent: LoanItem | None = None
             for step in steps:
                 moment = max(self.clock.to_utc(step.w), previous + dt.timedelta(seconds=1))
-                move(session, garment, step.action,
-                     user=self._user(users, step.action, step.w),
-                     station=_STATIONS[step.action], at=min(moment, last_moment), **step.extra)
+                event = move(session, garment, step.action,
+                             user=self._user(users, step.action, step.w),
+                             station=_STATIONS[step.action], at=min(moment, last_moment), **step.extra)
+                if step.action is Action.LOAN:
+                    lent = self._loan(garment, event, users)
+                elif lent is not None and step.action is Action.CHECK_IN:
+                    lent.returned_at = lent.loan.closed_at = event.created_at
+                    lent.return_event = event
+                    lent = None
                 previous = garment.status_since
                 slotted_at = previous + dt.timedelta(minutes=1)
                 if (garment.awaiting_slot and slotted_at < last_moment
@@ -595,7 +643,18 @@ class _Builder:
                     slot(session, garment, user=users["clerk"][0], station="slotting", at=slotted_at)
                     previous = slotted_at
             garment.updated_at = previous
-            self.events += 1 + len(steps)
+
+    def _loan(self, garment: Garment, event: Event, users: dict[str, list[User]]) -> LoanItem:
+        """The loan record behind a garment lent out (借衣登记): a visitor with their contact."""
+        borrower = event.note.removeprefix("借衣：").split("，")[0]
+        days = int(m.group(1)) if (m := re.search(r"(\d+) 天内归还", event.note)) else 1
+        loan = Loan(borrower_name=f"{self.rng.choice(_SURNAMES)}{self.rng.choice(_GIVEN)}",
+                    borrower_phone=self._phone(self.loan_phones), borrower_org=borrower, reason="event",
+                    due_at=event.created_at + dt.timedelta(days=days), signed_on_paper=True,
+                    created_by=event.user, created_at=event.created_at)
+        item = LoanItem(loan=loan, garment=garment, loan_event=event)
+        self.session.add_all([loan, item])
+        return item
 
 
 @dataclass
@@ -619,12 +678,14 @@ def load_demo(session: Session, *, seed: int = DEFAULT_SEED, hash_method: str = 
     from .hotel.services import highest_ids, record_demo
 
     before = highest_ids(session)
+    events_before = session.scalar(select(func.count()).select_from(Event))
     builder = _Builder(session, random.Random(seed), now or utcnow(), hash_method)
     users = builder.users()
     types = builder.types()
     people = builder.people()
     # Events copy the owner's department id, so staff need their ids first.
     session.flush()
+    builder.kits(types)
     pieces = builder.pieces(people, types, garments)
     builder.garments(pieces, users)
     from .stock.services import load_stock_demo  # the stock room (shoes by size, socks, supplies)
@@ -633,7 +694,8 @@ def load_demo(session: Session, *, seed: int = DEFAULT_SEED, hash_method: str = 
     record_demo(session, before=before)
     return Summary(
         departments=len(ROSTER), employees=len(people), garment_types=len(types),
-        garments=len(pieces), events=builder.events, users=len(DEMO_USERS),
+        garments=len(pieces), users=len(DEMO_USERS),
+        events=session.scalar(select(func.count()).select_from(Event)) - events_before,
     )
 
 

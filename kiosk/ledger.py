@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, aliased
 
 from .domain.errors import DomainError, N_
 from .domain.garment_states import Action, Status, next_status, status_label
+from .kits import services as kits
 from .models import Employee, Event, Garment, GarmentType, User, utcnow
 
 REGISTER = "register"
@@ -173,6 +174,12 @@ def undo(session: Session, event: Event, *, user: User | None, station: str) -> 
     latest = last_event(session, garment)
     if latest is None or latest.id != event.id or garment.status != event.to_status:
         raise DomainError(N_("%(tag)s has moved on since; undo is no longer possible."), tag=garment.tag)
+    if (event.action in {a.value for a in Action} and event.from_status in _HANDED_OUT
+            and event.employee is not None):
+        # Undoing a check-in or a return gives the garment back to the person:
+        # it holds their entitlement like any other give (they may have been
+        # issued a clean one since).
+        kits.hold(session, event.employee, garment.garment_type)
     previous = session.scalar(select(Event).where(Event.garment_id == garment.id, Event.id != event.id,
                                                   Event.created_at <= event.created_at)
                               .order_by(Event.created_at.desc(), Event.id.desc()).limit(1))

@@ -14,7 +14,10 @@ from flask import render_template, request, url_for
 from flask_babel import gettext as _
 
 from .. import people
+from ..domain.errors import DomainError
 from ..domain.garment_states import Action
+from ..i18n import current_language
+from ..stock import services as stock_services
 from ..domain.roles import COUNTER
 from ..extensions import db
 from ..registry.forms import KIND_LABELS
@@ -172,6 +175,32 @@ def kit_employee():
 def kit_scan():
     """One garment of the kit: their own registered piece, or a spare while theirs is not made."""
     return _scan(KIT)
+
+
+@bp.post("/kit/stock")
+@roles(*COUNTER)
+def kit_stock():
+    """Hand out what the kit still owes of one stock item (shoes, socks, 头花) in the person's size."""
+    found = people.identify_id(db.session, request.form.get("employee_id"), giving=True)
+    message, ok = "", False
+    if found.employee is None:
+        message = found.error.translated(_) if found.error else _("Identify the employee first.")
+    else:
+        try:
+            moved = services.give_kit_stock(db.session, found.employee, request.form.get("code", ""),
+                                            user=current_user(), request_key=request.form.get("request_key") or None,
+                                            language=current_language(), note=_("New-hire kit"))
+            db.session.commit()
+            ok = True
+            message = _("Issued: %(item)s × %(count)s.", item=stock_services.item_name(moved.item, current_language()),
+                        count=-moved.delta)
+        except DomainError as refused:
+            db.session.rollback()
+            message = refused.translated(_)
+    html = render_template("issue/_kit_stock_result.html", ok=ok, message=message)
+    if not is_htmx():
+        return _page(KIT, found if found.employee else None, html)
+    return htmx_answer(html + (_panel_html(KIT, found, oob=True) if found.employee else ""))
 
 
 @bp.post("/kit/undo")

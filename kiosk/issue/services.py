@@ -27,14 +27,18 @@ from sqlalchemy.orm import Session, joinedload
 from ..domain.errors import DomainError, N_
 from ..domain.garment_states import Action, Status
 from .. import people
+from ..kits import services as kits
 from ..models import Employee, Garment, GarmentType, User
+from ..domain.names import local_name
+from ..stock import services as stock_services
+from ..stock.models import StockItem, StockMovement
 from ..scanning import ERROR, OK, ScanResult, find_garment, scan_move
 
 STATION = "issue"
 KIT_STATION = "kit"
 NOTE_MAX = 500
 
-HELD = (Status.ISSUED.value, Status.SPARE_ISSUED.value)
+HELD = kits.HELD
 
 #: Where a garment is, as the clerk says it to the employee.
 WHERE: dict[str, str] = {
@@ -69,6 +73,8 @@ class TypeLine:
 
     garment_type: GarmentType
     employee_id: int
+    #: How many the person may hold (their position's kit, else the type's entitlement).
+    entitled: int = 0
     held: list[Garment] = field(default_factory=list)
     own: list[Garment] = field(default_factory=list)
     size: str = ""
@@ -76,7 +82,12 @@ class TypeLine:
 
     @property
     def entitlement(self) -> int:
-        return self.garment_type.entitlement
+        return self.entitled
+
+    @property
+    def outside_kit(self) -> bool:
+        """Held or registered to them, but not in what their kit gives them."""
+        return self.entitled == 0
 
     @property
     def missing(self) -> int:
@@ -122,17 +133,64 @@ def where_text(counts: list[tuple[str, int]], gettext: Gettext = english) -> str
 
 
 @dataclass
-class Panel:
-    employee: Employee
-    lines: list[TypeLine]
+class StockLine:
+    """A stock item of the person's kit (shoes, socks, 头花): how many, in which size, how many given."""
 
-    @property
-    def kit_complete(self) -> bool:
-        return all(line.complete for line in self.lines)
+    code: str
+    quantity: int
+    size: str
+    #: The row of the item in their size (None: no such size in the stock room).
+    item: StockItem | None
+    #: Any row of the item, for its name when their size is missing.
+    named: StockItem
+    given: int = 0
 
     @property
     def missing(self) -> int:
-        return sum(line.missing for line in self.lines)
+        return max(0, self.quantity - self.given)
+
+    @property
+    def complete(self) -> bool:
+        return self.given >= self.quantity
+
+
+@dataclass
+class Panel:
+    employee: Employee
+    lines: list[TypeLine]
+    kit: kits.Kit | None = None
+    stock: list[StockLine] = field(default_factory=list)
+
+    @property
+    def kit_complete(self) -> bool:
+        return all(line.complete for line in self.lines) and all(line.complete for line in self.stock)
+
+    @property
+    def missing(self) -> int:
+        return sum(line.missing for line in self.lines) + sum(line.missing for line in self.stock)
+
+
+def stock_lines(session: Session, employee: Employee, kit: kits.Kit) -> list[StockLine]:
+    """The kit's stock items in the person's sizes, with how many they were given (less returns)."""
+    if not kit.stock:
+        return []
+    rows = list(session.scalars(select(StockItem).where(StockItem.code.in_(kit.stock), StockItem.active.is_(True))
+                                .order_by(StockItem.code, StockItem.size)))
+    given = dict(session.execute(
+        select(StockItem.code, func.sum(StockMovement.delta))
+        .join(StockItem, StockItem.id == StockMovement.item_id)
+        .where(StockMovement.employee_id == employee.id, StockItem.code.in_(kit.stock),
+               StockMovement.reason.in_(("issued", "returned")))
+        .group_by(StockItem.code)).all())
+    out = []
+    for code, quantity in kit.stock.items():
+        of_code = [row for row in rows if row.code == code]
+        if not of_code:
+            continue  # an item no longer kept: nothing to give
+        item = kits.size_row(employee, of_code)
+        size = item.size if item is not None else kits.person_size(employee, of_code[0].kind)
+        out.append(StockLine(code, quantity, size, item, of_code[0], max(0, -(given.get(code) or 0))))
+    return sorted(out, key=lambda line: line.code)
 
 
 def _wanted_size(employee: Employee, own: list[Garment]) -> str:
@@ -144,22 +202,35 @@ def _wanted_size(employee: Employee, own: list[Garment]) -> str:
 
 
 def employee_panel(session: Session, employee: Employee, *, whole_set: bool = False) -> Panel:
-    """Per garment type of theirs: what they hold, where their own pieces are,
-    and the spares in stock of their size. ``whole_set`` (the new-hire kit)
-    lists every type with an entitlement, registered to them or not."""
+    """Per garment type of theirs: what they hold against their kit (:func:`kiosk.kits.services.kit_for`),
+    where their own pieces are, and the spares in stock of their size.
+
+    A position with a kit lists exactly the kit's types (and any other type
+    they still hold, marked as outside the kit). Without one, ``whole_set``
+    (the new-hire kit) lists every type with an entitlement, registered to
+    them or not; the counter lists the types registered to them.
+    """
+    kit = kits.kit_for(session, employee)
     garments = list(session.scalars(
         select(Garment).where(or_(Garment.holder_id == employee.id, Garment.owner_id == employee.id),
                               Garment.status != Status.WRITTEN_OFF.value)
         .options(joinedload(Garment.garment_type)).order_by(Garment.tag)))
-    # A person's uniform is what is registered to them (a chef gets no security
-    # uniform); someone with nothing registered yet (a new hire) sees every
-    # type they could be entitled to.
-    types = [] if garments and not whole_set else list(session.scalars(
-        select(GarmentType).where(GarmentType.active.is_(True), GarmentType.entitlement > 0)
-        .order_by(GarmentType.code)))
-    lines = {t.id: TypeLine(t, employee.id) for t in types}
+    if kit.from_position:
+        types = list(session.scalars(select(GarmentType).where(GarmentType.id.in_(kit.garments))
+                                     .order_by(GarmentType.code))) if kit.garments else []
+    else:
+        # A person's uniform is what is registered to them (a chef gets no security
+        # uniform); someone with nothing registered yet (a new hire) sees every
+        # type they could be entitled to.
+        types = [] if garments and not whole_set else list(session.scalars(
+            select(GarmentType).where(GarmentType.active.is_(True), GarmentType.entitlement > 0)
+            .order_by(GarmentType.code)))
+    lines = {t.id: TypeLine(t, employee.id, kit.entitlement(t)) for t in types}
     for garment in garments:
-        line = lines.setdefault(garment.type_id, TypeLine(garment.garment_type, employee.id))
+        line = lines.get(garment.type_id)
+        if line is None:
+            line = lines[garment.type_id] = TypeLine(garment.garment_type, employee.id,
+                                                     kit.entitlement(garment.garment_type))
         if garment.holder_id == employee.id and garment.status in HELD:
             line.held.append(garment)
         if garment.owner_id == employee.id:
@@ -168,7 +239,7 @@ def employee_panel(session: Session, employee: Employee, *, whole_set: bool = Fa
         line.size = _wanted_size(employee, line.own)
     _count_spares(session, [line for line in lines.values() if line.offers_spare])
     ordered = sorted(lines.values(), key=lambda l: (l.entitlement == 0, l.garment_type.code))
-    return Panel(employee, ordered)
+    return Panel(employee, ordered, kit=kit, stock=stock_lines(session, employee, kit))
 
 
 def _count_spares(session: Session, lines: list[TypeLine]) -> None:
@@ -185,11 +256,6 @@ def _count_spares(session: Session, lines: list[TypeLine]) -> None:
 
 
 # --- one scan for one person -----------------------------------------------------
-
-def _held_count(session: Session, employee: Employee, type_id: int) -> int:
-    return session.scalar(select(func.count()).select_from(Garment).where(
-        Garment.holder_id == employee.id, Garment.type_id == type_id, Garment.status.in_(HELD))) or 0
-
 
 def _own_of_type(session: Session, employee: Employee, type_id: int) -> list[Garment]:
     return list(session.scalars(select(Garment).where(
@@ -237,18 +303,7 @@ class ExchangeRules:
                               name=self.employee.name)
         if garment.status != Status.IN_STOCK.value:
             return  # the state machine says where it is ("in the wash")
-        entitled = garment.garment_type.entitlement
-        # Two tablets serving one person at once: on PostgreSQL the row lock on
-        # the person makes the second wait for the first before counting; on
-        # SQLite writers are serialised and the count is checked again after
-        # the write (see scan_for_employee).
-        if self.session.get_bind().dialect.name != "sqlite":
-            self.session.execute(select(Employee.id).where(Employee.id == self.employee.id).with_for_update())
-        held = _held_count(self.session, self.employee, garment.type_id)
-        if held >= entitled:
-            raise DomainError(N_("%(name)s already holds %(held)s of %(entitled)s of this type: "
-                                 "hand in a dirty one first."),
-                              name=self.employee.name, held=held, entitled=entitled)
+        kits.hold(self.session, self.employee, garment.garment_type)
         if action is Action.ISSUE_SPARE:
             self.spare_reason = self._spare_allowed(garment)
 
@@ -346,13 +401,29 @@ def scan_for_employee(session: Session, employee: Employee | None, raw_code: str
                        note=note[:NOTE_MAX],
                        duplicate_seconds=duplicate_seconds, check=rules, now=now,
                        found=(code, garment))
-    if (result.ok and action in (Action.ISSUE, Action.ISSUE_SPARE)
-            and session.get_bind().dialect.name == "sqlite"):
-        entitled = garment.garment_type.entitlement
-        held = _held_count(session, employee, garment.type_id)
-        if held > entitled:  # another tablet issued one to them at the same moment
-            session.rollback()
-            return IssueScan(ScanResult(ERROR, code, find_garment(session, code)[1], error=DomainError(
-                N_("%(name)s already holds %(held)s of %(entitled)s of this type: "
-                   "hand in a dirty one first."), name=employee.name, held=held - 1, entitled=entitled)))
     return IssueScan(result, action, rules.spare_reason if result.ok else None)
+
+
+def give_kit_stock(session: Session, employee: Employee, code: str, *, user: User | None,
+                   request_key: str | None, language: str = "zh_CN", note: str = ""):
+    """Issue what the kit still owes of stock item ``code``, in the person's size (once per request key).
+
+    Refused when the code is not in their kit, when nothing is owed, or when
+    their size is not kept; the stock room's own rules (never below zero)
+    apply through :func:`kiosk.stock.services.issue`.
+    """
+    people.refuse_leaver(employee)
+    kits.lock_person(session, employee)  # two taps at once: the second counts after the first
+    kit = kits.kit_for(session, employee)
+    line = next((l for l in stock_lines(session, employee, kit) if l.code == code), None)
+    if line is None:
+        raise DomainError(N_("This item is not in the kit of %(name)s."), name=employee.name)
+    if line.item is None:
+        raise DomainError(N_("%(item)s has no size %(size)s: choose the size."),
+                          item=local_name(line.named, language), size=line.size or "—")
+    if line.complete:
+        raise DomainError(N_("%(name)s already has this item of the kit."), name=employee.name)
+    moved = stock_services.issue(session, employee=employee, code=code, size=line.item.size,
+                                 quantity=line.missing, note=note, user=user, request_key=request_key,
+                                 language=language)
+    return moved.movement

@@ -20,11 +20,17 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ..models import Employee, GarmentType
+from ..domain.errors import DomainError, N_
+from ..domain.garment_states import Status
+from ..models import Employee, Garment, GarmentType
+from ..request_keys import write_lock
 from .models import KitLine
+
+#: What a person holds: with them, out to them as a spare, on loan to them.
+HELD = (Status.ISSUED.value, Status.SPARE_ISSUED.value, Status.LOANED.value)
 
 
 def position_key(text: str | None) -> str:
@@ -44,6 +50,8 @@ class Kit:
 
     def entitlement(self, garment_type: GarmentType) -> int:
         """How many of ``garment_type`` the person may hold (0: not theirs to have)."""
+        if not self.from_position:
+            return garment_type.entitlement if garment_type.active else 0
         return self.garments.get(garment_type.id, 0)
 
 
@@ -80,4 +88,65 @@ SIZE_OF_KIND = {"shoes": "shoe_size", "socks": "sock_size", "hair_accessory": No
 def person_size(employee: Employee, stock_kind: str) -> str:
     """The employee's size for a stock item of ``stock_kind`` ("" when the kind has no sizes)."""
     column = SIZE_OF_KIND.get(stock_kind)
-    return (getattr(employee, column) or "") if column else ""
+    return (getattr(employee, column) or "").strip() if column else ""
+
+
+def size_row(employee: Employee, rows: list):
+    """Of one stock item's rows (one per size), the one that fits the person, or None.
+
+    Their size for the item's kind (shoe size for shoes, sock size for socks),
+    else their clothing size (an item sized like clothes), else the one-size
+    row, else the only row there is.
+    """
+    if not rows:
+        return None
+    by_size = {row.size: row for row in rows}
+    for size in (person_size(employee, rows[0].kind), (employee.size or "").strip()):
+        if size and size in by_size:
+            return by_size[size]
+    if "" in by_size:
+        return by_size[""]
+    return rows[0] if len(rows) == 1 else None
+
+
+# --- holding the entitlement at every give ----------------------------------------
+
+def held_count(session: Session, employee_id: int, type_id: int) -> int:
+    """How many of the type the person holds now (with them, as a spare, on loan to them)."""
+    return session.scalar(select(func.count()).select_from(Garment).where(
+        Garment.holder_id == employee_id, Garment.type_id == type_id, Garment.status.in_(HELD))) or 0
+
+
+class OverEntitlement(DomainError):
+    """Giving one more would take the person past their kit."""
+
+
+def lock_person(session: Session, employee: Employee) -> None:
+    """Serialise gives to one person: SQLite's write lock, or the employee's row on PostgreSQL.
+
+    Called before counting, so two tablets giving to the same person at once
+    count one after the other and the second sees the first's garment.
+    """
+    write_lock(session)
+    if session.get_bind().dialect.name != "sqlite":
+        session.execute(select(Employee.id).where(Employee.id == employee.id).with_for_update())
+
+
+def hold(session: Session, employee: Employee, garment_type: GarmentType, *, kit: Kit | None = None) -> None:
+    """Raise :class:`OverEntitlement` when one more ``garment_type`` would exceed what the person may hold.
+
+    Every move that gives a garment to a person calls this inside its
+    transaction, before the move: issue, spare, new-hire kit, a loan to an
+    employee, the undo of a check-in or a return.
+    """
+    lock_person(session, employee)
+    kit = kit or kit_for(session, employee)
+    entitled = kit.entitlement(garment_type)
+    if entitled == 0 and kit.from_position:
+        raise OverEntitlement(N_("%(type)s is not in the kit of %(position)s: %(name)s is not issued it."),
+                              type=garment_type.name_zh, position=kit.position, name=employee.name)
+    held = held_count(session, employee.id, garment_type.id)
+    if held >= entitled:
+        raise OverEntitlement(N_("%(name)s already holds %(held)s of %(entitled)s of this type: "
+                                 "hand in a dirty one first."),
+                              name=employee.name, held=held, entitled=entitled)

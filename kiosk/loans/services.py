@@ -19,6 +19,7 @@ from printers import documents
 from printers.documents import Document, Image, Rule, Text
 
 from .. import people
+from ..kits import services as kits
 from ..domain import calendar
 from ..domain.errors import DomainError, N_
 from ..domain.garment_states import Action, Status, TransitionRefused
@@ -122,14 +123,17 @@ def _new_loan(session: Session, data: LoanData, *, user: User | None, now: dt.da
     return loan
 
 
-def loan_check(loan: Loan):
-    """The station's own rule for a garment lent into ``loan``: it must still be open."""
+def loan_check(session: Session, loan: Loan):
+    """The station's own rule for a garment lent into ``loan``: it must still be open, and a
+    loan to an employee holds their entitlement (a garment on loan to them is one they hold)."""
 
-    def check(_garment: Garment) -> None:
+    def check(garment: Garment) -> None:
         if loan.closed_at is not None:
             raise DomainError(N_("This loan is closed. Open a new loan to lend more."))
         if loan.employee is not None:
             people.refuse_leaver(loan.employee)  # they left after the loan was opened
+            if garment.status == Status.IN_STOCK.value:  # else the state machine says where it is
+                kits.hold(session, loan.employee, garment.garment_type)
 
     return check
 
@@ -148,7 +152,7 @@ def lend(session: Session, loan: Loan, raw_code: str, *, user: User | None, dupl
             return ScanResult(ERROR, found[0], found[1], error=TransitionRefused(Status.LOANED, Action.LOAN))
     result = scan_move(session, raw_code, Action.LOAN, station=STATION, user=user, employee=loan.employee,
                        note=f"loan #{loan.id}", duplicate_seconds=duplicate_seconds,
-                       check=loan_check(loan), now=now, found=found)
+                       check=loan_check(session, loan), now=now, found=found)
     if result.ok and result.event is not None:
         session.add(LoanItem(loan=loan, garment=result.garment, loan_event=result.event))
         session.flush()

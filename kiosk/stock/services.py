@@ -23,6 +23,7 @@ commit — the route commits, or rolls back on a :class:`DomainError`):
 from __future__ import annotations
 
 from collections import defaultdict
+from decimal import Decimal
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -32,6 +33,7 @@ from sqlalchemy.orm import Session, joinedload
 from printers import documents as d
 
 from .. import people
+from ..kits import services as kits
 from ..domain import cells
 from ..domain.calendar import parse_month
 from ..domain.errors import DomainError, N_
@@ -140,16 +142,11 @@ def resolve_for_employee(session: Session, code: str, employee: Employee, size: 
     if asked:
         if asked in by_size:
             return by_size[asked]
-    else:
-        own = (employee.size or "").strip()
-        if own in by_size:
-            return by_size[own]
-        if "" in by_size:
-            return by_size[""]
-        if len(rows) == 1:
-            return rows[0]
+    elif (fits := kits.size_row(employee, rows)) is not None:
+        return fits
     raise DomainError(N_("%(item)s has no size %(size)s: choose the size."),
-                      item=local_name(rows[0], language), size=(size or employee.size or "—"))
+                      item=local_name(rows[0], language),
+                      size=(size or kits.person_size(employee, rows[0].kind) or employee.size or "—"))
 
 
 def issue(session: Session, *, employee: Employee, code: str, size: str = "", quantity: int = 1, note: str = "",
@@ -220,12 +217,17 @@ def run_by_month(session: Session, month: str) -> DistributionRun | None:
 
 def due_items(session: Session, employee: Employee, allowance_rows: dict[str, list[StockItem]]
               ) -> list[tuple[StockItem, int]]:
+    """What ``employee`` is due this month: each item with an allowance, in their size.
+
+    A position with a kit (:func:`kiosk.kits.services.kit_for`) is due only the
+    items its kit names (a chef gets no 头花); without one, every item.
+    """
+    kit = kits.kit_for(session, employee)
     due = []
-    for rows in allowance_rows.values():
-        by_size = {row.size: row for row in rows}
-        row = by_size.get((employee.size or "").strip()) or by_size.get("")
-        if row is None and len(rows) == 1:
-            row = rows[0]
+    for code, rows in allowance_rows.items():
+        if kit.from_position and code not in kit.stock:
+            continue
+        row = kits.size_row(employee, rows)
         if row is not None:
             due.append((row, row.monthly_allowance))
     return due
@@ -351,12 +353,13 @@ def reopen_run(session: Session, run: DistributionRun, *, user: User | None) -> 
 # --- demo data ----------------------------------------------------------------
 
 _DEMO_ITEMS = [
-    # code, name_zh, name_en, kind, sizes, on hand per size, reorder level, monthly allowance
-    ("SHOE", "工作鞋", "Work shoes", "shoes", [str(s) for s in range(36, 45)], 6, 3, 0),
-    ("SOCK", "袜子", "Socks", "socks", [""], 180, 80, 2),
-    ("HAIR", "头花", "Hair accessory", "hair_accessory", [""], 25, 30, 0),
-    ("HANGER", "衣架", "Hangers", "consumable", [""], 120, 50, 0),
-    ("DETERGENT", "洗衣液", "Laundry detergent", "consumable", [""], 4, 6, 0),
+    # code, name_zh, name_en, kind, sizes, on hand per size, reorder level, monthly allowance,
+    # unit cost, handed back by a leaver
+    ("SHOE", "工作鞋", "Work shoes", "shoes", [str(s) for s in range(36, 45)], 6, 3, 0, Decimal("89.00"), True),
+    ("SOCK", "袜子", "Socks", "socks", [""], 180, 80, 2, Decimal("6.50"), False),
+    ("HAIR", "头花", "Hair accessory", "hair_accessory", [""], 25, 30, 0, Decimal("12.00"), False),
+    ("HANGER", "衣架", "Hangers", "consumable", [""], 120, 50, 0, Decimal("3.00"), False),
+    ("DETERGENT", "洗衣液", "Laundry detergent", "consumable", [""], 4, 6, 0, Decimal("58.00"), False),
 ]
 
 
@@ -369,10 +372,11 @@ def load_stock_demo(session: Session) -> int:
     if session.scalar(select(StockItem.id).limit(1)) is not None:
         return 0
     added = 0
-    for code, zh, en, kind, sizes, on_hand, reorder, allowance in _DEMO_ITEMS:
+    for code, zh, en, kind, sizes, on_hand, reorder, allowance, cost, returned in _DEMO_ITEMS:
         for i, size in enumerate(sizes):
             item = StockItem(code=code, name_zh=zh, name_en=en, kind=kind, size=size, quantity_on_hand=0,
-                             reorder_level=reorder, monthly_allowance=allowance)
+                             reorder_level=reorder, monthly_allowance=allowance, unit_cost=cost,
+                             return_on_leaving=returned)
             session.add(item)
             session.flush()
             # A couple of shoe sizes run low, so the purchase list has something on it.
