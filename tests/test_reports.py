@@ -10,7 +10,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import bindparam, text
+from sqlalchemy import bindparam, select, text
 
 from kiosk.auth.services import Policy
 from kiosk.domain.garment_states import Action
@@ -366,3 +366,17 @@ def test_cli(month, runner, tmp_path):
         assert result.exit_code != 0
         lines = [line for line in result.output.splitlines() if line.strip()]
         assert len(lines) == 1 and lines[0].startswith("Error:"), result.output
+
+
+def test_the_forecast_counts_what_each_owners_kit_gives(month):
+    """A position's kit (配发标准) of one shirt: 张三 needs 1, 李四 still 2 by the type: 3, not 4."""
+    from kiosk.kits.models import KitLine
+    from kiosk.models import Employee, GarmentType
+
+    zhang = db.session.scalar(select(Employee).where(Employee.name == "张三"))
+    zhang.position = "门童"
+    shirt = db.session.scalar(select(GarmentType).where(GarmentType.code == "SH"))
+    db.session.add(KitLine(position="门童", type_id=shirt.id, quantity=1))
+    db.session.commit()
+    forecast = {(f["code"], f["size"]): f for f in _report()["forecast"]}
+    assert forecast[("SH", "M")]["entitled"] == 3

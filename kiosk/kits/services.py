@@ -55,30 +55,54 @@ class Kit:
         return self.garments.get(garment_type.id, 0)
 
 
+def _choose(rows: list[KitLine], department_id: int | None) -> list[KitLine]:
+    """Of one position's rows, the department's own if it has any, else the general ones."""
+    own = [row for row in rows if department_id is not None and row.department_id == department_id]
+    return own or [row for row in rows if row.department_id is None]
+
+
 def lines_for(session: Session, position: str, department_id: int | None) -> list[KitLine]:
     """The rows that make up the kit of ``position`` (in ``department_id``), by the order above."""
     key = position_key(position)
     if not key:
         return []
     rows = list(session.scalars(select(KitLine).where(KitLine.position == key).order_by(KitLine.id)))
-    own = [row for row in rows if department_id is not None and row.department_id == department_id]
-    return own or [row for row in rows if row.department_id is None]
+    return _choose(rows, department_id)
+
+
+def _kit(employee: Employee, rows: list[KitLine], fallback: dict[int, int]) -> Kit:
+    kit = Kit(position_key(employee.position), employee.department_id, from_position=bool(rows))
+    if not rows:
+        kit.garments.update(fallback)
+        return kit
+    for row in rows:
+        if row.type_id is not None:
+            kit.garments[row.type_id] = row.quantity
+        else:
+            kit.stock[row.stock_code] = row.quantity
+    return kit
+
+
+def _fallback(session: Session) -> dict[int, int]:
+    return dict(session.execute(select(GarmentType.id, GarmentType.entitlement).where(
+        GarmentType.active.is_(True), GarmentType.entitlement > 0)).all())
 
 
 def kit_for(session: Session, employee: Employee) -> Kit:
     rows = lines_for(session, employee.position, employee.department_id)
-    kit = Kit(position_key(employee.position), employee.department_id, from_position=bool(rows))
-    if rows:
-        for row in rows:
-            if row.type_id is not None:
-                kit.garments[row.type_id] = row.quantity
-            else:
-                kit.stock[row.stock_code] = row.quantity
-        return kit
-    for type_id, entitled in session.execute(select(GarmentType.id, GarmentType.entitlement).where(
-            GarmentType.active.is_(True), GarmentType.entitlement > 0)):
-        kit.garments[type_id] = entitled
-    return kit
+    return _kit(employee, rows, {} if rows else _fallback(session))
+
+
+def kits_for(session: Session, employees: list[Employee]) -> dict[int, Kit]:
+    """:func:`kit_for` of many people at once (a report, the monthly run): two queries in all."""
+    positions = {position_key(e.position) for e in employees} - {""}
+    by_position: dict[str, list[KitLine]] = {}
+    if positions:
+        for row in session.scalars(select(KitLine).where(KitLine.position.in_(positions)).order_by(KitLine.id)):
+            by_position.setdefault(row.position, []).append(row)
+    fallback = _fallback(session)
+    return {e.id: _kit(e, _choose(by_position.get(position_key(e.position), []), e.department_id), fallback)
+            for e in employees}
 
 
 #: Which of a person's sizes a stock item of each kind takes ("" : one size).

@@ -39,6 +39,7 @@ from ..domain.calendar import month_bounds
 from ..domain.garment_states import Action, Status
 from ..ledger import REGISTER, not_undone
 from ..loans.models import Loan, LoanItem
+from ..kits import services as kits
 from ..models import Department, Employee, Event, Garment, GarmentType, utcnow
 from ..writeoffs.models import WriteOff
 from ..writeoffs.services import Losses, department_losses
@@ -419,15 +420,19 @@ def forecast(session: Session, types: dict[int, TypeRow], circulation: dict[tupl
     """Next month's purchase per type and size: entitlement of active staff (owners of that type
     and size) − garments in circulation + expected losses (this month's loss rate of the type
     × circulation, rounded up); never negative."""
-    entitlement = {t.id: t.entitlement for t in session.scalars(select(GarmentType).where(GarmentType.active))}
+    active_types = {t.id: t for t in session.scalars(select(GarmentType).where(GarmentType.active))}
+    entitlement = {type_id: t.entitlement for type_id, t in active_types.items()}
     owners = session.execute(
         select(Garment.type_id, Garment.size, Garment.owner_id)
         .join(Employee, Employee.id == Garment.owner_id)
         .where(Employee.active.is_(True)).distinct()).all()
+    # Each owner is entitled to what their position's kit gives (kiosk.kits.services).
+    staff = list(session.scalars(select(Employee).where(Employee.id.in_({owner for _t, _s, owner in owners}))))
+    kit_of = kits.kits_for(session, staff)
     entitled: dict[tuple[int, str], int] = defaultdict(int)
-    for type_id, size, _owner in owners:
-        if type_id in entitlement:
-            entitled[(type_id, size or "")] += entitlement[type_id]
+    for type_id, size, owner in owners:
+        if type_id in active_types:
+            entitled[(type_id, size or "")] += kit_of[owner].entitlement(active_types[type_id])
     rows = []
     for key in sorted(set(entitled) | {k for k in circulation if k[0] in entitlement},
                       key=lambda k: (types[k[0]].code, k[1])):

@@ -215,14 +215,14 @@ def run_by_month(session: Session, month: str) -> DistributionRun | None:
     return session.scalar(select(DistributionRun).where(DistributionRun.month == month))
 
 
-def due_items(session: Session, employee: Employee, allowance_rows: dict[str, list[StockItem]]
-              ) -> list[tuple[StockItem, int]]:
+def due_items(session: Session, employee: Employee, allowance_rows: dict[str, list[StockItem]],
+              kit: kits.Kit | None = None) -> list[tuple[StockItem, int]]:
     """What ``employee`` is due this month: each item with an allowance, in their size.
 
     A position with a kit (:func:`kiosk.kits.services.kit_for`) is due only the
     items its kit names (a chef gets no 头花); without one, every item.
     """
-    kit = kits.kit_for(session, employee)
+    kit = kit or kits.kit_for(session, employee)
     due = []
     for code, rows in allowance_rows.items():
         if kit.from_position and code not in kit.stock:
@@ -249,8 +249,10 @@ def open_run(session: Session, month: str, *, user: User | None) -> tuple[Distri
     run = DistributionRun(month=month, status="open", opened_by=user, opened_at=utcnow())
     session.add(run)
     session.flush()
-    for employee in session.scalars(select(Employee).where(Employee.active.is_(True)).order_by(Employee.staff_no)):
-        for item, quantity in due_items(session, employee, allowance_rows):
+    staff = list(session.scalars(select(Employee).where(Employee.active.is_(True)).order_by(Employee.staff_no)))
+    kit_of = kits.kits_for(session, staff)
+    for employee in staff:
+        for item, quantity in due_items(session, employee, allowance_rows, kit_of[employee.id]):
             session.add(DistributionLine(run=run, employee_id=employee.id, item=item, quantity=quantity))
     session.flush()
     return run, True
