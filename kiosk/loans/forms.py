@@ -29,7 +29,26 @@ def _text(value: str | None) -> str | None:
     return unicodedata.normalize("NFKC", value).strip() if isinstance(value, str) else value
 
 
-class LoanForm(FlaskForm):
+class SignatureFields:
+    """The signature pad's fields on a form (the loan form, a leaver's clearance slip): the PNG
+    the pad drew (read by :func:`kiosk.signatures.parse_signature` into ``signature_png``),
+    or "signed on paper"; one of them is required (``unsigned`` says so)."""
+
+    signature = HiddenField(filters=[strip])
+    signed_on_paper = BooleanField(_l("Signed on paper"))
+    signature_png: bytes | None = None
+    unsigned = _l("The borrower must sign on the pad, or tick “signed on paper”.")
+
+    def validate_signature(self, field) -> None:
+        try:
+            self.signature_png = parse_signature(field.data or "")
+        except DomainError as refused:
+            raise ValidationError(refused.translated(gettext)) from None
+        if self.signature_png is None and not self.signed_on_paper.data:
+            raise ValidationError(self.unsigned)
+
+
+class LoanForm(SignatureFields, FlaskForm):
     employee_code = StringField(_l("Employee: badge, staff no. or name"), filters=[strip],
                                 validators=[Length(max=64)])
     name = StringField(_l("Name"), filters=[_text], validators=[Length(max=64)])
@@ -41,14 +60,11 @@ class LoanForm(FlaskForm):
     approver = StringField(_l("Approved by (manager)"), filters=[_text], validators=[Length(max=64)])
     deposit = StringField(_l("Deposit (own garment taken in)"), filters=[_text], validators=[Length(max=128)])
     due = StringField(_l("Due back"), filters=[strip])
-    signature = HiddenField(filters=[strip])
-    signed_on_paper = BooleanField(_l("Signed on paper"))
 
     def __init__(self, *args, now: dt.datetime, timezone: str, default_due: str = "", **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.now, self.timezone = now, timezone
         self.due_at: dt.datetime | None = None
-        self.signature_png: bytes | None = None
         if not self.due.data:  # empty means the default (next day, 18:00): show it
             self.due.data = default_due
 
@@ -78,14 +94,6 @@ class LoanForm(FlaskForm):
             self.due_at = parse_due(field.data or "", now=self.now, timezone=self.timezone)
         except DomainError as refused:
             raise ValidationError(refused.translated(gettext)) from None
-
-    def validate_signature(self, field) -> None:
-        try:
-            self.signature_png = parse_signature(field.data or "")
-        except DomainError as refused:
-            raise ValidationError(refused.translated(gettext)) from None
-        if self.signature_png is None and not self.signed_on_paper.data:
-            raise ValidationError(_l("The borrower must sign on the pad, or tick “signed on paper”."))
 
     def to_data(self) -> LoanData:
         visitor = self.for_visitor
