@@ -164,6 +164,10 @@ LABELS: dict[str, str] = {
     "missing": N_("Missing"),
     "owner": N_("Owner"),
     "size": N_("Size"),
+    "written_off": N_("Written off and charged"),
+    "waived": N_("Waived"),
+    "open": N_("Not settled yet"),
+    "total": N_("Total charged"),
 }
 
 
@@ -323,3 +327,37 @@ def daily_summary(title: str, *, day: When, rows: Sequence[tuple[str, str]], cle
     if clerk or when:
         els += _footer(clerk, when, lab)
     return Document("daily", _end(els), title=title)
+
+
+@dataclass(frozen=True)
+class ClearanceLine:
+    """One thing on a leaver's clearance slip: what it is (a garment's text, an item and its
+    count) and, when it was not returned, the amount charged (already formatted)."""
+
+    text: str
+    amount: str = ""
+
+
+def clearance_slip(title: str, *, employee: str, returned: Sequence[ClearanceLine],
+                   written_off: Sequence[ClearanceLine], waived: Sequence[ClearanceLine] = (),
+                   still_open: Sequence[ClearanceLine] = (), total: str, clerk: str, when: When,
+                   slip_no: str = "", signature_png: bytes | None = None,
+                   labels: Mapping[str, str] | None = None) -> Document:
+    """A leaver's clearance (离职退还单): what came back, what was written off and the amount
+    charged for each, what was waived, the total; the leaver's signature (an image drawn on
+    the tablet, above the line) or a line to sign on paper."""
+    lab = _labels(labels)
+    els = _header(title, slip_no, lab) + [_field(lab["employee"], employee), Rule()]
+    for heading, lines in ((lab["returned"], returned), (lab["written_off"], written_off),
+                           (lab["waived"], waived), (lab["open"], still_open)):
+        if not lines:
+            continue
+        els.append(Text(f"{heading}（{lab['count']} {len(lines)}）", bold=True))
+        els += [Text(f"{i}. {line.text}" + (f"  {line.amount}" if line.amount else ""))
+                for i, line in enumerate(lines, 1)]
+    els.append(Text(f"{lab['total']}：{total}", size=2, bold=True))
+    els += _footer(clerk, when, lab)
+    signature = _signature(lab)
+    if signature_png:
+        signature.insert(1, Image(signature_png))
+    return Document("clearance", _end(els + signature), title=title)

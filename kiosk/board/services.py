@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
 from ..checkin.services import batches_with_gaps, open_batch_counts
+from ..clearance.services import OpenClearance, open_clearances
 from ..domain.errors import N_
 from ..domain.garment_states import Status
 from ..domain.calendar import local_day_bounds
@@ -149,6 +150,9 @@ class Board:
     reprints: int
     rejects: list[IronerRejects]
     checklist: list[CheckItem] = field(default_factory=list)
+    #: leavers' clearances still open: listed until closed (not an end-of-day check: a leaver
+    #: may bring things back over days)
+    clearances: list[OpenClearance] = field(default_factory=list)
 
     @property
     def total(self) -> int:
@@ -183,4 +187,5 @@ def today_board(session: Session, *, now_utc: dt.datetime, timezone: str, tailor
         TAILOR: tailor_count,
     }
     board.checklist = [CheckItem(key, CHECK_LABELS[key], pending[key]) for key in CHECK_LABELS]
+    board.clearances = open_clearances(session, now_utc=now_utc, timezone=timezone)
     return board

@@ -31,6 +31,8 @@ STATIONS: tuple[Station, ...] = (
     Station("board.today", N_("Today"), N_("What must be done before the room closes"), COUNTER),
     Station("loans.station", N_("Loans"), N_("Lend with contact details; chase what is overdue"), COUNTER),
     Station("stock.items", N_("Shoes, socks and supplies"), N_("Stock, monthly distribution, purchase list"), COUNTER),
+    Station("clearance.index", N_("Leavers' clearances"), N_("What a leaver hands back, or pays for; their signed slip"),
+            COUNTER),
     Station("writeoffs.index", N_("Write-offs and compensation"), N_("Worn out, lost, damaged; who pays"), COUNTER),
     Station("stocktake.index", N_("Monthly stocktake"), N_("Scan every garment; close with two PINs"), COUNTER),
     Station("handover.index", N_("Shift handover"), N_("What is pending for the next clerk"), COUNTER),

@@ -56,6 +56,7 @@ KIND_LABELS: dict[str, str] = {
     ISSUE: N_("Issue slip"),
     "loan": N_("Loan slip"),
     "compensation": N_("Compensation slip"),
+    "clearance": N_("Leaver's clearance slip"),
     "stocktake": N_("Stocktake summary"),
     "daily": N_("Daily summary"),
     LOSS_REPORT: N_("Monthly loss report"),

@@ -125,7 +125,8 @@ def employee_edit(employee_id: int):
 def employee_deactivate(employee_id: int):
     """The person left: kept for the history, greyed in the list."""
     employee = db.get_or_404(Employee, employee_id)
-    services.deactivate_employee(db.session, employee, hotel_today())  # a person leaves on a local date
+    # A person leaves on a local date; their clearance opens in the same transaction.
+    services.deactivate_employee(db.session, employee, hotel_today(), user=current_user())
     db.session.commit()
     flash(_("%(name)s is marked as left.", name=employee.name), "success")
     held = services.garments_held(db.session, employee)
@@ -161,7 +162,7 @@ def employee_badge_revoke(employee_id: int):
 def employee_reactivate(employee_id: int):
     """The person is back (rehired, or marked as left by mistake)."""
     employee = db.get_or_404(Employee, employee_id)
-    services.reactivate_employee(db.session, employee)
+    services.reactivate_employee(db.session, employee, user=current_user())
     db.session.commit()
     flash(_("%(name)s is active again.", name=employee.name), "success")
     return htmx_redirect(url_for(".employee_edit", employee_id=employee.id))

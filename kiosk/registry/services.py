@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Generic, Sequence, TypeVar
 
-from sqlalchemy import Select, func, or_, select
+from blinker import Namespace
+from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from .. import badges, people
@@ -22,10 +23,10 @@ from ..domain.codes import TAG_MAX_LENGTH, normalise_code
 from ..domain.errors import N_, DomainError
 from ..domain.garment_states import Status
 from ..ledger import register_garment
-from ..models import Department, Employee, Garment, GarmentType, User
+from ..models import Department, Employee, Garment, GarmentType, User, utcnow
 from ..operators import services as operator_services
 from ..operators.services import Actor
-from ..request_keys import once, recorded_result
+from ..request_keys import once, recorded_result, write_lock
 
 PER_PAGE = 25
 MAX_BATCH = 200
@@ -230,18 +231,45 @@ def garments_held(session: Session, employee: Employee) -> int:
     ) or 0
 
 
-def deactivate_employee(session: Session, employee: Employee, today: dt.date) -> None:
-    """The person left: kept for the history, shown greyed. Repeating it changes nothing."""
-    if employee.active:
-        employee.active = False
-        employee.left_on = today
+# What follows a person's leaving or coming back belongs to other workflows (their
+# clearance, kiosk.clearance): they take part through these signals, in the caller's
+# transaction, so the registry imports none of them. ``sender`` is the employee, with
+# ``session``, ``user`` (who did it) and ``at``.
+_signals = Namespace()
+employee_left = _signals.signal("employee-left")
+employee_back = _signals.signal("employee-back")
 
 
-def reactivate_employee(session: Session, employee: Employee) -> None:
-    """The person is back (rehired, or deactivated by mistake)."""
-    if not employee.active:
-        employee.active = True
-        employee.left_on = None
+def _set_active(session: Session, employee: Employee, active: bool, left_on: dt.date | None) -> bool:
+    """One conditional UPDATE: True only for the request that changed it (two taps, two
+    tablets: the person leaves, and their clearance opens, once)."""
+    write_lock(session)
+    session.flush()
+    changed = session.execute(
+        update(Employee).where(Employee.id == employee.id, Employee.active.is_(not active))
+        .values(active=active, left_on=left_on).execution_options(synchronize_session=False)).rowcount == 1
+    session.refresh(employee, ["active", "left_on", "updated_at"])
+    return changed
+
+
+def deactivate_employee(session: Session, employee: Employee, today: dt.date, *,
+                        user: User | None = None) -> bool:
+    """The person left: kept for the history, shown greyed. Repeating it changes nothing.
+
+    Returns True when this call marked them; then :data:`employee_left` is sent.
+    """
+    left = _set_active(session, employee, False, today)
+    if left:
+        employee_left.send(employee, session=session, user=user, at=utcnow())
+    return left
+
+
+def reactivate_employee(session: Session, employee: Employee, *, user: User | None = None) -> bool:
+    """The person is back (rehired, or deactivated by mistake); then :data:`employee_back` is sent."""
+    back = _set_active(session, employee, True, None)
+    if back:
+        employee_back.send(employee, session=session, user=user, at=utcnow())
+    return back
 
 
 # --- garment types --------------------------------------------------------

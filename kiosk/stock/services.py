@@ -57,6 +57,7 @@ REASON_LABELS = {
     "issued": N_("Issued"),
     "adjusted": N_("Adjusted"),
     "distributed": N_("Monthly distribution"),
+    "returned": N_("Returned"),
 }
 
 Gettext = Callable[..., str]
@@ -158,6 +159,13 @@ def issue(session: Session, *, employee: Employee, code: str, size: str = "", qu
         return _move(session, item, -quantity, "issued", user=user, employee=employee, note=note, language=language)
 
     return _moved_once(session, request_key, user=user, command="stock.issue", run=issued)
+
+
+def take_back(session: Session, *, item: StockItem, employee: Employee, quantity: int, user: User | None,
+              note: str = "") -> StockMovement:
+    """Stock handed back (a leaver's shoes): on hand again, with a ``returned`` movement.
+    The caller keeps it once per request (:mod:`kiosk.clearance.services`)."""
+    return _move(session, item, quantity, "returned", user=user, employee=employee, note=note)
 
 
 def adjust(session: Session, *, item: StockItem, delta: int, reason: str, user: User | None,

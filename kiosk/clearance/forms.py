@@ -1,0 +1,24 @@
+"""The clearance's forms: how many of a stock item came back, and the leaver's signature."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms.validators import InputRequired, NumberRange
+
+from ..forms import WholeNumberField
+from ..loans.forms import SignatureFields
+from ..stock.services import QUANTITY_MAX
+
+_WHOLE = _l("Enter the quantity as a whole number.")
+
+
+class ReturnStockForm(FlaskForm):
+    quantity = WholeNumberField(_l("Handed back"), message=_WHOLE, validators=[
+        InputRequired(_WHOLE), NumberRange(min=1, message=_l("The quantity must be at least 1.")),
+        NumberRange(max=QUANTITY_MAX, message=_l("The quantity is too large."))])
+
+
+class CloseForm(SignatureFields, FlaskForm):
+    """The leaver signs the slip: drawn on the pad, or on the printed slip."""
+
+    unsigned = _l("The leaver must sign on the pad, or tick “Signed on the printed slip instead”.")
