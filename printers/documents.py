@@ -164,6 +164,7 @@ LABELS: dict[str, str] = {
     "missing": N_("Missing"),
     "owner": N_("Owner"),
     "size": N_("Size"),
+    "handed_back": N_("Handed back"),
     "written_off": N_("Written off and charged"),
     "waived": N_("Waived"),
     "open": N_("Not settled yet"),
@@ -341,14 +342,14 @@ class ClearanceLine:
 def clearance_slip(title: str, *, employee: str, returned: Sequence[ClearanceLine],
                    written_off: Sequence[ClearanceLine], waived: Sequence[ClearanceLine] = (),
                    still_open: Sequence[ClearanceLine] = (), total: str, clerk: str, when: When,
-                   slip_no: str = "", signature_png: bytes | None = None,
+                   slip_no: str = "", statement: str = "", signature_png: bytes | None = None,
                    labels: Mapping[str, str] | None = None) -> Document:
     """A leaver's clearance (离职退还单): what came back, what was written off and the amount
-    charged for each, what was waived, the total; the leaver's signature (an image drawn on
-    the tablet, above the line) or a line to sign on paper."""
+    charged for each, what was waived, the total; what the leaver declares (``statement``) and
+    their signature (an image drawn on the tablet, above the line) or a line to sign on paper."""
     lab = _labels(labels)
     els = _header(title, slip_no, lab) + [_field(lab["employee"], employee), Rule()]
-    for heading, lines in ((lab["returned"], returned), (lab["written_off"], written_off),
+    for heading, lines in ((lab["handed_back"], returned), (lab["written_off"], written_off),
                            (lab["waived"], waived), (lab["open"], still_open)):
         if not lines:
             continue
@@ -357,6 +358,8 @@ def clearance_slip(title: str, *, employee: str, returned: Sequence[ClearanceLin
                 for i, line in enumerate(lines, 1)]
     els.append(Text(f"{lab['total']}：{total}", size=2, bold=True))
     els += _footer(clerk, when, lab)
+    if statement:
+        els += [Feed(1), Text(statement)]
     signature = _signature(lab)
     if signature_png:
         signature.insert(1, Image(signature_png))

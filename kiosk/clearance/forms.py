@@ -13,7 +13,7 @@ _WHOLE = _l("Enter the quantity as a whole number.")
 
 
 class ReturnStockForm(FlaskForm):
-    quantity = WholeNumberField(_l("Handed back"), message=_WHOLE, validators=[
+    quantity = WholeNumberField(_l("How many back"), message=_WHOLE, validators=[
         InputRequired(_WHOLE), NumberRange(min=1, message=_l("The quantity must be at least 1.")),
         NumberRange(max=QUANTITY_MAX, message=_l("The quantity is too large."))])
 

@@ -103,7 +103,7 @@ def scan(clearance_id: int):
                                 duplicate_seconds=duplicate_seconds())
     db.session.commit()
     clearance = _clearance(clearance_id)
-    html = render_result(result, station=services.STATION, headline=_("Returned"), log_row=False)
+    html = render_result(result, station=services.STATION, headline=_("Handed back"), log_row=False)
     return render_page_or_fragment(
         lambda answer: _detail(clearance, result_html=answer), html=html,
         oob=lambda: render_template("clearance/_lines.html", oob=True, **_lines_context(clearance)))
@@ -166,7 +166,7 @@ def _slip_page(clearance: Clearance, form: CloseForm | None = None, error: str =
     found = services.summary(clearance, language=current_language(), money_text=money)
     return render_page_or_fragment(
         "clearance/slip.html", "clearance/_slip.html", clearance=clearance, employee=clearance.employee,
-        summary=found, form=form or CloseForm(formdata=None), close_error=error, request_key=new_key(),
+        summary=found, statement=services.STATEMENT, form=form or CloseForm(formdata=None), close_error=error, request_key=new_key(),
         signature_data=("data:image/png;base64," + base64.b64encode(clearance.signature_png).decode("ascii"))
         if clearance.signature_png else "",
         lines_left=sum(1 for line in clearance.lines if line.outcome == "open"), slip_no=services.slip_no(clearance),

@@ -72,7 +72,7 @@ KIND_ORDER = ("garment", "spare", "loan", "stock")
 
 KIND_LABELS = {"garment": N_("Own garment"), "spare": N_("Spare"), "loan": N_("On loan"),
                "stock": N_("Stock item")}
-OUTCOME_LABELS = {"open": N_("To return"), "returned": N_("Returned"), "written_off": N_("Written off"),
+OUTCOME_LABELS = {"open": N_("To return"), "returned": N_("Handed back"), "written_off": N_("Written off"),
                   "waived": N_("Waived")}
 
 #: kept in the clearance's note (the record's own words, not shown translated)
@@ -90,6 +90,9 @@ STILL_OPEN = N_("Still to settle: %(count)s. Take each one back, write it off or
 NO_SIGNATURE = N_("The leaver must sign on the pad, or tick “Signed on the printed slip instead”.")
 TOO_MANY = N_("Only %(left)s still to return: nothing was changed.")
 ONLY_SUPERVISOR = N_("Only a supervisor can waive a line.")
+#: what the leaver signs (on the screen and on the slip)
+STATEMENT = N_("I confirm the above: what I handed back, and that I pay the total charged for what I did not "
+               "hand back, under the compensation rules.")
 
 
 # --- reading ----------------------------------------------------------------
@@ -540,4 +543,5 @@ def slip(clearance: Clearance, *, gettext: Callable[..., str], language: str, cl
         gettext("Uniform room · leaver's clearance slip"), employee=employee_text(clearance.employee),
         returned=found.returned, written_off=found.written_off, waived=found.waived,
         still_open=found.still_open, total=money_text(found.total), clerk=clerk, when=when,
-        slip_no=slip_no(clearance), signature_png=clearance.signature_png, labels=documents.labels(gettext))
+        slip_no=slip_no(clearance), statement=gettext(STATEMENT), signature_png=clearance.signature_png,
+        labels=documents.labels(gettext))
