@@ -3,7 +3,8 @@
 :class:`MoneyField` is the one way a form takes an amount of money: it parses
 with :func:`kiosk.domain.money.parse_amount`, so a form, an import and the
 settings accept the same amounts and refuse the rest with the same message.
-:class:`WholeNumberField` and :class:`ChoiceField` say what is wrong in the
+:class:`SignatureFields` are the signature pad's on a form (the loan form, a leaver's
+clearance slip). :class:`WholeNumberField` and :class:`ChoiceField` say what is wrong in the
 room's words (not WTForms' "Not a valid integer value"); ``strip`` and
 ``code`` are the filters for typed text and for scanned or typed numbers.
 """
@@ -15,13 +16,16 @@ from decimal import Decimal
 from typing import Any
 
 from flask_babel import gettext
-from wtforms import IntegerField, SelectField, StringField
+from flask_babel import lazy_gettext as _l
+from wtforms import BooleanField, HiddenField, IntegerField, SelectField, StringField
 from wtforms.validators import ValidationError
 
 from .domain.codes import normalise_code
+from .domain.errors import DomainError
 from .domain.money import MAX_AMOUNT, ZERO, BadAmount, parse_amount, plain
 from .i18n import type_name
 from .models import GarmentType
+from .signatures import parse_signature
 
 try:  # WTForms >= 3.3 deprecates (value, label) tuples
     from wtforms.fields import SelectChoice
@@ -156,3 +160,22 @@ class BadgeField(StringField):
 
     def _value(self) -> str:
         return ""
+
+
+class SignatureFields:
+    """The signature pad's fields on a form (the loan form, a leaver's clearance slip): the PNG
+    the pad drew (read by :func:`kiosk.signatures.parse_signature` into ``signature_png``),
+    or "signed on paper"; one of them is required (``unsigned`` says so)."""
+
+    signature = HiddenField(filters=[strip])
+    signed_on_paper = BooleanField(_l("Signed on paper"))
+    signature_png: bytes | None = None
+    unsigned = _l("The borrower must sign on the pad, or tick “signed on paper”.")
+
+    def validate_signature(self, field) -> None:
+        try:
+            self.signature_png = parse_signature(field.data or "")
+        except DomainError as refused:
+            raise ValidationError(refused.translated(gettext)) from None
+        if self.signature_png is None and not self.signed_on_paper.data:
+            raise ValidationError(self.unsigned)

@@ -5,8 +5,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms.validators import InputRequired, NumberRange
 
-from ..forms import WholeNumberField
-from ..loans.forms import SignatureFields
+from ..forms import SignatureFields, WholeNumberField
 from ..stock.services import QUANTITY_MAX
 
 _WHOLE = _l("Enter the quantity as a whole number.")

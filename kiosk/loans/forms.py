@@ -13,13 +13,12 @@ import unicodedata
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, StringField
+from wtforms import StringField
 from wtforms.validators import Length, ValidationError
 
 from ..domain.codes import is_valid_phone, normalise_phone
 from ..domain.errors import DomainError
-from ..forms import ChoiceField, SelectChoice, strip
-from ..signatures import parse_signature
+from ..forms import ChoiceField, SelectChoice, SignatureFields, strip
 from .models import REASONS
 from .services import REASON_LABELS, LoanData, parse_due
 
@@ -27,25 +26,6 @@ from .services import REASON_LABELS, LoanData, parse_due
 def _text(value: str | None) -> str | None:
     """Typed text as NFKC (full-width letters from an IME), without the spaces around it."""
     return unicodedata.normalize("NFKC", value).strip() if isinstance(value, str) else value
-
-
-class SignatureFields:
-    """The signature pad's fields on a form (the loan form, a leaver's clearance slip): the PNG
-    the pad drew (read by :func:`kiosk.signatures.parse_signature` into ``signature_png``),
-    or "signed on paper"; one of them is required (``unsigned`` says so)."""
-
-    signature = HiddenField(filters=[strip])
-    signed_on_paper = BooleanField(_l("Signed on paper"))
-    signature_png: bytes | None = None
-    unsigned = _l("The borrower must sign on the pad, or tick “signed on paper”.")
-
-    def validate_signature(self, field) -> None:
-        try:
-            self.signature_png = parse_signature(field.data or "")
-        except DomainError as refused:
-            raise ValidationError(refused.translated(gettext)) from None
-        if self.signature_png is None and not self.signed_on_paper.data:
-            raise ValidationError(self.unsigned)
 
 
 class LoanForm(SignatureFields, FlaskForm):
