@@ -677,6 +677,8 @@ def load_demo(session: Session, *, seed: int = DEFAULT_SEED, hash_method: str = 
     """
     from .hotel.services import highest_ids, record_demo
 
+    from .checklists.services import seed_defaults
+    seed_defaults(session)  # the shift checklists belong to the hotel, not the demo: before the marks
     before = highest_ids(session)
     events_before = session.scalar(select(func.count()).select_from(Event))
     builder = _Builder(session, random.Random(seed), now or utcnow(), hash_method)

@@ -232,6 +232,11 @@ def current_user() -> User | None:
     return g.get("user")
 
 
+def current_sign_in() -> int | None:
+    """The id of this request's sign-in (``operator_sessions``): a shift's checks belong to it."""
+    return g.get("sign_in_id")
+
+
 def client_address() -> str:
     """The address a request came from: the direct peer (or, with KIOSK_TRUSTED_PROXIES, the
     address the trusted proxies name), for the sign-in throttle and the log."""
@@ -274,6 +279,7 @@ def enforce_access():
     # A request shares ``g`` with an app context pushed around it (tests, CLI):
     # never let the previous request's user or CSRF token leak into this one.
     g.user = None
+    g.sign_in_id = None
     g.pop("csrf_token", None)
     if request.endpoint is None:
         return None  # 404 follows
@@ -289,13 +295,13 @@ def enforce_access():
         if time.time() - session.get("seen", 0) > _idle_limit_seconds():
             _end_session(token, "idle")
             return _lock_to_login(_("The kiosk locked itself after a period without use. Please sign in again."))
-        user, began = _session_user(token)
+        user, began, sign_in_id = _session_user(token)
         if user is None:  # signed out, locked, or the PIN or role changed since: the cookie is spent
             return _lock_to_login(_("Please sign in."))
         if utcnow() - began > _session_lifetime():  # a shift at most, however busy: a copied cookie dies too
             _end_session(token, "expired")
             return _lock_to_login(_("You have been signed in for a whole shift. Please sign in again."))
-        g.user = user
+        g.user, g.sign_in_id = user, sign_in_id
         # A background poll (htmx "every") must not keep an unattended kiosk open.
         if request.headers.get("X-Kiosk-Background") != "1":
             session["seen"] = int(time.time())
@@ -340,18 +346,29 @@ def _forbidden():
 
 SESSION_TOKEN = "sid"
 
+#: ``app.extensions`` key: what else happens when a sign-in ends here (sign-out, idle lock, a
+#: shift's end), each ``hook(db_session, operator_session, reason)`` before the end is committed.
+#: A blueprint adds its own (:func:`when_sign_in_ends`: the checklists record a closing check
+#: not done), so this module imports none of them.
+SIGN_IN_ENDS = "kiosk.sign_in_ends"
+
+
+def when_sign_in_ends(app: Flask, hook: Callable[..., Any]) -> None:
+    app.extensions.setdefault(SIGN_IN_ENDS, []).append(hook)
+
 
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _session_user(token: str) -> tuple[User | None, dt.datetime | None]:
-    """The active operator this token signed in, while its session is open, and when it began."""
+def _session_user(token: str) -> tuple[User | None, dt.datetime | None, int | None]:
+    """The active operator this token signed in, while its session is open, when it began, and its id."""
     row = db.session.execute(
-        select(User, OperatorSession.created_at).join(OperatorSession, OperatorSession.user_id == User.id)
+        select(User, OperatorSession.created_at, OperatorSession.id)
+        .join(OperatorSession, OperatorSession.user_id == User.id)
         .where(OperatorSession.token_hash == _token_hash(str(token)), OperatorSession.ended_at.is_(None),
                User.active.is_(True))).first()
-    return (row[0], row[1]) if row else (None, None)
+    return (row[0], row[1], row[2]) if row else (None, None, None)
 
 
 def _session_lifetime() -> dt.timedelta:
@@ -366,6 +383,9 @@ def _end_session(token: str, reason: str) -> None:
     if row is None:
         return
     row.ended_at, row.ended_reason, user_id = utcnow(), reason, row.user_id
+    db.session.flush()
+    for hook in current_app.extensions.get(SIGN_IN_ENDS, ()):
+        hook(db.session, row, reason)
     db.session.commit()
     what = "idle lock" if reason == "idle" else "sign-out"
     auth_log.info("%s: operator %s (client %s)", what, user_id, client_address() or "-")
@@ -392,11 +412,11 @@ def sign_in(user: User, *, method: str = "PIN") -> None:
     auth_log.info("sign-in by %s: operator %s (%s) (client %s)", method, user.id, user.name, client_address() or "-")
 
 
-def sign_out() -> None:
-    """End this browser's session on the server, then forget it here."""
+def sign_out(reason: str = "sign_out") -> None:
+    """End this browser's session on the server (``idle``: the screen's idle lock), then forget it here."""
     token = session.get(SESSION_TOKEN)
     if token is not None:
-        _end_session(token, "sign_out")
+        _end_session(token, reason)
     _forget_session()
 
 

@@ -6,6 +6,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 
+from kiosk.checklists.services import DEFAULT_ITEMS
 from kiosk.demo import DEMO_USERS, GARMENT_TYPES
 from kiosk.domain.codes import is_valid_phone, is_valid_tag
 from kiosk.domain.garment_states import Action, Status
@@ -145,7 +146,8 @@ def test_the_demo_marks_its_hotel_and_the_highest_id_of_every_table_it_filled(ap
         hotel = the_hotel(db.session)
         assert hotel.is_demo and hotel.name == "演示酒店"
         marks = demo_marks(hotel)
-        filled = {name for name, count in _all_rows().items() if count and name != "hotel"}
+        # The shift checklists' items are the hotel's (seeded as migration 0012 does), not the demo's.
+        filled = {name for name, count in _all_rows().items() if count and name not in ("hotel", "checklist_items")}
         assert filled <= set(marks)  # every table the demo filled has its mark
         for name, mark in marks.items():
             table = next(t for t in db.metadata.sorted_tables if t.name == name)
@@ -215,7 +217,8 @@ def test_remove_of_an_untouched_demo_leaves_an_empty_database(app, runner, demo)
     assert runner.invoke(args=["kiosk", "demo", "--remove", "--yes"]).exit_code == 0
     with app.app_context():
         left = {name: count for name, count in _all_rows().items() if count and name != "hotel"}
-        assert left == {}
+        # Only the hotel's shift checklists stay (its written duties, as migration 0012 seeds them).
+        assert left == {"checklist_items": len(DEFAULT_ITEMS)}
     client = app.test_client()
     assert client.get("/").headers["Location"].endswith("/setup")  # nobody left: the first-run screen
 

@@ -5,12 +5,23 @@ from flask import current_app, flash, redirect, render_template, request, sessio
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from ..checklists import services as checklists
 from ..config import LANGUAGES
 from ..domain.errors import DomainError
 from ..extensions import db
 from ..i18n import translate_error
 from ..models import User
-from ..web import auth_log, client_address, current_user, public, roles, safe_path, sign_in, sign_out
+from ..web import (
+    auth_log,
+    client_address,
+    current_sign_in,
+    current_user,
+    public,
+    roles,
+    safe_path,
+    sign_in,
+    sign_out,
+)
 from . import bp, guard
 from .services import UNKNOWN_BADGE, Policy, check_pin, user_by_badge
 
@@ -83,9 +94,16 @@ def login_badge():
 @bp.post("/logout")
 @roles("any")
 def logout():
-    """Sign out (also what the idle lock does from the browser)."""
+    """Sign out (also what the idle lock does from the browser).
+
+    Signing out of the ironing station shows its closing check first
+    (``closing=skip``: sign out without it, recorded as missing).
+    """
     idle = request.form.get("idle") == "1"
-    sign_out()
+    if not idle and request.form.get("closing") != "skip" and checklists.offered_at_sign_out(
+            db.session, current_sign_in(), current_user()):
+        return redirect(url_for("checklists.sign_out_check"))
+    sign_out("idle" if idle else "sign_out")
     if idle:
         flash(_("The kiosk locked itself after a period without use. Please sign in again."), "warning")
     return redirect(url_for("auth.login"))

@@ -8,16 +8,25 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from ..checklists.services import sign_in_ended
 from ..models import OperatorSession, utcnow
 
 
 def end_sessions(session: Session, user_id: int, reason: str, *, now: dt.datetime | None = None) -> int:
-    """End every open sign-in of the operator (their PIN, role or status changed); how many."""
+    """End every open sign-in of the operator (their PIN, role or status changed); how many.
+
+    A sign-in that owed a closing check records it as missing (kiosk.checklists).
+    """
+    now = now or utcnow()
+    ending = list(session.scalars(select(OperatorSession).where(
+        OperatorSession.user_id == user_id, OperatorSession.ended_at.is_(None))))
     result = session.execute(
         update(OperatorSession)
         .where(OperatorSession.user_id == user_id, OperatorSession.ended_at.is_(None))
-        .values(ended_at=now or utcnow(), ended_reason=reason[:16]))
+        .values(ended_at=now, ended_reason=reason[:16]))
+    for row in ending:
+        sign_in_ended(session, row, reason, now)
     return result.rowcount or 0

@@ -18,7 +18,7 @@ from ..clearance.services import OpenClearance, open_clearances
 from ..domain.errors import N_
 from ..domain.garment_states import Status
 from ..domain.calendar import local_day_bounds
-from ..inspection.services import awaiting_slot
+from ..inspection.services import awaiting_slot, awaiting_slot_count
 from ..ironing.services import IronerRejects, rejects_per_ironer
 from ..models import CheckinBatch, Garment, TagReprint
 
@@ -73,9 +73,7 @@ def overdue_at_tailor(session: Session, now: dt.datetime, days: int) -> tuple[in
 
 def unslotted(session: Session) -> tuple[int, list[Garment]]:
     """Passed garments not yet in their numbered slot (count, and the list in rack order)."""
-    count = session.scalar(select(func.count()).select_from(Garment)
-                           .where(Garment.awaiting_slot.is_(True))) or 0
-    return count, awaiting_slot(session, limit=LIST_LIMIT)
+    return awaiting_slot_count(session), awaiting_slot(session, limit=LIST_LIMIT)
 
 
 @dataclass

@@ -38,6 +38,16 @@ class ChecklistItem(db.Model):
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
+    # Shown like a type's name (kiosk.domain.names.local_name, the ``type_name`` filter):
+    # the English words on an English screen when there are some, else the room's own.
+    @property
+    def name_zh(self) -> str:
+        return self.text
+
+    @property
+    def name_en(self) -> str:
+        return self.text_en
+
 
 class ChecklistRun(db.Model):
     __tablename__ = "checklist_runs"

@@ -6,14 +6,15 @@ from flask_babel import gettext as _
 
 from ..auth import guard
 from ..auth.services import Policy
+from ..checklists import services as checklists
 from ..domain.errors import DomainError
 from ..domain.roles import COUNTER
 from ..extensions import db
-from ..i18n import now, translate_error
+from ..i18n import hotel_zone, now, translate_error
 from ..models import User
 from ..printing.services import KIND_LABELS
 from ..request_keys import new_key
-from ..web import client_address, current_user, is_htmx, render_page_or_fragment, roles
+from ..web import client_address, current_sign_in, current_user, is_htmx, render_page_or_fragment, roles
 from . import bp, services
 
 
@@ -30,7 +31,10 @@ def _render(*, note: str = "", write_error: str | None = None, ack_error: str | 
         open_handover=open_handover,
         successors=services.successors(db.session, open_handover),
         history=services.history(db.session),
-        preview=services.collect_summary(db.session, now=now(), tailor_days=_tailor_days()),
+        preview=services.collect_summary(db.session, now=now(), tailor_days=_tailor_days(), zone=hotel_zone()),
+        my_checks={code: checklists.run_in(db.session, current_sign_in(), code)
+                   for code in (checklists.COUNTER_OPEN, checklists.COUNTER_CLOSE)},
+        closing_owed=checklists.owes(db.session, current_sign_in(), current_user(), checklists.COUNTER_CLOSE),
         sections=services.SECTIONS, print_kinds=KIND_LABELS,
         note=note, note_max=services.NOTE_MAX,
         write_error=write_error, ack_error=ack_error, selected=selected, notice=notice,
@@ -59,7 +63,8 @@ def write():
     note = request.form.get("note", "")
     try:
         services.write(db.session, writer=current_user(), note=note, tailor_days=_tailor_days(),
-                       request_key=request.form.get("request_key"), now=now())
+                       request_key=request.form.get("request_key"), now=now(),
+                       sign_in=current_sign_in(), zone=hotel_zone())
     except DomainError as error:
         db.session.rollback()  # nothing was written: the form comes back with a fresh key
         return _render(note=note, write_error=translate_error(error))

@@ -17,6 +17,8 @@ from sqlalchemy.orm import Session, joinedload
 
 from ..auth.services import Policy, check_pin
 from ..board import services as board
+from ..checklists import services as checklists
+from ..domain.calendar import DEFAULT_ZONE, local_day_bounds
 from ..domain.errors import DomainError, N_
 from ..domain.money import plain
 from ..domain.roles import COUNTER, works_counter
@@ -116,8 +118,13 @@ def _pending_compensation_section(session: Session) -> dict[str, Any]:
         {"id": c.id, "party": c.party, "amount": plain(c.current_amount)} for c in pending[:SHORT_LIST]]}
 
 
-def collect_summary(session: Session, *, now: dt.datetime, tailor_days: int) -> dict[str, Any]:
-    """The open items as they stand at ``now``: counts and short lists, JSON-ready."""
+def collect_summary(session: Session, *, now: dt.datetime, tailor_days: int,
+                    zone: str = DEFAULT_ZONE) -> dict[str, Any]:
+    """The open items as they stand at ``now``: counts and short lists, JSON-ready.
+
+    Beside them, the day's shift checks (in the hotel's ``zone``): done by whom
+    and when, and the ones missing.
+    """
     sections = {
         "overdue_loans": _overdue_loans_section(session, now),
         "at_tailor": _at_tailor_section(session, now, tailor_days),
@@ -127,16 +134,20 @@ def collect_summary(session: Session, *, now: dt.datetime, tailor_days: int) -> 
         "stuck": _stuck_section(session, now),
     }
     return {"version": SNAPSHOT_VERSION, "taken_at": _iso(now), "sections": sections,
-            "open_total": sum(s["count"] for s in sections.values())}
+            "open_total": sum(s["count"] for s in sections.values()),
+            "checks": checklists.checks_snapshot(session, *local_day_bounds(now, zone))}
 
 
 # --- commands ----------------------------------------------------------------
 
 def write(session: Session, *, writer: User, note: str, tailor_days: int,
-          request_key: str | None = None, now: dt.datetime | None = None) -> Handover:
+          request_key: str | None = None, now: dt.datetime | None = None,
+          sign_in: int | None = None, zone: str = DEFAULT_ZONE) -> Handover:
     """The outgoing clerk's handover: their note and the snapshot taken now.
 
     The same ``request_key`` sent again (a double tap) returns the first one.
+    A clerk who hands over without the counter's closing check (in this
+    ``sign_in``) has it recorded as missing, and the snapshot shows it.
     """
     note = (note or "").strip()
     if len(note) > NOTE_MAX:
@@ -144,7 +155,8 @@ def write(session: Session, *, writer: User, note: str, tailor_days: int,
 
     def written() -> Handover:
         at = now or utcnow()
-        summary = collect_summary(session, now=at, tailor_days=tailor_days)
+        checklists.handover_written(session, sign_in, writer, at)
+        summary = collect_summary(session, now=at, tailor_days=tailor_days, zone=zone)
         handover = Handover(written_by=writer, note=note, created_at=at,
                             summary=json.dumps(summary, ensure_ascii=False))
         session.add(handover)

@@ -26,6 +26,7 @@ from pathlib import Path
 from sqlalchemy import Table, and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from ..checklists.services import seed_defaults as seed_checklists
 from ..domain import pins
 from ..domain.errors import DomainError, N_
 from ..extensions import db
@@ -142,6 +143,7 @@ def set_up_hotel(session: Session, *, hotel_name: str, admin_name: str, pin: str
     pins.check(pin)  # before the admin's name: the PIN's reason is the one the screen shows first
     admin = create_user(session, admin_name, "admin", pin, hash_method=hash_method)
     admin.must_change_pin = False
+    seed_checklists(session)  # the room's written duties, where the migration did not put them
     hotel = the_hotel(session) or Hotel()
     hotel.name = name
     hotel.is_demo = False

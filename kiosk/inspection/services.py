@@ -13,7 +13,7 @@ import datetime as dt
 import re
 from typing import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
 from ..domain.defects import DEFECTS
@@ -177,6 +177,11 @@ def _natural(value: str | None) -> tuple:
         return (1, ())
     return (0, tuple((0, int(part), "") if part.isdigit() else (1, 0, part)
                      for part in re.findall(r"\d+|\D+", value)))
+
+
+def awaiting_slot_count(session: Session) -> int:
+    """How many passed garments wait for their slot (the today board, the counter's closing check)."""
+    return session.scalar(select(func.count()).select_from(Garment).where(Garment.awaiting_slot.is_(True))) or 0
 
 
 def awaiting_slot(session: Session, limit: int = 500) -> list[Garment]:

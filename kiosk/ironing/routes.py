@@ -1,17 +1,19 @@
 """Ironing station (熨烫): scan each ironed garment (→ inspection); one tap flags a defect."""
 from __future__ import annotations
 
-from flask import render_template, request
+from flask import render_template, request, url_for
 from flask_babel import gettext as _
 
+from ..checklists import services as checklists
+from ..checklists.routes import check_context
 from ..domain.defects import DEFECTS
 from ..domain.garment_states import Action
 from ..domain.roles import EVERYONE, is_manager
 from ..extensions import db
 from ..i18n import hotel_day_bounds
-from ..scanning import ScanResult, scan_move, undo_last
+from ..scanning import ERROR, ScanResult, scan_move, undo_last
 from ..stations.web import duplicate_seconds, render_result, scan_log
-from ..web import current_user, render_page_or_fragment, roles
+from ..web import current_sign_in, current_user, render_page_or_fragment, roles
 from . import bp, services
 
 STATION = "ironing"
@@ -24,7 +26,8 @@ def _page(result_html: str | None = None):
     mine = next((row for row in rows if row.name == user.name), services.IronerRejects(user.name, 0, 0))
     return render_template("ironing/station.html", station=STATION, result_html=result_html,
                            log=scan_log(db.session, STATION, user), mine=mine,
-                           everyone=rows if is_manager(user) else None)
+                           everyone=rows if is_manager(user) else None,
+                           opening=check_context(checklists.IRONING_OPEN, next_url=url_for(".station")))
 
 
 def _answer(result: ScanResult, headline: str, *, chips: bool, log_row: bool = True):
@@ -44,7 +47,14 @@ def station():
 @bp.post("/scan")
 @roles(*EVERYONE)
 def scan():
-    """One garment ironed: dirty or ironing → ``inspection`` (from dirty it also counts a wash)."""
+    """One garment ironed: dirty or ironing → ``inspection`` (from dirty it also counts a wash).
+
+    Not before this sign-in's opening check (the panel above the scan field): until then a
+    scan is refused, recorded nowhere, and says so.
+    """
+    not_yet = checklists.opening_refusal(db.session, checklists.IRONING_OPEN, current_sign_in())
+    if not_yet is not None:
+        return _answer(ScanResult(ERROR, request.form.get("code", "").strip(), error=not_yet), "", chips=False)
     result = scan_move(db.session, request.form.get("code", ""), Action.IRON, station=STATION,
                        user=current_user(), duplicate_seconds=duplicate_seconds())
     db.session.commit()
