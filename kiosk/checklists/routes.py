@@ -71,9 +71,12 @@ def _spec_or_refusal(code: str):
 def check_context(code: str, *, form: forms.CheckForm | None = None, error: str | None = None,
                   then: str = "", next_url: str = "") -> dict:
     """What ``checklists/_check.html`` needs (the ironing station embeds it too)."""
+    spec = services.CHECKLISTS[code]
     return {"sheet": services.sheet(db.session, code, current_sign_in()),
             "form": form or forms.CheckForm(formdata=None, request_key=new_key()),
-            "error": error, "then": then, "next": next_url, "items_read": services.items_read}
+            "error": error, "then": then, "next": next_url, "items_read": services.items_read,
+            # the ironing station takes no scan before its opening check
+            "gate": spec.station == services.IRONING_STATION and spec.phase == services.OPEN}
 
 
 @bp.get("/<code>/")

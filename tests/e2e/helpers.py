@@ -65,6 +65,15 @@ def sign_in(page: Page, name: str, pin: str = "2580", *, expect_home: bool = Tru
         expect(page.get_by_test_id("who")).to_contain_text(name)
 
 
+def tick_check(page: Page, code: str) -> None:
+    """Tick every box of the shift check ``code`` (开班 / 收班检查) that can be ticked, tap its button."""
+    check = page.get_by_test_id(f"check-{code}")
+    for box in check.locator("label.tick:not(.tick-blocked)").all():
+        box.click()
+        expect(box.locator("input")).to_be_checked()
+    check.get_by_test_id("check-ok").click()
+
+
 def switch_language(page: Page, code: str) -> None:
     """Tap the language toggle (``en`` or ``zh_CN``) and wait for the page to follow."""
     page.get_by_test_id(f"lang-{code}").click()

@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 from kiosk.models import Event, Garment
 from tests.conftest import Factory
 
-from .helpers import ARTIFACTS, PORTRAIT, new_page, sign_in, unique, zh_catalogue
+from .helpers import ARTIFACTS, PORTRAIT, new_page, sign_in, tick_check, unique, zh_catalogue
 
 # --- the catalogue ----------------------------------------------------------
 
@@ -138,8 +138,14 @@ def shot(page: Page, name: str) -> None:
 
 
 def switch_user(page: Page, name: str) -> None:
-    """The shared tablet: the one signed in taps Sign out, the next signs in."""
+    """The shared tablet: the one signed in taps Sign out, the next signs in.
+
+    An ironer who worked the station does its closing check first (the sign-out shows it).
+    """
     page.get_by_test_id("logout").click()
+    page.wait_for_url(re.compile(r"/login|/checklists/sign-out"))
+    if "/checklists/sign-out" in page.url:
+        tick_check(page, "ironing_close")
     expect(page).to_have_url(re.compile(r"/login"))
     sign_in(page, name)
 
@@ -184,6 +190,8 @@ def test_one_garment_goes_from_check_in_through_the_tailor_to_the_exchange(serve
     # 2. Ironing: ironed → inspection; one tap flags the damage.
     switch_user(page, ironer)
     page.goto("/ironing/")
+    tick_check(page, "ironing_open")  # the opening check comes before the first scan
+    expect(page.get_by_test_id("check-ironing_open")).to_have_attribute("data-done", "true")
     shown = scan(page, garment, "ok", "inspection", garment)
     expect(shown.locator(".result-word")).to_have_text(zh("Ironed"))
     expect(shown.locator("[data-status=inspection]")).to_have_text(zh("Inspection"))
