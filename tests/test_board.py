@@ -279,4 +279,4 @@ def test_board_query_count_does_not_grow_with_the_stock(client, login_as, make):
     finally:
         sa_event.remove(db.engine, "before_cursor_execute", record)
     assert count_of(body, "tailor") == 30 and count_of(body, "unslotted") == 30
-    assert len(statements) <= 14
+    assert len(statements) <= 15  # a fixed number: today's shift checks (开班/收班检查) are one of them
