@@ -10,6 +10,16 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from .errors import N_
+
+#: A stock item's kind (StockItem.kind) -> its label msgid: the stock screen and the kits screen.
+STOCK_KIND_LABELS: dict[str, str] = {
+    "shoes": N_("Shoes"),
+    "socks": N_("Socks"),
+    "hair_accessory": N_("Hair accessory"),
+    "consumable": N_("Consumable"),
+}
+
 
 class Named(Protocol):
     name_zh: str

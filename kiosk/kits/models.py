@@ -51,8 +51,13 @@ class KitLine(db.Model):
     updated_by: Mapped[User | None] = relationship()
 
 
+def item_key(type_id: int | None, stock_code: str | None) -> str:
+    """How a row names its item: ``t<type_id>`` for a garment type, ``s<stock_code>`` for a stock item."""
+    return f"t{type_id}" if type_id is not None else f"s{stock_code}"
+
+
 @event.listens_for(KitLine, "before_insert")
 @event.listens_for(KitLine, "before_update")
 def _keys(mapper, connection, line: KitLine) -> None:
     line.department_key = line.department_id or 0
-    line.item_key = f"t{line.type_id}" if line.type_id is not None else f"s{line.stock_code}"
+    line.item_key = item_key(line.type_id, line.stock_code)

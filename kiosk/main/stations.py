@@ -43,9 +43,11 @@ STATIONS: tuple[Station, ...] = (
     Station("registry.employees", N_("Employees"), N_("Find a person by name, staff no. or uniform no."), COUNTER),
     Station("registry.garments", N_("Garments"), N_("Every numbered garment and where it is"), COUNTER),
     Station("registry.types", N_("Garment types"), N_("Prices, entitlement, expected washes"), MANAGERS),
+    Station("kits.index", N_("Kits by position"), N_("What each position gets: garments, shoes, socks (配发标准)"),
+            COUNTER),
     Station("printing.queue", N_("Print queue"), N_("Tags and slips: failed prints, print again"), COUNTER),
     Station("operators.index", N_("Operators"), N_("Who signs in: roles, PINs, badges"), OPERATOR_MANAGERS),
-    Station("imports.upload", N_("Import from Excel"), N_("Employees, garment types, garments (CSV)"), MANAGERS),
+    Station("imports.upload", N_("Import from Excel"), N_("Employees, garment types, garments, kits (CSV or Excel)"), MANAGERS),
 )
 
 

@@ -68,6 +68,8 @@ class EmployeeForm(FlaskForm):
         Optional(), Length(max=32),
         Regexp(_NUMBER_RE, message=_l("Letters, digits and - only, no spaces."))])
     size = StringField(_l("Size"), filters=[_strip], validators=[Optional(), Length(max=16)])
+    shoe_size = StringField(_l("Shoe size"), filters=[_strip], validators=[Optional(), Length(max=16)])
+    sock_size = StringField(_l("Sock size"), filters=[_strip], validators=[Optional(), Length(max=16)])
     badge = BadgeField(_l("Badge"), validators=[Optional(), Length(max=64)])
 
     def __init__(self, *args, departments: Sequence[Department] = (), **kwargs) -> None:
@@ -95,6 +97,8 @@ class EmployeeForm(FlaskForm):
             kind=self.kind.data,
             uniform_no=self.uniform_no.data or None,
             size=self.size.data or "",
+            shoe_size=self.shoe_size.data or "",
+            sock_size=self.sock_size.data or "",
             badge=self.badge.data or None,
         )
 

@@ -31,7 +31,18 @@ _REGISTER_ATTEMPTS = 3
 def _registry_helpers() -> dict:
     return {
         "kind_label": lambda kind: forms.KIND_LABELS.get(kind, kind),
+        "sizes": _sizes,
     }
+
+
+def _sizes(employee: Employee) -> str:
+    """``L · 鞋 39 · 袜 M``: the sizes on record (clothing, shoes, socks), or a dash."""
+    parts = [employee.size] if employee.size else []
+    if employee.shoe_size:
+        parts.append(_("shoes %(size)s", size=employee.shoe_size))
+    if employee.sock_size:
+        parts.append(_("socks %(size)s", size=employee.sock_size))
+    return " · ".join(parts) or "—"
 
 
 def _page_arg() -> int:

@@ -128,6 +128,9 @@ class EmployeeData:
     size: str
     # A badge typed or scanned into the form (the code, not kept); None: keep the badge on record.
     badge: str | None = None
+    #: Shoes and socks have their own scales (a kit's stock items are handed out in them).
+    shoe_size: str = ""
+    sock_size: str = ""
 
 
 def _other_people(query: Select, employee: Employee | None) -> Select:
@@ -198,6 +201,8 @@ def save_employee(session: Session, data: EmployeeData,
     employee.kind = data.kind
     employee.uniform_no = data.uniform_no or None
     employee.size = data.size
+    employee.shoe_size = data.shoe_size
+    employee.sock_size = data.sock_size
     if data.badge:  # checked free above; a new scan replaces the badge on record
         badge, before = badges.digest(data.badge), employee.badge_hash
         employee.badge_hash = badge

@@ -1,4 +1,4 @@
-"""The stock screen's three forms: receive a delivery, issue to an employee, adjust after counting.
+"""The stock screen's forms: receive a delivery, issue to an employee, adjust after counting; an item itself.
 
 Every value is checked here; what needs the database (who the employee is,
 their size, enough on hand) is the services' to refuse.
@@ -6,14 +6,18 @@ their size, enough on hand) is the services' to refuse.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import StringField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms import BooleanField, StringField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
-from ..forms import ChoiceField, SelectChoice, WholeNumberField, strip
-from .models import StockItem
+from ..domain.names import STOCK_KIND_LABELS
+from ..forms import ChoiceField, MoneyField, SelectChoice, WholeNumberField, strip
+from ..forms import code as _code
+from .catalogue import ItemData
+from .models import STOCK_KINDS, StockItem
 from .services import NOTE_MAX, QUANTITY_MAX
 
 _WHOLE = _l("Enter the quantity as a whole number.")
@@ -74,3 +78,35 @@ class IssueForm(FlaskForm):
     def __init__(self, *args, codes: Sequence[tuple[str, str]] = (), **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.code.choices = [SelectChoice(code, name) for code, name in codes]
+
+
+_REQUIRED = _l("Required.")
+_ALLOWANCE_MAX = 99
+
+
+class StockItemForm(FlaskForm):
+    """An item in one size: its facts (the same on every size of the code) and the size's own levels."""
+
+    code = StringField(_l("Code"), filters=[_code], validators=[
+        DataRequired(_REQUIRED), Length(max=32),
+        Regexp(r"^[A-Z0-9][A-Z0-9-]*$", message=_l("Letters A-Z, digits and - only."))])
+    name_zh = StringField(_l("Chinese name"), filters=[strip], validators=[DataRequired(_REQUIRED), Length(max=64)])
+    name_en = StringField(_l("English name"), filters=[strip], validators=[Optional(), Length(max=64)])
+    kind = ChoiceField(_l("Kind"), message=_l("Choose the kind."),
+                       choices=[SelectChoice(kind, _l(STOCK_KIND_LABELS[kind])) for kind in STOCK_KINDS])
+    size = StringField(_l("Size (empty: one size)"), filters=[_code], validators=[Optional(), Length(max=16)])
+    unit_cost = MoneyField(_l("Unit cost (CNY)"), validators=[Optional()])
+    reorder_level = WholeNumberField(_l("Reorder level"), message=_WHOLE, default=0, validators=[
+        InputRequired(_WHOLE), NumberRange(min=0, max=QUANTITY_MAX, message=_TOO_LARGE)])
+    monthly_allowance = WholeNumberField(_l("Monthly per person"), message=_WHOLE, default=0, validators=[
+        InputRequired(_WHOLE),
+        NumberRange(min=0, max=_ALLOWANCE_MAX, message=_l("From 0 to %(max)s.", max=_ALLOWANCE_MAX))])
+    return_on_leaving = BooleanField(_l("Handed back when the person leaves"))
+    active = BooleanField(_l("In use"), default=True)
+
+    def to_data(self) -> ItemData:
+        return ItemData(code=self.code.data, name_zh=self.name_zh.data, name_en=self.name_en.data or "",
+                        kind=self.kind.data, size=self.size.data or "",
+                        unit_cost=self.unit_cost.data if self.unit_cost.data is not None else Decimal("0"),
+                        reorder_level=self.reorder_level.data, monthly_allowance=self.monthly_allowance.data,
+                        return_on_leaving=bool(self.return_on_leaving.data), active=bool(self.active.data))

@@ -11,20 +11,22 @@ answers replace; without JavaScript the same forms post and get the page.
 """
 from __future__ import annotations
 
-from flask import Response, abort, render_template, request, url_for
+from flask import Response, abort, flash, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
+from sqlalchemy.exc import IntegrityError
 
 from .. import people
 from ..domain.errors import DomainError
-from ..domain.roles import COUNTER, MANAGERS
+from ..domain.roles import COUNTER, MANAGERS, is_manager
 from ..extensions import db
+from ..forms import mark
 from ..i18n import current_language, hotel_month, now, type_name, when
 from ..printing.services import enqueue, print_once
 from ..web import current_user, htmx_redirect, render_page_or_fragment, roles
-from . import bp, services
-from .forms import AdjustForm, IssueForm, ReceiveForm
-from .models import DistributionRun  # noqa: F401  (registers the stock tables with db.metadata)
+from . import bp, catalogue, services
+from .forms import AdjustForm, IssueForm, ReceiveForm, StockItemForm
+from .models import DistributionRun, StockItem  # noqa: F401  (registers the stock tables with db.metadata)
 
 
 @bp.context_processor
@@ -56,8 +58,10 @@ def _forms(submitted: FlaskForm | None = None) -> dict[str, FlaskForm]:
 
 def _items_page(message: str = "", outcome: str = "", submitted: FlaskForm | None = None):
     # A refusal re-renders the panel with status 200, so htmx swaps it in.
+    # Supervisors also see the items no longer in use, to put one back in use.
+    shown = services.list_items(db.session, active_only=not is_manager(current_user()))
     return render_page_or_fragment(
-        "stock/items.html", "stock/_stock.html", items=services.list_items(db.session),
+        "stock/items.html", "stock/_stock.html", items=shown,
         movements=services.recent_movements(db.session), message=message, outcome=outcome,
         forms=_forms(submitted))
 
@@ -150,6 +154,57 @@ def adjust():
     return _command(form, lambda: services.adjust(
         db.session, item=form.item, delta=form.delta.data, reason=form.reason.data, user=current_user(),
         request_key=_request_key(), language=current_language()), _movement_text)
+
+
+# --- the items themselves ---------------------------------------------------------
+
+def _item_form_page(form: StockItemForm, item: StockItem | None):
+    return render_page_or_fragment("stock/item_form.html", "stock/_item_form.html", form=form, item=item)
+
+
+def _save_item(form: StockItemForm, item: StockItem | None):
+    """Save the item, then back to the list; or the form again with why not (nothing written)."""
+    data = form.to_data()
+    try:
+        try:
+            saved = catalogue.save_item(db.session, data, item)
+            db.session.commit()
+        except IntegrityError:  # the same code and size saved on another tablet just now
+            db.session.rollback()
+            catalogue.check_item(db.session, data, item)  # says which (SizeTaken), or it was something else
+            raise
+    except catalogue.SizeTaken as refused:
+        db.session.rollback()
+        mark(form, [refused])
+        return _item_form_page(form, item)
+    flash(_("%(item)s saved.", item=services.item_name(saved, current_language())), "success")
+    return htmx_redirect(url_for(".items"))
+
+
+@bp.route("/items/new", methods=["GET", "POST"])
+@roles(*MANAGERS)
+def item_new():
+    """Add an item, or another size of one (``?code=``: its facts filled in); it starts with none on hand."""
+    form = StockItemForm()
+    if form.validate_on_submit():
+        return _save_item(form, None)
+    if request.method == "GET" and request.args.get("code"):
+        like = catalogue.item_defaults(db.session, request.args["code"])
+        if like is not None:
+            form = StockItemForm(formdata=None, obj=like)
+            form.size.data = ""
+    return _item_form_page(form, None)
+
+
+@bp.route("/items/<int:item_id>/edit", methods=["GET", "POST"])
+@roles(*MANAGERS)
+def item_edit(item_id: int):
+    """Change an item's facts (every size of it) and this size's levels; quantities move only by movements."""
+    item = db.get_or_404(StockItem, item_id)
+    form = StockItemForm(obj=item)
+    if form.validate_on_submit():
+        return _save_item(form, item)
+    return _item_form_page(form, item)
 
 
 # --- the purchase list (采购计划) -----------------------------------------------

@@ -37,7 +37,7 @@ from ..kits import services as kits
 from ..domain import cells
 from ..domain.calendar import parse_month
 from ..domain.errors import DomainError, N_
-from ..domain.names import local_name
+from ..domain.names import STOCK_KIND_LABELS, local_name
 from ..models import Employee, User, utcnow
 from ..request_keys import by_id, once
 from .models import DistributionLine, DistributionRun, StockItem, StockMovement
@@ -45,12 +45,7 @@ from .models import DistributionLine, DistributionRun, StockItem, StockMovement
 NOTE_MAX = 500
 QUANTITY_MAX = 100000
 
-KIND_LABELS = {
-    "shoes": N_("Shoes"),
-    "socks": N_("Socks"),
-    "hair_accessory": N_("Hair accessory"),
-    "consumable": N_("Consumable"),
-}
+KIND_LABELS = STOCK_KIND_LABELS
 
 REASON_LABELS = {
     "received": N_("Received"),
