@@ -469,7 +469,7 @@ def test_template_download_is_csv_with_bom(client, login_as):
     assert response.status_code == 200
     assert response.mimetype == "text/csv"
     assert "attachment" in response.headers["Content-Disposition"]
-    assert response.data.decode("utf-8") == BOM + "工号,姓名,部门,岗位,电话,类别,制服编号,尺码,工牌\r\n"
+    assert response.data.decode("utf-8") == BOM + "工号,姓名,部门,岗位,电话,类别,制服编号,尺码,鞋码,袜码,工牌\r\n"
     assert client.get("/import/template/users.csv").status_code == 404
 
 

@@ -1,4 +1,4 @@
-"""``flask --app app kiosk import types|employees|garments FILE.csv``.
+"""``flask --app app kiosk import types|employees|garments|kits FILE`` (CSV, or an Excel .xlsx).
 
 Prints a summary and exits 0; otherwise prints one line per problem,
 ``row N, column: reason``, on stderr and exits 1 with nothing written. A file
@@ -20,13 +20,20 @@ from ..extensions import db
 from ..operators.services import Actor
 from . import services
 
-import_cli = AppGroup("import", help="Import CSV files saved from Excel (UTF-8 or GBK).")
+import_cli = AppGroup("import", help="Import CSV files saved from Excel (UTF-8 or GBK), or Excel workbooks (.xlsx).")
 
 
 def _summary(result: services.ImportResult) -> list[str]:
-    lines = [gettext("%(what)s: %(created)s created, %(updated)s updated, %(unchanged)s unchanged.",
-                     what=gettext(services.KIND_LABELS[result.kind]), created=result.created,
-                     updated=result.updated, unchanged=result.unchanged)]
+    if result.kind == "kits":
+        lines = [gettext("%(what)s: %(created)s added, %(updated)s changed, %(unchanged)s unchanged, "
+                         "%(removed)s taken out.", what=gettext(services.KIND_LABELS[result.kind]),
+                         created=result.created, updated=result.updated, unchanged=result.unchanged,
+                         removed=result.removed)]
+        lines += [services.kit_change_text(change, gettext) for change in result.kit_changes]
+    else:
+        lines = [gettext("%(what)s: %(created)s created, %(updated)s updated, %(unchanged)s unchanged.",
+                         what=gettext(services.KIND_LABELS[result.kind]), created=result.created,
+                         updated=result.updated, unchanged=result.unchanged)]
     if result.created_departments:
         lines.append(gettext("Departments created: %(names)s",
                              names=", ".join(result.created_departments)))
@@ -65,5 +72,7 @@ def _command(kind: str, help_text: str) -> None:
 
 
 _command("types", "Garment types: 代码, 中文名, 英文名, 单价, 配发数量, 预计洗涤次数.")
-_command("employees", "Employees: 工号, 姓名, 部门, 岗位, 电话, 类别, 制服编号, 尺码.")
+_command("employees", "Employees: 工号, 姓名, 部门, 岗位, 电话, 类别, 制服编号, 尺码, 鞋码, 袜码, 工牌.")
 _command("garments", "Garments: 标签, 品类, 尺码, 工号 (empty: spare pool), 购入日期, 单价.")
+_command("kits", "Kits by position (配发标准): 岗位, 部门 (empty: every department), 品类或物品, 数量. "
+                 "The file's positions get exactly the file's rows; other positions are left as they are.")

@@ -13,5 +13,5 @@ from .services import KIND_LABELS, KINDS
 class ImportForm(FlaskForm):
     kind = SelectField(_l("What the file holds"),
                        choices=[SelectChoice(kind, _l(KIND_LABELS[kind])) for kind in KINDS])
-    file = FileField(_l("CSV file saved from Excel"),
+    file = FileField(_l("CSV or Excel file (.csv, .xlsx)"),
                      validators=[FileRequired(_l("Choose the CSV file to import."))])

@@ -1,4 +1,4 @@
-"""Import screen: pick what the file holds, upload the CSV, read the outcome."""
+"""Import screen: pick what the file holds, upload the CSV or Excel workbook, read the outcome."""
 from __future__ import annotations
 
 import io
@@ -26,9 +26,10 @@ class _Shown(NamedTuple):
 
 def _page(form: ImportForm, result: services.ImportResult | None = None, error: str | None = None):
     problems = [_Shown(p.row, p.column, p.translated(_)) for p in result.problems] if result else []
+    kit_changes = [(change, services.kit_change_text(change, _)) for change in result.kit_changes] if result else []
     return render_page_or_fragment(
         "imports/upload.html", "imports/_panel.html",
-        form=form, result=result, problems=problems, error=error,
+        form=form, result=result, problems=problems, error=error, kit_changes=kit_changes,
         columns=services.COLUMNS, kind_labels=services.KIND_LABELS,
     )
 
@@ -36,7 +37,7 @@ def _page(form: ImportForm, result: services.ImportResult | None = None, error: 
 @bp.route("/", methods=["GET", "POST"])
 @roles(*MANAGERS)
 def upload():
-    """Upload a CSV saved from Excel; show the summary, or every bad row.
+    """Upload a CSV saved from Excel, or an .xlsx workbook; show the summary, or every bad row.
 
     The file is checked completely before anything is written, so an upload
     either imports everything or nothing; the page says which. Repeating

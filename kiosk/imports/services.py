@@ -1,4 +1,4 @@
-"""Import garment types, employees and garments from a CSV file saved by Excel.
+"""Import garment types, employees, garments and kits from a CSV file or an Excel workbook.
 
 No Flask in here: the screen and the CLI hand in the file's bytes, a session
 and the actor, and get an :class:`ImportResult` back.
@@ -7,8 +7,12 @@ How a file is read
 ------------------
 - Encoding: UTF-8 (with or without the BOM Excel writes) is tried strictly
   first, then GB18030 (a superset of GBK, what "CSV" means in a Chinese
-  Excel). An ``.xlsx``/``.xls`` workbook is refused with a hint to save it as
-  CSV.
+  Excel).
+- An ``.xlsx`` workbook is read from its first sheet, by the same rules (the
+  header is row 1, rows numbered as Excel shows them); a number cell reads as
+  it is shown (``13800138000``, ``38``, ``120.5``), a date cell as
+  ``2026-03-01``. An old ``.xls`` workbook (or one protected by a password)
+  is refused with a hint to save it as ``.xlsx`` or CSV.
 - The first row is the header. Headers are English keys or Chinese names in
   any order; full-width letters, spaces, a ``*`` marking a required column
   and a trailing hint in brackets (``单价(元)``) are ignored. Unknown columns
@@ -49,6 +53,12 @@ The rules
   employee at a time. The check is on the state after the import, so two
   employees may swap numbers in one file.
 - Garments: see :func:`_check_garments` for what an existing tag may change.
+- Kits (配发标准): the file's positions get exactly the file's rows. Each
+  position and department named in the file (an empty 部门: the position in
+  every department) has its rows made those of the file: items added,
+  quantities changed, items the file does not list for it taken out. A
+  position, or a department of a position, that the file does not name is
+  left as it is. The summary lists what was added, changed and taken out.
 
 The whole import is one transaction: :func:`import_csv` only flushes; the
 caller commits when the result is ``ok`` (and rolls back otherwise).
@@ -73,18 +83,21 @@ from ..domain import cells
 from ..domain.codes import is_valid_phone, is_valid_tag, normalise_code, normalise_phone
 from ..domain.errors import N_, DomainError, Label
 from ..domain.money import BadAmount, parse_amount
+from ..kits import services as kits
+from ..kits.models import MAX_QUANTITY
 from ..ledger import correct_garment, register_garment
 from ..models import EMPLOYEE_KINDS, Department, Employee, Garment, GarmentType, User
 from ..operators import services as operator_services
 from ..operators.services import Actor
 
-KINDS = ("types", "employees", "garments")
+KINDS = ("types", "employees", "garments", "kits")
 STATION = "import"
 
 KIND_LABELS: dict[str, str] = {
     "types": N_("Garment types"),
     "employees": N_("Employees"),
     "garments": N_("Garments"),
+    "kits": N_("Kits by position"),
 }
 
 # --- columns --------------------------------------------------------------
@@ -128,6 +141,8 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
         Column("kind", "类别", False, None, ("员工类别", "用工类别")),
         Column("uniform_no", "制服编号", False, 32, ("制服号",)),
         Column("size", "尺码", False, 16, ()),
+        Column("shoe_size", "鞋码", False, 16, ("鞋号",)),
+        Column("sock_size", "袜码", False, 16, ("袜号",)),
         Column("badge", "工牌", False, 64, ("工牌号", "工卡", "工卡号", "badge_no", "badge_code")),
     ),
     "garments": (
@@ -137,6 +152,13 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
         Column("staff_no", "工号", False, None, ("员工编号",)),
         Column("purchased_on", "购入日期", False, None, ("采购日期", "购买日期", "purchase_date")),
         Column("cost", "单价", False, None, ("价格", "成本", "unit_cost")),
+    ),
+    "kits": (
+        Column("position", "岗位", True, kits.POSITION_MAX, ("职位", "职务")),
+        Column("department", "部门", False, 64, ("部门名称", "dept")),
+        Column("item", "品类或物品", True, None, ("品类", "物品", "品类代码", "物品代码", "品名", "代码", "type",
+                                               "type_code", "code", "stock_item")),
+        Column("quantity", "数量", True, None, ("配发数量", "每人数量", "qty", "count")),
     ),
 }
 
@@ -197,12 +219,27 @@ class Problem:
         return gettext(self.message, **params)
 
 
+@dataclass(frozen=True)
+class KitRowChange:
+    """What a kit import did to one row: ``added``, ``changed`` or ``removed`` (taken out)."""
+
+    position: str
+    department: str  # "": the position in every department
+    outcome: str
+    item: str  # code · Chinese name
+    before: int
+    quantity: int
+
+
 @dataclass
 class ImportResult:
     kind: str
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    #: Kits: rows taken out because the file no longer lists them for their position.
+    removed: int = 0
+    kit_changes: list[KitRowChange] = field(default_factory=list)
     created_departments: list[str] = field(default_factory=list)
     ignored_columns: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
@@ -228,10 +265,11 @@ class ImportConflict(DomainError):
 
 
 def decode(data: bytes) -> str:
-    """Text of a CSV saved by Excel: UTF-8 (BOM or not), else GBK/GB18030."""
-    if data.startswith(b"PK\x03\x04") or data.startswith(b"\xd0\xcf\x11\xe0"):
-        raise UnreadableFile(N_("This is an Excel workbook, not a CSV file. In Excel choose "
-                                "File > Save As > CSV and import that file."))
+    """Text of a CSV saved by Excel: UTF-8 (BOM or not), else GBK/GB18030 (an .xlsx goes to :func:`read_workbook`)."""
+    if data.startswith(_XLS_MAGIC):
+        raise UnreadableFile(N_("This is an old Excel workbook (.xls), or one protected by a password. In Excel "
+                                "remove the password and choose File > Save As > Excel Workbook (.xlsx) or CSV, "
+                                "and import that file."))
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's "Unicode text"
         try:
             return data.decode("utf-16")
@@ -263,17 +301,65 @@ class Table:
     rows: list[tuple[int, list[str]]]  # (row number as Excel shows it, cells)
 
 
+EMPTY_FILE = N_("The file is empty.")
+
+
 def read_table(data: bytes) -> Table:
-    """Parse the file into a header and numbered rows, or raise UnreadableFile."""
+    """Parse the file (CSV, or an ``.xlsx`` workbook's first sheet) into a header and numbered rows,
+    or raise UnreadableFile."""
+    if data.startswith(XLSX_MAGIC):
+        return _numbered(read_workbook(data))
     text = decode(data)
     if not text.strip():
-        raise UnreadableFile(N_("The file is empty."))
+        raise UnreadableFile(EMPTY_FILE)
     first_line = text.lstrip("\ufeff").split("\n", 1)[0]
     delimiter = "\t" if "\t" in first_line and "," not in first_line else ","
     try:
         records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
     except csv.Error:
         raise UnreadableFile(N_("The file is not a CSV file. Save it from Excel as CSV and try again.")) from None
+    return _numbered(records)
+
+
+XLSX_MAGIC = b"PK\x03\x04"  # an .xlsx is a zip
+_XLS_MAGIC = b"\xd0\xcf\x11\xe0"  # an old .xls, or a workbook protected by a password
+
+
+def read_workbook(data: bytes) -> list[list[str]]:
+    """The first sheet's rows as text, every row from row 1 (empty ones too, so numbers stay Excel's)."""
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        try:
+            rows = [[_cell_text(value) for value in row] for row in book.worksheets[0].iter_rows(values_only=True)]
+        finally:
+            book.close()
+    except Exception:  # noqa: BLE001 - whatever openpyxl raises for a file it cannot read, the user gets one reason
+        raise UnreadableFile(N_("This Excel workbook cannot be read. Open it in Excel, save it again "
+                                "(as .xlsx or as CSV) and import that file.")) from None
+    if not any(any(cell.strip() for cell in row) for row in rows):
+        raise UnreadableFile(EMPTY_FILE)
+    return rows
+
+
+def _cell_text(value: Any) -> str:
+    """A workbook cell as the sheet shows it: 13800138000 (not 13800138000.0), 2026-03-01, text as typed."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat(sep=" ", timespec="minutes")
+    if isinstance(value, (dt.date, dt.time)):
+        return value.isoformat()
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    return str(value)
+
+
+def _numbered(records: list[list[str]]) -> Table:
+    """The header (row 1) and the rows that are not empty, numbered as Excel shows them."""
     header = [clean(cell) for cell in records[0]]
     rows = []
     for number, record in enumerate(records[1:], start=2):
@@ -561,6 +647,8 @@ class _EmployeeRow:
     kind: str | None
     uniform_no: str
     size: str
+    shoe_size: str = ""
+    sock_size: str = ""
     badge: str | None = None  # the keyed hash to store; None: the file says nothing
     operator: User | None = None  # the operator linked to the record whose badge this row changes
 
@@ -594,6 +682,8 @@ def _check_employees(session: Session, rows: _Rows, actor: Actor) -> list[_Emplo
             kind=row.parsed("kind", parse_kind),
             uniform_no=row.scanned_number("uniform_no") or "",
             size=row.text("size", upper=True) or "",
+            shoe_size=row.text("shoe_size", upper=True) or "",
+            sock_size=row.text("sock_size", upper=True) or "",
             badge=_read_badge(row),
         ))
     _report_duplicates([item.row for item in checked], "staff_no",
@@ -696,7 +786,7 @@ def _apply_employees(session: Session, checked: list[_EmployeeRow], result: Impo
         department = departments[item.department]
         values = {"name": item.name, "position": item.position, "phone": item.phone,
                   "kind": item.kind, "uniform_no": item.uniform_no, "size": item.size,
-                  "badge_hash": item.badge}
+                  "shoe_size": item.shoe_size, "sock_size": item.sock_size, "badge_hash": item.badge}
         employee = existing.get(item.staff_no)
         if employee is None:
             fields = {k: v for k, v in values.items() if v not in (None, "")}
@@ -856,9 +946,129 @@ def _apply_garments(session: Session, checked: list[_GarmentRow], result: Import
             result.unchanged += 1
 
 
+# --- kits (配发标准) --------------------------------------------------------------
+
+
+@dataclass
+class _KitRow:
+    row: _Row
+    position: str
+    department: Department | None
+    item: kits.KitItem | None
+    quantity: int | None
+
+
+def _name_key(text: str) -> str:
+    return " ".join(unicodedata.normalize("NFKC", text or "").split())
+
+
+def _department_finder(session: Session) -> Callable[[str], Department]:
+    """The 部门 cell's reader: a department on record (compared as typed, NFKC, spaces collapsed)."""
+    departments = {_name_key(dept.name): dept for dept in session.scalars(select(Department))}
+
+    def department(raw: str) -> Department:
+        found = departments.get(_name_key(raw))
+        if found is None:
+            raise _Bad(N_("Unknown department %(value)s. Departments come with the employees: import them "
+                          "first, or check the spelling."), value=raw)
+        return found
+
+    return department
+
+
+def _kit_item_finder(session: Session) -> Callable[[str], kits.KitItem]:
+    """The 品类或物品 cell's reader: a garment type's or a stock item's code, or its Chinese name."""
+    by_code: dict[str, list[kits.KitItem]] = {}
+    by_name: dict[str, list[kits.KitItem]] = {}
+    for item in kits.kit_items(session, active_only=False):
+        by_code.setdefault(normalise_code(item.code), []).append(item)
+        by_name.setdefault(_name_key(item.name_zh), []).append(item)
+
+    def item(raw: str) -> kits.KitItem:
+        found = by_code.get(normalise_code(raw))
+        if found and len(found) > 1:
+            raise _Bad(N_("Both a garment type and a stock item have the code %(value)s: write the Chinese "
+                          "name of the one you mean."), value=raw)
+        if not found:
+            found = by_name.get(_name_key(raw), [])
+            if len(found) > 1:
+                raise _Bad(N_("Several garment types or stock items are called %(value)s; use the code."),
+                           value=raw)
+        if not found:
+            raise _Bad(N_("Unknown item %(value)s: write a garment type's code or a stock item's code "
+                          "(or its Chinese name). Add new items first."), value=raw)
+        if not found[0].active:
+            raise _Bad(N_("%(value)s is no longer in use; a kit cannot give it."), value=raw)
+        return found[0]
+
+    return item
+
+
+def parse_kit_quantity(raw: str) -> int:
+    """How many per person: a whole number from 1 to 20 (``kiosk.kits.models.MAX_QUANTITY``)."""
+    try:
+        number = _parse_count(raw, 1)
+    except _Bad:
+        number = None
+    if number is None or number > MAX_QUANTITY:
+        raise _Bad(N_("The quantity must be a whole number from 1 to %(max)s: %(value)s."), max=MAX_QUANTITY,
+                   value=raw)
+    return number
+
+
+def _check_kits(session: Session, rows: _Rows) -> list[_KitRow]:
+    department = _department_finder(session)
+    item = _kit_item_finder(session)
+    checked = [_KitRow(row=row, position=kits.position_key(row.text("position") or ""),
+                       department=row.parsed("department", department), item=row.parsed("item", item),
+                       quantity=row.parsed("quantity", parse_kit_quantity))
+               for row in rows]
+    keys = {id(entry.row): f"{entry.position}|{entry.department.id if entry.department else ''}|{entry.item.key}"
+            for entry in checked if entry.position and entry.item is not None and (
+                entry.department is not None or not entry.row.get("department"))}
+    _report_duplicates([entry.row for entry in checked if id(entry.row) in keys], "item",
+                       lambda row: keys[id(row)],
+                       N_("This position (and department) lists the same item on more than one row "
+                          "(rows %(rows)s); keep one row with the quantity."))
+    return checked
+
+
+def _apply_kits(session: Session, checked: list[_KitRow], result: ImportResult, *, user: User | None) -> None:
+    """Each position and department of the file gets exactly the file's rows (see the module's docstring)."""
+    scopes: dict[tuple[str, int | None], dict[str, tuple[kits.KitItem, int]]] = {}
+    names: dict[int | None, str] = {None: ""}
+    for entry in checked:
+        department_id = entry.department.id if entry.department is not None else None
+        if entry.department is not None:
+            names[department_id] = entry.department.name
+        assert entry.item is not None and entry.quantity is not None
+        scopes.setdefault((entry.position, department_id), {})[entry.item.key] = (entry.item, entry.quantity)
+    counts = {"added": "created", "changed": "updated", "unchanged": "unchanged", "removed": "removed"}
+    for (position, department_id), wanted in scopes.items():
+        for change in kits.replace_scope(session, position, department_id, wanted, user):
+            setattr(result, counts[change.outcome], getattr(result, counts[change.outcome]) + 1)
+            if change.outcome != "unchanged":
+                result.kit_changes.append(KitRowChange(
+                    position, names[department_id], change.outcome, f"{change.item.code} · {change.item.name_zh}",
+                    change.before, change.quantity))
+
+
+def kit_change_text(change: KitRowChange, gettext: Callable[..., str]) -> str:
+    """``服务员 / 餐饮部: SHOE · 工作鞋 added × 1``: one line of a kit import's summary (screen and CLI)."""
+    where = f"{change.position} / {change.department}" if change.department else change.position
+    if change.outcome == "added":
+        what = gettext(N_("%(item)s added × %(quantity)s"), item=change.item, quantity=change.quantity)
+    elif change.outcome == "changed":
+        what = gettext(N_("%(item)s %(before)s → %(quantity)s"), item=change.item, before=change.before,
+                       quantity=change.quantity)
+    else:
+        what = gettext(N_("%(item)s taken out (was × %(before)s)"), item=change.item, before=change.before)
+    return f"{where}: {what}"
+
+
 # --- entry point --------------------------------------------------------------
 
-_CHECKS = {"types": _check_types, "garments": _check_garments}
+_CHECKS = {"types": _check_types, "garments": _check_garments, "kits": _check_kits}
 
 
 def check(session: Session, kind: str, data: bytes, *, actor: Actor | None = None) -> tuple[ImportResult, list]:
@@ -903,6 +1113,8 @@ def import_csv(session: Session, kind: str, data: bytes, *, user: User | None = 
             _apply_types(session, checked, result)
         elif kind == "employees":
             _apply_employees(session, checked, result, actor)
+        elif kind == "kits":
+            _apply_kits(session, checked, result, user=user)
         else:
             _apply_garments(session, checked, result, user=user, station=station)
         session.flush()
