@@ -416,3 +416,70 @@ def test_each_row_names_who_changed_it_last(app, client, room):
     name = db.session.get(User, user_id).name
     page = client.get("/kits/position?name=厨师").get_data(as_text=True)
     assert f"{name} ·" in page
+
+
+# --- two tablets at once -----------------------------------------------------------------
+
+@pytest.fixture
+def slow_kit_writers():
+    """Hold each flush that adds a kit row, so that concurrent requests overlap read → write."""
+    import time
+
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+
+    def hold(session, flush_context, instances):
+        if any(isinstance(obj, KitLine) for obj in session.new):
+            time.sleep(0.15)
+
+    event.listen(Session, "before_flush", hold)
+    yield
+    event.remove(Session, "before_flush", hold)
+
+
+def test_tablets_adding_the_same_item_at_once_end_with_one_row(app, room, slow_kit_writers):
+    import threading
+
+    from tests.conftest import Factory, login
+
+    with app.app_context():
+        users = [Factory().user(role="supervisor") for _ in range(6)]
+        db.session.commit()
+        ids = [user.id for user in users]
+    clients = []
+    for user_id in ids:
+        client = app.test_client()
+        assert login(client, user_id).status_code == 302
+        clients.append(client)
+    barrier = threading.Barrier(len(clients))
+    answers: list = [None] * len(clients)
+
+    def add(i, client):
+        barrier.wait()
+        response = _post(client, "set", HX, position="服务员", department_id="", item="sSHOE", quantity=str(i + 1))
+        answers[i] = (response.status_code, re.search(r'data-kit-result="(\w+)"', response.get_data(as_text=True)))
+
+    threads = [threading.Thread(target=add, args=(i, c)) for i, c in enumerate(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+
+    assert all(status == 200 and found for status, found in answers), answers
+    outcomes = sorted(found.group(1) for _, found in answers)
+    assert outcomes.count("added") == 1 and set(outcomes) <= {"added", "changed", "unchanged"}, outcomes
+    rows = _rows()
+    assert len(rows) == 1 and next(iter(rows))[:3] == ("服务员", None, "sSHOE")
+
+
+def test_a_bad_quantity_on_a_row_is_said_above_the_table_and_the_row_keeps_its_quantity(app, client, room):
+    _set("服务员", "sSHOE", 1)
+    _signed_in(app, client, "supervisor")
+    html = _post(client, "set", HX, position="服务员", department_id="", item="sSHOE", quantity="25",
+                 **{"from": "row"}).get_data(as_text=True)
+
+    assert 'data-kit-result="error"' in html
+    assert 'data-code="SHOE" data-quantity="1"' in html
+    add_form = html[html.index('data-testid="kit-add"'):]
+    assert 'role="alert"' not in add_form  # the add form is not blamed for the row's refusal
+    assert _rows() == {("服务员", None, "sSHOE", 1)}

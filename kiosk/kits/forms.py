@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField
-from wtforms.validators import InputRequired, NumberRange
+from wtforms.validators import InputRequired, NumberRange, ValidationError
 
 from ..forms import ChoiceField, SelectChoice, WholeNumberField, optional_id, strip
 from ..i18n import type_name
@@ -27,11 +27,12 @@ def item_label(item: KitItem) -> str:
     return f"{item.code} · {type_name(item)}"
 
 
-def item_choices(items: Sequence[KitItem]) -> list:
-    """The items of a select, garment types and stock items in two groups."""
+def item_choices(items: Sequence[KitItem], *, placeholder: bool = False) -> list:
+    """The items of a select, garment types and stock items in two groups (first: "choose one")."""
     garments, stock = str(_l("Garment types")), str(_l("Shoes, socks and supplies"))
-    return [SelectChoice(item.key, item_label(item), optgroup=garments if item.is_garment else stock)
-            for item in items]
+    first = [SelectChoice("", str(_l("Choose a garment type or a stock item")))] if placeholder else []
+    return first + [SelectChoice(item.key, item_label(item), optgroup=garments if item.is_garment else stock)
+                    for item in items]
 
 
 class _ScopeForm(FlaskForm):
@@ -43,6 +44,10 @@ class _ScopeForm(FlaskForm):
         super().__init__(*args, **kwargs)
         self.items = {item.key: item for item in items}
         self.item.choices = item_choices(items)
+
+    def validate_item(self, field) -> None:
+        if field.data not in self.items:  # the "choose one" line, or a stale page
+            raise ValidationError(str(_CHOOSE))
 
     @property
     def chosen(self) -> KitItem:

@@ -21,7 +21,7 @@ from ..forms import optional_id
 from ..models import Department
 from ..web import current_user, htmx_redirect, is_htmx, refuse, render_page_or_fragment, roles
 from . import bp, services
-from .forms import LineForm, RemoveForm, item_label
+from .forms import LineForm, RemoveForm, item_choices, item_label
 from .models import MAX_QUANTITY
 
 
@@ -69,7 +69,11 @@ def _editor(position: str, department: Department | None, *, form: LineForm | No
             message: str = "", outcome: str = ""):
     """The position's page, or (htmx) its editor with what was just done."""
     view = services.scope_view(db.session, position, department)
-    form = form or LineForm(formdata=None, items=services.kit_items(db.session))
+    # The add form offers what the kit does not list yet (a listed item's quantity is changed on its row).
+    listed = {item.key for _line, item in view.lines}
+    addable = [item for item in services.kit_items(db.session) if item.key not in listed]
+    form = form or LineForm(formdata=None, items=addable)
+    form.item.choices = item_choices(addable, placeholder=True)
     return render_page_or_fragment("kits/position.html", "kits/_editor.html", view=view, form=form,
                                    message=message, outcome=outcome,
                                    departments=services.departments(db.session))
@@ -126,7 +130,8 @@ def _answer(form, command):
                 flash(message, _LEVEL[change.outcome])
                 return htmx_redirect(url_for(".position", name=position,
                                              department=department.id if department else None))
-    keep = form if isinstance(form, LineForm) and outcome == "error" else None
+    # A refused add keeps what was typed in the add form; a refused row is said above the table only.
+    keep = form if isinstance(form, LineForm) and outcome == "error" and request.form.get("from") != "row" else None
     return _editor(position, department, form=keep, message=message, outcome=outcome)
 
 
