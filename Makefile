@@ -38,12 +38,20 @@ run: install translations
 	$(FLASK) kiosk privacy erase
 	$(FLASK) kiosk serve
 
+# The suite's workers (pytest-xdist): one per core. A test file runs whole on one
+# worker (its module fixtures, e.g. a browser test's server, are made once), files
+# in the order collected (the browser tests, the longest, first; not by their number
+# of tests, which would leave them for the end); every worker has its own databases.
+# `make test TEST_WORKERS=0` runs it in one process.
+TEST_WORKERS ?= auto
+PYTEST_ARGS  ?= -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
+
 ## The whole suite on SQLite, then on PostgreSQL when KIOSK_TEST_POSTGRES_URL is set.
 test: install-test translations system-deps
-	$(BIN)/pytest
+	$(BIN)/pytest $(PYTEST_ARGS)
 	@if [ -n "$$KIOSK_TEST_POSTGRES_URL" ]; then \
 	  echo "== second pass on PostgreSQL =="; \
-	  KIOSK_TEST_DATABASE_URL="$$KIOSK_TEST_POSTGRES_URL" $(BIN)/pytest; \
+	  KIOSK_TEST_DATABASE_URL="$$KIOSK_TEST_POSTGRES_URL" $(BIN)/pytest $(PYTEST_ARGS); \
 	fi
 
 clean:

@@ -21,10 +21,11 @@ def _count(model) -> int:
 
 
 @pytest.fixture
-def demo(app, runner):
-    result = runner.invoke(args=["kiosk", "demo"])
-    assert result.exit_code == 0, result.output + repr(result.exception)
-    return result
+def demo(demo_data):
+    """The test's database starts as the demo hotel: a copy of the one ``kiosk demo`` loaded
+    for this run (tests/conftest.py); ``.output`` is what it printed. The tests of loading
+    itself (``--if-empty``) load it into their empty database."""
+    return demo_data
 
 
 def test_demo_loads_a_believable_hotel(app, demo):

@@ -55,10 +55,10 @@ def _operators(app) -> list[User]:
 
 
 @pytest.fixture
-def demo(app, runner):
-    result = runner.invoke(args=["kiosk", "demo"])
-    assert result.exit_code == 0, result.output
-    return result
+def demo(demo_data):
+    """The test's database starts as the demo hotel (a copy of the one loaded for this run,
+    tests/conftest.py); ``make run`` loading it into an empty database is tested below."""
+    return demo_data
 
 
 # --- kiosk init --------------------------------------------------------------
