@@ -457,7 +457,7 @@ _JINJA_BYTECODE = _SharedBytecode()
 def app(request, tmp_path, monkeypatch, database_url):
     instance = tmp_path / "instance"
     if _wants_demo(request):
-        shutil.copytree(request.getfixturevalue("demo_template").instance, instance)
+        shutil.copytree(request.getfixturevalue("demo_template").instance, instance, dirs_exist_ok=True)
     monkeypatch.setenv("KIOSK_INSTANCE_PATH", str(instance))
     app = create_app(_test_config(database_url))
     app.jinja_env.bytecode_cache = _JINJA_BYTECODE
