@@ -4,9 +4,15 @@ Five departments, about sixty staff, eight garment types and about three
 hundred numbered garments whose every status was reached through the ledger
 (:func:`kiosk.ledger.register_garment` and :func:`kiosk.ledger.move`), with
 event times spread over the past weeks inside the uniform room's opening
-hours. Everything comes from one ``random.Random(seed)``: the same seed gives
-the same staff, garments and final statuses; the histories are anchored to
-the moment of loading (pass ``now`` to :func:`load_demo` to fix that too).
+hours. Every position has its kit (配发标准: garment types, shoes, socks, 头花),
+and the history keeps the kiosk's own rules at every moment: nobody is ever
+given more than their kit (spares go only to someone the counter would serve,
+else the garment is lent to a visitor, with its loan), new hires got their
+kit's shoes and socks in their sizes, and every stock quantity is its ledger's
+(tests/test_demo_rules.py replays it). Everything comes from one
+``random.Random(seed)``: the same seed gives the same staff, garments and final
+statuses; the histories are anchored to the moment of loading (pass ``now`` to
+:func:`load_demo` to fix that too).
 """
 from __future__ import annotations
 
@@ -24,7 +30,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from .domain.garment_states import Action, Status
+from .domain.garment_states import TRANSITIONS, Action, Status
 from .extensions import db
 from .ledger import move, register_garment, slot
 from .kits.models import KitLine
@@ -84,7 +90,7 @@ ROSTER: dict[str, list[tuple[str, int, dict[str, int]]]] = {
     "餐饮部": [
         ("餐厅经理", 1, _SUIT),
         ("餐厅领班", 2, {"FB-VEST": 2, "SHIRT": 3}),
-        ("服务员", 7, {"FB-VEST": 2, "SHIRT": 3, "APRON": 2}),
+        ("餐厅服务员", 7, {"FB-VEST": 2, "SHIRT": 3, "APRON": 2}),
         ("传菜员", 3, {"FB-VEST": 2, "SHIRT": 3}),
         ("厨师长", 1, {"CHEF": 3, "APRON": 2}),
         ("厨师", 4, {"CHEF": 3, "APRON": 2}),
@@ -111,12 +117,21 @@ ROSTER: dict[str, list[tuple[str, int, dict[str, int]]]] = {
 # The stock items of every position's kit (配发标准), by stock item code; 头花 for those who wear
 # their hair up at work.
 _STOCK_KIT = {"SHOE": 1, "SOCK": 2}
-_HAIR_POSITIONS = ("楼层领班", "客房服务员", "餐厅领班", "服务员", "前台接待")
+_HAIR_POSITIONS = ("楼层领班", "客房服务员", "餐厅领班", "餐厅服务员", "前台接待")
 _SHOE_SIZES = tuple(str(s) for s in range(36, 45))
 _SHOE_WEIGHTS = (4, 8, 12, 14, 14, 14, 13, 11, 10)
 
+
+def _stock_kit(position: str) -> dict[str, int]:
+    return dict(_STOCK_KIT, **({"HAIR": 1} if position in _HAIR_POSITIONS else {}))
+
+
+def sock_size_for(shoe_size: str) -> str:
+    """Work socks come in two sizes by shoe size (the stock room's SOCK rows)."""
+    return "35-39" if int(shoe_size) <= 39 else "40-44"
+
 # Who may be hourly (小时工): the positions hotels really fill by the hour.
-_HOURLY_POSITIONS = ("公区保洁员", "传菜员", "服务员", "客房服务员")
+_HOURLY_POSITIONS = ("公区保洁员", "传菜员", "餐厅服务员", "客房服务员")
 
 # Names with characters a form or a font may trip over; they must survive.
 _RARE_NAMES = ("张堃", "李喆", "王玥", "陈赟", "欧阳晓堃", "赵祎", "孙珺", "周翀")
@@ -229,9 +244,11 @@ class _Clock:
 @dataclass
 class _Person:
     employee: Employee
-    kit: dict[str, int]
+    kit: dict[str, int]  # the pieces registered to them (hourly staff: one of each)
     joined_w: float
     end_w: float  # the last moment they could hand a garment in
+    #: What their position's kit lets them hold at once (kiosk.kits.services.hold counts against it).
+    entitled: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -247,15 +264,108 @@ class _Piece:
     note: str
     target: str = Status.IN_STOCK.value
     variant: str = ""
-    wearers: list[Employee] = field(default_factory=list)
-    #: The person a spare is out with today (chosen within their kit).
-    wearer: Employee | None = None
+    #: Who may wear it as a spare: the active staff whose kit has its type.
+    wearers: list[_Person] = field(default_factory=list)
 
 
 class _Step(NamedTuple):
     action: Action
     w: float
     extra: dict[str, Any]
+
+
+SPARE_NOTE = "本人制服在洗，发备用制服"
+
+#: Working hours kept clear around a give: event times are whole seconds, and a move lands at
+#: least a second after the garment's previous one, so a plan's moments may shift a little.
+_MARGIN = 0.05
+
+
+def _most_at_once(spans: list[tuple[float, float]]) -> int:
+    """The most of ``spans`` (start, end) that overlap at any one moment."""
+    # At one moment an end comes before a start: one handed in, then one given out.
+    edges = sorted([(start, 1) for start, _ in spans] + [(end, -1) for _, end in spans])
+    most = now = 0
+    for _, step in edges:
+        now += step
+        most = max(most, now)
+    return most
+
+
+class _Spares:
+    """Chooses, once every garment's history has its times, who wears each spare when it goes out.
+
+    The counter would refuse a spare to anyone past their kit (kiosk.kits.services.hold),
+    anyone whose own garment of the type is in stock, anyone of another size, or
+    someone who has not joined yet; so each spare goes to a wearer who passes all
+    of that for as long as it is out with them. When nobody does, the garment is
+    lent to a visitor instead (with its loan record, kiosk.demo._Builder._loan), or,
+    when it was to be out today, it stays in its slot.
+    """
+
+    _OUT = {Status.ISSUED, Status.SPARE_ISSUED, Status.LOANED}
+
+    def __init__(self, rng: random.Random, plans: list[tuple[_Piece, list[_Step]]]) -> None:
+        self.rng = rng
+        self.plans = plans
+        #: (person, type code) → the stretches a garment of the type was out with them.
+        self.out: dict[tuple[int, str], list[tuple[float, float]]] = {}
+        #: (person, type code) → the stretches one of their own garments of the type was in stock.
+        self.in_stock: dict[tuple[int, str], list[tuple[float, float]]] = {}
+
+    @staticmethod
+    def stretches(piece: _Piece, steps: list[_Step]):
+        """(status, from, until, index of the step that began it) over the garment's life."""
+        status, since, began = Status.IN_STOCK, piece.start_w, None
+        for i, step in enumerate(steps):
+            yield status, since, step.w, began
+            status, since, began = TRANSITIONS[step.action][1], step.w, i
+        yield status, since, math.inf, began
+
+    def give(self) -> None:
+        for piece, steps in self.plans:
+            if piece.owner is None:
+                continue
+            key = (id(piece.owner), piece.gtype.code)
+            for status, since, until, _ in self.stretches(piece, steps):
+                if status in self._OUT:
+                    self.out.setdefault(key, []).append((since, until))
+                elif status is Status.IN_STOCK:
+                    self.in_stock.setdefault(key, []).append((since, until))
+        for piece, steps in self.plans:
+            if piece.owner is None:
+                for status, since, until, began in list(self.stretches(piece, steps)):
+                    if status is Status.SPARE_ISSUED:
+                        self._wearer(piece, steps, began, since, until)
+
+    def _fits(self, person: _Person, piece: _Piece, start: float, end: float) -> bool:
+        code = piece.gtype.code
+        key = (id(person), code)
+        if start < person.joined_w + _MARGIN or person.employee.size != piece.size:
+            return False
+        if any(s - _MARGIN <= start <= e + _MARGIN for s, e in self.in_stock.get(key, [])):
+            return False  # their own is in its slot: the counter issues that one, not a spare
+        around = [(max(s, start - _MARGIN), min(e, end + _MARGIN)) for s, e in self.out.get(key, [])
+                  if s < end + _MARGIN and e > start - _MARGIN]
+        return _most_at_once(around) + 1 <= person.entitled.get(code, 0)
+
+    def _wearer(self, piece: _Piece, steps: list[_Step], began: int, start: float, end: float) -> None:
+        back = steps[began + 1] if began + 1 < len(steps) else None
+        fits = [p for p in piece.wearers if self._fits(p, piece, start, end)]
+        if fits:
+            wearer = self.rng.choice(fits)
+            self.out.setdefault((id(wearer), piece.gtype.code), []).append((start, end))
+            steps[began].extra["employee"] = wearer.employee
+            if back is not None and back.action is Action.CHECK_IN:
+                back.extra["employee"] = wearer.employee
+            return
+        if back is None:  # the spare it was to be today stays in its slot
+            del steps[began]
+            piece.target = Status.IN_STOCK.value
+            return
+        days = self.rng.randint(1, 5)
+        steps[began] = _Step(Action.LOAN, steps[began].w,
+                             {"note": f"借衣：{self.rng.choice(_BORROWERS)}，{days} 天内归还"})
 
 
 def database_is_empty(session: Session) -> bool:
@@ -334,7 +444,7 @@ class _Builder:
         departments: dict[str, Department] = {}
         phones: set[str] = set()
         people = []
-        for i, (dept_name, position, kit) in enumerate(slots):
+        for i, (dept_name, position, position_kit) in enumerate(slots):
             dept = departments.get(dept_name)
             if dept is None:
                 dept = departments[dept_name] = Department(name=dept_name)
@@ -347,6 +457,7 @@ class _Builder:
             else:
                 joined_w = self.go_live_w - WORK_HOURS * 3
             end_w = self.clock.now
+            shoe_size = self.rng.choices(_SHOE_SIZES, _SHOE_WEIGHTS)[0]
             employee = Employee(
                 staff_no=f"{10001 + i}",
                 name=names[i],
@@ -356,7 +467,8 @@ class _Builder:
                 kind=kind,
                 uniform_no=f"{1001 + i}",
                 size=self.rng.choices(_SIZES, _SIZE_WEIGHTS)[0],
-                shoe_size=self.rng.choices(_SHOE_SIZES, _SHOE_WEIGHTS)[0],
+                shoe_size=shoe_size,
+                sock_size=sock_size_for(shoe_size),
                 created_at=self.clock.to_utc(joined_w),
             )
             if i in leavers:
@@ -368,9 +480,9 @@ class _Builder:
             else:
                 employee.updated_at = employee.created_at
             self.session.add(employee)
-            if kind == "hourly":  # hourly staff get one of each piece, not the full kit
-                kit = {code: 1 for code in kit}
-            people.append(_Person(employee, kit, joined_w, end_w))
+            # Hourly staff get one of each piece, not the full kit.
+            kit = {code: 1 for code in position_kit} if kind == "hourly" else dict(position_kit)
+            people.append(_Person(employee, kit, joined_w, end_w, entitled=dict(position_kit)))
         return people
 
     def kits(self, types: dict[str, GarmentType]) -> int:
@@ -378,13 +490,27 @@ class _Builder:
         rows = 0
         for rows_of_department in ROSTER.values():
             for position, _count, kit in rows_of_department:
-                stock = dict(_STOCK_KIT, **({"HAIR": 1} if position in _HAIR_POSITIONS else {}))
+                stock = _stock_kit(position)
                 for code, quantity in kit.items():
                     self.session.add(KitLine(position=position, type_id=types[code].id, quantity=quantity))
                 for code, quantity in stock.items():
                     self.session.add(KitLine(position=position, stock_code=code, quantity=quantity))
                 rows += len(kit) + len(stock)
         return rows
+
+    def kit_stock(self, people: list[_Person]) -> list[tuple[Employee, str, int, dt.datetime]]:
+        """The stock items of each new hire's kit, handed out on their first day; the newest
+        hire is still waiting for shoes (the new-hire kit shows what is missing)."""
+        new_hires = sorted((p for p in people if p.employee.kind == "new_hire" and p.employee.active),
+                           key=lambda p: p.joined_w)
+        given = []
+        for n, person in enumerate(new_hires):
+            stock = _stock_kit(person.employee.position)
+            if n == len(new_hires) - 1:
+                stock.pop("SHOE")
+            at = self.clock.to_utc(person.joined_w + self.rng.uniform(0.2, 0.5))
+            given += [(person.employee, code, quantity, at) for code, quantity in stock.items()]
+        return given
 
     # -- garments and their history --------------------------------------
     def _purchase(self, gtype: GarmentType, start_w: float, new: bool) -> tuple[dt.date, Decimal]:
@@ -401,13 +527,13 @@ class _Builder:
     def pieces(self, people: list[_Person], types: dict[str, GarmentType],
                total: int) -> list[_Piece]:
         pieces: list[_Piece] = []
-        wearers: dict[str, list[Employee]] = {}
+        wearers: dict[str, list[_Person]] = {}
         for person in people:
             emp = person.employee
             new = emp.kind == "new_hire"
             for code, count in person.kit.items():
                 if emp.active:
-                    wearers.setdefault(code, []).append(emp)
+                    wearers.setdefault(code, []).append(person)
                 for n in range(1, count + 1):
                     # Existing kit is taken on when the kiosk goes live; a new hire's on joining.
                     start_w = (person.joined_w + self.rng.uniform(0.5, 3) if new
@@ -460,16 +586,9 @@ class _Builder:
                 if status is S.WRITTEN_OFF:
                     piece.variant = rng.choice(("worn_out", "lost"))
 
-        # What each person may still take as a spare today: their kit less their own pieces out with them.
-        room: dict[tuple[int, str], int] = {}
-        for person in {id(p.owner): p.owner for p in owned}.values():
-            for code, count in person.kit.items():
-                room[(id(person.employee), code)] = count
-        for piece in owned:
-            if piece.target == S.ISSUED:
-                room[(id(piece.owner.employee), piece.gtype.code)] -= 1
-
-        spare_targets = ([S.SPARE_ISSUED] * 5 + [S.LOANED] * 5 + [S.DIRTY] * 2 + [S.INSPECTION] * 2
+        # Who wears a spare is chosen once every garment's history has its times (_Spares);
+        # a spare nobody may wear at that moment stays in stock.
+        spare_targets = ([S.SPARE_ISSUED] * 10 + [S.LOANED] * 5 + [S.DIRTY] * 2 + [S.INSPECTION] * 2
                          + [S.AT_TAILOR] + [S.MISSING] + [S.WRITTEN_OFF] * 2)
         spare_targets += [S.IN_STOCK] * max(0, len(spares) - len(spare_targets))
         rng.shuffle(spare_targets)
@@ -477,13 +596,6 @@ class _Builder:
             piece.target = status
             if status is S.WRITTEN_OFF:
                 piece.variant = "worn_out"
-            if status is S.SPARE_ISSUED:
-                fits = [e for e in piece.wearers if room.get((id(e), piece.gtype.code), 0) > 0]
-                if not fits:  # everyone of this type has their kit with them: the spare stays in stock
-                    piece.target = S.IN_STOCK
-                    continue
-                piece.wearer = rng.choice(fits)
-                room[(id(piece.wearer), piece.gtype.code)] -= 1
 
         for piece in leavers:  # handed back on the last day, or never
             if rng.random() < 0.7:
@@ -495,19 +607,18 @@ class _Builder:
         return self.rng.uniform(*_GAPS[action])
 
     def _handout(self, piece: _Piece) -> list[tuple[Action, dict[str, Any]]]:
+        """Out to its owner, as a spare (the wearer is chosen by _Spares), or lent to a visitor."""
         if piece.owner:
             return [(Action.ISSUE, {})]
         if self.rng.random() < 0.7:
-            wearer = self.rng.choice(piece.wearers)
-            return [(Action.ISSUE_SPARE, {"employee": wearer, "note": "本人制服在洗，发备用制服"})]
+            return [(Action.ISSUE_SPARE, {"note": SPARE_NOTE})]
         return [(Action.LOAN, {"note": f"借衣：{self.rng.choice(_BORROWERS)}"})]
 
     def _cycle(self, piece: _Piece) -> list[tuple[Action, dict[str, Any]]]:
         """One round: out, back dirty, laundered, inspected, slotted by number."""
         rng = self.rng
         steps = self._handout(piece)
-        wearer = steps[0][1].get("employee")
-        steps.append((Action.CHECK_IN, {"employee": wearer} if wearer else {}))
+        steps.append((Action.CHECK_IN, {}))
         if rng.random() < 0.4:
             steps.append((Action.WASH, {}))
         steps.append((Action.IRON, {}))
@@ -540,15 +651,12 @@ class _Builder:
         if target == S.ISSUED:
             return [(Action.ISSUE, {})]
         if target == S.SPARE_ISSUED:
-            return [(Action.ISSUE_SPARE, {"employee": piece.wearer, "note": "本人制服在洗，发备用制服"})]
+            return [(Action.ISSUE_SPARE, {"note": SPARE_NOTE})]
         if target == S.LOANED:
             due = self.rng.randint(1, 5)
             return [(Action.LOAN, {"note": f"借衣：{self.rng.choice(_BORROWERS)}，{due} 天内归还"})]
-        out = [(Action.ISSUE, {})] if piece.owner else [
-            (Action.ISSUE_SPARE, {"employee": self.rng.choice(piece.wearers),
-                                  "note": "本人制服在洗，发备用制服"})]
-        wearer = out[0][1].get("employee")
-        back = (Action.CHECK_IN, {"employee": wearer} if wearer else {})
+        out = [(Action.ISSUE, {})] if piece.owner else [(Action.ISSUE_SPARE, {"note": SPARE_NOTE})]
+        back = (Action.CHECK_IN, {})
         if target == S.DIRTY:
             return out + [back]
         if target == S.IRONING:
@@ -612,8 +720,9 @@ class _Builder:
     def garments(self, pieces: list[_Piece], users: dict[str, list[User]]) -> None:
         session = self.session
         last_moment = self.clock.to_utc(self.clock.now)
-        for piece in pieces:
-            steps = self.plan(piece)
+        plans = [(piece, self.plan(piece)) for piece in pieces]
+        _Spares(self.rng, plans).give()
+        for piece, steps in plans:
             registered_at = self.clock.to_utc(piece.start_w)
             garment = register_garment(
                 session, tag=piece.tag, garment_type=piece.gtype, size=piece.size,
@@ -691,7 +800,8 @@ def load_demo(session: Session, *, seed: int = DEFAULT_SEED, hash_method: str = 
     pieces = builder.pieces(people, types, garments)
     builder.garments(pieces, users)
     from .stock.services import load_stock_demo  # the stock room (shoes by size, socks, supplies)
-    load_stock_demo(session)
+    load_stock_demo(session, received_at=builder.clock.to_utc(builder.go_live_w - WORK_HOURS * 3),
+                    given=builder.kit_stock(people), by=users["clerk"][0])
     session.flush()
     record_demo(session, before=before)
     return Summary(

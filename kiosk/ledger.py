@@ -101,7 +101,11 @@ def move(session: Session, garment: Garment, action: Action | str, *, user: User
         garment.wash_count += 1
     if action is Action.FROM_TAILOR:
         garment.repair_count += 1
-    if target in _HANDED_OUT:
+    if action is Action.LOAN:
+        # The borrower holds it: an employee, or nobody on the staff (a visitor's loan
+        # of someone's own garment is not one its owner holds).
+        garment.holder = employee
+    elif target in _HANDED_OUT:
         garment.holder = employee or garment.owner
     else:
         garment.holder = None
@@ -179,7 +183,7 @@ def undo(session: Session, event: Event, *, user: User | None, station: str) -> 
         # Undoing a check-in or a return gives the garment back to the person:
         # it holds their entitlement like any other give (they may have been
         # issued a clean one since).
-        kits.hold(session, event.employee, garment.garment_type)
+        kits.hold(session, event.employee, garment.garment_type, give=kits.UNDO)
     previous = session.scalar(select(Event).where(Event.garment_id == garment.id, Event.id != event.id,
                                                   Event.created_at <= event.created_at)
                               .order_by(Event.created_at.desc(), Event.id.desc()).limit(1))

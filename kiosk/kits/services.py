@@ -149,6 +149,18 @@ class OverEntitlement(DomainError):
     """Giving one more would take the person past their kit."""
 
 
+#: The moves that give a garment to a person, each refused in its own words.
+COUNTER, LOAN, UNDO = "counter", "loan", "undo"
+
+_TOO_MANY = {
+    COUNTER: N_("%(name)s already holds %(held)s of %(entitled)s of this type: hand in a dirty one first."),
+    LOAN: N_("%(name)s already holds %(held)s of %(entitled)s of this type, on loan included: "
+             "their kit gives no more. Nothing was lent."),
+    UNDO: N_("Undo refused: %(name)s already holds %(held)s of %(entitled)s of this type (a clean one was "
+             "issued since); giving this one back would exceed the kit. Nothing was changed."),
+}
+
+
 def lock_person(session: Session, employee: Employee) -> None:
     """Serialise gives to one person: SQLite's write lock, or the employee's row on PostgreSQL.
 
@@ -160,24 +172,29 @@ def lock_person(session: Session, employee: Employee) -> None:
         session.execute(select(Employee.id).where(Employee.id == employee.id).with_for_update())
 
 
-def hold(session: Session, employee: Employee, garment_type: GarmentType, *, kit: Kit | None = None) -> None:
+def hold(session: Session, employee: Employee, garment_type: GarmentType, *, give: str = COUNTER,
+         kit: Kit | None = None) -> None:
     """Raise :class:`OverEntitlement` when one more ``garment_type`` would exceed what the person may hold.
 
-    Every move that gives a garment to a person calls this inside its
-    transaction, before the move: issue, spare, new-hire kit, a loan to an
-    employee, the undo of a check-in or a return.
+    The one count and the one lock of every move that gives a garment to a
+    person, called inside its transaction before the move: the counter's
+    issue and spare and the new-hire kit (``give=COUNTER``), a loan to an
+    employee (``LOAN``: a garment on loan to them is one they hold until it
+    comes back), the undo of a check-in or a return (``UNDO``). ``give`` only
+    chooses the words of the refusal.
     """
     lock_person(session, employee)
     kit = kit or kit_for(session, employee)
     entitled = kit.entitlement(garment_type)
-    if entitled == 0 and kit.from_position:
-        raise OverEntitlement(N_("%(type)s is not in the kit of %(position)s: %(name)s is not issued it."),
-                              type=garment_type.name_zh, position=kit.position, name=employee.name)
+    if entitled == 0:
+        if kit.from_position:
+            raise OverEntitlement(N_("%(type)s is not in the kit of %(position)s: %(name)s is not issued it."),
+                                  type=garment_type.name_zh, position=kit.position, name=employee.name)
+        raise OverEntitlement(N_("%(type)s has no entitlement: it is not issued to staff."),
+                              type=garment_type.name_zh)
     held = held_count(session, employee.id, garment_type.id)
     if held >= entitled:
-        raise OverEntitlement(N_("%(name)s already holds %(held)s of %(entitled)s of this type: "
-                                 "hand in a dirty one first."),
-                              name=employee.name, held=held, entitled=entitled)
+        raise OverEntitlement(_TOO_MANY[give], name=employee.name, held=held, entitled=entitled)
 
 
 # --- what a kit row can give ----------------------------------------------------

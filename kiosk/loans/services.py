@@ -133,7 +133,7 @@ def loan_check(session: Session, loan: Loan):
         if loan.employee is not None:
             people.refuse_leaver(loan.employee)  # they left after the loan was opened
             if garment.status == Status.IN_STOCK.value:  # else the state machine says where it is
-                kits.hold(session, loan.employee, garment.garment_type)
+                kits.hold(session, loan.employee, garment.garment_type, give=kits.LOAN)
 
     return check
 

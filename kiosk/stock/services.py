@@ -22,10 +22,11 @@ commit — the route commits, or rolls back on a :class:`DomainError`):
 """
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Iterable
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, joinedload
@@ -99,8 +100,12 @@ def _moved_once(session: Session, request_key: str | None, *, user: User | None,
 
 
 def _move(session: Session, item: StockItem, delta: int, reason: str, *, user: User | None,
-          employee: Employee | None = None, note: str = "", language: str = "zh_CN") -> StockMovement:
-    """Change the quantity on hand by ``delta`` and record it; refuse going below zero."""
+          employee: Employee | None = None, note: str = "", language: str = "zh_CN",
+          at: dt.datetime | None = None) -> StockMovement:
+    """Change the quantity on hand by ``delta`` and record it; refuse going below zero.
+
+    ``at`` backdates the movement (the demo's history); the kiosk's own moves are now.
+    """
     changed = session.execute(
         update(StockItem)
         .where(StockItem.id == item.id, StockItem.quantity_on_hand + delta >= 0)
@@ -114,7 +119,7 @@ def _move(session: Session, item: StockItem, delta: int, reason: str, *, user: U
     movement = StockMovement(
         item=item, delta=delta, balance=item.quantity_on_hand, reason=reason, employee=employee,
         department_id=employee.department_id if employee else None, note=note[:NOTE_MAX],
-        user=user, at=utcnow())
+        user=user, at=at or utcnow())
     session.add(movement)
     session.flush()
     return movement
@@ -361,17 +366,21 @@ _DEMO_ITEMS = [
     # code, name_zh, name_en, kind, sizes, on hand per size, reorder level, monthly allowance,
     # unit cost, handed back by a leaver
     ("SHOE", "工作鞋", "Work shoes", "shoes", [str(s) for s in range(36, 45)], 6, 3, 0, Decimal("89.00"), True),
-    ("SOCK", "袜子", "Socks", "socks", [""], 180, 80, 2, Decimal("6.50"), False),
+    ("SOCK", "袜子", "Socks", "socks", ["35-39", "40-44"], 90, 40, 2, Decimal("6.50"), False),
     ("HAIR", "头花", "Hair accessory", "hair_accessory", [""], 25, 30, 0, Decimal("12.00"), False),
     ("HANGER", "衣架", "Hangers", "consumable", [""], 120, 50, 0, Decimal("3.00"), False),
     ("DETERGENT", "洗衣液", "Laundry detergent", "consumable", [""], 4, 6, 0, Decimal("58.00"), False),
 ]
 
 
-def load_stock_demo(session: Session) -> int:
-    """A small stock room for the demo (shoes by size, socks, 头花, hangers, detergent).
+def load_stock_demo(session: Session, *, received_at: dt.datetime | None = None,
+                    given: Iterable[tuple[Employee, str, int, dt.datetime]] = (), by: User | None = None) -> int:
+    """A small stock room for the demo (shoes and socks by size, 头花, hangers, detergent).
 
-    Quantities are set by a ``received`` movement each, so the ledger explains them.
+    Quantities are set by a ``received`` movement each (at ``received_at``), so the
+    ledger explains them; then each of ``given`` (employee, item code, quantity,
+    when: a new hire's kit) is issued by ``by`` in the person's size, as the counter
+    does, while their size is on hand.
     Returns the number of item rows added; does nothing when stock items exist.
     """
     if session.scalar(select(StockItem.id).limit(1)) is not None:
@@ -386,6 +395,11 @@ def load_stock_demo(session: Session) -> int:
             session.flush()
             # A couple of shoe sizes run low, so the purchase list has something on it.
             quantity = on_hand - (4 if kind == "shoes" and i % 4 == 0 else 0)
-            _move(session, item, quantity, "received", user=None, note="demo")
+            _move(session, item, quantity, "received", user=None, note="demo", at=received_at)
             added += 1
+    for employee, code, quantity, at in given:
+        rows = list(session.scalars(select(StockItem).where(StockItem.code == code)))
+        item = kits.size_row(employee, rows)
+        if item is not None and item.quantity_on_hand >= quantity:
+            _move(session, item, -quantity, "issued", user=by, employee=employee, note="新员工配发", at=at)
     return added
