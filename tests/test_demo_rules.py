@@ -1,7 +1,8 @@
 """The demo hotel keeps every rule the kiosk enforces, today and at every moment of its history.
 
-`kiosk demo` is loaded once (the CLI, as a hotel's IT runs it) and each rule is
-run over the whole database: what people hold against their position's kit
+`kiosk demo` is loaded once per run (the CLI, as a hotel's IT runs it: the
+demo_data template of tests/conftest.py) and each rule is run over the whole
+database: what people hold against their position's kit
 (kiosk.kits.services.kit_for, the rule every give calls), replayed event by
 event as the counter would have counted; the counter's spare rules; loans
 behind every `loaned` garment; holders by status; stock quantities against
@@ -25,31 +26,20 @@ from kiosk.stock.models import StockItem, StockMovement
 
 
 @pytest.fixture
-def demo(app, runner):
-    result = runner.invoke(args=["kiosk", "demo"])
-    assert result.exit_code == 0, result.output + repr(result.exception)
-    return result.output
+def demo(app, demo_data):
+    """The demo hotel as `kiosk demo` loaded it (once per run, copied for each test), and its facts."""
+    with app.app_context():
+        yield _Facts(db.session, demo_data.output)
 
 
 def _count(session, model) -> int:
     return session.scalar(select(func.count()).select_from(model))
 
 
-def test_the_demo_keeps_the_rules_the_kiosk_enforces(app, demo):
-    with app.app_context():
-        session = db.session
-        facts = _Facts(session)
-        _positions_have_kits(session, facts)
-        _no_give_ever_exceeds_a_kit(session, facts)
-        _spares_go_out_as_the_counter_allows(session, facts)
-        _holders_match_statuses(session, facts)
-        _every_loaned_garment_has_its_open_loan(session, facts)
-        _stock_is_what_its_ledger_says(session)
-        _printed_counts_are_the_databases(session, demo)
-
-
 class _Facts:
-    def __init__(self, session):
+    def __init__(self, session, output: str):
+        self.session = session
+        self.output = output
         self.types = {t.id: t for t in session.scalars(select(GarmentType))}
         self.garments = {g.id: g for g in session.scalars(select(Garment))}
         self.employees = {e.id: e for e in session.scalars(select(Employee))}
@@ -57,8 +47,9 @@ class _Facts:
         self.events = list(session.scalars(select(Event).order_by(Event.created_at, Event.id)))
 
 
-def _positions_have_kits(session, facts: _Facts) -> None:
+def test_every_position_has_its_kit_and_its_people_their_sizes(demo):
     """Every position of the roster has its 配发标准, and its people can be served by it."""
+    session, facts = demo.session, demo
     assert _count(session, KitLine) > 0
     assert all(kit.from_position for kit in facts.kit_of.values()), "a demo position without a kit"
     by_position = {e.position: facts.kit_of[e.id] for e in facts.employees.values()}
@@ -77,9 +68,10 @@ def _positions_have_kits(session, facts: _Facts) -> None:
             assert kits.size_row(employee, [i for i in stock if i.code == code]) is not None, (employee.name, code)
 
 
-def _no_give_ever_exceeds_a_kit(session, facts: _Facts) -> None:
+def test_no_give_in_the_demos_history_exceeds_a_kit(demo):
     """Replayed in order, no give took anyone past their kit, nor to anyone before they joined or
     after they left; and today nobody holds more than their kit gives."""
+    session, facts = demo.session, demo
     held: Counter = Counter()
     holder_of: dict[int, int] = {}
     gives = 0
@@ -109,8 +101,9 @@ def _no_give_ever_exceeds_a_kit(session, facts: _Facts) -> None:
     assert today, "the demo has garments out with people"
 
 
-def _spares_go_out_as_the_counter_allows(session, facts: _Facts) -> None:
+def test_spares_went_out_as_the_counter_allows(demo):
     """A spare went only to someone with none of their own of its type in stock, in their size."""
+    facts = demo
     status_of: dict[int, str] = {}
     spares = 0
     for event in facts.events:
@@ -125,8 +118,9 @@ def _spares_go_out_as_the_counter_allows(session, facts: _Facts) -> None:
     assert spares and Status.SPARE_ISSUED.value in {g.status for g in facts.garments.values()}
 
 
-def _holders_match_statuses(session, facts: _Facts) -> None:
+def test_holders_match_statuses(demo):
     """Out with someone exactly when it is out; an own garment with its owner, a spare with nobody's."""
+    session, facts = demo.session, demo
     open_loans = dict(session.execute(select(LoanItem.garment_id, Loan.employee_id).join(Loan).where(
         LoanItem.returned_at.is_(None), LoanItem.written_off_event_id.is_(None))).all())
     for garment in facts.garments.values():
@@ -142,7 +136,8 @@ def _holders_match_statuses(session, facts: _Facts) -> None:
             assert facts.employees[garment.holder_id].active, (garment.tag, "held by a leaver")
 
 
-def _every_loaned_garment_has_its_open_loan(session, facts: _Facts) -> None:
+def test_every_loaned_garment_has_its_open_loan(demo):
+    session, facts = demo.session, demo
     loaned = {g.id for g in facts.garments.values() if g.status == Status.LOANED.value}
     assert loaned, "the demo has garments on loan"
     open_items = session.execute(select(LoanItem.garment_id, Loan.closed_at).join(Loan).where(
@@ -158,8 +153,9 @@ def _every_loaned_garment_has_its_open_loan(session, facts: _Facts) -> None:
     assert lent == set(session.scalars(select(LoanItem.loan_event_id)))
 
 
-def _stock_is_what_its_ledger_says(session) -> None:
+def test_stock_is_what_its_ledger_says(demo):
     """Never below zero; each movement's balance is the running sum; on hand is the last balance."""
+    session = demo.session
     assert session.scalar(select(func.count()).select_from(StockMovement)
                           .where(StockMovement.employee_id.is_not(None))) > 0, "new hires got their kit"
     for item in session.scalars(select(StockItem)):
@@ -172,13 +168,14 @@ def _stock_is_what_its_ledger_says(session) -> None:
         assert running == item.quantity_on_hand, (item.code, item.size)
 
 
-def _printed_counts_are_the_databases(session, demo: str) -> None:
+def test_the_counts_kiosk_demo_prints_are_the_databases(demo):
+    session = demo.session
     printed = {key: int(value) for value, key in
-               re.findall(r"(\d+) (departments|employees|garment types|garments|events|users)\b", demo)}
+               re.findall(r"(\d+) (departments|employees|garment types|garments|events|users)\b", demo.output)}
     assert printed == {
         "departments": _count(session, Department), "employees": _count(session, Employee),
         "garment types": _count(session, GarmentType), "garments": _count(session, Garment),
-        "events": _count(session, Event), "users": _count(session, User)}, demo
+        "events": _count(session, Event), "users": _count(session, User)}, demo.output
 
 
 def _loan_of(session, event: Event) -> Loan:
