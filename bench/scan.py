@@ -421,7 +421,8 @@ def build(path: Path, *, garments: int = GARMENTS, employees: int = EMPLOYEES, e
             [(uid, name, role, pin_hash, _badge(f"BADGE-{uid:04d}"), created) for uid, name, role in users])
         con.executemany(
             "INSERT INTO employees (id, staff_no, name, department_id, position, phone, kind, uniform_no, size, "
-            "badge_hash, active, left_on, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "shoe_size, sock_size, badge_hash, active, left_on, created_at, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '', '', ?, ?, ?, ?, ?)",
             emp_rows)
         con.executemany(
             "INSERT INTO garments (id, tag, type_id, size, owner_id, number, status, wash_count, repair_count, "
