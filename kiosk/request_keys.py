@@ -31,8 +31,9 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar, Union
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.orm.exc import StaleDataError
 
 from .domain.errors import DomainError, N_
 from .models import RequestKey, User, utcnow
@@ -43,6 +44,10 @@ Ref = Union[int, list[int]]
 
 KEY_MAX = 64
 _KEY = re.compile(rf"[A-Za-z0-9_-]{{1,{KEY_MAX}}}")
+
+BUSY = N_("The database is busy, so nothing was saved. Please try again.")
+CHANGED = N_("This was changed on another tablet at the same moment, so nothing was saved. "
+             "Look at it again and try again.")
 
 MALFORMED = N_("This request carries a key that is not valid (up to 64 letters, digits, - or _). "
                "Nothing was changed: reload the page and try again.")
@@ -118,12 +123,28 @@ def once(session: Session, raw_key: str | None, *, operator: User | None, comman
     the first result from what was kept. A malformed key raises DomainError
     before anything is read or written; a DomainError from ``run`` undoes
     the command's writes (and the key) and is raised again.
+
+    Two requests at once never become a 500: a database too busy to take the
+    write lock in time (SQLite's busy_timeout, a PostgreSQL deadlock) and a
+    record changed by the other request meanwhile (its version column) undo
+    this command and raise DomainError (:data:`BUSY`, :data:`CHANGED`); the
+    same without a key (the caller rolls back, as after any refusal).
     """
     key = parse_key(raw_key)
-    if key is None:
-        return Once(run())
-    if operator is None:
+    if key is not None and operator is None:
         raise ValueError("a request key is scoped by its operator: pass the user")
+    try:
+        if key is None:
+            return Once(run())
+        return _once(session, key, operator, command, run, remember, recall)
+    except OperationalError:
+        raise DomainError(BUSY) from None
+    except StaleDataError:
+        raise DomainError(CHANGED) from None
+
+
+def _once(session: Session, key: str, operator: User, command: str, run: Callable[[], T],
+          remember: Callable[[T], Ref | None], recall: Callable[[Ref], T]) -> Once[T]:
     with savepoint(session) as nested:
         first = _recorded(session, operator, command, key)
         if first is not None:

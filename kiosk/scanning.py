@@ -18,7 +18,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from .domain.codes import is_valid_tag, normalise_code
 from .domain.errors import DomainError, N_
-from .domain.garment_states import Action
+from .domain.garment_states import Action, where_it_is
 from .ledger import UNDO, last_event, move, undo
 from .models import Employee, Event, Garment, User, utcnow
 from .request_keys import once, savepoint
@@ -26,7 +26,7 @@ from .request_keys import once, savepoint
 OK, DUPLICATE, ERROR = "ok", "duplicate", "error"
 
 NOT_OURS = N_("%(code)s is not one of our uniforms. Personal clothes never enter the stock.")
-RACED = N_("%(tag)s was just moved on another tablet. Scan it again to see where it is.")
+RACED = N_("%(tag)s was just moved on another tablet: %(where)s.")
 BUSY = N_("The database is busy. Scan %(tag)s again.")
 
 
@@ -103,8 +103,13 @@ def scan_move(session: Session, raw_code: str, action: Action | str, *, station:
     warnings = warnings_for(garment)
     repeated = recent_duplicate(session, garment, station, now, duplicate_seconds)
     if repeated is not None:
-        # The move it repeats may have landed (on another tablet) after the
-        # garment was read: answer with the garment as it is now.
+        if repeated.user_id != (user.id if user is not None else None):
+            # Another operator's move, seconds ago (two tablets at once; on SQLite
+            # this one waited for the other's write lock and read its move): told
+            # as the race it is, the same as when the garment's version no longer matches.
+            return _raced(session, code, garment.tag)
+        # The move it repeats may have landed after the garment was read:
+        # answer with the garment as it is now.
         session.refresh(garment)
         return ScanResult(DUPLICATE, code, garment, repeated, warnings=warnings)
 
@@ -133,7 +138,12 @@ def undo_last(session: Session, *, station: str, user: User) -> ScanResult:
 def write_scan(session: Session, code: str, garment: Garment, write: Callable[[], Event], *,
                warnings: list[DomainError] | None = None) -> ScanResult:
     """Write the scan's event now, in a savepoint: a refusal, a lost race or a busy database
-    is answered (and undoes only this scan), never raised."""
+    is answered (and undoes only this scan), never raised.
+
+    A lost race (the garment's version no longer matches: another tablet
+    moved it since it was read) is "just moved on another tablet", with where
+    the garment is now.
+    """
     warnings = warnings or []
     tag = garment.tag
     try:
@@ -143,10 +153,17 @@ def write_scan(session: Session, code: str, garment: Garment, write: Callable[[]
     except DomainError as refused:  # raised before anything was changed
         return ScanResult(ERROR, code, garment, error=refused, warnings=warnings)
     except StaleDataError:
-        return ScanResult(ERROR, code, _reload(session, tag), error=DomainError(RACED, tag=tag))
+        return _raced(session, code, tag)
     except OperationalError:
         return ScanResult(ERROR, code, _reload(session, tag), error=DomainError(BUSY, tag=tag))
     return ScanResult(OK, code, garment, event, warnings=warnings)
+
+
+def _raced(session: Session, code: str, tag: str) -> ScanResult:
+    """Lost to another tablet: nothing of this scan is kept; the answer shows the garment as it is now."""
+    garment = _reload(session, tag)
+    session.refresh(garment)
+    return ScanResult(ERROR, code, garment, error=DomainError(RACED, tag=tag, where=where_it_is(garment.status)))
 
 
 def scan_once(session: Session, raw_key: str | None, *, operator: User | None, command: str,

@@ -118,10 +118,15 @@ class TransitionRefused(DomainError):
         super().__init__(
             N_("%(action)s refused: %(where)s."),
             action=Label(ACTION_LABELS[action]),
-            where=Label(_WHERE_IT_IS[status]),
+            where=where_it_is(status),
         )
         self.status = status
         self.action = action
+
+
+def where_it_is(status: Status | str) -> Label:
+    """Where a garment in ``status`` is, as a refusal says it ("it is at the tailor")."""
+    return Label(_WHERE_IT_IS[Status(status)])
 
 
 def status_label(status: Status | str) -> Label:
