@@ -26,6 +26,9 @@ from .domain.roles import ROLES
 from .extensions import db
 
 EMPLOYEE_KINDS = ("regular", "hourly", "new_hire")
+#: The bounds of a garment type's numbers, for the form and the import alike.
+ENTITLEMENT_MAX = 99
+WASHES_MAX = 100_000
 
 
 def utcnow() -> dt.datetime:

@@ -30,7 +30,6 @@ is allowed. A caller says which it is doing with ``giving=``.
 """
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
@@ -38,6 +37,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from . import badges
+from .domain import typed
 from .domain.codes import normalise_code
 from .domain.errors import DomainError, N_
 from .models import Employee
@@ -53,6 +53,8 @@ CODE_COLUMNS = ("badge", "staff_no", "uniform_no")
 EMPTY = N_("Scan the badge, or type the staff no. or the name.")
 IDENTIFY_FIRST = N_("Identify the employee first: scan the badge or type the staff no.")
 NOBODY = N_("Nobody matches “%(who)s”.")
+UNREADABLE = N_("The badge, staff no. or name holds a control character or an invisible one (pasted from "
+                "another program?). Scan or type it again.")
 SEVERAL = N_("Several people match “%(who)s”: %(people)s. Type the staff no. or scan the badge.")
 TOO_MANY = N_("More than %(count)s people match “%(who)s”: type more of the name, or the staff no.")
 LEFT = N_("%(name)s (%(staff_no)s) left on %(date)s: nothing can be handed out to them.")
@@ -82,8 +84,9 @@ class Candidates:
 
 
 def _clean(text: str | None) -> str:
-    """NFKC, trimmed, inner spaces collapsed: what the clerk meant to type."""
-    return " ".join(unicodedata.normalize("NFKC", text or "").split())
+    """Typed text as meant (:func:`kiosk.domain.typed.text`), inner spaces collapsed; "" (nobody)
+    for text with a control character, which names nobody (:func:`resolve` says why)."""
+    return typed.collapsed(text) if typed.is_clean(text) else ""
 
 
 def _people() -> Select:
@@ -125,12 +128,9 @@ def find_by_staff_no(session: Session, text: str | None) -> Employee | None:
 def find_by_id(session: Session, employee_id: int | str | None) -> Employee | None:
     """The person behind an id the page sent back (a tapped candidate, a reload); None for junk."""
     try:
-        number = int(str(employee_id).strip()) if employee_id not in (None, "") else None
+        return session.get(Employee, typed.record_id(employee_id))
     except ValueError:
-        number = None
-    if number is None or number <= 0:
         return None
-    return session.get(Employee, number)
 
 
 def find_candidates(session: Session, text: str | None, *, limit: int = MAX_CANDIDATES) -> Candidates:
@@ -210,6 +210,8 @@ def _listed(people: Iterable[Employee], gettext: Gettext) -> str:
 def resolve(session: Session, text: str | None, *, giving: bool) -> Employee:
     """Exactly one person for ``text``, or raise: nobody, several (listed), or — when
     ``giving`` — a leaver (:class:`LeaverRefused`)."""
+    if not typed.is_clean(text):
+        raise NobodyMatches(UNREADABLE)
     candidates = find_candidates(session, text)
     if not candidates.query:
         raise NobodyMatches(EMPTY)

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from .domain.codes import is_valid_tag, normalise_code
+from .domain.typed import is_clean
 from .domain.errors import DomainError, N_
 from .domain.garment_states import Action, where_it_is
 from .ledger import UNDO, last_event, move, undo
@@ -26,6 +27,7 @@ from .request_keys import once, savepoint
 OK, DUPLICATE, ERROR = "ok", "duplicate", "error"
 
 NOT_OURS = N_("%(code)s is not one of our uniforms. Personal clothes never enter the stock.")
+UNREADABLE = N_("The code scanned or typed holds a control character or an invisible one: scan it again.")
 RACED = N_("%(tag)s was just moved on another tablet: %(where)s.")
 BUSY = N_("The database is busy. Scan %(tag)s again.")
 
@@ -54,6 +56,19 @@ def find_garment(session: Session, raw_code: str) -> tuple[str, Garment | None]:
         .options(joinedload(Garment.garment_type), joinedload(Garment.owner), joinedload(Garment.holder))
     )
     return code, garment
+
+
+def not_ours(code: str, raw_code: str = "") -> DomainError:
+    """The refusal every station gives for a code that is not in the registry (one with a
+    control or invisible character says so, not the garbled code)."""
+    if not is_clean(raw_code or ""):
+        return DomainError(UNREADABLE)
+    return DomainError(NOT_OURS, code=code or (raw_code or "").strip())
+
+
+def unknown(code: str, raw_code: str = "") -> ScanResult:
+    """The error answer to a code that is not in the registry."""
+    return ScanResult(ERROR, code, error=not_ours(code, raw_code))
 
 
 def warnings_for(garment: Garment) -> list[DomainError]:
@@ -99,7 +114,7 @@ def scan_move(session: Session, raw_code: str, action: Action | str, *, station:
     # ``found``: the station already looked the code up (to choose the action).
     code, garment = found if found is not None else find_garment(session, raw_code)
     if garment is None:
-        return ScanResult(ERROR, code, error=DomainError(NOT_OURS, code=code or raw_code.strip()))
+        return unknown(code, raw_code)
     warnings = warnings_for(garment)
     repeated = recent_duplicate(session, garment, station, now, duplicate_seconds)
     if repeated is not None:

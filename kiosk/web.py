@@ -7,6 +7,8 @@
   one hook);
 - access control: every view declares who may reach it (deny by default), the
   signed-in user is loaded once per request, and an idle kiosk locks itself;
+- typed values of forms without a WTForms class read as meant (one reader,
+  :mod:`kiosk.domain.typed`), record ids in URLs that the database can hold;
 - error pages that speak the user's language instead of a bare 400/403/500.
 """
 from __future__ import annotations
@@ -37,9 +39,12 @@ from flask import (
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError, generate_csrf
 from sqlalchemy import select
+from sqlalchemy.exc import DataError
 from werkzeug.exceptions import BadRequest, NotFound
+from werkzeug.routing import IntegerConverter
 
 from .domain import roles as role_rules
+from .domain import typed
 from .extensions import db
 from .i18n import now
 from .models import OperatorSession, User, utcnow
@@ -143,6 +148,32 @@ def render_page_or_fragment(page: str | Callable[[str], Any], fragment: str | No
     if callable(page):
         return page(html)
     return render_template(page, **context)
+
+
+# --- typed values without a WTForms form ------------------------------------
+
+def typed_form(name: str, label: str, *, multiline: bool = False) -> str:
+    """The text field ``name`` of this request's form, as meant (:func:`kiosk.domain.typed.text`).
+
+    For the few fields a station posts without a form class (a defect's note,
+    a spare's reason, the handover note). A refused value raises
+    :class:`kiosk.domain.typed.FieldRefused` naming ``label`` (a msgid): the
+    request is answered with the refusal where the user is looking, and
+    nothing is saved.
+    """
+    try:
+        return typed.text(request.form.get(name, ""), multiline=multiline)
+    except typed.BadText as refused:
+        raise typed.FieldRefused(label, refused) from None
+
+
+class RecordIdConverter(IntegerConverter):
+    """``<int:...>`` in a URL: a record id the database can hold, else 404 (never an overflow)."""
+
+    def __init__(self, map, *args, **kwargs) -> None:  # noqa: A002 - werkzeug's name
+        kwargs.setdefault("min", 1)
+        kwargs.setdefault("max", typed.MAX_INTEGER)
+        super().__init__(map, *args, **kwargs)
 
 
 # --- personal data ---------------------------------------------------------
@@ -436,6 +467,20 @@ def _not_found(_error: NotFound):
     return refuse(_("This page does not exist."), status=404, title=_("Not found"))
 
 
+def _field_refused(error: typed.FieldRefused):
+    db.session.rollback()
+    return refuse(error.translated(_), status=400)
+
+
+def _unstorable(error: DataError):
+    # A value the database refused (too long, out of range, a NUL on PostgreSQL) that no
+    # reader caught first: the user's input, so a 400 with the reason, not a 500.
+    db.session.rollback()
+    current_app.logger.warning("value refused by the database at %s: %s", request.path, error.orig)
+    return refuse(_("A value sent cannot be saved as it is (too long, too large, or with a control "
+                    "character), so nothing was saved. Check what was typed and try again."), status=400)
+
+
 def _server_error(_error):
     db.session.rollback()
     return refuse(_("Nothing was saved. Please try again; if it happens again, tell a supervisor."), status=500,
@@ -496,6 +541,9 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(BadRequest, _bad_request)
     app.register_error_handler(404, _not_found)
     app.register_error_handler(500, _server_error)
+    app.register_error_handler(typed.FieldRefused, _field_refused)
+    app.register_error_handler(DataError, _unstorable)
+    app.url_map.converters["int"] = RecordIdConverter  # before the blueprints' rules are added
     from .domain.garment_states import STATUS_LABELS, Status
     from .request_keys import new_key
     from .signatures import PAD as signature_pad

@@ -277,8 +277,9 @@ def test_cart_form_with_a_bad_count_is_shown_again_with_the_reason(make, client,
 
 
 @pytest.mark.parametrize("form, field, message", [
-    ({"declared": "0"}, "declared", "Enter the number of garments the department declares (1 or more)."),
-    ({"declared": "十"}, "declared", "Enter the number of garments the department declares (1 or more)."),
+    ({"declared": "0"}, "declared", "Declared count: Enter a whole number from 1 to 10,000."),
+    ({"declared": "十"}, "declared", "Declared count: Enter a whole number from 1 to 10,000."),
+    ({"declared": ""}, "declared", "Enter the number of garments the department declares (1 or more)."),
     ({"department_id": ""}, "department_id", "Choose the department the cart comes from."),
     ({"department_id": "999"}, "department_id", "Choose the department the cart comes from."),
 ])

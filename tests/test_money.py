@@ -37,6 +37,7 @@ GOOD = [
     ("1,200", "1200.00"), ("1,200.50元", "1200.50"), ("123,456.78", "123456.78"),
     ("１２０．５", "120.50"), ("１，２００", "1200.00"),  # a Chinese IME in full-width mode
     ("  80  ", "80.00"), ("\u300080", "80.00"), ("80\t", "80.00"),  # white space around it
+    ("\u200b12", "12.00"),  # an invisible mark copied from a web page, around it
 ]
 
 BAD = [
@@ -45,7 +46,7 @@ BAD = [
     "NaN", "nan", "Infinity", "inf", "-Infinity", "1e3", "1E+3",
     "1000000", "1000000.00", "9999999999.99", "1" * 39,  # absurd
     "1,20", "12,34.5", "1 200", "1.2.3", "12..5", ".", "¥", "元", "¥¥12", "12元元", "٣٠",
-    "1\t2", "1\x002", "\u200b12", "12\n3",             # control and invisible characters inside
+    "1\t2", "1\x002", "1\u200b2", "12\n3",             # control and invisible characters inside
     "12.5" + " " * 40,                                # longer than any amount
 ]
 

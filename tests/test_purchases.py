@@ -106,9 +106,9 @@ def test_a_large_purchase_is_registered_beyond_one_registry_batch(ctx, make):
 
 
 @pytest.mark.parametrize("field, value, message", [
-    ("quantity", "0", "From 1 to 500."),
-    ("quantity", "501", "From 1 to 500."),
-    ("quantity", "two", "Enter the quantity as a whole number."),
+    ("quantity", "0", "Quantity: Enter a whole number from 1 to 500."),
+    ("quantity", "501", "Quantity: Enter a whole number from 1 to 500."),
+    ("quantity", "two", "Quantity: Enter a whole number from 1 to 500."),
     ("unit_price", "-1", BAD_AMOUNT),
     ("unit_price", "1.005", BAD_AMOUNT),
     ("unit_price", "1000000", BAD_AMOUNT),

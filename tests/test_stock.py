@@ -139,14 +139,14 @@ def _marked(html: str) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("url, form, field, message", [
-    ("/stock/receive", {"quantity": "0"}, "quantity", "The quantity must be at least 1."),
-    ("/stock/receive", {"quantity": "two"}, "quantity", "Enter the quantity as a whole number."),
-    ("/stock/receive", {"quantity": "100001"}, "quantity", "The quantity is too large."),
+    ("/stock/receive", {"quantity": "0"}, "quantity", "Quantity: Enter a whole number from 1 to 100,000."),
+    ("/stock/receive", {"quantity": "two"}, "quantity", "Quantity: Enter a whole number from 1 to 100,000."),
+    ("/stock/receive", {"quantity": "100001"}, "quantity", "Quantity: Enter a whole number from 1 to 100,000."),
     ("/stock/receive", {"item_id": "999"}, "item_id", "Choose an item."),  # a stale or tampered page
     ("/stock/adjust", {"delta": "0"}, "delta", "An adjustment must change the quantity."),
     ("/stock/adjust", {"reason": " "}, "reason", "Give the reason for the adjustment."),
     ("/stock/issue", {"code": "NOPE"}, "code", "Choose an item."),
-    ("/stock/issue", {"quantity": "1.5"}, "quantity", "Enter the quantity as a whole number."),
+    ("/stock/issue", {"quantity": "1.5"}, "quantity", "Quantity: Enter a whole number from 1 to 100,000."),
 ])
 def test_each_form_marks_the_bad_field_with_its_message_and_changes_nothing(
         app, client, login_as, make, socks, url, form, field, message):

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from ..checklists import services as checklists
 from ..config import LANGUAGES
 from ..domain.errors import DomainError
+from ..domain.typed import record_id
 from ..extensions import db
 from ..i18n import translate_error
 from ..models import User
@@ -50,7 +51,7 @@ def login():
 @public
 def login_pin():
     """Check a PIN; wrong PINs count towards the lock, and slow down this address (kiosk.auth.guard)."""
-    user_id = request.form.get("user_id", type=int)
+    user_id = request.form.get("user_id", type=record_id)
     busy = guard.hold_back()
     if busy:
         return _login_page(guard.busy_message(busy, sign_in=True), selected=user_id, status=429)

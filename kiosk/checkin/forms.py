@@ -5,21 +5,22 @@ from collections.abc import Sequence
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import StringField
-from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
-from ..forms import ChoiceField, SelectChoice, WholeNumberField, optional_id, strip
+from ..forms import ChoiceField, SelectChoice, TextField, WholeNumberField, optional_id
 from ..models import Department
 
 _DECLARED = _l("Enter the number of garments the department declares (1 or more).")
+#: More than any cart holds: a count beyond it is a slip of the finger.
+MAX_DECLARED = 10_000
 
 
 class CartForm(FlaskForm):
     department_id = ChoiceField(_l("Department"), coerce=optional_id,
                                 message=_l("Choose the department the cart comes from."))
-    declared = WholeNumberField(_l("Declared count"), message=_DECLARED,
-                                validators=[InputRequired(_DECLARED), NumberRange(min=1, message=_DECLARED)])
-    note = StringField(_l("Note"), filters=[strip], validators=[Optional(), Length(max=500)])
+    declared = WholeNumberField(_l("Declared count"), minimum=1, maximum=MAX_DECLARED,
+                                validators=[InputRequired(_DECLARED)])
+    note = TextField(_l("Note"), validators=[Optional(), Length(max=500)])
 
     def __init__(self, *args, departments: Sequence[Department] = (), **kwargs) -> None:
         super().__init__(*args, **kwargs)

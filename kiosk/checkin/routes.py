@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from .. import people
 from ..domain.garment_states import Action
 from ..domain.roles import COUNTER
+from ..domain.typed import record_id
 from ..extensions import db
 from ..i18n import hotel_day_bounds
 from ..models import CheckinBatch, Employee, utcnow
@@ -20,18 +21,13 @@ from .forms import CartForm
 STATION = "checkin"
 
 
-def _int_arg(source, name: str) -> int | None:
-    value = (source.get(name) or "").strip()
-    return int(value) if value.isdigit() else None
-
-
 def _selected_employee(source) -> Employee | None:
     # Taking garments back: a leaver is served like anyone (kiosk.people's leaver policy).
     return people.find_by_id(db.session, source.get("employee_id"))
 
 
 def _selected_batch(source) -> CheckinBatch | None:
-    batch_id = _int_arg(source, "batch_id")
+    batch_id = source.get("batch_id", type=record_id)
     return db.session.get(CheckinBatch, batch_id) if batch_id else None
 
 

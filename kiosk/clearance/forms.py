@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms.validators import InputRequired, NumberRange
+from wtforms.validators import InputRequired
 
 from ..forms import SignatureFields, WholeNumberField
 from ..stock.services import QUANTITY_MAX
@@ -12,9 +12,8 @@ _WHOLE = _l("Enter the quantity as a whole number.")
 
 
 class ReturnStockForm(FlaskForm):
-    quantity = WholeNumberField(_l("How many back"), message=_WHOLE, validators=[
-        InputRequired(_WHOLE), NumberRange(min=1, message=_l("The quantity must be at least 1.")),
-        NumberRange(max=QUANTITY_MAX, message=_l("The quantity is too large."))])
+    quantity = WholeNumberField(_l("How many back"), minimum=1, maximum=QUANTITY_MAX,
+                                validators=[InputRequired(_WHOLE)])
 
 
 class CloseForm(SignatureFields, FlaskForm):

@@ -54,7 +54,7 @@ from ..models import Employee, Event, Garment, User, utcnow
 from ..printing.services import garment_line
 from ..registry import services as registry
 from ..request_keys import by_id, once, savepoint
-from ..scanning import DUPLICATE, ERROR, NOT_OURS, OK, ScanResult, find_garment, scan_move, warnings_for
+from ..scanning import DUPLICATE, ERROR, OK, ScanResult, find_garment, scan_move, unknown, warnings_for
 from ..stock import services as stock
 from ..stock.models import StockItem, StockMovement
 from ..writeoffs import services as writeoffs
@@ -318,7 +318,7 @@ def take_back(session: Session, clearance: Clearance, raw_code: str, *, user: Us
     now = now or utcnow()
     code, garment = find_garment(session, raw_code)
     if garment is None:
-        return ScanResult(ERROR, code, error=DomainError(NOT_OURS, code=code or raw_code.strip()))
+        return unknown(code, raw_code)
     if not clearance.is_open:
         return ScanResult(ERROR, code, garment, error=DomainError(CLOSED))
     line = next((line for line in clearance.lines if line.garment_id == garment.id), None)

@@ -15,7 +15,8 @@ What :func:`parse_amount` accepts is what clerks type and Excel writes:
 - a leading ``¥`` / ``￥`` / ``RMB`` / ``CNY`` or a trailing ``元`` / ``RMB`` /
   ``CNY`` (Excel's currency format, a clerk's habit), spaces around them;
 - Excel's thousands separators (``1,200.50``), only where they group by three;
-- full-width digits, point and comma from a Chinese IME (``１２０．５``, NFKC).
+- full-width digits, point and comma from a Chinese IME (``１２０．５``), read
+  as typed text first (:func:`kiosk.domain.typed.text`).
 
 Everything else gets the one message :data:`BAD_AMOUNT`, naming the bounds:
 a negative amount (unless the caller allows it), a fraction of a fen
@@ -25,9 +26,9 @@ amount above :data:`MAX_AMOUNT`, control characters, letters, an empty text.
 from __future__ import annotations
 
 import re
-import unicodedata
 from decimal import ROUND_HALF_UP, Decimal
 
+from . import typed
 from .errors import DomainError, N_
 
 FEN = Decimal("0.01")
@@ -86,9 +87,10 @@ def parse_amount(raw: str | Decimal | int | None, *, minimum: Decimal = ZERO,
         raw = str(raw)
     if not isinstance(raw, str) or len(raw) > _MAX_LENGTH:
         raise BadAmount(minimum, maximum)
-    text = unicodedata.normalize("NFKC", raw).strip()
-    if any(unicodedata.category(char).startswith("C") for char in text):
-        raise BadAmount(minimum, maximum)  # a tab, a zero-width space: not typed on purpose
+    try:
+        text = typed.text(raw)
+    except typed.BadText:
+        raise BadAmount(minimum, maximum) from None  # a tab, a zero-width space: not typed on purpose
     match = _AMOUNT_RE.fullmatch(text)
     if match is None or (match["sign"] and match["sign2"]):
         raise BadAmount(minimum, maximum)

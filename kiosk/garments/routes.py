@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from ..domain.roles import EVERYONE
 from ..extensions import db
 from ..i18n import translate_error
+from ..scanning import not_ours
 from ..web import is_htmx, render_page_or_fragment, roles
 from . import bp, services
 
@@ -39,7 +40,7 @@ def lookup():
         return render_template("garments/lookup.html", found=None, message="", code="")
     code, garment = services.find(db.session, raw)
     if garment is None:
-        message = translate_error(services.not_ours(code, raw))
+        message = translate_error(not_ours(code, raw))
         return render_page_or_fragment("garments/lookup.html", "garments/_lookup_result.html", found=None,
                                        message=message, code=code)
     if not is_htmx():
@@ -59,7 +60,7 @@ def page(tag: str):
     """
     code, garment = services.find(db.session, tag)
     if garment is None:
-        message = translate_error(services.not_ours(code, tag))
+        message = translate_error(not_ours(code, tag))
         return render_template("errors/message.html", title=_("Not one of our uniforms"),
                                message=message), 404
     if garment.tag != tag:

@@ -15,7 +15,7 @@ from ..domain.errors import DomainError, N_
 from ..domain.garment_states import ACTION_LABELS
 from ..ledger import CORRECT, FLAG, REGISTER, SLOT, UNDO
 from ..models import Event, Garment, TagReprint
-from ..scanning import NOT_OURS, find_garment, warnings_for
+from ..scanning import find_garment, warnings_for
 
 #: every event action -> its label msgid (the state machine's actions and the ledger's own)
 EVENT_LABELS: dict[str, str] = {
@@ -79,11 +79,6 @@ class Timeline:
 def find(session: Session, raw_code: str) -> tuple[str, Garment | None]:
     """The normalised code and its garment, or None: the same rule as every scan."""
     return find_garment(session, raw_code)
-
-
-def not_ours(code: str, raw_code: str = "") -> DomainError:
-    """The refusal every station gives for a code that is not in the registry."""
-    return DomainError(NOT_OURS, code=code or (raw_code or "").strip())
 
 
 def timeline(session: Session, garment: Garment, *, limit: int | None = None) -> Timeline:

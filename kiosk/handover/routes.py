@@ -7,14 +7,15 @@ from flask_babel import gettext as _
 from ..auth import guard
 from ..auth.services import Policy
 from ..checklists import services as checklists
-from ..domain.errors import DomainError
+from ..domain import typed
+from ..domain.errors import N_, DomainError
 from ..domain.roles import COUNTER
 from ..extensions import db
 from ..i18n import hotel_zone, now, translate_error
 from ..models import User
 from ..printing.services import KIND_LABELS
 from ..request_keys import new_key
-from ..web import client_address, current_sign_in, current_user, is_htmx, render_page_or_fragment, roles
+from ..web import client_address, current_sign_in, current_user, is_htmx, render_page_or_fragment, roles, typed_form
 from . import bp, services
 
 
@@ -62,8 +63,9 @@ def write():
     """The outgoing clerk hands over: their note, and a snapshot of the open items."""
     note = request.form.get("note", "")
     try:
-        services.write(db.session, writer=current_user(), note=note, tailor_days=_tailor_days(),
-                       request_key=request.form.get("request_key"), now=now(),
+        services.write(db.session, writer=current_user(),
+                       note=typed_form("note", N_("Note for the next clerk"), multiline=True),
+                       tailor_days=_tailor_days(), request_key=request.form.get("request_key"), now=now(),
                        sign_in=current_sign_in(), zone=hotel_zone())
     except DomainError as error:
         db.session.rollback()  # nothing was written: the form comes back with a fresh key
@@ -76,7 +78,7 @@ def write():
 @roles(*COUNTER)
 def acknowledge(handover_id: int):
     """The next clerk taps their name and types their own PIN."""
-    user_id = request.form.get("user_id", type=int)
+    user_id = request.form.get("user_id", type=typed.record_id)
     busy = guard.hold_back()  # a guess across clerks waits here as at sign-in
     if busy:
         return _render(ack_error=guard.busy_message(busy), selected=user_id)

@@ -24,12 +24,12 @@ from ..models import Garment, TagReprint, User, utcnow
 from ..scanning import (
     DUPLICATE,
     ERROR,
-    NOT_OURS,
     OK,
     ScanResult,
     find_garment,
     scan_move,
     scan_once,
+    unknown,
     warnings_for,
     write_scan,
 )
@@ -78,7 +78,7 @@ def inspect(session: Session, raw_code: str) -> ScanResult:
     """
     code, garment = find_garment(session, raw_code)
     if garment is None:
-        return ScanResult(ERROR, code, error=DomainError(NOT_OURS, code=code or raw_code.strip()))
+        return unknown(code, raw_code)
     warnings = warnings_for(garment)
     try:
         next_status(garment.status, Action.PASS)
@@ -162,7 +162,7 @@ def slot_garment(session: Session, raw_code: str, *, user: User | None,
     """
     code, garment = find_garment(session, raw_code)
     if garment is None:
-        return ScanResult(ERROR, code, error=DomainError(NOT_OURS, code=code or raw_code.strip()))
+        return unknown(code, raw_code)
     warnings = warnings_for(garment)
     if garment.status == Status.IN_STOCK.value and not garment.awaiting_slot:
         return ScanResult(DUPLICATE, code, garment, error=DomainError(ALREADY_SLOTTED, tag=garment.tag),

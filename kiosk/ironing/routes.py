@@ -7,13 +7,14 @@ from flask_babel import gettext as _
 from ..checklists import services as checklists
 from ..checklists.routes import check_context
 from ..domain.defects import DEFECTS
+from ..domain.errors import N_
 from ..domain.garment_states import Action
 from ..domain.roles import EVERYONE, is_manager
 from ..extensions import db
 from ..i18n import hotel_day_bounds
 from ..scanning import ERROR, ScanResult, scan_move, undo_last
 from ..stations.web import duplicate_seconds, render_result, scan_log
-from ..web import current_sign_in, current_user, render_page_or_fragment, roles
+from ..web import current_sign_in, current_user, render_page_or_fragment, roles, typed_form
 from . import bp, services
 
 STATION = "ironing"
@@ -67,7 +68,7 @@ def flag():
     """One tap on a defect chip: recorded on the garment for the inspector; the status stays."""
     defect = request.form.get("defect", "")
     result = services.flag(db.session, request.form.get("tag", ""), defect, user=current_user(),
-                           station=STATION, note=request.form.get("note", "")[:500],
+                           station=STATION, note=typed_form("note", N_("Note (optional), then tap a defect"))[:500],
                            request_key=request.form.get("request_key"))
     db.session.commit()
     headline = _("Flagged: %(defect)s", defect=_(DEFECTS[defect])) if result.ok else ""

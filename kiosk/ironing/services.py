@@ -15,7 +15,7 @@ from ..domain.errors import DomainError, N_
 from ..domain.garment_states import Action, Status
 from ..ledger import flag_defects, not_undone
 from ..models import Event, Garment, User
-from ..scanning import DUPLICATE, ERROR, NOT_OURS, ScanResult, find_garment, scan_once, warnings_for, write_scan
+from ..scanning import DUPLICATE, ERROR, ScanResult, find_garment, scan_once, unknown, warnings_for, write_scan
 
 UNKNOWN_DEFECT = N_("Choose one of the defects shown.")
 CANNOT_FLAG = N_("%(tag)s has been written off; there is nothing to flag.")
@@ -32,7 +32,7 @@ def flag(session: Session, raw_tag: str, defect: str, *, user: User | None, stat
     """
     code, garment = find_garment(session, raw_tag)
     if garment is None:
-        return ScanResult(ERROR, code, error=DomainError(NOT_OURS, code=code or raw_tag.strip()))
+        return unknown(code, raw_tag)
     if defect not in DEFECTS:
         return ScanResult(ERROR, code, garment, error=DomainError(UNKNOWN_DEFECT))
     if garment.status == Status.WRITTEN_OFF.value:

@@ -14,7 +14,7 @@ from flask import render_template, request, url_for
 from flask_babel import gettext as _
 
 from .. import people
-from ..domain.errors import DomainError
+from ..domain.errors import N_, DomainError
 from ..domain.garment_states import Action
 from ..i18n import current_language
 from ..stock import services as stock_services
@@ -23,7 +23,7 @@ from ..extensions import db
 from ..registry.forms import KIND_LABELS
 from ..scanning import undo_last
 from ..stations.web import duplicate_seconds, render_result, scan_log
-from ..web import current_user, htmx_answer, is_htmx, render_page_or_fragment, roles
+from ..web import current_user, htmx_answer, is_htmx, render_page_or_fragment, roles, typed_form
 from . import bp, services
 
 
@@ -90,7 +90,7 @@ def _scan(mode: Mode):
     # The person as the page sent them; the service applies the leaver policy to the scan.
     outcome = services.scan_for_employee(
         db.session, people.find_by_id(db.session, employee_id), request.form.get("code", ""),
-        user=current_user(), station=mode.station, reason=request.form.get("reason", ""), kit=mode.kit,
+        user=current_user(), station=mode.station, reason=typed_form("reason", N_("Note for a spare (optional)")), kit=mode.kit,
         duplicate_seconds=duplicate_seconds(), gettext=_)
     db.session.commit()
     # A badge scanned into the garment field: the next person at the counter.

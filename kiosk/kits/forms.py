@@ -11,9 +11,10 @@ from collections.abc import Sequence
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField
-from wtforms.validators import InputRequired, NumberRange, ValidationError
+from wtforms.validators import InputRequired, ValidationError
+from wtforms.widgets import HiddenInput
 
-from ..forms import ChoiceField, SelectChoice, WholeNumberField, optional_id, strip
+from ..forms import ChoiceField, SelectChoice, TextField, WholeNumberField, optional_id
 from ..i18n import type_name
 from .models import MAX_QUANTITY
 from .services import KitItem
@@ -36,7 +37,7 @@ def item_choices(items: Sequence[KitItem], *, placeholder: bool = False) -> list
 
 
 class _ScopeForm(FlaskForm):
-    position = HiddenField(filters=[strip])
+    position = TextField(_l("Position"), widget=HiddenInput())  # the page's, read as typed text all the same
     department_id = HiddenField(filters=[optional_id])
     item = ChoiceField(_l("Garment type or stock item"), message=_CHOOSE)
 
@@ -57,8 +58,8 @@ class _ScopeForm(FlaskForm):
 class LineForm(_ScopeForm):
     """Add an item to the kit, or change how many of it (the same command: the row ends with this quantity)."""
 
-    quantity = WholeNumberField(_l("How many per person"), message=_QUANTITY, default=1, validators=[
-        InputRequired(_QUANTITY), NumberRange(min=1, max=MAX_QUANTITY, message=_QUANTITY)])
+    quantity = WholeNumberField(_l("How many per person"), default=1, minimum=1, maximum=MAX_QUANTITY,
+                                validators=[InputRequired(_QUANTITY)])
 
 
 class RemoveForm(_ScopeForm):

@@ -108,6 +108,8 @@ _LEVEL = {"added": "success", "changed": "success", "removed": "success", "uncha
 
 def _answer(form, command):
     """Check the form, run ``command``: commit and say what was done, or roll back and say why not."""
+    if form.position.process_errors:  # a control character in the page's position: changed by hand
+        return refuse(form.position.process_errors[0], status=400)
     try:
         position = services.check_position(form.position.data)
     except DomainError as refused:  # only a page changed by hand sends no position

@@ -18,13 +18,13 @@ full-width space or a trailing blank from Excel does not split a position.
 from __future__ import annotations
 
 import logging
-import unicodedata
 from dataclasses import dataclass, field
 
 from sqlalchemy import Table, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
+from ..domain import typed
 from ..domain.errors import N_, DomainError
 from ..domain.garment_states import Status
 from ..models import Department, Employee, Garment, GarmentType, User, utcnow
@@ -37,7 +37,7 @@ HELD = (Status.ISSUED.value, Status.SPARE_ISSUED.value, Status.LOANED.value)
 
 def position_key(text: str | None) -> str:
     """A position as kits compare it: NFKC, inner spaces collapsed, trimmed."""
-    return " ".join(unicodedata.normalize("NFKC", text or "").split())
+    return typed.collapsed(text)
 
 
 @dataclass

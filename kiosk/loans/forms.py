@@ -8,38 +8,30 @@ an organisation.
 from __future__ import annotations
 
 import datetime as dt
-import unicodedata
 
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import StringField
 from wtforms.validators import Length, ValidationError
 
 from ..domain.codes import is_valid_phone, normalise_phone
 from ..domain.errors import DomainError
-from ..forms import ChoiceField, SelectChoice, SignatureFields, strip
+from ..forms import ChoiceField, SelectChoice, SignatureFields, TextField
 from .models import REASONS
 from .services import REASON_LABELS, LoanData, parse_due
 
 
-def _text(value: str | None) -> str | None:
-    """Typed text as NFKC (full-width letters from an IME), without the spaces around it."""
-    return unicodedata.normalize("NFKC", value).strip() if isinstance(value, str) else value
-
-
 class LoanForm(SignatureFields, FlaskForm):
-    employee_code = StringField(_l("Employee: badge, staff no. or name"), filters=[strip],
-                                validators=[Length(max=64)])
-    name = StringField(_l("Name"), filters=[_text], validators=[Length(max=64)])
-    phone = StringField(_l("Phone"), filters=[strip], validators=[Length(max=32)])
-    organisation = StringField(_l("Department or organisation"), filters=[_text], validators=[Length(max=64)])
+    employee_code = TextField(_l("Employee: badge, staff no. or name"), validators=[Length(max=64)])
+    name = TextField(_l("Name"), validators=[Length(max=64)])
+    phone = TextField(_l("Phone"), validators=[Length(max=32)])
+    organisation = TextField(_l("Department or organisation"), validators=[Length(max=64)])
     reason = ChoiceField(_l("Purpose"), message=_l("Choose the purpose of the loan."),
                          choices=[SelectChoice("", "")] + [SelectChoice(r, _l(REASON_LABELS[r])) for r in REASONS])
-    note = StringField(_l("Note"), filters=[_text], validators=[Length(max=500)])
-    approver = StringField(_l("Approved by (manager)"), filters=[_text], validators=[Length(max=64)])
-    deposit = StringField(_l("Deposit (own garment taken in)"), filters=[_text], validators=[Length(max=128)])
-    due = StringField(_l("Due back"), filters=[strip])
+    note = TextField(_l("Note"), validators=[Length(max=500)])
+    approver = TextField(_l("Approved by (manager)"), validators=[Length(max=64)])
+    deposit = TextField(_l("Deposit (own garment taken in)"), validators=[Length(max=128)])
+    due = TextField(_l("Due back"))
 
     def __init__(self, *args, now: dt.datetime, timezone: str, default_due: str = "", **kwargs) -> None:
         super().__init__(*args, **kwargs)

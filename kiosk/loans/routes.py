@@ -5,8 +5,9 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 
-from ..domain.errors import DomainError
+from ..domain.errors import DomainError, N_
 from ..domain.roles import COUNTER
+from ..domain.typed import record_id
 from ..extensions import db
 from ..i18n import current_language, hotel_today, hotel_zone, now
 from ..printing import worker
@@ -14,7 +15,7 @@ from ..printing.routes import sent_notice
 from ..printing.services import enqueue, print_once
 from ..request_keys import new_key
 from ..stations.web import duplicate_seconds, render_result, scan_log
-from ..web import current_user, htmx_redirect, is_htmx, render_page_or_fragment, roles
+from ..web import current_user, htmx_redirect, is_htmx, render_page_or_fragment, roles, typed_form
 from ..writeoffs.services import Rules
 from . import bp, services
 from .forms import LoanForm
@@ -62,7 +63,7 @@ def _page(loan: Loan | None = None, *, result_html: str | None = None, form: Loa
 @roles(*COUNTER)
 def station():
     """The loans page: open a loan (or lend into one with ``?loan_id=``), scan returns, the overdue board."""
-    return _page(_open_loan_or_none(request.args.get("loan_id", type=int)))
+    return _page(_open_loan_or_none(request.args.get("loan_id", type=record_id)))
 
 
 @bp.post("/open")
@@ -157,7 +158,7 @@ def contact(loan_id: int):
     board_error = ""
     try:
         services.log_contact(db.session, loan, how=request.form.get("how", ""),
-                             outcome=request.form.get("outcome", ""), note=request.form.get("note", ""),
+                             outcome=request.form.get("outcome", ""), note=typed_form("note", N_("Note")),
                              user=current_user(), request_key=request.form.get("request_key"))
     except DomainError as refused:
         db.session.rollback()

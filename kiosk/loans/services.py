@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-import unicodedata
 from dataclasses import dataclass, replace
 
 from sqlalchemy import select
@@ -52,10 +51,6 @@ DUE_TIME = dt.time(18, 0)
 
 class LoanInputError(DomainError):
     """The loan form was filled in wrongly; nothing was written."""
-
-
-def _text(value: str | None, limit: int) -> str:
-    return unicodedata.normalize("NFKC", value or "").strip()[:limit]
 
 
 def default_due(now: dt.datetime, timezone: str) -> dt.datetime:
@@ -210,7 +205,7 @@ def _new_contact(session: Session, loan: Loan, *, how: str, outcome: str, note: 
         raise LoanInputError(N_("Choose how you contacted the borrower."))
     if outcome not in CONTACT_OUTCOMES:
         raise LoanInputError(N_("Choose the outcome."))
-    attempt = ContactAttempt(loan=loan, how=how, outcome=outcome, note=_text(note, 500), user=user, at=now)
+    attempt = ContactAttempt(loan=loan, how=how, outcome=outcome, note=note[:500], user=user, at=now)
     session.add(attempt)
     session.flush()
     return attempt

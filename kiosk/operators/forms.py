@@ -7,14 +7,13 @@ from collections.abc import Iterable
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, StringField
+from wtforms import PasswordField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, ValidationError
 
 from ..domain import pins
 from ..domain.roles import LABELS
-from ..forms import BadgeField, ChoiceField, SelectChoice
+from ..forms import BadgeField, ChoiceField, SelectChoice, TextField
 from ..forms import code as _code
-from ..forms import strip as _strip
 
 _REQUIRED = _l("Required.")
 
@@ -47,7 +46,7 @@ def _offer(field, roles: Iterable[str]) -> None:
 class OperatorForm(FlaskForm):
     """Add an operator: the PIN chosen here is replaced at their first sign-in."""
 
-    name = StringField(_l("Name"), filters=[_strip], validators=[DataRequired(_REQUIRED), Length(max=64)])
+    name = TextField(_l("Name"), validators=[DataRequired(_REQUIRED), Length(max=64)])
     role = _role_field()
     pin = _pin_field(_l("First PIN"), DataRequired(_REQUIRED), _policy)
     pin_again = _pin_field(_l("First PIN again"), DataRequired(_REQUIRED),
@@ -71,14 +70,14 @@ class RoleForm(FlaskForm):
 class BadgeForm(FlaskForm):
     """Scan the badge into the field (the scanner types the code and Enter)."""
 
-    badge = StringField(_l("Badge"), filters=[_strip], validators=[DataRequired(_l("Scan the badge (or type its code).")),
+    badge = TextField(_l("Badge"), validators=[DataRequired(_l("Scan the badge (or type its code).")),
                                                                    Length(max=64)],
-                        render_kw={"autocomplete": "off", "enterkeyhint": "done"})
+                      render_kw={"autocomplete": "off", "enterkeyhint": "done"})
 
 
 class EmployeeLinkForm(FlaskForm):
-    staff_no = StringField(_l("Staff no."), filters=[_code], validators=[Optional(), Length(max=32)],
-                           render_kw={"autocomplete": "off"})
+    staff_no = TextField(_l("Staff no."), filters=[_code], validators=[Optional(), Length(max=32)],
+                         render_kw={"autocomplete": "off"})
 
 
 class ChangePinForm(FlaskForm):

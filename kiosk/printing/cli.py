@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from ..domain.errors import N_
 from ..extensions import db
-from ..garments.services import not_ours
+from ..scanning import not_ours
 from ..i18n import current_language
 from ..models import PrintJob
 from ..scanning import find_garment

@@ -28,6 +28,7 @@ from printers.render import to_png
 
 from ..domain.errors import DomainError
 from ..domain.roles import COUNTER, works_counter
+from ..domain.typed import record_id
 from ..extensions import db
 from ..i18n import current_language, hotel_day_bounds
 from ..models import CheckinBatch, Employee, PrintJob, TagReprint, utcnow
@@ -311,8 +312,8 @@ def checkin_slip():
     back = _back(url_for("checkin.station"))
     if not services.receipts_on(db.session, "checkin"):
         return _refuse(_("Receipts are off at this station."), back)
-    employee = db.session.get(Employee, request.form.get("employee_id", type=int) or 0)
-    batch = db.session.get(CheckinBatch, request.form.get("batch_id", type=int) or 0)
+    employee = db.session.get(Employee, request.form.get("employee_id", type=record_id) or 0)
+    batch = db.session.get(CheckinBatch, request.form.get("batch_id", type=record_id) or 0)
     if employee is None and batch is None:
         abort(400)
     since, _until = hotel_day_bounds()
@@ -334,7 +335,7 @@ def issue_slip():
     back = _back(url_for("issue.station"))
     if not services.receipts_on(db.session, "issue"):
         return _refuse(_("Receipts are off at this station."), back)
-    employee = db.session.get(Employee, request.form.get("employee_id", type=int) or 0)
+    employee = db.session.get(Employee, request.form.get("employee_id", type=record_id) or 0)
     if employee is None:
         abort(400)
     station = "kit" if request.form.get("station") == "kit" else "issue"

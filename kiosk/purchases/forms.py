@@ -11,10 +11,10 @@ from collections.abc import Sequence
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, StringField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms import DateField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
-from ..forms import ChoiceField, MoneyField, WholeNumberField, code, strip, type_choices
+from ..forms import ChoiceField, MoneyField, TextField, WholeNumberField, code, type_choices
 from ..models import GarmentType
 from .models import MAX_QUANTITY
 from .services import NOTE_MAX, SIZE_MAX, SUPPLIER_MAX, PurchaseInput
@@ -24,19 +24,17 @@ _TOO_LONG = _l("Too long: at most %(max)s characters.")
 
 class PurchaseForm(FlaskForm):
     type_id = ChoiceField(_l("Garment type"), coerce=int, message=_l("Choose a garment type."))
-    size = StringField(_l("Size"), filters=[strip],
-                       validators=[Optional(), Length(max=SIZE_MAX, message=_TOO_LONG)])
-    quantity = WholeNumberField(_l("Quantity"), default=1, message=_l("Enter the quantity as a whole number."),
-                                validators=[InputRequired(_l("Enter the quantity as a whole number.")),
-                                            NumberRange(min=1, max=MAX_QUANTITY,
-                                                        message=_l("From 1 to %(max)s.", max=MAX_QUANTITY))])
+    size = TextField(_l("Size"),
+                     validators=[Optional(), Length(max=SIZE_MAX, message=_TOO_LONG)])
+    quantity = WholeNumberField(_l("Quantity"), default=1, minimum=1, maximum=MAX_QUANTITY,
+                                validators=[InputRequired(_l("Enter the quantity as a whole number."))])
     unit_price = MoneyField(_l("Unit cost (CNY)"), validators=[InputRequired(_l("Required."))])
-    supplier = StringField(_l("Supplier"), filters=[strip], validators=[
+    supplier = TextField(_l("Supplier"), validators=[
         DataRequired(_l("Enter the supplier.")), Length(max=SUPPLIER_MAX, message=_TOO_LONG)])
     purchased_on = DateField(_l("Purchased on"), validators=[InputRequired(_l("Enter the purchase date."))])
-    staff_no = StringField(_l("Owner's staff no. (empty: spare pool)"), filters=[code],
-                           validators=[Optional(), Length(max=32)])
-    note = StringField(_l("Note"), filters=[strip], validators=[Optional(), Length(max=NOTE_MAX, message=_TOO_LONG)])
+    staff_no = TextField(_l("Owner's staff no. (empty: spare pool)"), filters=[code],
+                         validators=[Optional(), Length(max=32)])
+    note = TextField(_l("Note"), validators=[Optional(), Length(max=NOTE_MAX, message=_TOO_LONG)])
 
     def __init__(self, *args, types: Sequence[GarmentType] = (), today: dt.date, **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -13,19 +13,16 @@ from wtforms import (
     BooleanField,
     DateField,
     HiddenField,
-    IntegerField,
     SelectField,
-    StringField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp, ValidationError
 
 from ..domain.codes import is_valid_phone, is_valid_tag, normalise_phone
 from ..domain.errors import N_
 from ..domain.garment_states import STATUS_LABELS, Status
-from ..forms import BadgeField, MoneyField, SelectChoice, type_choices
+from ..forms import BadgeField, MoneyField, SelectChoice, TextField, WholeNumberField, type_choices
 from ..forms import code as _code
-from ..forms import strip as _strip
-from ..models import Department, GarmentType
+from ..models import ENTITLEMENT_MAX, WASHES_MAX, Department, GarmentType
 from ..request_keys import new_key
 from .services import MAX_BATCH, EmployeeData, GarmentFilter, TypeData
 
@@ -53,23 +50,23 @@ _REQUIRED = _l("Required.")
 
 
 class EmployeeForm(FlaskForm):
-    staff_no = StringField(_l("Staff no."), filters=[_code], validators=[
+    staff_no = TextField(_l("Staff no."), filters=[_code], validators=[
         DataRequired(_REQUIRED), Length(max=32),
         Regexp(_NUMBER_RE, message=_l("Letters, digits and - only, no spaces."))])
-    name = StringField(_l("Name"), filters=[_strip], validators=[DataRequired(_REQUIRED), Length(max=64)])
+    name = TextField(_l("Name"), validators=[DataRequired(_REQUIRED), Length(max=64)])
     department_id = SelectField(_l("Department"), coerce=int)
-    new_department = StringField(_l("Or a new department"), filters=[_strip],
-                                 validators=[Optional(), Length(max=64)])
-    position = StringField(_l("Position"), filters=[_strip], validators=[Optional(), Length(max=64)])
-    phone = StringField(_l("Phone"), filters=[_strip], validators=[Optional(), Length(max=32)])
+    new_department = TextField(_l("Or a new department"),
+                               validators=[Optional(), Length(max=64)])
+    position = TextField(_l("Position"), validators=[Optional(), Length(max=64)])
+    phone = TextField(_l("Phone"), validators=[Optional(), Length(max=32)])
     kind = SelectField(_l("Kind"), choices=[SelectChoice(k, _l(v)) for k, v in KIND_LABELS.items()],
                        default="regular")
-    uniform_no = StringField(_l("Uniform no."), filters=[_code], validators=[
+    uniform_no = TextField(_l("Uniform no."), filters=[_code], validators=[
         Optional(), Length(max=32),
         Regexp(_NUMBER_RE, message=_l("Letters, digits and - only, no spaces."))])
-    size = StringField(_l("Size"), filters=[_strip], validators=[Optional(), Length(max=16)])
-    shoe_size = StringField(_l("Shoe size"), filters=[_strip], validators=[Optional(), Length(max=16)])
-    sock_size = StringField(_l("Sock size"), filters=[_strip], validators=[Optional(), Length(max=16)])
+    size = TextField(_l("Size"), validators=[Optional(), Length(max=16)])
+    shoe_size = TextField(_l("Shoe size"), validators=[Optional(), Length(max=16)])
+    sock_size = TextField(_l("Sock size"), validators=[Optional(), Length(max=16)])
     badge = BadgeField(_l("Badge"), validators=[Optional(), Length(max=64)])
 
     def __init__(self, *args, departments: Sequence[Department] = (), **kwargs) -> None:
@@ -104,17 +101,17 @@ class EmployeeForm(FlaskForm):
 
 
 class GarmentTypeForm(FlaskForm):
-    code = StringField(_l("Code"), filters=[_code], validators=[
+    code = TextField(_l("Code"), filters=[_code], validators=[
         DataRequired(_REQUIRED), Length(max=16),
         Regexp(_TYPE_CODE_RE, message=_l("Letters A-Z and digits only."))])
-    name_zh = StringField(_l("Chinese name"), filters=[_strip],
-                          validators=[DataRequired(_REQUIRED), Length(max=64)])
-    name_en = StringField(_l("English name"), filters=[_strip], validators=[Optional(), Length(max=64)])
+    name_zh = TextField(_l("Chinese name"),
+                        validators=[DataRequired(_REQUIRED), Length(max=64)])
+    name_en = TextField(_l("English name"), validators=[Optional(), Length(max=64)])
     unit_cost = MoneyField(_l("Unit cost (CNY)"), validators=[InputRequired(_REQUIRED)])
-    entitlement = IntegerField(_l("Entitlement per person"), default=2, validators=[
-        InputRequired(_REQUIRED), NumberRange(min=0, max=99, message=_l("From 0 to 99."))])
-    expected_washes = IntegerField(_l("Expected washes"), default=100, validators=[
-        InputRequired(_REQUIRED), NumberRange(min=1, max=100000, message=_l("From 1 to 100000."))])
+    entitlement = WholeNumberField(_l("Entitlement per person"), default=2, minimum=0, maximum=ENTITLEMENT_MAX,
+                                   validators=[InputRequired(_REQUIRED)])
+    expected_washes = WholeNumberField(_l("Expected washes"), default=100, minimum=1, maximum=WASHES_MAX,
+                                       validators=[InputRequired(_REQUIRED)])
     active = BooleanField(_l("In use"), default=True)
 
     def to_data(self) -> TypeData:
@@ -135,10 +132,10 @@ class _NewGarmentsForm(FlaskForm):
     # Served with the page; a repeated submit carries the same key and lands once.
     request_key = HiddenField(filters=[_request_key])
     type_id = SelectField(_l("Garment type"), coerce=int)
-    staff_no = StringField(_l("Owner's staff no. (empty: spare pool)"), filters=[_code],
-                           validators=[Optional(), Length(max=32)])
-    size = StringField(_l("Size (empty: the owner's size)"), filters=[_strip],
-                       validators=[Optional(), Length(max=16)])
+    staff_no = TextField(_l("Owner's staff no. (empty: spare pool)"), filters=[_code],
+                         validators=[Optional(), Length(max=32)])
+    size = TextField(_l("Size (empty: the owner's size)"),
+                     validators=[Optional(), Length(max=16)])
     purchased_on = DateField(_l("Purchased on"), validators=[Optional()])
     cost = MoneyField(_l("Cost (empty: the type's unit cost)"), validators=[Optional()])
 
@@ -148,7 +145,7 @@ class _NewGarmentsForm(FlaskForm):
 
 
 class RegisterGarmentForm(_NewGarmentsForm):
-    tag = StringField(_l("Tag (empty: automatic)"), filters=[_code], validators=[Optional()])
+    tag = TextField(_l("Tag (empty: automatic)"), filters=[_code], validators=[Optional()])
 
     def validate_tag(self, field) -> None:
         if field.data and not is_valid_tag(field.data):
@@ -156,9 +153,8 @@ class RegisterGarmentForm(_NewGarmentsForm):
 
 
 class RegisterBatchForm(_NewGarmentsForm):
-    count = IntegerField(_l("How many"), default=1, validators=[
-        InputRequired(_REQUIRED),
-        NumberRange(min=1, max=MAX_BATCH, message=_l("From 1 to %(max)s.", max=MAX_BATCH))])
+    count = WholeNumberField(_l("How many"), default=1, minimum=1, maximum=MAX_BATCH,
+                             validators=[InputRequired(_REQUIRED)])
 
 
 class GarmentFilterForm(FlaskForm):
@@ -167,11 +163,11 @@ class GarmentFilterForm(FlaskForm):
     class Meta:
         csrf = False  # a GET search changes nothing
 
-    q = StringField(_l("Tag or number"), filters=[_strip], validators=[Optional(), Length(max=64)])
+    q = TextField(_l("Tag or number"), validators=[Optional(), Length(max=64)])
     status = SelectField(_l("Status"), choices=[SelectChoice("", _l("Any status"))] + [
         SelectChoice(s.value, _l(STATUS_LABELS[s])) for s in Status], default="")
     type_id = SelectField(_l("Garment type"), coerce=int, default=0)
-    owner = StringField(_l("Owner"), filters=[_strip], validators=[Optional(), Length(max=64)])
+    owner = TextField(_l("Owner"), validators=[Optional(), Length(max=64)])
     spares = BooleanField(_l("Spare pool only"))
 
     def __init__(self, *args, types: Sequence[GarmentType] = (), **kwargs) -> None:

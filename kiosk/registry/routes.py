@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..domain.errors import DomainError
 from ..domain.roles import COUNTER, MANAGERS
+from ..domain.typed import record_id
 from ..extensions import db
 from ..forms import mark
 from ..i18n import hotel_today, translate_error
@@ -46,7 +47,7 @@ def _sizes(employee: Employee) -> str:
 
 
 def _page_arg() -> int:
-    return max(1, request.args.get("page", 1, type=int) or 1)
+    return max(1, request.args.get("page", 1, type=record_id) or 1)
 
 
 # --- employees ------------------------------------------------------------

@@ -5,7 +5,7 @@ from collections.abc import Sequence
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms.validators import InputRequired, NumberRange, ValidationError
+from wtforms.validators import InputRequired, ValidationError
 
 from ..forms import ChoiceField, SelectChoice, WholeNumberField, optional_id
 from ..i18n import type_name
@@ -17,8 +17,8 @@ MAX_COUNTED = 1_000_000
 
 class ItemCountForm(FlaskForm):
     item_id = ChoiceField(_l("Item"), coerce=optional_id, message=_l(UNKNOWN_ITEM))
-    counted = WholeNumberField(_l("Counted"), message=_l(BAD_QUANTITY), validators=[
-        InputRequired(_l(BAD_QUANTITY)), NumberRange(min=0, max=MAX_COUNTED, message=_l(BAD_QUANTITY))])
+    counted = WholeNumberField(_l("Counted"), minimum=0, maximum=MAX_COUNTED, validators=[
+        InputRequired(_l(BAD_QUANTITY))])
 
     def __init__(self, *args, items: Sequence[StockItem] = (), **kwargs) -> None:
         super().__init__(*args, **kwargs)

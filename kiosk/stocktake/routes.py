@@ -8,6 +8,7 @@ from ..auth import guard
 from ..auth.services import Policy
 from ..domain.errors import DomainError, N_
 from ..domain.roles import COUNTER, MANAGERS
+from ..domain.typed import record_id
 from ..extensions import db
 from ..i18n import hotel_month, translate_error
 from ..models import User
@@ -143,8 +144,8 @@ def close_preview(stocktake_id: int):
 def close(stocktake_id: int):
     """Supervisor and counting clerk each confirm with their own PIN; then the count is closed."""
     stocktake = db.get_or_404(Stocktake, stocktake_id)
-    form = {"supervisor_id": request.form.get("supervisor_id", type=int),
-            "counter_id": request.form.get("counter_id", type=int)}
+    form = {"supervisor_id": request.form.get("supervisor_id", type=record_id),
+            "counter_id": request.form.get("counter_id", type=record_id)}
     busy = guard.hold_back()  # a guess across supervisors waits here as at sign-in
     if busy:
         return _close_page(stocktake, error=guard.busy_message(busy), form=form)

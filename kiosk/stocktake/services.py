@@ -32,11 +32,12 @@ from ..domain.codes import normalise_code
 from ..domain.errors import DomainError, N_
 from ..domain.garment_states import Action, Status
 from ..domain.roles import can_approve, is_manager, works_counter
+from ..domain.typed import is_clean
 from ..ledger import move
 from ..loans.services import overdue
 from ..models import Garment, GarmentType, User, utcnow
 from ..request_keys import savepoint
-from ..scanning import DUPLICATE, ERROR, OK, ScanResult, find_garment
+from ..scanning import DUPLICATE, ERROR, OK, ScanResult, find_garment, unknown
 from ..stock.models import StockItem
 from ..stock.services import list_items
 from .models import LOCATIONS, Stocktake, StocktakeItemCount, StocktakeScan, StocktakeSnapshot
@@ -137,6 +138,8 @@ def scan(session: Session, stocktake: Stocktake, raw_code: str, *, user: User,
     if location is not None and location not in LOCATIONS:
         raise DomainError(BAD_LOCATION)
     now = now or utcnow()
+    if not is_clean(raw_code or ""):  # no garbled code is listed as unknown
+        return unknown("", raw_code)
     code, garment = find_garment(session, raw_code)
     code = (code or normalise_code(raw_code or ""))[:64]
     if not code:
