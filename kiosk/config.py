@@ -135,7 +135,8 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         # Behind HTTPS (a reverse proxy with a certificate): the session cookie,
         # which also carries the CSRF token, is only ever sent over HTTPS.
         "SESSION_COOKIE_SECURE": _bool("KIOSK_SECURE_COOKIES", False),
-        "MAX_CONTENT_LENGTH": 8 * 1024 * 1024,
+        # Any request's body: room for the largest import file (10 MB, kiosk.imports) and its form.
+        "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
     }
 
 

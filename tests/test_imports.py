@@ -336,7 +336,7 @@ def test_badge_an_operator_shares_through_their_employee_record_is_theirs(ctx, m
 
 @pytest.mark.parametrize("cell, reason", [
     ("1.23457E+11", "rounded number"),
-    ("CARD\u200b-1", "invisible character"),
+    ("CARD\u200b-1", "control character or an invisible one"),
 ])
 def test_badge_excel_mangled_or_with_invisible_characters_is_refused(ctx, cell, reason):
     result = run("employees", csv_bytes("工号,姓名,部门,工牌", f"E001,张三,客房部,{cell}"))
@@ -572,3 +572,99 @@ def test_signed_out_upload_is_sent_to_sign_in_and_writes_nothing(app, client, ma
     assert response.status_code == 302 and "/login" in response.headers["Location"]
     with app.app_context():
         assert count(Employee) == 0
+
+
+# --- large files --------------------------------------------------------------------
+
+MB = 1024 * 1024
+
+
+def upload_large(client, kind: str, data: bytes, **headers):
+    """:func:`upload` for a file of megabytes: the body built here, in memory (Werkzeug's test
+    client would spool it to a temporary file, left open when the app refuses it unread)."""
+    boundary = "kiosk-test-boundary"
+    body = b"".join([
+        f'--{boundary}\r\nContent-Disposition: form-data; name="kind"\r\n\r\n{kind}\r\n'.encode(),
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.csv"\r\n'
+        "Content-Type: text/csv\r\n\r\n".encode(),
+        data, f"\r\n--{boundary}--\r\n".encode()])
+    return client.post("/import/", data=body, content_type=f"multipart/form-data; boundary={boundary}",
+                       headers=headers)
+
+
+def _employee_file(rows: int, *, phone: str = "13800138000", size: int = 0) -> bytes:
+    """An employee sheet of ``rows`` rows (each with its own staff and uniform no.), padded with
+    unused columns to at least ``size`` bytes."""
+    pad = "x" * max(0, size // max(rows, 1) - 40)
+    lines = ["工号,姓名,部门,电话,备注"] + [f"E{n:06d},员工{n},客房部,{phone},{pad}" for n in range(rows)]
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+@pytest.mark.parametrize("htmx, status", [(True, 200), (False, 413)])
+def test_an_upload_over_the_request_limit_says_its_size_and_the_limit_on_the_import_screen(
+        app, client, login_as, htmx, status):
+    login_as("supervisor")
+    data = _employee_file(1000, size=20 * MB)
+    assert len(data) > app.config["MAX_CONTENT_LENGTH"]
+    response = upload_large(client, "employees", data, **({"HX-Request": "true"} if htmx else {}))
+    html = response.get_data(as_text=True)
+    assert response.status_code == status
+    assert 'id="import-failed"' in html and "an import reads at most 10 MB" in html and "This file is 20" in html
+    assert len(html) < 100_000  # an answer, not the file
+    with app.app_context():
+        assert count(Employee) == 0
+
+
+def test_an_upload_over_10_mb_is_refused_by_its_size_before_it_is_read(app, client, login_as, monkeypatch):
+    login_as("supervisor")
+    data = _employee_file(1000, size=11 * MB)
+    assert services.MAX_FILE_BYTES < len(data) < app.config["MAX_CONTENT_LENGTH"]
+    monkeypatch.setattr(services, "read_table", lambda data: pytest.fail("a file over the limit was read"))
+    html = upload_large(client, "employees", data).get_data(as_text=True)
+    assert 'id="import-failed"' in html and "This file is 11" in html and "at most 10 MB" in html
+    with app.app_context():
+        assert count(Employee) == 0
+
+
+def test_300_bad_rows_show_the_first_200_and_how_many_more_in_chinese(app, client, login_as, product_language):
+    login_as("supervisor")
+    response = upload(client, "employees", _employee_file(300, phone="12345"))
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert html.count("<tr data-row=") == 200
+    assert '<tr data-row="201" data-column="电话">' in html and 'data-row="202"' not in html
+    assert "还有 100 处问题" in html
+    assert "300" in html  # the count of all problems found
+    assert len(html) < 200_000
+    with app.app_context():
+        assert count(Employee) == 0
+
+
+def test_a_file_of_more_than_100000_rows_is_refused_csv_or_xlsx(ctx):
+    from openpyxl import Workbook
+
+    with pytest.raises(services.UnreadableFile) as refused:
+        services.read_table(_employee_file(services.MAX_ROWS + 1))
+    assert refused.value.params == {"max": "100,000"}
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet()
+    sheet.append(["工号", "姓名", "部门"])
+    for n in range(services.MAX_ROWS + 1):
+        sheet.append([f"E{n:06d}", f"员工{n}", "客房部"])
+    out = io.BytesIO()
+    book.save(out)
+    with pytest.raises(services.UnreadableFile) as refused:
+        services.read_table(out.getvalue())
+    assert refused.value.message == services.TOO_MANY_ROWS
+
+    table = services.read_table(_employee_file(services.MAX_ROWS))
+    assert len(table.rows) == services.MAX_ROWS and table.rows[-1][0] == services.MAX_ROWS + 1
+
+
+def test_problems_beyond_the_first_200_are_counted_not_kept(ctx):
+    result = run("employees", _employee_file(1000, phone="12345"))
+    assert not result.ok
+    assert result.problem_count == 1000 and len(result.problems) == services.MAX_PROBLEMS
+    assert [p.row for p in result.problems] == list(range(2, 202))
+    assert result.more_problems == 800

@@ -127,3 +127,91 @@ def test_unknown_staff_number_for_a_garment_is_a_problem(app, runner, tmp_path, 
     assert result.stderr.splitlines() == [
         "row 2, staff_no: No employee has staff no. E404. Import the employees first."]
     assert counts(app)["Garment"] == 0
+
+
+# --- large files: refused by size or rows, read in bounded memory, problems capped ---------------
+
+_MEASURED_IMPORT = """
+import json, resource, sys, tracemalloc
+from kiosk import create_app
+app = create_app({"SQLALCHEMY_DATABASE_URI": sys.argv[1], "BABEL_DEFAULT_LOCALE": "en", "KIOSK_PRINT_WORKER": False})
+runner = app.test_cli_runner()
+tracemalloc.start()
+result = runner.invoke(args=["kiosk", "import", sys.argv[2], sys.argv[3]])
+print(json.dumps({"exit": result.exit_code, "stdout": result.stdout, "stderr": result.stderr,
+                  "traced_peak": tracemalloc.get_traced_memory()[1],
+                  "peak_rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}))
+"""
+
+
+def measured_import(app, database_url, kind: str, path: str) -> dict:
+    """``kiosk import KIND PATH`` in a process of its own: its answer, the memory the import
+    allocated at most (tracemalloc, from just before the command) and the process's peak RSS."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {**os.environ, "KIOSK_INSTANCE_PATH": app.instance_path, "PYTHONPATH": str(Path(__file__).parents[1])}
+    done = subprocess.run([sys.executable, "-c", _MEASURED_IMPORT, database_url, kind, path],
+                          capture_output=True, text=True, env=env, timeout=900, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _employee_rows(count: int, *, phone: str | None = None):
+    for n in range(count):
+        yield f"E{n:06d},员工{n},部门{n % 12},服务员,{phone or f'138{n:08d}'},正式,U{n:06d},M"
+
+
+def big_csv(tmp_path, name: str, rows, *, header: str = "工号,姓名,部门,岗位,电话,类别,制服编号,尺码") -> str:
+    path = tmp_path / name
+    with path.open("w", encoding="utf-8") as out:
+        out.write(header + "\n")
+        for row in rows:
+            out.write(row + "\n")
+    return str(path)
+
+
+MB = 1024 * 1024
+
+
+def test_a_20_mb_file_is_refused_by_its_size_without_being_read(app, database_url, tmp_path):
+    path = big_csv(tmp_path, "big.csv", _employee_rows(315_000))
+    assert 20 * MB < (tmp_path / "big.csv").stat().st_size < 21 * MB
+    answer = measured_import(app, database_url, "employees", path)
+    assert answer["exit"] == 1
+    assert answer["stderr"].count("\n") == 1 and "This file is 20" in answer["stderr"]
+    assert "an import reads at most 10 MB" in answer["stderr"]
+    assert answer["traced_peak"] < 2 * MB  # a 20 MB file never read into memory
+    assert counts(app)["Employee"] == 0
+
+
+def test_a_file_of_100001_rows_is_refused_and_nothing_is_written(app, runner, tmp_path, english):
+    path = big_csv(tmp_path, "rows.csv", _employee_rows(100_001))
+    assert (tmp_path / "rows.csv").stat().st_size < 10 * MB
+    result = invoke(runner, "employees", path)
+    assert result.exit_code == 1
+    assert "This file has more than 100,000 rows; an import reads at most 100,000." in result.stderr
+    assert counts(app)["Employee"] == 0
+
+
+def test_a_file_of_100000_rows_is_imported_in_under_500_mb(app, database_url, tmp_path):
+    path = big_csv(tmp_path, "staff.csv", _employee_rows(100_000))
+    answer = measured_import(app, database_url, "employees", path)
+    assert answer["exit"] == 0, answer["stderr"]
+    assert "Employees: 100000 created, 0 updated, 0 unchanged." in answer["stdout"]
+    assert answer["peak_rss"] < 500 * MB, answer["peak_rss"] / MB
+    assert counts(app)["Employee"] == 100_000
+
+
+def test_300_bad_rows_list_the_first_200_problems_and_count_the_rest(app, runner, tmp_path, english):
+    path = big_csv(tmp_path, "bad.csv", _employee_rows(300, phone="12345"))
+    result = invoke(runner, "employees", path)
+    assert result.exit_code == 1
+    lines = result.stderr.splitlines()
+    listed = [LINE_RE.match(line) for line in lines[:-1]]
+    assert len(listed) == 200 and all(listed)
+    assert [int(match.group(1)) for match in listed] == list(range(2, 202))  # the first rows, in order
+    assert lines[-1] == "100 more problems are not listed."
+    assert counts(app)["Employee"] == 0

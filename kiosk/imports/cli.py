@@ -1,8 +1,9 @@
 """``flask --app app kiosk import types|employees|garments|kits FILE`` (CSV, or an Excel .xlsx).
 
 Prints a summary and exits 0; otherwise prints one line per problem,
-``row N, column: reason``, on stderr and exits 1 with nothing written. A file
-that cannot be read at all gives one line and exit 1. Reasons are in the
+``row N, column: reason`` (the first 200, then how many more), on stderr and
+exits 1 with nothing written. A file that cannot be read at all, or one over
+10 MB or 100,000 rows, gives one line and exit 1 (a file too large is not read). Reasons are in the
 kiosk's language (KIOSK_LANGUAGE); the ``row N, column:`` prefix is fixed so
 that scripts can parse it.
 """
@@ -13,7 +14,7 @@ from pathlib import Path
 import click
 from flask import current_app
 from flask.cli import AppGroup
-from flask_babel import force_locale, gettext
+from flask_babel import force_locale, gettext, ngettext
 
 from ..domain.errors import DomainError
 from ..extensions import db
@@ -45,9 +46,12 @@ def _summary(result: services.ImportResult) -> list[str]:
 def _run(kind: str, path: Path) -> None:
     with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
         try:
+            services.check_size(path.stat().st_size)  # a file too large is never read
             data = path.read_bytes()
         except OSError as error:
             raise click.ClickException(f"{path}: {error.strerror or error}") from None
+        except DomainError as error:
+            raise click.ClickException(f"{path}: {error.translated(gettext)}") from None
         try:
             result = services.import_csv(db.session, kind, data, user=None, station=services.STATION,
                                          actor=Actor.here())
@@ -58,6 +62,8 @@ def _run(kind: str, path: Path) -> None:
             db.session.rollback()
             for problem in result.problems:
                 click.echo(f"row {problem.row}, {problem.column}: {problem.translated(gettext)}", err=True)
+            if result.more_problems:
+                click.echo(services.more_problems_text(result, ngettext), err=True)
             raise click.exceptions.Exit(1)
         db.session.commit()
         for line in _summary(result):

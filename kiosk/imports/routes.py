@@ -4,8 +4,9 @@ from __future__ import annotations
 import io
 from typing import NamedTuple
 
-from flask import abort, send_file
+from flask import abort, request, send_file
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..domain.errors import DomainError
@@ -27,9 +28,10 @@ class _Shown(NamedTuple):
 def _page(form: ImportForm, result: services.ImportResult | None = None, error: str | None = None):
     problems = [_Shown(p.row, p.column, p.translated(_)) for p in result.problems] if result else []
     kit_changes = [(change, services.kit_change_text(change, _)) for change in result.kit_changes] if result else []
+    more = services.more_problems_text(result, ngettext) if result and result.more_problems else ""
     return render_page_or_fragment(
         "imports/upload.html", "imports/_panel.html",
-        form=form, result=result, problems=problems, error=error, kit_changes=kit_changes,
+        form=form, result=result, problems=problems, more_problems=more, error=error, kit_changes=kit_changes,
         columns=services.COLUMNS, kind_labels=services.KIND_LABELS,
     )
 
@@ -47,8 +49,9 @@ def upload():
     form = ImportForm()
     if not form.validate_on_submit():
         return _page(form)
-    data = form.file.data.read()
     try:
+        services.check_size(_size(form.file.data))  # refused before it is read
+        data = form.file.data.read()
         result = services.import_csv(db.session, form.kind.data, data, user=current_user(),
                                      station=services.STATION, actor=Actor(user=current_user()))
     except DomainError as error:
@@ -59,6 +62,15 @@ def upload():
     else:
         db.session.rollback()
     return _page(form, result=result)
+
+
+def _size(upload) -> int:
+    """The uploaded file's size (Werkzeug keeps a large upload on disk): without reading it."""
+    stream = upload.stream
+    stream.seek(0, io.SEEK_END)
+    size = stream.tell()
+    stream.seek(0)
+    return size
 
 
 @bp.get("/template/<kind>.csv")
@@ -73,8 +85,9 @@ def template(kind: str):
 
 @bp.errorhandler(RequestEntityTooLarge)
 def _too_large(_error):
-    """A file over MAX_CONTENT_LENGTH: say so on the import screen, not a bare 413."""
+    """A request over MAX_CONTENT_LENGTH (raised when the form is first read, the CSRF check's
+    too): its size and the limit on the import screen, not a bare 413."""
     form = ImportForm(formdata=None)
-    page = _page(form, error=_("The file is too large. Split it into smaller files and import them one by one."))
+    page = _page(form, error=translate_error(services.too_large(request.content_length or 0)))
     # htmx does not swap a 4xx response; the plain form gets the honest status.
     return page, 200 if is_htmx() else 413

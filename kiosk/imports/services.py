@@ -67,26 +67,27 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import heapq
 import io
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
-from typing import Any, Callable, Iterable, Sequence
+from decimal import Decimal
+from typing import Any, Callable, Iterable, Iterator, NamedTuple, Sequence
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from .. import badges
-from ..domain import cells
+from ..domain import cells, typed
 from ..domain.codes import is_valid_phone, is_valid_tag, normalise_code, normalise_phone
 from ..domain.errors import N_, DomainError, Label
 from ..domain.money import BadAmount, parse_amount
 from ..kits import services as kits
 from ..kits.models import MAX_QUANTITY
 from ..ledger import correct_garment, register_garment
-from ..models import EMPLOYEE_KINDS, Department, Employee, Garment, GarmentType, User
+from ..models import EMPLOYEE_KINDS, ENTITLEMENT_MAX, WASHES_MAX, Department, Employee, Garment, GarmentType, User
 from ..operators import services as operator_services
 from ..operators.services import Actor
 
@@ -175,6 +176,14 @@ _TYPE_CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9-]*$")
 # Staff and uniform numbers are typed or scanned: letters, digits, a few separators.
 _NUMBER_RE = re.compile(r"^[A-Z0-9][A-Z0-9._/-]*$")
 _CHUNK = 500  # keys per IN (...) query, well under every backend's limit
+#: The largest file an import reads: a hotel's whole staff list is well under 1 MB.
+MAX_FILE_BYTES = 10 * 1024 * 1024
+#: The most rows (besides the header) an import reads.
+MAX_ROWS = 100_000
+#: Cells read per row: far more columns than any import has.
+MAX_COLUMNS = 100
+#: Problems listed; the rest are counted ("还有 100 处问题").
+MAX_PROBLEMS = 200
 # A long number Excel showed in scientific notation (1.23457E+11) and saved as such.
 _EXCEL_SCIENTIFIC_RE = re.compile(r"^\d(\.\d+)?E\+\d+$")
 
@@ -242,11 +251,36 @@ class ImportResult:
     kit_changes: list[KitRowChange] = field(default_factory=list)
     created_departments: list[str] = field(default_factory=list)
     ignored_columns: list[str] = field(default_factory=list)
+    #: The first :data:`MAX_PROBLEMS` problems, in row and column order (after :func:`check`).
     problems: list[Problem] = field(default_factory=list)
+    #: How many problems there are in all (the rest are counted, not kept).
+    problem_count: int = 0
+    _kept: list = field(default_factory=list, repr=False, compare=False)
 
     @property
     def ok(self) -> bool:
-        return not self.problems
+        return not self.problems and not self.problem_count
+
+    @property
+    def more_problems(self) -> int:
+        """The problems found beyond the ones listed."""
+        return max(0, self.problem_count - len(self.problems))
+
+    def add_problem(self, problem: Problem, rank: int = 0) -> None:
+        """Count ``problem``; keep it while it is among the first :data:`MAX_PROBLEMS` by row
+        (a file of bad rows is answered in a page, not in 33 MB of HTML)."""
+        self.problem_count += 1
+        entry = (-problem.row, -rank, -self.problem_count, problem)  # the heap's top: the last kept
+        if len(self._kept) < MAX_PROBLEMS:
+            heapq.heappush(self._kept, entry)
+        elif entry > self._kept[0]:
+            heapq.heapreplace(self._kept, entry)
+
+    def finish(self, rank: Callable[[str], int]) -> None:
+        """The kept problems become :attr:`problems`, in row and column order."""
+        kept = [entry[3] for entry in self._kept]
+        self.problems = sorted(self.problems + kept, key=lambda p: (p.row, rank(p.column)))
+        self._kept = []
 
     @property
     def rows(self) -> int:
@@ -288,10 +322,14 @@ def decode(data: bytes) -> str:
 
 
 def clean(cell: str) -> str:
-    """A cell as the user meant it: NFKC, trimmed, Excel's ``="0012"`` unwrapped."""
-    text = unicodedata.normalize("NFKC", cell).strip().strip("\u200b\ufeff").strip()
+    """A cell as the user meant it (:func:`kiosk.domain.typed.meant`), Excel's ``="0012"`` unwrapped.
+
+    A control or invisible character inside is kept here and refused with the
+    cell's row and column when the cell is read (:meth:`_Row.get`).
+    """
+    text = typed.meant(cell)
     if len(text) >= 3 and text.startswith('="') and text.endswith('"'):
-        text = text[2:-1].strip()
+        text = typed.meant(text[2:-1])
     return text
 
 
@@ -302,45 +340,87 @@ class Table:
 
 
 EMPTY_FILE = N_("The file is empty.")
+TOO_LARGE = N_("This file is %(size)s MB; an import reads at most %(max)s MB. Split it into smaller "
+                "files and import them one by one.")
+TOO_MANY_ROWS = N_("This file has more than %(max)s rows; an import reads at most %(max)s. Split it into "
+                   "smaller files and import them one by one.")
+NOT_CSV = N_("The file is not a CSV file. Save it from Excel as CSV and try again.")
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1024 / 1024:.1f}".removesuffix(".0")
+
+
+def more_problems_text(result: ImportResult, ngettext: Callable[..., str]) -> str:
+    """"还有 100 处问题未列出。": the problems found beyond the ones listed (screen and CLI)."""
+    return ngettext("%(num)d more problem is not listed.", "%(num)d more problems are not listed.",
+                    result.more_problems)
+
+
+def too_large(size: int) -> UnreadableFile:
+    """The refusal of a file of ``size`` bytes, over :data:`MAX_FILE_BYTES`: both sizes named."""
+    return UnreadableFile(TOO_LARGE, size=_megabytes(size), max=_megabytes(MAX_FILE_BYTES))
+
+
+def check_size(size: int) -> None:
+    """Refuse a file over :data:`MAX_FILE_BYTES` before it is read (the CLI, the upload)."""
+    if size > MAX_FILE_BYTES:
+        raise too_large(size)
 
 
 def read_table(data: bytes) -> Table:
     """Parse the file (CSV, or an ``.xlsx`` workbook's first sheet) into a header and numbered rows,
-    or raise UnreadableFile."""
+    or raise UnreadableFile.
+
+    The rows are read one at a time and only their cleaned cells are kept; a
+    file over :data:`MAX_FILE_BYTES` or with more than :data:`MAX_ROWS` rows is
+    refused (as soon as the row after the last one allowed is read).
+    """
+    check_size(len(data))
     if data.startswith(XLSX_MAGIC):
-        return _numbered(read_workbook(data))
+        table = _numbered(read_workbook(data))
+        if not any(table.header) and not table.rows:
+            raise UnreadableFile(EMPTY_FILE)
+        return table
     text = decode(data)
     if not text.strip():
         raise UnreadableFile(EMPTY_FILE)
     first_line = text.lstrip("\ufeff").split("\n", 1)[0]
     delimiter = "\t" if "\t" in first_line and "," not in first_line else ","
     try:
-        records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+        return _numbered(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
     except csv.Error:
-        raise UnreadableFile(N_("The file is not a CSV file. Save it from Excel as CSV and try again.")) from None
-    return _numbered(records)
+        raise UnreadableFile(NOT_CSV) from None
 
 
 XLSX_MAGIC = b"PK\x03\x04"  # an .xlsx is a zip
 _XLS_MAGIC = b"\xd0\xcf\x11\xe0"  # an old .xls, or a workbook protected by a password
+UNREADABLE_WORKBOOK = N_("This Excel workbook cannot be read. Open it in Excel, save it again "
+                         "(as .xlsx or as CSV) and import that file.")
 
 
-def read_workbook(data: bytes) -> list[list[str]]:
-    """The first sheet's rows as text, every row from row 1 (empty ones too, so numbers stay Excel's)."""
+def read_workbook(data: bytes) -> Iterator[list[str]]:
+    """The first sheet's rows as text, one at a time, every row from row 1 (empty ones too, so
+    numbers stay Excel's): openpyxl's read-only mode reads the sheet as it goes, so a large
+    workbook is never whole in memory; at most :data:`MAX_COLUMNS` cells a row."""
     from openpyxl import load_workbook
 
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        try:
-            rows = [[_cell_text(value) for value in row] for row in book.worksheets[0].iter_rows(values_only=True)]
-        finally:
-            book.close()
     except Exception:  # noqa: BLE001 - whatever openpyxl raises for a file it cannot read, the user gets one reason
-        raise UnreadableFile(N_("This Excel workbook cannot be read. Open it in Excel, save it again "
-                                "(as .xlsx or as CSV) and import that file.")) from None
-    if not any(any(cell.strip() for cell in row) for row in rows):
-        raise UnreadableFile(EMPTY_FILE)
-    return rows
+        raise UnreadableFile(UNREADABLE_WORKBOOK) from None
+    try:
+        rows = book.worksheets[0].iter_rows(values_only=True, max_col=MAX_COLUMNS)
+        while True:
+            try:
+                row = next(rows)
+            except StopIteration:
+                return
+            except Exception:  # noqa: BLE001 - a sheet broken halfway through
+                raise UnreadableFile(UNREADABLE_WORKBOOK) from None
+            yield [_cell_text(value) for value in row]
+    finally:
+        book.close()
 
 
 def _cell_text(value: Any) -> str:
@@ -358,13 +438,17 @@ def _cell_text(value: Any) -> str:
     return str(value)
 
 
-def _numbered(records: list[list[str]]) -> Table:
-    """The header (row 1) and the rows that are not empty, numbered as Excel shows them."""
-    header = [clean(cell) for cell in records[0]]
+def _numbered(records: Iterator[Sequence[Any]]) -> Table:
+    """The header (row 1) and the rows that are not empty, numbered as Excel shows them; at most
+    :data:`MAX_ROWS` rows and the first :data:`MAX_COLUMNS` cells of each."""
+    records = iter(records)
+    header = [clean(cell) for cell in next(records, [])[:MAX_COLUMNS]]
     rows = []
-    for number, record in enumerate(records[1:], start=2):
-        cells = [clean(cell) for cell in record]
+    for number, record in enumerate(records, start=2):
+        cells = [clean(cell) for cell in record[:MAX_COLUMNS]]
         if any(cells):
+            if len(rows) == MAX_ROWS:
+                raise UnreadableFile(TOO_MANY_ROWS, max=f"{MAX_ROWS:,}")
             rows.append((number, cells))
     return Table(header, rows)
 
@@ -376,6 +460,7 @@ class _Rows:
         self.kind = kind
         self.result = result
         self.positions: dict[str, tuple[int, str]] = {}
+        self.columns = {column.key: column for column in COLUMNS[kind]}
         index = _header_index(kind)
         for position, header in enumerate(table.header):
             if not header:
@@ -390,7 +475,6 @@ class _Rows:
         for column in COLUMNS[kind]:
             if column.required and column.key not in self.positions:
                 self.problem(1, column.label, N_("This column is required but missing from the file."))
-        self.columns = {column.key: column for column in COLUMNS[kind]}
         self.table = table
 
     def has(self, key: str) -> bool:
@@ -400,7 +484,14 @@ class _Rows:
         return self.positions[key][1] if key in self.positions else self.columns[key].label
 
     def problem(self, row: int, column: str, message: str, **params: Any) -> None:
-        self.result.problems.append(Problem(row, column, message, params))
+        self.result.add_problem(Problem(row, column, message, params), self.rank(column))
+
+    def rank(self, column: str) -> int:
+        """Where ``column`` comes in the kind's columns (problems are listed in that order)."""
+        for n, known in enumerate(COLUMNS[self.kind]):
+            if column == self.header(known.key):
+                return n
+        return len(COLUMNS[self.kind])
 
     def __iter__(self):
         for number, cells in self.table.rows:
@@ -408,6 +499,8 @@ class _Rows:
 
 
 class _Row:
+    __slots__ = ("rows", "number", "cells")  # one per row of the file
+
     def __init__(self, rows: _Rows, number: int, cells: list[str]) -> None:
         self.rows = rows
         self.number = number
@@ -420,13 +513,24 @@ class _Row:
         position = self.rows.positions[key][0]
         return self.cells[position] if position < len(self.cells) else ""
 
+    def typed(self, key: str) -> str | None:
+        """The cell as typed text (:func:`kiosk.domain.typed.text`); None, reported, when it holds a
+        control or invisible character."""
+        try:
+            return typed.text(self.get(key))
+        except typed.BadText as bad:
+            self.fail(key, bad.message)
+            return None
+
     def fail(self, key: str, message: str, **params: Any) -> None:
         self.rows.problem(self.number, self.rows.header(key), message, **params)
 
     def text(self, key: str, *, upper: bool = False) -> str | None:
         """A text cell: checked for presence (required) and length; None if bad."""
         column = self.rows.columns[key]
-        value = self.get(key)
+        value = self.typed(key)
+        if value is None:
+            return None
         if upper:
             value = normalise_code(value)
         if not value:
@@ -449,7 +553,9 @@ class _Row:
 
     def parsed(self, key: str, parse: Callable[[str], Any]) -> Any:
         """A cell through ``parse``; None if empty or bad (a bad one is reported)."""
-        value = self.get(key)
+        value = self.typed(key)
+        if value is None:
+            return None
         if not value:
             if self.rows.columns[key].required and self.rows.has(key):
                 self.fail(key, N_("This value is required."))
@@ -485,32 +591,25 @@ def parse_money(raw: str) -> Decimal:
         raise _Bad(bad.message, **bad.params) from None
 
 
-def _parse_count(raw: str, minimum: int) -> int:
-    value = raw.replace(",", "")
+def _parse_count(raw: str, minimum: int, maximum: int) -> int:
+    """A whole number in a cell (:func:`kiosk.domain.typed.whole_number`: never ``1E+30``)."""
     try:
-        number = Decimal(value)
-    except InvalidOperation:
-        raise _Bad(N_("Not a whole number: %(value)s."), value=raw) from None
-    if not number.is_finite() or number != number.to_integral_value():
-        raise _Bad(N_("Not a whole number: %(value)s."), value=raw)
-    if number < minimum:
-        raise _Bad(N_("Must be at least %(min)s."), min=minimum)
-    if number > 1_000_000:
-        raise _Bad(N_("Too large: %(value)s."), value=raw)
-    return int(number)
+        return typed.whole_number(raw, minimum=minimum, maximum=maximum)
+    except typed.BadNumber as bad:
+        raise _Bad(bad.message, **bad.params) from None
 
 
 def parse_entitlement(raw: str) -> int:
-    return _parse_count(raw, 0)
+    return _parse_count(raw, 0, ENTITLEMENT_MAX)
 
 
 def parse_washes(raw: str) -> int:
-    return _parse_count(raw, 1)
+    return _parse_count(raw, 1, WASHES_MAX)
 
 
 def parse_date(raw: str) -> dt.date:
     """``2026-03-01``, ``2026/3/1``, ``2026.3.1``, ``2026年3月1日``, ``20260301``."""
-    text = unicodedata.normalize("NFKC", raw).strip()
+    text = typed.meant(raw)
     for pattern in _DATE_RES:
         match = pattern.match(text)
         if match:
@@ -538,9 +637,20 @@ def parse_phone(raw: str) -> str:
 # --- helpers ----------------------------------------------------------------
 
 
-def _chunks(values: Sequence[str]) -> Iterable[Sequence[str]]:
+def _chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
     for start in range(0, len(values), _CHUNK):
         yield values[start:start + _CHUNK]
+
+
+def _columns_by(session: Session, attribute, keys: Iterable[str], *columns) -> dict[str, tuple]:
+    """``columns`` of the rows whose ``attribute`` is one of ``keys``, by that value (no records
+    loaded: what a check of 100,000 rows compares against)."""
+    wanted = sorted({key for key in keys if key})
+    found: dict[str, tuple] = {}
+    for chunk in _chunks(wanted):
+        for row in session.execute(select(attribute, *columns).where(attribute.in_(chunk))):
+            found[row[0]] = tuple(row[1:])
+    return found
 
 
 def _load_by(session: Session, model, attribute, keys: Iterable[str]) -> dict[str, Any]:
@@ -662,11 +772,7 @@ def _read_badge(row: _Row) -> str | None:
         row.fail("badge", N_("Excel wrote this badge as a rounded number (%(value)s). Format the column "
                              "as text, type the codes again and save the file again."), value=value)
         return None
-    if any(unicodedata.category(char)[0] == "C" for char in value):
-        row.fail("badge", N_("This badge holds an invisible character (copied from another program?). "
-                             "Type the code again."))
-        return None
-    return badges.digest(value)
+    return badges.digest(value)  # a control or invisible character is refused by row.text
 
 
 def _check_employees(session: Session, rows: _Rows, actor: Actor) -> list[_EmployeeRow]:
@@ -704,17 +810,19 @@ def _check_employees(session: Session, rows: _Rows, actor: Actor) -> list[_Emplo
 def _check_uniform_numbers(session: Session, checked: list[_EmployeeRow]) -> None:
     """A uniform number may not end up with two people (checked on the final state)."""
     claimed = {item.uniform_no: item for item in checked if item.uniform_no}
-    holders = _load_by(session, Employee, Employee.uniform_no, claimed)
+    holders = _columns_by(session, Employee.uniform_no, claimed, Employee.staff_no, Employee.name)
     # What each employee named in the file will hold after the import.
     final_of = {item.staff_no: item.uniform_no for item in checked if item.staff_no and item.uniform_no}
     for number, item in claimed.items():
-        holder = holders.get(number)
-        if holder is None or holder.staff_no == item.staff_no:
+        if number not in holders:
             continue
-        if final_of.get(holder.staff_no, number) != number:
+        staff_no, name = holders[number]
+        if staff_no == item.staff_no:
+            continue
+        if final_of.get(staff_no, number) != number:
             continue  # the holder moves to another number in this same file
         item.row.fail("uniform_no", N_("Uniform no. %(number)s already belongs to %(staff_no)s %(name)s."),
-                      number=number, staff_no=holder.staff_no, name=holder.name)
+                      number=number, staff_no=staff_no, name=name)
 
 
 def _check_badges(session: Session, checked: list[_EmployeeRow]) -> None:
@@ -769,42 +877,44 @@ def _apply_employees(session: Session, checked: list[_EmployeeRow], result: Impo
             departments[item.department] = Department(name=item.department)
             session.add(departments[item.department])
             result.created_departments.append(item.department)
-    existing = _load_by(session, Employee, Employee.staff_no, (item.staff_no for item in checked))
+    session.flush()  # the new departments' ids: employees are linked to them by id
 
     # Numbers that move are freed first, so that a swap inside the file does not
     # trip the unique index halfway through.
-    moving = [existing[item.staff_no] for item in checked
-              if item.uniform_no and item.staff_no in existing
-              and existing[item.staff_no].uniform_no not in (None, item.uniform_no)]
-    for employee in moving:
-        employee.uniform_no = None
-    if moving:
-        session.flush()
-    moved = {employee.staff_no for employee in moving}
+    numbers = _columns_by(session, Employee.staff_no, (item.staff_no for item in checked), Employee.uniform_no)
+    moved = {item.staff_no for item in checked if item.uniform_no and item.staff_no in numbers
+             and numbers[item.staff_no][0] not in (None, item.uniform_no)}
+    for chunk in _chunks(sorted(moved)):
+        session.execute(update(Employee).where(Employee.staff_no.in_(chunk)).values(uniform_no=None))
 
-    for item in checked:
-        department = departments[item.department]
-        values = {"name": item.name, "position": item.position, "phone": item.phone,
-                  "kind": item.kind, "uniform_no": item.uniform_no, "size": item.size,
-                  "shoe_size": item.shoe_size, "sock_size": item.sock_size, "badge_hash": item.badge}
-        employee = existing.get(item.staff_no)
-        if employee is None:
-            fields = {k: v for k, v in values.items() if v not in (None, "")}
-            session.add(Employee(staff_no=item.staff_no, department=department, **fields))
-            result.created += 1
-            continue
-        changes = _changes(employee, values)
-        if "badge_hash" in changes and item.operator is not None:
-            operator_services.employee_badge_changed(session, actor, item.operator,
-                                                     "replaced" if employee.badge_hash else "assigned")
-        if employee.department is not department:
-            changes["department"] = department
-        for name, value in changes.items():
-            setattr(employee, name, value)
-        if changes or employee.staff_no in moved:
-            result.updated += 1
-        else:
-            result.unchanged += 1
+    # A batch at a time: its people loaded, changed and written, then forgotten (bounded memory;
+    # a new employee is linked to the department by id, so the department does not hold them).
+    for batch in _chunks(checked):
+        existing = _load_by(session, Employee, Employee.staff_no, (item.staff_no for item in batch))
+        for item in batch:
+            department = departments[item.department]
+            values = {"name": item.name, "position": item.position, "phone": item.phone,
+                      "kind": item.kind, "uniform_no": item.uniform_no, "size": item.size,
+                      "shoe_size": item.shoe_size, "sock_size": item.sock_size, "badge_hash": item.badge}
+            employee = existing.get(item.staff_no)
+            if employee is None:
+                fields = {k: v for k, v in values.items() if v not in (None, "")}
+                session.add(Employee(staff_no=item.staff_no, department_id=department.id, **fields))
+                result.created += 1
+                continue
+            changes = _changes(employee, values)
+            if "badge_hash" in changes and item.operator is not None:
+                operator_services.employee_badge_changed(session, actor, item.operator,
+                                                         "replaced" if employee.badge_hash else "assigned")
+            if employee.department_id != department.id:
+                changes["department_id"] = department.id
+            for name, value in changes.items():
+                setattr(employee, name, value)
+            if changes or employee.staff_no in moved:
+                result.updated += 1
+            else:
+                result.unchanged += 1
+        session.flush()
 
 
 # --- garments ---------------------------------------------------------------
@@ -816,7 +926,7 @@ class _GarmentRow:
     tag: str
     garment_type: GarmentType | None
     size: str
-    owner: Employee | None
+    owner: _Owner | None
     purchased_on: dt.date | None
     cost: Decimal | None
     existing: Garment | None = None
@@ -872,11 +982,26 @@ def _garment_type_finder(session: Session) -> Callable[[str], GarmentType]:
     return garment_type
 
 
-def _owner_finder(session: Session, items: list[_Row]) -> Callable[[str], Employee]:
-    """The 工号 cell's reader: an employee on record (one query for the whole file)."""
-    employees = _load_by(session, Employee, Employee.staff_no, (normalise_code(row.get("staff_no")) for row in items))
+class _Owner(NamedTuple):
+    """Who a garment row names (the person is loaded with their rows when written, see
+    :func:`_apply_garments`: a file of 100,000 garments does not hold 100,000 people)."""
 
-    def owner(raw: str) -> Employee:
+    id: int
+    staff_no: str
+    name: str
+    active: bool
+
+
+def _owner_finder(session: Session, items: list[_Row]) -> Callable[[str], _Owner]:
+    """The 工号 cell's reader: an employee on record (a query per 500 staff numbers)."""
+    wanted = sorted({normalise_code(row.get("staff_no")) for row in items} - {""})
+    employees: dict[str, _Owner] = {}
+    for chunk in _chunks(wanted):
+        for found in session.execute(select(Employee.id, Employee.staff_no, Employee.name, Employee.active)
+                                     .where(Employee.staff_no.in_(chunk))):
+            employees[found.staff_no] = _Owner(*found)
+
+    def owner(raw: str) -> _Owner:
         employee = employees.get(normalise_code(raw))
         if employee is None:
             raise _Bad(N_("No employee has staff no. %(value)s. Import the employees first."), value=raw)
@@ -929,21 +1054,32 @@ def _check_against_record(item: _GarmentRow, garment: Garment, *, owners_given: 
 
 def _apply_garments(session: Session, checked: list[_GarmentRow], result: ImportResult, *,
                     user: User | None, station: str) -> None:
-    for item in checked:
-        if item.existing is None:
-            assert item.garment_type is not None
-            register_garment(session, tag=item.tag, garment_type=item.garment_type, size=item.size,
-                             owner=item.owner, purchased_on=item.purchased_on, cost=item.cost,
-                             user=user, station=station)
-            result.created += 1
-            continue
-        changes = _changes(item.existing, {"size": item.size, "cost": item.cost,
-                                           "purchased_on": item.purchased_on})
-        if changes:
-            correct_garment(session, item.existing, user=user, station=station, **changes)
-            result.updated += 1
-        else:
-            result.unchanged += 1
+    # A batch at a time: its owners loaded, its garments written, then forgotten (bounded memory).
+    for batch in _chunks(checked):
+        owners = _load_by(session, Employee, Employee.id, (item.owner.id for item in batch if item.owner))
+        parents: set[Any] = set()
+        for item in batch:
+            if item.existing is None:
+                assert item.garment_type is not None
+                owner = owners[item.owner.id] if item.owner else None
+                register_garment(session, tag=item.tag, garment_type=item.garment_type, size=item.size,
+                                 owner=owner, purchased_on=item.purchased_on, cost=item.cost,
+                                 user=user, station=station)
+                parents |= {item.garment_type, owner} - {None}
+                result.created += 1
+                continue
+            changes = _changes(item.existing, {"size": item.size, "cost": item.cost,
+                                               "purchased_on": item.purchased_on})
+            if changes:
+                correct_garment(session, item.existing, user=user, station=station, **changes)
+                result.updated += 1
+            else:
+                result.unchanged += 1
+        session.flush()
+        # A garment added to a type's (an owner's) garments, never loaded, is held there until
+        # they are: forgotten, so the flushed garments are not.
+        for parent in parents:
+            session.expire(parent, ["garments"])
 
 
 # --- kits (配发标准) --------------------------------------------------------------
@@ -959,7 +1095,7 @@ class _KitRow:
 
 
 def _name_key(text: str) -> str:
-    return " ".join(unicodedata.normalize("NFKC", text or "").split())
+    return typed.collapsed(text)
 
 
 def _department_finder(session: Session) -> Callable[[str], Department]:
@@ -1006,14 +1142,7 @@ def _kit_item_finder(session: Session) -> Callable[[str], kits.KitItem]:
 
 def parse_kit_quantity(raw: str) -> int:
     """How many per person: a whole number from 1 to 20 (``kiosk.kits.models.MAX_QUANTITY``)."""
-    try:
-        number = _parse_count(raw, 1)
-    except _Bad:
-        number = None
-    if number is None or number > MAX_QUANTITY:
-        raise _Bad(N_("The quantity must be a whole number from 1 to %(max)s: %(value)s."), max=MAX_QUANTITY,
-                   value=raw)
-    return number
+    return _parse_count(raw, 1, MAX_QUANTITY)
 
 
 def _check_kits(session: Session, rows: _Rows) -> list[_KitRow]:
@@ -1085,8 +1214,7 @@ def check(session: Session, kind: str, data: bytes, *, actor: Actor | None = Non
         checked = _check_employees(session, rows, actor or Actor())
     else:
         checked = _CHECKS[kind](session, rows)
-    column_order = {rows.header(column.key): n for n, column in enumerate(COLUMNS[kind])}
-    result.problems.sort(key=lambda p: (p.row, column_order.get(p.column, len(column_order))))
+    result.finish(rows.rank)
     return result, checked
 
 
