@@ -77,7 +77,7 @@ def test_a_supervisor_sets_a_positions_kit_on_the_screen(page: Page, server, hot
 
     # A quantity past 20 is refused in Chinese, and nothing changes.
     _add(page, f"SOCK{tag} · 袜子", "25")
-    expect(page.get_by_test_id("kit-message")).to_contain_text("1 到 20")
+    expect(page.get_by_test_id("kit-message")).to_contain_text("每人数量：请输入 1 至 20 之间的整数")  # the field named
     expect(lines).to_have_count(2)
 
     page.get_by_role("link", name="全部岗位").click()
