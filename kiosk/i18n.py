@@ -14,6 +14,7 @@ from flask_babel import format_currency, format_date, format_datetime, get_local
 
 from .config import LANGUAGES
 from .domain import calendar
+from .domain import notes
 from .domain.names import Named, local_name
 from .models import utcnow
 
@@ -64,8 +65,15 @@ def type_name(named: Named) -> str:
     return local_name(named, current_language())
 
 
+def note(value: str | None) -> str:
+    """A record's note for a person to read: the kiosk's own notes (``loan #12``, a write-off's
+    reason code) in words in their language, a typed note as typed (the ``note`` filter)."""
+    return notes.describe(value, gettext)
+
+
 def init_app(app: Flask) -> None:
-    app.jinja_env.filters.update(money=money, when=when, day=day, month=calendar.month_of, type_name=type_name)
+    app.jinja_env.filters.update(money=money, when=when, day=day, month=calendar.month_of, type_name=type_name,
+                                 note=note)
     app.jinja_env.globals.update(LANGUAGES=LANGUAGES, current_locale=current_language)
 
 

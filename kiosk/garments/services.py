@@ -41,6 +41,11 @@ STATION_LABELS: dict[str, str] = {
     "stocktake": N_("Stocktake"),
     "laundry": N_("Laundry"),
     "office": N_("Office"),
+    "loans": N_("Loans"),
+    "loans_return": N_("Loan returns"),
+    "writeoffs": N_("Write-offs and compensation"),
+    "clearance": N_("Leavers' clearances"),
+    "counter": N_("Counter"),
 }
 
 LOOKUP_EVENTS = 5

@@ -31,6 +31,7 @@ from ..auth.services import Policy, check_pin
 from ..domain import calendar, cells, depreciation, money
 from ..domain.errors import DomainError, N_
 from ..domain.garment_states import Action, Status
+from ..domain.notes import WRITE_OFF_REASONS
 from ..domain.roles import APPROVERS, can_approve, is_manager
 from ..ledger import move, not_undone
 from ..models import Department, Event, Garment, User, utcnow
@@ -43,14 +44,8 @@ STATION = "writeoffs"
 OPEN_COMMAND = "writeoff.open"
 PERSONS = ("employee", "borrower")
 
-REASON_LABELS = {
-    "worn_out": N_("Worn out"),
-    "damaged": N_("Damaged beyond repair"),
-    "lost": N_("Lost"),
-    "stain": N_("Stain"),
-    "tag_lost": N_("Tag lost"),
-    "other": N_("Other"),
-}
+#: the reasons, as the event's note keeps them (read back by kiosk.domain.notes)
+REASON_LABELS = WRITE_OFF_REASONS
 RESPONSIBLE_LABELS = {
     "employee": N_("Employee"),
     "borrower": N_("Borrower"),
@@ -354,7 +349,7 @@ def payroll_xlsx(session: Session, *, zone: str) -> bytes:
 
 
 #: the payroll and finance files are in Chinese whatever the screen language
-REASON_ZH = {"worn_out": "自然磨损", "damaged": "损坏无法修复", "lost": "丢失", "stain": "污渍",
+REASON_ZH = {"worn_out": "自然磨损", "damaged": "损坏无法修补", "lost": "丢失", "stain": "污渍",
              "tag_lost": "标签丢失", "other": "其他"}
 
 
