@@ -302,3 +302,38 @@ def test_the_garment_history_names_loans_and_write_offs_in_chinese(worked_day):
     off_text, _links = _visible(client.get(f"/garment/{written_off}").get_data(as_text=True))
     assert "报损和赔偿" in off_text and "丢失" in off_text
     assert "writeoffs" not in off_text and "lost" not in off_text
+
+
+def _row(body: str, marker: str) -> str:
+    start = body.rindex("<", 0, body.index(marker))
+    return _visible(body[start:body.index("</tr>", start)])[0]
+
+
+def test_a_word_with_two_meanings_reads_as_each_place_means_it(worked_day):
+    """Purchased: the report's count (购入), a garment's date (购入日期); Open and Closed: a
+    stocktake's state (进行中); Collected: money (已收), not shoes (已领取)."""
+    app = worked_day
+    supervisor = _login(app, "supervisor")
+    report = supervisor.get("/reports/").get_data(as_text=True)
+    assert _row(report, 'data-figure="purchased"').split()[0] == "购入"
+    assert "购入日期" not in _visible(report)[0]
+    garment = _garment_pages(app)[0]
+    assert "购入日期" in _visible(supervisor.get(garment).get_data(as_text=True))[0]
+    stocktakes = _visible(supervisor.get("/stocktake/").get_data(as_text=True))[0]
+    assert "进行中" in stocktakes and "继续盘点" in stocktakes and "打开" not in stocktakes
+    statement = _visible(supervisor.get("/writeoffs/statement").get_data(as_text=True))[0]
+    assert "已收" in statement and "已领取" not in statement
+
+
+def test_one_word_for_one_thing_in_the_catalogue():
+    """Money collected is 已收 (never 已付 or 已领取), mending is 修补 (never 修复 or 缝补)."""
+    from pathlib import Path
+
+    from babel.messages.pofile import read_po
+
+    path = Path(__file__).parent.parent / "kiosk/translations/zh_Hans_CN/LC_MESSAGES/messages.po"
+    with path.open("rb") as po:
+        catalogue = read_po(po)
+    said = [str(m.string) for m in catalogue if m.id]
+    for word in ("已付", "待付", "修复", "缝补", "已免"):
+        assert not [s for s in said if word in s], word

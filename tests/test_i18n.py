@@ -20,10 +20,10 @@ def _messages_in_code():
     """Every msgid of the kiosk and of the printer adapter (its reasons and slip labels)."""
     found = {}
     for package in ("kiosk", "printers"):
-        for filename, lineno, message, _comments, _context in extract_from_dir(
+        for filename, lineno, message, _comments, context in extract_from_dir(
                 ROOT / package, METHODS, keywords=KEYWORDS):
             msgid = message if isinstance(message, str) else message[0]
-            found.setdefault(msgid, f"{package}/{filename}:{lineno}")
+            found.setdefault((context, msgid), f"{package}/{filename}:{lineno}")
     return found
 
 
@@ -35,10 +35,10 @@ def catalog():
 
 def test_every_message_in_the_code_has_a_chinese_translation(catalog):
     missing = []
-    for msgid, where in sorted(_messages_in_code().items()):
-        entry = catalog.get(msgid)
+    for (context, msgid), where in sorted(_messages_in_code().items(), key=lambda item: item[1]):
+        entry = catalog.get(msgid, context=context)
         if entry is None or not entry.string or entry.fuzzy:
-            missing.append(f"{where}: {msgid!r}")
+            missing.append(f"{where}: {msgid!r}" + (f" ({context})" if context else ""))
     assert missing == [], "untranslated:\n" + "\n".join(missing)
 
 

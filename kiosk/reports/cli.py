@@ -11,7 +11,7 @@ import sys
 import click
 from flask import current_app
 from flask.cli import AppGroup
-from flask_babel import force_locale, gettext
+from flask_babel import force_locale, gettext, pgettext
 
 from ..domain.errors import DomainError, N_
 from ..extensions import db
@@ -43,7 +43,7 @@ def report_loss(month: str | None, fmt: str, output: str | None) -> None:
             report = services.loss_report(db.session, month or hotel_month(), zone=hotel_zone(), now=now())
         except DomainError as refused:
             raise click.ClickException(refused.translated(gettext)) from None
-        body = exports.render(report, fmt, gettext, current_language(), gettext("No department"))
+        body = exports.render(report, fmt, gettext, current_language(), gettext("No department"), pgettext)
         db.session.rollback()
     if output:
         write_private(output, body)  # the month's names and amounts: the owner's only

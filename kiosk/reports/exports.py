@@ -27,12 +27,18 @@ class Table:
     rows: list[list]
 
 
+def _no_context(gettext: Callable[..., str]) -> Callable[..., str]:
+    return lambda context, message, **params: gettext(message, **params)
+
+
 def tables(report: LossReport, gettext: Callable[[str], str], language: str = "zh_CN",
-           no_department: str = "") -> list[Table]:
+           no_department: str = "", pgettext: Callable[..., str] | None = None) -> list[Table]:
+    """The report's tables; ``pgettext`` translates a word with two meanings (the purchased count)."""
     _ = gettext
+    p_ = pgettext or _no_context(gettext)
     summary = [
         [_("Opening stock"), report.opening.count, report.opening.value],
-        [_("Purchased"), report.purchased.count, report.purchased.value],
+        [p_("loss report", "Purchased"), report.purchased.count, report.purchased.value],
         [_("Written off"), report.written_off.count, report.written_off.value],
         [_("Normal wear"), report.normal_wear.count, report.normal_wear.value],
         [_("Charged to a person"), report.charged_to_person.count, report.charged_to_person.value],
@@ -49,7 +55,7 @@ def tables(report: LossReport, gettext: Callable[[str], str], language: str = "z
     return [
         Table("summary", _("Summary"), [_("Month") + " " + report.month, _("Count"), _("Value")], summary),
         Table("by_type", _("By garment type"),
-              [_("Garment type"), _("Opening stock"), _("Opening value"), _("Purchased"), _("Written off"),
+              [_("Garment type"), _("Opening stock"), _("Opening value"), p_("loss report", "Purchased"), _("Written off"),
                _("Written-off value"), _("Missing"), _("Closing stock"), _("Closing value"), _("Unexplained loss")],
               [[local_name(t, language), t.opening.count, t.opening.value, t.purchased.count, t.written_off.count,
                 t.written_off.value, t.missing.count, t.closing.count, t.closing.value, t.unexplained.count]
@@ -76,31 +82,32 @@ def tables(report: LossReport, gettext: Callable[[str], str], language: str = "z
     ]
 
 
-def to_csv(report: LossReport, gettext, language: str = "zh_CN", no_department: str = "") -> str:
+def to_csv(report: LossReport, gettext, language: str = "zh_CN", no_department: str = "", pgettext=None) -> str:
     """Each table in turn, its title on a line of its own, a blank line between tables."""
     rows: list[list] = []
-    for i, table in enumerate(tables(report, gettext, language, no_department)):
+    for i, table in enumerate(tables(report, gettext, language, no_department, pgettext)):
         if i:
             rows.append([])
         rows += [[table.title], table.headers, *table.rows]
     return cells.csv_text(rows)
 
 
-def to_xlsx(report: LossReport, gettext, language: str = "zh_CN", no_department: str = "") -> bytes:
+def to_xlsx(report: LossReport, gettext, language: str = "zh_CN", no_department: str = "", pgettext=None) -> bytes:
     """One sheet per table; money as numbers with two decimals."""
     return cells.xlsx_bytes(cells.Sheet(table.title, table.headers, table.rows)
-                            for table in tables(report, gettext, language, no_department))
+                            for table in tables(report, gettext, language, no_department, pgettext))
 
 
 def to_json_text(report: LossReport) -> str:
     return json.dumps(to_json(report), ensure_ascii=False, indent=1)
 
 
-def render(report: LossReport, fmt: str, gettext, language: str = "zh_CN", no_department: str = "") -> bytes:
+def render(report: LossReport, fmt: str, gettext, language: str = "zh_CN", no_department: str = "",
+           pgettext=None) -> bytes:
     if fmt == "csv":
-        return to_csv(report, gettext, language, no_department).encode("utf-8")
+        return to_csv(report, gettext, language, no_department, pgettext).encode("utf-8")
     if fmt == "xlsx":
-        return to_xlsx(report, gettext, language, no_department)
+        return to_xlsx(report, gettext, language, no_department, pgettext)
     if fmt == "json":
         return to_json_text(report).encode("utf-8")
     raise ValueError(fmt)

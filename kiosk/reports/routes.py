@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from flask import Response, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import pgettext
 
 from ..domain import calendar
 from ..domain.errors import DomainError
@@ -69,7 +70,7 @@ def download(fmt: str):
         report = _report(month)
     except DomainError as refused:
         return Response(refused.translated(_), 400, mimetype="text/plain")
-    body = exports.render(report, fmt, _, current_language(), _("No department"))
+    body = exports.render(report, fmt, _, current_language(), _("No department"), pgettext)
     response = Response(body, mimetype=exports.MIMETYPES[fmt])
     response.headers["Content-Disposition"] = f"attachment; filename=loss-{report.month}.{fmt}"
     return response
@@ -86,7 +87,7 @@ def print_slip():
         flash(refused.translated(_), "error")
         return redirect(url_for("reports.loss"))
     user = current_user()
-    document = services.summary_slip(report, gettext=_, money=money, clerk=user.name if user else "",
+    document = services.summary_slip(report, gettext=_, pgettext=pgettext, money=money, clerk=user.name if user else "",
                                      when=calendar.local_time(now(), hotel_zone()))
     printing.enqueue(db.session, document, printing.LOSS_REPORT, user, printer=current_app.config["KIOSK_PRINTER"])
     db.session.commit()

@@ -503,7 +503,7 @@ def to_json(report: LossReport) -> dict:
 
 # --- the thermal-printer slip ----------------------------------------------------
 
-def summary_slip(report: LossReport, *, gettext, money, clerk: str, when):
+def summary_slip(report: LossReport, *, gettext, pgettext, money, clerk: str, when):
     """The month's figures on a receipt (daily_summary's layout, the month in place of the day)."""
     from printers import documents
 
@@ -511,7 +511,7 @@ def summary_slip(report: LossReport, *, gettext, money, clerk: str, when):
     rate = report.loss_rate
     rows = [
         (_("Opening stock"), f"{report.opening.count} / {money(report.opening.value)}"),
-        (_("Purchased"), f"{report.purchased.count} / {money(report.purchased.value)}"),
+        (pgettext("loss report", "Purchased"), f"{report.purchased.count} / {money(report.purchased.value)}"),
         (_("Written off"), f"{report.written_off.count} / {money(report.written_off.value)}"),
         (_("Normal wear"), f"{report.normal_wear.count} / {money(report.normal_wear.value)}"),
         (_("Charged to a person"), f"{report.charged_to_person.count} / {money(report.charged_to_person.value)}"),

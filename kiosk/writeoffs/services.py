@@ -441,7 +441,7 @@ def statement(session: Session, month: str, *, zone: str, no_department: str = "
 
 
 def statement_csv(report: Statement) -> str:
-    return cells.csv_text([["月份", "部门", "报损件数", "报损金额(购入价)", "应赔金额", "已收金额", "已免金额"],
+    return cells.csv_text([["月份", "部门", "报损件数", "报损金额(购入价)", "应赔金额", "已收金额", "免赔金额"],
                            *([report.month, row.department or ("合计" if row is report.total else ""), row.count,
                               row.value, row.charged, row.collected, row.waived]
                              for row in [*report.rows, report.total])])
