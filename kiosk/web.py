@@ -274,7 +274,7 @@ def client_address() -> str:
     return (request.remote_addr or "")[:64]
 
 
-def safe_path(value: str | None, default: str) -> str:
+def safe_path(value: str | None, default: str | None) -> str | None:
     """``value`` when it is a path on this site, else ``default``: every ``next`` and return URL.
 
     Refused: anything not starting with one ``/`` (``//host`` is another
@@ -299,10 +299,25 @@ def _idle_limit_seconds() -> int:
     return int(current_app.config["KIOSK_IDLE_MINUTES"]) * 60
 
 
+def return_path() -> str | None:
+    """The page the person was on, for signing in again after a lock: never a blank page.
+
+    A page's own GET is that page; an htmx request (a fragment, a scan, a
+    form) comes from the page in the browser's address bar (HX-Current-URL);
+    a plain POST has no page to come back to but home.
+    """
+    if is_htmx():
+        current = urlsplit(request.headers.get("HX-Current-URL", ""))
+        return safe_path(current.path + (f"?{current.query}" if current.query else ""), None)
+    if request.method == "GET":
+        return safe_path(request.full_path.rstrip("?"), None)
+    return None
+
+
 def _lock_to_login(message: str) -> Response:
     _forget_session()
     flash(message, "warning")
-    return htmx_redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
+    return htmx_redirect(url_for("auth.login", next=return_path()))
 
 
 def enforce_access():

@@ -176,3 +176,73 @@ def test_a_sign_in_lasts_a_shift_at_most_however_busy(app, make, client):
     assert "signed in for a whole shift" in page
     login(client, user_id)  # a new sign-in starts a new shift
     assert client.get("/").status_code == 200
+
+
+# --- a name tapped, then a badge scanned; the idle lock follows the person -----------
+
+def test_a_badge_scanned_into_the_pin_pad_signs_in_by_the_badge_and_costs_no_pin_attempt(app, make, client):
+    tapped = _user(app, make)
+    owner = _user(app, make, role="ironer", badge="BADGE-7")
+    response = client.post("/login", data={"user_id": tapped, "pin": "BADGE-7"})
+    assert response.status_code == 302
+    assert db.session.get(User, owner).name in client.get("/").get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(User, tapped).failed_attempts == 0
+    assert db.session.get(User, owner).failed_attempts == 0
+
+
+def test_text_that_cannot_be_a_pin_is_never_a_wrong_pin(app, make, client):
+    tapped = _user(app, make)
+    for text in ("NOPE-1", ""):
+        response = client.post("/login", data={"user_id": tapped, "pin": text})
+        assert response.status_code == 200
+        body = response.get_data(as_text=True)
+        assert ("This badge is not known" in body) if text else ("Type your PIN on the pad" in body)
+    db.session.expire_all()
+    assert db.session.get(User, tapped).failed_attempts == 0
+    login(client, tapped, "0000")  # a PIN's shape, wrong: that one counts
+    db.session.expire_all()
+    assert db.session.get(User, tapped).failed_attempts == 1
+
+
+def test_typing_on_a_page_keeps_the_sign_in_alive(app, make, client):
+    login(client, _user(app, make))
+    limit = app.config["KIOSK_IDLE_MINUTES"] * 60
+    with client.session_transaction() as session:
+        session["seen"] = int(time.time()) - limit + 5  # about to lock
+    assert client.post("/alive").status_code == 204  # kiosk.js: someone is typing
+    with client.session_transaction() as session:
+        assert session["seen"] >= int(time.time()) - 2
+        session["seen"] = int(time.time()) - limit + 5
+    # A background poll is not the person: it keeps nothing alive.
+    client.get("/", headers={"X-Kiosk-Background": "1"})
+    with client.session_transaction() as session:
+        assert session["seen"] < int(time.time()) - limit + 10
+
+
+def test_the_lock_sends_an_htmx_request_back_to_the_page_it_came_from(app, make, client):
+    login(client, _user(app, make))
+    with client.session_transaction() as session:
+        session["seen"] = 0
+    response = client.post("/ironing/scan", data={"code": "X"}, headers={
+        "HX-Request": "true", "HX-Current-URL": "http://kiosk.local/handover/?x=1"})
+    assert response.headers["HX-Redirect"] == "/login?next=/handover/?x%3D1"
+    # A page that is not ours is never a way back.
+    login(client, _user(app, make))
+    with client.session_transaction() as session:
+        session["seen"] = 0
+    response = client.get("/stock/", headers={"HX-Request": "true", "HX-Current-URL": "http://x//evil.example/"})
+    assert response.headers["HX-Redirect"] == "/login"
+
+
+def test_the_screens_idle_lock_returns_to_its_page_after_signing_in_again(app, make, client):
+    user_id = _user(app, make)
+    login(client, user_id)
+    response = client.post("/logout", data={"idle": "1", "next": "/handover/"})
+    assert response.headers["Location"] == "/login?next=/handover/"
+    assert "/handover/" in client.get(response.headers["Location"]).get_data(as_text=True)
+    assert client.post("/login", data={"user_id": user_id, "pin": "2580", "next": "/handover/"}
+                       ).headers["Location"] == "/handover/"
+    login(client, user_id)
+    response = client.post("/logout", data={"idle": "1", "next": "https://evil.example/"})
+    assert response.headers["Location"] == "/login"

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 
 import pytest
 from sqlalchemy import func, select
@@ -14,7 +15,8 @@ from kiosk.extensions import db
 from kiosk.handover import services
 from kiosk.handover.models import Handover
 from kiosk.ledger import last_event, move
-from kiosk.models import PrintJob, User, utcnow
+from kiosk.models import OperatorSession, PrintJob, User, utcnow
+from tests.conftest import login
 
 HX = {"HX-Request": "true"}
 KEY = "0123456789abcdef0123456789abcdef"
@@ -143,16 +145,35 @@ def _ack(client, handover_id, user_id, pin, headers=None):
                        headers=headers or {})
 
 
-def test_next_clerk_acknowledges_with_their_own_pin(client, written):
-    handover_id, _writer, b_id = written
+def test_next_clerk_acknowledges_with_their_own_pin_and_takes_the_tablet_over(client, written):
+    handover_id, writer_id, b_id = written
     response = _ack(client, handover_id, b_id, "5927", HX)
-    assert response.status_code == 200
-    body = response.get_data(as_text=True)
-    assert "Handover acknowledged" in body and "Acknowledged by 乙" in body
-    assert 'data-testid="handover-open"' not in body
+    assert response.status_code == 204 and response.headers["HX-Redirect"] == "/handover/"
     db.session.expire_all()
     handover = db.session.get(Handover, handover_id)
     assert handover.acknowledged_by_id == b_id and handover.acknowledged_at is not None
+    # The tablet is now 乙's: the page says so, and the writer's sign-in has ended.
+    body = client.get("/handover/").get_data(as_text=True)
+    assert "乙 is now signed in on this tablet" in body and "Acknowledged by 乙" in body
+    assert 'data-testid="handover-open"' not in body
+    assert re.search(r'data-testid="who">\s*乙', body)
+    ended = db.session.scalars(select(OperatorSession).where(OperatorSession.user_id == writer_id)).all()
+    assert [row.ended_reason for row in ended] == ["handover"]
+    assert db.session.scalars(select(OperatorSession).where(OperatorSession.user_id == b_id,
+                                                            OperatorSession.ended_at.is_(None))).one()
+
+
+def test_the_incoming_clerk_acknowledging_on_their_own_sign_in_stays_signed_in(client, login_as, make):
+    writer = make.user("甲", pin="5927")
+    db.session.commit()
+    assert login(client, writer.id, "5927").status_code == 302
+    client.post("/handover/", data={"note": "交给乙", "request_key": KEY})
+    handover_id = db.session.scalar(select(Handover.id))
+    b_id = login_as("clerk")  # 乙 signed in on their own first
+    response = _ack(client, handover_id, b_id, "2580", HX)
+    assert response.status_code == 200 and "Handover acknowledged" in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(OperatorSession)
+                             .where(OperatorSession.user_id == b_id, OperatorSession.ended_at.is_(None))) == 1
 
 
 def test_plain_form_post_redirects_back(client, written):
@@ -191,7 +212,9 @@ def test_a_pin_someone_else_set_does_not_acknowledge_until_its_owner_chose_their
     b.must_change_pin = False  # they signed in and chose it
     db.session.commit()
     response = _ack(client, handover_id, b_id, "5927", HX)
-    assert "Handover acknowledged" in response.get_data(as_text=True)
+    assert response.headers["HX-Redirect"] == "/handover/"
+    db.session.expire_all()
+    assert db.session.get(Handover, handover_id).acknowledged_by_id == b_id
 
 
 def test_the_writer_cannot_acknowledge_their_own_handover(client, written):

@@ -163,3 +163,61 @@ def test_a_missing_record_and_an_unreadable_request_are_shown_to_htmx(client, lo
 def test_the_page_has_the_toast_slot_the_refusals_aim_at(client, login_as):
     login_as("clerk")
     assert '<div id="toast" hidden></div>' in text_of(client.get("/checkin/"))
+
+
+def _post_urls(app):
+    """Every POST rule that a signed-in operator's page can send (ids = 1, months 2026-01)."""
+    import re
+
+    for rule in app.url_map.iter_rules():
+        if "POST" in rule.methods and access_rule(app, rule) not in (None, "public") \
+                and rule.endpoint != "auth.logout":  # it would end the sweep's own sign-in
+            yield rule.endpoint, re.sub(r"<(?:(\w+):)?(\w+)>",
+                                        lambda m: "1" if m.group(1) == "int" else "2026-01", rule.rule)
+
+
+def access_rule(app, rule):
+    from kiosk.web import access_of
+
+    return access_of(app.view_functions.get(rule.endpoint))
+
+
+def test_every_form_and_station_refused_by_htmx_is_shown_where_the_person_looks(app, client, login_as):
+    """An expired page (400), a role that may not (403): every POST answers htmx with an error
+    aimed at the answer area (a scan) or the toast (a form), which scan.js swaps and sounds."""
+    login_as("ironer")
+    app.config["WTF_CSRF_ENABLED"] = True
+    problems, forbidden = [], 0
+    for endpoint, url in _post_urls(app):
+        for headers, aimed in ((SCAN, "#scan-result"), ({**HX, "HX-Target": "some-form"}, "#toast")):
+            expired = client.post(url, data={"csrf_token": "expired"}, headers=headers)
+            if (expired.status_code, expired.headers.get("HX-Retarget")) != (400, aimed) \
+                    or 'data-scan-result="error"' not in text_of(expired):
+                problems.append(f"{endpoint} expired: {expired.status_code} {expired.headers.get('HX-Retarget')}")
+    app.config["WTF_CSRF_ENABLED"] = False
+    for endpoint, url in _post_urls(app):
+        answer = client.post(url, data={}, headers={**HX, "HX-Target": "some-form"})
+        if answer.status_code == 403:
+            forbidden += 1
+            if answer.headers.get("HX-Retarget") != "#toast" or "Your role may not" not in text_of(answer):
+                problems.append(f"{endpoint} forbidden: not a toast")
+        elif answer.status_code >= 400 and not answer.headers.get("HX-Retarget"):
+            problems.append(f"{endpoint}: {answer.status_code} aimed nowhere")
+    assert not problems, "\n".join(problems)
+    assert forbidden > 20  # the ironer is refused most of the counter's and supervisor's forms
+
+
+def test_a_crash_is_shown_to_htmx_as_an_error_where_the_person_looks(app, client, login_as):
+    from kiosk.web import roles
+
+    @roles("any")
+    def broken():
+        raise RuntimeError("boom")
+
+    app.add_url_rule("/test-broken", "test_broken", broken, methods=["POST"])
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    login_as("clerk")
+    answer = client.post("/test-broken", headers=SCAN)
+    assert answer.status_code == 500 and answer.headers["HX-Retarget"] == "#scan-result"
+    assert scan_result(text_of(answer)) == "error" and "Nothing was saved" in text_of(answer)
+    assert "boom" not in text_of(answer) and "Traceback" not in text_of(answer)

@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from ..checklists import services as checklists
 from ..config import LANGUAGES
+from ..domain import pins
 from ..domain.errors import DomainError
 from ..domain.typed import record_id
 from ..extensions import db
@@ -50,16 +51,26 @@ def login():
 @bp.post("/login")
 @public
 def login_pin():
-    """Check a PIN; wrong PINs count towards the lock, and slow down this address (kiosk.auth.guard)."""
+    """Check a PIN; wrong PINs count towards the lock, and slow down this address (kiosk.auth.guard).
+
+    What cannot be a PIN (empty, letters: a badge scanned while the PIN pad
+    was showing) is never counted as a wrong PIN: a badge signs in by the
+    badge, anything else asks for the PIN again.
+    """
     user_id = request.form.get("user_id", type=record_id)
+    pin = request.form.get("pin", "")
+    if pin.strip() and not pins.could_be(pin):
+        return _badge_sign_in(pin, selected=user_id)
     busy = guard.hold_back()
     if busy:
         return _login_page(guard.busy_message(busy, sign_in=True), selected=user_id, status=429)
     user = db.session.get(User, user_id) if user_id else None
     if user is None:
         return _login_page(_("Tap your name first."))
+    if not pin:
+        return _login_page(_("Type your PIN on the pad, then tap Sign in."), selected=user.id)
     try:
-        check_pin(db.session, user, request.form.get("pin", ""), Policy.from_config(current_app.config),
+        check_pin(db.session, user, pin, Policy.from_config(current_app.config),
                   client=client_address(), signing_in=True)
     except DomainError as error:
         guard.failed(error)
@@ -74,22 +85,34 @@ def login_pin():
 @public
 def login_badge():
     """A badge scan (code + Enter from the wedge scanner) signs in at once (after the address's wait)."""
+    return _badge_sign_in(request.form.get("badge", ""))
+
+
+def _badge_sign_in(code: str, selected: int | None = None):
+    """Sign in by the badge ``code``: the badge field's, or one scanned into the PIN field."""
     busy = guard.hold_back()
     if busy:
-        return _login_page(guard.busy_message(busy, sign_in=True), status=429)
+        return _login_page(guard.busy_message(busy, sign_in=True), selected=selected, status=429)
     try:
-        user = user_by_badge(db.session, request.form.get("badge", ""),
-                             zone=current_app.config["BABEL_DEFAULT_TIMEZONE"])
+        user = user_by_badge(db.session, code, zone=current_app.config["BABEL_DEFAULT_TIMEZONE"])
     except DomainError as error:
         # Never the code itself: who it would have named, if anyone.
         auth_log.warning("badge sign-in refused: %s (client %s)",
                          "unknown badge" if error.message == UNKNOWN_BADGE else str(error), client_address() or "-")
         guard.failed(error)
         db.session.commit()
-        return _login_page(translate_error(error))
+        return _login_page(translate_error(error), selected=selected)
     db.session.commit()
     sign_in(user, method="badge")
     return redirect(_safe_next())
+
+
+@bp.post("/alive")
+@roles("any")
+def alive():
+    """The person is typing or tapping on this page (kiosk.js, at most once a minute):
+    the idle limit counts from now, as it does after any request."""
+    return "", 204
 
 
 @bp.post("/logout")
@@ -106,7 +129,9 @@ def logout():
         return redirect(url_for("checklists.sign_out_check"))
     sign_out("idle" if idle else "sign_out")
     if idle:
+        # The page the lock fell on: signing in again brings the clerk back to it.
         flash(_("The kiosk locked itself after a period without use. Please sign in again."), "warning")
+        return redirect(url_for("auth.login", next=safe_path(request.form.get("next"), None)))
     return redirect(url_for("auth.login"))
 
 

@@ -94,7 +94,7 @@ MISSING_NOTES: dict[str, str] = {
     "ended": N_("the sign-in was ended (PIN, role or badge changed)"),
 }
 #: how a sign-in ended (``OperatorSession.ended_reason``) -> why its closing check is missing
-_END_NOTES = {"sign_out": "sign_out", "idle": "idle_lock", "expired": "expired"}
+_END_NOTES = {"sign_out": "sign_out", "idle": "idle_lock", "expired": "expired", "handover": "handover"}
 
 TEXT_MAX = 200
 

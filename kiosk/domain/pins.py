@@ -45,6 +45,12 @@ def _alternates(pin: str) -> bool:
     return len(set(pin)) == 2 and all(digit == pin[i % 2] for i, digit in enumerate(pin))
 
 
+def could_be(text: str | None) -> bool:
+    """Does ``text`` have a PIN's shape (4 to 8 ASCII digits)? Anything else can never be
+    a right PIN: the sign-in takes it as a badge scanned into the wrong field."""
+    return bool(_DIGITS.match(text or ""))
+
+
 def refusal(pin: str | None) -> str | None:
     """Why ``pin`` may not be set (a msgid), or None when the policy accepts it."""
     pin = pin or ""

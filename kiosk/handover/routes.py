@@ -1,7 +1,7 @@
 """Shift handover (交接班): the outgoing clerk writes, the next clerk acknowledges."""
 from __future__ import annotations
 
-from flask import current_app, redirect, request, url_for
+from flask import current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 
 from ..auth import guard
@@ -15,7 +15,18 @@ from ..i18n import hotel_zone, now, translate_error
 from ..models import User
 from ..printing.services import KIND_LABELS
 from ..request_keys import new_key
-from ..web import client_address, current_sign_in, current_user, is_htmx, render_page_or_fragment, roles, typed_form
+from ..web import (
+    client_address,
+    current_sign_in,
+    current_user,
+    htmx_redirect,
+    is_htmx,
+    render_page_or_fragment,
+    roles,
+    sign_in,
+    sign_out,
+    typed_form,
+)
 from . import bp, services
 
 
@@ -91,4 +102,11 @@ def acknowledge(handover_id: int):
         db.session.commit()  # a wrong PIN is counted towards the lock even though it is refused
         return _render(ack_error=translate_error(error), selected=user.id if user else None)
     db.session.commit()
+    if user.id != current_user().id:
+        # The incoming clerk takes the tablet over: the outgoing one's sign-in
+        # ends here (their closing check is recorded as it would be at sign-out).
+        sign_out("handover")
+        sign_in(user, method="handover")
+        flash(_("Handover acknowledged. %(name)s is now signed in on this tablet.", name=user.name), "success")
+        return htmx_redirect(url_for("handover.index"))
     return _done(_("Handover acknowledged."))

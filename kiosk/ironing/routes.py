@@ -31,11 +31,14 @@ def _page(result_html: str | None = None):
                            opening=check_context(checklists.IRONING_OPEN, next_url=url_for(".station")))
 
 
-def _answer(result: ScanResult, headline: str, *, chips: bool, log_row: bool = True):
+def _answer(result: ScanResult, headline: str, *, chips: bool, log_row: bool = True, note_used: bool = False):
     html = render_result(result, station=STATION, headline=headline, template=RESULT, log_row=log_row,
                          show_chips=chips and result.garment is not None and result.result != "error",
                          defects=DEFECTS, flagged=services.defects_of(result.garment) if result.garment else [])
-    return render_page_or_fragment(_page, html=html)
+    # The note field is the station's, outside the answer: scans (a scanner's
+    # burst typed into it included) leave it as it is; a flag that took it empties it.
+    oob = (lambda: render_template("ironing/_note.html", oob=True)) if note_used else None
+    return render_page_or_fragment(_page, html=html, oob=oob)
 
 
 @bp.get("/")
@@ -72,7 +75,7 @@ def flag():
                            request_key=request.form.get("request_key"))
     db.session.commit()
     headline = _("Flagged: %(defect)s", defect=_(DEFECTS[defect])) if result.ok else ""
-    return _answer(result, headline, chips=True)
+    return _answer(result, headline, chips=True, note_used=result.ok)
 
 
 @bp.post("/undo")

@@ -45,7 +45,9 @@ def test_clerk_a_hands_over_and_clerk_b_acknowledges_with_the_pin_pad(page, serv
     page.get_by_test_id("ack-ok").click()
 
     expect(page.get_by_test_id("handover-open")).to_have_count(0)
-    expect(page.get_by_test_id("handover-notice")).to_be_visible()
+    # The tablet is B's now: B is signed in, and the page says so.
+    expect(page.get_by_test_id("who")).to_contain_text(b)
+    expect(page.locator(".notice-success")).to_contain_text(b)
     latest = page.get_by_test_id("history").locator("li[data-acknowledged]").first
     expect(latest).to_have_attribute("data-acknowledged", "true")
     expect(latest.get_by_test_id("acked-by")).to_contain_text(b)

@@ -61,21 +61,202 @@
     event.target.classList.add("scanned");
   });
 
-  // Idle lock: after KIOSK_IDLE_MINUTES without a touch or key, sign out.
-  // The server enforces the same limit; this only makes the screen follow.
+  // --- A wedge scanner typing into another field -------------------------
+  // A scanner types a whole code and Enter within milliseconds; a person
+  // types a key every 100 ms or more; an input method (Chinese pinyin)
+  // composes, and its Enter commits the letters. So a burst of at least
+  // BURST_MIN characters, at most BURST_GAP ms apart on average, ending in
+  // Enter and never while composing, typed into a field that does not take
+  // scans itself (a note, a quantity, a search), is a scan: the field gets
+  // back what the person had typed, and the code is offered to the page as
+  // a "kiosk:burst" event (a station's scan queue, the sign-in's badge form
+  // take it by calling preventDefault). Nobody takes it: nothing changes.
+  var BURST_MIN = 4, BURST_GAP = 35, BURST_BREAK = 80;
+  var TAKES_SCANS = "[data-scan-field], [data-scan-into], [data-wedge]";
+  var burst = null, composing = false;
+
+  function textEntry(el) {
+    return !!el && (el.tagName === "TEXTAREA" ||
+      (el.tagName === "INPUT" && !/^(button|submit|checkbox|radio|hidden|file|range|color)$/i.test(el.type)));
+  }
+
+  document.addEventListener("compositionstart", function () { composing = true; burst = null; }, true);
+  document.addEventListener("compositionend", function () { composing = false; burst = null; }, true);
+
+  document.addEventListener("keydown", function (event) {
+    var target = event.target;
+    if (event.isComposing || composing || event.keyCode === 229 || event.key === "Process") {
+      burst = null;
+      return;
+    }
+    if (target && target.matches && target.matches(TAKES_SCANS)) { burst = null; return; }
+    var now = performance.now();
+    if (event.key === "Enter") {
+      var taken = burst && burst.target === target && burst.text.length >= BURST_MIN
+        && now - burst.last < BURST_BREAK
+        && (burst.last - burst.first) / (burst.text.length - 1) <= BURST_GAP;
+      var seen = burst;
+      burst = null;
+      if (!taken) return;
+      var offer = new CustomEvent("kiosk:burst", { cancelable: true, detail: { code: seen.text, field: target } });
+      if (document.dispatchEvent(offer)) return;  // nobody took it: Enter does what it always did
+      event.preventDefault();
+      event.stopImmediatePropagation();
+      if (seen.before !== null) {
+        target.value = seen.before;
+        try { target.setSelectionRange(seen.start, seen.end); } catch (e) { /* a number field */ }
+        target.dispatchEvent(new Event("input", { bubbles: true }));
+      }
+      return;
+    }
+    if (event.key.length !== 1 || event.ctrlKey || event.metaKey || event.altKey) { burst = null; return; }
+    if (!burst || burst.target !== target || now - burst.last > BURST_BREAK) {
+      var entry = textEntry(target);
+      burst = { target: target, text: "", first: now, last: now,
+                before: entry ? target.value : null,
+                start: entry ? target.selectionStart : 0, end: entry ? target.selectionEnd : 0 };
+    }
+    burst.text += event.key;
+    burst.last = now;
+  }, true);
+
+  // At the sign-in, a badge scanned after tapping a name (focus on the name,
+  // or the PIN field) goes to the badge form: it signs in by the badge and
+  // costs no PIN attempt (the server takes a badge in the PIN field the same way).
+  document.addEventListener("kiosk:burst", function (event) {
+    var badge = document.querySelector("form.badge-form input[name=badge]");
+    if (!badge || event.defaultPrevented) return;
+    event.preventDefault();
+    var pin = document.querySelector("#pin-form input[name=pin]");
+    if (pin) pin.value = "";
+    badge.value = event.detail.code;
+    badge.form.submit();
+  });
+
+  // --- What was typed survives a lock ------------------------------------
+  // Typed text (a handover note, a count) is kept in this tab's
+  // sessionStorage while it is typed, for the operator who typed it, and put
+  // back when the same operator signs in again and comes back to the page.
+  // Another operator signing in on this tablet drops it. Never kept: PINs,
+  // phones, contacts, signatures, badges and scans, and any form marked
+  // data-no-draft (a borrower's details).
+  var DRAFTS = "kiosk.drafts";
+  var operator = document.body.dataset.operator || "";
+  var NEVER_KEPT = /pin|password|phone|mobile|tel|contact|signature|badge|code|csrf|request_key/i;
+
+  function readDrafts() {
+    try { return JSON.parse(sessionStorage.getItem(DRAFTS) || "null"); } catch (e) { return null; }
+  }
+  function writeDrafts(drafts) {
+    try {
+      if (drafts) sessionStorage.setItem(DRAFTS, JSON.stringify(drafts));
+      else sessionStorage.removeItem(DRAFTS);
+    } catch (e) { /* storage full or off: nothing is kept */ }
+  }
+  function keepable(field) {
+    return textEntry(field) && field.name && !/^(password|tel|email)$/i.test(field.type)
+      && !NEVER_KEPT.test(field.name) && !field.matches(TAKES_SCANS)
+      && !field.closest("[data-no-draft]") && field.form;
+  }
+  function fieldKey(field) {
+    return (field.form.getAttribute("action") || field.form.id || "") + "#" + field.name;
+  }
+  var page = location.pathname + location.search;
+  var hours = parseFloat(document.body.dataset.draftHours || "12");
+
+  function saveDraft(field) {
+    if (!operator || !keepable(field)) return;
+    var drafts = readDrafts();
+    if (!drafts || drafts.operator !== operator) drafts = { operator: operator, pages: {} };
+    var fields = drafts.pages[page] = drafts.pages[page] || {};
+    if (field.value) fields[fieldKey(field)] = field.value;
+    else delete fields[fieldKey(field)];
+    drafts.saved = Date.now();
+    writeDrafts(drafts);
+  }
+
+  document.addEventListener("input", function (event) { saveDraft(event.target); });
+  document.addEventListener("submit", function (event) {
+    // Sent: no longer a draft (a refused form comes back with its text from the server).
+    var drafts = readDrafts();
+    if (!drafts || !drafts.pages[page] || !event.target.getAttribute) return;
+    var prefix = (event.target.getAttribute("action") || event.target.id || "") + "#";
+    Object.keys(drafts.pages[page]).forEach(function (key) {
+      if (key.indexOf(prefix) === 0) delete drafts.pages[page][key];
+    });
+    writeDrafts(drafts);
+  }, true);
+
+  function restoreDrafts() {
+    var drafts = readDrafts();
+    if (!drafts || !operator) return;  // the sign-in page: whoever signs in next decides
+    if (drafts.operator !== operator || Date.now() - (drafts.saved || 0) > hours * 3600 * 1000) {
+      writeDrafts(null);  // another operator's text is never shown to this one
+      return;
+    }
+    var fields = drafts.pages[page];
+    if (!fields) return;
+    var restored = 0;
+    document.querySelectorAll("input, textarea").forEach(function (field) {
+      if (!keepable(field) || field.value) return;
+      var value = fields[fieldKey(field)];
+      if (value) { field.value = value; restored += 1; }
+    });
+    delete drafts.pages[page];
+    writeDrafts(drafts);
+    if (restored) {
+      var notice = document.createElement("div");
+      notice.className = "notice notice-info";
+      notice.setAttribute("role", "status");
+      notice.dataset.testid = "draft-restored";
+      notice.textContent = document.body.dataset.msgDraftRestored || "Restored";
+      var main = document.querySelector("main.page");
+      if (main) main.insertBefore(notice, main.firstChild);
+    }
+  }
+
+  // --- Idle lock ---------------------------------------------------------
+  // After KIOSK_IDLE_MINUTES without a touch or key, sign out, and come back
+  // to this page after signing in again. Typing and tapping are activity:
+  // the server hears of them (at most once a minute, POST /alive), so a
+  // clerk writing a long note is not locked out by the server either.
   var seconds = parseInt(document.body.dataset.idleSeconds || "0", 10);
   if (seconds > 0) {
-    var timer;
+    var timer, told = Date.now();
     var lock = function () {
       var form = document.getElementById("logout-form");
       if (!form) return;
+      var active = document.activeElement;
+      if (active) saveDraft(active);
       form.querySelector("input[name=idle]").value = "1";
+      form.querySelector("input[name=next]").value = page;
       form.submit();
     };
-    var reset = function () { clearTimeout(timer); timer = setTimeout(lock, seconds * 1000); };
-    ["pointerdown", "keydown", "touchstart"].forEach(function (name) {
-      document.addEventListener(name, reset, { passive: true });
+    var tell = function () {
+      var meta = document.querySelector("meta[name=csrf-token]");
+      var url = document.body.dataset.aliveUrl;
+      if (!url || !window.fetch) return;
+      told = Date.now();
+      fetch(url, { method: "POST", credentials: "same-origin",
+                   headers: { "X-CSRFToken": meta ? meta.content : "", "X-Requested-With": "kiosk" } })
+        .catch(function () { /* offline: the next request tells */ });
+    };
+    var reset = function () {
+      clearTimeout(timer);
+      timer = setTimeout(lock, seconds * 1000);
+      if (Date.now() - told > Math.min(60, seconds / 4) * 1000) tell();
+    };
+    ["pointerdown", "keydown", "touchstart", "input"].forEach(function (name) {
+      document.addEventListener(name, reset, { passive: true, capture: true });
+    });
+    // Any request to the server counts there too (not the background polls).
+    document.addEventListener("htmx:beforeRequest", function (event) {
+      var headers = event.detail && event.detail.requestConfig && event.detail.requestConfig.headers;
+      if (!headers || headers["X-Kiosk-Background"] !== "1") told = Date.now();
     });
     reset();
   }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", restoreDrafts);
+  else restoreDrafts();
 })();

@@ -37,6 +37,22 @@
     return values;
   }
 
+  // One scan into the queue: requests go one at a time, in scan order.
+  function sendScan(form, code) {
+    var lookup = form.dataset.mode === "lookup";
+    // A lookup is a GET: its values go in the URL (the server's log, the
+    // history), so it carries the code alone: no CSRF token, no other field.
+    var values = lookup ? {} : formValues(form);
+    values.code = code;
+    var url = lookup ? form.dataset.lookupUrl : form.action;
+    queue = queue.then(function () {
+      return htmx.ajax(lookup ? "GET" : "POST", url, {
+        target: "#scan-result", swap: "outerHTML", values: values,
+        headers: lookup ? {} : { "X-CSRFToken": csrfToken() }
+      });
+    }).catch(function () { /* shown by htmx:responseError below */ });
+  }
+
   document.addEventListener("submit", function (event) {
     var form = event.target.closest("form[data-scan-form]");
     if (!form || typeof htmx === "undefined") return;  // no JS: the plain form posts
@@ -51,18 +67,17 @@
       showLocalError(document.body.dataset.msgEmptyScan || "Scan field is empty");
       return;
     }
-    var lookup = form.dataset.mode === "lookup";
-    // A lookup is a GET: its values go in the URL (the server's log, the
-    // history), so it carries the code alone: no CSRF token, no other field.
-    var values = lookup ? {} : formValues(form);
-    values.code = code;
-    var url = lookup ? form.dataset.lookupUrl : form.action;
-    queue = queue.then(function () {
-      return htmx.ajax(lookup ? "GET" : "POST", url, {
-        target: "#scan-result", swap: "outerHTML", values: values,
-        headers: lookup ? {} : { "X-CSRFToken": csrfToken() }
-      });
-    }).catch(function () { /* shown by htmx:responseError below */ });
+    sendScan(form, code);
+  });
+
+  // A code the scanner typed into another field (a note, a quantity, a
+  // search: kiosk.js tells a burst from typing) is a scan all the same: it
+  // joins the queue, and the field keeps what the person had typed there.
+  document.addEventListener("kiosk:burst", function (event) {
+    var form = document.querySelector("form[data-scan-form]");
+    if (!form || typeof htmx === "undefined" || event.defaultPrevented) return;
+    event.preventDefault();
+    sendScan(form, event.detail.code);
   });
 
   // Lookup mode: the next scans open the garment's timeline instead of moving it.
@@ -158,36 +173,63 @@
     answer.className = "scan-result result-error";
     answer.dataset.scanResult = "error";
     answer.dataset.announced = "1";
+    answer.setAttribute("role", "alert");
+    var word = document.createElement("p");
+    word.className = "result-word";
+    word.textContent = document.body.dataset.msgRefused || "Not done";
+    answer.appendChild(word);
     var p = document.createElement("p");
     p.className = "result-message";
+    p.dataset.testid = "result-message";
     p.textContent = message;
     answer.appendChild(p);
     result.replaceWith(answer);
     beep("error");
   }
 
-  // An error answer the server did not aim anywhere (a proxy's 502, a crash
-  // before the kiosk could answer) or a lost connection: say so in the answer
-  // area, keep the scan field.
-  document.addEventListener("htmx:responseError", function () {
+  // A refusal or failure nobody aimed anywhere: where the person is looking,
+  // with the error tone. A station's answer area when there is one (the
+  // previous green answer never stays standing), else the page's toast.
+  function showError(message) {
     var result = document.getElementById("scan-result");
-    if (!result) return;
-    result.className = "scan-result result-error";
-    result.dataset.scanResult = "error";
-    result.innerHTML = "";
-    var p = document.createElement("p");
-    p.className = "result-word";
-    p.textContent = document.body.dataset.msgServerError || "Error";
-    result.appendChild(p);
+    if (result) {
+      showLocalError(message);
+      return;
+    }
+    var slot = document.getElementById("toast");
+    if (!slot) return;
+    var shown = document.createElement("div");
+    shown.id = "toast";
+    shown.className = "toast notice notice-error";
+    shown.setAttribute("role", "alert");
+    shown.dataset.testid = "toast";
+    shown.dataset.scanResult = "error";
+    shown.dataset.announced = "1";
+    shown.textContent = message;
+    slot.replaceWith(shown);
     beep("error");
+  }
+
+  // An answer refused elsewhere on a station's page (a toast): the answer
+  // area's last green word is about an earlier scan, so it steps back.
+  function dimAnswer() {
+    var result = document.getElementById("scan-result");
+    if (result && result.dataset.scanResult !== "error") result.classList.add("result-stale");
+  }
+
+  // An error answer the server did not aim anywhere (a proxy's 502, a crash
+  // before the kiosk could answer), or a lost connection.
+  document.addEventListener("htmx:responseError", function (event) {
+    var xhr = event.detail && event.detail.xhr;
+    if (xhr && xhr.getResponseHeader("HX-Retarget")) return;  // swapped above, where the server aimed it
+    showError(document.body.dataset.msgServerError || "Error");
   });
   document.addEventListener("htmx:sendError", function () {
-    var result = document.getElementById("scan-result");
-    if (!result) return;
-    result.className = "scan-result result-error";
-    result.dataset.scanResult = "error";
-    result.textContent = document.body.dataset.msgOffline || "Offline";
-    beep("error");
+    showError(document.body.dataset.msgOffline || "Offline");
+  });
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var xhr = event.detail && event.detail.xhr;
+    if (xhr && xhr.status >= 400 && event.detail.target && event.detail.target.id !== "scan-result") dimAnswer();
   });
 
   document.addEventListener("DOMContentLoaded", refocus);
