@@ -10,10 +10,10 @@ import datetime as dt
 from decimal import Decimal
 
 from flask import Flask, current_app, session
-from flask_babel import format_currency, format_date, format_datetime, get_locale, gettext
+from flask_babel import format_currency, format_date, format_datetime, get_locale, gettext, ngettext
 
 from .config import LANGUAGES
-from .domain import calendar
+from .domain import calendar, cells
 from .domain import notes
 from .domain.names import Named, local_name
 from .models import utcnow
@@ -71,9 +71,21 @@ def note(value: str | None) -> str:
     return notes.describe(value, gettext)
 
 
+def late(value: dt.timedelta | int | None) -> str:
+    """How late a loan is, in hours under a day (逾期 5 小时), else in days (the ``late`` filter).
+
+    ``value`` is the time late, or a whole number of hours late (a handover's snapshot keeps that)."""
+    if value is None:
+        return ""
+    unit, count = calendar.lateness(value if isinstance(value, dt.timedelta) else dt.timedelta(hours=value))
+    if unit == "hours":
+        return ngettext("%(num)d hour late", "%(num)d hours late", count)
+    return ngettext("%(num)d day late", "%(num)d days late", count)
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(money=money, when=when, day=day, month=calendar.month_of, type_name=type_name,
-                                 note=note)
+                                 note=note, late=late, percent=cells.percent_text)
     app.jinja_env.globals.update(LANGUAGES=LANGUAGES, current_locale=current_language)
 
 

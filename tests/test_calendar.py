@@ -245,7 +245,7 @@ def test_the_report_dates_an_overdue_loan_on_the_hotels_calendar(make):
     assert loans.lend(db.session, loan, lent.tag, user=None, duplicate_seconds=0, now=due - dt.timedelta(hours=1)).ok
     report = reports.loss_report(db.session, "2026-03", zone=SHANGHAI, now=dt.datetime(2026, 4, 2, tzinfo=UTC))
     [table] = [t for t in exports.tables(report, lambda m: m) if t.key == "overdue_loans"]
-    assert [row[3] for row in table.rows] == ["2026-03-20"]
+    assert [row[3] for row in table.rows] == [dt.datetime(2026, 3, 20, 0, 30)]  # the hotel's time, not UTC's
 
 
 # --- a bad month, on every page that takes one --------------------------------------
@@ -276,3 +276,12 @@ def test_a_bad_month_gets_the_one_message_on_every_page_that_takes_a_month(clien
     from kiosk.stocktake.models import Stocktake
 
     assert db.session.scalars(select(Stocktake)).all() == [] == db.session.scalars(select(DistributionRun)).all()
+
+
+@pytest.mark.parametrize("late, said", [
+    (dt.timedelta(minutes=10), ("hours", 1)), (dt.timedelta(hours=5, minutes=59), ("hours", 5)),
+    (dt.timedelta(hours=23, minutes=59), ("hours", 23)), (dt.timedelta(days=1), ("days", 1)),
+    (dt.timedelta(days=2, hours=23), ("days", 2)),
+])
+def test_lateness_is_in_hours_under_a_day_and_in_days_after(late, said):
+    assert calendar.lateness(late) == said

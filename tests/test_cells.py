@@ -1,5 +1,6 @@
 """kiosk.domain.cells: a text that a spreadsheet would run stays text; a number stays a number."""
 import csv
+import datetime as dt
 import io
 from decimal import Decimal
 
@@ -62,3 +63,34 @@ def test_something_that_is_not_a_cell_is_refused():
         cells.csv_value(object())
     with pytest.raises(TypeError):
         cells.csv_value(True)
+
+
+def test_a_rate_reads_as_on_screen_in_both_files():
+    from kiosk.domain.cells import Percent, csv_text, percent_text, xlsx_bytes, Sheet
+    from openpyxl import load_workbook
+
+    assert percent_text(Decimal("0.0123")) == "1.23%" and percent_text(None) == "—"
+    assert csv_text([["损耗率", Percent(Decimal("0.0123"))]], bom=False) == "损耗率,1.23%\r\n"
+    cell = load_workbook(io.BytesIO(xlsx_bytes([Sheet("s", ["rate"], [[Percent(Decimal("0.0123"))]])]))).active["A2"]
+    assert cell.value == 0.0123 and cell.number_format == "0.00%"
+
+
+def test_dates_and_times_are_real_dates_in_an_xlsx_and_plain_in_a_csv():
+    from kiosk.domain.cells import csv_text, xlsx_bytes, Sheet
+    from openpyxl import load_workbook
+
+    day, moment = dt.date(2026, 3, 20), dt.datetime(2026, 3, 20, 10, 0)
+    assert csv_text([[day, moment]], bom=False) == "2026-03-20,2026-03-20 10:00\r\n"
+    sheet = load_workbook(io.BytesIO(xlsx_bytes([Sheet("s", ["day", "time"], [[day, moment]])]))).active
+    assert sheet["A2"].is_date and sheet["A2"].number_format == "yyyy-mm-dd"
+    assert sheet["B2"].is_date and sheet["B2"].value == moment and sheet["B2"].number_format == "yyyy-mm-dd hh:mm"
+
+
+def test_a_utc_time_never_reaches_a_file():
+    from kiosk.domain.cells import csv_text, xlsx_bytes, Sheet
+
+    utc = dt.datetime(2026, 3, 20, 2, 0, tzinfo=dt.timezone.utc)
+    with pytest.raises(ValueError, match="hotel"):
+        csv_text([[utc]])
+    with pytest.raises(ValueError, match="hotel"):
+        xlsx_bytes([Sheet("s", ["time"], [[utc]])])

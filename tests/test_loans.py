@@ -260,6 +260,17 @@ def test_overdue_board_is_sorted_by_lateness_with_a_tel_link(make, client, clerk
     assert 'hx-history="false"' in body
 
 
+def test_a_loan_late_by_hours_reads_in_hours_and_by_days_in_days(make, client, clerk):
+    """逾期 5 小时, never 逾期 0 天, on the board and its card; two days late reads in days."""
+    _overdue_loan(make, name="刚逾期", hours_late=5)
+    _overdue_loan(make, name="早逾期", hours_late=50)
+    client.post("/language", data={"lang": "zh_CN"})
+    body = text_of(client.get("/loans/"))
+    late = re.findall(r'data-testid="days-late">([^<]*)<', body)
+    assert late == ["逾期 2 天", "逾期 5 小时"]
+    assert "逾期 0 天" not in body
+
+
 def test_contact_attempts_are_logged_once_per_form(make, client, clerk):
     loan = _overdue_loan(make)
     form = {"how": "phone", "outcome": "no_answer", "note": "关机", "request_key": "contact-key-1"}

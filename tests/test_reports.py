@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import io
 import json
+import re
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -380,3 +381,33 @@ def test_the_forecast_counts_what_each_owners_kit_gives(month):
     db.session.commit()
     forecast = {(f["code"], f["size"]): f for f in _report()["forecast"]}
     assert forecast[("SH", "M")]["entitled"] == 3
+
+
+def test_the_files_read_the_loss_rate_and_the_times_as_the_page_does(month, app, client, login_as):
+    """In Chinese, two hours after the loan was due: the page and every file say 50.00% and 逾期
+    2 小时; the due time is the hotel's (10:00, not UTC's 02:00), a real date-time in the XLSX."""
+    from openpyxl import load_workbook
+
+    app.config["BABEL_DEFAULT_LOCALE"] = "zh_CN"
+    app.config["KIOSK_CLOCK"] = lambda: at(3, 20, 12)
+    login_as("supervisor")
+    page = client.get(f"/reports/?month={MONTH}").get_data(as_text=True)
+    rate = re.search(r'data-figure="loss_rate".*?<td>([^<]*)</td>', page, re.S).group(1).strip()
+    assert rate == "50.00%"
+    overdue = page[page.index('id="report-overdue"'):page.index("</table>", page.index('id="report-overdue"'))]
+    assert "逾期 2 小时" in overdue and "逾期 0 天" not in overdue
+    assert "10:00" in overdue and "02:00" not in overdue
+
+    rows = list(csv.reader(io.StringIO(client.get(f"/reports/loss.csv?month={MONTH}").data.decode("utf-8-sig"))))
+    assert ["损耗率", rate, ""] in rows
+    header = rows.index(["借衣", "借衣人", "部门", "应还时间", "逾期天数", "逾期小时数", "标签"])
+    assert rows[header + 1][3:6] == ["2026-03-20 10:00", "0", "2"]
+
+    book = load_workbook(io.BytesIO(client.get(f"/reports/loss.xlsx?month={MONTH}").data))
+    [rate_cell] = [row[1] for row in book["汇总"].iter_rows(min_row=2) if row[0].value == "损耗率"]
+    assert rate_cell.value == 0.5 and rate_cell.number_format == "0.00%"
+    due = book["逾期借衣"]["D2"]
+    assert due.is_date and due.value == dt.datetime(2026, 3, 20, 10, 0) and due.number_format == "yyyy-mm-dd hh:mm"
+
+    loan = json.loads(client.get(f"/reports/loss.json?month={MONTH}").data)["overdue_loans"]["loans"][0]
+    assert loan["due_at"] == "2026-03-20T10:00:00+08:00" and loan["hours_late"] == 2

@@ -324,9 +324,11 @@ def test_the_payroll_xlsx_has_the_same_rows_with_staff_numbers_as_text_and_no_fo
     assert response.headers["Content-Disposition"].endswith(".xlsx")
     assert response.headers["Cache-Control"] == "no-store"
     sheet = load_workbook(io.BytesIO(response.get_data())).active
-    today = dt.datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
+    today = dt.datetime.now(ZoneInfo("Asia/Shanghai")).date()
     assert [c.value for c in sheet[1]] == ["工号", "姓名", "部门", "金额", "原因", "日期"]
-    assert [c.value for c in sheet[2]] == ["00777", '=HYPERLINK("http://x")', "@客房部", 96.0, "丢失", today]
+    assert [c.value for c in sheet[2]] == ["00777", '=HYPERLINK("http://x")', "@客房部", 96.0, "丢失",
+                                           dt.datetime.combine(today, dt.time())]
+    assert sheet[2][5].is_date and sheet[2][5].number_format == "yyyy-mm-dd"  # a real date, the hotel's
     staff_no, name, _dept, amount = sheet[2][:4]
     assert staff_no.data_type == "s" and staff_no.number_format == "@"
     assert name.data_type == "s" and amount.data_type == "n"

@@ -110,3 +110,11 @@ def month_bounds(month: str, zone: str) -> tuple[dt.datetime, dt.datetime]:
     """The hotel's ``YYYY-MM`` as a UTC interval [start, end); :class:`BadMonth` on a bad month."""
     first = first_day(month)
     return start_of_day(first, zone), start_of_day(add_months(first, 1), zone)
+
+
+def lateness(late: dt.timedelta) -> tuple[str, int]:
+    """How late, as a person counts it: whole days from a day on, whole hours before
+    (``("hours", 5)``, never "0 days"); at least one hour once it is late at all."""
+    if late >= dt.timedelta(days=1):
+        return "days", late.days
+    return "hours", max(1, int(late.total_seconds() // 3600))

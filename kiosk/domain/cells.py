@@ -21,7 +21,13 @@ So every export goes through here, and only here:
   cell in an XLSX). Callers pass amounts as ``Decimal``, never pre-formatted;
 - every text cell of an XLSX is a text cell (format ``@``), so a staff number
   ``00777`` opens as ``00777``; a CSV cannot promise that (Excel reads its
-  raw ``00777`` as the number 777), which is why payroll has an XLSX too.
+  raw ``00777`` as the number 777), which is why payroll has an XLSX too;
+- dates and times are the hotel's (a caller converts from UTC first: an aware
+  datetime is refused, so a UTC time can never reach a file): a real date or
+  date-time cell in an XLSX (with its number format), ``2026-03-20`` or
+  ``2026-03-20 10:00`` in a CSV;
+- a rate (:class:`Percent`) reads as the screen shows it, ``1.23%``: a number
+  with the ``0.00%`` format in an XLSX, that text in a CSV.
 """
 from __future__ import annotations
 
@@ -58,6 +64,33 @@ def neutral_text(text: str) -> str:
     return "'" + text if looks_like_formula(text) else text
 
 
+@dataclass(frozen=True)
+class Percent:
+    """A rate (``Decimal("0.0123")``) for a file, written as a person reads it (1.23%)."""
+
+    rate: Decimal
+
+    def text(self) -> str:
+        return percent_text(self.rate)
+
+
+def percent_text(rate: Decimal | None) -> str:
+    """A rate as every screen, slip and file shows it: two decimals of a percent (``1.23%``), — without one."""
+    if rate is None:
+        return "—"
+    return f"{Decimal(rate) * 100:.2f}%"
+
+
+DATE_FORMAT = "yyyy-mm-dd"
+DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
+
+
+def _local(value: dt.date) -> dt.date:
+    if isinstance(value, dt.datetime) and value.tzinfo is not None:
+        raise ValueError("a time in a file is the hotel's: convert it from UTC first (kiosk.domain.calendar.local_time)")
+    return value
+
+
 def _is_number(value: Any) -> bool:
     return isinstance(value, (int, Decimal, float)) and not isinstance(value, bool)
 
@@ -70,8 +103,12 @@ def _number_text(value: int | Decimal | float) -> str:
 
 
 def _text(value: Any) -> str:
-    if isinstance(value, (dt.date, dt.datetime)):
+    if isinstance(value, dt.datetime):
+        return _local(value).isoformat(sep=" ", timespec="minutes")
+    if isinstance(value, dt.date):
         return value.isoformat()
+    if isinstance(value, Percent):
+        return value.text()
     if isinstance(value, bool) or not isinstance(value, str):
         raise TypeError(f"an export cell is text, a Decimal, an int or None, not {type(value).__name__}")
     return value
@@ -108,6 +145,14 @@ class Sheet:
 
 def _write(cell, value: Any) -> None:
     if value is None:
+        return
+    if isinstance(value, dt.date):  # a real date (or date and time) in the hotel's zone
+        cell.value = _local(value)
+        cell.number_format = DATETIME_FORMAT if isinstance(value, dt.datetime) else DATE_FORMAT
+        return
+    if isinstance(value, Percent):
+        cell.value = float(value.rate)
+        cell.number_format = "0.00%"
         return
     if _is_number(value):
         cell.value = float(value) if isinstance(value, Decimal) else value

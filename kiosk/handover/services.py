@@ -107,7 +107,8 @@ def _failed_prints_section(session: Session) -> dict[str, Any]:
 def _overdue_loans_section(session: Session, now: dt.datetime) -> dict[str, Any]:
     late = loans.overdue(session, now=now)  # most overdue first, as the loans board shows them
     return {"count": len(late), "items": [
-        {"id": o.loan.id, "borrower": o.loan.borrower_name, "due_at": _iso(o.loan.due_at), "days": o.days_late}
+        {"id": o.loan.id, "borrower": o.loan.borrower_name, "due_at": _iso(o.loan.due_at), "days": o.days_late,
+         "hours_late": int(o.late.total_seconds() // 3600)}
         for o in late[:SHORT_LIST]]}
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from ..domain import cells
-from ..domain.calendar import local_date
+from ..domain.calendar import local_time
 from ..domain.errors import N_
 from ..domain.names import local_name
 from ..writeoffs.services import REASON_LABELS
@@ -46,7 +46,7 @@ def tables(report: LossReport, gettext: Callable[[str], str], language: str = "z
         [_("Missing at stocktake"), report.missing.count, report.missing.value],
         [_("Closing stock"), report.closing.count, report.closing.value],
         [_("Unexplained loss"), report.unexplained.count, report.unexplained.value],
-        [_("Loss rate"), "" if report.loss_rate is None else report.loss_rate, ""],
+        [_("Loss rate"), "" if report.loss_rate is None else cells.Percent(report.loss_rate), ""],
         [_("Compensation charged"), report.compensation.count, report.compensation.charged],
         [_("Compensation collected"), "", report.compensation.collected],
         [_("Compensation waived"), "", report.compensation.waived],
@@ -68,9 +68,10 @@ def tables(report: LossReport, gettext: Callable[[str], str], language: str = "z
         Table("reasons", _("Reasons"), [_("Reason"), _("Count"), _("Value")],
               [[_(REASON_LABELS.get(r.reason, N_("Other"))), r.count, r.value] for r in report.reasons]),
         Table("overdue_loans", _("Overdue loans"), [_("Loan"), _("Borrower"), _("Department"), _("Due"),
-                                                    _("Days late"), _("Tags")],
-              [[o.loan_id, o.borrower, o.department or no_department, local_date(o.due_at, report.zone).isoformat(), o.days_late,
-                " ".join(o.tags)] for o in report.overdue_loans]),
+                                                    _("Days late"), _("Hours late"), _("Tags")],
+              [[o.loan_id, o.borrower, o.department or no_department,
+                local_time(o.due_at, report.zone).replace(tzinfo=None), o.days_late,
+                int(o.late.total_seconds() // 3600), " ".join(o.tags)] for o in report.overdue_loans]),
         Table("lifecycle", _("Lifecycle"), [_("Garment type"), _("Written off"), _("Average washes"),
                                             _("Average age (months)"), _("Cost per wear")],
               [[local_name(r, language), r.written_off, r.avg_washes or "", r.avg_age_months or "",

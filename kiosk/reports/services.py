@@ -34,7 +34,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy import case, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from ..domain import calendar, depreciation
+from ..domain import calendar, cells, depreciation
 from ..domain.calendar import month_bounds
 from ..domain.garment_states import Action, Status
 from ..ledger import REGISTER, not_undone
@@ -124,6 +124,8 @@ class OverdueRow:
     due_at: dt.datetime
     days_late: int
     tags: list[str]
+    #: how late at the month's end (or now), as the page says it (hours under a day)
+    late: dt.timedelta = dt.timedelta(0)
 
 
 @dataclass
@@ -386,7 +388,7 @@ def overdue_loans(session: Session, at: dt.datetime, departments: dict) -> list[
         row = loans.get(loan_id)
         if row is None:
             row = loans[loan_id] = OverdueRow(loan_id, name, departments.get(dept_id), due,
-                                              (at - due).days, [])
+                                              (at - due).days, [], late=at - due)
         row.tags.append(tag)
     return list(loans.values())
 
@@ -491,7 +493,8 @@ def to_json(report: LossReport) -> dict:
                          "pending": str(report.compensation.pending)},
         "overdue_loans": {"count": len(report.overdue_loans),
                           "loans": [{"loan_id": o.loan_id, "borrower": o.borrower, "department": o.department,
-                                     "due_at": o.due_at.isoformat(), "days_late": o.days_late,
+                                     "due_at": calendar.local_time(o.due_at, report.zone).isoformat(),
+                                     "days_late": o.days_late, "hours_late": int(o.late.total_seconds() // 3600),
                                      "tags": o.tags} for o in report.overdue_loans]},
         "lifecycle": [{**_type_head(r), "written_off": r.written_off, "avg_washes": _s(r.avg_washes),
                        "avg_age_months": _s(r.avg_age_months), "cost_per_wear": _s(r.cost_per_wear)}
@@ -518,7 +521,7 @@ def summary_slip(report: LossReport, *, gettext, pgettext, money, clerk: str, wh
         (_("Missing at stocktake"), f"{report.missing.count} / {money(report.missing.value)}"),
         (_("Closing stock"), f"{report.closing.count} / {money(report.closing.value)}"),
         (_("Unexplained loss"), f"{report.unexplained.count} / {money(report.unexplained.value)}"),
-        (_("Loss rate"), "—" if rate is None else f"{rate * 100:.2f}%"),
+        (_("Loss rate"), cells.percent_text(rate)),
         (_("Compensation charged"), money(report.compensation.charged)),
         (_("Compensation collected"), money(report.compensation.collected)),
         (_("Compensation waived"), money(report.compensation.waived)),

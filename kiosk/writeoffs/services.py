@@ -333,7 +333,7 @@ def payroll_rows(session: Session, *, zone: str) -> list[list]:
     departments = {d.id: d.name for d in session.scalars(select(Department))}
     return [[comp.employee.staff_no, comp.employee.name, departments.get(comp.department_id, ""),
              money.quantize(comp.current_amount), REASON_ZH[comp.write_off.reason],
-             calendar.local_date(comp.created_at, zone).isoformat()]
+             calendar.local_date(comp.created_at, zone)]
             for comp in sorted(open_compensations(session), key=lambda c: (c.created_at, c.id))
             if comp.employee is not None]
 
