@@ -238,13 +238,13 @@ def test_rewash_and_reiron_send_the_garment_back(client, login_as, table, action
     assert garment("INS-1").status == status
 
 
-def test_tailor_is_refused_without_a_defect_and_nothing_changes(client, login_as, table):
+def test_tailor_without_a_defect_asks_for_it_and_nothing_changes(client, login_as, table):
     login_as("clerk")
     client.post("/language", data={"lang": "en"})
     before = events()
     body = text_of(act(client, action="tailor", checks=[]))
-    assert scan_result(body) == "error"
-    assert "choose what the tailor must mend" in body
+    assert scan_result(body) == "prompt" and "result-error" not in body  # a question: no red, no error tone
+    assert "What must the tailor mend? Choose it below, then send." in body
     assert 'data-testid="act-tailor"' in body  # the card stays: choose one and tap again
     assert events() == before
     assert garment("INS-1").status == "inspection"

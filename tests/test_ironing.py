@@ -222,7 +222,7 @@ def test_rejects_per_ironer_counts_irons_and_the_rejects_that_were_theirs(make):
     session.commit()
 
     rows = services.rejects_per_ironer(session, t0 - minute, t0 + dt.timedelta(hours=1))
-    assert rows == [("anna", 3, 1), ("bo", 1, 2)]
+    assert rows == [("anna", 3, 1, anna.id), ("bo", 1, 2, bo.id)]
     assert rows[0].name == "anna" and rows[0].rejected == 1
 
 
@@ -241,6 +241,15 @@ def test_the_page_shows_the_ironers_own_figures_for_today(make, client, ironer):
     body = text_of(client.get("/ironing/"))
     assert 'id="ironing-mine" data-ironed="1" data-rejected="1"' in body
     assert 'id="ironing-rejects"' not in body  # the table of everyone is for supervisors
+
+
+def test_an_ironers_own_figures_are_found_by_who_they_are_not_by_name(make):
+    # Two ironers the floor calls 王芳 (the morning's and the evening's): each sees their own figures.
+    morning, evening = make.user("王芳", role="ironer"), make.user("王芳2", role="ironer")
+    rows = [services.IronerRejects("王芳", 7, 2, morning.id), services.IronerRejects("王芳", 1, 0, evening.id)]
+    assert services.figures_of(rows, evening) == ("王芳", 1, 0, evening.id)
+    assert services.figures_of(rows, morning) == ("王芳", 7, 2, morning.id)
+    assert services.figures_of(rows[:1], evening) == ("王芳2", 0, 0, evening.id)  # none ironed yet today
 
 
 def test_supervisor_sees_the_rejects_of_every_ironer(make, client, login_as):

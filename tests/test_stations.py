@@ -46,3 +46,28 @@ def test_every_station_has_one_answer_area_idle_then_showing_the_answer(client, 
     assert answered.status_code == 200
     assert body.count('id="scan-result"') == 1 and scan_result(body) == "error"
     assert 'data-scan-result="idle"' not in body and f'action="{scan}"' in body
+
+
+def _log_rows(html: str) -> dict[str, str]:
+    """The shift list's rows by tag, each its opening <tr> tag."""
+    body = html.split('id="scan-log-rows"')[1].split("</tbody>")[0]
+    return {tag: row for row, tag in re.findall(r'(<tr [^>]*>)\s*<td>[^<]*</td>\s*<td class="tag-code">([^<]+)<', body,
+                                                re.S)}
+
+
+def test_an_undone_scan_is_struck_through_in_the_shift_list_live_and_after_a_reload(client, login_as, make):
+    kept, undone = (make.garment(owner=make.employee(), status="issued") for _ in range(2))
+    db.session.commit()
+    login_as("clerk")
+    client.post("/checkin/scan", data={"code": kept.tag}, headers={"HX-Request": "true"})
+    client.post("/checkin/scan", data={"code": undone.tag}, headers={"HX-Request": "true"})
+    answer = text_of(client.post("/checkin/undo", headers={"HX-Request": "true"}))
+    # Live: the undo's answer replaces the undone scan's row in place (out of band), struck through.
+    struck = re.search(r'<template>\s*(<tr [^>]*>)(.*?)</tr>', answer, re.S)
+    assert struck and 'hx-swap-oob="true"' in struck.group(1) and 'class="undone"' in struck.group(1)
+    assert undone.tag in struck.group(2) and "Undone" in struck.group(2)
+    assert 'afterbegin:#scan-log-rows' not in answer  # no new row for the undo itself
+    # After a reload: the same two rows, the undone one struck, no row for the undo.
+    rows = _log_rows(text_of(client.get("/checkin/")))
+    assert set(rows) == {kept.tag, undone.tag}
+    assert 'class="undone"' in rows[undone.tag] and 'class="undone"' not in rows[kept.tag]

@@ -76,14 +76,15 @@ def test_send_out_from_stock_defaults_to_the_flagged_defects(client, login_as, r
     assert event.action == "to_tailor" and event.defects == "damage"
 
 
-def test_send_out_without_any_defect_is_refused_and_offers_the_defect_chips(client, login_as, room):
+def test_send_out_without_any_defect_asks_for_it_with_the_defect_chips(client, login_as, room):
     login_as("clerk")
     client.post("/language", data={"lang": "en"})
     before = events()
     body = text_of(scan(client, "T-INSP"))
-    assert scan_result(body) == "error"
+    # A question, not a refusal: no red, no error tone (scan.js sounds only ok, duplicate and error).
+    assert scan_result(body) == "prompt" and "result-error" not in body and "Not done" not in body
     assert garment_status(body) == "inspection"
-    assert "choose what the tailor must mend" in body
+    assert "What must the tailor mend? Choose it below, then send." in body
     assert 'data-testid="defect-damage"' in body and 'data-testid="send-with-defect"' in body
     key = re.search(r'name="request_key" value="([0-9a-f]+)"', body).group(1)
     assert events() == before
@@ -212,7 +213,7 @@ def test_at_tailor_lists_days_out_longest_first(ctx, make, room):
     away.status_since = now - dt.timedelta(days=2)
     db.session.flush()
     rows = services.at_tailor(db.session, now)
-    assert [(g.tag, days) for g, days in rows] == [("T-OLD", 5), ("T-AWAY", 2), ("T-NEW", 0)]
+    assert [(g.tag, days) for g, days, _overdue in rows] == [("T-OLD", 5), ("T-AWAY", 2), ("T-NEW", 0)]
     assert rows[0].garment.tag == "T-OLD" and rows[0].days_out == 5
 
 
@@ -227,6 +228,19 @@ def test_the_list_highlights_garments_out_longer_than_the_limit(client, login_as
     app.config["KIOSK_TAILOR_DAYS"] = 5
     row = re.search(r'<tr data-at-tailor="T-AWAY"[^>]*>', text_of(client.get("/tailor/"))).group(0)
     assert "tailor-overdue" not in row
+
+
+@pytest.mark.parametrize("days_out", [3.5, 3.01, 2.99, 4.5])
+def test_today_and_the_tailor_list_agree_on_what_is_over_the_limit(client, login_as, room, app, days_out):
+    app.config["KIOSK_TAILOR_DAYS"] = 3
+    login_as("supervisor")
+    _out_since("T-AWAY", days_out)
+    db.session.commit()
+    row = re.search(r'<tr data-at-tailor="T-AWAY"[^>]*>', text_of(client.get("/tailor/"))).group(0)
+    on_the_list = "tailor-overdue" in row
+    board = text_of(client.get("/today/"))
+    on_today = "T-AWAY" in board.split('id="tailor"')[1].split("</section>")[0]
+    assert on_the_list == on_today == (days_out > 3)
 
 
 def test_the_list_shows_what_to_mend(client, login_as, room):

@@ -21,6 +21,7 @@ from ..domain.calendar import local_day_bounds
 from ..inspection.services import awaiting_slot, awaiting_slot_count
 from ..ironing.services import IronerRejects, rejects_per_ironer
 from ..models import CheckinBatch, Garment, TagReprint
+from ..tailor.services import overdue_before
 
 #: ironing or inspection for longer than this is "stuck"
 STUCK_HOURS = 24
@@ -68,7 +69,7 @@ def stuck_in_process(session: Session, now: dt.datetime, hours: int = STUCK_HOUR
 
 def overdue_at_tailor(session: Session, now: dt.datetime, days: int) -> tuple[int, list[Aged]]:
     """Garments at the tailor for more than ``days`` days, the longest out first."""
-    return _aged(session, (Status.AT_TAILOR.value,), now - dt.timedelta(days=days), now)
+    return _aged(session, (Status.AT_TAILOR.value,), overdue_before(now, days), now)
 
 
 def unslotted(session: Session) -> tuple[int, list[Garment]]:

@@ -44,6 +44,7 @@ def _answer(result: ScanResult, *, headline: str = "", log_row: bool = True, cho
         chosen=set(chosen), ticked=set(ticked), reprint=reprint, slot_number=services.slot_number,
         # A garment waiting for a decision is not "all fine": a neutral card.
         result_class="result-card" if on_table and result.ok else "",
+        asks_for=services.DEFECT_REQUIRED, ask=_("What must the tailor mend? Choose it below, then send."),
     )
     return render_page_or_fragment(_page, html=html)
 

@@ -24,7 +24,7 @@ RESULT = "ironing/_result.html"
 def _page(result_html: str | None = None):
     user = current_user()
     rows = services.rejects_per_ironer(db.session, *hotel_day_bounds())
-    mine = next((row for row in rows if row.name == user.name), services.IronerRejects(user.name, 0, 0))
+    mine = services.figures_of(rows, user)
     return render_template("ironing/station.html", station=STATION, result_html=result_html,
                            log=scan_log(db.session, STATION, user), mine=mine,
                            everyone=rows if is_manager(user) else None,

@@ -55,11 +55,15 @@ def defects_of(garment: Garment) -> list[str]:
 
 
 class IronerRejects(NamedTuple):
-    """One ironer's figures for a period: ``(name, ironed, rejected)``."""
+    """One ironer's figures for a period: ``(name, ironed, rejected, user_id)``.
+
+    ``user_id`` is who they are: two ironers may go by the same name on the floor.
+    """
 
     name: str
     ironed: int
     rejected: int
+    user_id: int | None = None
 
 
 def rejects_per_ironer(session: Session, since_utc: dt.datetime, until_utc: dt.datetime) -> list[IronerRejects]:
@@ -69,7 +73,7 @@ def rejects_per_ironer(session: Session, since_utc: dt.datetime, until_utc: dt.d
     event (not undone) was by that ironer — found with a correlated subquery,
     so it works the same on SQLite and PostgreSQL. Ironed counts IRON events
     that were not undone. Sorted by name; each row is a
-    ``(name, ironed, rejected)`` tuple.
+    ``(name, ironed, rejected, user_id)`` tuple.
     """
     ironed = dict(session.execute(
         select(Event.user_id, func.count(Event.id))
@@ -106,4 +110,9 @@ def rejects_per_ironer(session: Session, since_utc: dt.datetime, until_utc: dt.d
     if not user_ids:
         return []
     names = dict(session.execute(select(User.id, User.name).where(User.id.in_(user_ids))).all())
-    return sorted(IronerRejects(names[uid], ironed.get(uid, 0), rejected.get(uid, 0)) for uid in user_ids)
+    return sorted(IronerRejects(names[uid], ironed.get(uid, 0), rejected.get(uid, 0), uid) for uid in user_ids)
+
+
+def figures_of(rows: list[IronerRejects], user: User) -> IronerRejects:
+    """This operator's own row of ``rows`` (found by who they are, not by name), or none ironed."""
+    return next((row for row in rows if row.user_id == user.id), IronerRejects(user.name, 0, 0, user.id))

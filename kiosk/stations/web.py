@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import NamedTuple
 
 from flask import current_app, render_template
 from flask_babel import gettext
 from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, aliased, joinedload
 
+from ..extensions import db
+from ..ledger import UNDO
 from ..models import Event, Garment, User, utcnow
 from ..scanning import ScanResult
 
@@ -18,14 +21,28 @@ def duplicate_seconds() -> int:
     return int(current_app.config["KIOSK_DUPLICATE_SECONDS"])
 
 
-def scan_log(session: Session, station: str, user: User, since_hours: int = 12) -> list[Event]:
-    """This user's latest scans at this station (the list that grows while they work)."""
+class LogEntry(NamedTuple):
+    """One row of a station's scan list: the scan, and whether it was undone since (struck through)."""
+
+    event: Event
+    undone: bool = False
+
+
+def scan_log(session: Session, station: str, user: User, since_hours: int = 12) -> list[LogEntry]:
+    """This user's latest scans at this station (the list that grows while they work).
+
+    An undo is not a row of its own: the scan it undid stays in the list, struck through.
+    """
     since = utcnow() - dt.timedelta(hours=since_hours)
-    return list(session.scalars(
-        select(Event).where(Event.station == station, Event.user_id == user.id, Event.created_at >= since)
+    undo = aliased(Event)
+    undone = select(undo.id).where(undo.reverses_event_id == Event.id, undo.action == UNDO).exists()
+    rows = session.execute(
+        select(Event, undone).where(Event.station == station, Event.user_id == user.id, Event.created_at >= since,
+                                    Event.action != UNDO)
         .options(joinedload(Event.garment).joinedload(Garment.garment_type))
         .order_by(Event.created_at.desc(), Event.id.desc()).limit(LOG_LENGTH)
-    ))
+    )
+    return [LogEntry(event, bool(was_undone)) for event, was_undone in rows]
 
 
 def message_of(result: ScanResult) -> str:
@@ -33,15 +50,27 @@ def message_of(result: ScanResult) -> str:
 
 
 def render_result(result: ScanResult, *, station: str, headline: str = "", template: str = "stations/_result.html",
-                  log_row: bool = True, **context) -> str:
-    """The answer to one scan: colour, sound and large text, plus the new log row (out of band)."""
+                  log_row: bool = True, asks_for: str | None = None, ask: str = "", **context) -> str:
+    """The answer to one scan: colour, sound and large text, plus the new log row (out of band).
+
+    The answer to an undo strikes the undone scan's row through (out of band) instead.
+    A refusal whose message is ``asks_for`` only wants one more thing from the
+    person (the defect a garment goes to the tailor for): it is a question, ``ask``,
+    without the red and the error tone (``data-scan-result="prompt"``).
+    """
+    prompt = asks_for is not None and result.error is not None and result.error.message == asks_for
+    undone = None
+    if result.ok and result.event is not None and result.event.action == UNDO and result.event.reverses_event_id:
+        undone = db.session.get(Event, result.event.reverses_event_id)
     return render_template(
         template,
         result=result,
         station=station,
         headline=headline,
-        message=message_of(result),
+        message=ask if prompt else message_of(result),
+        outcome="prompt" if prompt else result.result,
         warnings=[w.translated(gettext) for w in result.warnings],
-        log_row=log_row and result.ok and result.event is not None,
+        log_row=log_row and result.ok and result.event is not None and undone is None,
+        undone_event=undone,
         **context,
     )

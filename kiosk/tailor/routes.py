@@ -25,8 +25,9 @@ def _mode(value: str | None) -> str:
 
 
 def _board_context() -> dict:
-    return {"rows": services.at_tailor(db.session, utcnow()),
-            "limit_days": int(current_app.config["KIOSK_TAILOR_DAYS"]), "defects_labels": DEFECTS}
+    limit_days = int(current_app.config["KIOSK_TAILOR_DAYS"])
+    return {"rows": services.at_tailor(db.session, utcnow(), limit_days),
+            "limit_days": limit_days, "defects_labels": DEFECTS}
 
 
 def _page(mode: str, result_html: str | None = None):
@@ -41,6 +42,7 @@ def _answer(result: ScanResult, mode: str, *, headline: str, log_row: bool = Tru
     html = render_result(
         result, station=STATION, headline=headline, template="tailor/_answer.html", log_row=log_row,
         mode=mode, choose_defect=choose, defects=DEFECTS, chosen=set(chosen),
+        asks_for=DEFECT_REQUIRED, ask=_("What must the tailor mend? Choose it below, then send."),
         # The list of garments at the tailor is refreshed in the same answer (out of band).
         board=_board_context() if is_htmx() else None,
     )

@@ -25,6 +25,8 @@ MODES: dict[str, Action] = {SEND: Action.TO_TAILOR, RECEIVE: Action.FROM_TAILOR}
 class TailorRow(NamedTuple):
     garment: Garment
     days_out: int
+    #: out longer than the limit (KIOSK_TAILOR_DAYS): the one rule, see ``overdue_before``
+    overdue: bool = False
 
 
 def scan(session: Session, raw_code: str, mode: str, *, user: User | None, defects: Iterable[str] = (),
@@ -60,12 +62,22 @@ def days_out(since: dt.datetime, now: dt.datetime) -> int:
     return max(0, (now - since).days)
 
 
-def at_tailor(session: Session, now: dt.datetime | None = None) -> list[TailorRow]:
-    """Garments at the tailor with their days out, longest out first (the today board uses it too)."""
+def overdue_before(now: dt.datetime, limit_days: int) -> dt.datetime:
+    """A garment sent to the tailor before this moment is overdue: out more than ``limit_days`` days.
+
+    The one rule for the tailor list, 今日 and the handover (a garment out 3½ days is over a limit of 3).
+    """
+    return now - dt.timedelta(days=limit_days)
+
+
+def at_tailor(session: Session, now: dt.datetime | None = None, limit_days: int | None = None) -> list[TailorRow]:
+    """Garments at the tailor with their days out, longest out first; ``limit_days``: which are overdue."""
     now = now or utcnow()
+    cutoff = overdue_before(now, limit_days) if limit_days is not None else None
     garments = session.scalars(
         select(Garment).where(Garment.status == Status.AT_TAILOR.value)
         .options(joinedload(Garment.garment_type), joinedload(Garment.owner))
         .order_by(Garment.status_since, Garment.tag)
     ).all()
-    return [TailorRow(g, days_out(g.status_since, now)) for g in garments]
+    return [TailorRow(g, days_out(g.status_since, now), cutoff is not None and g.status_since < cutoff)
+            for g in garments]
