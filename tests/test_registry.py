@@ -377,7 +377,7 @@ def test_supervisor_registers_a_garment_type(client, login_as, ctx):
 
 
 @pytest.mark.parametrize("field, value", [
-    ("code", "S-1"), ("code", ""), ("code", "ABCDEFGHIJKLMNOPQ"),
+    ("code", "-S1"), ("code", "S 1"), ("code", "S_1"), ("code", ""), ("code", "ABCDEFGHIJKLMNOPQ"),
     ("name_zh", ""),
     ("unit_cost", "1.234"), ("unit_cost", "-1"), ("unit_cost", "NaN"), ("unit_cost", "Infinity"),
     ("unit_cost", "abc"), ("unit_cost", ""),
@@ -421,6 +421,35 @@ def test_supervisor_edits_a_garment_type(client, login_as, make):
     db.session.expire_all()
     gtype = db.session.get(GarmentType, gtype.id)
     assert (gtype.unit_cost, gtype.active) == (Decimal("99.90"), False)
+
+
+def test_supervisor_edits_a_garment_type_whose_code_has_a_dash(client, login_as, make):
+    gtype = make.garment_type("HK-SUIT")
+    db.session.commit()
+    login_as("supervisor")
+    response = client.post(f"/registry/types/{gtype.id}/edit",
+                           data=type_data(code="hk-suit", unit_cost="420", active="y"), headers=HX)
+    assert response.headers.get("HX-Redirect")  # saved: back to the list
+    db.session.expire_all()
+    gtype = db.session.get(GarmentType, gtype.id)
+    assert (gtype.code, gtype.unit_cost) == ("HK-SUIT", Decimal("420.00"))
+
+
+@pytest.mark.parametrize("code", ["HK-SUIT", "SH1", "A-1-B", "-SH", "SH_1", "SH 1", "SH.1", "衬衫"])
+def test_the_type_form_and_the_import_accept_the_same_codes(client, login_as, ctx, code):
+    from kiosk.domain.codes import is_valid_code
+    from kiosk.imports.services import import_csv
+
+    login_as("supervisor")
+    by_form = client.post("/registry/types/new", data=type_data(code=code), headers=HX)
+    form_takes = bool(by_form.headers.get("HX-Redirect"))
+    db.session.rollback()
+    db.session.execute(GarmentType.__table__.delete())
+    db.session.commit()
+    file = f"code,name_zh,unit_cost,entitlement,expected_washes\r\n{code},衬衫,85.5,3,120\r\n".encode()
+    imported = import_csv(db.session, "types", file)
+    db.session.rollback()
+    assert form_takes == imported.ok == is_valid_code(code)
 
 
 def test_clerk_gets_403_on_garment_types_and_nothing_is_written(client, login_as, make):

@@ -362,11 +362,19 @@ def test_cli(month, runner, tmp_path):
     result = runner.invoke(args=["kiosk", "report", "loss", "--month", MONTH, "--output", str(target)])
     assert result.exit_code == 0 and target.read_bytes().startswith("\ufeff".encode())
 
-    for bad in (["--month", "2026-3x"], ["--month", MONTH, "--format", "pdf"], ["--format", "xlsx"]):
+    missing = tmp_path / "no-such-folder"
+    for bad in (["--month", "2026-3x"], ["--month", MONTH, "--format", "pdf"], ["--format", "xlsx"],
+                ["--month", MONTH, "--output", str(missing / "loss.csv")],
+                ["--month", MONTH, "--format", "xlsx", "--output", str(missing / "loss.xlsx")],
+                ["--month", MONTH, "--output", str(tmp_path)]):  # a folder, not a file
         result = runner.invoke(args=["kiosk", "report", "loss", *bad])
         assert result.exit_code != 0
         lines = [line for line in result.output.splitlines() if line.strip()]
         assert len(lines) == 1 and lines[0].startswith("Error:"), result.output
+        assert isinstance(result.exception, SystemExit)  # said, not a traceback
+    assert not missing.exists()
+    result = runner.invoke(args=["kiosk", "report", "loss", "--month", MONTH, "--output", str(missing / "loss.csv")])
+    assert f"The folder {missing} does not exist" in result.output
 
 
 def test_the_forecast_counts_what_each_owners_kit_gives(month):

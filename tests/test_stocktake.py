@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import html as html_lib
+import re
 from decimal import Decimal
 
 import pytest
@@ -208,6 +210,25 @@ def test_close_is_refused_without_two_people_and_two_right_pins(app, room, who, 
             assert db.session.get(User, room["boss"]).failed_attempts == 1  # counted toward the lock
         if who == "one_pin":
             assert db.session.get(User, room["clerk"]).failed_attempts == 1
+
+
+@pytest.mark.parametrize("wrong, whose, field", [
+    ("supervisor", "Supervisor's PIN (主管): Wrong PIN.", "supervisor_pin"),
+    ("counter", "Clerk's PIN (小王): Wrong PIN.", "counter_pin"),
+])
+def test_a_wrong_pin_at_the_close_says_whose_it_was(app, room, wrong, whose, field):
+    st_id = _open(app)
+    boss = _client(app, room["boss"], "1470")
+    pins = {"supervisor": "1470", "counter": "3691", wrong: "0000"}
+    response = _close(boss, st_id, room["boss"], pins["supervisor"], room["clerk"], pins["counter"])
+    html = html_lib.unescape(text_of(response))
+    notice = re.search(r'data-testid="close-error" data-pin="(\w+)">([^<]+)<', html)
+    assert notice and notice.group(1) == field and notice.group(2).startswith(whose)
+    assert re.search(rf'name="{field}" aria-invalid="true"', html)
+    other = "counter_pin" if field == "supervisor_pin" else "supervisor_pin"
+    assert not re.search(rf'name="{other}" aria-invalid', html)
+    with app.app_context():
+        assert db.session.get(Stocktake, st_id).is_open
 
 
 def test_close_after_too_many_wrong_pins_is_locked(app, room):

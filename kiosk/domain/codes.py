@@ -5,7 +5,13 @@ import re
 import unicodedata
 
 TAG_MAX_LENGTH = 24
-_TAG_RE = re.compile(r"^[A-Z0-9][A-Z0-9-]*$")
+#: A code a person types or a scanner reads: a garment's tag, a garment type's or stock item's code
+#: (HK-SUIT). The one rule for every form and every import (after :func:`normalise_code`).
+CODE_PATTERN = r"^[A-Z0-9][A-Z0-9-]*$"
+#: Staff and uniform numbers: letters, digits and a few separators, no spaces.
+NUMBER_PATTERN = r"^[A-Z0-9][A-Z0-9._/-]*$"
+_TAG_RE = re.compile(CODE_PATTERN)
+_NUMBER_RE = re.compile(NUMBER_PATTERN)
 # Mainland mobile: 11 digits starting 13-19. Landline: area code 0xx/0xxx and
 # a 7-8 digit number, optionally with an extension (010-12345678-123).
 _MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
@@ -20,6 +26,16 @@ def normalise_code(raw: str) -> str:
 def is_valid_tag(code: str) -> bool:
     """A tag any scanner reads: A–Z, 0–9 and '-', at most 24 characters."""
     return bool(code) and len(code) <= TAG_MAX_LENGTH and bool(_TAG_RE.match(code))
+
+
+def is_valid_code(code: str) -> bool:
+    """A garment type's or stock item's code: A–Z, 0–9 and '-', starting with a letter or digit."""
+    return bool(_TAG_RE.match(code or ""))
+
+
+def is_valid_number(number: str) -> bool:
+    """A staff or uniform number: A–Z, 0–9 and . _ / -, starting with a letter or digit."""
+    return bool(_NUMBER_RE.match(number or ""))
 
 
 def normalise_phone(raw: str) -> str:

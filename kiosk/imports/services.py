@@ -81,7 +81,7 @@ from sqlalchemy.orm import Session
 
 from .. import badges
 from ..domain import cells, typed
-from ..domain.codes import is_valid_phone, is_valid_tag, normalise_code, normalise_phone
+from ..domain.codes import is_valid_code, is_valid_number, is_valid_phone, is_valid_tag, normalise_code, normalise_phone
 from ..domain.errors import N_, DomainError, Label
 from ..domain.money import BadAmount, parse_amount
 from ..kits import services as kits
@@ -172,9 +172,6 @@ KIND_VALUES: dict[str, str] = {
 }
 assert set(KIND_VALUES.values()) == set(EMPLOYEE_KINDS)
 
-_TYPE_CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9-]*$")
-# Staff and uniform numbers are typed or scanned: letters, digits, a few separators.
-_NUMBER_RE = re.compile(r"^[A-Z0-9][A-Z0-9._/-]*$")
 _CHUNK = 500  # keys per IN (...) query, well under every backend's limit
 #: The largest file an import reads: a hotel's whole staff list is well under 1 MB.
 MAX_FILE_BYTES = 10 * 1024 * 1024
@@ -546,7 +543,7 @@ class _Row:
     def scanned_number(self, key: str) -> str | None:
         """A staff or uniform number: upper-cased, scanner-safe characters only."""
         value = self.text(key, upper=True)
-        if value and not _NUMBER_RE.match(value):
+        if value and not is_valid_number(value):
             self.fail(key, N_("Use only letters, digits and . _ / - here: %(value)s."), value=value)
             return None
         return value
@@ -710,7 +707,7 @@ def _check_types(session: Session, rows: _Rows) -> list[_TypeRow]:
     checked = []
     for row in rows:
         code = row.text("code", upper=True)
-        if code and not _TYPE_CODE_RE.match(code):
+        if code and not is_valid_code(code):
             row.fail("code", N_("A code uses only letters, digits and '-': %(value)s."), value=code)
         checked.append(_TypeRow(
             row=row, code=code or "",

@@ -38,6 +38,8 @@ STATIONS: tuple[Station, ...] = (
     Station("handover.index", N_("Shift handover"), N_("What is pending for the next clerk"), COUNTER),
     Station("checklists.items", N_("Shift checklists"), N_("The opening and closing checks, in the room's words"),
             MANAGERS),
+    Station("reports.loss", N_("Monthly loss report"), N_("Purchases, write-offs, loss rate and compensation by month"),
+            MANAGERS),
     Station("purchases.index", N_("New purchases"), N_("Receive new uniforms, register them, print their tags"), MANAGERS),
     Station("garments.lookup", N_("Look up a garment"), N_("Scan a tag: where it is, its whole history"), EVERYONE),
     Station("registry.employees", N_("Employees"), N_("Find a person by name, staff no. or uniform no."), COUNTER),

@@ -17,7 +17,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp, ValidationError
 
-from ..domain.codes import is_valid_phone, is_valid_tag, normalise_phone
+from ..domain.codes import CODE_PATTERN, NUMBER_PATTERN, is_valid_phone, is_valid_tag, normalise_phone
 from ..domain.errors import N_
 from ..domain.garment_states import STATUS_LABELS, Status
 from ..forms import BadgeField, MoneyField, SelectChoice, TextField, WholeNumberField, type_choices
@@ -33,10 +33,10 @@ KIND_LABELS: dict[str, str] = {
     "new_hire": N_("New hire"),
 }
 
-# Staff and uniform numbers are typed or scanned: letters, digits and a few
-# separators, no spaces (after NFKC, so full-width input from an IME is fine).
-_NUMBER_RE = r"^[A-Z0-9][A-Z0-9._/-]*$"
-_TYPE_CODE_RE = r"^[A-Z0-9]+$"
+# Staff and uniform numbers are typed or scanned (after NFKC, so full-width input from an IME is fine);
+# a type's code follows the same rule as the import's (kiosk.domain.codes).
+_NUMBER_RE = NUMBER_PATTERN
+_TYPE_CODE_RE = CODE_PATTERN
 
 
 def _request_key(value: str | None) -> str:
@@ -103,7 +103,7 @@ class EmployeeForm(FlaskForm):
 class GarmentTypeForm(FlaskForm):
     code = TextField(_l("Code"), filters=[_code], validators=[
         DataRequired(_REQUIRED), Length(max=16),
-        Regexp(_TYPE_CODE_RE, message=_l("Letters A-Z and digits only."))])
+        Regexp(_TYPE_CODE_RE, message=_l("Letters A-Z, digits and - only."))])
     name_zh = TextField(_l("Chinese name"),
                         validators=[DataRequired(_REQUIRED), Length(max=64)])
     name_en = TextField(_l("English name"), validators=[Optional(), Length(max=64)])

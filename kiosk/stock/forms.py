@@ -13,6 +13,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp, ValidationError
 
+from ..domain.codes import CODE_PATTERN
 from ..domain.names import STOCK_KIND_LABELS
 from ..forms import ChoiceField, MoneyField, SelectChoice, TextField, WholeNumberField
 from ..forms import code as _code
@@ -85,7 +86,7 @@ class StockItemForm(FlaskForm):
 
     code = TextField(_l("Code"), filters=[_code], validators=[
         DataRequired(_REQUIRED), Length(max=32),
-        Regexp(r"^[A-Z0-9][A-Z0-9-]*$", message=_l("Letters A-Z, digits and - only."))])
+        Regexp(CODE_PATTERN, message=_l("Letters A-Z, digits and - only."))])
     name_zh = TextField(_l("Chinese name"), validators=[DataRequired(_REQUIRED), Length(max=64)])
     name_en = TextField(_l("English name"), validators=[Optional(), Length(max=64)])
     kind = ChoiceField(_l("Kind"), message=_l("Choose the kind."),

@@ -119,14 +119,14 @@ def count_item(stocktake_id: int):
     return render_page_or_fragment("stocktake/count.html", "stocktake/_progress.html", **_count_context(stocktake))
 
 
-def _close_page(stocktake: Stocktake, *, error: str | None = None, form: dict | None = None):
+def _close_page(stocktake: Stocktake, *, error: str | None = None, form: dict | None = None, pin_error: str = ""):
     supervisors, counters = services.closers(db.session)
     return render_page_or_fragment(
         "stocktake/close.html", "stocktake/_close.html", stocktake=stocktake,
         unseen=services.unseen(db.session, stocktake) if stocktake.is_open else [],
         rows=services.progress(db.session, stocktake) if stocktake.is_open else [],
         unknown=services.unknown_scans(db.session, stocktake),
-        supervisors=supervisors, counters=counters, error=error, form=form or {})
+        supervisors=supervisors, counters=counters, error=error, form=form or {}, pin_error=pin_error)
 
 
 @bp.get("/<int:stocktake_id>/close")
@@ -160,6 +160,7 @@ def close(stocktake_id: int):
         guard.failed(error)
         db.session.commit()  # a wrong PIN counts towards the lock even though the close is refused
         db.session.refresh(stocktake)
-        return _close_page(stocktake, error=translate_error(error), form=form)
+        return _close_page(stocktake, error=translate_error(error), form=form,
+                           pin_error=error.field if isinstance(error, services.PinRefused) else "")
     db.session.commit()
     return htmx_redirect(url_for("stocktake.count", stocktake_id=stocktake.id))

@@ -302,6 +302,28 @@ def item_counts(session: Session, stocktake: Stocktake) -> list[StocktakeItemCou
 
 # --- close -----------------------------------------------------------------------
 
+SUPERVISOR_PIN = N_("Supervisor's PIN")
+COUNTER_PIN = N_("Clerk's PIN")
+WHOSE_PIN = N_("%(whose)s (%(name)s): %(reason)s")
+
+
+class PinRefused(DomainError):
+    """One of the two PINs at the close was refused: the answer says whose (the supervisor's or
+    the counting clerk's) before why. The same message and parameters as the refusal, so it
+    counts as the guess it was (kiosk.auth.guard)."""
+
+    def __init__(self, refused: DomainError, whose: str, user: User) -> None:
+        super().__init__(refused.message, **refused.params)
+        self.whose, self.user_id, self.name = whose, user.id, user.name
+
+    @property
+    def field(self) -> str:
+        """The PIN field to mark on the close form."""
+        return "supervisor_pin" if self.whose == SUPERVISOR_PIN else "counter_pin"
+
+    def translated(self, gettext) -> str:
+        return gettext(WHOSE_PIN, whose=gettext(self.whose), name=self.name, reason=super().translated(gettext))
+
 def close(session: Session, stocktake_id: int | None, *, supervisor: User | None, supervisor_pin: str,
           counter: User | None, counter_pin: str, policy: Policy,
           now: dt.datetime | None = None, client: str = "") -> Stocktake:
@@ -319,8 +341,11 @@ def close(session: Session, stocktake_id: int | None, *, supervisor: User | None
         return _repeat_or_refuse(stocktake, supervisor, counter)
     _check_closers(supervisor, counter)
     now = now or utcnow()
-    check_pin(session, supervisor, supervisor_pin, policy, now=now, client=client)
-    check_pin(session, counter, counter_pin, policy, now=now, client=client)
+    for whose, user, pin in ((SUPERVISOR_PIN, supervisor, supervisor_pin), (COUNTER_PIN, counter, counter_pin)):
+        try:
+            check_pin(session, user, pin, policy, now=now, client=client)
+        except DomainError as refused:
+            raise PinRefused(refused, whose, user) from None
     if not _claim(session, stocktake, supervisor, counter, now):
         return _repeat_or_refuse(stocktake, supervisor, counter)
     table = progress(session, stocktake)  # taken before anything is marked missing
