@@ -1,6 +1,7 @@
 """Stock items, the purchase list and the monthly distribution (kiosk.stock)."""
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
@@ -162,6 +163,29 @@ def test_each_form_marks_the_bad_field_with_its_message_and_changes_nothing(
     assert _on_hand(app, socks) == 10 and _movements(app) == 0
 
 
+def _form_html(html: str, testid: str) -> str:
+    return re.search(rf'<form [^>]*data-testid="{testid}".*?</form>', html, re.S).group(0)
+
+
+@pytest.mark.parametrize("url, data, sent, others", [
+    ("/stock/receive", {"quantity": "0"}, "receive-form", ("issue-form", "adjust-form")),
+    ("/stock/issue", {"who": "S300", "code": "SOCK", "quantity": "0"}, "issue-form", ("receive-form", "adjust-form")),
+    ("/stock/adjust", {"delta": "0", "reason": "盘点"}, "adjust-form", ("receive-form", "issue-form")),
+    ("/stock/receive", {"quantity": "3"}, "receive-form", ("issue-form", "adjust-form")),  # the answer, too
+])
+def test_a_forms_answer_stays_in_that_form(app, client, login_as, make, socks, url, data, sent, others):
+    make.employee("王芳", staff_no="S300")
+    db.session.commit()
+    login_as("supervisor")
+    html = client.post(url, data={"item_id": socks, **data}, headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert html.count('data-testid="stock-message"') == 1
+    assert 'data-testid="stock-message"' in _form_html(html, sent)
+    for other in others:  # the other forms: no message, no marked field, nothing of what was typed
+        form = _form_html(html, other)
+        assert 'data-testid="stock-message"' not in form and "has-error" not in form
+        assert not re.search(r'name="quantity"[^>]*value="[^"1]', form)
+
+
 def test_an_issue_without_a_quantity_is_one(app, client, login_as, make, socks):
     make.employee("王芳", staff_no="S301")
     db.session.commit()
@@ -298,8 +322,90 @@ def test_collecting_reduces_stock_and_twice_is_a_duplicate(app, client, login_as
     assert "Not collected: 2 of 3" in html
     second = client.post("/stock/distribution/2026-05/collect", data={"employee_id": staff["a"]},
                          headers={"HX-Request": "true"})
-    assert 'data-scan-result="duplicate"' in second.get_data(as_text=True)
+    assert 'data-scan-result="duplicate"' in second.get_data(as_text=True)  # tapped: already collected
+    third = client.post("/stock/distribution/2026-05/collect", data={"confirm_id": staff["a"]},
+                        headers={"HX-Request": "true"})
+    assert 'data-scan-result="duplicate"' in third.get_data(as_text=True)
     assert _on_hand(app, socks) == 8 and _movements(app) == 1
+
+
+def _collect(client, data):
+    return client.post("/stock/distribution/2026-05/collect", data=data, headers={"HX-Request": "true"}) \
+        .get_data(as_text=True)
+
+
+def test_a_tapped_name_asks_once_to_confirm_and_the_second_tap_collects(app, client, login_as, staff, socks):
+    login_as("supervisor")
+    _open(client)
+    login_as("clerk")
+    asked = _collect(client, {"employee_id": staff["a"]})
+    assert 'data-scan-result="prompt"' in asked and 'data-run-answer="confirm"' in asked
+    assert "Tap again to confirm" in asked
+    # The same tile now carries the confirmation (the second tap), and so does the answer's button.
+    tile = re.search(r'<li data-staff-no="A1" data-confirm="1">\s*<button[^>]*>', asked).group(0)
+    assert f'name="confirm_id" value="{staff["a"]}"' in tile
+    assert 'data-testid="confirm-collect"' in asked
+    assert _on_hand(app, socks) == 10 and _movements(app) == 0  # a tap alone moves nothing
+    done = _collect(client, {"confirm_id": staff["a"]})
+    assert 'data-scan-result="ok"' in done and "Not collected: 2 of 3" in done
+    assert _on_hand(app, socks) == 8 and _movements(app) == 1
+    # A badge scan (or staff no.) ticks at once, without asking.
+    assert 'data-scan-result="ok"' in _collect(client, {"code": "B1"})
+    assert _on_hand(app, socks) == 6
+
+
+def test_a_tick_of_this_shift_is_undone_by_a_movement_back(app, client, login_as, staff, socks):
+    login_as("supervisor")
+    _open(client)
+    login_as("clerk")
+    ticked = _collect(client, {"code": "A1"})
+    form = re.search(r'<li data-staff-no="A1">.*?name="movements" value="([\d,]+)"', ticked, re.S)
+    assert form, "the tick of this shift offers its undo"
+    undone = client.post("/stock/distribution/2026-05/undo", data={"employee_id": staff["a"],
+                                                                    "movements": form.group(1)},
+                         headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert 'data-run-answer="undone"' in undone and "Not collected: 3 of 3" in undone
+    assert _on_hand(app, socks) == 10
+    with app.app_context():  # a movement back, never a delete
+        moves = db.session.scalars(select(StockMovement).order_by(StockMovement.id)).all()
+        assert [(m.reason, m.delta, m.note) for m in moves] == [
+            ("distributed", -2, "2026-05"), ("returned", 2, "distribution undone 2026-05")]
+    # The run's page lists the undone tick; undoing the same tick again moves nothing.
+    page = client.get("/stock/distribution/2026-05").get_data(as_text=True)
+    assert re.search(r'data-testid="undone-ticks".*data-staff-no="A1"', page, re.S)
+    again = client.post("/stock/distribution/2026-05/undo", data={"employee_id": staff["a"],
+                                                                   "movements": form.group(1)},
+                        headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert 'data-run-answer="undo_duplicate"' in again and _movements(app) == 2
+    # Ticked again, the person collects again (a new tick, with its own undo).
+    assert 'data-scan-result="ok"' in _collect(client, {"code": "A1"}) and _on_hand(app, socks) == 8
+
+
+def test_only_a_tick_of_this_shift_by_its_clerk_or_a_supervisor_can_be_undone(app, client, login_as, staff, socks):
+    login_as("supervisor")
+    _open(client)
+    login_as("clerk")
+    ticked = _collect(client, {"code": "A1"})
+    movements = re.search(r'name="movements" value="([\d,]+)"', ticked).group(1)
+    login_as("clerk")  # another clerk: no undo offered, and refused if sent
+    assert 'data-testid="undo-collect"' not in client.get("/stock/distribution/2026-05").get_data(as_text=True)
+    refused = client.post("/stock/distribution/2026-05/undo", data={"employee_id": staff["a"], "movements": movements},
+                          headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert 'data-scan-result="error"' in refused and _on_hand(app, socks) == 8
+    login_as("supervisor")
+    with app.app_context():  # ticked a shift ago (KIOSK_SESSION_HOURS): not even a supervisor undoes it now
+        line = db.session.scalar(select(DistributionLine).where(DistributionLine.employee_id == staff["a"]))
+        ticked_at, line.collected_at = line.collected_at, line.collected_at - dt.timedelta(hours=13)
+        db.session.commit()
+    refused = client.post("/stock/distribution/2026-05/undo", data={"employee_id": staff["a"], "movements": movements},
+                          headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert 'data-scan-result="error"' in refused and _on_hand(app, socks) == 8
+    with app.app_context():
+        db.session.get(DistributionLine, line.id).collected_at = ticked_at
+        db.session.commit()
+    done = client.post("/stock/distribution/2026-05/undo", data={"employee_id": staff["a"], "movements": movements},
+                       headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert 'data-run-answer="undone"' in done and _on_hand(app, socks) == 10
 
 
 def test_someone_not_collecting_shows_in_the_not_collected_list(app, client, login_as, staff):

@@ -37,6 +37,7 @@ _FIXED: dict[str, str] = {
 #: notes with a number in them: pattern -> msgid with the pattern's named groups
 _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"loan #(?P<no>\d+)"), N_("loan slip %(no)s")),
+    (re.compile(r"distribution undone (?P<month>\d{4}-\d{2})"), N_("%(month)s distribution: tick undone")),
     (re.compile(r"clearance #(?P<no>\d+)"), N_("clearance slip %(no)s")),
     (re.compile(r"stocktake #(?P<no>\d+) (?P<month>\d{4}-\d{2})"), N_("stocktake of %(month)s")),
     (re.compile(r"stocktake #(?P<no>\d+)"), N_("stocktake no. %(no)s")),

@@ -11,7 +11,9 @@ answers replace; without JavaScript the same forms post and get the page.
 """
 from __future__ import annotations
 
-from flask import Response, abort, flash, render_template, request, url_for
+import datetime as dt
+
+from flask import Response, abort, current_app, flash, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from sqlalchemy.exc import IntegrityError
@@ -22,6 +24,7 @@ from ..domain.roles import COUNTER, MANAGERS, is_manager
 from ..extensions import db
 from ..forms import mark
 from ..i18n import current_language, hotel_month, now, type_name, when
+from ..models import utcnow
 from ..printing.services import enqueue, print_once
 from ..web import current_user, htmx_redirect, render_page_or_fragment, roles
 from . import bp, catalogue, services
@@ -56,14 +59,20 @@ def _forms(submitted: FlaskForm | None = None) -> dict[str, FlaskForm]:
     return forms
 
 
-def _items_page(message: str = "", outcome: str = "", submitted: FlaskForm | None = None):
+_FORM_NAMES = {ReceiveForm: "receive", IssueForm: "issue", AdjustForm: "adjust"}
+
+
+def _items_page(message: str = "", outcome: str = "", submitted: FlaskForm | None = None,
+                answered: FlaskForm | None = None):
     # A refusal re-renders the panel with status 200, so htmx swaps it in.
     # Supervisors also see the items no longer in use, to put one back in use.
+    # The answer shows in the form that was sent (``answered``), where the clerk is looking:
+    # a bad quantity in 到货入库 never shows under 员工领用.
     shown = services.list_items(db.session, active_only=not is_manager(current_user()))
     return render_page_or_fragment(
         "stock/items.html", "stock/_stock.html", items=shown,
         movements=services.recent_movements(db.session), message=message, outcome=outcome,
-        forms=_forms(submitted))
+        answered=_FORM_NAMES.get(type(answered or submitted), ""), forms=_forms(submitted))
 
 
 def _codes(items) -> list[tuple[str, str]]:
@@ -85,8 +94,8 @@ def _command(form: FlaskForm, action, done_message):
         return _items_page(error.translated(_), "error", submitted=form)
     db.session.commit()
     if moved.duplicate:
-        return _items_page(_("Already recorded; nothing new was written."), "duplicate")
-    return _items_page(done_message(moved.movement), "ok")
+        return _items_page(_("Already recorded; nothing new was written."), "duplicate", answered=form)
+    return _items_page(done_message(moved.movement), "ok", answered=form)
 
 
 def _signed(number: int) -> str:
@@ -276,37 +285,98 @@ def _run_or_404(month: str):
     return run
 
 
-def _run_context(run, **extra) -> dict:
-    return dict(run=run, view=services.run_view(db.session, run), **extra)
+def _shift_start():
+    """Since when a tick counts as this shift's (KIOSK_SESSION_HOURS, the longest a sign-in lasts)."""
+    return utcnow() - dt.timedelta(hours=float(current_app.config["KIOSK_SESSION_HOURS"]))
+
+
+def _run_context(run, *, pending: int | None = None, **extra) -> dict:
+    """``pending``: the employee whose name was tapped once; their tile asks for the second tap."""
+    return dict(run=run, view=services.run_view(db.session, run), pending=pending, shift_start=_shift_start(),
+                **extra)
+
+
+def _run_answer(run, result: dict, pending: int | None = None):
+    return render_page_or_fragment("stock/run.html", "stock/_collect_answer.html",
+                                   **_run_context(run, result=result, pending=pending))
+
+
+def _run_command(run, command, *, done: str, duplicate: str):
+    """Run a collection or its undo (``command()`` -> Collected): commit and say which, or roll back and say why not."""
+    result = {"outcome": "error", "message": "", "person": None}
+    try:
+        moved = command()
+    except DomainError as error:
+        db.session.rollback()
+        result["message"] = error.translated(_)
+    else:
+        db.session.commit()
+        result.update(outcome=duplicate if moved.duplicate else done, person=moved.person)
+    return _run_answer(run, result)
 
 
 @bp.get("/distribution/<month>")
 @roles(*COUNTER)
 def run(month: str):
-    """The run: scan a badge or staff no. (or tap a name) as each person collects."""
+    """The run: scan a badge or staff no. as each person collects (a tapped name asks a second tap)."""
     return render_template("stock/run.html", **_run_context(_run_or_404(month), result=None))
 
 
 @bp.post("/distribution/<month>/collect")
 @roles(*COUNTER)
 def collect(month: str):
-    """One person collects what they are due: stock falls; twice is a duplicate."""
+    """One person collects what they are due: stock falls; twice is a duplicate.
+
+    A badge scan (or a staff no. typed) ticks at once. A tap on a name only asks
+    to confirm (再点一次确认): the same tile, or the answer's button, ticks with
+    the second tap, so a finger that lands on the wrong name moves nothing.
+    """
     run = _run_or_404(month)
-    result = {"outcome": "error", "message": "", "person": None}
-    try:
-        if request.form.get("employee_id"):  # a name tapped in the list
-            employee = people.resolve_id(db.session, request.form["employee_id"], giving=True)
+    if request.form.get("employee_id"):  # a name tapped once: ask, move nothing
+        return _ask_to_confirm(run, request.form["employee_id"])
+
+    def command():
+        if request.form.get("confirm_id"):  # the second tap on that name
+            employee = people.resolve_id(db.session, request.form["confirm_id"], giving=True)
         else:
             employee = people.resolve(db.session, request.form.get("code", ""), giving=True)
-        collected = services.collect(db.session, run, employee, user=current_user(),
-                                     language=current_language())
+        return services.collect(db.session, run, employee, user=current_user(), language=current_language())
+
+    return _run_command(run, command, done="ok", duplicate="duplicate")
+
+
+def _ask_to_confirm(run, employee_id: str):
+    """The first tap on a name: the answer and that tile ask for the second (nothing is written)."""
+    result = {"outcome": "error", "message": "", "person": None}
+    pending = None
+    try:
+        employee = people.resolve_id(db.session, employee_id, giving=True)
+        if not run.is_open:
+            raise DomainError(services.RUN_CLOSED, month=run.month)
+        person = services.person_due(db.session, run, employee)
     except DomainError as error:
-        db.session.rollback()
         result["message"] = error.translated(_)
     else:
-        db.session.commit()
-        result.update(outcome="duplicate" if collected.duplicate else "ok", person=collected.person)
-    return render_page_or_fragment("stock/run.html", "stock/_collect_answer.html", **_run_context(run, result=result))
+        result.update(outcome="duplicate" if person.collected else "confirm", person=person)
+        pending = None if person.collected else employee.id
+    db.session.rollback()
+    return _run_answer(run, result, pending)
+
+
+@bp.post("/distribution/<month>/undo")
+@roles(*COUNTER)
+def undo_collect(month: str):
+    """Undo a tick of this shift: the stock comes back by a movement (never a delete), the person waits again."""
+    run = _run_or_404(month)
+
+    def command():
+        employee = people.resolve_id(db.session, request.form.get("employee_id"), giving=False)
+        movement_ids = [int(part) for part in request.form.get("movements", "").split(",")
+                        if part.strip().isdigit() and len(part.strip()) < 12]
+        return services.undo_collect(db.session, run, employee, movement_ids, user=current_user(),
+                                     since=_shift_start(), language=current_language())
+
+    return _run_command(run, command, done="undone", duplicate="undo_duplicate")
 
 
 def _run_status_change(month: str, change):

@@ -18,7 +18,10 @@ commit — the route commits, or rolls back on a :class:`DomainError`):
   allowance, in the employee's size (or the one-size row; an employee without
   a matching size gets no line for that item). Collecting writes a movement
   per line, all or nothing; collecting again is a duplicate. A closed run
-  changes only through reopening, which is recorded on the run.
+  changes only through reopening, which is recorded on the run. A tick can be
+  undone within the shift by whoever ticked it (or a supervisor): a movement
+  back (``returned``, noted ``distribution undone YYYY-MM``) per line, and the
+  person waits again; nothing is deleted.
 """
 from __future__ import annotations
 
@@ -39,6 +42,7 @@ from ..domain import cells
 from ..domain.calendar import parse_month
 from ..domain.errors import DomainError, N_
 from ..domain.names import STOCK_KIND_LABELS, local_name
+from ..domain.roles import is_manager
 from ..models import Employee, User, utcnow
 from ..request_keys import by_id, once
 from .models import DistributionLine, DistributionRun, StockItem, StockMovement
@@ -275,11 +279,28 @@ class PersonDue:
     def collected(self) -> bool:
         return all(line.collected_at is not None for line in self.lines)
 
+    @property
+    def movement_ids(self) -> str:
+        """The tick's movements, as the undo form names them (a tick undone and made again is another)."""
+        return ",".join(str(line.movement_id) for line in self.lines if line.movement_id)
+
+    def undoable(self, user: User | None, since: dt.datetime) -> bool:
+        """Ticked since ``since`` (this shift), by ``user`` or with ``user`` a supervisor."""
+        return bool(self.lines) and self.collected and user is not None and all(
+            line.collected_at >= since and line.movement is not None
+            and (line.movement.user_id == user.id or is_manager(user)) for line in self.lines)
+
+
+def undo_note(month: str) -> str:
+    """The note on a movement that takes back a tick of the ``month`` run (read in words by kiosk.domain.notes)."""
+    return f"distribution undone {month}"
+
 
 @dataclass
 class RunView:
     run: DistributionRun
     people: list[PersonDue]
+    undone: list[StockMovement] = field(default_factory=list)
 
     @property
     def waiting(self) -> list[PersonDue]:
@@ -294,12 +315,24 @@ def run_view(session: Session, run: DistributionRun) -> RunView:
     lines = session.scalars(
         select(DistributionLine).where(DistributionLine.run_id == run.id)
         .options(joinedload(DistributionLine.employee).joinedload(Employee.department),
-                 joinedload(DistributionLine.item))
+                 joinedload(DistributionLine.item), joinedload(DistributionLine.movement))
         .order_by(DistributionLine.id))
     people: dict[int, PersonDue] = {}
     for line in lines:
         people.setdefault(line.employee_id, PersonDue(line.employee)).lines.append(line)
-    return RunView(run, sorted(people.values(), key=lambda p: p.employee.staff_no))
+    return RunView(run, sorted(people.values(), key=lambda p: p.employee.staff_no), undone_ticks(session, run))
+
+
+def undone_ticks(session: Session, run: DistributionRun) -> list[StockMovement]:
+    """The movements that took a tick of this run back, the latest first (shown on the run's page)."""
+    return list(session.scalars(
+        select(StockMovement).where(StockMovement.reason == "returned", StockMovement.note == undo_note(run.month))
+        .options(joinedload(StockMovement.employee), joinedload(StockMovement.item), joinedload(StockMovement.user))
+        .order_by(StockMovement.at.desc(), StockMovement.id.desc())))
+
+
+RUN_CLOSED = N_("The %(month)s distribution is closed. A supervisor can reopen it.")
+NOT_ON_LIST = N_("%(name)s (%(staff_no)s) is not on the %(month)s list.")
 
 
 @dataclass
@@ -312,15 +345,10 @@ def collect(session: Session, run: DistributionRun, employee: Employee, *, user:
             language: str = "zh_CN") -> Collected:
     """Hand an employee everything they are due this month: all lines or none."""
     if not run.is_open:
-        raise DomainError(N_("The %(month)s distribution is closed. A supervisor can reopen it."), month=run.month)
+        raise DomainError(RUN_CLOSED, month=run.month)
     people.refuse_leaver(employee)  # also one who left after the run listed them
-    lines = list(session.scalars(
-        select(DistributionLine).where(DistributionLine.run_id == run.id, DistributionLine.employee_id == employee.id)
-        .options(joinedload(DistributionLine.item)).order_by(DistributionLine.id)))
-    if not lines:
-        raise DomainError(N_("%(name)s (%(staff_no)s) is not on the %(month)s list."),
-                          name=employee.name, staff_no=employee.staff_no, month=run.month)
-    person = PersonDue(employee, lines)
+    person = person_due(session, run, employee)
+    lines = person.lines
     waiting = [line for line in lines if line.collected_at is None]
     if not waiting:
         return Collected(person, duplicate=True)
@@ -337,6 +365,47 @@ def collect(session: Session, run: DistributionRun, employee: Employee, *, user:
                          note=run.month, language=language)
         session.execute(update(DistributionLine).where(DistributionLine.id == line.id)
                         .values(movement_id=movement.id).execution_options(synchronize_session=False))
+        session.refresh(line)
+    return Collected(person)
+
+
+def person_due(session: Session, run: DistributionRun, employee: Employee) -> PersonDue:
+    """What ``employee`` is due in the run (refused when they are not on its list)."""
+    lines = list(session.scalars(
+        select(DistributionLine).where(DistributionLine.run_id == run.id, DistributionLine.employee_id == employee.id)
+        .options(joinedload(DistributionLine.item)).order_by(DistributionLine.id)))
+    if not lines:
+        raise DomainError(NOT_ON_LIST, name=employee.name, staff_no=employee.staff_no, month=run.month)
+    return PersonDue(employee, lines)
+
+
+def undo_collect(session: Session, run: DistributionRun, employee: Employee, movement_ids: Iterable[int], *,
+                 user: User | None, since: dt.datetime, language: str = "zh_CN") -> Collected:
+    """Take back a tick of this shift: each line's stock comes back by a movement, the person waits again.
+
+    ``movement_ids``: the tick the page showed. Undoing it again (a double tap,
+    another tablet) or after it was ticked anew is a duplicate that moves nothing.
+    """
+    if not run.is_open:
+        raise DomainError(RUN_CLOSED, month=run.month)
+    person = person_due(session, run, employee)
+    wanted = set(movement_ids)
+    ticked = [line for line in person.lines if line.movement_id is not None and line.movement_id in wanted]
+    if not ticked:
+        return Collected(person, duplicate=True)
+    if not person.undoable(user, since):
+        raise DomainError(N_("Only a tick of this shift can be undone, by whoever made it or a supervisor."))
+    for line in ticked:
+        # Claim the line first: a second undo at once finds it no longer ticked by that movement.
+        claimed = session.execute(
+            update(DistributionLine).where(DistributionLine.id == line.id,
+                                           DistributionLine.movement_id == line.movement_id)
+            .values(collected_at=None, movement_id=None).execution_options(synchronize_session=False))
+        if claimed.rowcount != 1:
+            continue
+        _move(session, line.item, line.quantity, "returned", user=user, employee=employee,
+              note=undo_note(run.month), language=language)
+    for line in person.lines:
         session.refresh(line)
     return Collected(person)
 

@@ -75,3 +75,40 @@ def test_a_monthly_distribution_with_one_employee_not_collecting(page: Page, roo
     # Stock fell by two pairs for each of the two: 20 - 4 = 16.
     page.goto("/stock/")
     expect(_socks_on_hand(page)).to_have_text("16")
+
+
+def test_a_tapped_name_asks_a_second_tap_and_the_tick_is_undone(page: Page, room):
+    """Whatever the run holds already: the third person is tapped, confirmed, then the tick undone."""
+    _a, _b, (c_no, c_name) = room["people"]
+    sign_in(page, room["supervisor"], "4826")
+    page.goto("/stock/")
+    before = int(_socks_on_hand(page).inner_text())
+    page.get_by_test_id("stock-distribution").click()
+    page.get_by_test_id("open-run").click()  # this month's run (the same one when it is open already)
+    expect(page.locator("#run-status")).to_be_visible()
+    run_url = page.url
+    page.get_by_test_id("logout").click()
+
+    sign_in(page, room["clerk"], "1470")
+    page.goto(run_url)
+    tile = page.locator(f"[data-testid=not-collected] li[data-staff-no='{c_no}'] button")
+    tile.click()
+    result = page.locator("#scan-result")
+    expect(result).to_have_attribute("data-scan-result", "prompt")  # asked, no error tone
+    expect(result.locator(".result-word")).to_have_text("再点一次确认")
+    expect(tile.get_by_test_id("tap-again")).to_have_text("再点一次确认")
+    expect(page.locator(f"[data-testid=collected] li[data-staff-no='{c_no}']")).to_have_count(0)
+    tile.click()  # the second tap on the same name ticks
+    expect(result).to_have_attribute("data-scan-result", "ok")
+    done = page.locator(f"[data-testid=collected] li[data-staff-no='{c_no}']")
+    expect(done).to_be_visible()
+
+    done.get_by_test_id("undo-collect").click()
+    expect(result).to_have_attribute("data-run-answer", "undone")
+    expect(result.locator(".result-word")).to_have_text("已撤销领取")
+    expect(page.locator(f"[data-testid=not-collected] li[data-staff-no='{c_no}']")).to_be_visible()
+    expect(page.locator(f"[data-testid=undone-ticks] tr[data-staff-no='{c_no}']")).to_contain_text(c_name)
+    page.reload()  # kept: the undone tick is on the run's page after a reload
+    expect(page.locator(f"[data-testid=undone-ticks] tr[data-staff-no='{c_no}']")).to_contain_text("袜子 +2")
+    page.goto("/stock/")
+    expect(_socks_on_hand(page)).to_have_text(str(before))  # the two pairs came back
