@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session
 
 from tests.printers.fakeprinter import FakePrinter, free_port
 
-from .helpers import ARTIFACTS, REPO, new_page
+from .helpers import ARTIFACTS, LANDSCAPE, PORTRAIT, REPO, new_page
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -281,6 +281,16 @@ def browser():
 def page(browser, server):
     """A fresh browser context (no cookies) per test: 1280x800, zh-CN."""
     page = new_page(browser, server.url)
+    try:
+        yield page
+    finally:
+        page.context.close()
+
+
+@pytest.fixture(params=[LANDSCAPE, PORTRAIT], ids=["1280x800", "800x1280"])
+def tablet(request, browser, server):
+    """The tablet held landscape, then portrait: a fresh context each (a failure still saves its screenshot)."""
+    page = new_page(browser, server.url, request.param)
     try:
         yield page
     finally:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from .helpers import ARTIFACTS, LANDSCAPE, PORTRAIT, new_page, sign_in, unique
+from .helpers import ARTIFACTS, sign_in, unique
 
 MIN_TOUCH_PX = 48
 
@@ -42,14 +42,10 @@ def _sideways_overflow(page: Page) -> int:
     return page.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
 
 
-@pytest.fixture(params=[LANDSCAPE, PORTRAIT], ids=["1280x800", "800x1280"])
-def page(request, browser, server):
-    """The tablet held landscape, then portrait (a failure still saves its screenshot)."""
-    page = new_page(browser, server.url, request.param)
-    try:
-        yield page
-    finally:
-        page.context.close()
+@pytest.fixture
+def page(tablet):
+    """The tablet held landscape, then portrait (conftest's ``tablet``)."""
+    return tablet
 
 
 def test_login_and_home_screens_fit_the_tablet_and_a_finger(page, server):
