@@ -419,3 +419,5 @@ def test_the_files_read_the_loss_rate_and_the_times_as_the_page_does(month, app,
 
     loan = json.loads(client.get(f"/reports/loss.json?month={MONTH}").data)["overdue_loans"]["loans"][0]
     assert loan["due_at"] == "2026-03-20T10:00:00+08:00" and loan["hours_late"] == 2
+    bounds = json.loads(client.get(f"/reports/loss.json?month={MONTH}").data)
+    assert bounds["start"] == "2026-03-01T00:00:00+08:00" and bounds["start_utc"] == "2026-02-28T16:00:00+00:00"

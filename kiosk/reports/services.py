@@ -469,6 +469,9 @@ def to_json(report: LossReport) -> dict:
         "month": report.month,
         "start_utc": report.start.isoformat(),
         "end_utc": report.end.isoformat(),
+        # the same bounds on the hotel's clock, as every other time in the file
+        "start": calendar.local_time(report.start, report.zone).isoformat(),
+        "end": calendar.local_time(report.end, report.zone).isoformat(),
         "closed": report.closed,
         "opening": _fig(report.opening),
         "purchased": _fig(report.purchased),
