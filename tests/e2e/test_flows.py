@@ -121,9 +121,11 @@ def test_the_loan_card_and_the_print_queue_links_take_a_finger(tablet: Page, roo
     tablet.goto(f"/loans/?loan_id={room['loan']}")
     expect(tablet.get_by_test_id("loan-card-phone")).to_have_attribute("href", "tel:13800138000")
     assert _too_small(tablet, "#loan-panel") == []
+    assert _too_small(tablet, "main") == []  # the rest of the loans page too
     tablet.goto("/print/")
     expect(tablet.get_by_test_id("job-tag").first).to_be_visible()
     assert _too_small(tablet, "[data-testid=print-jobs]") == []
+    assert _too_small(tablet, "main") == []
 
 
 def test_a_refused_loan_form_says_why_where_the_clerk_is_looking(tablet: Page, room):
