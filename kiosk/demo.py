@@ -27,6 +27,7 @@ from typing import Any, NamedTuple
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from flask_babel import gettext
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -832,15 +833,15 @@ def demo_command(if_empty: bool, seed: int, remove: bool, yes: bool) -> None:
     hotel = the_hotel(session)
     if hotel is not None and not hotel.is_demo:
         if if_empty:
-            click.echo("This database belongs to a real hotel; demo not loaded.")
+            click.echo(gettext("This database belongs to a real hotel; demo not loaded."))
             return
-        raise click.ClickException("This database belongs to a real hotel; the demo is not loaded into it.")
+        raise click.ClickException(gettext("This database belongs to a real hotel; the demo is not loaded into it."))
     if not database_is_empty(session):
         if if_empty:
-            click.echo("Database already has data; demo not loaded.")
+            click.echo(gettext("Database already has data; demo not loaded."))
             return
         raise click.ClickException(
-            "The database already has data; the demo loads only into an empty database.")
+            gettext("The database already has data; the demo loads only into an empty database."))
     try:
         summary = load_demo(session, seed=seed,
                             hash_method=current_app.config["KIOSK_PIN_HASH_METHOD"])
@@ -849,13 +850,16 @@ def demo_command(if_empty: bool, seed: int, remove: bool, yes: bool) -> None:
         session.rollback()
         raise
     forget(current_app)
-    click.echo(
-        f"Demo hotel loaded: {summary.departments} departments, {summary.employees} employees, "
-        f"{summary.garment_types} garment types, {summary.garments} garments, "
-        f"{summary.events} events, {summary.users} users."
-    )
+    click.echo(gettext(
+        "Demo hotel loaded: %(departments)s departments, %(employees)s employees, %(types)s garment types, "
+        "%(garments)s garments, %(events)s events, %(users)s users.", departments=summary.departments,
+        employees=summary.employees, types=summary.garment_types, garments=summary.garments,
+        events=summary.events, users=summary.users))
+    from .domain.roles import LABELS
+
     for user in DEMO_USERS:
-        click.echo(f"  {user.name}  {user.role:<10}  PIN {user.pin}  badge {user.badge}")
+        click.echo("  " + gettext("%(name)s  %(role)s  PIN %(pin)s  badge %(badge)s", name=user.name,
+                                  role=gettext(LABELS[user.role]), pin=user.pin, badge=user.badge))
 
 
 def _remove(session: Session, yes: bool) -> None:
@@ -867,24 +871,27 @@ def _remove(session: Session, yes: bool) -> None:
 
     hotel = the_hotel(session)
     if hotel is None or not hotel.is_demo:
-        raise click.ClickException("This database is not the demo hotel; nothing was removed.")
+        raise click.ClickException(gettext("This database is not the demo hotel; nothing was removed."))
     if not yes:
         if not interactive():
-            raise click.ClickException("Add --yes to take the demo out (no terminal to ask on).")
-        click.confirm("Take every demo record (staff, garments, history, the demo operators) out of this "
-                      "database?", abort=True)
+            raise click.ClickException(gettext("Add --yes to take the demo out (no terminal to ask on)."))
+        click.confirm(gettext("Take every demo record (staff, garments, history, the demo operators) out of "
+                              "this database?"), abort=True)
     try:
         removal = remove_demo(session)
         session.commit()
     except DomainError as error:
         session.rollback()
-        raise click.ClickException(str(error)) from None
+        raise click.ClickException(error.translated(gettext)) from None
     except Exception:
         session.rollback()
         raise
     forget(current_app)
-    click.echo(f"Demo removed: {removal.total} records from {len(removal.removed)} tables.")
+    click.echo(gettext("Demo removed: %(total)s records from %(tables)s tables.", total=removal.total,
+                       tables=len(removal.removed)))
     for table, count in sorted(removal.detached.items()):
-        click.echo(f"  kept {count} later rows of {table}, without the demo records they mentioned")
-    click.echo("No demo operator is left. Set up the hotel: flask --app app kiosk init, or restart the "
-               "kiosk (flask --app app kiosk serve) and use the first-run screen with the setup code it prints.")
+        click.echo("  " + gettext("kept %(count)s later rows of %(table)s, without the demo records they mentioned",
+                                  count=count, table=table))
+    click.echo(gettext("No demo operator is left. Set up the hotel: flask --app app kiosk init, or restart the "
+                       "kiosk (flask --app app kiosk serve) and use the first-run screen with the setup code it "
+                       "prints."))

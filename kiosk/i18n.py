@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from flask import Flask, current_app, session
+from flask import Flask, current_app, has_request_context, session
 from flask_babel import format_currency, format_date, format_datetime, get_locale, gettext, ngettext
 
 from .config import LANGUAGES
@@ -20,8 +20,9 @@ from .models import utcnow
 
 
 def select_locale() -> str:
-    """The language chosen with the toggle, else KIOSK_LANGUAGE (zh_CN)."""
-    chosen = session.get("lang")
+    """The language chosen with the toggle, else KIOSK_LANGUAGE (zh_CN): outside a request
+    (a command, the print worker) always KIOSK_LANGUAGE."""
+    chosen = session.get("lang") if has_request_context() else None
     if chosen in LANGUAGES:
         return chosen
     return current_app.config["BABEL_DEFAULT_LOCALE"]

@@ -461,7 +461,7 @@ def test_privacy_erase_takes_the_phone_and_signature_off_the_print_jobs_of_the_s
 
     result = runner.invoke(args=["kiosk", "privacy", "erase"])
     assert result.exit_code == 0, result.output
-    assert "1 visitor loan(s)" in result.output and "2 print job(s)" in result.output
+    assert "1 visitor loans closed" in result.output and "2 print jobs" in result.output
     db.session.expire_all()
     assert _jobs_holding("13800138000") == []  # no print job holds the visitor's phone any more
     old_jobs = [job for job in db.session.scalars(select(PrintJob)) if "LN-0980" in job.document]
@@ -474,7 +474,7 @@ def test_privacy_erase_takes_the_phone_and_signature_off_the_print_jobs_of_the_s
     assert "13900139000" in recent_job.document and '"type": "image"' in recent_job.document
 
     again = runner.invoke(args=["kiosk", "privacy", "erase"])
-    assert "0 visitor loan(s)" in again.output and "0 print job(s)" in again.output
+    assert "0 visitor loans closed" in again.output and "0 print jobs" in again.output
 
 
 def test_privacy_erase_also_cleans_the_slips_of_a_loan_erased_before(make, client, clerk):

@@ -4,6 +4,7 @@ from __future__ import annotations
 import click
 from flask import current_app
 from flask.cli import AppGroup
+from flask_babel import gettext
 
 from ..extensions import db
 from . import services
@@ -21,5 +22,6 @@ def erase() -> None:
     days = int(current_app.config["KIOSK_BORROWER_RETENTION_DAYS"])
     erased = services.erase_visitor_contacts(db.session, retention_days=days)
     db.session.commit()
-    click.echo(f"erased the contact details of {erased.loans} visitor loan(s) closed over {days} days ago, "
-               f"and the phone and signature on {erased.print_jobs} print job(s) of their slips")
+    click.echo(gettext("Erased the contact details of %(loans)s visitor loans closed over %(days)s days ago, "
+                       "and the phone and signature on %(jobs)s print jobs of their slips.",
+                       loans=erased.loans, days=days, jobs=erased.print_jobs))
