@@ -1,24 +1,35 @@
-"""Consistent backup of a live database: ``flask --app app kiosk backup DEST``.
+"""Backups of a live database: ``flask --app app kiosk backup FOLDER [--keep N]``.
 
-SQLite is copied with its online backup API, which reads one consistent
-snapshot even while tablets keep scanning (WAL mode lets the copy read while
-a writer writes). PostgreSQL is not copied here: ``pg_dump`` does that job
-properly, so the command prints how to run it and fails, since no backup
-was made.
-
-Either way the instance's keys are written beside the copy
-(``kiosk-YYYYmmdd-HHMMSS.keys``, owner-only): the badge key without which
-the copy's badges name nobody (badges are stored as keyed hashes, see
-:mod:`kiosk.badges`) and the secret key. The file is in the environment
-file format (``KIOSK_BADGE_KEY=...``), so a restored kiosk can be started
-with it, or each value written back into its file in ``instance/``.
+- FOLDER must be an existing folder: a USB stick that is not mounted is an
+  error, never a file of that name.
+- SQLite is copied with its online backup API, which reads one consistent
+  snapshot even while tablets keep scanning (WAL mode lets the copy read
+  while a writer writes); the copy is a single file (no -wal beside it).
+- PostgreSQL is dumped by ``pg_dump --format=custom`` run here (Debian's
+  postgresql-client, installed by scripts/system-deps.sh), with the
+  password in the environment, never on a command line.
+- Each backup is written under a temporary name, checked (SQLite's
+  integrity check; ``pg_restore --list`` of the dump), made owner-only and
+  only then given its name, so a half-written or broken file never looks
+  like a backup and an existing one is never replaced.
+- The instance's keys go beside it (``kiosk-YYYYmmdd-HHMMSS.keys``,
+  owner-only): the badge key without which the copy's badges name nobody
+  (badges are stored as keyed hashes, see :mod:`kiosk.badges`) and the
+  secret key, in the environment file format (``KIOSK_BADGE_KEY=...``).
+  ``kiosk restore`` puts them back in place (:mod:`kiosk.restore`).
+- ``--keep N``: once the new backup is checked, the oldest backups in the
+  folder past the newest N are removed, with their keys (only files this
+  command names: ``kiosk-YYYYmmdd-HHMMSS.sqlite3|.dump|.keys``).
 """
 from __future__ import annotations
 
 import datetime as dt
 import os
-import shlex
+import re
+import shutil
 import sqlite3
+import subprocess
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import click
@@ -78,45 +89,55 @@ def read_keys(path: Path) -> dict[str, str]:
     return keys
 
 
-def pg_dump_command(url: URL, dest: str | os.PathLike[str]) -> str:
-    """The pg_dump call for this database, with the password left out."""
-    # pg_dump speaks libpq URLs: no "+psycopg" driver suffix, and no password on
-    # a command line that lands in shell history (PGPASSWORD or ~/.pgpass).
-    public = URL.create("postgresql", username=url.username, host=url.host, port=url.port,
-                        database=url.database, query=url.query)
-    target = public.render_as_string(hide_password=False)
-    return f"pg_dump --format=custom --file {shlex.quote(str(dest))} {shlex.quote(target)}"
+#: what this command names its files, and so the only files ``--keep`` removes
+BACKUP_NAME = re.compile(r"^kiosk-(\d{8}-\d{6})\.(sqlite3|dump)$")
 
 
-def _target(dest: Path) -> Path:
-    target = dest / backup_file_name() if dest.is_dir() else dest
-    if target.exists():
-        raise BackupError(f"{target} already exists; refusing to overwrite it.")
-    if not target.parent.is_dir():
-        raise BackupError(f"directory {target.parent} does not exist.")
+def _folder(dest: Path) -> Path:
+    """``dest`` when it is an existing folder; else why not (nothing is written)."""
+    if not dest.is_dir():
+        what = "is a file" if dest.exists() else "does not exist"
+        raise BackupError(f"backup folder {dest} {what}: give an existing folder (is the disk mounted?); "
+                          "nothing was written.")
+    return dest
+
+
+def _target(folder: Path, suffix: str) -> Path:
+    target = folder / backup_file_name(suffix=suffix)
+    for path in (target, keys_file_for(target)):
+        if path.exists():
+            raise BackupError(f"{path} already exists; refusing to overwrite it.")
     return target
 
 
-def _verify(path: Path) -> None:
-    conn = sqlite3.connect(path)
+def _publish(partial: Path, target: Path) -> None:
+    """Give the checked ``partial`` its name, never over a file that appeared meanwhile."""
+    try:
+        os.link(partial, target)
+    except FileExistsError:
+        raise BackupError(f"{target} already exists; refusing to overwrite it.") from None
+    except OSError:  # a file system without hard links (a FAT stick)
+        if target.exists():
+            raise BackupError(f"{target} already exists; refusing to overwrite it.") from None
+        os.replace(partial, target)
+
+def verify_sqlite(path: Path) -> None:
+    """SQLite's integrity check of the file at ``path``, or :class:`BackupError`."""
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
         result = [row[0] for row in conn.execute("PRAGMA integrity_check")]
+    except sqlite3.DatabaseError as error:
+        raise BackupError(f"{path.name} is not a readable SQLite database: {error}") from None
     finally:
         conn.close()
     if result != ["ok"]:
-        raise BackupError(f"the copy failed its integrity check: {'; '.join(map(str, result[:3]))}")
+        raise BackupError(f"{path.name} failed its integrity check: {'; '.join(map(str, result[:3]))}")
 
 
-def backup_sqlite(source: Path, dest: Path) -> Path:
-    """Copy the live SQLite database ``source`` to ``dest`` (a file or a directory).
-
-    The copy is written beside the target under a temporary name, checked,
-    and only then given its name, so a half-written file never looks like
-    a backup, and an existing file is never replaced.
-    """
+def backup_sqlite(source: Path, target: Path) -> Path:
+    """Copy the live SQLite database ``source`` to ``target`` (a new file), checked."""
     if not source.is_file():
         raise BackupError(f"database file {source} not found.")
-    target = _target(dest)
     partial = target.with_name(f".{target.name}.partial-{os.getpid()}")
     try:
         src = sqlite3.connect(source, timeout=30)
@@ -132,15 +153,8 @@ def backup_sqlite(source: Path, dest: Path) -> Path:
                 dst.close()
         finally:
             src.close()
-        _verify(partial)
-        try:
-            os.link(partial, target)  # fails rather than overwrite a file that appeared meanwhile
-        except FileExistsError:
-            raise BackupError(f"{target} already exists; refusing to overwrite it.") from None
-        except OSError:  # a file system without hard links
-            if target.exists():
-                raise BackupError(f"{target} already exists; refusing to overwrite it.") from None
-            os.replace(partial, target)
+        verify_sqlite(partial)
+        _publish(partial, target)
     except sqlite3.Error as error:
         raise BackupError(f"could not copy the database: {error}") from error
     finally:
@@ -148,42 +162,99 @@ def backup_sqlite(source: Path, dest: Path) -> Path:
     return target
 
 
-class PostgresNotCopied(BackupError):
-    """PostgreSQL: the keys were written, the database is for pg_dump (no copy was made)."""
+def pg_environment(url: URL) -> dict[str, str]:
+    """The environment pg_dump/pg_restore/psql run in: the password in PGPASSWORD, never argv."""
+    env = dict(os.environ)
+    if url.password:
+        env["PGPASSWORD"] = str(url.password)
+    return env
 
-    def __init__(self, message: str, keys: Path) -> None:
-        super().__init__(message)
-        self.keys = keys
+
+def pg_target(url: URL) -> str:
+    """A libpq URL for ``url`` without driver suffix or password."""
+    return URL.create("postgresql", username=url.username, host=url.host, port=url.port,
+                      database=url.database, query=url.query).render_as_string(hide_password=False)
 
 
-def backup(url: URL, dest: Path, keys: dict[str, str] | None = None) -> tuple[Path, Path | None]:
-    """Copy the database to ``dest`` and write ``keys`` beside it; returns (copy, keys file).
+def pg_tool(name: str) -> str:
+    path = shutil.which(name)
+    if path is None:
+        raise BackupError(f"{name} is not installed: install Debian's postgresql-client "
+                          "(scripts/system-deps.sh does), then run the backup again.")
+    return path
 
-    On PostgreSQL only the keys are written (beside the file pg_dump should
-    write) and :class:`PostgresNotCopied` says how to run pg_dump.
-    """
+
+def run_tool(args: list[str], url: URL, what: str, timeout: float = 3600) -> subprocess.CompletedProcess:
+    """Run a PostgreSQL client tool; its failure is a :class:`BackupError` with its own words."""
+    try:
+        result = subprocess.run(args, env=pg_environment(url), capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise BackupError(f"{what} did not finish within {timeout:.0f} s.") from None
+    if result.returncode != 0:
+        said = (result.stderr or result.stdout).strip().splitlines()
+        raise BackupError(f"{what} failed: {said[-1] if said else f'exit {result.returncode}'}")
+    return result
+
+
+def verify_dump(path: Path, url: URL) -> list[str]:
+    """The table of contents of a custom-format dump (``pg_restore --list``), or :class:`BackupError`."""
+    result = run_tool([pg_tool("pg_restore"), "--list", str(path)], url, f"checking {path.name}")
+    return [line for line in result.stdout.splitlines() if line and not line.startswith(";")]
+
+
+def backup_postgres(url: URL, target: Path) -> Path:
+    """``pg_dump --format=custom`` of the configured database into ``target``, checked."""
+    partial = target.with_name(f".{target.name}.partial-{os.getpid()}")
+    try:
+        partial.touch(mode=0o600)
+        make_private(partial)
+        run_tool([pg_tool("pg_dump"), "--format=custom", "--no-owner", "--file", str(partial), pg_target(url)],
+                 url, "pg_dump")
+        make_private(partial)
+        verify_dump(partial, url)
+        _publish(partial, target)
+    finally:
+        partial.unlink(missing_ok=True)
+    return target
+
+
+def older_backups(folder: Path, keep: int) -> list[Path]:
+    """The backups in ``folder`` past the newest ``keep`` (by the time in their names), oldest first."""
+    named = sorted((match.group(1), path) for path in folder.iterdir()
+                   if (match := BACKUP_NAME.match(path.name)) and path.is_file())
+    return [path for _, path in named[:max(0, len(named) - keep)]]
+
+
+@dataclass
+class Backup:
+    copy: Path
+    keys: Path | None
+    removed: list[Path] = field(default_factory=list)
+
+
+def backup(url: URL, dest: Path, keys: dict[str, str] | None = None, *, keep: int | None = None) -> Backup:
+    """Back the database up into the folder ``dest`` with ``keys`` beside it; then keep the newest ``keep``."""
+    folder = _folder(dest)
     backend = url.get_backend_name()
     if backend == "postgresql":
-        target = dest / backup_file_name(suffix=".dump") if dest.is_dir() else dest
-        written = None
-        if keys:
-            if not target.parent.is_dir():
-                raise BackupError(f"directory {target.parent} does not exist.")
-            written = write_keys(keys_file_for(target), keys, target.name)
-        raise PostgresNotCopied(
-            "PostgreSQL is not copied by the kiosk; back it up with: " + pg_dump_command(url, target),
-            written)
-    if backend != "sqlite":
+        target = _target(folder, ".dump")
+        copy = backup_postgres(url, target)
+    elif backend == "sqlite":
+        if not url.database or url.database == ":memory:" or url.database.startswith("file:"):
+            raise BackupError("the database is not a SQLite file.")
+        target = _target(folder, ".sqlite3")
+        copy = backup_sqlite(Path(url.database), target)
+    else:
         raise BackupError(f"cannot back up a {backend} database.")
-    if not url.database or url.database == ":memory:" or url.database.startswith("file:"):
-        raise BackupError("the database is not a SQLite file.")
-    # The target's name is decided once, so the keys file matches the copy.
-    target = _target(dest)
-    if keys and keys_file_for(target).exists():
-        raise BackupError(f"{keys_file_for(target)} already exists; refusing to overwrite it.")
-    copy = backup_sqlite(Path(url.database), target)
     written = write_keys(keys_file_for(copy), keys, copy.name) if keys else None
-    return copy, written
+    result = Backup(copy, written)
+    if keep is not None:
+        for old in older_backups(folder, keep):
+            for path in (old, keys_file_for(old)):
+                if path.exists():
+                    path.unlink()
+                    result.removed.append(path)
+    return result
 
 
 def instance_keys(config) -> dict[str, str]:
@@ -193,22 +264,38 @@ def instance_keys(config) -> dict[str, str]:
 
 @click.command("backup")
 @with_appcontext
-@click.argument("dest", type=click.Path(path_type=Path))
-def backup_command(dest: Path) -> None:
-    """Back up the database to DEST (a file, or a directory for kiosk-YYYYmmdd-HHMMSS.sqlite3).
-
-    The badge key and the secret key are written beside the copy (.keys, owner-only).
+@click.argument("folder", type=click.Path(path_type=Path))
+@click.option("--keep", type=click.IntRange(min=1), default=None,
+              help="After a good backup, remove the oldest ones in FOLDER past the newest N.")
+def backup_command(folder: Path, keep: int | None) -> None:
+    """Back up the database into FOLDER (an existing folder): kiosk-YYYYmmdd-HHMMSS.sqlite3 (SQLite)
+    or .dump (PostgreSQL, pg_dump), checked, owner-only, with the keys beside it (.keys).
     """
     try:
-        target, keys = backup(db.engine.url, dest, instance_keys(current_app.config))
-    except PostgresNotCopied as refused:
-        if refused.keys is not None:
-            click.echo(f"Keys written to {refused.keys} (owner-only). Keep them with the pg_dump copy: "
-                       "without the badge key every badge must be scanned in again.")
-        raise click.ClickException(str(refused)) from None
+        made = backup(db.engine.url, folder, instance_keys(current_app.config), keep=keep)
     except BackupError as error:
+        current_app.logger.error("backup into %s failed: %s", folder, error)
+        _backup_failed(str(error))
         raise click.ClickException(str(error)) from None
-    click.echo(f"Backup written to {target} ({target.stat().st_size:,} bytes), integrity check ok.")
-    if keys is not None:
-        click.echo(f"Keys written to {keys} (owner-only). Keep both files together: without the keys "
+    check = "integrity check ok" if made.copy.suffix == ".sqlite3" else "pg_restore --list ok"
+    click.echo(f"Backup written to {made.copy} ({made.copy.stat().st_size:,} bytes), {check}.")
+    current_app.logger.info("backup written to %s (%d bytes)", made.copy, made.copy.stat().st_size)
+    if made.keys is not None:
+        click.echo(f"Keys written to {made.keys} (owner-only). Keep both files together: without the keys "
                    "every badge must be scanned in again (PINs still work).")
+    for path in made.removed:
+        click.echo(f"Removed the older {path.name} (--keep {keep}).")
+
+
+def _backup_failed(reason: str) -> None:
+    """Tell the supervisors (kiosk.alerts, when it is there); a failed alert never hides the failure."""
+    try:
+        from .alerts import services as alerts
+    except ImportError:
+        return
+    try:
+        alerts.raise_alert(db.session, "backup_failed", reason, key=f"backup:{dt.date.today():%Y-%m-%d}")
+        db.session.commit()
+    except Exception:  # noqa: BLE001 - the backup's own failure is what must be seen
+        db.session.rollback()
+        current_app.logger.exception("could not queue the backup-failed alert")

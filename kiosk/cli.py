@@ -1,6 +1,8 @@
 """``flask --app app kiosk ...`` commands."""
 from __future__ import annotations
 
+import signal
+
 import click
 from flask import Flask
 from flask.cli import AppGroup
@@ -195,17 +197,53 @@ def serve(host: str, port: int, threads: int) -> None:
     from flask import current_app
     from waitress import serve as waitress_serve
 
+    from . import locks
+
     click.echo(f"Uniform Room Kiosk: http://{host}:{port}/")
     _announce()
     db.session.remove()
     from .web import serve_logging
 
     serve_logging(current_app)
-    waitress_serve(current_app._get_current_object(), host=host, port=port, threads=threads)
+    # While this process serves, `kiosk restore` refuses (kiosk.locks): the lock is the
+    # operating system's (or PostgreSQL's), so a killed server leaves nothing that blocks.
+    held = locks.serving(db.engine)
+    signal.signal(signal.SIGTERM, _stop_serving)  # systemctl stop: shut down cleanly, as Ctrl+C does
+    try:
+        waitress_serve(current_app._get_current_object(), host=host, port=port, threads=threads)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        _shut_down(current_app)
+        held.release()
+
+
+def _stop_serving(signum, frame) -> None:  # noqa: ARG001 - a signal handler's arguments
+    raise KeyboardInterrupt
+
+
+def _shut_down(app: Flask) -> None:
+    """A clean stop: the SQLite WAL folded back into the database file (nothing left in
+    kiosk.sqlite3-wal for a copied or restored file to trip over), connections closed."""
+    from sqlalchemy import text
+
+    from .printing import worker
+
+    worker.stop(app)
+    db.session.remove()
+    if db.engine.url.get_backend_name() == "sqlite":
+        try:
+            with db.engine.connect() as connection:
+                connection.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+        except Exception:  # noqa: BLE001 - a stop must not fail; SQLite replays the WAL next time
+            app.logger.exception("could not checkpoint the database at shutdown")
+    db.engine.dispose()
+    app.logger.info("kiosk stopped")
 
 
 def init_app(app: Flask) -> None:
     from .backup import backup_command
+    from .restore import restore_command
     from .demo import demo_command
     from .hotel.cli import init_command, setup_code_command
     from .imports.cli import import_cli
@@ -217,6 +255,7 @@ def init_app(app: Flask) -> None:
     kiosk_cli.add_command(init_command)
     kiosk_cli.add_command(setup_code_command)
     kiosk_cli.add_command(backup_command)
+    kiosk_cli.add_command(restore_command)
     kiosk_cli.add_command(import_cli)
     kiosk_cli.add_command(report_cli)
     from .loans.cli import privacy_cli

@@ -5,6 +5,8 @@ from logging.config import fileConfig
 from alembic import context
 from flask import current_app
 
+from kiosk import locks
+
 config = context.config
 # Keep the application's loggers alive when migrations run inside the app.
 fileConfig(config.config_file_name, disable_existing_loggers=False)
@@ -41,7 +43,9 @@ def run_migrations_online():
             connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
             connection.commit()
         context.configure(connection=connection, target_metadata=db.metadata, **conf_args)
-        with context.begin_transaction():
+        # One upgrade at a time per database (kiosk.locks): of two processes
+        # starting together, the second waits here, then finds nothing to do.
+        with context.begin_transaction(), locks.upgrading(connection):
             context.run_migrations()
         if sqlite:
             broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()

@@ -2,7 +2,8 @@
 # System packages the kiosk and its tests need and pip cannot give:
 # a CJK font (Chinese on screen and on printed slips; without one it renders
 # as boxes) and, for the browser tests, Debian's Chromium (Playwright drives
-# it; it cannot download its own browser here).
+# it; it cannot download its own browser here), and PostgreSQL's client tools
+# (pg_dump, pg_restore) for backups of a PostgreSQL database.
 #   scripts/system-deps.sh          font + chromium (make test)
 #   scripts/system-deps.sh --fonts  the font only (make run)
 # Installs with apt when running as root on Debian; otherwise says how.
@@ -14,6 +15,10 @@ if ! fc-list 2>/dev/null | grep -qiE 'WenQuanYi|Noto Sans CJK'; then
 fi
 if [ "${1:-}" != "--fonts" ]; then
   [ -x /usr/bin/chromium ] || need+=(chromium)
+fi
+# pg_dump and pg_restore: `kiosk backup` and `kiosk restore` on PostgreSQL (and their tests).
+if [ "${1:-}" != "--fonts" ] || [[ "${KIOSK_DATABASE_URL:-}" == postgres* ]]; then
+  command -v pg_dump >/dev/null || need+=(postgresql-client)
 fi
 [ ${#need[@]} -eq 0 ] && exit 0
 

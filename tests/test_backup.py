@@ -1,4 +1,4 @@
-"""``kiosk backup DEST``: a consistent copy of a live SQLite database."""
+"""``kiosk backup FOLDER [--keep N]``: a consistent, checked copy of a live database (SQLite; pg_dump)."""
 from __future__ import annotations
 
 import re
@@ -82,13 +82,14 @@ def test_backup_of_a_database_being_written_is_whole(sqlite_app, tmp_path):
 
     thread = threading.Thread(target=keep_writing)
     thread.start()
+    first_folder, second_folder = tmp_path / "first", tmp_path / "second"
+    first_folder.mkdir()
+    second_folder.mkdir()
     try:
-        dest = tmp_path / "copy.sqlite3"
-        result = sqlite_app.test_cli_runner().invoke(args=["kiosk", "backup", str(dest)])
+        result = sqlite_app.test_cli_runner().invoke(args=["kiosk", "backup", str(first_folder)])
         holder.execute("ROLLBACK")
         # Once the holder is gone the busy writer commits; back up again mid-stream.
-        second = tmp_path / "second.sqlite3"
-        again = sqlite_app.test_cli_runner().invoke(args=["kiosk", "backup", str(second)])
+        again = sqlite_app.test_cli_runner().invoke(args=["kiosk", "backup", str(second_folder)])
     finally:
         stop.set()
         thread.join()
@@ -98,6 +99,7 @@ def test_backup_of_a_database_being_written_is_whole(sqlite_app, tmp_path):
     assert not errors
     assert result.exit_code == 0, result.output
     assert again.exit_code == 0, again.output
+    [dest], [second] = first_folder.glob("*.sqlite3"), second_folder.glob("*.sqlite3")
     for copy in (dest, second):
         assert _integrity(copy) == ["ok"]
         names = _names(copy)
@@ -112,17 +114,26 @@ def test_backup_of_a_database_being_written_is_whole(sqlite_app, tmp_path):
         conn.close()
 
 
-def test_backup_refuses_to_overwrite_a_file(sqlite_app, tmp_path):
-    dest = tmp_path / "existing.sqlite3"
-    dest.write_bytes(b"yesterday's backup")
-    result = sqlite_app.test_cli_runner().invoke(args=["kiosk", "backup", str(dest)])
+@pytest.fixture
+def fixed_name(monkeypatch):
+    """Every backup made now is called kiosk-20261203-020000 (two in one second would share a name)."""
+    import kiosk.backup
+
+    monkeypatch.setattr(kiosk.backup, "backup_file_name", lambda now=None, suffix=".sqlite3":
+                        f"kiosk-20261203-020000{suffix}")
+    return "kiosk-20261203-020000"
+
+
+def test_backup_refuses_to_overwrite_a_file(sqlite_app, tmp_path, fixed_name):
+    (tmp_path / f"{fixed_name}.sqlite3").write_bytes(b"yesterday's backup")
+    result = sqlite_app.test_cli_runner().invoke(args=["kiosk", "backup", str(tmp_path)])
     assert result.exit_code != 0
     assert "refusing to overwrite" in result.output
-    assert dest.read_bytes() == b"yesterday's backup"
+    assert (tmp_path / f"{fixed_name}.sqlite3").read_bytes() == b"yesterday's backup"
     assert [p.name for p in tmp_path.iterdir() if "partial" in p.name] == []
 
 
-def test_backup_into_a_directory_names_the_file_by_time(sqlite_app, tmp_path):
+def test_backup_into_a_folder_names_the_file_by_time(sqlite_app, tmp_path):
     folder = tmp_path / "backups"
     folder.mkdir()
     result = sqlite_app.test_cli_runner().invoke(args=["kiosk", "backup", str(folder)])
@@ -131,53 +142,75 @@ def test_backup_into_a_directory_names_the_file_by_time(sqlite_app, tmp_path):
     assert len(copies) == 1
     assert re.fullmatch(r"kiosk-\d{8}-\d{6}\.sqlite3", copies[0].name)
     assert _integrity(copies[0]) == ["ok"]
-    assert str(copies[0]) in result.output
+    assert str(copies[0]) in result.output and "integrity check ok" in result.output
     # ...and its keys beside it, under the same name.
     assert sorted(p.name for p in folder.iterdir()) == sorted([copies[0].name, copies[0].stem + ".keys"])
 
 
-def test_a_backup_is_readable_by_its_owner_only(sqlite_app, tmp_path):
-    dest = tmp_path / "copy.sqlite3"
-    result = sqlite_app.test_cli_runner().invoke(args=["kiosk", "backup", str(dest)])
+def test_a_backup_and_its_keys_are_readable_by_their_owner_only(sqlite_app, tmp_path):
+    result = sqlite_app.test_cli_runner().invoke(args=["kiosk", "backup", str(tmp_path)])
     assert result.exit_code == 0, result.output
-    assert dest.stat().st_mode & 0o777 == 0o600
+    [copy] = tmp_path.glob("kiosk-*.sqlite3")
+    assert copy.stat().st_mode & 0o777 == 0o600
+    assert copy.with_suffix(".keys").stat().st_mode & 0o777 == 0o600
 
 
-def test_backup_into_a_missing_directory_fails_clearly(sqlite_app, tmp_path):
-    result = sqlite_app.test_cli_runner().invoke(
-        args=["kiosk", "backup", str(tmp_path / "nowhere" / "copy.sqlite3")])
+@pytest.mark.parametrize("where", ["missing", "a file"])
+def test_backup_into_a_missing_folder_or_a_file_fails_and_writes_nothing(sqlite_app, tmp_path, where):
+    """A USB stick not mounted: /mnt/usb is missing (or a file): an error, never a file called usb."""
+    dest = tmp_path / "usb"
+    if where == "a file":
+        dest.write_bytes(b"not a folder")
+    before = sorted(p.name for p in tmp_path.iterdir())
+    result = sqlite_app.test_cli_runner().invoke(args=["kiosk", "backup", str(dest)])
     assert result.exit_code != 0
-    assert "does not exist" in result.output
+    said = "is a file" if where == "a file" else "does not exist"
+    assert f"backup folder {dest} {said}: give an existing folder (is the disk mounted?)" in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+    assert len(result.output.strip().splitlines()) == 1
 
 
-def test_postgresql_is_not_copied_but_the_pg_dump_command_is_printed(tmp_path, monkeypatch):
-    monkeypatch.setenv("KIOSK_INSTANCE_PATH", str(tmp_path / "instance"))
-    app = create_app({"SQLALCHEMY_DATABASE_URI": "postgresql://kiosk:s3cret@db.example:5433/hotel",
-                      "TESTING": True, "SECRET_KEY": "test"})
-    dest = tmp_path / "hotel.dump"
-    result = app.test_cli_runner().invoke(args=["kiosk", "backup", str(dest)])
-    assert result.exit_code != 0
-    assert f"pg_dump --format=custom --file {dest} postgresql://kiosk@db.example:5433/hotel" in result.output
-    assert "s3cret" not in result.output
-    assert not dest.exists()
-    # The keys are written all the same, beside where pg_dump is told to write, and the output says so.
-    keys = tmp_path / "hotel.keys"
-    assert f"Keys written to {keys} (owner-only). Keep them with the pg_dump copy" in result.output
-    assert len(result.output.strip().splitlines()) == 2
-    assert keys.stat().st_mode & 0o777 == 0o600
-    assert set(read_keys(keys)) == {"KIOSK_BADGE_KEY", "KIOSK_SECRET_KEY"}
+def test_keep_removes_the_oldest_backups_past_n_with_their_keys_and_nothing_else(sqlite_app, tmp_path):
+    tmp_path = tmp_path / "usb"  # the stick: only backups and the hotel's own files
+    tmp_path.mkdir()
+    for day in ("01", "02", "03"):
+        (tmp_path / f"kiosk-202611{day}-020000.sqlite3").write_bytes(b"old")
+        (tmp_path / f"kiosk-202611{day}-020000.keys").write_text("old")
+    (tmp_path / "notes.txt").write_text("the hotel's own file")
+    (tmp_path / "kiosk-20261101-020000.sqlite3.bak").write_text("not ours to remove")
+    result = sqlite_app.test_cli_runner().invoke(args=["kiosk", "backup", str(tmp_path), "--keep", "2"])
+    assert result.exit_code == 0, result.output
+    [new] = [p for p in tmp_path.glob("kiosk-2026*.sqlite3") if not p.name.startswith("kiosk-202611")]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([
+        "kiosk-20261103-020000.sqlite3", "kiosk-20261103-020000.keys", new.name, new.stem + ".keys",
+        "notes.txt", "kiosk-20261101-020000.sqlite3.bak"])
+    assert "Removed the older kiosk-20261101-020000.sqlite3 (--keep 2)." in result.output
+    refused = sqlite_app.test_cli_runner().invoke(args=["kiosk", "backup", str(tmp_path), "--keep", "0"])
+    assert refused.exit_code != 0  # keeping none would remove the one just made
 
 
-def test_backup_on_the_test_database(app, runner, tmp_path):
-    """Whatever the suite runs on: SQLite is copied, PostgreSQL gets the hint."""
-    dest = tmp_path / "suite.backup"
-    result = runner.invoke(args=["kiosk", "backup", str(dest)])
+def test_a_failed_backup_removes_nothing(sqlite_app, tmp_path, fixed_name):
+    for day in ("01", "02"):
+        (tmp_path / f"kiosk-202611{day}-020000.sqlite3").write_bytes(b"old")
+    (tmp_path / f"{fixed_name}.keys").write_text("a keys file in the way")
+    result = sqlite_app.test_cli_runner().invoke(args=["kiosk", "backup", str(tmp_path), "--keep", "1"])
+    assert result.exit_code != 0 and "refusing to overwrite" in result.output
+    assert {"kiosk-20261101-020000.sqlite3", "kiosk-20261102-020000.sqlite3"} <= {p.name for p in tmp_path.iterdir()}
+
+
+def test_backup_on_the_test_database_is_a_checked_copy_or_dump(app, runner, tmp_path):
+    """Whatever the suite runs on: SQLite is copied; PostgreSQL is dumped by pg_dump and checked."""
+    from kiosk.backup import verify_dump
+
+    result = runner.invoke(args=["kiosk", "backup", str(tmp_path)])
+    assert result.exit_code == 0, result.output
     with app.app_context():
-        backend = db.engine.url.get_backend_name()
-    if backend == "postgresql":
-        assert result.exit_code != 0
-        assert "pg_dump --format=custom" in result.output
-        assert not dest.exists()
+        url = db.engine.url
+    if url.get_backend_name() == "postgresql":
+        [dump] = tmp_path.glob("kiosk-*.dump")
+        assert "pg_restore --list ok" in result.output
+        assert any(" TABLE DATA public garments " in line for line in verify_dump(dump, url))
+        assert dump.stat().st_mode & 0o777 == 0o600
     else:
-        assert result.exit_code == 0, result.output
-        assert _integrity(dest) == ["ok"]
+        [copy] = tmp_path.glob("kiosk-*.sqlite3")
+        assert _integrity(copy) == ["ok"]

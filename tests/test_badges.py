@@ -271,12 +271,14 @@ def test_a_backup_restored_with_its_key_finds_the_badges_person_and_with_another
         db.engine.dispose()
 
 
-def test_a_backup_does_not_overwrite_a_keys_file(sqlite_app, tmp_path):  # noqa: F811
-    dest = tmp_path / "copy.sqlite3"
+def test_a_backup_does_not_overwrite_a_keys_file(sqlite_app, tmp_path, monkeypatch):  # noqa: F811
+    import kiosk.backup
+
+    monkeypatch.setattr(kiosk.backup, "backup_file_name", lambda now=None, suffix=".sqlite3": f"copy{suffix}")
     (tmp_path / "copy.keys").write_text("yesterday's keys")
-    result = sqlite_app.test_cli_runner().invoke(args=["kiosk", "backup", str(dest)])
+    result = sqlite_app.test_cli_runner().invoke(args=["kiosk", "backup", str(tmp_path)])
     assert result.exit_code != 0 and "refusing to overwrite" in result.output
-    assert not dest.exists()
+    assert not (tmp_path / "copy.sqlite3").exists()
     assert (tmp_path / "copy.keys").read_text() == "yesterday's keys"
 
 

@@ -1,0 +1,130 @@
+"""Locks between kiosk processes on one database, held by the operating system or the server.
+
+- **Serving**: every ``kiosk serve`` holds a *shared* lock for as long as it
+  serves; ``kiosk restore`` needs it *exclusively* and asks without waiting,
+  so a restore is refused while any kiosk serves that database, and no
+  kiosk starts serving in the middle of a restore.
+- **Upgrading**: ``flask db upgrade`` (migrations/env.py) holds an
+  exclusive lock while it migrates, so two processes starting together on
+  a fresh database both come up: the second waits, then finds nothing to do.
+
+SQLite: ``flock`` on a file beside the database (``kiosk.sqlite3.serve-lock``,
+``kiosk.sqlite3.upgrade-lock``). The kernel drops the lock when the process
+ends, however it ends, so a file left behind by a killed server means
+nothing. PostgreSQL: advisory locks of the server, on their own connection
+(serving, restore) or in the migration's transaction (upgrade): they end with
+the connection or the transaction.
+"""
+from __future__ import annotations
+
+import fcntl
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import URL, Connection, Engine
+from sqlalchemy.pool import NullPool
+
+#: advisory lock keys (any two bigints the kiosk alone uses): "kiosk" in ASCII, then 1 or 2
+SERVE_KEY = 0x6B696F736B01
+UPGRADE_KEY = 0x6B696F736B02
+
+
+class Busy(Exception):
+    """The lock is held by another process (a kiosk serving this database)."""
+
+
+def _sqlite_file(url: URL) -> Path | None:
+    database = url.database or ""
+    if url.get_backend_name() != "sqlite" or not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database)
+
+
+def _lock_file(database: Path, kind: str) -> int:
+    path = database.with_name(f"{database.name}.{kind}-lock")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+
+
+class Held:
+    """A lock this process holds until :meth:`release` (or its end)."""
+
+    def __init__(self, fd: int | None = None, connection: Connection | None = None, key: int = 0,
+                 shared: bool = False) -> None:
+        self._fd, self._connection, self._key, self._shared = fd, connection, key, shared
+
+    def release(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)  # closing the descriptor drops the flock
+            self._fd = None
+        if self._connection is not None:
+            unlock = "pg_advisory_unlock_shared" if self._shared else "pg_advisory_unlock"
+            try:
+                self._connection.execute(text(f"SELECT {unlock}(:key)"), {"key": self._key})
+                self._connection.commit()
+            finally:
+                engine = self._connection.engine
+                self._connection.close()
+                engine.dispose()
+                self._connection = None
+
+
+def _take(engine: Engine, *, kind: str, key: int, shared: bool, wait: bool) -> Held:
+    database = _sqlite_file(engine.url)
+    if database is not None:
+        fd = _lock_file(database, kind)
+        try:
+            fcntl.flock(fd, (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            os.close(fd)
+            raise Busy(kind) from None
+        return Held(fd=fd)
+    if engine.url.get_backend_name() == "postgresql":
+        # A connection of its own, outside the app's pool: held for as long as the lock is,
+        # untouched by the pool's dispose, and really closed on release.
+        connection = create_engine(engine.url, poolclass=NullPool).connect()
+        function = ("pg_advisory_lock" if wait else "pg_try_advisory_lock") + ("_shared" if shared else "")
+        got = connection.execute(text(f"SELECT {function}(:key)"), {"key": key}).scalar()
+        connection.commit()
+        if got is False:
+            connection.close()
+            raise Busy(kind)
+        return Held(connection=connection, key=key, shared=shared)
+    return Held()  # an in-memory database: nobody else can reach it
+
+
+def serving(engine: Engine) -> Held:
+    """``kiosk serve``: the shared lock that says a kiosk serves this database (held until released)."""
+    return _take(engine, kind="serve", key=SERVE_KEY, shared=True, wait=True)
+
+
+def nobody_serving(engine: Engine) -> Held:
+    """``kiosk restore``: the lock no kiosk may hold meanwhile, or :class:`Busy` at once."""
+    return _take(engine, kind="serve", key=SERVE_KEY, shared=False, wait=False)
+
+
+@contextmanager
+def upgrading(connection: Connection) -> Iterator[None]:
+    """While migrating: one process at a time per database (migrations/env.py).
+
+    PostgreSQL: a transaction-level advisory lock, taken inside the
+    migration's transaction, so it ends with it (commit or rollback).
+    SQLite: the upgrade lock file beside the database, for the whole upgrade.
+    """
+    database = _sqlite_file(connection.engine.url)
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": UPGRADE_KEY})
+        yield
+        return
+    if database is None:
+        yield
+        return
+    fd = _lock_file(database, "upgrade")
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
