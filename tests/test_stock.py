@@ -349,8 +349,14 @@ def test_a_tapped_name_asks_once_to_confirm_and_the_second_tap_collects(app, cli
     done = _collect(client, {"confirm_id": staff["a"]})
     assert 'data-scan-result="ok"' in done and "Not collected: 2 of 3" in done
     assert _on_hand(app, socks) == 8 and _movements(app) == 1
-    # A badge scan (or staff no.) ticks at once, without asking.
+    # A badge scan (or staff no.) ticks at once, without asking; a name typed is asked like a tapped one.
     assert 'data-scan-result="ok"' in _collect(client, {"code": "B1"})
+    assert _on_hand(app, socks) == 6
+    typed = _collect(client, {"code": "丙"})
+    assert 'data-run-answer="confirm"' in typed and 'data-staff-no="C1" data-confirm="1"' in typed
+    assert _on_hand(app, socks) == 6
+    for nothing in ("", "   ", "A\x00"):
+        assert 'data-scan-result="error"' in _collect(client, {"code": nothing})
     assert _on_hand(app, socks) == 6
 
 

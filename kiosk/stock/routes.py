@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from .. import people
 from ..domain.errors import DomainError
 from ..domain.roles import COUNTER, MANAGERS, is_manager
+from ..domain.typed import is_clean
 from ..extensions import db
 from ..forms import mark
 from ..i18n import current_language, hotel_month, now, type_name, when
@@ -332,25 +333,31 @@ def collect(month: str):
     the second tap, so a finger that lands on the wrong name moves nothing.
     """
     run = _run_or_404(month)
+    code = request.form.get("code", "")
     if request.form.get("employee_id"):  # a name tapped once: ask, move nothing
-        return _ask_to_confirm(run, request.form["employee_id"])
+        return _ask_to_confirm(run, lambda: people.resolve_id(db.session, request.form["employee_id"], giving=True))
+    scanned = people.find_by_code(db.session, code) if not request.form.get("confirm_id") and is_clean(code) else None
+    if scanned is None and code.strip() and not request.form.get("confirm_id"):  # a name typed: asked the same
+        return _ask_to_confirm(run, lambda: people.resolve(db.session, code, giving=True))
 
     def command():
         if request.form.get("confirm_id"):  # the second tap on that name
             employee = people.resolve_id(db.session, request.form["confirm_id"], giving=True)
-        else:
-            employee = people.resolve(db.session, request.form.get("code", ""), giving=True)
+        elif scanned is not None:  # a badge, 工号 or uniform no.: ticks at once
+            employee = people.refuse_leaver(scanned)
+        else:  # nothing scanned: says so
+            employee = people.resolve(db.session, code, giving=True)
         return services.collect(db.session, run, employee, user=current_user(), language=current_language())
 
     return _run_command(run, command, done="ok", duplicate="duplicate")
 
 
-def _ask_to_confirm(run, employee_id: str):
-    """The first tap on a name: the answer and that tile ask for the second (nothing is written)."""
+def _ask_to_confirm(run, find):
+    """A tapped (or typed) name: the answer and that person's tile ask for the second tap (nothing is written)."""
     result = {"outcome": "error", "message": "", "person": None}
     pending = None
     try:
-        employee = people.resolve_id(db.session, employee_id, giving=True)
+        employee = find()
         if not run.is_open:
             raise DomainError(services.RUN_CLOSED, month=run.month)
         person = services.person_due(db.session, run, employee)
