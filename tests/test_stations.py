@@ -71,3 +71,14 @@ def test_an_undone_scan_is_struck_through_in_the_shift_list_live_and_after_a_rel
     rows = _log_rows(text_of(client.get("/checkin/")))
     assert set(rows) == {kept.tag, undone.tag}
     assert 'class="undone"' in rows[undone.tag] and 'class="undone"' not in rows[kept.tag]
+
+
+def test_an_undo_without_javascript_answers_the_page_with_the_scan_struck_through(client, login_as, make):
+    garment = make.garment(owner=make.employee(), status="issued")
+    db.session.commit()
+    login_as("clerk")
+    client.post("/checkin/scan", data={"code": garment.tag})
+    page = text_of(client.post("/checkin/undo"))  # no HX-Request: the whole page
+    assert scan_result(page) == "ok"
+    rows = _log_rows(page)
+    assert list(rows) == [garment.tag] and 'class="undone"' in rows[garment.tag]

@@ -387,6 +387,20 @@ def test_a_tick_of_this_shift_is_undone_by_a_movement_back(app, client, login_as
     assert 'data-scan-result="ok"' in _collect(client, {"code": "A1"}) and _on_hand(app, socks) == 8
 
 
+def test_the_tap_and_the_undo_answer_a_page_without_javascript_too(app, client, login_as, staff, socks):
+    login_as("supervisor")
+    _open(client)
+    login_as("clerk")
+    asked = client.post("/stock/distribution/2026-05/collect", data={"employee_id": staff["a"]}).get_data(as_text=True)
+    assert "<html" in asked and 'data-run-answer="confirm"' in asked and 'data-confirm="1"' in asked
+    done = client.post("/stock/distribution/2026-05/collect", data={"confirm_id": staff["a"]}).get_data(as_text=True)
+    assert "<html" in done and 'data-scan-result="ok"' in done
+    movements = re.search(r'name="movements" value="([\d,]+)"', done).group(1)
+    undone = client.post("/stock/distribution/2026-05/undo",
+                         data={"employee_id": staff["a"], "movements": movements}).get_data(as_text=True)
+    assert "<html" in undone and 'data-run-answer="undone"' in undone and _on_hand(app, socks) == 10
+
+
 def test_only_a_tick_of_this_shift_by_its_clerk_or_a_supervisor_can_be_undone(app, client, login_as, staff, socks):
     login_as("supervisor")
     _open(client)
