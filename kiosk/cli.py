@@ -1,4 +1,9 @@
-"""``flask --app app kiosk ...`` commands."""
+"""``flask --app app kiosk ...`` commands.
+
+Every command speaks the kiosk's language (KIOSK_LANGUAGE), as the screens do: outside
+a request the locale is KIOSK_LANGUAGE (:func:`kiosk.i18n.select_locale`), so a message
+is written once, with gettext, and never as English beside it.
+"""
 from __future__ import annotations
 
 import signal
@@ -6,10 +11,13 @@ import signal
 import click
 from flask import Flask
 from flask.cli import AppGroup
+from flask_babel import gettext
 
-from .domain.errors import DomainError
-from .extensions import db
+from .domain.errors import DomainError, N_
+from .domain.roles import LABELS as ROLE_LABELS
 from .domain.roles import ROLES
+from .extensions import db
+
 
 kiosk_cli = AppGroup("kiosk", help="Uniform Room Kiosk commands.")
 user_cli = AppGroup("user", help="Operators of the kiosk.")
@@ -36,7 +44,7 @@ def _change(change, name: str | None = None):
         result = change(db.session, _command_line_actor(), *args)
     except DomainError as error:
         db.session.rollback()
-        _fail(str(error))
+        _fail(error.translated(gettext))
     db.session.commit()
     return result
 
@@ -47,6 +55,10 @@ def _hash_method() -> str:
     return current_app.config["KIOSK_PIN_HASH_METHOD"]
 
 
+def _role(role: str) -> str:
+    return gettext(ROLE_LABELS.get(role, role))
+
+
 _PIN_HELP = "4 to 8 digits, not an easy guess (1111, 1234, 1212); stored only as a hash."
 
 
@@ -55,12 +67,16 @@ def user_list() -> None:
     """Every operator: role, badge, last sign-in, locked, active."""
     from .operators.services import has_badge, is_locked, operators
 
+    from .i18n import when
+
     for user in operators(db.session):
-        last = user.last_login_at.strftime("%Y-%m-%d %H:%M UTC") if user.last_login_at else "never"
-        flags = [flag for flag, on in (("locked", is_locked(user)), ("must-change-pin", user.must_change_pin),
-                                       ("deactivated", not user.active)) if on]
-        click.echo(f"{user.name}\t{user.role}\tbadge {'yes' if has_badge(user) else 'no'}\t"
-                   f"last sign-in {last}" + (f"\t{' '.join(flags)}" if flags else ""))
+        last = when(user.last_login_at, "yyyy-MM-dd HH:mm") if user.last_login_at else gettext("Never")
+        flags = [gettext(flag) for flag, on in ((N_("Locked"), is_locked(user)),
+                                                (N_("Must choose a new PIN"), user.must_change_pin),
+                                                (N_("Deactivated"), not user.active)) if on]
+        click.echo("\t".join([user.name, _role(user.role),
+                              gettext("Badge: %(has)s", has=gettext("Yes") if has_badge(user) else gettext("No")),
+                              gettext("Last sign-in: %(when)s", when=last), *flags]))
 
 
 @user_cli.command("add")
@@ -79,7 +95,7 @@ def user_add(name: str, role: str, pin: str, badge: str | None, no_change_requir
     user = _change(lambda session, actor: add_operator(
         session, actor, name, role, pin, hash_method=_hash_method(), badge_code=badge,
         must_change_pin=not no_change_required))
-    click.echo(f"user {user.name} added, role {user.role}")
+    click.echo(gettext("Operator %(name)s added as %(role)s.", name=user.name, role=_role(user.role)))
 
 
 @user_cli.command("set-pin")
@@ -90,7 +106,7 @@ def user_set_pin(name: str, pin: str) -> None:
     from .operators.services import set_pin
 
     _change(lambda session, actor, user: set_pin(session, actor, user, pin, hash_method=_hash_method()), name)
-    click.echo(f"PIN of {name} set; they choose a new one at the next sign-in")
+    click.echo(gettext("PIN of %(name)s set; they choose a new one at the next sign-in.", name=name))
 
 
 @user_cli.command("set-role")
@@ -101,7 +117,8 @@ def user_set_role(name: str, role: str) -> None:
     from .operators.services import change_role
 
     changed = _change(lambda session, actor, user: change_role(session, actor, user, role), name)
-    click.echo(f"{name} is now {role}" if changed else f"{name} already is {role}")
+    click.echo(gettext("%(name)s is now %(role)s.", name=name, role=_role(role)) if changed
+               else gettext("%(name)s already is %(role)s.", name=name, role=_role(role)))
 
 
 @user_cli.command("set-badge")
@@ -114,15 +131,16 @@ def user_set_badge(name: str, badge: str | None, revoke: bool) -> None:
     from .operators.services import revoke_badge, set_badge
 
     if revoke and badge is not None:
-        _fail("Give either --badge CODE or --revoke.")
+        _fail(gettext("Give either --badge CODE or --revoke."))
     if not revoke and badge is None:
-        badge = click.prompt("Scan the badge", hide_input=True)
+        badge = click.prompt(gettext("Scan the badge"), hide_input=True)
     if revoke:
         had = _change(revoke_badge, name)
-        click.echo(f"badge of {name} revoked" if had else f"{name} had no badge")
+        click.echo(gettext("Badge of %(name)s revoked.", name=name) if had
+                   else gettext("%(name)s had no badge.", name=name))
         return
     happened = _change(lambda session, actor, user: set_badge(session, actor, user, badge), name)
-    click.echo(f"badge of {name} {happened}")
+    click.echo(gettext("Badge of %(name)s: %(happened)s.", name=name, happened=gettext(happened)))
 
 
 @user_cli.command("deactivate")
@@ -132,7 +150,8 @@ def user_deactivate(name: str) -> None:
     from .operators.services import deactivate
 
     done = _change(deactivate, name)
-    click.echo(f"{name} deactivated" if done else f"{name} was already deactivated")
+    click.echo(gettext("%(name)s deactivated.", name=name) if done
+               else gettext("%(name)s was already deactivated.", name=name))
 
 
 @user_cli.command("reactivate")
@@ -142,7 +161,8 @@ def user_reactivate(name: str) -> None:
     from .operators.services import reactivate
 
     done = _change(reactivate, name)
-    click.echo(f"{name} is active again" if done else f"{name} was already active")
+    click.echo(gettext("%(name)s is active again.", name=name) if done
+               else gettext("%(name)s was already active.", name=name))
 
 
 @user_cli.command("unlock")
@@ -152,7 +172,8 @@ def user_unlock(name: str) -> None:
     from .operators.services import unlock
 
     was_locked = _change(unlock, name)
-    click.echo(f"{name} unlocked" if was_locked else f"{name} was not locked")
+    click.echo(gettext("%(name)s unlocked.", name=name) if was_locked
+               else gettext("%(name)s was not locked.", name=name))
 
 
 def _announce() -> None:
@@ -170,22 +191,24 @@ def _announce() -> None:
     folder = current_app.instance_path
     state = read_state(db.session)
     if state.is_demo:
-        click.echo("WARNING: 演示数据 — 请勿用于正式运营 / this database is the DEMO hotel, not for real use "
-                   "(to go live: flask --app app kiosk demo --remove).")
+        click.echo(gettext("WARNING: this database is the DEMO hotel, not for real use "
+                           "(to go live: flask --app app kiosk demo --remove)."))
         names = set(db.session.scalars(select(User.name)))
         demo = [u for u in DEMO_USERS if u.name in names]
         if demo:
-            click.echo("Demo users (tap the name, type the PIN, or scan the badge code):")
+            click.echo(gettext("Demo users (tap the name, type the PIN, or scan the badge code):"))
             for u in demo:
-                click.echo(f"  {u.name:<6} {u.role:<11} PIN {u.pin}   badge {u.badge}")
+                click.echo("  " + gettext("%(name)s  %(role)s  PIN %(pin)s  badge %(badge)s", name=u.name,
+                                          role=_role(u.role), pin=u.pin, badge=u.badge))
     elif not state.set_up:
         if setup_code_exists(folder):
-            click.echo("No operator yet: open the kiosk and set up the hotel with the setup code printed when it "
-                       "was made (a new one: flask --app app kiosk setup-code), or run flask --app app kiosk init.")
+            click.echo(gettext("No operator yet: open the kiosk and set up the hotel with the setup code printed "
+                               "when it was made (a new one: flask --app app kiosk setup-code), or run "
+                               "flask --app app kiosk init."))
         else:
-            click.echo(f"首次设置码 / setup code: {new_setup_code(folder)}")
-            click.echo("No operator yet: open the kiosk and set up the hotel with this code, "
-                       "or run flask --app app kiosk init.")
+            click.echo(f"首次设置码 / setup code: {new_setup_code(folder)}")  # both: a script reads it
+            click.echo(gettext("No operator yet: open the kiosk and set up the hotel with this code, "
+                               "or run flask --app app kiosk init."))
 
 
 @kiosk_cli.command("serve")
@@ -199,7 +222,7 @@ def serve(host: str, port: int, threads: int) -> None:
 
     from . import locks
 
-    click.echo(f"Uniform Room Kiosk: http://{host}:{port}/")
+    click.echo(gettext("Uniform Room Kiosk: %(url)s", url=f"http://{host}:{port}/"))
     _announce()
     db.session.remove()
     from .web import serve_logging

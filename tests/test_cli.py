@@ -1,4 +1,4 @@
-"""The command line speaks the kiosk's language (KIOSK_LANGUAGE), as the screens do."""
+"""kiosk/cli.py and the other commands: the command line speaks the kiosk's language (KIOSK_LANGUAGE), as the screens do."""
 from __future__ import annotations
 
 import pytest
@@ -19,6 +19,31 @@ def zh(app, runner):
 
 def _english(output: str) -> list[str]:
     return [word for word in english_words(output) if word not in COMMAND_WORDS]
+
+
+def test_the_operators_commands_answer_in_chinese(ctx, zh, make):
+    make.user("管理员", role="admin")
+    db.session.commit()
+    said = [zh("user", "add", "小李", "--role", "clerk", "--pin", "2580"),
+            zh("user", "set-role", "小李", "supervisor"), zh("user", "set-role", "小李", "supervisor"),
+            zh("user", "set-badge", "小李", "--badge", "XL-1"), zh("user", "unlock", "小李"),
+            zh("user", "deactivate", "小李"), zh("user", "reactivate", "小李"), zh("user", "list")]
+    assert all(result.exit_code == 0 for result in said), [r.output for r in said]
+    out = [result.output.strip() for result in said]
+    assert out[0] == "已添加操作员 小李，角色：收发员。"
+    assert out[1] == "小李 现为主管。" and out[2] == "小李 已经是主管。"
+    assert out[3] == "小李 的工牌：已分配。" and out[4] == "小李 没有被锁定。"
+    assert out[5] == "小李 已停用。" and out[6] == "小李已恢复在职。"
+    assert "小李\t主管\t工牌：有\t上次登录：从未" in out[7] and "管理员\t管理员\t工牌：无" in out[7]
+    assert not [(o, _english(o)) for o in out if _english(o)]
+
+
+def test_a_refusal_on_the_command_line_is_in_chinese(ctx, zh, make):
+    refused = zh("user", "unlock", "没有这个人")
+    assert refused.exit_code == 1 and refused.output.startswith("Error: ")
+    assert not _english(refused.output.removeprefix("Error: ")), refused.output
+    both = zh("user", "set-badge", "没有这个人", "--badge", "X", "--revoke")
+    assert both.exit_code == 1 and "二选一" in both.output
 
 
 def test_demo_and_privacy_answer_in_chinese(ctx, zh, tmp_path):

@@ -220,16 +220,16 @@ def test_the_command_line_adds_lists_and_changes_operators_recorded_as_the_comma
     assert _cli(runner, "add", "周玥", "--role", "clerk", "--pin", "2580", "--badge", "ZY-1").exit_code == 0
     user = _user("周玥")
     assert user.must_change_pin
-    assert _cli(runner, "set-role", "周玥", "supervisor").output.strip() == "周玥 is now supervisor"
+    assert _cli(runner, "set-role", "周玥", "supervisor").output.strip() == "周玥 is now Supervisor."
     result = _cli(runner, "set-pin", "周玥", input="4826\n4826\n")
     assert result.exit_code == 0, result.output
     assert check_password_hash(_user("周玥").pin_hash, "4826") and _user("周玥").must_change_pin
     assert _cli(runner, "set-badge", "周玥", "--revoke").exit_code == 0 and _user("周玥").badge_hash is None
-    assert _cli(runner, "set-badge", "周玥", "--badge", "ZY-2").output.strip() == "badge of 周玥 assigned"
+    assert _cli(runner, "set-badge", "周玥", "--badge", "ZY-2").output.strip() == "Badge of 周玥: assigned."
     assert _cli(runner, "deactivate", "周玥").exit_code == 0 and not _user("周玥").active
     listing = _cli(runner, "list").output
-    assert "周玥\tsupervisor\tbadge yes\tlast sign-in never\tmust-change-pin deactivated" in listing
-    assert "管理员\tadmin\tbadge no" in listing
+    assert "周玥\tSupervisor\tBadge: Yes\tLast sign-in: Never\tMust choose a new PIN\tDeactivated" in listing
+    assert "管理员\tAdministrator\tBadge: No" in listing
     changes = services.history(db.session, _user("周玥"))
     assert [c.action for c in changes][::-1] == ["added", "role", "pin_set", "badge", "badge", "deactivated"]
     assert all(c.actor_id is None and c.actor.startswith("命令行 ") and "@" in c.actor for c in changes)
@@ -255,9 +255,9 @@ def test_the_command_line_unlocks(ctx, runner, make):
     clerk = make.user("小王")
     clerk.failed_attempts, clerk.locked_until = 2, utcnow().replace(year=2999)
     db.session.commit()
-    assert _cli(runner, "unlock", "小王").output.strip() == "小王 unlocked"
+    assert _cli(runner, "unlock", "小王").output.strip() == "小王 unlocked."
     assert _user("小王").locked_until is None
-    assert _cli(runner, "unlock", "小王").output.strip() == "小王 was not locked"
+    assert _cli(runner, "unlock", "小王").output.strip() == "小王 was not locked."
 
 
 @pytest.mark.parametrize("args, message", [
