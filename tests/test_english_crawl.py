@@ -331,7 +331,7 @@ def _row(body: str, marker: str) -> str:
 
 def test_a_word_with_two_meanings_reads_as_each_place_means_it(worked_day):
     """Purchased: the report's count (购入), a garment's date (购入日期); Open and Closed: a
-    stocktake's state (进行中); Collected: money (已收), not shoes (已领取)."""
+    stocktake's state (进行中); Collected: money (已收), not shoes (已领取); Yes: 是 or 有."""
     app = worked_day
     supervisor = _login(app, "supervisor")
     report = supervisor.get("/reports/").get_data(as_text=True)
@@ -343,6 +343,9 @@ def test_a_word_with_two_meanings_reads_as_each_place_means_it(worked_day):
     assert "进行中" in stocktakes and "继续盘点" in stocktakes and "打开" not in stocktakes
     statement = _visible(supervisor.get("/writeoffs/statement").get_data(as_text=True))[0]
     assert "已收" in statement and "已领取" not in statement
+    # Yes: an operator has a badge (有), a stock item goes back on leaving (是)
+    returned = re.findall(r'data-testid="stock-return">([^<]*)<', supervisor.get("/stock/").get_data(as_text=True))
+    assert "是" in returned and "有" not in returned
 
 
 def test_one_word_for_one_thing_in_the_catalogue():
