@@ -62,9 +62,10 @@ def room(server):
         dept = make.department(f"客房部{tag}")
         person = make.employee(f"王芳{tag}", dept, staff_no=f"W{tag}", uniform_no=f"U{tag}", size="M",
                                position="客房服务员")
-        suit = make.garment_type(f"HK-SUIT{tag}", name_zh="客房工作服套装", entitlement=3)
+        suit = make.garment_type(f"HK-SUIT{tag}", name_zh="客房工作服套装", entitlement=4)
         shirt = make.garment_type(f"SHIRT{tag}", name_zh="衬衫", entitlement=2)
         tags = [f"HK-SUIT-{tag}-{n:03d}" for n in range(3)]
+        tags.append(f"HK-SUIT-{tag}-".ljust(24, "X"))  # the longest tag a scanner may read (24 characters)
         for code in tags:
             make.garment(code, suit, owner=person, status="issued")
         make.garment(f"SH-{tag}-001", shirt, owner=person, status="at_tailor", defects="button")
