@@ -52,4 +52,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.register_blueprint(blueprint)
     printing.init_app(app)
     cli.init_app(app)
+    # Alerts to the supervisors' group chats: the screen, and its worker started beside the print worker's.
+    from . import alerts
+
+    app.register_blueprint(alerts.bp)
+    alerts.init_app(app)
     return app

@@ -29,6 +29,7 @@ from kiosk.request_keys import new_key
 #: the language toggle's own name for English, a month's and a time zone's names.
 ALLOWED = {
     "Excel", "English", "WeCom", "DingTalk", "Feishu", "kiosk", "flask", "app",  # names (a command line)
+    "Webhook",  # the group robots' own word for their URL (Webhook 地址 on their settings pages)
     "mm", "px", "kg", "cm", "ms", "MB", "KB", "GB",  # units
     "Asia", "Shanghai",  # the hotel's time zone, by its name
     "xlsx", "csv", "json", "png",  # file kinds, as in a file name

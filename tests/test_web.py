@@ -35,7 +35,8 @@ def test_every_screen_with_personal_data_is_declared_so(app):
     # The declaration is per blueprint: each of these shows names, phones or amounts.
     assert _personal_blueprints(app) == {
         "board", "checkin", "clearance", "garments", "handover", "imports", "inspection", "ironing", "issue", "loans",
-        "operators", "printing", "purchases", "registry", "reports", "stock", "stocktake", "tailor", "writeoffs"}
+        "operators", "printing", "purchases", "registry", "reports", "stock", "stocktake", "tailor", "writeoffs",
+        "alerts"}
 
 
 def test_every_page_of_a_personal_blueprint_is_never_stored(app, client, login_as):

@@ -310,7 +310,8 @@ def erase_visitor_contacts(session: Session, *, retention_days: int, now: dt.dat
     return Erased(erased, jobs)
 
 
-def _slip_no(loan: Loan) -> str:
+def slip_number(loan: Loan) -> str:
+    """The loan's number as its slip prints it (L000017)."""
     return f"L{loan.id:06d}"
 
 
@@ -411,7 +412,7 @@ def slip(loan: Loan, *, gettext, language: str, clerk: str, when: str, due: str)
     lines = [garment_line(i.garment, language) for i in loan.items]
     labels = documents.labels(gettext)
     document = documents.loan_slip(gettext("Uniform room · loan slip"), borrower=borrower, garments=lines,
-                                   clerk=clerk, when=when, due=due, slip_no=_slip_no(loan),
+                                   clerk=clerk, when=when, due=due, slip_no=slip_number(loan),
                                    note=" · ".join(note_parts), labels=labels)
     if loan.signature_png:
         # The signature image goes right above the printed signature line.

@@ -46,7 +46,15 @@ def process_queue(app: Flask) -> list[int]:
 
 
 class PrintWorker:
-    """The thread, its wake-up event and its stop flag."""
+    """The thread, its wake-up event and its stop flag (the alert worker is one too)."""
+
+    thread_name = "kiosk-print-worker"
+    #: where ``app.extensions`` keeps this process's one worker
+    extension = EXTENSION
+
+    @staticmethod
+    def enabled(app: Flask) -> bool:
+        return bool(app.config.get("KIOSK_PRINT_WORKER", True))
 
     def __init__(self, app: Flask) -> None:
         self.app = app
@@ -63,7 +71,7 @@ class PrintWorker:
         with self._lock:
             if self.running or self.stopping.is_set():
                 return
-            self.thread = threading.Thread(target=self._run, name="kiosk-print-worker", daemon=True)
+            self.thread = threading.Thread(target=self._run, name=self.thread_name, daemon=True)
             self.thread.start()
 
     def notify(self) -> None:
@@ -90,32 +98,33 @@ class PrintWorker:
             self.wake.clear()
 
 
-def worker_of(app: Flask) -> PrintWorker | None:
-    """This process's worker, created on first use; None when turned off."""
-    if not app.config.get("KIOSK_PRINT_WORKER", True):
+def worker_of(app: Flask, kind: type[PrintWorker] = PrintWorker) -> PrintWorker | None:
+    """This process's worker of ``kind`` (the print worker, or a subclass: the alert worker),
+    created on first use; None when turned off."""
+    if not kind.enabled(app):
         return None
-    worker = app.extensions.get(EXTENSION)
+    worker = app.extensions.get(kind.extension)
     if worker is None:
         # setdefault is atomic: two first requests at once share one worker.
-        worker = app.extensions.setdefault(EXTENSION, PrintWorker(app))
+        worker = app.extensions.setdefault(kind.extension, kind(app))
     return worker
 
 
-def notify(app: Flask) -> None:
+def notify(app: Flask, kind: type[PrintWorker] = PrintWorker) -> None:
     """Wake (or start) the worker after a job was committed."""
-    worker = worker_of(app)
+    worker = worker_of(app, kind)
     if worker is not None:
         worker.notify()
 
 
-def ensure_started(app: Flask) -> None:
+def ensure_started(app: Flask, kind: type[PrintWorker] = PrintWorker) -> None:
     """Start the worker if it is not running (cheap: called before each request)."""
-    worker = worker_of(app)
+    worker = worker_of(app, kind)
     if worker is not None and not worker.running:
         worker.start()
 
 
-def stop(app: Flask) -> None:
-    worker = app.extensions.get(EXTENSION)
+def stop(app: Flask, kind: type[PrintWorker] = PrintWorker) -> None:
+    worker = app.extensions.get(kind.extension)
     if worker is not None:
         worker.stop()

@@ -1,0 +1,17 @@
+"""``flask --app app kiosk alerts run-once``: scan for alerts and send what is due, once (cron, tests)."""
+from __future__ import annotations
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from .worker import run_once
+
+alerts_cli = AppGroup("alerts", help="Alerts to the supervisors' group chats.")
+
+
+@alerts_cli.command("run-once")
+def alerts_run_once() -> None:
+    """Queue an alert for every new event, send every alert due now, and say how it went."""
+    result = run_once(current_app._get_current_object())
+    click.echo(f"queued {result.queued}, sent {result.sent}, to retry {result.retrying}, failed {result.failed}")
