@@ -521,7 +521,13 @@ def test_kiosk_alerts_run_once_scans_and_sends(make, app, receivers, runner):
     result = runner.invoke(args=["kiosk", "alerts", "run-once"])
 
     assert result.exit_code == 0, result.output
-    assert "queued 1, sent 1" in result.output and len(receiver.received) == 1
+    assert "Alerts: 1 queued, 1 sent, 0 to try again, 0 given up." in result.output
+    assert len(receiver.received) == 1
+
+
+def test_kiosk_alerts_run_once_speaks_the_kiosks_language(app, runner, product_language):
+    result = runner.invoke(args=["kiosk", "alerts", "run-once"])
+    assert result.exit_code == 0 and "提醒：新排队 0 条，已发送 0 条，待重试 0 条，放弃 0 条。" in result.output
 
 
 # --- the screen ------------------------------------------------------------------------
