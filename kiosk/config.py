@@ -129,6 +129,8 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         # How many reverse proxies in front of the kiosk may name the client (X-Forwarded-For);
         # 0: the direct peer is the client.
         "KIOSK_TRUSTED_PROXIES": _int("KIOSK_TRUSTED_PROXIES", 0),
+        # /healthz answers 503 when the database's disk has less free space than this (MB).
+        "KIOSK_MIN_FREE_MB": _int("KIOSK_MIN_FREE_MB", 50),
         "WTF_CSRF_TIME_LIMIT": None,  # the session's idle lock bounds a token's life
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_HTTPONLY": True,

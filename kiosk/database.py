@@ -37,3 +37,42 @@ def init_app(app: Flask) -> None:
             if database and database != ":memory:" and not database.startswith("file:"):
                 event.listen(engine, "connect", lambda _conn, _record: _owner_only(database))
             event.listen(engine, "connect", _sqlite_pragmas)
+
+
+# --- why the database did not take a write ------------------------------------------------
+
+from .domain.errors import N_  # noqa: E402 - the msgids below, kept beside the rule that picks them
+
+STORAGE_FULL = N_("The kiosk's storage is full, so nothing was saved. Tell a supervisor or IT: "
+                  "the disk of the database must be freed. What was saved before is safe.")
+READ_ONLY = N_("The database cannot be written (it is read-only), so nothing was saved. Tell a supervisor or IT.")
+UNREACHABLE = N_("The database cannot be reached, so nothing was saved. Please try again; if it happens again, "
+                 "tell a supervisor or IT.")
+BUSY = N_("The database is busy, so nothing was saved. Please try again.")
+
+#: PostgreSQL SQLSTATE (class or code) -> why
+_PG_CODES = {"53100": STORAGE_FULL, "53": STORAGE_FULL, "25006": READ_ONLY, "08": UNREACHABLE, "57P": UNREACHABLE,
+             "55P03": BUSY, "40P01": BUSY, "40001": BUSY}
+#: words in SQLite's (and the drivers') messages -> why
+_WORDS = (("disk is full", STORAGE_FULL), ("no space left", STORAGE_FULL), ("readonly database", READ_ONLY),
+          ("read-only", READ_ONLY), ("database is locked", BUSY), ("unable to open database", UNREACHABLE),
+          ("disk i/o error", STORAGE_FULL), ("server closed the connection", UNREACHABLE),
+          ("connection refused", UNREACHABLE), ("connection is closed", UNREACHABLE))
+
+
+def why_not_saved(error: BaseException) -> str:
+    """The msgid for a database error that refused a write: full, read-only, unreachable, busy.
+
+    One rule for every place that answers such an error (a scan, any form,
+    /healthz): SQLite says it in words, PostgreSQL in its SQLSTATE.
+    """
+    original = getattr(error, "orig", error)
+    code = getattr(original, "sqlstate", None) or getattr(original, "pgcode", None) or ""
+    for prefix in (code, code[:3], code[:2]):
+        if prefix and prefix in _PG_CODES:
+            return _PG_CODES[prefix]
+    said = str(original).lower()
+    for words, why in _WORDS:
+        if words in said:
+            return why
+    return BUSY

@@ -18,7 +18,7 @@ def make_private(path: str | os.PathLike[str]) -> None:
     """``chmod 600`` when the file is there and ours (anyone else's file is left as it is)."""
     try:
         os.chmod(path, OWNER_ONLY)
-    except (FileNotFoundError, PermissionError):
+    except OSError:  # not there, not ours, or a read-only file system (/healthz then says so)
         pass
 
 

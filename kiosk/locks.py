@@ -18,6 +18,7 @@ the connection or the transaction.
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -75,7 +76,13 @@ class Held:
 def _take(engine: Engine, *, kind: str, key: int, shared: bool, wait: bool) -> Held:
     database = _sqlite_file(engine.url)
     if database is not None:
-        fd = _lock_file(database, kind)
+        try:
+            fd = _lock_file(database, kind)
+        except OSError as error:
+            if shared:  # a read-only folder: serve (and let /healthz say it); nothing can restore here anyway
+                logging.getLogger(__name__).warning("no %s lock beside %s: %s", kind, database, error.strerror)
+                return Held()
+            raise Busy(kind) from None
         try:
             fcntl.flock(fd, (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | (0 if wait else fcntl.LOCK_NB))
         except BlockingIOError:

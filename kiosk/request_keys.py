@@ -45,7 +45,7 @@ Ref = Union[int, list[int]]
 KEY_MAX = 64
 _KEY = re.compile(rf"[A-Za-z0-9_-]{{1,{KEY_MAX}}}")
 
-BUSY = N_("The database is busy, so nothing was saved. Please try again.")
+from .database import BUSY, why_not_saved  # noqa: E402 - one rule for why a write was refused
 CHANGED = N_("This was changed on another tablet at the same moment, so nothing was saved. "
              "Look at it again and try again.")
 
@@ -137,8 +137,8 @@ def once(session: Session, raw_key: str | None, *, operator: User | None, comman
         if key is None:
             return Once(run())
         return _once(session, key, operator, command, run, remember, recall)
-    except OperationalError:
-        raise DomainError(BUSY) from None
+    except OperationalError as error:  # busy, or storage full, read-only, unreachable: said as such
+        raise DomainError(why_not_saved(error)) from None
     except StaleDataError:
         raise DomainError(CHANGED) from None
 

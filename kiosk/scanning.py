@@ -16,6 +16,8 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
+from .database import BUSY as database_busy
+from .database import why_not_saved
 from .domain.codes import is_valid_tag, normalise_code
 from .domain.typed import is_clean
 from .domain.errors import DomainError, N_
@@ -169,8 +171,10 @@ def write_scan(session: Session, code: str, garment: Garment, write: Callable[[]
         return ScanResult(ERROR, code, garment, error=refused, warnings=warnings)
     except StaleDataError:
         return _raced(session, code, tag)
-    except OperationalError:
-        return ScanResult(ERROR, code, _reload(session, tag), error=DomainError(BUSY, tag=tag))
+    except OperationalError as error:
+        why = why_not_saved(error)
+        refused = DomainError(BUSY, tag=tag) if why == database_busy else DomainError(why)
+        return ScanResult(ERROR, code, _reload(session, tag), error=refused)
     return ScanResult(OK, code, garment, event, warnings=warnings)
 
 

@@ -39,10 +39,11 @@ from flask import (
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError, generate_csrf
 from sqlalchemy import select
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, OperationalError
 from werkzeug.exceptions import BadRequest, NotFound
 from werkzeug.routing import IntegerConverter
 
+from .database import why_not_saved
 from .domain import roles as role_rules
 from .domain import typed
 from .extensions import db
@@ -496,6 +497,17 @@ def _unstorable(error: DataError):
                     "character), so nothing was saved. Check what was typed and try again."), status=400)
 
 
+def _storage_error(error: OperationalError):
+    # The database refused the write at the commit (a full disk, a read-only file, a lost
+    # PostgreSQL, a lock not granted): nothing of this request was saved, and the person is
+    # told why in their words; what was committed before is untouched.
+    db.session.rollback()
+    why = why_not_saved(error)
+    current_app.logger.error("database refused a write at %s %s: %s", request.method, request.path,
+                             str(getattr(error, "orig", error)).strip().splitlines()[0] if str(error) else "?")
+    return refuse(_(why), status=503, title=_("Not saved"))
+
+
 def _server_error(_error):
     db.session.rollback()
     return refuse(_("Nothing was saved. Please try again; if it happens again, tell a supervisor."), status=500,
@@ -558,6 +570,7 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(500, _server_error)
     app.register_error_handler(typed.FieldRefused, _field_refused)
     app.register_error_handler(DataError, _unstorable)
+    app.register_error_handler(OperationalError, _storage_error)
     app.url_map.converters["int"] = RecordIdConverter  # before the blueprints' rules are added
     from .domain.garment_states import STATUS_LABELS, Status
     from .request_keys import new_key

@@ -1,11 +1,10 @@
 """Home screen and health check."""
 from __future__ import annotations
 
-from flask import jsonify, render_template
-from sqlalchemy import text
+from flask import current_app, jsonify, render_template
 
+from .. import health
 from ..extensions import db
-from ..printing.services import printer_state
 from ..web import current_user, public, roles
 from . import bp
 from .stations import stations_for
@@ -21,16 +20,11 @@ def home():
 @bp.get("/healthz")
 @public
 def healthz():
-    """200 when the database answers; 503 otherwise (for the hotel's monitoring).
+    """200 when the kiosk can do its job, 503 with the reason when not (kiosk.health):
+    the database reachable, writable, at this code's migration, with disk to spare.
 
-    The body carries the print queue's state (``print``): what waits, what failed,
-    and the printer as its latest job found it (``ok``, ``status_unknown``,
-    ``failed``); a printer that is off or unknown is reported there, never as a 503.
+    The print queue's state is in the body (``print``); a printer that is off or
+    out of paper is reported there, never as a 503.
     """
-    try:
-        db.session.execute(text("SELECT 1"))
-        printing = printer_state(db.session)
-    except Exception as error:  # any driver error means "not healthy"
-        db.session.rollback()
-        return jsonify(status="error", database=type(error).__name__), 503
-    return jsonify(status="ok", database="ok", print=printing)
+    status, body = health.check(current_app._get_current_object(), db.session)
+    return jsonify(body), status
