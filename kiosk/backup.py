@@ -35,14 +35,17 @@ from pathlib import Path
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from flask_babel import gettext
 from sqlalchemy.engine import URL
 
+from .domain.errors import DomainError, Label, N_
 from .extensions import db
 from .files import make_private
 
 
-class BackupError(Exception):
-    """The backup was not made; the message says why, in one line."""
+class BackupError(DomainError):
+    """The backup was not made; the message says why, in one line (a msgid and its
+    parameters: the command says it in the kiosk's language)."""
 
 
 def backup_file_name(now: dt.datetime | None = None, suffix: str = ".sqlite3") -> str:
@@ -70,9 +73,9 @@ def write_keys(path: Path, keys: dict[str, str], copy_name: str) -> Path:
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        raise BackupError(f"{path} already exists; refusing to overwrite it.") from None
+        raise BackupError(N_("%(path)s already exists; refusing to overwrite it."), path=str(path)) from None
     except OSError as error:
-        raise BackupError(f"could not write the keys to {path}: {error.strerror}") from None
+        raise BackupError(N_("could not write the keys to %(path)s: %(reason)s"), path=str(path), reason=str(error.strerror)) from None
     with os.fdopen(fd, "w") as fh:
         fh.write("\n".join(lines) + "\n")
     os.chmod(path, 0o600)  # whatever the umask
@@ -96,9 +99,9 @@ BACKUP_NAME = re.compile(r"^kiosk-(\d{8}-\d{6})\.(sqlite3|dump)$")
 def _folder(dest: Path) -> Path:
     """``dest`` when it is an existing folder; else why not (nothing is written)."""
     if not dest.is_dir():
-        what = "is a file" if dest.exists() else "does not exist"
-        raise BackupError(f"backup folder {dest} {what}: give an existing folder (is the disk mounted?); "
-                          "nothing was written.")
+        what = N_("is a file") if dest.exists() else N_("does not exist")
+        raise BackupError(N_("backup folder %(path)s %(what)s: give an existing folder (is the disk mounted?); "
+                             "nothing was written."), path=str(dest), what=Label(what))
     return dest
 
 
@@ -106,7 +109,7 @@ def _target(folder: Path, suffix: str) -> Path:
     target = folder / backup_file_name(suffix=suffix)
     for path in (target, keys_file_for(target)):
         if path.exists():
-            raise BackupError(f"{path} already exists; refusing to overwrite it.")
+            raise BackupError(N_("%(path)s already exists; refusing to overwrite it."), path=str(path))
     return target
 
 
@@ -115,10 +118,10 @@ def _publish(partial: Path, target: Path) -> None:
     try:
         os.link(partial, target)
     except FileExistsError:
-        raise BackupError(f"{target} already exists; refusing to overwrite it.") from None
+        raise BackupError(N_("%(path)s already exists; refusing to overwrite it."), path=str(target)) from None
     except OSError:  # a file system without hard links (a FAT stick)
         if target.exists():
-            raise BackupError(f"{target} already exists; refusing to overwrite it.") from None
+            raise BackupError(N_("%(path)s already exists; refusing to overwrite it."), path=str(target)) from None
         os.replace(partial, target)
 
 def verify_sqlite(path: Path) -> None:
@@ -127,17 +130,18 @@ def verify_sqlite(path: Path) -> None:
     try:
         result = [row[0] for row in conn.execute("PRAGMA integrity_check")]
     except sqlite3.DatabaseError as error:
-        raise BackupError(f"{path.name} is not a readable SQLite database: {error}") from None
+        raise BackupError(N_("%(name)s is not a readable SQLite database: %(reason)s"), name=path.name, reason=str(error)) from None
     finally:
         conn.close()
     if result != ["ok"]:
-        raise BackupError(f"{path.name} failed its integrity check: {'; '.join(map(str, result[:3]))}")
+        raise BackupError(N_("%(name)s failed its integrity check: %(reason)s"), name=path.name,
+                          reason="; ".join(map(str, result[:3])))
 
 
 def backup_sqlite(source: Path, target: Path) -> Path:
     """Copy the live SQLite database ``source`` to ``target`` (a new file), checked."""
     if not source.is_file():
-        raise BackupError(f"database file {source} not found.")
+        raise BackupError(N_("database file %(path)s not found."), path=str(source))
     partial = target.with_name(f".{target.name}.partial-{os.getpid()}")
     try:
         src = sqlite3.connect(source, timeout=30)
@@ -156,7 +160,7 @@ def backup_sqlite(source: Path, target: Path) -> Path:
         verify_sqlite(partial)
         _publish(partial, target)
     except sqlite3.Error as error:
-        raise BackupError(f"could not copy the database: {error}") from error
+        raise BackupError(N_("could not copy the database: %(reason)s"), reason=str(error)) from error
     finally:
         partial.unlink(missing_ok=True)
     return target
@@ -179,8 +183,8 @@ def pg_target(url: URL) -> str:
 def pg_tool(name: str) -> str:
     path = shutil.which(name)
     if path is None:
-        raise BackupError(f"{name} is not installed: install Debian's postgresql-client "
-                          "(scripts/system-deps.sh does), then run the backup again.")
+        raise BackupError(N_("%(name)s is not installed: install Debian's postgresql-client "
+                             "(scripts/system-deps.sh does), then run the backup again."), name=name)
     return path
 
 
@@ -189,10 +193,11 @@ def run_tool(args: list[str], url: URL, what: str, timeout: float = 3600) -> sub
     try:
         result = subprocess.run(args, env=pg_environment(url), capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
-        raise BackupError(f"{what} did not finish within {timeout:.0f} s.") from None
+        raise BackupError(N_("%(what)s did not finish within %(seconds)s s."), what=what, seconds=f"{timeout:.0f}") from None
     if result.returncode != 0:
         said = (result.stderr or result.stdout).strip().splitlines()
-        raise BackupError(f"{what} failed: {said[-1] if said else f'exit {result.returncode}'}")
+        raise BackupError(N_("%(what)s failed: %(reason)s"), what=what,
+                          reason=said[-1] if said else f"exit {result.returncode}")
     return result
 
 
@@ -241,11 +246,11 @@ def backup(url: URL, dest: Path, keys: dict[str, str] | None = None, *, keep: in
         copy = backup_postgres(url, target)
     elif backend == "sqlite":
         if not url.database or url.database == ":memory:" or url.database.startswith("file:"):
-            raise BackupError("the database is not a SQLite file.")
+            raise BackupError(N_("the database is not a SQLite file."))
         target = _target(folder, ".sqlite3")
         copy = backup_sqlite(Path(url.database), target)
     else:
-        raise BackupError(f"cannot back up a {backend} database.")
+        raise BackupError(N_("cannot back up a %(backend)s database."), backend=backend)
     written = write_keys(keys_file_for(copy), keys, copy.name) if keys else None
     result = Backup(copy, written)
     if keep is not None:
@@ -276,15 +281,16 @@ def backup_command(folder: Path, keep: int | None) -> None:
     except BackupError as error:
         current_app.logger.error("backup into %s failed: %s", folder, error)
         _backup_failed(str(error))
-        raise click.ClickException(str(error)) from None
-    check = "integrity check ok" if made.copy.suffix == ".sqlite3" else "pg_restore --list ok"
-    click.echo(f"Backup written to {made.copy} ({made.copy.stat().st_size:,} bytes), {check}.")
+        raise click.ClickException(error.translated(gettext)) from None
+    check = gettext("integrity check ok") if made.copy.suffix == ".sqlite3" else "pg_restore --list ok"
+    click.echo(gettext("Backup written to %(path)s (%(size)s bytes), %(check)s.", path=made.copy,
+                       size=f"{made.copy.stat().st_size:,}", check=check))
     current_app.logger.info("backup written to %s (%d bytes)", made.copy, made.copy.stat().st_size)
     if made.keys is not None:
-        click.echo(f"Keys written to {made.keys} (owner-only). Keep both files together: without the keys "
-                   "every badge must be scanned in again (PINs still work).")
+        click.echo(gettext("Keys written to %(path)s (owner-only). Keep both files together: without the keys "
+                           "every badge must be scanned in again (PINs still work).", path=made.keys))
     for path in made.removed:
-        click.echo(f"Removed the older {path.name} (--keep {keep}).")
+        click.echo(gettext("Removed the older %(name)s (--keep %(keep)s).", name=path.name, keep=keep))
 
 
 def _backup_failed(reason: str) -> None:

@@ -41,6 +41,7 @@ import click
 from alembic.script import ScriptDirectory
 from flask import Flask, current_app
 from flask.cli import with_appcontext
+from flask_babel import gettext
 from sqlalchemy import text
 from sqlalchemy.engine import URL
 
@@ -57,6 +58,7 @@ from .backup import (
     verify_sqlite,
 )
 from .config import BADGE_KEY_FILE, SECRET_KEY_FILE
+from .domain.errors import DomainError, N_
 from .extensions import db
 from .files import make_private, sqlite_files, write_private
 
@@ -65,7 +67,7 @@ KEY_FILES = {"KIOSK_BADGE_KEY": (BADGE_KEY_FILE, "KIOSK_BADGE_KEY"), "KIOSK_SECR
 
 
 class RestoreError(BackupError):
-    """Nothing was restored; the message says why, in one line."""
+    """Nothing was restored; the message says why, in one line (in the kiosk's language)."""
 
 
 @dataclass
@@ -75,7 +77,8 @@ class Restored:
     head: str
     kept: list[Path] = field(default_factory=list)
     keys: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    #: what the person must know, as messages to say in their language
+    warnings: list[DomainError] = field(default_factory=list)
 
 
 def _stamp() -> str:
@@ -93,15 +96,16 @@ def check_revision(app: Flask, revision: str | None) -> str:
     scripts = _scripts(app)
     head = scripts.get_current_head()
     if not revision:
-        raise RestoreError("the backup has no migration revision: it is not a kiosk database "
-                           "(or was never migrated).")
+        raise RestoreError(N_("the backup has no migration revision: it is not a kiosk database "
+                              "(or was never migrated)."))
     try:
         known = scripts.get_revision(revision)
     except Exception:  # noqa: BLE001 - alembic raises several kinds for an unknown revision
         known = None
     if known is None:
-        raise RestoreError(f"the backup is at migration {revision}, which this kiosk does not know: it was made "
-                           f"by a newer kiosk (this one is at {head}). Upgrade the kiosk first.")
+        raise RestoreError(N_("the backup is at migration %(revision)s, which this kiosk does not know: it was "
+                              "made by a newer kiosk (this one is at %(head)s). Upgrade the kiosk first."),
+                           revision=revision, head=head)
     return head
 
 
@@ -132,8 +136,9 @@ def _keys_in_place(app: Flask, backup: Path, stamp: str, restored: Restored) -> 
     """Write the backup's keys into the instance folder (the current ones kept aside) and the app's config."""
     keys_file = keys_file_for(backup)
     if not keys_file.exists():
-        restored.warnings.append(f"no keys file {keys_file.name} beside the backup: the current keys stay; "
-                                 "badges made with another key must be scanned in again (PINs still work).")
+        restored.warnings.append(DomainError(N_(
+            "no keys file %(name)s beside the backup: the current keys stay; badges made with another key must "
+            "be scanned in again (PINs still work)."), name=keys_file.name))
         return
     keys = read_keys(keys_file)
     folder = Path(app.instance_path)
@@ -150,8 +155,9 @@ def _keys_in_place(app: Flask, backup: Path, stamp: str, restored: Restored) -> 
         app.config[config_key] = value
         restored.keys.append(file_name)
         if os.environ.get(setting) and os.environ[setting] != value:
-            restored.warnings.append(f"{setting} is set in the environment: the kiosk uses that, not the "
-                                     f"restored {file_name}. Put the backup's value there (from {keys_file.name}).")
+            restored.warnings.append(DomainError(N_(
+                "%(setting)s is set in the environment: the kiosk uses that, not the restored %(file)s. Put the "
+                "backup's value there (from %(keys)s)."), setting=setting, file=file_name, keys=keys_file.name))
 
 
 def _restore_sqlite(app: Flask, backup: Path, url: URL, stamp: str, restored: Restored) -> None:
@@ -200,10 +206,10 @@ def restore(app: Flask, backup: Path, *, confirm) -> Restored:
     url = db.engine.url
     backend = url.get_backend_name()
     if not backup.is_file():
-        raise RestoreError(f"backup {backup} not found.")
+        raise RestoreError(N_("backup %(path)s not found."), path=str(backup))
     if backend == "sqlite":
         if not url.database or url.database == ":memory:" or url.database.startswith("file:"):
-            raise RestoreError("the database is not a SQLite file.")
+            raise RestoreError(N_("the database is not a SQLite file."))
         verify_sqlite(backup)
         revision = sqlite_revision(backup)
         target = url.database
@@ -212,17 +218,17 @@ def restore(app: Flask, backup: Path, *, confirm) -> Restored:
         revision = dump_revision(backup, url)
         target = pg_target(url)
     else:
-        raise RestoreError(f"cannot restore a {backend} database.")
+        raise RestoreError(N_("cannot restore a %(backend)s database."), backend=backend)
     head = check_revision(app, revision)
-    if not confirm(f"Replace the database {target} with the backup {backup.name} (migration {revision})? "
-                   "The current one is kept aside."):
-        raise RestoreError("not confirmed: nothing was changed.")
+    if not confirm(gettext("Replace the database %(target)s with the backup %(name)s (migration %(revision)s)? "
+                           "The current one is kept aside.", target=target, name=backup.name, revision=revision)):
+        raise RestoreError(N_("not confirmed: nothing was changed."))
     db.session.remove()
     try:
         held = locks.nobody_serving(db.engine)
     except locks.Busy:
-        raise RestoreError("a kiosk is serving this database: stop it first (systemctl stop uniform-kiosk, or "
-                           "Ctrl+C where it runs), then restore. Nothing was changed.") from None
+        raise RestoreError(N_("a kiosk is serving this database: stop it first (systemctl stop uniform-kiosk, or "
+                              "Ctrl+C where it runs), then restore. Nothing was changed.")) from None
     restored = Restored(backup, revision, head)
     stamp = _stamp()
     try:
@@ -259,18 +265,20 @@ def restore_command(backup: Path, yes: bool) -> None:
         if yes:
             return True
         if not sys.stdin.isatty():
-            raise RestoreError("not on a terminal: add --yes to restore without being asked. Nothing was changed.")
+            raise RestoreError(N_("not on a terminal: add --yes to restore without being asked. Nothing was changed."))
         return click.confirm(question, default=False)
 
     try:
         restored = restore(current_app._get_current_object(), backup, confirm=confirm)
     except BackupError as error:
-        raise click.ClickException(str(error)) from None
-    click.echo(f"Restored {restored.backup} (migration {restored.revision}), upgraded to {restored.head}.")
+        raise click.ClickException(error.translated(gettext)) from None
+    click.echo(gettext("Restored %(backup)s (migration %(revision)s), upgraded to %(head)s.",
+                       backup=restored.backup, revision=restored.revision, head=restored.head))
     for path in restored.kept:
-        click.echo(f"Kept aside: {path}")
+        click.echo(gettext("Kept aside: %(path)s", path=path))
     if restored.keys:
-        click.echo(f"Keys put in place: {', '.join(restored.keys)} (from {keys_file_for(restored.backup).name}).")
+        click.echo(gettext("Keys put in place: %(keys)s (from %(file)s).", keys=", ".join(restored.keys),
+                           file=keys_file_for(restored.backup).name))
     for warning in restored.warnings:
-        click.echo(f"Warning: {warning}")
-    click.echo("Start the kiosk again.")
+        click.echo(gettext("Warning: %(warning)s", warning=warning.translated(gettext)))
+    click.echo(gettext("Start the kiosk again."))

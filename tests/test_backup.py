@@ -18,7 +18,7 @@ def sqlite_app(tmp_path, monkeypatch):
     monkeypatch.setenv("KIOSK_INSTANCE_PATH", str(tmp_path / "instance"))
     path = tmp_path / "live.sqlite3"
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "TESTING": True,
-                      "SECRET_KEY": "test"})
+                      "SECRET_KEY": "test", "BABEL_DEFAULT_LOCALE": "en"})  # the messages as written
     with app.app_context():
         db.create_all()
     app.config["TEST_DB_PATH"] = path

@@ -61,3 +61,12 @@ def test_out_of_the_box_the_command_line_is_chinese(product_language, ctx, runne
 
 def test_in_english_the_command_line_is_english(ctx, runner):
     assert runner.invoke(args=["kiosk", "privacy", "erase"]).output.startswith("Erased the contact details")
+
+
+def test_backup_and_restore_refuse_in_chinese(ctx, zh, tmp_path):
+    missing = zh("backup", str(tmp_path / "缺少的文件夹"))
+    assert missing.exit_code == 1 and "备份文件夹" in missing.output and "不存在" in missing.output, missing.output
+    no_backup = zh("restore", str(tmp_path / "没有的备份.sqlite3"), "--yes")
+    assert no_backup.exit_code == 1 and "找不到备份" in no_backup.output, no_backup.output
+    for result in (missing, no_backup):
+        assert not _english(result.output.replace(str(tmp_path), "").removeprefix("Error: ")), result.output

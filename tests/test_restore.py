@@ -30,7 +30,8 @@ REPO = Path(__file__).resolve().parents[1]
 
 def _env(instance: Path, database_url: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("KIOSK_")}
-    env.update(KIOSK_INSTANCE_PATH=str(instance), KIOSK_DATABASE_URL=database_url, KIOSK_PRINTER="dummy:")
+    env.update(KIOSK_INSTANCE_PATH=str(instance), KIOSK_DATABASE_URL=database_url, KIOSK_PRINTER="dummy:",
+               KIOSK_LANGUAGE="en")  # the messages as written (tests/test_cli.py has them in Chinese)
     return env
 
 
@@ -41,7 +42,7 @@ def _cli(env: dict[str, str], *args: str, timeout: float = 120) -> subprocess.Co
 
 def _kiosk_backed_up(tmp_path: Path, database_url: str, *backup_args: str):
     """A kiosk migrated by ``db upgrade`` on ``database_url`` with three departments, backed up into usb/."""
-    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "TESTING": True})
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "TESTING": True, "BABEL_DEFAULT_LOCALE": "en"})
     with app.app_context():
         upgrade()
         db.session.add_all(Department(name=f"backed-up-{n}") for n in range(3))
