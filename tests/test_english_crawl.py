@@ -350,7 +350,8 @@ def test_a_word_with_two_meanings_reads_as_each_place_means_it(worked_day):
 
 
 def test_one_word_for_one_thing_in_the_catalogue():
-    """Money collected is 已收 (never 已付 or 已领取), mending is 修补 (never 修复 or 缝补)."""
+    """Money collected is 已收 (never 已付 or 已领取), mending is 修补 (never 修复 or 缝补), the
+    borrower 借衣人 (never 借用人), the counter 收发台 (never 柜台), inspection 质检 (never 检验)."""
     from pathlib import Path
 
     from babel.messages.pofile import read_po
@@ -359,5 +360,5 @@ def test_one_word_for_one_thing_in_the_catalogue():
     with path.open("rb") as po:
         catalogue = read_po(po)
     said = [str(m.string) for m in catalogue if m.id]
-    for word in ("已付", "待付", "修复", "缝补", "已免"):
+    for word in ("已付", "待付", "修复", "缝补", "已免", "借用人", "柜台", "检验"):
         assert not [s for s in said if word in s], word

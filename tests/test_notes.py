@@ -16,7 +16,7 @@ from kiosk.domain.notes import describe
     ("damaged", "损坏无法修补"),
     ("demo", "演示数据"),
     ("distribution undone 2026-05", "2026-05 月鞋袜分发：已撤销领取"),
-    ("not returned by borrower (loan #7)", "借用人未归还（借衣单 L000007）"),
+    ("not returned by borrower (loan #7)", "借衣人未归还（借衣单 L000007）"),
     ("size: M -> L; cost: 10.00 -> 12.00", "尺码：M → L · 单价：10.00 → 12.00"),
     ("标签写错 (size: M -> L)", "标签写错（尺码：M → L）"),
 ])
