@@ -177,6 +177,10 @@ def _a_days_work(app) -> list[str]:
         own_clean = db.session.scalar(select(Garment.tag).where(Garment.status == "in_stock",
                                                                 Garment.owner_id == issued_owner_id).limit(1))
         supervisor_id = db.session.scalar(select(User.id).where(User.role == "supervisor"))
+        # A leaver who still holds garments: their clearance and its slip.
+        leaver_id = db.session.scalar(select(Garment.owner_id).where(
+            Garment.status == "issued", Garment.owner_id.not_in([lost.owner_id, issued_owner_id]))
+            .order_by(Garment.owner_id).limit(1))
 
     answers: list[str] = []
     clerk = _login(app, "clerk")
@@ -209,6 +213,12 @@ def _a_days_work(app) -> list[str]:
     _post(clerk, answers=answers, url=f"/print/garment/{in_stock[2]}/tag")
     supervisor = _login(app, "supervisor")
     _post(supervisor, answers=answers, url="/reports/print")
+    _post(supervisor, answers=answers, url=f"/registry/employees/{leaver_id}/deactivate")
+    with app.app_context():
+        from kiosk.clearance.models import Clearance
+
+        clearance_id = db.session.scalar(select(Clearance.id).where(Clearance.employee_id == leaver_id))
+    _post(supervisor, answers=answers, url=f"/clearance/{clearance_id}/print")
     return answers
 
 
@@ -300,7 +310,7 @@ def test_no_english_on_any_slip_printed_in_chinese(worked_day):
             words = english_words(text)
             if words:
                 problems.append(f"{job.kind} #{job.id}: {' '.join(sorted(set(words)))}\n    {text[:300]}")
-    assert {"tag", "loan", "compensation", "checkin", "issue", "loss_report"} <= kinds, kinds
+    assert {"tag", "loan", "compensation", "checkin", "issue", "loss_report", "clearance"} <= kinds, kinds
     assert not problems, "\n".join(problems)
 
 
