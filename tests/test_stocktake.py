@@ -387,3 +387,26 @@ def test_services_close_refuses_a_missing_person(ctx, room):
     with pytest.raises(DomainError):
         services.close(db.session, st.id, supervisor=boss, supervisor_pin="1470", counter=None,
                        counter_pin="", policy=Policy())
+
+
+def test_a_loan_hours_overdue_at_the_close_reads_in_hours(app, room):
+    """The closed stocktake's list of overdue loans: 逾期 5 小时, not 逾期 0 天."""
+    from kiosk.loans import services as loans
+    from kiosk.loans.models import Loan
+
+    with app.app_context():
+        lent = Factory().garment(tag="LN-0777")
+        loan = Loan(borrower_name="李四", borrower_phone="13800138000", borrower_org="外包", reason="event",
+                    due_at=utcnow() - dt.timedelta(hours=5, minutes=10), signed_on_paper=True)
+        db.session.add(loan)
+        db.session.flush()
+        assert loans.lend(db.session, loan, lent.tag, user=None, duplicate_seconds=0).ok
+        db.session.commit()
+    st_id = _open(app)
+    boss = _client(app, room["boss"], "1470")
+    _close(boss, st_id, room["boss"], "1470", room["clerk"], "3691")
+    app.config["BABEL_DEFAULT_LOCALE"] = "zh_CN"
+    page = text_of(boss.get(f"/stocktake/{st_id}"))
+    overdue = page[page.index('data-testid="overdue"'):]
+    overdue = overdue[:overdue.index("</ul>")]
+    assert "LN-0777，逾期 5 小时" in overdue and "逾期 0 天" not in overdue

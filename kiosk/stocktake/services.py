@@ -425,6 +425,7 @@ def _keep_the_lists(session: Session, stocktake: Stocktake, missing: list[dict],
     # contact details: those are erased from the loan later, not kept here).
     stocktake.overdue_json = json.dumps(
         [{"loan_id": o.loan.id, "due_at": o.loan.due_at.isoformat(), "days_late": o.days_late,
+          "hours_late": int(o.late.total_seconds() // 3600),
           "department_id": o.loan.department_id,
           "tags": [item.garment.tag for item in o.loan.outstanding]}
          for o in overdue(session, now=now)], ensure_ascii=False)
