@@ -43,7 +43,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
                    inspection, issue, ironing, kits, loans, main, operators, printing, purchases, registry,
                    reports, stock, stocktake, tailor, web, writeoffs)
 
-    hotel.init_app(app)  # first: a database without operators leads to the first-run screen
+    from . import logs
+
+    logs.init_app(app)  # first: each request's line times the whole request
+    hotel.init_app(app)  # then: a database without operators leads to the first-run screen
     web.init_app(app)
     for blueprint in (auth.bp, main.bp, hotel.bp, registry.bp, imports.bp, checkin.bp, ironing.bp,
                       inspection.bp, tailor.bp, issue.bp, board.bp, garments.bp, printing.bp,

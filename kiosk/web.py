@@ -55,8 +55,6 @@ ANY_USER = "any"
 
 #: sign-ins, sign-outs, idle locks, wrong PINs, locks, unknown badges (never a PIN or a badge code)
 auth_log = logging.getLogger("kiosk.auth")
-#: what ``kiosk serve`` writes on stderr: every line with its time
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 # --- htmx helpers ---------------------------------------------------------
@@ -520,17 +518,10 @@ def _vary_on_htmx(response: Response) -> Response:
 
 
 def serve_logging(app: Flask) -> None:
-    """Logging for ``kiosk serve``: one line per record on stderr, with its time.
+    """Logging for ``kiosk serve``: one line per record, with its time (kiosk.logs)."""
+    from .logs import configure
 
-    Waitress calls ``logging.basicConfig()`` (no time in its lines) unless
-    logging is set up already, so the kiosk sets it up first, with the time.
-    Nothing changes when the host configured logging before. Flask's own
-    handler on the app's logger would write each kiosk line a second time.
-    """
-    from flask.logging import default_handler
-
-    logging.basicConfig(format=LOG_FORMAT)
-    app.logger.removeHandler(default_handler)
+    configure(app)
 
 
 def _log_sign_ins(app: Flask) -> None:

@@ -12,7 +12,6 @@ import sqlite3
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -23,7 +22,7 @@ from kiosk import create_app
 from kiosk.backup import read_keys
 from kiosk.extensions import db
 from kiosk.models import Department
-from tests.printers.fakeprinter import free_port
+from tests.serving import serve
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -152,24 +151,8 @@ def test_a_broken_backup_or_one_from_a_newer_kiosk_is_refused_and_changes_nothin
     assert not list(live["path"].parent.glob("*.before-restore-*"))
 
 
-def _serve(env: dict[str, str]) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "kiosk", "serve", "--port", str(port)],
-                               cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"{url}/healthz", timeout=1).read()
-            return process, url
-        except OSError:
-            time.sleep(0.2)
-    process.kill()
-    raise AssertionError("kiosk serve did not start")
-
-
 def test_restore_is_refused_while_a_kiosk_serves_and_a_killed_kiosk_leaves_nothing_that_blocks(live):
-    server, _url = _serve(live["env"])
+    server, _url = serve(live["env"])
     try:
         result = _cli(live["env"], "kiosk", "restore", str(live["copy"]), "--yes")
         assert result.returncode != 0
@@ -185,7 +168,7 @@ def test_restore_is_refused_while_a_kiosk_serves_and_a_killed_kiosk_leaves_nothi
 
 
 def test_a_clean_stop_folds_the_wal_back_into_the_database_file(live):
-    server, _url = _serve(live["env"])
+    server, _url = serve(live["env"])
     try:
         conn = sqlite3.connect(live["path"], isolation_level=None)
         conn.execute("PRAGMA wal_autocheckpoint=0")

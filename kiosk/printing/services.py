@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Sequence
+from urllib.parse import urlsplit
 
 from PIL.Image import Image
 from sqlalchemy import case, func, select, update
@@ -354,6 +356,17 @@ def release_stale(session: Session, now: dt.datetime | None = None) -> int:
     return result.rowcount
 
 
+#: every job's outcome, for the log (kiosk.logs)
+print_log = logging.getLogger("kiosk.print")
+
+
+def _where(url: str) -> str:
+    """The printer's address without any password in it."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.hostname or ''}{f':{parts.port}' if parts.port else ''}{parts.path}" \
+        if parts.scheme not in ("dummy", "") else url
+
+
 def process(session: Session, settings: PrintSettings,
             log_exception: Callable[[str], None] | None = None) -> list[int]:
     """Send every queued job, oldest first, until none is left; returns the ids handled.
@@ -372,6 +385,10 @@ def process(session: Session, settings: PrintSettings,
             continue  # another process took it; look for the next
         outcome = run_job(session, job_id, settings, log_exception)
         handled.append(job_id)
+        if outcome.error is not None:
+            print_log.warning("print job %d failed on %s: %s", job_id, _where(settings.printer), outcome.error)
+        else:
+            print_log.info("print job %d %s on %s", job_id, outcome.status, _where(settings.printer))
         if outcome.printer_down and outcome.error is not None:
             fail_queued(session, outcome.error)
             return handled
