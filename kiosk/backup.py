@@ -280,7 +280,7 @@ def backup_command(folder: Path, keep: int | None) -> None:
         made = backup(db.engine.url, folder, instance_keys(current_app.config), keep=keep)
     except BackupError as error:
         current_app.logger.error("backup into %s failed: %s", folder, error)
-        _backup_failed(str(error))
+        _backup_failed(error.translated(gettext))
         raise click.ClickException(error.translated(gettext)) from None
     check = gettext("integrity check ok") if made.copy.suffix == ".sqlite3" else "pg_restore --list ok"
     click.echo(gettext("Backup written to %(path)s (%(size)s bytes), %(check)s.", path=made.copy,
@@ -294,14 +294,14 @@ def backup_command(folder: Path, keep: int | None) -> None:
 
 
 def _backup_failed(reason: str) -> None:
-    """Tell the supervisors (kiosk.alerts, when it is there); a failed alert never hides the failure."""
+    """Tell the supervisors (kiosk.alerts: the channels listening for a failed backup), once a day;
+    a failed alert never hides the backup's own failure."""
+    from .alerts import services as alerts
+
     try:
-        from .alerts import services as alerts
-    except ImportError:
-        return
-    try:
-        alerts.raise_alert(db.session, "backup_failed", reason, key=f"backup:{dt.date.today():%Y-%m-%d}")
-        db.session.commit()
+        alerts.raise_alert(db.session, alerts.BACKUP_FAILED, gettext("Uniform room: the backup failed: %(reason)s",
+                                                                    reason=reason),
+                           key=f"{alerts.BACKUP_FAILED}:{dt.date.today():%Y-%m-%d}")
     except Exception:  # noqa: BLE001 - the backup's own failure is what must be seen
         db.session.rollback()
         current_app.logger.exception("could not queue the backup-failed alert")

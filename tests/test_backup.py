@@ -214,3 +214,26 @@ def test_backup_on_the_test_database_is_a_checked_copy_or_dump(app, runner, tmp_
     else:
         [copy] = tmp_path.glob("kiosk-*.sqlite3")
         assert _integrity(copy) == ["ok"]
+
+
+def test_a_failed_backup_alerts_the_supervisors_channels_once_a_day(app, runner, tmp_path):
+    """The nightly backup into a stick that is not mounted: exit 1, and one alert queued for each
+    channel listening for failed backups (kiosk.alerts sends it; tests/test_alerts.py covers the sending)."""
+    from sqlalchemy import select
+
+    from kiosk.alerts.models import Alert, AlertChannel
+    from kiosk.alerts.services import BACKUP_FAILED
+
+    with app.app_context():
+        db.session.add_all([AlertChannel(name="领班群", kind="wecom", url="https://qyapi.weixin.qq.com/x",
+                                         events=BACKUP_FAILED),
+                            AlertChannel(name="其他", kind="wecom", url="https://qyapi.weixin.qq.com/y",
+                                         events="loan_escalated")])
+        db.session.commit()
+    for _night in range(2):
+        result = runner.invoke(args=["kiosk", "backup", str(tmp_path / "usb")])
+        assert result.exit_code == 1
+    with app.app_context():
+        alerts = db.session.scalars(select(Alert)).all()
+        assert [(a.channel.name, a.event) for a in alerts] == [("领班群", BACKUP_FAILED)]
+        assert str(tmp_path / "usb") in alerts[0].text and "does not exist" in alerts[0].text
