@@ -211,6 +211,56 @@ def _announce() -> None:
                                "or run flask --app app kiosk init."))
 
 
+def _own_addresses() -> list[str]:
+    """This machine's IPv4 addresses on its network interfaces (not loopback): what a tablet types.
+
+    Linux: each interface's address (SIOCGIFADDR); elsewhere, or when that finds none, the
+    address the machine would send from (a UDP socket "connected" to a documentation address:
+    no packet is sent).
+    """
+    import socket
+
+    found: list[str] = []
+    try:
+        import fcntl
+        import struct
+
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            for _index, name in socket.if_nameindex():
+                try:
+                    answer = fcntl.ioctl(probe.fileno(), 0x8915, struct.pack("256s", name.encode()[:15]))
+                except OSError:  # an interface without an IPv4 address
+                    continue
+                address = socket.inet_ntoa(answer[20:24])
+                if not address.startswith("127.") and address not in found:
+                    found.append(address)
+    except (ImportError, OSError, AttributeError):
+        pass
+    if not found:
+        try:
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+                probe.connect(("192.0.2.1", 9))
+                address = probe.getsockname()[0]
+            if not address.startswith(("127.", "0.")):
+                found.append(address)
+        except OSError:
+            pass
+    return found
+
+
+def serving_urls(host: str, port: int, prefix: str = "") -> str:
+    """The start banner's addresses: on 0.0.0.0 (every interface) the machine's own addresses,
+    which the tablets type, and 127.0.0.1; on 127.0.0.1, that it is this machine's alone."""
+    if host in ("0.0.0.0", "::", "*", ""):
+        urls = [f"http://{address}:{port}{prefix}/" for address in (*_own_addresses(), "127.0.0.1")]
+        return " ".join(urls)
+    shown = f"[{host}]" if ":" in host else host
+    url = f"http://{shown}:{port}{prefix}/"
+    if host == "localhost" or host.startswith("127.") or host == "::1":
+        return gettext("%(url)s (this machine only; KIOSK_HOST=0.0.0.0 lets the tablets in)", url=url)
+    return url
+
+
 @kiosk_cli.command("serve")
 @click.option("--host", envvar="KIOSK_HOST", default="127.0.0.1", show_default=True)
 @click.option("--port", envvar="KIOSK_PORT", default=8000, type=int, show_default=True)
@@ -222,7 +272,8 @@ def serve(host: str, port: int, threads: int) -> None:
 
     from . import locks
 
-    click.echo(gettext("Uniform Room Kiosk: %(url)s", url=f"http://{host}:{port}/"))
+    click.echo(gettext("Uniform Room Kiosk: %(url)s",
+                       url=serving_urls(host, port, current_app.config.get("KIOSK_URL_PREFIX") or "")))
     _announce()
     db.session.remove()
     from .web import serve_logging
@@ -233,7 +284,10 @@ def serve(host: str, port: int, threads: int) -> None:
     held = locks.serving(db.engine)
     signal.signal(signal.SIGTERM, _stop_serving)  # systemctl stop: shut down cleanly, as Ctrl+C does
     try:
-        waitress_serve(current_app._get_current_object(), host=host, port=port, threads=threads)
+        # Waitress drops every X-Forwarded-* header unless told otherwise: with KIOSK_TRUSTED_PROXIES
+        # the kiosk's own proxy fix (kiosk.web) reads them, so they must reach it.
+        waitress_serve(current_app._get_current_object(), host=host, port=port, threads=threads,
+                       clear_untrusted_proxy_headers=not current_app.config.get("KIOSK_TRUSTED_PROXIES"))
     except KeyboardInterrupt:
         pass
     finally:

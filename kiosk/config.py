@@ -162,6 +162,22 @@ def _zone(name: str, default: str) -> str:
     return raw
 
 
+def url_prefix(raw: str, name: str = "KIOSK_URL_PREFIX") -> str:
+    """``/kiosk`` from ``kiosk``, ``/kiosk/`` or ``/kiosk``; empty: served at the root.
+
+    Only letters, digits and ``- _ . ~`` in each part: the prefix goes into every URL and the
+    cookie's path as it is written.
+    """
+    value = raw.strip().strip("/")
+    if not value:
+        return ""
+    parts = value.split("/")
+    if any(not part or part in (".", "..") or not all(c.isascii() and (c.isalnum() or c in "-_.~") for c in part)
+           for part in parts):
+        raise SettingError(f"{name}={raw!r} is not a path; write one like /kiosk") from None
+    return "/" + "/".join(parts)
+
+
 def from_environment(instance_path: str) -> dict[str, Any]:
     """Build the Flask config mapping from KIOSK_* environment variables."""
     default_db = "sqlite:///" + str(Path(instance_path) / "kiosk.sqlite3")
@@ -214,6 +230,8 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         # How many reverse proxies in front of the kiosk may name the client (X-Forwarded-For);
         # 0: the direct peer is the client.
         "KIOSK_TRUSTED_PROXIES": _int("KIOSK_TRUSTED_PROXIES", 0, 0, 10),
+        # The path the kiosk is served under behind a proxy (https://hotel.example/kiosk/); empty: the root.
+        "KIOSK_URL_PREFIX": url_prefix(os.environ.get("KIOSK_URL_PREFIX", "")),
         # /healthz answers 503 when the database's disk has less free space than this (MB).
         "KIOSK_MIN_FREE_MB": _int("KIOSK_MIN_FREE_MB", 50, 0, 10**7),
         # Logs (kiosk.logs): stderr unless a file; one line per record, or JSON for a collector.

@@ -30,6 +30,7 @@ from flask import (
     current_app,
     flash,
     g,
+    has_request_context,
     redirect,
     render_template,
     request,
@@ -37,11 +38,13 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFError, generate_csrf
 from sqlalchemy import select
 from sqlalchemy.exc import DataError, OperationalError
 from werkzeug.exceptions import BadRequest, NotFound
 from werkzeug.routing import IntegerConverter
+from werkzeug.wrappers import Response as PlainResponse
 
 from .database import why_not_saved
 from .domain import roles as role_rules
@@ -283,6 +286,9 @@ def safe_path(value: str | None, default: str | None) -> str | None:
     """
     if not value:
         return default
+    root = request.script_root if has_request_context() else ""
+    if root and value != root and not value.startswith(root + "/"):
+        return default  # under KIOSK_URL_PREFIX: only a path under it is this kiosk's
     for candidate in (value, unquote(value)):
         if not candidate.startswith("/") or candidate.startswith("//") or "\\" in candidate:
             return default
@@ -292,6 +298,12 @@ def safe_path(value: str | None, default: str | None) -> str | None:
         if parts.scheme or parts.netloc:
             return default
     return value
+
+
+def here() -> str:
+    """This request's path and query as the browser sees it (with ``KIOSK_URL_PREFIX`` in front):
+    what a form's ``next`` carries, so coming back never leaves the kiosk's path."""
+    return request.script_root + request.full_path.rstrip("?")
 
 
 def _idle_limit_seconds() -> int:
@@ -309,7 +321,7 @@ def return_path() -> str | None:
         current = urlsplit(request.headers.get("HX-Current-URL", ""))
         return safe_path(current.path + (f"?{current.query}" if current.query else ""), None)
     if request.method == "GET":
-        return safe_path(request.full_path.rstrip("?"), None)
+        return safe_path(here(), None)
     return None
 
 
@@ -536,7 +548,9 @@ def _log_sign_ins(app: Flask) -> None:
 
 
 def _trust_proxies(app: Flask) -> None:
-    """With KIOSK_TRUSTED_PROXIES=n, the client address (and scheme) is what the n proxies say.
+    """With KIOSK_TRUSTED_PROXIES=n, the client address, scheme and host are what the n proxies say
+    (X-Forwarded-For, -Proto, -Host): logs and the sign-in delay see the tablet's address, and
+    ``url_for``, redirects and the CSRF check's same-origin test see the address the tablet typed.
 
     Never by default: any client can send X-Forwarded-For, so trusting it
     without a proxy would let a guesser pick a fresh address for each try.
@@ -545,12 +559,60 @@ def _trust_proxies(app: Flask) -> None:
     if proxies > 0:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies,  # type: ignore[method-assign]
+                                x_host=proxies)
+
+
+class UnderPrefix:
+    """KIOSK_URL_PREFIX=/kiosk: the whole kiosk answers under that path (the proxy passes the path
+    unchanged), as if mounted there (``SCRIPT_NAME``), so every ``url_for``, static file, redirect,
+    htmx URL and cookie carries it. ``/`` leads to the kiosk; any other path outside is a 404."""
+
+    def __init__(self, wsgi_app, prefix: str) -> None:
+        self.wsgi_app = wsgi_app
+        self.prefix = prefix
+
+    def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "") or "/"
+        if path.startswith(self.prefix + "/"):
+            environ["SCRIPT_NAME"] = environ.get("SCRIPT_NAME", "").rstrip("/") + self.prefix
+            environ["PATH_INFO"] = path[len(self.prefix):]
+            return self.wsgi_app(environ, start_response)
+        script = environ.get("SCRIPT_NAME", "").rstrip("/")
+        if path in ("/", self.prefix):
+            answer = PlainResponse(status=308, headers={"Location": script + self.prefix + "/"})
+        else:
+            answer = PlainResponse(f"Not found: the kiosk is at {script + self.prefix}/\n", status=404,
+                                   content_type="text/plain; charset=utf-8")
+        return answer(environ, start_response)
+
+
+def _mount(app: Flask) -> None:
+    """Serve under KIOSK_URL_PREFIX (inside the proxy fix, which names the host and scheme first)."""
+    from .config import url_prefix
+
+    prefix = url_prefix(app.config.get("KIOSK_URL_PREFIX") or "")
+    if prefix:
+        # The session cookie is this kiosk's alone, not another site's on the same host.
+        # (Not APPLICATION_ROOT: a WSGI server that mounts nothing must see the full path.)
+        app.config["SESSION_COOKIE_PATH"] = prefix
+        app.wsgi_app = UnderPrefix(app.wsgi_app, prefix)  # type: ignore[method-assign]
+
+
+class SessionCookie(SecureCookieSessionInterface):
+    """The session cookie is ``Secure`` with KIOSK_SECURE_COOKIES, and also whenever the request
+    came over HTTPS (directly, or as trusted proxies say with X-Forwarded-Proto): a cookie handed
+    out over HTTPS is never then sent over plain HTTP."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return super().get_cookie_secure(app) or (has_request_context() and request.is_secure)
 
 
 def init_app(app: Flask) -> None:
     _log_sign_ins(app)
+    _mount(app)
     _trust_proxies(app)
+    app.session_interface = SessionCookie()
     app.before_request(enforce_access)
     app.after_request(_vary_on_htmx)
     app.after_request(_no_store)
@@ -572,6 +634,7 @@ def init_app(app: Flask) -> None:
         # A fresh key in every form that changes data: sent twice, it lands once (kiosk.request_keys).
         new_request_key=new_key,
         now_utc=now,
+        here=here,
         role_label=role_rules.label,
         # What the signed-in user (or ``user``) may do: the same groups the routes declare.
         is_manager=lambda user=None: role_rules.is_manager(user or current_user()),

@@ -1,6 +1,8 @@
 """kiosk/cli.py and the other commands: the command line speaks the kiosk's language (KIOSK_LANGUAGE), as the screens do."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from kiosk.extensions import db
@@ -70,3 +72,52 @@ def test_backup_and_restore_refuse_in_chinese(ctx, zh, tmp_path):
     assert no_backup.exit_code == 1 and "找不到备份" in no_backup.output, no_backup.output
     for result in (missing, no_backup):
         assert not _english(result.output.replace(str(tmp_path), "").removeprefix("Error: ")), result.output
+
+
+def _banner(tmp_path, database_url: str, host: str, **env) -> str:
+    """The first line `kiosk serve` prints, the server then stopped (SIGTERM, as systemctl does)."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.printers.fakeprinter import free_port
+
+    environment = {**os.environ, "KIOSK_INSTANCE_PATH": str(tmp_path / "instance"), "KIOSK_DATABASE_URL": database_url,
+                   "KIOSK_PRINT_WORKER": "0", "PYTHONUNBUFFERED": "1", "KIOSK_LANGUAGE": "en", **env}
+    environment.pop("FLASK_APP", None)
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "kiosk", "serve", "--host", host,
+                               "--port", str(port)], cwd=Path(__file__).resolve().parents[1], env=environment, stdin=subprocess.DEVNULL,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        for line in server.stdout:
+            if line.startswith(("Uniform Room Kiosk:", "制服室终端：")):
+                return line.replace(str(port), "PORT").strip()
+        raise AssertionError(f"kiosk serve exited {server.wait()} without its banner")
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        server.stdout.close()
+
+
+def test_serving_every_interface_the_banner_names_the_addresses_tablets_type(tmp_path, database_url):
+    from kiosk.cli import _own_addresses
+
+    banner = _banner(tmp_path, database_url, "0.0.0.0", KIOSK_URL_PREFIX="/kiosk")
+    assert "0.0.0.0" not in banner
+    assert banner.endswith("http://127.0.0.1:PORT/kiosk/")
+    own = _own_addresses()
+    assert own, "this machine has no network address to show"
+    for address in own:
+        assert f"http://{address}:PORT/kiosk/" in banner
+
+
+def test_serving_this_machine_only_the_banner_says_how_to_let_tablets_in(tmp_path, database_url):
+    banner = _banner(tmp_path, database_url, "127.0.0.1")
+    assert banner == ("Uniform Room Kiosk: http://127.0.0.1:PORT/ (this machine only; "
+                      "KIOSK_HOST=0.0.0.0 lets the tablets in)")
+
+
+def test_in_chinese_the_banner_says_it_in_chinese(tmp_path, database_url):
+    banner = _banner(tmp_path, database_url, "127.0.0.1", KIOSK_LANGUAGE="zh_CN")
+    assert banner.startswith("制服室终端：http://127.0.0.1:PORT/") and not _english(banner.replace("KIOSK_HOST", "")), banner

@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import os
 import re
+import ssl
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -155,13 +156,15 @@ class KioskServer:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
 
 
-def _wait_until_healthy(server: KioskServer, deadline: float) -> None:
+def wait_until_ok(url: str, process: subprocess.Popen, what: str, read_log: Callable[[], str], deadline: float,
+                  context: ssl.SSLContext | None = None) -> None:
+    """Until ``url`` answers 200 (``what``: the server's name in the failure, with its log)."""
     last = "no answer"
     while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            raise RuntimeError(f"the kiosk server exited with {server.process.returncode}:\n{server.server_log()}")
+        if process.poll() is not None:
+            raise RuntimeError(f"{what} exited with {process.returncode}:\n{read_log()}")
         try:
-            with urllib.request.urlopen(server.url + "/healthz", timeout=2) as response:
+            with urllib.request.urlopen(url, timeout=2, context=context) as response:
                 if response.status == 200:
                     return
                 last = f"HTTP {response.status}"
@@ -171,7 +174,11 @@ def _wait_until_healthy(server: KioskServer, deadline: float) -> None:
         except OSError as error:
             last = repr(error)
         time.sleep(0.1)
-    raise RuntimeError(f"the kiosk server did not answer /healthz in time ({last}):\n{server.server_log()}")
+    raise RuntimeError(f"{what} did not answer {url} in time ({last}):\n{read_log()}")
+
+
+def _wait_until_healthy(server: KioskServer, deadline: float) -> None:
+    wait_until_ok(server.url + "/healthz", server.process, "the kiosk server", server.server_log, deadline)
 
 
 def _stop(process: subprocess.Popen) -> None:

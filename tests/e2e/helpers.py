@@ -22,14 +22,16 @@ def unique(prefix: str) -> str:
     return f"{prefix}{os.getpid() % 1000:03d}{next(_names):02d}"
 
 
-def new_page(browser: Browser, base_url: str, viewport: dict | None = None) -> Page:
-    """A page in a fresh context (no cookies): the tablet's screen, zh-CN."""
+def new_page(browser: Browser, base_url: str, viewport: dict | None = None, **options) -> Page:
+    """A page in a fresh context (no cookies): the tablet's screen, zh-CN (``options``: more of
+    Playwright's context options, e.g. ``ignore_https_errors``)."""
     context = browser.new_context(
         base_url=base_url,
         viewport=viewport or LANDSCAPE,
         locale="zh-CN",
         timezone_id="Asia/Shanghai",
         has_touch=False,
+        **options,
     )
     context.set_default_timeout(8000)
     return context.new_page()
