@@ -159,6 +159,9 @@ def test_a_clerk_signs_in_through_nginx_over_https_with_a_secure_cookie(tablet_o
     lines = [line for line in server.server_log().splitlines() if f"({name})" in line and "sign-in by PIN" in line]
     assert lines and lines[-1].endswith("(client 127.0.0.1)"), server.server_log()[-3000:]
     assert SPOOFED not in server.server_log() and "client 127.0.0.2" not in server.server_log()
+    # So does the request log: its line for the sign-in names the browser's address.
+    assert re.search(r": 127\.0\.0\.1 op=\S+ POST /login 302 ", server.server_log()), server.server_log()[-3000:]
+    assert "127.0.0.2 op=" not in server.server_log()
 
     page.get_by_test_id("logout").click()
     expect(page).to_have_url(f"{https_url}/login")
