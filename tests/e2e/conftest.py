@@ -178,7 +178,8 @@ def wait_until_ok(url: str, process: subprocess.Popen, what: str, read_log: Call
 
 
 def _wait_until_healthy(server: KioskServer, deadline: float) -> None:
-    wait_until_ok(server.url + "/healthz", server.process, "the kiosk server", server.server_log, deadline)
+    prefix = server.env.get("KIOSK_URL_PREFIX", "").rstrip("/")  # the whole kiosk under a path
+    wait_until_ok(server.url + prefix + "/healthz", server.process, "the kiosk server", server.server_log, deadline)
 
 
 def _stop(process: subprocess.Popen) -> None:
