@@ -182,7 +182,8 @@ def _wait_until_healthy(server: KioskServer, deadline: float) -> None:
     wait_until_ok(server.url + prefix + "/healthz", server.process, "the kiosk server", server.server_log, deadline)
 
 
-def _stop(process: subprocess.Popen) -> None:
+def stop(process: subprocess.Popen) -> None:
+    """Terminate (SIGTERM: a clean stop), then kill what does not stop in 10 s."""
     if process.poll() is None:
         process.terminate()
         try:
@@ -238,7 +239,7 @@ def server(tmp_path_factory, postgres_url, server_env):
         _wait_until_healthy(server, time.monotonic() + START_TIMEOUT)
         yield server
     finally:
-        _stop(server.process)
+        stop(server.process)
         server.close()
 
 

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from .helpers import new_page, sign_in, unique
-from .nginx import nginx_in_front
+from .proxies import nginx_in_front
 
 PREFIX = "/kiosk"
 

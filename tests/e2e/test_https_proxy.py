@@ -1,9 +1,10 @@
 """The kiosk behind HTTPS, as a hotel runs it: Debian's nginx with deploy/nginx/uniform-kiosk.conf
-and a self-signed certificate for 127.0.0.1 (tests/e2e/nginx.py), in front of ``kiosk serve`` started with KIOSK_TRUSTED_PROXIES=1 and
+(and Caddy with deploy/caddy/Caddyfile where caddy is installed) and a self-signed certificate for
+127.0.0.1 (tests/e2e/proxies.py), in front of ``kiosk serve`` started with KIOSK_TRUSTED_PROXIES=1 and
 KIOSK_SECURE_COOKIES=1. Chromium signs in over https://127.0.0.1:PORT (certificate errors ignored,
 as a tablet that installed the local CA would trust it): the session cookie is Secure and HttpOnly,
 every redirect stays on the proxy's address, the CSRF check passes over HTTPS, and the address the
-kiosk logs is the tablet's (forwarded), not nginx's own nor one the browser made up.
+kiosk logs is the tablet's (forwarded), not the proxy's own nor one the browser made up.
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import pytest
 from playwright.sync_api import expect
 
 from .helpers import new_page, sign_in, unique
-from .nginx import nginx_in_front
+from .proxies import caddy_in_front, nginx_in_front
 
 #: What the browser claims as its own address: a proxy that trusted it would log this.
 SPOOFED = "203.0.113.66"
@@ -24,10 +25,11 @@ def server_env():
     return {"KIOSK_TRUSTED_PROXIES": "1", "KIOSK_SECURE_COOKIES": "1"}
 
 
-@pytest.fixture(scope="module")
-def https_url(server, tmp_path_factory):
-    """https://127.0.0.1:PORT: nginx with the shipped site in front of this module's kiosk."""
-    with nginx_in_front(server, tmp_path_factory.mktemp("nginx")) as url:
+@pytest.fixture(scope="module", params=["nginx", "caddy"])
+def https_url(request, server, tmp_path_factory):
+    """https://127.0.0.1:PORT: nginx, then Caddy, with the shipped file in front of this module's kiosk."""
+    in_front = {"nginx": nginx_in_front, "caddy": caddy_in_front}[request.param]
+    with in_front(server, tmp_path_factory.mktemp(request.param)) as url:
         yield url
 
 
@@ -62,7 +64,7 @@ def test_a_clerk_signs_in_through_nginx_over_https_with_a_secure_cookie(tablet_o
     expect(page.locator("html")).to_have_attribute("lang", "en")
     expect(page).to_have_url(f"{https_url}/loans/")
 
-    # The kiosk logged the browser's address as nginx forwarded it: not nginx's own (127.0.0.2),
+    # The kiosk logged the browser's address as the proxy forwarded it: not nginx's own (127.0.0.2),
     # not the one the browser claimed itself.
     lines = [line for line in server.server_log().splitlines() if f"({name})" in line and "sign-in by PIN" in line]
     assert lines and lines[-1].endswith("(client 127.0.0.1)"), server.server_log()[-3000:]

@@ -1,8 +1,13 @@
-"""nginx with deploy/nginx/uniform-kiosk.conf in front of a browser test's kiosk (Debian's nginx, run as
-this user with its configuration, pid and logs in a temporary folder, a self-signed certificate for
-127.0.0.1 made with openssl). Only the shipped file's ports, certificate paths and upstream are
-changed, and (for KIOSK_URL_PREFIX) its ``location``; nginx connects to the kiosk from 127.0.0.2, so
-the kiosk's direct peer differs from the browser's address."""
+"""The shipped reverse proxies in front of a browser test's kiosk, with a self-signed certificate for
+127.0.0.1 made with openssl, each run as this user with its configuration, pid, data and logs in a
+temporary folder; only the shipped file's ports, certificate paths and upstream are changed.
+
+- nginx (Debian's) with deploy/nginx/uniform-kiosk.conf, and (for KIOSK_URL_PREFIX) its ``location``
+  as the file's comment says; it connects to the kiosk from 127.0.0.2, so the kiosk's direct peer
+  differs from the browser's address;
+- Caddy with deploy/caddy/Caddyfile, when Debian's caddy is installed (it is not installed for the
+  tests: the Caddy test skips without it).
+"""
 from __future__ import annotations
 
 import os
@@ -17,11 +22,13 @@ import pytest
 
 from tests.printers.fakeprinter import free_port
 
-from .conftest import KioskServer, wait_until_ok
+from .conftest import KioskServer, stop, wait_until_ok
 from .helpers import REPO
 
 NGINX = "/usr/sbin/nginx"
 SHIPPED = REPO / "deploy" / "nginx" / "uniform-kiosk.conf"
+CADDY = "/usr/bin/caddy"
+SHIPPED_CADDYFILE = REPO / "deploy" / "caddy" / "Caddyfile"
 
 
 def _ensure_nginx() -> None:
@@ -34,7 +41,7 @@ def _ensure_nginx() -> None:
 
 
 def _replace(text: str, old: str, new: str) -> str:
-    assert old in text, f"{SHIPPED.name} no longer has {old!r}: update this test with it"
+    assert old in text, f"the shipped proxy file no longer has {old!r}: update this test with it"
     return text.replace(old, new)
 
 
@@ -104,9 +111,35 @@ def nginx_in_front(server: KioskServer, folder: Path) -> Iterator[str]:
                       lambda: (folder / "error.log").read_text(errors="replace"), time.monotonic() + 30, _unverified())
         yield url
     finally:
-        process.terminate()  # SIGTERM: nginx's fast shutdown
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        stop(process)  # SIGTERM: nginx's fast shutdown
+
+
+@contextmanager
+def caddy_in_front(server: KioskServer, folder: Path) -> Iterator[str]:
+    """Yield https://127.0.0.1:PORT: Caddy with the shipped Caddyfile in front of ``server``."""
+    if not os.access(CADDY, os.X_OK):
+        pytest.skip(f"{CADDY} is not installed (Debian: apt-get install caddy); the nginx tests cover HTTPS")
+    cert, key = _certificate(folder)
+    kiosk_port = int(server.url.rsplit(":", 1)[1])
+    https_port, http_port = free_port(), free_port()
+    site = SHIPPED_CADDYFILE.read_text()
+    site = _replace(site, "uniform.hotel.example, 192.168.1.20 {", f"https://127.0.0.1:{https_port} {{")
+    site = _replace(site, "tls /etc/uniform-kiosk/tls/kiosk.crt /etc/uniform-kiosk/tls/kiosk.key", f"tls {cert} {key}")
+    site = _replace(site, "reverse_proxy 127.0.0.1:8000 {", f"reverse_proxy 127.0.0.1:{kiosk_port} {{")
+    # Global options first: its own ports, no admin endpoint, its data in the folder.
+    caddyfile = folder / "Caddyfile"
+    caddyfile.write_text(f"{{\n\thttp_port {http_port}\n\thttps_port {https_port}\n\tadmin off\n"
+                         f"\tstorage file_system {folder / 'data'}\n}}\n\n" + site)
+    log = folder / "caddy.log"
+    env = {**os.environ, "HOME": str(folder), "XDG_DATA_HOME": str(folder / "data"),
+           "XDG_CONFIG_HOME": str(folder / "config")}
+    with open(log, "wb") as out:
+        process = subprocess.Popen([CADDY, "run", "--config", str(caddyfile), "--adapter", "caddyfile"],
+                                   env=env, cwd=folder, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
+    url = f"https://127.0.0.1:{https_port}"
+    try:
+        wait_until_ok(url + "/healthz", process, "caddy", lambda: log.read_text(errors="replace"),
+                      time.monotonic() + 30, _unverified())
+        yield url
+    finally:
+        stop(process)
