@@ -319,6 +319,7 @@ def _shut_down(app: Flask) -> None:
 
 
 def init_app(app: Flask) -> None:
+    from .alerts.cli import alerts_cli
     from .backup import backup_command
     from .restore import restore_command
     from .demo import demo_command
@@ -333,6 +334,7 @@ def init_app(app: Flask) -> None:
     kiosk_cli.add_command(setup_code_command)
     kiosk_cli.add_command(backup_command)
     kiosk_cli.add_command(restore_command)
+    kiosk_cli.add_command(alerts_cli)
     kiosk_cli.add_command(import_cli)
     kiosk_cli.add_command(report_cli)
     from .loans.cli import privacy_cli

@@ -14,12 +14,9 @@ bp = holds_personal_data(Blueprint("alerts", __name__, url_prefix="/alerts"))  #
 
 
 def init_app(app: Flask) -> None:
-    """The worker, started by the first request (as the print worker), and ``kiosk alerts``."""
-    from ..cli import kiosk_cli
+    """The worker, started by the first request (as the print worker); ``kiosk alerts`` is
+    added by kiosk.cli with the other commands."""
     from . import worker
-    from .cli import alerts_cli
-
-    kiosk_cli.add_command(alerts_cli)
 
     @app.before_request
     def _start_alert_worker() -> None:
