@@ -588,8 +588,9 @@ class _Builder:
                     piece.variant = rng.choice(("worn_out", "lost"))
 
         # Who wears a spare is chosen once every garment's history has its times (_Spares);
-        # a spare nobody may wear at that moment stays in stock.
-        spare_targets = ([S.SPARE_ISSUED] * 10 + [S.LOANED] * 5 + [S.DIRTY] * 2 + [S.INSPECTION] * 2
+        # a spare nobody may wear at that moment stays in stock, so more are meant to be out than
+        # will be: at some hours of the day half of them find nobody (the ledger is built back from now).
+        spare_targets = ([S.SPARE_ISSUED] * 20 + [S.LOANED] * 5 + [S.DIRTY] * 2 + [S.INSPECTION] * 2
                          + [S.AT_TAILOR] + [S.MISSING] + [S.WRITTEN_OFF] * 2)
         spare_targets += [S.IN_STOCK] * max(0, len(spares) - len(spare_targets))
         rng.shuffle(spare_targets)

@@ -246,3 +246,18 @@ def test_remove_asks_on_a_terminal_and_needs_yes_without_one(app, runner, demo, 
     assert confirmed.exit_code == 0, confirmed.output
     with app.app_context():
         assert _count(Garment) == 0
+
+
+@pytest.mark.parametrize("hour", [3, 7])
+def test_every_status_is_reached_at_an_hour_when_few_spares_find_a_wearer(app, hour):
+    """The ledger is built back from now, so who may wear a spare depends on the hour: at 07:00 UTC
+    on 2026-12-03 none of ten spares found a wearer (a red test of the afternoon); 03:00 has the fewest."""
+    import datetime as dt
+
+    from kiosk.demo import load_demo
+
+    with app.app_context():
+        load_demo(db.session, hash_method="pbkdf2:sha256:1000",
+                  now=dt.datetime(2026, 12, 3, hour, 0, tzinfo=dt.timezone.utc))
+        db.session.commit()
+        assert set(db.session.scalars(select(Garment.status).distinct())) == {s.value for s in Status}
