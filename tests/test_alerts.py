@@ -661,3 +661,17 @@ def test_the_background_worker_sends_a_test_the_moment_it_is_queued(make, app, c
     finally:
         worker.stop(app)
     assert len(receiver.received) == 1 and receiver.received[0]["body"]["msgtype"] == "text"
+
+
+def test_a_failed_nightly_backup_reaches_the_group(make, app, receivers, runner, tmp_path):
+    """``kiosk backup`` to a folder that is not there fails, and the supervisors hear of it once."""
+    receiver = _listening(receivers, services.BACKUP_FAILED)
+    db.session.remove()
+    missing = tmp_path / "usb-stick-not-mounted"
+
+    for _ in range(2):  # the timer tries again: still one alert that day
+        assert runner.invoke(args=["kiosk", "backup", str(missing)]).exit_code != 0
+    run_once(app)
+
+    [text] = receiver.texts()
+    assert str(missing) in text
