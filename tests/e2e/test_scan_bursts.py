@@ -50,6 +50,9 @@ def _at_ironing(page: Page, server, role: str = "ironer") -> None:
     page.goto("/ironing/")
     if page.get_by_test_id("check-ironing_open").count():
         tick_check(page, "ironing_open")
+        # Done on the server before the first scan (a scan before it is refused, and says so).
+        expect(page.get_by_test_id("check-ironing_open")).to_have_attribute("data-done", "true")
+    page.get_by_test_id("scan").focus()
     expect(page.get_by_test_id("scan")).to_be_focused()
 
 
