@@ -182,7 +182,11 @@ def from_environment(instance_path: str) -> dict[str, Any]:
     """Build the Flask config mapping from KIOSK_* environment variables."""
     default_db = "sqlite:///" + str(Path(instance_path) / "kiosk.sqlite3")
     language = _choice("KIOSK_LANGUAGE", "zh_CN", LANGUAGES)
+    # The alert thread follows the print worker's setting unless set on its own.
+    alert_worker = {"KIOSK_ALERT_WORKER": _bool("KIOSK_ALERT_WORKER", True)} \
+        if os.environ.get("KIOSK_ALERT_WORKER", "").strip() else {}
     return {
+        **alert_worker,
         "SECRET_KEY": _secret_key(instance_path),
         # Badges are stored as a keyed hash (kiosk.badges): a copy of the database
         # alone hands out no working badge code. Back it up with the database.
@@ -234,6 +238,11 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "KIOSK_URL_PREFIX": url_prefix(os.environ.get("KIOSK_URL_PREFIX", "")),
         # /healthz answers 503 when the database's disk has less free space than this (MB).
         "KIOSK_MIN_FREE_MB": _int("KIOSK_MIN_FREE_MB", 50, 0, 10**7),
+        # Alerts (kiosk.alerts.worker): how often the worker looks for alerts due, and for new
+        # events to alert on; how long a robot may take to answer.
+        "KIOSK_ALERT_POLL_SECONDS": _float("KIOSK_ALERT_POLL_SECONDS", 10.0, 1, 3600),
+        "KIOSK_ALERT_SCAN_SECONDS": _float("KIOSK_ALERT_SCAN_SECONDS", 60.0, 5, 86400),
+        "KIOSK_ALERT_TIMEOUT": _float("KIOSK_ALERT_TIMEOUT", 5.0, 0.5, 120),
         # Logs (kiosk.logs): stderr unless a file; one line per record, or JSON for a collector.
         "KIOSK_LOG_FILE": _writable_file("KIOSK_LOG_FILE"),
         "KIOSK_LOG_FORMAT": _choice("KIOSK_LOG_FORMAT", "text", ("text", "json")),

@@ -84,3 +84,13 @@ def test_the_start_and_every_command_stop_with_the_line_and_serve_nothing(tmp_pa
     assert result.stderr.strip() == ("kiosk: KIOSK_TIMEZONE='Mars/Olympus' is not a time zone; "
                                      "write one like Asia/Shanghai")
     assert "Traceback" not in result.stderr and result.stdout == ""
+
+
+def test_the_alert_settings_are_read_and_checked(monkeypatch, tmp_path):
+    monkeypatch.setenv("KIOSK_ALERT_POLL_SECONDS", "30")
+    monkeypatch.setenv("KIOSK_ALERT_WORKER", "off")
+    settings = from_environment(str(tmp_path))
+    assert settings["KIOSK_ALERT_POLL_SECONDS"] == 30.0 and settings["KIOSK_ALERT_WORKER"] is False
+    monkeypatch.delenv("KIOSK_ALERT_WORKER")
+    assert "KIOSK_ALERT_WORKER" not in from_environment(str(tmp_path))  # then: as KIOSK_PRINT_WORKER
+    assert "is not a number from 0.5 to 120" in _stopped(monkeypatch, tmp_path, "KIOSK_ALERT_TIMEOUT", "0")
