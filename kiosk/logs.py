@@ -89,7 +89,8 @@ def _logged(response: Response) -> Response:
     ms = int((time.perf_counter() - started) * 1000) if started is not None else -1
     user = g.get("user")
     fields = {"client": (request.remote_addr or "-")[:64], "operator": user.id if user is not None else None,
-              "method": request.method, "path": request.path[:300], "status": response.status_code, "ms": ms}
+              "method": request.method, "path": (request.script_root + request.path)[:300],
+              "status": response.status_code, "ms": ms}
     request_log.info("%s op=%s %s %s %s %dms", fields["client"], fields["operator"] or "-", fields["method"],
                      fields["path"], fields["status"], ms, extra=fields)
     return response

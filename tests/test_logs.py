@@ -131,3 +131,15 @@ def test_text_lines_on_stderr_start_with_their_time(tmp_path):
     [line] = [line for line in said.splitlines() if "GET /login" in line]
     assert re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} INFO kiosk\.request: 127\.0\.0\.1 op=- GET /login 302 \d+ms$",
                     line)
+
+
+def test_under_a_url_prefix_the_line_names_the_path_the_tablet_asked_for(tmp_path, monkeypatch, caplog):
+    from kiosk import create_app
+
+    monkeypatch.setenv("KIOSK_INSTANCE_PATH", str(tmp_path / "instance"))
+    monkeypatch.setenv("KIOSK_URL_PREFIX", "/kiosk")
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'k.sqlite3'}", "TESTING": True,
+                      "KIOSK_PRINT_WORKER": False})
+    caplog.set_level(logging.INFO)
+    app.test_client().get("/kiosk/login")
+    assert [r.path for r in _request_lines(caplog)] == ["/kiosk/login"]
