@@ -359,6 +359,12 @@ class PrintJob(db.Model):
         CheckConstraint("attempts >= 0", name="attempts"),
         # The worker's "oldest queued first" and the status bar's "any failed?".
         Index("ix_print_jobs_status_id", "status", "id"),
+        # The status bar on every page reads only what it shows, whatever the history
+        # (kiosk.printing.services.queue_status): failed of the last hours, printed just now,
+        # the latest finished job for /healthz.
+        Index("ix_print_jobs_status_created_at", "status", "created_at"),
+        Index("ix_print_jobs_status_printed_at", "status", "printed_at"),
+        Index("ix_print_jobs_status_updated_at", "status", "updated_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -310,3 +310,27 @@ def test_station_scan_form_points_lookup_mode_here(client, login_as):
     login_as("clerk")
     body = text_of(client.get("/checkin/"))
     assert 'data-lookup-url="/garment/lookup"' in body
+
+
+def test_a_long_life_shows_its_latest_events_and_a_link_to_the_whole_history(client, login_as, make):
+    """A garment washed for years: the page reads the latest 50 events (constant cost), then links to all."""
+    from sqlalchemy import insert
+
+    from kiosk.garments.services import PAGE_EVENTS
+
+    garment = make.garment(status="in_stock")
+    start = dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc)
+    db.session.execute(insert(Event), [
+        {"garment_id": garment.id, "action": "wash", "from_status": "dirty", "to_status": "ironing",
+         "station": "laundry", "note": f"wash-{n:03d}", "created_at": start + dt.timedelta(days=n)}
+        for n in range(PAGE_EVENTS + 10)])
+    db.session.commit()
+    login_as("clerk")
+    page = text_of(client.get(f"/garment/{garment.tag}"))
+    notes = re.findall(r"wash-(\d{3})", page)
+    # The newest first: its registration (today), then the latest washes, 50 events in all.
+    assert len(notes) == PAGE_EVENTS - 1 and notes[0] == f"{PAGE_EVENTS + 9:03d}"
+    assert "wash-000" not in page and 'data-testid="timeline-more"' in page
+    whole = text_of(client.get(f"/garment/{garment.tag}?all=1"))
+    assert len(re.findall(r"wash-(\d{3})", whole)) == PAGE_EVENTS + 10 + 0 and "wash-000" in whole
+    assert 'data-testid="timeline-more"' not in whole

@@ -65,6 +65,9 @@ def page(tag: str):
                                message=message), 404
     if garment.tag != tag:
         return redirect(url_for(".page", tag=garment.tag), 301)
-    found = services.timeline(db.session, garment)
+    # The latest events; the whole history when asked for (?all=1): the page costs the same
+    # however long the garment has lived.
+    whole = request.args.get("all") == "1"
+    found = services.timeline(db.session, garment, limit=None if whole else services.PAGE_EVENTS)
     return render_page_or_fragment("garments/page.html", "garments/_timeline.html", found=found,
                                    warnings=[translate_error(w) for w in found.warnings])

@@ -49,6 +49,8 @@ STATION_LABELS: dict[str, str] = {
 }
 
 LOOKUP_EVENTS = 5
+#: the garment page: the latest events, then a link to the whole history (a page of constant cost)
+PAGE_EVENTS = 50
 
 
 def event_label(action: str) -> str:

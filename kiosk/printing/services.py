@@ -461,17 +461,18 @@ def queue_status(session: Session, now: dt.datetime | None = None,
     since = now - STATUS_WINDOW
     just_after = now - done_window
     is_failed = (PrintJob.status == FAILED) & (PrintJob.created_at >= since)
-    is_pending = PrintJob.status.in_((QUEUED, PRINTING))
-    is_just_done = (PrintJob.status == DONE) & (PrintJob.printed_at >= just_after)
-    is_unknown = ((PrintJob.status == DONE) & PrintJob.last_error.is_not(None)
-                  & (PrintJob.printed_at >= now - UNKNOWN_WINDOW))
-    counts = session.execute(
-        select(func.coalesce(func.sum(case((is_failed, 1), else_=0)), 0),
-               func.coalesce(func.sum(case((is_pending, 1), else_=0)), 0),
-               func.coalesce(func.sum(case((is_just_done, 1), else_=0)), 0),
-               func.coalesce(func.sum(case((is_unknown, 1), else_=0)), 0))
-        .where(PrintJob.status.in_((FAILED, QUEUED, PRINTING)) | is_just_done | is_unknown)
-    ).one()
+
+    def count(where) -> Any:
+        return select(func.count()).select_from(PrintJob).where(where).scalar_subquery()
+
+    # Each count a range of one index (models.PrintJob's): never a pass over the printed history.
+    counts = session.execute(select(
+        count(is_failed),
+        count(PrintJob.status.in_((QUEUED, PRINTING))),
+        count((PrintJob.status == DONE) & (PrintJob.printed_at >= just_after)),
+        count((PrintJob.status == DONE) & (PrintJob.printed_at >= now - UNKNOWN_WINDOW)
+              & PrintJob.last_error.is_not(None)),
+    )).one()
     failed, pending, just, unknown = (int(n) for n in counts)
     latest = None
     if failed:
@@ -488,8 +489,12 @@ def printer_state(session: Session) -> dict[str, Any]:
     ``status_unknown`` (sent, no status answer), ``failed`` (with the reason in
     English, for the monitoring), or ``unused``."""
     status = queue_status(session)
-    latest = session.scalar(select(PrintJob).where(PrintJob.status.in_((DONE, FAILED)))
-                            .order_by(PrintJob.updated_at.desc(), PrintJob.id.desc()).limit(1))
+    # The latest finished job: the newest done and the newest failed, each the end of one index.
+    candidates = [session.scalar(select(PrintJob).where(PrintJob.status == finished)
+                                 .order_by(PrintJob.updated_at.desc(), PrintJob.id.desc()).limit(1))
+                  for finished in (DONE, FAILED)]
+    finished = [job for job in candidates if job is not None]
+    latest = max(finished, key=lambda job: (job.updated_at, job.id)) if finished else None
     state: dict[str, Any] = {"waiting": status.pending, "failed": status.failed}
     if latest is None:
         return {**state, "printer": "unused"}
