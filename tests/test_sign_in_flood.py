@@ -43,9 +43,21 @@ def _earned(app, address, failures):
 def served(app):
     """The kiosk behind waitress with four worker threads (``kiosk serve`` runs eight)."""
     server = create_server(app, host=HOME, port=0, threads=4)
-    thread = threading.Thread(target=server.run, daemon=True)
+    stopping = threading.Event()
+
+    def run() -> None:
+        try:
+            server.run()
+        except OSError:
+            # Closing the server from this thread while its loop waits in select() can hand
+            # that select a closed descriptor (EBADF): the end we asked for, not a failure.
+            if not stopping.is_set():
+                raise
+
+    thread = threading.Thread(target=run, daemon=True)
     thread.start()
     yield server.effective_port
+    stopping.set()
     server.close()
     server.task_dispatcher.shutdown()
     thread.join(10)
