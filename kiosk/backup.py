@@ -40,7 +40,7 @@ from sqlalchemy.engine import URL
 
 from .domain.errors import DomainError, Label, N_
 from .extensions import db
-from .files import make_private
+from .files import make_private, sqlite_path
 
 
 class BackupError(DomainError):
@@ -245,7 +245,7 @@ def backup(url: URL, dest: Path, keys: dict[str, str] | None = None, *, keep: in
         target = _target(folder, ".dump")
         copy = backup_postgres(url, target)
     elif backend == "sqlite":
-        if not url.database or url.database == ":memory:" or url.database.startswith("file:"):
+        if sqlite_path(url) is None:
             raise BackupError(N_("the database is not a SQLite file."))
         target = _target(folder, ".sqlite3")
         copy = backup_sqlite(Path(url.database), target)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Flask
 from sqlalchemy import event
 
-from .files import make_private, sqlite_files
+from .files import make_private, sqlite_files, sqlite_path
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -33,8 +33,9 @@ def init_app(app: Flask) -> None:
     with app.app_context():
         engine = db.engine
         if engine.dialect.name == "sqlite":
-            database = engine.url.database
-            if database and database != ":memory:" and not database.startswith("file:"):
+            path = sqlite_path(engine.url)
+            if path is not None:
+                database = str(path)
                 event.listen(engine, "connect", lambda _conn, _record: _owner_only(database))
             event.listen(engine, "connect", _sqlite_pragmas)
 

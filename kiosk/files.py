@@ -31,6 +31,15 @@ def write_private(path: str | os.PathLike[str], data: bytes) -> Path:
     return Path(path)
 
 
+def sqlite_path(url) -> Path | None:
+    """The file of a SQLite database URL, or None (another database, in memory, a ``file:`` URI):
+    the one rule for "is there a database file" (backup, restore, locks, health, file modes)."""
+    database = url.database or ""
+    if url.get_backend_name() != "sqlite" or not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database)
+
+
 def sqlite_files(database: str) -> list[str]:
     """The SQLite database file and the -wal and -shm files beside it."""
     return [database, f"{database}-wal", f"{database}-shm"]

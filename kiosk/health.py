@@ -25,6 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from .database import READ_ONLY, STORAGE_FULL, UNREACHABLE, why_not_saved
+from .files import sqlite_path
 
 #: app.extensions key: the migration head of this code, read once
 HEAD = "kiosk.migration_head"
@@ -48,11 +49,8 @@ def code_head(app: Flask) -> str | None:
 
 
 def _storage_folder(app: Flask, session: Session) -> Path:
-    url = session.get_bind().url
-    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:" \
-            and not url.database.startswith("file:"):
-        return Path(url.database).parent
-    return Path(app.instance_path)
+    database = sqlite_path(session.get_bind().url)
+    return database.parent if database is not None else Path(app.instance_path)
 
 
 def _write_probe(session: Session) -> None:

@@ -25,8 +25,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import URL, Connection, Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import NullPool
+
+from .files import sqlite_path
 
 #: advisory lock keys (any two bigints the kiosk alone uses): "kiosk" in ASCII, then 1 or 2
 SERVE_KEY = 0x6B696F736B01
@@ -35,13 +37,6 @@ UPGRADE_KEY = 0x6B696F736B02
 
 class Busy(Exception):
     """The lock is held by another process (a kiosk serving this database)."""
-
-
-def _sqlite_file(url: URL) -> Path | None:
-    database = url.database or ""
-    if url.get_backend_name() != "sqlite" or not database or database == ":memory:" or database.startswith("file:"):
-        return None
-    return Path(database)
 
 
 def _lock_file(database: Path, kind: str) -> int:
@@ -74,7 +69,7 @@ class Held:
 
 
 def _take(engine: Engine, *, kind: str, key: int, shared: bool, wait: bool) -> Held:
-    database = _sqlite_file(engine.url)
+    database = sqlite_path(engine.url)
     if database is not None:
         try:
             fd = _lock_file(database, kind)
@@ -121,7 +116,7 @@ def upgrading(connection: Connection) -> Iterator[None]:
     migration's transaction, so it ends with it (commit or rollback).
     SQLite: the upgrade lock file beside the database, for the whole upgrade.
     """
-    database = _sqlite_file(connection.engine.url)
+    database = sqlite_path(connection.engine.url)
     if connection.dialect.name == "postgresql":
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": UPGRADE_KEY})
         yield

@@ -60,7 +60,7 @@ from .backup import (
 from .config import BADGE_KEY_FILE, SECRET_KEY_FILE
 from .domain.errors import DomainError, N_
 from .extensions import db
-from .files import make_private, sqlite_files, write_private
+from .files import make_private, sqlite_files, sqlite_path, write_private
 
 #: keys file setting -> (instance file, app config key)
 KEY_FILES = {"KIOSK_BADGE_KEY": (BADGE_KEY_FILE, "KIOSK_BADGE_KEY"), "KIOSK_SECRET_KEY": (SECRET_KEY_FILE, "SECRET_KEY")}
@@ -208,7 +208,7 @@ def restore(app: Flask, backup: Path, *, confirm) -> Restored:
     if not backup.is_file():
         raise RestoreError(N_("backup %(path)s not found."), path=str(backup))
     if backend == "sqlite":
-        if not url.database or url.database == ":memory:" or url.database.startswith("file:"):
+        if sqlite_path(url) is None:
             raise RestoreError(N_("the database is not a SQLite file."))
         verify_sqlite(backup)
         revision = sqlite_revision(backup)
