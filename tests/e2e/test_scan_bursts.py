@@ -171,7 +171,9 @@ def test_a_lock_keeps_what_was_typed_for_the_same_operator_and_returns_to_the_pa
     page.clock.fast_forward(f"0{IDLE_MINUTES}:10")  # locked again, with the note still typed
     expect(page).to_have_url(re.compile(r"/login"))
     sign_in(page, other, expect_home=False)  # another clerk on this tablet: never their text
-    expect(page).to_have_url(re.compile(r"/handover/"))
+    expect(page).to_have_url(re.compile(r"/handover/\?tab=write$"))  # not the sign-in's ?next=
+    expect(page.get_by_test_id("who")).to_contain_text(other)
+    page.wait_for_load_state("domcontentloaded")  # kiosk.js is deferred: it has run by then
     expect(page.get_by_test_id("note")).to_have_value("")
     expect(page.get_by_test_id("draft-restored")).to_have_count(0)
     # Nothing of the first clerk's is left in this tab: their text is gone, and whatever is kept
