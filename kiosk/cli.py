@@ -282,6 +282,7 @@ def serve(host: str, port: int, threads: int) -> None:
     # While this process serves, `kiosk restore` refuses (kiosk.locks): the lock is the
     # operating system's (or PostgreSQL's), so a killed server leaves nothing that blocks.
     held = locks.serving(db.engine)
+    _finish_cut_short(current_app)
     signal.signal(signal.SIGTERM, _stop_serving)  # systemctl stop: shut down cleanly, as Ctrl+C does
     try:
         # Waitress drops every X-Forwarded-* header unless told otherwise: with KIOSK_TRUSTED_PROXIES
@@ -293,6 +294,21 @@ def serve(host: str, port: int, threads: int) -> None:
     finally:
         _shut_down(current_app)
         held.release()
+
+
+def _finish_cut_short(app: Flask) -> None:
+    """A stocktake close the last server was stopped in the middle of is finished now."""
+    from .stocktake.services import finish_all
+
+    try:
+        for stocktake in finish_all(db.session):
+            app.logger.info("finished the close of stocktake #%s (%s) that was cut short",
+                            stocktake.id, stocktake.month)
+    except Exception:  # noqa: BLE001 - the kiosk serves anyway; the close page offers to finish it
+        db.session.rollback()
+        app.logger.exception("could not finish a stocktake close that was cut short")
+    finally:
+        db.session.remove()
 
 
 def _stop_serving(signum, frame) -> None:  # noqa: ARG001 - a signal handler's arguments

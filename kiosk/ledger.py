@@ -8,9 +8,10 @@ with the user, the station and the time, and the facts of that moment
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from decimal import Decimal
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, func, insert, literal, select, update
 from sqlalchemy.orm import Session, aliased
 
 from .domain.errors import DomainError, N_
@@ -118,6 +119,48 @@ def move(session: Session, garment: Garment, action: Action | str, *, user: User
     garment.status_since = event.created_at
     session.add(event)
     return event
+
+
+#: Moves :func:`move_many` may apply: nothing per garment but its status (no wash or repair
+#: counted, no holder given, no defects, nothing for its slot).
+_PLAIN_MOVES = frozenset({Action.MARK_MISSING})
+
+
+def move_many(session: Session, garments: Iterable[tuple[int, str]], action: Action | str, *,
+              user: User | None, station: str, note: str = "", at: dt.datetime) -> int:
+    """:func:`move` for many garments at once, in two statements, as a stocktake close needs.
+
+    ``garments`` are (id, status) pairs the caller has read and locked (under SQLite's write
+    lock, or ``FOR UPDATE`` on PostgreSQL): every status is checked by the state machine first,
+    and any refusal raises TransitionRefused before anything is written. Each garment gets the
+    event :func:`move` would write (the person is its holder, else its owner, with their
+    department and the garment's price copied), and its row the same change: the new status
+    since ``at``, nobody holding it, not waiting for its slot, its version one up (a tablet
+    that read it before is told it moved meanwhile). Only for :data:`_PLAIN_MOVES`.
+    """
+    action = Action(action)
+    if action not in _PLAIN_MOVES:
+        raise ValueError(f"not a plain move: {action.value}")
+    pairs = list(garments)
+    if not pairs:
+        return 0
+    target = {status: next_status(status, action).value for status in {status for _id, status in pairs}}
+    if len(set(target.values())) != 1:
+        raise ValueError("a plain move has one target")
+    ids = [garment_id for garment_id, _status in pairs]
+    g, person = Garment.__table__, Employee.__table__
+    who = func.coalesce(g.c.holder_id, g.c.owner_id)
+    session.execute(insert(Event.__table__).from_select(
+        ["garment_id", "action", "from_status", "to_status", "user_id", "station", "employee_id",
+         "department_id", "unit_cost", "defects", "note", "created_at"],
+        select(g.c.id, literal(action.value), g.c.status, literal(next(iter(target.values()))),
+               literal(user.id if user else None), literal(station), who, person.c.department_id,
+               g.c.cost, literal(""), literal(note), literal(at, Event.__table__.c.created_at.type))
+        .select_from(g.outerjoin(person, person.c.id == who)).where(g.c.id.in_(ids))))
+    session.execute(update(g).where(g.c.id.in_(ids)).values(
+        status=next(iter(target.values())), holder_id=None, awaiting_slot=False, status_since=at,
+        version=g.c.version + 1, updated_at=utcnow()))
+    return len(ids)
 
 
 def _merge_defects(current: str, added: str) -> str:

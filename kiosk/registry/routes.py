@@ -15,11 +15,11 @@ from sqlalchemy.exc import IntegrityError
 
 from ..domain.errors import DomainError
 from ..domain.roles import COUNTER, MANAGERS
-from ..domain.typed import record_id
 from ..extensions import db
 from ..forms import mark
 from ..i18n import hotel_today, translate_error
 from ..models import Employee, GarmentType
+from ..paging import page_arg
 from ..operators.services import Actor
 from ..request_keys import new_key
 from ..web import current_user, htmx_redirect, render_page_or_fragment, roles
@@ -46,10 +46,6 @@ def _sizes(employee: Employee) -> str:
     return " · ".join(parts) or "—"
 
 
-def _page_arg() -> int:
-    return max(1, request.args.get("page", 1, type=record_id) or 1)
-
-
 # --- employees ------------------------------------------------------------
 
 @bp.get("/employees")
@@ -61,7 +57,7 @@ def employees():
     results; without htmx the same URL answers with the whole page.
     """
     q = request.args.get("q", "")[:64]
-    found = services.search_employees(db.session, q, _page_arg())
+    found = services.search_employees(db.session, q, page_arg())
     return render_page_or_fragment("registry/employees.html", "registry/partials/_employee_results.html",
                                    q=q, found=found)
 
@@ -231,7 +227,7 @@ def type_edit(type_id: int):
 def garments():
     """Every numbered garment, filtered by tag/number, status, type and owner."""
     form = forms.GarmentFilterForm(formdata=request.args, types=services.list_types(db.session))
-    found = services.search_garments(db.session, form.to_filter(), _page_arg())
+    found = services.search_garments(db.session, form.to_filter(), page_arg())
     args = {k: v for k, v in request.args.items() if k != "page"}
     return render_page_or_fragment("registry/garments.html", "registry/partials/_garment_results.html",
                                    form=form, found=found, args=args)

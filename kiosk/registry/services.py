@@ -8,11 +8,10 @@ caller commits.
 from __future__ import annotations
 
 import datetime as dt
-import math
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Generic, Sequence, TypeVar
+from typing import Sequence
 
 from blinker import Namespace
 from sqlalchemy import Select, func, or_, select, update
@@ -24,6 +23,7 @@ from ..domain.errors import N_, DomainError
 from ..domain.garment_states import Status
 from ..ledger import register_garment
 from ..models import Department, Employee, Garment, GarmentType, User, utcnow
+from ..paging import Page, paginate
 from ..operators import services as operator_services
 from ..operators.services import Actor
 from ..request_keys import once, recorded_result, write_lock
@@ -31,8 +31,6 @@ from ..request_keys import once, recorded_result, write_lock
 PER_PAGE = 25
 MAX_BATCH = 200
 AUTO_TAG_DIGITS = 6
-
-T = TypeVar("T")
 
 
 # --- errors ---------------------------------------------------------------
@@ -58,36 +56,6 @@ def _refuse_if(errors: list[FieldError]) -> None:
         raise FieldErrors(errors)
 
 
-# --- paging ---------------------------------------------------------------
-
-@dataclass
-class Page(Generic[T]):
-    items: list[T]
-    page: int
-    per_page: int
-    total: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, math.ceil(self.total / self.per_page))
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-
-def _paginate(session: Session, query: Select, page: int, per_page: int) -> Page:
-    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
-    pages = max(1, math.ceil(total / per_page))
-    page = min(max(1, page), pages)  # a stale link past the end shows the last page
-    items = list(session.scalars(query.limit(per_page).offset((page - 1) * per_page)).unique())
-    return Page(items=items, page=page, per_page=per_page, total=total)
-
-
 # --- departments and employees -------------------------------------------
 
 def list_departments(session: Session) -> list[Department]:
@@ -110,7 +78,7 @@ def search_employees(session: Session, text: str = "", page: int = 1,
             Employee.uniform_no.contains(code, autoescape=True),
         ))
     query = query.order_by(Employee.active.desc(), Employee.staff_no)
-    return _paginate(session, query, page, per_page)
+    return paginate(session, query, page, per_page)
 
 
 @dataclass
@@ -357,7 +325,7 @@ def search_garments(session: Session, flt: GarmentFilter, page: int = 1,
         ))
         query = query.where(Garment.owner_id.in_(owners))
     query = query.order_by(Garment.tag)
-    return _paginate(session, query, page, per_page)
+    return paginate(session, query, page, per_page)
 
 
 def _auto_tag_pattern(type_code: str) -> re.Pattern[str]:

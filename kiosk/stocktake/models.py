@@ -23,7 +23,7 @@ LOCATIONS = ("rack", "laundry", "tailor", "other")
 class Stocktake(db.Model):
     __tablename__ = "stocktakes"
     __table_args__ = (
-        CheckConstraint("status IN ('open', 'closed')", name="status"),
+        CheckConstraint("status IN ('open', 'closing', 'closed')", name="status"),
         # One original count per month; corrections (corrects_id set) come on top.
         Index("uq_stocktakes_month_original", "month", unique=True,
               sqlite_where=text("corrects_id IS NULL"), postgresql_where=text("corrects_id IS NULL")),
@@ -54,6 +54,11 @@ class Stocktake(db.Model):
     @property
     def is_open(self) -> bool:
         return self.status == "open"
+
+    @property
+    def is_closing(self) -> bool:
+        """Claimed by a close that is still marking the unseen missing (kiosk.stocktake.services)."""
+        return self.status == "closing"
 
     @property
     def missing(self) -> list[dict]:
@@ -89,6 +94,18 @@ class StocktakeScan(db.Model):
 
     garment: Mapped[Garment | None] = relationship()
     user: Mapped[User] = relationship()
+
+
+class StocktakeCloseQueue(db.Model):
+    """A close under way: the garments it will mark missing, each with its version at the moment
+    of the close. A garment whose version has moved on since (a station moved it) was seen and
+    is left as it is. Emptied as the close goes; empty once it is closed."""
+
+    __tablename__ = "stocktake_close_queue"
+
+    stocktake_id: Mapped[int] = mapped_column(ForeignKey("stocktakes.id"), primary_key=True)
+    garment_id: Mapped[int] = mapped_column(ForeignKey("garments.id"), primary_key=True)
+    version: Mapped[int]
 
 
 class StocktakeSnapshot(db.Model):

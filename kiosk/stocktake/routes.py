@@ -12,6 +12,7 @@ from ..domain.typed import record_id
 from ..extensions import db
 from ..i18n import hotel_month, translate_error
 from ..models import User
+from ..paging import page_arg, page_of
 from ..scanning import ScanResult
 from ..stations.web import render_result
 from ..web import client_address, current_user, htmx_redirect, is_htmx, render_page_or_fragment, roles
@@ -73,8 +74,27 @@ def count(stocktake_id: int):
     if stocktake.is_open:
         return render_page_or_fragment("stocktake/count.html", "stocktake/_progress.html",
                                        **_count_context(stocktake))
+    if is_htmx():  # the progress panel's poll, after another tablet closed the count: show the close
+        return htmx_redirect(url_for("stocktake.count", stocktake_id=stocktake.id))
+    if stocktake.is_closing:
+        return render_template("stocktake/closing.html", stocktake=stocktake)
     return render_template("stocktake/closed.html", stocktake=stocktake,
-                           items=services.item_counts(db.session, stocktake))
+                           items=services.item_counts(db.session, stocktake), **_missing(stocktake))
+
+
+def _missing(stocktake: Stocktake) -> dict:
+    return {"missing": page_of(stocktake.missing, page_arg(), services.PREVIEW_PAGE)}
+
+
+@bp.get("/<int:stocktake_id>/missing")
+@roles(*COUNTER)
+def missing(stocktake_id: int):
+    """A closed count's garments marked missing, a page at a time."""
+    stocktake = db.get_or_404(Stocktake, stocktake_id)
+    if stocktake.is_open or stocktake.is_closing:
+        return redirect(url_for("stocktake.count", stocktake_id=stocktake.id))
+    return render_page_or_fragment("stocktake/closed.html", "stocktake/_missing.html", stocktake=stocktake,
+                                   items=services.item_counts(db.session, stocktake), **_missing(stocktake))
 
 
 @bp.post("/<int:stocktake_id>/scan")
@@ -123,7 +143,7 @@ def _close_page(stocktake: Stocktake, *, error: str | None = None, form: dict | 
     supervisors, counters = services.closers(db.session)
     return render_page_or_fragment(
         "stocktake/close.html", "stocktake/_close.html", stocktake=stocktake,
-        unseen=services.unseen(db.session, stocktake) if stocktake.is_open else [],
+        unseen=services.unseen(db.session, stocktake, page=page_arg()) if stocktake.is_open else None,
         rows=services.progress(db.session, stocktake) if stocktake.is_open else [],
         unknown=services.unknown_scans(db.session, stocktake),
         supervisors=supervisors, counters=counters, error=error, form=form or {}, pin_error=pin_error)
@@ -132,7 +152,8 @@ def _close_page(stocktake: Stocktake, *, error: str | None = None, form: dict | 
 @bp.get("/<int:stocktake_id>/close")
 @roles(*MANAGERS)
 def close_preview(stocktake_id: int):
-    """The preview: unseen garments (they become missing). Going back to the count is allowed."""
+    """The preview: the unseen per type and size, and a page of them (they become missing).
+    Going back to the count is allowed."""
     stocktake = db.get_or_404(Stocktake, stocktake_id)
     if not stocktake.is_open:
         return redirect(url_for("stocktake.count", stocktake_id=stocktake.id))
@@ -163,4 +184,14 @@ def close(stocktake_id: int):
         return _close_page(stocktake, error=translate_error(error), form=form,
                            pin_error=error.field if isinstance(error, services.PinRefused) else "")
     db.session.commit()
+    services.finish_closing(db.session, stocktake)  # in short steps: the other tablets go on meanwhile
+    return htmx_redirect(url_for("stocktake.count", stocktake_id=stocktake.id))
+
+
+@bp.post("/<int:stocktake_id>/finish")
+@roles(*MANAGERS)
+def finish(stocktake_id: int):
+    """Finish a close that was cut short (the server stopped in the middle of one)."""
+    stocktake = db.get_or_404(Stocktake, stocktake_id)
+    services.finish_closing(db.session, stocktake)
     return htmx_redirect(url_for("stocktake.count", stocktake_id=stocktake.id))

@@ -4,6 +4,13 @@ No Flask in here. The caller commits. A refused command raises DomainError
 and changes nothing (except a wrong PIN, which counts towards the lock: the
 caller commits that too).
 
+A close runs in short steps (:func:`close` claims the count and takes its snapshot;
+:func:`finish_closing` marks the unseen missing a batch at a time, each batch its own
+transaction, then writes the lists), so that no tablet waits for it. While it runs the count is
+``closing``: count scans are refused with why, station scans go on. A close cut short (a
+killed server) is finished by the next :func:`finish_closing` (the close button again, or a
+server's start).
+
 What a close keeps, never changed afterwards:
 
 - ``stocktake.missing`` — the garments the close marked missing: garment id,
@@ -20,9 +27,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass, fields
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, insert, literal, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
@@ -33,14 +42,16 @@ from ..domain.errors import DomainError, N_
 from ..domain.garment_states import Action, Status
 from ..domain.roles import can_approve, is_manager, works_counter
 from ..domain.typed import is_clean
-from ..ledger import move
+from ..ledger import move, move_many
 from ..loans.services import overdue
-from ..models import Garment, GarmentType, User, utcnow
-from ..request_keys import savepoint
+from ..models import Event, Garment, GarmentType, User, utcnow
+from ..paging import Page, paginate
+from ..request_keys import savepoint, write_lock
 from ..scanning import DUPLICATE, ERROR, OK, ScanResult, find_garment, unknown
 from ..stock.models import StockItem
 from ..stock.services import list_items
-from .models import LOCATIONS, Stocktake, StocktakeItemCount, StocktakeScan, StocktakeSnapshot
+from .models import (LOCATIONS, Stocktake, StocktakeCloseQueue, StocktakeItemCount, StocktakeScan,
+                     StocktakeSnapshot)
 
 STATION = "stocktake"
 
@@ -52,6 +63,8 @@ ACCOUNTED = (Status.ISSUED.value, Status.SPARE_ISSUED.value, Status.LOANED.value
 
 NOT_FOUND = N_("This stocktake does not exist.")
 NOT_OPEN = N_("This stocktake is closed; it cannot be changed. Open a correction instead.")
+CLOSING = N_("This stocktake is being closed right now, so it takes no more counts. "
+             "Scans at the stations go on as usual.")
 ALREADY_CLOSED = N_("This stocktake was already closed by %(name)s.")
 MONTH_TAKEN = N_("The stocktake for %(month)s is closed. Open a correction instead.")
 NOTHING_TO_CORRECT = N_("There is no closed stocktake for %(month)s to correct.")
@@ -132,8 +145,7 @@ def scan(session: Session, stocktake: Stocktake, raw_code: str, *, user: User,
       the count goes on);
     - a garment recorded missing turns up → marked found (back to inspection).
     """
-    if not stocktake.is_open:
-        raise DomainError(NOT_OPEN)
+    _refuse_unless_open(session, stocktake)
     location = (location or "").strip() or None
     if location is not None and location not in LOCATIONS:
         raise DomainError(BAD_LOCATION)
@@ -165,6 +177,18 @@ def scan(session: Session, stocktake: Stocktake, raw_code: str, *, user: User,
     return ScanResult(OK, code, garment, event)
 
 
+def _refuse_unless_open(session: Session, stocktake: Stocktake) -> None:
+    """A count goes only into an open stocktake, as it is now: read under SQLite's write lock, or
+    a share lock on PostgreSQL that the close's claim waits for, so no count slips in after it."""
+    write_lock(session)
+    status = session.scalar(select(Stocktake.status).where(Stocktake.id == stocktake.id)
+                            .with_for_update(read=True))
+    if status == "closing":
+        raise DomainError(CLOSING)
+    if status != "open":
+        raise DomainError(NOT_OPEN)
+
+
 def _existing_scan(session: Session, stocktake: Stocktake, garment: Garment | None,
                    code: str) -> StocktakeScan | None:
     condition = (StocktakeScan.garment_id == garment.id) if garment else (StocktakeScan.code == code)
@@ -175,8 +199,7 @@ def count_item(session: Session, stocktake: Stocktake, item: StockItem, counted:
                user: User, now: dt.datetime | None = None) -> StocktakeItemCount:
     """Record a stock item's counted quantity (checked by :mod:`.forms`); counting again
     replaces it while the count is open."""
-    if not stocktake.is_open:
-        raise DomainError(NOT_OPEN)
+    _refuse_unless_open(session, stocktake)
     now = now or utcnow()
     row = session.scalar(select(StocktakeItemCount).where(StocktakeItemCount.stocktake_id == stocktake.id,
                                                           StocktakeItemCount.item_id == item.id))
@@ -284,14 +307,22 @@ def count_view(session: Session, stocktake: Stocktake, user: User) -> CountView:
         stock_items=list_items(session))
 
 
-def unseen(session: Session, stocktake: Stocktake) -> list[Garment]:
-    """The preview: expected garments nobody has scanned yet (these become missing at the close)."""
+#: The preview lists the unseen a page at a time (the counts per type and size show them all).
+PREVIEW_PAGE = 100
+
+
+def _unseen_condition(stocktake: Stocktake):
     seen_ids = select(StocktakeScan.garment_id).where(StocktakeScan.stocktake_id == stocktake.id,
                                                       StocktakeScan.garment_id.is_not(None))
-    return list(session.scalars(
-        select(Garment).options(joinedload(Garment.garment_type), joinedload(Garment.owner),
-                                joinedload(Garment.holder))
-        .where(Garment.status.in_(EXPECTED), Garment.id.not_in(seen_ids)).order_by(Garment.tag)))
+    return Garment.status.in_(EXPECTED), Garment.id.not_in(seen_ids)
+
+
+def unseen(session: Session, stocktake: Stocktake, *, page: int = 1, per_page: int = PREVIEW_PAGE) -> Page[Garment]:
+    """The preview, one page: expected garments nobody has scanned yet (they become missing at
+    the close), by tag."""
+    return paginate(session, select(Garment).options(
+        joinedload(Garment.garment_type), joinedload(Garment.owner), joinedload(Garment.holder))
+        .where(*_unseen_condition(stocktake)).order_by(Garment.tag), page, per_page)
 
 
 def item_counts(session: Session, stocktake: Stocktake) -> list[StocktakeItemCount]:
@@ -327,12 +358,12 @@ class PinRefused(DomainError):
 def close(session: Session, stocktake_id: int | None, *, supervisor: User | None, supervisor_pin: str,
           counter: User | None, counter_pin: str, policy: Policy,
           now: dt.datetime | None = None, client: str = "") -> Stocktake:
-    """Close the count: both people confirm with their own PIN on this tablet.
+    """Begin the close: both people confirm with their own PIN on this tablet.
 
-    Unseen expected garments are marked missing through the ledger (the note
-    names the stocktake), the snapshot and the lists are written, and the
-    stocktake is closed for good. Closing again with the same two people is
-    a repeat: it lands once.
+    The count becomes ``closing`` (no more count scans) and its snapshot is taken, as it stands
+    at this moment; the caller commits, then :func:`finish_closing` marks the unseen missing
+    and closes it for good. Closing again with the same two people is a repeat: it lands once
+    (and the caller finishes what is left).
     """
     stocktake = session.get(Stocktake, stocktake_id) if stocktake_id else None
     if stocktake is None:
@@ -340,20 +371,88 @@ def close(session: Session, stocktake_id: int | None, *, supervisor: User | None
     if not stocktake.is_open:
         return _repeat_or_refuse(stocktake, supervisor, counter)
     _check_closers(supervisor, counter)
-    now = now or utcnow()
+    at, now = now, now or utcnow()
     for whose, user, pin in ((SUPERVISOR_PIN, supervisor, supervisor_pin), (COUNTER_PIN, counter, counter_pin)):
         try:
             check_pin(session, user, pin, policy, now=now, client=client)
         except DomainError as refused:
             raise PinRefused(refused, whose, user) from None
-    if not _claim(session, stocktake, supervisor, counter, now):
+    if not _claim(session, stocktake, supervisor, counter, at):
         return _repeat_or_refuse(stocktake, supervisor, counter)
-    table = progress(session, stocktake)  # taken before anything is marked missing
-    missing = _mark_unseen_missing(session, stocktake, supervisor, now)
-    _write_snapshot(session, stocktake, table, missing)
-    _keep_the_lists(session, stocktake, missing, now)
+    _write_snapshot(session, stocktake, progress(session, stocktake))  # before anything is marked missing
     session.flush()
     return stocktake
+
+
+#: Garments marked missing per step: each step holds SQLite's write lock for a few milliseconds.
+CLOSE_STEP = 250
+
+
+def close_steps(session: Session, stocktake: Stocktake, *, step: int | None = None) -> Iterator[int]:
+    """The rest of a close that :func:`close` claimed, one short step per ``next()``; the caller
+    commits after each (it yields how many garments the step marked missing; 0 for the last).
+
+    The garments marked are those expected and unseen when the close was claimed (its queue): one
+    that a station moved since (its version moved on: a check-in, an issue) was seen there and
+    stays as it is. Steps may run
+    in two processes at once (a resumed close): each takes its garments under a lock, and the
+    last step closes the count only once.
+    """
+    step = step or CLOSE_STEP
+    queue = StocktakeCloseQueue
+    while True:
+        write_lock(session)
+        status, at = session.execute(select(Stocktake.status, Stocktake.closed_at)
+                                     .where(Stocktake.id == stocktake.id)).one()
+        if status != "closing":
+            return
+        batch = session.execute(
+            select(queue.garment_id, queue.version, Garment.version, Garment.status)
+            .join(Garment, Garment.id == queue.garment_id).where(queue.stocktake_id == stocktake.id)
+            .order_by(queue.garment_id).limit(step).with_for_update(of=Garment)).all()
+        if batch:
+            unmoved = [(garment_id, status) for garment_id, then, now, status in batch if then == now]
+            move_many(session, unmoved, Action.MARK_MISSING, user=stocktake.closed_by, station=STATION,
+                      note=_note(stocktake), at=at)
+            session.execute(delete(queue).where(queue.stocktake_id == stocktake.id,
+                                                queue.garment_id.in_([row[0] for row in batch])))
+            yield len(unmoved)
+            continue
+        _finish(session, stocktake, at)
+        yield 0
+        return
+
+
+#: On SQLite, the pause after each step, as a multiple of the time the step held the write lock:
+#: a scan waiting for the lock (SQLite's busy handler, which retries after 1, 2, 5, 10... ms)
+#: finds it free three times out of four, so it waits milliseconds, never the whole close.
+YIELD_FACTOR = 3
+
+
+def finish_closing(session: Session, stocktake: Stocktake) -> Stocktake:
+    """Run :func:`close_steps` to the end, committing each step (the one command here that
+    commits: its point is to let other tablets write between the steps)."""
+    one_lock = session.get_bind().dialect.name == "sqlite"
+    started = time.perf_counter()
+    for _marked in close_steps(session, stocktake):
+        session.commit()
+        if one_lock:
+            held = time.perf_counter() - started
+            time.sleep(min(held * YIELD_FACTOR, 0.2))
+        started = time.perf_counter()
+    session.commit()
+    session.refresh(stocktake)
+    return stocktake
+
+
+def finish_all(session: Session) -> list[Stocktake]:
+    """Finish every close cut short (a server killed in the middle of one), as a server starts."""
+    return [finish_closing(session, stocktake) for stocktake in
+            session.scalars(select(Stocktake).where(Stocktake.status == "closing")).all()]
+
+
+def _note(stocktake: Stocktake) -> str:
+    return f"stocktake #{stocktake.id} {stocktake.month}"
 
 
 def _check_closers(supervisor: User | None, counter: User | None) -> None:
@@ -368,67 +467,87 @@ def _check_closers(supervisor: User | None, counter: User | None) -> None:
         raise DomainError(NOT_COUNTER, name=counter.name)
 
 
-def _claim(session: Session, stocktake: Stocktake, supervisor: User, counter: User, now: dt.datetime) -> bool:
-    """Mark the count closed; False when another tablet closed it first.
+def _claim(session: Session, stocktake: Stocktake, supervisor: User, counter: User,
+           at: dt.datetime | None) -> bool:
+    """Mark the count closing, at this moment; False when another tablet closed it first.
 
-    Conditional: of two tablets closing at once, only one does the work.
+    Conditional: of two tablets closing at once, only one does the work. The moment of the
+    close (``closed_at``: what is unseen then becomes missing) is taken once no garment can
+    change until the snapshot is read: under SQLite's write lock, and on PostgreSQL under a
+    share lock on the garments (taken after the stocktake's row, as a count scan takes them),
+    so the snapshot and the moment agree.
     """
+    write_lock(session)
     claimed = session.execute(
         update(Stocktake).where(Stocktake.id == stocktake.id, Stocktake.status == "open")
-        .values(status="closed", closed_by_id=supervisor.id, counted_by_id=counter.id, closed_at=now)
+        .values(status="closing", closed_by_id=supervisor.id, counted_by_id=counter.id)
         .execution_options(synchronize_session=False)
     ).rowcount
+    if claimed == 1:
+        if session.get_bind().dialect.name == "postgresql":
+            session.execute(text("LOCK TABLE garments IN SHARE MODE"))
+        session.execute(update(Stocktake).where(Stocktake.id == stocktake.id)
+                        .values(closed_at=at or utcnow()).execution_options(synchronize_session=False))
+        session.execute(insert(StocktakeCloseQueue).from_select(
+            ["stocktake_id", "garment_id", "version"],
+            select(literal(stocktake.id), Garment.id, Garment.version).where(*_unseen_condition(stocktake))))
     session.refresh(stocktake)
     return claimed == 1
 
 
-def _mark_unseen_missing(session: Session, stocktake: Stocktake, supervisor: User,
-                         now: dt.datetime) -> list[dict]:
-    """Every expected garment nobody scanned becomes missing through the ledger;
-    returns the facts of each at this moment (``stocktake.missing``)."""
-    note = f"stocktake #{stocktake.id} {stocktake.month}"
-    missing = []
-    for garment in unseen(session, stocktake):
-        person = garment.holder or garment.owner
-        missing.append({"garment_id": garment.id, "tag": garment.tag, "type_id": garment.type_id,
-                        "size": garment.size, "status": garment.status,
-                        "department_id": person.department_id if person else None,
-                        "cost": str(garment.cost)})
-        move(session, garment, Action.MARK_MISSING, user=supervisor, station=STATION, note=note, at=now)
-    return missing
-
-
-def _write_snapshot(session: Session, stocktake: Stocktake, table: list[ProgressRow],
-                    missing: list[dict]) -> None:
-    """The count per type and size as it stood at the close, with what went missing;
-    the stock items' expected quantity as at the close."""
-    missing_per_line: dict[tuple[int, str], int] = {}
-    for garment in missing:
-        key = (garment["type_id"], garment["size"])
-        missing_per_line[key] = missing_per_line.get(key, 0) + 1
+def _write_snapshot(session: Session, stocktake: Stocktake, table: list[ProgressRow]) -> None:
+    """The count per type and size as it stood at the claim (what went missing is added by
+    :func:`_finish`); the stock items' expected quantity as at the close."""
     for line in table:
         session.add(StocktakeSnapshot(
             stocktake_id=stocktake.id, type_id=line.garment_type.id, size=line.size,
-            expected=line.expected, seen=line.seen, accounted_for=line.accounted_for,
-            missing=missing_per_line.get((line.garment_type.id, line.size), 0)))
+            expected=line.expected, seen=line.seen, accounted_for=line.accounted_for, missing=0))
     for row in item_counts(session, stocktake):
         row.expected = row.item.quantity_on_hand
 
 
-def _keep_the_lists(session: Session, stocktake: Stocktake, missing: list[dict], now: dt.datetime) -> None:
+def _finish(session: Session, stocktake: Stocktake, now: dt.datetime) -> None:
+    """The last step: what went missing (read back from the ledger: the close's own events), the
+    snapshot's missing per type and size, the lists as they were, and the count closed."""
+    missing = [{"garment_id": garment_id, "tag": tag, "type_id": type_id, "size": size, "status": status,
+                "department_id": department_id, "cost": str(cost)}
+               for garment_id, tag, type_id, size, status, department_id, cost in session.execute(
+                   select(Event.garment_id, Garment.tag, Garment.type_id, Garment.size, Event.from_status,
+                          Event.department_id, Event.unit_cost).join(Garment, Garment.id == Event.garment_id)
+                   .where(Event.created_at == now, Event.action == Action.MARK_MISSING.value,
+                          Event.station == STATION, Event.note == _note(stocktake))
+                   .order_by(Garment.tag))]
+    per_line: dict[tuple[int, str], int] = {}
+    for garment in missing:
+        key = (garment["type_id"], garment["size"])
+        per_line[key] = per_line.get(key, 0) + 1
+    for line in session.scalars(select(StocktakeSnapshot).where(StocktakeSnapshot.stocktake_id == stocktake.id)):
+        line.missing = per_line.pop((line.type_id, line.size), 0)
+    session.flush()
+    closed = session.execute(
+        update(Stocktake).where(Stocktake.id == stocktake.id, Stocktake.status == "closing")
+        .values(status="closed", **_the_lists(session, stocktake, missing, now))
+        .execution_options(synchronize_session=False)).rowcount
+    if closed != 1:
+        session.rollback()  # another process finished it meanwhile: its lists stand
+
+
+def _the_lists(session: Session, stocktake: Stocktake, missing: list[dict], now: dt.datetime) -> dict:
     """The garments marked missing, the unknown codes and the overdue loans, as they were."""
-    stocktake.missing_json = json.dumps(missing, ensure_ascii=False)
-    stocktake.unknown_json = json.dumps(
-        [{"code": s.code, "location": s.location, "user_id": s.user_id, "at": s.at.isoformat()}
-         for s in unknown_scans(session, stocktake)], ensure_ascii=False)
-    # Overdue loans at this moment: ids, tags and lateness (no borrower's
-    # contact details: those are erased from the loan later, not kept here).
-    stocktake.overdue_json = json.dumps(
-        [{"loan_id": o.loan.id, "due_at": o.loan.due_at.isoformat(), "days_late": o.days_late,
-          "hours_late": int(o.late.total_seconds() // 3600),
-          "department_id": o.loan.department_id,
-          "tags": [item.garment.tag for item in o.loan.outstanding]}
-         for o in overdue(session, now=now)], ensure_ascii=False)
+    return {
+        "missing_json": json.dumps(missing, ensure_ascii=False),
+        "unknown_json": json.dumps(
+            [{"code": s.code, "location": s.location, "user_id": s.user_id, "at": s.at.isoformat()}
+             for s in unknown_scans(session, stocktake)], ensure_ascii=False),
+        # Overdue loans at this moment: ids, tags and lateness (no borrower's
+        # contact details: those are erased from the loan later, not kept here).
+        "overdue_json": json.dumps(
+            [{"loan_id": o.loan.id, "due_at": o.loan.due_at.isoformat(), "days_late": o.days_late,
+              "hours_late": int(o.late.total_seconds() // 3600),
+              "department_id": o.loan.department_id,
+              "tags": [item.garment.tag for item in o.loan.outstanding]}
+             for o in overdue(session, now=now)], ensure_ascii=False),
+    }
 
 
 def _repeat_or_refuse(stocktake: Stocktake, supervisor: User | None, counter: User | None) -> Stocktake:
