@@ -1,7 +1,8 @@
 """Long lists a page at a time: one page of rows, where it is, and the page asked for.
 
 The registry's lists, the stocktake's preview and its closed list all page through here, with
-the ``pager`` macro of ``_paging.html`` under them.
+the ``pager`` macro of ``_paging.html`` under them and the page asked for read by
+:func:`kiosk.web.page_arg`. No Flask in here: services page their queries with it.
 """
 from __future__ import annotations
 
@@ -10,11 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from flask import request
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
-
-from .domain.typed import record_id
 
 T = TypeVar("T")
 
@@ -56,8 +54,3 @@ def page_of(rows: Sequence[T], page: int, per_page: int) -> Page[T]:
     page = _within(page, len(rows), per_page)
     return Page(items=list(rows[(page - 1) * per_page:page * per_page]), page=page, per_page=per_page,
                 total=len(rows))
-
-
-def page_arg() -> int:
-    """The page the request asked for (``?page=``); 1 for anything that is not a page number."""
-    return max(1, request.args.get("page", 1, type=record_id) or 1)

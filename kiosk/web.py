@@ -68,6 +68,12 @@ SCAN_RESULT = "scan-result"
 TOAST = "toast"
 
 
+def page_arg() -> int:
+    """The page of a long list the request asked for (``?page=``, kiosk.paging); 1 for anything
+    that is not a page number."""
+    return max(1, request.args.get("page", 1, type=typed.record_id) or 1)
+
+
 def is_htmx() -> bool:
     """True for an htmx request, but not for a history restore (needs the full page)."""
     return (

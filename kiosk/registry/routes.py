@@ -19,10 +19,9 @@ from ..extensions import db
 from ..forms import mark
 from ..i18n import hotel_today, translate_error
 from ..models import Employee, GarmentType
-from ..paging import page_arg
 from ..operators.services import Actor
 from ..request_keys import new_key
-from ..web import current_user, htmx_redirect, render_page_or_fragment, roles
+from ..web import current_user, htmx_redirect, page_arg, render_page_or_fragment, roles
 from . import bp, forms, services
 
 _REGISTER_ATTEMPTS = 3

@@ -12,10 +12,11 @@ from ..domain.typed import record_id
 from ..extensions import db
 from ..i18n import hotel_month, translate_error
 from ..models import User
-from ..paging import page_arg, page_of
+from ..paging import page_of
 from ..scanning import ScanResult
 from ..stations.web import render_result
-from ..web import client_address, current_user, htmx_redirect, is_htmx, render_page_or_fragment, roles
+from ..web import (client_address, current_user, htmx_redirect, is_htmx, page_arg, render_page_or_fragment,
+                   roles)
 from . import bp, services
 from .forms import ItemCountForm
 from .models import LOCATIONS, Stocktake
