@@ -4,7 +4,12 @@ from __future__ import annotations
 from flask import Flask
 from sqlalchemy import event
 
+from . import locks
 from .files import make_private, sqlite_files, sqlite_path
+
+
+#: How long a SQLite write waits for another's write lock before it is refused as busy.
+BUSY_TIMEOUT_MS = 5000
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -14,7 +19,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     # What is deleted or overwritten is zeroed in the file, not left in free pages: an erased
     # visitor's phone, a badge code from before it was hashed, must not live on in a copy.
     cursor.execute("PRAGMA secure_delete=ON")
@@ -38,6 +43,7 @@ def init_app(app: Flask) -> None:
                 database = str(path)
                 event.listen(engine, "connect", lambda _conn, _record: _owner_only(database))
             event.listen(engine, "connect", _sqlite_pragmas)
+            locks.watch_turns(engine)
 
 
 # --- why the database did not take a write ------------------------------------------------

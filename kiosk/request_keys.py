@@ -45,7 +45,8 @@ Ref = Union[int, list[int]]
 KEY_MAX = 64
 _KEY = re.compile(rf"[A-Za-z0-9_-]{{1,{KEY_MAX}}}")
 
-from .database import BUSY, why_not_saved  # noqa: E402 - one rule for why a write was refused
+from . import locks  # noqa: E402
+from .database import BUSY, BUSY_TIMEOUT_MS, why_not_saved  # noqa: E402 - one rule for why a write was refused
 CHANGED = N_("This was changed on another tablet at the same moment, so nothing was saved. "
              "Look at it again and try again.")
 
@@ -100,7 +101,12 @@ def write_lock(session: Session) -> None:
     """
     connection = session.connection()
     if connection.dialect.name == "sqlite" and not connection.connection.driver_connection.in_transaction:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        locks.writer_turn(connection, wait_seconds=BUSY_TIMEOUT_MS / 1000)  # this process's threads in turn
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except Exception:
+            locks.pass_turn(connection)
+            raise
 
 
 @dataclass
