@@ -48,6 +48,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     logs.init_app(app)  # first: each request's line times the whole request
     hotel.init_app(app)  # then: a database without operators leads to the first-run screen
     web.init_app(app)
+    from . import assets
+
+    assets.init_app(app)  # fingerprinted static URLs, cached for a year, text compressed
     for blueprint in (auth.bp, main.bp, hotel.bp, registry.bp, imports.bp, checkin.bp, ironing.bp,
                       inspection.bp, tailor.bp, issue.bp, board.bp, garments.bp, printing.bp,
                       loans.bp, stock.bp, writeoffs.bp, handover.bp, stocktake.bp, purchases.bp,
