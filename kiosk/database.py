@@ -83,3 +83,13 @@ def why_not_saved(error: BaseException) -> str:
         if words in said:
             return why
     return BUSY
+
+
+def insert_or_skip(session, model, keys: list[str]):
+    """``INSERT ... ON CONFLICT (keys) DO NOTHING`` in the session's dialect: a row another
+    process wrote first (the same unique keys) is left as it is."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(model).on_conflict_do_nothing(index_elements=keys)

@@ -279,6 +279,8 @@ class Event(db.Model):
     __table_args__ = (
         Index("ix_events_garment_created", "garment_id", "created_at"),
         Index("ix_events_created", "created_at"),
+        # The loss report's purchases, write-offs, missing and found garments of a month.
+        Index("ix_events_action_created", "action", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

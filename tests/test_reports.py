@@ -205,9 +205,17 @@ def _stock(rows):
 
 
 def test_every_figure_is_recomputable_from_the_events_table(month):
-    """The report's figures again, straight from ``events`` with plain SQL."""
-    r = _report()
+    """The report's figures again, straight from ``events`` with plain SQL: the first report, and
+    the next one that reads the closed month's stock from the snapshots the first one stored."""
     start, end = services.month_bounds(MONTH, "Asia/Shanghai")
+    for _read in ("from the events", "from the snapshots"):
+        _recomputes(_report(), start, end)
+    from kiosk.reports.models import StockSnapshot
+
+    assert set(db.session.scalars(select(StockSnapshot.taken_at))) == {start, end}
+
+
+def _recomputes(r: dict, start: dt.datetime, end: dt.datetime) -> None:
     assert r["opening"] == _stock(_sql(LAST_BEFORE, t=start))
     assert r["closing"] == _stock(_sql(LAST_BEFORE, t=end))
     moves = {action: (n, _money(v)) for action, n, v in _sql(IN_MONTH, start=start, end=end)}

@@ -33,6 +33,7 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from ..board import services as board
+from ..database import insert_or_skip
 from ..domain import calendar
 from ..domain.errors import DomainError, N_
 from ..domain.garment_states import STATUS_LABELS, Status
@@ -240,11 +241,7 @@ def _insert_new(session: Session, rows: list[dict]) -> int:
     """Insert ``rows``; one whose (channel, key) is there already is left out (another process's)."""
     if not rows:
         return 0
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    statement = (insert(Alert).values(rows).on_conflict_do_nothing(index_elements=["channel_id", "dedupe_key"])
+    statement = (insert_or_skip(session, Alert, ["channel_id", "dedupe_key"]).values(rows)
                  .returning(Alert.id))  # the rows inserted (rowcount is not told for every driver)
     return len(session.execute(statement).all())
 

@@ -46,7 +46,7 @@ def report_loss(month: str | None, fmt: str, output: str | None) -> None:
         if output and not os.path.isdir(folder):  # said before the report is read, not as a traceback after
             raise click.ClickException(gettext(NO_FOLDER, folder=folder))
         try:
-            report = services.loss_report(db.session, month or hotel_month(), zone=hotel_zone(), now=now())
+            report = services.read_loss_report(db.session, month or hotel_month(), zone=hotel_zone(), now=now())
         except DomainError as refused:
             raise click.ClickException(refused.translated(gettext)) from None
         body = exports.render(report, fmt, gettext, current_language(), gettext("No department"), pgettext)

@@ -27,7 +27,7 @@ def _month() -> str:
 
 
 def _report(month: str) -> services.LossReport:
-    return services.loss_report(db.session, month, zone=hotel_zone(), now=now())
+    return services.read_loss_report(db.session, month, zone=hotel_zone(), now=now())
 
 
 def _charts(report: services.LossReport) -> list:

@@ -13,7 +13,9 @@ compensation per department is the consumption statement's own computation
 Figures:
 
 - opening / closing: garments whose last event before the month's start /
-  end leaves them neither ``written_off`` nor ``missing``;
+  end leaves them neither ``written_off`` nor ``missing`` (:mod:`.stock`: read
+  once from the events, then from the snapshot stored for that instant once
+  the month has closed; the opening of a month is the closing of the one before);
 - purchased: ``register`` events in the month, at their cost;
 - written_off: ``write_off`` events in the month not undone, split into
   normal wear (reason ``worn_out``), charged to a person (employee or
@@ -32,6 +34,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import case, or_, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, aliased
 
 from ..domain import calendar, cells, depreciation
@@ -43,9 +46,9 @@ from ..kits import services as kits
 from ..models import Department, Employee, Event, Garment, GarmentType, utcnow
 from ..writeoffs.models import WriteOff
 from ..writeoffs.services import Losses, department_losses
+from . import stock
 
 ZERO = Decimal("0.00")
-GONE = (Status.WRITTEN_OFF.value, Status.MISSING.value)
 PERSONS = ("employee", "borrower")
 NORMAL_WEAR = "worn_out"
 #: lifecycle figures look back this many months (write-offs are too few in one month)
@@ -66,6 +69,10 @@ class Figure:
     def add(self, value: Decimal | None) -> None:
         self.count += 1
         self.value += value or ZERO
+
+    def add_many(self, count: int, value: Decimal) -> None:
+        self.count += count
+        self.value += value
 
     def sub(self, value: Decimal | None) -> None:
         self.count -= 1
@@ -216,17 +223,6 @@ def _rate(lost: int, base: int) -> Decimal | None:
     return _q(Decimal(lost) / base, "0.0001") if base else None
 
 
-def states_at(session: Session, at: dt.datetime):
-    """(garment id, type id, size, status, unit cost) of every garment that existed before ``at``:
-    the facts of its last event before ``at`` (an index seek per garment)."""
-    last = (select(Event.id).where(Event.garment_id == Garment.id, Event.created_at < at)
-            .order_by(Event.created_at.desc(), Event.id.desc()).limit(1)
-            .correlate(Garment).scalar_subquery())
-    # Core rows (no ORM entities): 20,000 of them per instant at hotel-group scale.
-    return session.connection().execute(select(Garment.id, Garment.type_id, Garment.size, Event.to_status, Event.unit_cost)
-                           .join(Event, Event.id == last)).all()
-
-
 def _type_rows(session: Session) -> dict[int, TypeRow]:
     return {t.id: TypeRow(t.id, t.code, t.name_zh, t.name_en)
             for t in session.scalars(select(GarmentType).order_by(GarmentType.code))}
@@ -239,7 +235,7 @@ def loss_report(session: Session, month: str, *, zone: str, now: dt.datetime | N
     start, end = month_bounds(month, zone)
     types = _type_rows(session)
     departments = {d.id: d.name for d in session.scalars(select(Department))}
-    circulation = _stock_at_both_ends(session, types, start, end)
+    circulation = _stock_at_both_ends(session, types, start, end, now)
     moves = _month_moves(session, types, departments, start, end)
     compensation = _compensation(moves, department_losses(session, start, end))
     return LossReport(
@@ -260,18 +256,27 @@ def loss_report(session: Session, month: str, *, zone: str, now: dt.datetime | N
     )
 
 
+def read_loss_report(session: Session, month: str, *, zone: str, now: dt.datetime | None = None) -> LossReport:
+    """:func:`loss_report`, committing what it stored (a closed month's stock snapshots, the first
+    time it is read); a database too busy to take them now leaves them to the next report."""
+    report = loss_report(session, month, zone=zone, now=now)
+    try:
+        session.commit()
+    except OperationalError:
+        session.rollback()
+    return report
+
+
 def _stock_at_both_ends(session: Session, types: dict[int, TypeRow], start: dt.datetime,
-                        end: dt.datetime) -> dict[tuple[int, str], int]:
+                        end: dt.datetime, now: dt.datetime) -> dict[tuple[int, str], int]:
     """Each type's opening and closing stock (into ``types``); returns the garments
     in circulation at the end, per (type, size), for the forecast."""
+    for line in stock.stock_at(session, start, now=now):
+        types[line.type_id].opening.add_many(line.count, line.value)
     circulation: dict[tuple[int, str], int] = defaultdict(int)
-    for _gid, type_id, _size, status, cost in states_at(session, start):
-        if status not in GONE:
-            types[type_id].opening.add(cost)
-    for _gid, type_id, size, status, cost in states_at(session, end):
-        if status not in GONE:
-            types[type_id].closing.add(cost)
-            circulation[(type_id, size or "")] += 1
+    for line in stock.stock_at(session, end, now=now):
+        types[line.type_id].closing.add_many(line.count, line.value)
+        circulation[(line.type_id, line.size)] += line.count
     return circulation
 
 
@@ -343,8 +348,7 @@ def _month_moves(session: Session, types: dict[int, TypeRow], departments: dict[
         .where(Event.created_at >= start, Event.created_at < end,
                Event.action.in_((REGISTER, Action.WRITE_OFF.value, Action.MARK_MISSING.value,
                                  Action.FOUND.value)),
-               not_undone(Event))
-        .order_by(Event.created_at, Event.id)).all()
+               not_undone(Event))).all()  # no ORDER BY: sums, and sorted after; read off ix_events_action_created
     moves = _Moves(departments)
     for action, dept_id, cost, type_id, reason, responsible in rows:
         if action == REGISTER:

@@ -59,7 +59,8 @@ class WriteOff(db.Model):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     approved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-    event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id"))
+    # Indexed: the loss report finds the write-off of each write-off event of its month.
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id"), index=True)
 
     garment: Mapped[Garment] = relationship()
     employee: Mapped[Employee | None] = relationship()
