@@ -1,43 +1,48 @@
-"""Scan benchmark at hotel-group scale (issue 3, "Benchmark").
+"""Scan benchmark at hotel-group scale, over real HTTP (issue 14, point 5).
 
 Run from the repository root with the project's venv::
 
-    .venv/bin/python bench/scan.py            # build (first run) or reuse, then measure
-    .venv/bin/python bench/scan.py --profile  # also profile the check-in scan
+    .venv/bin/python bench/scan.py                          # 5 M events, SQLite and PostgreSQL
+    .venv/bin/python bench/scan.py --events 1000000 --samples 300 --only sqlite   # quicker
 
-1. Builds a database at hotel-group scale (>= 20,000 garments, >= 2,000
-   employees, >= 1,000,000 events) with the real schema (the Alembic
-   migrations, as ``flask db upgrade`` runs them) and bulk inserts through the
-   ``sqlite3`` module. Every garment's history follows the state machine and
-   its row matches its last event. The result is cached in
-   ``bench/.data/scale.sqlite3``, keyed by a stamp of the migrations, this
-   builder and the scale; each run works on a fresh copy of it.
-2. Times the server-side work of a scan through the WSGI app (Flask test
-   client, htmx requests, a signed-in clerk; CSRF is off in the benchmark
-   config only) for check-in, inspection pass and exchange, and the same
-   database work done directly with ``sqlite3`` (one durable transaction per
-   scan, same PRAGMAs) as the floor.
-3. Times the garment page and the today board at that scale.
+1. Builds (or reuses, keyed by a stamp) a year of a hotel group's data with the real schema
+   (the Alembic migrations) and bulk inserts through ``sqlite3``: 20,000 garments, >= 5 M
+   events that follow the state machine (each garment's row matches its last event, checked
+   after a build), 400,000 print jobs, a loan for every loan event (open ones overdue) and a
+   closed stocktake with its snapshot for each past month. PostgreSQL gets the same rows by
+   COPY into a database of its own (``kiosk_bench``), dropped at the end.
+2. Serves the kiosk as ``kiosk serve`` does (waitress, its own process, 127.0.0.1) and drives
+   it with 1, 4 and 10 tablets at once, each a thread with a keep-alive connection, signed in
+   through the login form with its PIN and sending the page's CSRF token: check-in, ironing,
+   inspection pass, exchange, over garments in the right status, none scanned twice.
+3. With one tablet, takes turns with the same scans' SQL run in-process with the driver and
+   behind a bare WSGI app on waitress: latency, and CPU per scan (server process CPU / scans).
+4. Times the print status bar, the garment page, the loss report (also at smaller ledgers),
+   and a stocktake close through its form while tablets keep scanning.
 
 The last line printed is one JSON object with the figures.
 """
 from __future__ import annotations
 
 import argparse
-import cProfile
 import datetime as dt
 import hashlib
-import io
+import http.client
 import json
 import math
 import os
-import pstats
 import random
+import re
 import shutil
+import signal
+import socket
 import sqlite3
 import statistics
+import subprocess
 import sys
+import threading
 import time
+import urllib.parse
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,14 +55,18 @@ DATA_DIR = ROOT / "bench" / ".data"
 MIGRATIONS = ROOT / "migrations" / "versions"
 
 #: Bump when the builder's output changes: a cached database with another stamp is rebuilt.
-BUILDER_VERSION = 2
+BUILDER_VERSION = 4
 
 GARMENTS = 20_000
 EMPLOYEES = 2_000
-EVENTS = 1_000_000
+EVENTS = 5_000_000
+PRINT_JOBS = 400_000
 SEED = 20241126
 
-BENCH_USER = "压测收发"   # the clerk the benchmark signs in as
+#: The benchmark's own operators: one clerk per simulated tablet, a supervisor for the close and the report.
+BENCH_CLERKS = tuple(f"压测收发{i:02d}" for i in range(1, 11))
+BENCH_USER = BENCH_CLERKS[0]
+BENCH_SUPERVISOR = "压测主管"
 BENCH_PIN = "2468"
 FAST_HASH = "pbkdf2:sha256:1000"
 CHECKS = ("buttons", "hooks", "zippers")
@@ -100,7 +109,8 @@ ROSTER = {
 }
 
 USERS = (("王收发", "clerk"), ("陈收发", "clerk"), ("刘收发", "clerk"), ("李熨烫", "ironer"),
-         ("周熨烫", "ironer"), ("赵领班", "supervisor"), ("管理员", "admin"), (BENCH_USER, "clerk"))
+         ("周熨烫", "ironer"), ("赵领班", "supervisor"), ("管理员", "admin"),
+         *((name, "clerk") for name in BENCH_CLERKS), (BENCH_SUPERVISOR, "supervisor"))
 
 _SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦方白邹孟熊秦邱江尹薛段雷侯龙史陶黎贺顾毛郝龚邵万"
 _GIVEN = ("伟", "芳", "娜", "秀英", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛",
@@ -217,12 +227,16 @@ class BuildInfo:
     departments: int = 0
     garment_types: int = 0
     users: int = 0
+    loans: int = 0
+    open_loans: int = 0
+    print_jobs: int = 0
+    stocktakes: int = 0
     build_s: float = 0.0
     status_counts: dict[str, int] = field(default_factory=dict)
 
 
-def _create_schema(path: Path) -> None:
-    """The real schema: the migrations, as ``flask db upgrade`` runs them."""
+def _create_schema(path: Path | str) -> None:
+    """The real schema: the migrations, as ``flask db upgrade`` runs them (a SQLite file or a database URL)."""
     import flask_migrate
 
     from kiosk import create_app
@@ -231,14 +245,15 @@ def _create_schema(path: Path) -> None:
     os.environ.setdefault("KIOSK_SECRET_KEY", "bench")
     os.environ.setdefault("KIOSK_INSTANCE_PATH", str(DATA_DIR / "instance"))
     os.environ.setdefault("KIOSK_BADGE_KEY", BADGE_KEY)
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}"})
+    url = path if isinstance(path, str) else f"sqlite:///{path}"
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url})
     with app.app_context():
         flask_migrate.upgrade()
         db.engine.dispose()
 
 
 def build(path: Path, *, garments: int = GARMENTS, employees: int = EMPLOYEES, events: int = EVENTS,
-          seed: int = SEED, now: dt.datetime | None = None) -> BuildInfo:
+          seed: int = SEED, now: dt.datetime | None = None, print_jobs: int | None = None) -> BuildInfo:
     """Build the database at ``path`` (replaced if there) and return what is in it."""
     started = time.perf_counter()
     rng = random.Random(seed)
@@ -334,6 +349,7 @@ def build(path: Path, *, garments: int = GARMENTS, employees: int = EMPLOYEES, e
     garment_rows = []
     event_rows = []  # (t_us, garment id, seq, action, from, to, user, station, employee, dept, cost, defects)
     status_counts: dict[str, int] = {}
+    loans_out: list[list] = []  # [garment id, seq of the loan event, at, seq of the return or None, at]
     for index, (tag, tid, size, owner, number, target, variant) in enumerate(pieces):
         gid = index + 1
         # Paired jitter: the total stays exactly per_garment x garments before the tails.
@@ -366,6 +382,10 @@ def build(path: Path, *, garments: int = GARMENTS, employees: int = EMPLOYEES, e
             action, person = step[0], step[1]
             flagged = step[2] if len(step) > 2 else ""
             at = start + offset
+            if action == "loan":
+                loans_out.append([gid, seq, at, None, None])  # returned by the next check-in, if any
+            elif action == "check_in" and status == "loaned":
+                loans_out[-1][3:] = [seq, at]
             if action == "slot":
                 to = status
                 awaiting = False
@@ -397,6 +417,8 @@ def build(path: Path, *, garments: int = GARMENTS, employees: int = EMPLOYEES, e
 
     # Ids in time order, as a kiosk in use would have given them.
     event_rows.sort(key=lambda r: (r[0], r[1], r[2]))
+    extra = _history_records(rng, event_rows, loans_out, garment_rows, by_role, now_us,
+                             PRINT_JOBS if print_jobs is None else print_jobs)
 
     con = sqlite3.connect(path, isolation_level=None)
     try:
@@ -432,6 +454,9 @@ def build(path: Path, *, garments: int = GARMENTS, employees: int = EMPLOYEES, e
             "INSERT INTO events (garment_id, action, from_status, to_status, user_id, station, employee_id, "
             "department_id, unit_cost, defects, note, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', ?)",
             ((r[1], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], _iso(r[0])) for r in event_rows))
+        for table, (columns, rows) in extra.items():
+            con.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+                            rows)
         for _, sql in indexes:
             con.execute(sql)
         con.execute("COMMIT")
@@ -440,7 +465,93 @@ def build(path: Path, *, garments: int = GARMENTS, employees: int = EMPLOYEES, e
         con.close()
     return BuildInfo(garments=len(garment_rows), employees=len(emp_rows), events=len(event_rows),
                      departments=len(departments), garment_types=len(types), users=len(users),
+                     loans=len(extra["loans"][1]), open_loans=sum(1 for r in extra["loans"][1] if r[-2] is None),
+                     print_jobs=len(extra["print_jobs"][1]), stocktakes=len(extra["stocktakes"][1]),
                      build_s=round(time.perf_counter() - started, 1), status_counts=status_counts)
+
+
+def _history_records(rng: random.Random, event_rows: list[tuple], loans_out: list[list], garment_rows: list[tuple],
+                     by_role: dict[str, list[int]], now_us: int, n_jobs: int) -> dict[str, tuple[tuple[str, ...], list[tuple]]]:
+    """The year's other records, consistent with the ledger: a loan (and its item) for every
+    ``loan`` event, returned by the garment's next check-in (open ones overdue or due soon),
+    ``n_jobs`` print jobs (tags and slips, printed; two failed hours ago, so the status bar has
+    something to say), and a closed stocktake with its snapshot for each past month."""
+    from printers.documents import GarmentLine, checkin_slip, garment_tag
+
+    wanted = {(g, seq) for g, seq, _, back, _ in loans_out for seq in (seq, back) if seq is not None}
+    event_id = {}
+    for index, row in enumerate(event_rows, start=1):
+        if (row[1], row[2]) in wanted:
+            event_id[(row[1], row[2])] = index
+    clerks, supervisors = by_role["clerk"], by_role["supervisor"]
+    day = 86400 * 1_000_000
+    loans, items = [], []
+    for n, (gid, seq, at, back, back_at) in enumerate(loans_out, start=1):
+        name = rng.choice(_SURNAMES) + rng.choice(_GIVEN)
+        due = at + rng.choice((1, 1, 2, 3)) * day
+        loans.append((n, None, name, f"1{rng.choice('3578')}{rng.randrange(10**9):09d}",
+                      rng.choice(("宴会外包", "实习生", "兄弟酒店", "活动公司")), None,
+                      rng.choice(("forgot_locker_key", "other_post", "event", "other")), "", "", "", None,
+                      _iso(due), None, 1, clerks[n % len(clerks)], _iso(at), None if back is None else _iso(back_at),
+                      None))
+        items.append((n, n, gid, event_id[(gid, seq)], None if back is None else _iso(back_at),
+                      None if back is None else event_id[(gid, back)], None))
+
+    tag_doc = json.dumps(garment_tag("TAGCODE", "100001", "客房服务员套装（夏）", "M", "王芳").to_dict(),
+                         ensure_ascii=False)
+    slip_doc = json.dumps(checkin_slip("收衣单", employee="王芳 100001", clerk="王收发", when="2024-11-01 08:00",
+                                       garments=[GarmentLine("TAGCODE", "客房服务员套装（夏）", "M")] * 3).to_dict(),
+                          ensure_ascii=False)
+    jobs = []
+    year = 365 * day
+    for n in range(1, n_jobs + 1):
+        created = now_us - year + (n * year) // (n_jobs + 1) - rng.randrange(3_600_000_000)
+        gid = rng.randrange(1, len(garment_rows) + 1)
+        tag = garment_rows[gid - 1][1]
+        kind = "tag" if n % 5 < 2 else "receipt"
+        doc = (tag_doc if kind == "tag" else slip_doc).replace("TAGCODE", tag)
+        status, error, printed = "done", None, _iso(created + 2_000_000)
+        if n > n_jobs - 2:  # the newest two failed two hours ago
+            created = now_us - 2 * 3600 * 1_000_000 - n
+            status, printed = "failed", None
+            error = json.dumps({"message": "The printer did not answer.", "params": {}, "labels": []})
+        jobs.append((n, kind, doc, gid if kind == "tag" else None, None, status, 1, error, "dummy:",
+                     clerks[n % len(clerks)], _iso(created), _iso(created + 2_000_000), printed))
+
+    # A closed stocktake for each of the 11 months before this one, with its snapshot per type and size.
+    now = dt.datetime(1970, 1, 1) + dt.timedelta(microseconds=now_us)
+    in_room = {"in_stock", "dirty", "ironing", "inspection", "at_tailor"}
+    expected: dict[tuple[int, str], int] = {}
+    for row in garment_rows:
+        if row[6] in in_room or row[6] == "missing":
+            expected[(row[2], row[3])] = expected.get((row[2], row[3]), 0) + 1
+    stocktakes, snapshots = [], []
+    for back in range(11, 0, -1):
+        y, m = divmod(now.year * 12 + now.month - 1 - back, 12)
+        month = f"{y:04d}-{m + 1:02d}"
+        nxt_y, nxt_m = divmod(y * 12 + m + 1, 12)
+        end = dt.datetime(nxt_y, nxt_m + 1, 1) - dt.timedelta(hours=20)  # the month's last evening (UTC)
+        opened = int((end - dt.datetime(1970, 1, 1)).total_seconds() * 1_000_000)
+        sid = len(stocktakes) + 1
+        stocktakes.append((sid, month, "closed", 0, supervisors[0], _iso(opened), supervisors[0], clerks[0],
+                           _iso(opened + 3 * 3600 * 1_000_000), None, "[]", "[]", "[]"))
+        for (tid, size), count in sorted(expected.items()):
+            missing = min(count, rng.choice((0, 0, 0, 1, 2)))
+            snapshots.append((len(snapshots) + 1, sid, tid, size, count, count - missing, count - missing, missing))
+    return {
+        "loans": (("id", "employee_id", "borrower_name", "borrower_phone", "borrower_org", "department_id", "reason",
+                   "note", "approver", "deposit", "deposit_returned_at", "due_at", "signature_png",
+                   "signed_on_paper", "created_by_id", "created_at", "closed_at", "contact_erased_at"), loans),
+        "loan_items": (("id", "loan_id", "garment_id", "loan_event_id", "returned_at", "return_event_id",
+                        "written_off_event_id"), items),
+        "print_jobs": (("id", "kind", "document", "garment_id", "reprint_id", "status", "attempts", "last_error",
+                        "printer", "requested_by_id", "created_at", "updated_at", "printed_at"), jobs),
+        "stocktakes": (("id", "month", "status", "blind", "opened_by_id", "opened_at", "closed_by_id",
+                        "counted_by_id", "closed_at", "corrects_id", "missing_json", "unknown_json",
+                        "overdue_json"), stocktakes),
+        "stocktake_snapshots": (("id", "stocktake_id", "type_id", "size", "expected", "seen", "accounted_for",
+                                 "missing"), snapshots),
+    }
 
 
 def check_consistency(path: Path) -> list[str]:
@@ -503,17 +614,21 @@ def check_consistency(path: Path) -> list[str]:
 
 def ensure_database(garments: int, employees: int, events: int, seed: int,
                     rebuild: bool = False) -> tuple[Path, dict, bool]:
-    """The cached database for this stamp, built when missing or stale; (path, info, reused)."""
+    """The cached database for this stamp, built when missing or stale; (path, info, reused).
+
+    The default scale is ``scale.sqlite3``; other event counts (the report's smaller
+    ledgers, a quick run) are cached beside it as ``scale-<events>.sqlite3``."""
     DATA_DIR.mkdir(parents=True, exist_ok=True)
-    path = DATA_DIR / "scale.sqlite3"
-    meta_path = DATA_DIR / "scale.json"
+    name = "scale" if events == EVENTS else f"scale-{events}"
+    path = DATA_DIR / f"{name}.sqlite3"
+    meta_path = DATA_DIR / f"{name}.json"
     key = stamp(garments, employees, events, seed)
     if not rebuild and path.exists() and meta_path.exists():
         meta = json.loads(meta_path.read_text())
         if meta.get("stamp") == key:
             return path, meta, True
     meta_path.unlink(missing_ok=True)
-    building = DATA_DIR / "building.sqlite3"
+    building = DATA_DIR / f"building-{events}.sqlite3"
     print(f"building the database ({garments:,} garments, {employees:,} employees, {events:,} events)...",
           flush=True)
     info = build(building, garments=garments, employees=employees, events=events, seed=seed)
@@ -521,11 +636,17 @@ def ensure_database(garments: int, employees: int, events: int, seed: int,
         Path(f"{path}{suffix}").unlink(missing_ok=True)
     os.replace(building, path)
     meta = {"stamp": key, **info.__dict__, "built_at": dt.datetime.now(dt.timezone.utc).isoformat()}
+    started = time.perf_counter()
+    problems = check_consistency(path)
+    if problems:
+        path.unlink()
+        raise SystemExit("the built database is not consistent:\n" + "\n".join(problems))
+    meta["check_s"] = round(time.perf_counter() - started, 1)
     meta_path.write_text(json.dumps(meta, ensure_ascii=False, indent=1))
     return path, meta, False
 
 
-# --- measuring ----------------------------------------------------------------
+# --- figures ------------------------------------------------------------------
 
 def percentile(samples: list[float], q: float) -> float:
     """Nearest-rank percentile (q in 0..100) of ``samples``."""
@@ -537,205 +658,9 @@ def percentile(samples: list[float], q: float) -> float:
 def summary(samples: list[float]) -> dict | None:
     if not samples:
         return None
-    return {"n": len(samples), "p50_ms": round(percentile(samples, 50), 3),
-            "p95_ms": round(percentile(samples, 95), 3), "p99_ms": round(percentile(samples, 99), 3)}
-
-
-class Unavailable(Exception):
-    """The endpoint is not there yet (404/405, or a placeholder)."""
-
-
-@dataclass
-class Picks:
-    checkin: list[str]
-    inspection: list[str]
-    exchange: list[tuple[int, str, str, int]]  # employee id, tag held, tag in stock, type id
-    pages: list[str]
-
-
-def pick_garments(path: Path, per_op: int, rng: random.Random) -> Picks:
-    """Garments in the right status for each operation, none used twice."""
-    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        pairs = con.execute(
-            "SELECT e.id, held.tag, clean.tag, held.type_id FROM employees e "
-            "JOIN garments held ON held.owner_id = e.id AND held.holder_id = e.id AND held.status = 'issued' "
-            "JOIN garments clean ON clean.owner_id = e.id AND clean.type_id = held.type_id "
-            "  AND clean.status = 'in_stock' AND clean.awaiting_slot = 0 "
-            "JOIN garment_types t ON t.id = held.type_id "
-            "WHERE e.active = 1 AND (SELECT count(*) FROM garments h WHERE h.holder_id = e.id "
-            "  AND h.type_id = held.type_id) <= t.entitlement").fetchall()
-        rng.shuffle(pairs)
-        seen_emp: set[int] = set()
-        exchange = []
-        for emp, held, clean, tid in pairs:
-            if emp not in seen_emp:  # one exchange per person: each is independent of the others
-                seen_emp.add(emp)
-                exchange.append((emp, held, clean, tid))
-        exchange = exchange[:per_op]
-        used = {t for _, held, clean, _ in exchange for t in (held, clean)}
-        issued = [t for (t,) in con.execute("SELECT tag FROM garments WHERE status = 'issued'") if t not in used]
-        inspection = [t for (t,) in con.execute("SELECT tag FROM garments WHERE status = 'inspection'")]
-        pages = [t for (t,) in con.execute("SELECT tag FROM garments")]
-    finally:
-        con.close()
-    rng.shuffle(issued)
-    rng.shuffle(inspection)
-    for name, have in (("issued", len(issued)), ("inspection", len(inspection)), ("exchange pairs", len(exchange))):
-        if have < per_op:
-            raise SystemExit(f"not enough garments for the benchmark: {name} {have} < {per_op}")
-    return Picks(issued[:per_op], inspection[:per_op], exchange, rng.sample(pages, 40))
-
-
-class AppBench:
-    """The WSGI app on the run copy, a clerk signed in, every SQL statement counted."""
-
-    def __init__(self, path: Path):
-        from sqlalchemy import event
-
-        from kiosk import create_app
-        from kiosk.extensions import db
-
-        os.environ.setdefault("KIOSK_SECRET_KEY", "bench")
-        os.environ.setdefault("KIOSK_INSTANCE_PATH", str(DATA_DIR / "instance"))
-        os.environ.setdefault("KIOSK_BADGE_KEY", BADGE_KEY)
-        self.app = create_app({
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
-            # The benchmark config only: the test client posts no CSRF token.
-            "WTF_CSRF_ENABLED": False,
-            "KIOSK_PIN_HASH_METHOD": FAST_HASH,
-        })
-        self.client = self.app.test_client()
-        self.statements: list[str] = []
-        with self.app.app_context():
-            self.engine = db.engine
-        event.listen(self.engine, "before_cursor_execute", self._count)
-        with self.app.app_context():
-            from kiosk.models import User
-
-            user_id = db.session.query(User.id).filter_by(name=BENCH_USER).scalar()
-        response = self.client.post("/login", data={"user_id": user_id, "pin": BENCH_PIN})
-        if response.status_code != 302:
-            raise SystemExit(f"could not sign in the benchmark clerk: {response.status_code}")
-
-    def _count(self, _conn, _cursor, statement, _params, _context, _many):
-        self.statements.append(statement)
-
-    def post(self, url: str, data: dict, check: bool = True) -> tuple[float, int]:
-        """POST as htmx; (milliseconds, statements) or raise on anything but an ok scan."""
-        self.statements.clear()
-        started = time.perf_counter()
-        response = self.client.post(url, data=data, headers={"HX-Request": "true"})
-        elapsed = (time.perf_counter() - started) * 1000
-        body = response.get_data(as_text=True)
-        if response.status_code in (404, 405):
-            raise Unavailable(f"POST {url}: {response.status_code}")
-        if check and (response.status_code != 200 or 'data-scan-result="ok"' not in body):
-            raise SystemExit(f"POST {url} {data} answered {response.status_code}, not an ok scan:\n{body[:1500]}")
-        if not check and response.status_code != 200:
-            raise SystemExit(f"POST {url} {data} answered {response.status_code}:\n{body[:1500]}")
-        return elapsed, len(self.statements)
-
-    def get(self, url: str) -> float:
-        started = time.perf_counter()
-        response = self.client.get(url)
-        elapsed = (time.perf_counter() - started) * 1000
-        body = response.get_data(as_text=True)
-        if response.status_code in (404, 405) or response.status_code != 200 or "placeholder" in body.lower():
-            raise Unavailable(f"GET {url}: {response.status_code}")
-        return elapsed
-
-
-class Baseline:
-    """The same database work with the ``sqlite3`` module: the floor no framework beats."""
-
-    def __init__(self, path: Path, user_id: int):
-        self.con = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON", "busy_timeout=5000"):
-            self.con.execute(f"PRAGMA {pragma}")
-        self.user_id = user_id
-
-    def close(self):
-        self.con.close()
-
-    def _garment(self, tag: str):
-        return self.con.execute(
-            "SELECT g.id, g.status, g.version, g.holder_id, g.owner_id, g.cost, g.wash_count, g.type_id, "
-            "t.expected_washes, t.entitlement FROM garments g JOIN garment_types t ON t.id = g.type_id "
-            "WHERE g.tag = ?", (tag,)).fetchone()
-
-    def _last_event(self, garment_id: int):
-        return self.con.execute(
-            "SELECT id, station, action, created_at FROM events WHERE garment_id = ? "
-            "ORDER BY created_at DESC, id DESC LIMIT 1", (garment_id,)).fetchone()
-
-    def _department(self, employee_id: int | None):
-        if employee_id is None:
-            return None
-        return self.con.execute("SELECT department_id FROM employees WHERE id = ?", (employee_id,)).fetchone()[0]
-
-    def _move(self, g, action: str, to: str, station: str, *, holder: int | None, employee: int | None,
-              awaiting: int, clear_defects: bool = False) -> int:
-        now = _iso(int(time.time() * 1_000_000))
-        cur = self.con.execute(
-            "UPDATE garments SET status = ?, holder_id = ?, awaiting_slot = ?, status_since = ?, updated_at = ?, "
-            + ("defects = '', " if clear_defects else "")
-            + "version = ? WHERE id = ? AND version = ?",
-            (to, holder, awaiting, now, now, g[2] + 1, g[0], g[2]))
-        if cur.rowcount != 1:
-            raise SystemExit("baseline: lost the optimistic lock")
-        return self.con.execute(
-            "INSERT INTO events (garment_id, action, from_status, to_status, user_id, station, employee_id, "
-            "department_id, unit_cost, defects, note, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '', '', ?)",
-            (g[0], action, g[1], to, self.user_id, station, employee, self._department(employee), g[5],
-             now)).lastrowid
-
-    def checkin(self, tag: str, employee: int | None = None) -> float:
-        started = time.perf_counter()
-        self.con.execute("BEGIN")
-        g = self._garment(tag)
-        self._last_event(g[0])
-        assert g[1] == "issued", (tag, g[1])
-        self._move(g, "check_in", "dirty", "checkin", holder=None, employee=g[3] or g[4], awaiting=0)
-        self.con.execute("COMMIT")
-        return (time.perf_counter() - started) * 1000
-
-    def inspection_pass(self, tag: str) -> float:
-        started = time.perf_counter()
-        key = uuid.uuid4().hex
-        self.con.execute("BEGIN IMMEDIATE")
-        # Once per request key, as the app does: look the key up, then record it with the event.
-        assert self.con.execute("SELECT result FROM request_keys WHERE user_id = ? AND command = ? AND key = ?",
-                                (self.user_id, "inspection.act", key)).fetchone() is None
-        g = self._garment(tag)
-        self._last_event(g[0])
-        assert g[1] == "inspection", (tag, g[1])
-        event_id = self._move(g, "pass", "in_stock", "inspection", holder=None, employee=g[4], awaiting=1,
-                              clear_defects=True)
-        self.con.execute("INSERT INTO request_keys (user_id, command, key, result, created_at) VALUES (?, ?, ?, ?, ?)",
-                         (self.user_id, "inspection.act", key, str(event_id), _iso(int(time.time() * 1_000_000))))
-        self.con.execute("COMMIT")
-        return (time.perf_counter() - started) * 1000
-
-    def exchange(self, employee: int, tag: str, returning: bool) -> float:
-        """One scan of an exchange: the garment the person holds comes in, or their clean one goes out."""
-        started = time.perf_counter()
-        self.con.execute("BEGIN")
-        self.con.execute("SELECT id, department_id, active FROM employees WHERE id = ?", (employee,)).fetchone()
-        g = self._garment(tag)
-        self._last_event(g[0])
-        if returning:
-            assert g[1] == "issued" and g[3] == employee, (tag, g[1])
-            self._move(g, "check_in", "dirty", "issue", holder=None, employee=employee, awaiting=0)
-        else:
-            assert g[1] == "in_stock" and g[4] == employee, (tag, g[1])
-            held = self.con.execute("SELECT count(*) FROM garments WHERE holder_id = ? AND type_id = ?",
-                                    (employee, g[7])).fetchone()[0]
-            assert held < g[9], (tag, held)
-            self._move(g, "issue", "issued", "issue", holder=employee, employee=employee, awaiting=0)
-        self.con.execute("COMMIT")
-        return (time.perf_counter() - started) * 1000
+    return {"n": len(samples), "p50_ms": round(percentile(samples, 50), 2),
+            "p95_ms": round(percentile(samples, 95), 2), "p99_ms": round(percentile(samples, 99), 2),
+            "max_ms": round(max(samples), 2)}
 
 
 def load_average() -> str:
@@ -745,224 +670,940 @@ def load_average() -> str:
         return "?"
 
 
-def fresh_copy(source: Path) -> Path:
+def process_cpu_s(pid: int) -> float:
+    """CPU seconds of process ``pid``, all its threads: the scheduler's nanoseconds on CPU
+    (/proc/PID/task/*/schedstat; waitress's threads live as long as the server), else the
+    10 ms ticks of /proc/PID/stat."""
+    try:
+        return sum(int((task / "schedstat").read_text().split()[0])
+                   for task in Path(f"/proc/{pid}/task").iterdir()) / 1e9
+    except (OSError, ValueError):
+        pass
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    fields = stat[stat.rindex(")") + 2:].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+# --- the scans: garments in the right status, each used once ---------------------
+
+#: One round of a clerk's day: a check-in, an ironing, an inspection pass (card, then pass),
+#: an exchange (the worn garment in, the clean one out).
+OPS = ("checkin", "iron", "inspection_pass", "exchange")
+REQUESTS_PER_ROUND = 6
+
+
+class Exhausted(SystemExit):
+    """No garment left in the status an operation needs."""
+
+
+class Pool:
+    """Garments for each operation, handed out once each (no garment is scanned by two clients)."""
+
+    def __init__(self, source: Path, rng: random.Random):
+        con = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+        try:
+            pairs = con.execute(
+                "SELECT e.id, held.tag, clean.tag FROM employees e "
+                "JOIN garments held ON held.owner_id = e.id AND held.holder_id = e.id AND held.status = 'issued' "
+                "JOIN garments clean ON clean.owner_id = e.id AND clean.type_id = held.type_id "
+                "  AND clean.status = 'in_stock' AND clean.awaiting_slot = 0 "
+                "JOIN garment_types t ON t.id = held.type_id "
+                "WHERE e.active = 1 AND (SELECT count(*) FROM garments h WHERE h.holder_id = e.id "
+                "  AND h.type_id = held.type_id) <= t.entitlement ORDER BY e.id, held.id, clean.id").fetchall()
+            by_status: dict[str, list[str]] = {}
+            for tag, status, awaiting in con.execute("SELECT tag, status, awaiting_slot FROM garments ORDER BY id"):
+                if status != "in_stock" or not awaiting:
+                    by_status.setdefault(status, []).append(tag)
+            self.users = dict(con.execute("SELECT name, id FROM users"))
+        finally:
+            con.close()
+        rng.shuffle(pairs)
+        seen: set[int] = set()
+        exchange = []
+        for emp, held, clean in pairs:
+            if emp not in seen:  # one exchange per person: each independent of the others
+                seen.add(emp)
+                exchange.append((emp, held, clean))
+        used = {t for _, held, clean in exchange for t in (held, clean)}
+        self.lists = {"checkin": [t for t in by_status.get("issued", []) if t not in used],
+                      "iron": list(by_status.get("dirty", [])),
+                      "inspection_pass": list(by_status.get("inspection", [])),
+                      "exchange": exchange,
+                      "count": [t for t in by_status.get("in_stock", []) if t not in used]}
+        for items in self.lists.values():
+            rng.shuffle(items)
+        self.pages = rng.sample(by_status.get("issued", []) + by_status.get("in_stock", []), 60)
+        self.lock = threading.Lock()
+
+    def take(self, op: str):
+        with self.lock:
+            items = self.lists[op]
+            if not items:
+                raise Exhausted(f"no garment left for {op}: use fewer --samples")
+            return items.pop()
+
+    def split(self, rounds: int) -> Pool:
+        """A pool of its own with ``rounds`` garments per operation taken from this one."""
+        part = object.__new__(Pool)
+        part.lists = {op: [self.take(op) for _ in range(rounds)] for op in OPS}
+        part.lists["count"] = []
+        part.pages, part.users, part.lock = self.pages, self.users, threading.Lock()
+        return part
+
+    def left(self) -> dict[str, int]:
+        return {op: len(items) for op, items in self.lists.items()}
+
+
+# --- a tablet: one keep-alive HTTP connection, signed in, sending the page's CSRF token ---
+
+class ScanFailed(SystemExit):
+    pass
+
+
+class Client:
+    """One tablet over real HTTP (``http.client``, keep-alive): its session cookie and CSRF token."""
+
+    def __init__(self, port: int, name: str = ""):
+        self.port, self.name = port, name
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        self.cookies: dict[str, str] = {}
+        self.csrf = ""
+        self.trace: list[tuple[float, float]] | None = None  # (start, end) of each request, when asked
+
+    def request(self, method: str, path: str, form: dict | None = None,
+                headers: dict | None = None) -> tuple[int, http.client.HTTPMessage, str, float]:
+        body = urllib.parse.urlencode(form, doseq=True) if form is not None else None
+        sent = {"Host": f"127.0.0.1:{self.port}", **(headers or {})}
+        if self.cookies:
+            sent["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        if body is not None:
+            sent["Content-Type"] = "application/x-www-form-urlencoded"
+        if method == "POST" and self.csrf:
+            sent["X-CSRFToken"] = self.csrf
+        for attempt in (1, 2):
+            started = time.perf_counter()
+            try:
+                self.conn.request(method, path, body=body, headers=sent)
+                response = self.conn.getresponse()
+                data = response.read()
+                break
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                self.conn.close()  # the server closed an idle keep-alive connection: once more
+                if attempt == 2:
+                    raise
+        elapsed = (time.perf_counter() - started) * 1000
+        for value in response.headers.get_all("Set-Cookie") or []:
+            name, _, rest = value.partition("=")
+            self.cookies[name.strip()] = rest.split(";", 1)[0]
+        if self.trace is not None:
+            self.trace.append((started, started + elapsed / 1000))
+        return response.status, response.headers, data.decode("utf-8", "replace"), elapsed
+
+    def sign_in(self, user_id: int, pin: str = BENCH_PIN) -> None:
+        """The real login form: its CSRF token, the user's tile and PIN; then a page's token for htmx."""
+        status, _, body, _ = self.request("GET", "/login")
+        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', body)
+        if status != 200 or not token:
+            raise SystemExit(f"GET /login answered {status} without a CSRF token")
+        status, headers, body, _ = self.request("POST", "/login", {"csrf_token": token.group(1), "user_id": user_id,
+                                                                   "pin": pin, "next": ""})
+        if status != 302:
+            raise SystemExit(f"sign-in of user {user_id} answered {status}:\n{body[:800]}")
+        self.refresh_token("/")
+
+    def opening_check(self) -> None:
+        """The ironing station's opening check of this sign-in, ticked as on the tablet (its form on the
+        ironing page: every item, the form's request key): until then the station takes no scan."""
+        _, _, body, _ = self.request("GET", "/ironing/")
+        form = re.search(r'<form method="post" action="([^"]+)"[^>]*data-testid="check-form"(.*?)</form>', body, re.S)
+        if form is None:
+            return  # no opening check asked for
+        fields = {"request_key": re.search(r'name="request_key" value="([^"]*)"', form.group(2)).group(1),
+                  "then": "", "next": "", "note": "",
+                  "item": re.findall(r'name="item" value="(\d+)"(?![^>]*disabled)', form.group(2))}
+        status, _, answer, _ = self.request("POST", form.group(1), fields, {"HX-Request": "true"})
+        if status != 200 or 'data-done="true"' not in answer:
+            raise SystemExit(f"{self.name}: the ironing opening check answered {status}:\n{answer[:1500]}")
+
+    def refresh_token(self, path: str) -> None:
+        status, _, body, _ = self.request("GET", path)
+        token = re.search(r'<meta name="csrf-token" content="([^"]+)"', body)
+        if status != 200 or not token:
+            raise SystemExit(f"GET {path} answered {status} without a CSRF token:\n{body[:800]}")
+        self.csrf = token.group(1)
+
+    def scan(self, path: str, form: dict) -> float:
+        """One scan as htmx sends it; its milliseconds, or stop with what failed."""
+        status, _, body, ms = self.request("POST", path, form, {"HX-Request": "true"})
+        if status != 200 or 'data-scan-result="ok"' not in body:
+            found = re.search(r'data-scan-result="(\w+)"', body)
+            raise ScanFailed(f"{self.name}: POST {path} {form} answered {status}, "
+                             f"data-scan-result={found.group(1) if found else None}:\n{body[:1500]}")
+        return ms
+
+    def get(self, path: str, headers: dict | None = None) -> float:
+        status, _, body, ms = self.request("GET", path, headers=headers)
+        if status != 200:
+            raise SystemExit(f"{self.name}: GET {path} answered {status}:\n{body[:800]}")
+        return ms
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def http_op(client: Client, op: str, item) -> list[float]:
+    """One operation over HTTP (to the kiosk or the bare WSGI app: the same forms); ms per request."""
+    if op == "checkin":
+        return [client.scan("/checkin/scan", {"code": item})]
+    if op == "iron":
+        return [client.scan("/ironing/scan", {"code": item})]
+    if op == "inspection_pass":  # the inspector scans, the card is shown, then the pass
+        return [client.scan("/inspection/scan", {"code": item}),
+                client.scan("/inspection/act", {"code": item, "action": "pass", "checks": list(CHECKS),
+                                                "request_key": uuid.uuid4().hex})]
+    if op == "exchange":
+        employee, held, clean = item
+        return [client.scan("/issue/scan", {"employee_id": employee, "code": held}),
+                client.scan("/issue/scan", {"employee_id": employee, "code": clean})]
+    raise AssertionError(op)
+
+
+# --- the floor: the same SQL with the database driver ----------------------------------
+
+def plain_url(url: str) -> str:
+    """A libpq URL from an SQLAlchemy one (``postgresql+psycopg://`` -> ``postgresql://``)."""
+    return re.sub(r"^postgres(ql)?(\+\w+)?://", "postgresql://", url)
+
+
+class Baseline:
+    """The database work of each scan with the driver alone (``sqlite3`` or ``psycopg``), one
+    durable transaction per scan with the app's settings: the floor no framework beats. Used
+    in-process (``scan_cpu_ratio_raw``) and behind a bare WSGI app (``scan_cpu_ratio_wsgi``)."""
+
+    def __init__(self, url: str, user_id: int):
+        self.sqlite = url.startswith("sqlite")
+        if self.sqlite:
+            self.con = sqlite3.connect(url.split("///", 1)[1], isolation_level=None, check_same_thread=False)
+            for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON", "busy_timeout=5000"):
+                self.con.execute(f"PRAGMA {pragma}")
+        else:
+            import psycopg
+
+            self.con = psycopg.connect(plain_url(url), autocommit=True)
+        self.user_id = user_id
+
+    def q(self, sql: str, params: tuple = ()):
+        return self.con.execute(sql if self.sqlite else sql.replace("?", "%s"), params)
+
+    def close(self):
+        self.con.close()
+
+    def _begin(self, immediate: bool = False):
+        self.q("BEGIN IMMEDIATE" if immediate and self.sqlite else "BEGIN")
+        # Who is signed in: the session's row and its user, as every request of the app reads them.
+        self.q("SELECT id, user_id, ended_at FROM operator_sessions WHERE token_hash = ?", ("0" * 64,)).fetchone()
+        self.q("SELECT id, name, role, active, locked_until FROM users WHERE id = ?", (self.user_id,)).fetchone()
+
+    def _garment(self, tag: str):
+        g = self.q("SELECT g.id, g.status, g.version, g.holder_id, g.owner_id, g.cost, g.wash_count, g.type_id, "
+                   "t.expected_washes, t.entitlement FROM garments g JOIN garment_types t ON t.id = g.type_id "
+                   "WHERE g.tag = ?", (tag,)).fetchone()
+        self.q("SELECT id, station, action, created_at FROM events WHERE garment_id = ? "
+               "ORDER BY created_at DESC, id DESC LIMIT 1", (g[0],)).fetchone()
+        return g
+
+    def _department(self, employee_id: int | None):
+        if employee_id is None:
+            return None
+        return self.q("SELECT department_id FROM employees WHERE id = ?", (employee_id,)).fetchone()[0]
+
+    def _move(self, g, action: str, to: str, station: str, *, holder: int | None, employee: int | None,
+              awaiting: bool, extra: str = "") -> int:
+        now = _iso(int(time.time() * 1_000_000))
+        cur = self.q("UPDATE garments SET status = ?, holder_id = ?, awaiting_slot = ?, status_since = ?, "
+                     f"updated_at = ?, {extra}version = ? WHERE id = ? AND version = ?",
+                     (to, holder, awaiting, now, now, g[2] + 1, g[0], g[2]))
+        if cur.rowcount != 1:
+            raise SystemExit("baseline: lost the optimistic lock")
+        return self.q("INSERT INTO events (garment_id, action, from_status, to_status, user_id, station, employee_id, "
+                      "department_id, unit_cost, defects, note, created_at) "
+                      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '', '', ?) RETURNING id",
+                      (g[0], action, g[1], to, self.user_id, station, employee, self._department(employee), g[5],
+                       now)).fetchone()[0]
+
+    def checkin(self, tag: str) -> None:
+        self._begin()
+        g = self._garment(tag)
+        assert g[1] == "issued", (tag, g[1])
+        self._move(g, "check_in", "dirty", "checkin", holder=None, employee=g[3] or g[4], awaiting=False)
+        self.q("COMMIT")
+
+    def iron(self, tag: str) -> None:
+        self._begin()
+        g = self._garment(tag)
+        assert g[1] == "dirty", (tag, g[1])
+        self._move(g, "iron", "inspection", "ironing", holder=None, employee=g[4], awaiting=False,
+                   extra="wash_count = wash_count + 1, ")
+        self.q("COMMIT")
+
+    def card(self, tag: str) -> None:
+        """The inspection card: the garment and its last event, read only."""
+        self._begin()
+        self._garment(tag)
+        self.q("COMMIT")
+
+    def inspection_pass(self, tag: str) -> None:
+        key = uuid.uuid4().hex
+        self._begin(immediate=True)
+        # Once per request key, as the app does: look the key up, then record it with the event.
+        assert self.q("SELECT result FROM request_keys WHERE user_id = ? AND command = ? AND key = ?",
+                      (self.user_id, "inspection.act", key)).fetchone() is None
+        g = self._garment(tag)
+        assert g[1] == "inspection", (tag, g[1])
+        event_id = self._move(g, "pass", "in_stock", "inspection", holder=None, employee=g[4], awaiting=True,
+                              extra="defects = '', ")
+        self.q("INSERT INTO request_keys (user_id, command, key, result, created_at) VALUES (?, ?, ?, ?, ?)",
+               (self.user_id, "inspection.act", key, str(event_id), _iso(int(time.time() * 1_000_000))))
+        self.q("COMMIT")
+
+    def exchange_scan(self, employee: int, tag: str) -> None:
+        """One scan of an exchange: the garment the person holds comes in, or their clean one goes out."""
+        self._begin()
+        self.q("SELECT id, department_id, active FROM employees WHERE id = ?", (employee,)).fetchone()
+        g = self._garment(tag)
+        if g[1] == "issued":
+            assert g[3] == employee, (tag, g[1])
+            self._move(g, "check_in", "dirty", "issue", holder=None, employee=employee, awaiting=False)
+        else:
+            assert g[1] == "in_stock" and g[4] == employee, (tag, g[1])
+            held = self.q("SELECT count(*) FROM garments WHERE holder_id = ? AND type_id = ?",
+                          (employee, g[7])).fetchone()[0]
+            assert held < g[9], (tag, held)
+            self._move(g, "issue", "issued", "issue", holder=employee, employee=employee, awaiting=False)
+        self.q("COMMIT")
+
+    def op(self, op: str, item) -> list[float]:
+        """The operation of :func:`http_op`, in-process; ms per scan."""
+        scans = {"checkin": [(self.checkin, item)], "iron": [(self.iron, item)],
+                 "inspection_pass": [(self.card, item), (self.inspection_pass, item)],
+                 "exchange": [(lambda tag: self.exchange_scan(item[0], tag), item[1]),
+                              (lambda tag: self.exchange_scan(item[0], tag), item[2])]}[op]
+        times = []
+        for call, tag in scans:
+            started = time.perf_counter()
+            call(tag)
+            times.append((time.perf_counter() - started) * 1000)
+        return times
+
+
+def bare_wsgi(url: str, user_id: int):
+    """The framework's floor: a WSGI app with no framework that answers the kiosk's scan forms
+    with :class:`Baseline`'s SQL (a connection per server thread) and a one-line fragment."""
+    local = threading.local()
+    routes = {"/checkin/scan": "checkin", "/ironing/scan": "iron", "/inspection/scan": "card",
+              "/inspection/act": "inspection_pass", "/issue/scan": "exchange_scan"}
+
+    def app(environ, start_response):
+        base = getattr(local, "baseline", None)
+        if base is None:
+            base = local.baseline = Baseline(url, user_id)
+        size = int(environ.get("CONTENT_LENGTH") or 0)
+        form = urllib.parse.parse_qs(environ["wsgi.input"].read(size).decode())
+        name = routes.get(environ.get("PATH_INFO", ""))
+        if name is None:
+            start_response("404 Not Found", [("Content-Type", "text/plain")])
+            return [b"not found"]
+        code = form.get("code", [""])[0]
+        try:
+            if name == "exchange_scan":
+                base.exchange_scan(int(form["employee_id"][0]), code)
+            else:
+                getattr(base, name)(code)
+        except Exception as error:  # noqa: BLE001 - the bench shows what failed
+            try:
+                base.q("ROLLBACK")
+            except Exception:  # noqa: BLE001
+                pass
+            start_response("500 Internal Server Error", [("Content-Type", "text/plain")])
+            return [repr(error).encode()]
+        body = f'<div id="scan-result" data-scan-result="ok">{code}</div>'.encode()
+        start_response("200 OK", [("Content-Type", "text/html; charset=utf-8"), ("Content-Length", str(len(body)))])
+        return [body]
+
+    return app
+
+
+# --- the databases of a run -------------------------------------------------------
+
+#: What the builder writes, copied as they are to PostgreSQL.
+TABLES = ("departments", "garment_types", "users", "employees", "garments", "events", "loans", "loan_items",
+          "print_jobs", "stocktakes", "stocktake_snapshots")
+
+
+def fresh_copy(source: Path, name: str = "run") -> Path:
     """Each run scans a copy, so the cached database stays as built."""
     con = sqlite3.connect(source)
     con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     con.close()
-    target = DATA_DIR / "run.sqlite3"
+    target = DATA_DIR / f"{name}.sqlite3"
     for suffix in ("-wal", "-shm"):
         Path(f"{target}{suffix}").unlink(missing_ok=True)
     shutil.copyfile(source, target)
     return target
 
 
+def remove_copy(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+def _with_database(url: str, name: str) -> str:
+    parts = urllib.parse.urlsplit(url)
+    return urllib.parse.urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def drop_postgres(admin_url: str, name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(plain_url(admin_url), autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def load_postgres(source: Path, admin_url: str, name: str) -> tuple[str, float]:
+    """A database of its own on the server of ``admin_url`` (never that database itself): the
+    migrations, then the built rows by COPY (indexes built after, foreign keys checked by the
+    build, not again row by row); (its URL, seconds)."""
+    import psycopg
+
+    started = time.perf_counter()
+    if urllib.parse.urlsplit(admin_url).path.strip("/") == name:
+        raise SystemExit(f"the benchmark's database must not be {name!r}, the one of KIOSK_BENCH_POSTGRES_URL")
+    drop_postgres(admin_url, name)
+    with psycopg.connect(plain_url(admin_url), autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    url = _with_database(plain_url(admin_url), name)
+    from kiosk.config import normalise_database_url
+
+    _create_schema(normalise_database_url(url))
+    lite = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    with psycopg.connect(url) as pg:
+        pg.execute("SET session_replication_role = replica")  # no FK triggers during the load
+        indexes = pg.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' AND tablename = ANY(%s) "
+            "AND indexname NOT IN (SELECT conname FROM pg_constraint)", (list(TABLES),)).fetchall()
+        for index, _ in indexes:
+            pg.execute(f'DROP INDEX "{index}"')
+        for table in TABLES:
+            columns = [row[1] for row in lite.execute(f'PRAGMA table_info("{table}")')]
+            names = ", ".join(f'"{c}"' for c in columns)
+            with pg.cursor().copy(f'COPY "{table}" ({names}) FROM STDIN') as copy:
+                for row in lite.execute(f'SELECT {names} FROM "{table}" ORDER BY id'):
+                    copy.write_row(row)
+        for _, definition in indexes:
+            pg.execute(definition)
+        for table in TABLES:
+            pg.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), max(id)) FROM \"{table}\" "
+                       "HAVING max(id) IS NOT NULL")
+        pg.commit()
+    lite.close()
+    with psycopg.connect(url, autocommit=True) as pg:
+        pg.execute("VACUUM ANALYZE")
+    return url, round(time.perf_counter() - started, 1)
+
+
+def scalar(url: str, sql: str, params: tuple = ()):
+    """One value from the run's database, with the driver."""
+    if url.startswith("sqlite"):
+        con = sqlite3.connect(url.split("///", 1)[1])
+        try:
+            return con.execute(sql, params).fetchone()[0]
+        finally:
+            con.close()
+    import psycopg
+
+    with psycopg.connect(plain_url(url)) as con:
+        return con.execute(sql.replace("?", "%s"), params).fetchone()[0]
+
+
+# --- the servers ------------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """A server in its own process on 127.0.0.1: the kiosk as ``kiosk serve`` runs it, or the bare app."""
+
+    def __init__(self, kind: str, url: str, log: Path, user_id: int = 0):
+        self.port = free_port()
+        env = {**os.environ, "KIOSK_SECRET_KEY": "bench", "KIOSK_BADGE_KEY": BADGE_KEY,
+               "KIOSK_INSTANCE_PATH": str(DATA_DIR / "instance"), "KIOSK_DATABASE_URL": url,
+               "KIOSK_PRINTER": "dummy:", "PYTHONUNBUFFERED": "1"}
+        if kind == "app":
+            command = [sys.executable, "-m", "flask", "--app", "app", "kiosk", "serve", "--host", "127.0.0.1",
+                       "--port", str(self.port)]
+        else:
+            command = [sys.executable, str(Path(__file__).resolve()), "--serve-bare", url, "--port", str(self.port),
+                       "--user-id", str(user_id)]
+        self.log = log
+        self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise SystemExit(f"the {kind} server stopped at start:\n{log.read_text()[-3000:]}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                    return
+            except OSError:
+                time.sleep(0.2)
+        raise SystemExit(f"the {kind} server did not listen within 120 s:\n{log.read_text()[-3000:]}")
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def cpu(self) -> float:
+        return process_cpu_s(self.pid)
+
+    def stop(self) -> None:
+        self.process.send_signal(signal.SIGTERM)  # kiosk serve: a clean stop (the WAL folded back)
+        try:
+            self.process.wait(60)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def serve_bare(url: str, port: int, user_id: int) -> int:
+    from waitress import serve
+
+    serve(bare_wsgi(url, user_id), host="127.0.0.1", port=port, threads=8)
+    return 0
+
+
+# --- the phases of a run ----------------------------------------------------------
+
+def interleaved(app_client: Client, bare_client: Client, app: Server, bare: Server, baseline: Baseline,
+                pool: Pool, requests: int, rounds: int = 10) -> dict:
+    """One tablet: the kiosk's rounds, the raw SQL's and the bare WSGI app's taken in turn, so all
+    three see the same background load; latency of each, and CPU per scan (server process CPU /
+    scans over HTTP, the thread's CPU in-process)."""
+    per_round = max(1, math.ceil(requests / REQUESTS_PER_ROUND / rounds))
+    ms = {"app": [], "raw": [], "wsgi": []}
+    cpu = {"app": 0.0, "raw": 0.0, "wsgi": 0.0}
+    wall = 0.0
+    ratios = {"raw": [], "wsgi": []}
+    for _ in range(rounds):
+        per_scan = {}
+        for side in ("app", "raw", "wsgi"):
+            before_n = len(ms[side])
+            c0 = (app.cpu() if side == "app" else bare.cpu() if side == "wsgi" else time.thread_time())
+            t0 = time.perf_counter()
+            for _ in range(per_round):
+                for op in OPS:
+                    item = pool.take(op)
+                    if side == "raw":
+                        ms[side] += baseline.op(op, item)
+                    else:
+                        ms[side] += http_op(app_client if side == "app" else bare_client, op, item)
+            if side == "app":
+                wall += time.perf_counter() - t0
+            used = (app.cpu() if side == "app" else bare.cpu() if side == "wsgi" else time.thread_time()) - c0
+            cpu[side] += used
+            per_scan[side] = used / (len(ms[side]) - before_n)
+        for side in ("raw", "wsgi"):
+            ratios[side].append(per_scan["app"] / per_scan[side] if per_scan[side] else math.inf)
+    cpu_ms = {side: round(cpu[side] / len(ms[side]) * 1000, 3) for side in cpu}
+    return {"app": summary(ms["app"]), "raw": summary(ms["raw"]), "wsgi": summary(ms["wsgi"]),
+            "scans_per_s": round(len(ms["app"]) / wall, 1), "cpu_ms_per_scan": cpu_ms,
+            # all the app's CPU per scan over all the baseline's, the rounds taken in turn; and the
+            # median of the rounds' own ratios (each round's app over the baseline's next to it)
+            "cpu_ratio_raw": round(cpu_ms["app"] / cpu_ms["raw"], 2),
+            "cpu_ratio_wsgi": round(cpu_ms["app"] / cpu_ms["wsgi"], 2),
+            "cpu_ratio_raw_median_round": round(statistics.median(ratios["raw"]), 2),
+            "cpu_ratio_wsgi_median_round": round(statistics.median(ratios["wsgi"]), 2),
+            "p50_ratio_raw": round(percentile(ms["app"], 50) / percentile(ms["raw"], 50), 2),
+            "p50_ratio_wsgi": round(percentile(ms["app"], 50) / percentile(ms["wsgi"], 50), 2)}
+
+
+def concurrent(clients: list[Client], pool: Pool, requests: int, server: Server | None = None,
+               stop: threading.Event | None = None) -> dict:
+    """Each client a thread scanning its own garments (one round of OPS after another) until
+    ``requests`` scans are done between them, or until ``stop``."""
+    lock = threading.Lock()
+    done = [0]
+    latencies: list[float] = []
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(len(clients) + 1)
+
+    def work(index: int, client: Client) -> None:
+        barrier.wait()
+        k = index
+        try:
+            while not (stop is not None and stop.is_set()):
+                op = OPS[k % len(OPS)]
+                k += 1
+                with lock:
+                    if stop is None and done[0] >= requests:
+                        return
+                    done[0] += 2 if op in ("inspection_pass", "exchange") else 1
+                try:
+                    item = pool.take(op)
+                except Exhausted:
+                    if stop is not None:
+                        return
+                    raise
+                times = http_op(client, op, item)
+                with lock:
+                    latencies.extend(times)
+        except BaseException as error:  # noqa: BLE001 - shown by the main thread
+            errors.append(error)
+
+    threads = [threading.Thread(target=work, args=(i, c), daemon=True) for i, c in enumerate(clients)]
+    for thread in threads:
+        thread.start()
+    c0 = server.cpu() if server else 0.0
+    barrier.wait()
+    started = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    wall = time.perf_counter() - started
+    if errors:
+        raise errors[0]
+    figures = {**summary(latencies), "scans_per_s": round(len(latencies) / wall, 1)}
+    if server:
+        figures["cpu_ms_per_scan"] = round((server.cpu() - c0) / len(latencies) * 1000, 3)
+    return figures
+
+
+def timed_gets(client: Client, paths: list[str], headers: dict | None = None, warm: int = 2) -> dict:
+    for path in paths[:warm]:
+        client.get(path, headers)
+    return summary([client.get(path, headers) for path in paths[warm:]])
+
+
+def last_full_month() -> str:
+    first = dt.date.today().replace(day=1)
+    return (first - dt.timedelta(days=1)).strftime("%Y-%m")
+
+
+def close_phase(supervisor: Client, counter: Client, scanners: list[Client], pool: Pool, users: dict[str, int],
+                counted: int, url: str, rounds: int = 60) -> dict:
+    """Open this month's stocktake, count a part of the room, then close it through the close form
+    (supervisor and counting clerk, each with their PIN) while ``scanners`` go on scanning."""
+    _, _, body, _ = supervisor.request("GET", "/stocktake/")
+    month = re.search(r'name="month"[^>]*value="(\d{4}-\d{2})"', body)
+    month = month.group(1) if month else dt.date.today().strftime("%Y-%m")
+    status, headers, body, _ = supervisor.request("POST", "/stocktake/", {"month": month}, {"HX-Request": "true"})
+    found = re.search(r"/stocktake/(\d+)", headers.get("HX-Redirect") or headers.get("Location") or "")
+    if not found:
+        raise SystemExit(f"opening the stocktake of {month} answered {status}:\n{body[:1500]}")
+    sid = int(found.group(1))
+    # The garments the tablets will scan during the close are counted first (those in the room:
+    # the close would otherwise rightly mark them missing), then a part of the rest of the room.
+    during = pool.split(rounds)
+    in_room = (during.lists["iron"] + during.lists["inspection_pass"]
+               + [clean for _, _, clean in during.lists["exchange"]])
+    count_ms = [counter.scan(f"/stocktake/{sid}/scan", {"code": tag, "location": "rack"})
+                for tag in in_room + [pool.take("count") for _ in range(counted)]]
+    preview_ms = supervisor.get(f"/stocktake/{sid}/close")
+    stop = threading.Event()
+    for client in scanners:
+        client.trace = []
+    figures: dict = {}
+    def scanning() -> None:
+        try:
+            figures.update(concurrent(scanners, during, 0, stop=stop))
+        except BaseException as error:  # noqa: BLE001 - raised again below, after the close
+            figures["error"] = error
+
+    runner = threading.Thread(target=scanning, daemon=True)
+    runner.start()
+    time.sleep(1.0)  # the tablets are scanning
+    form = {"supervisor_id": users[BENCH_SUPERVISOR], "supervisor_pin": BENCH_PIN,
+            "counter_id": users[BENCH_USER], "counter_pin": BENCH_PIN}
+    t0 = time.perf_counter()
+    status, headers, body, close_ms = supervisor.request("POST", f"/stocktake/{sid}/close", form,
+                                                         {"HX-Request": "true"})
+    t1 = time.perf_counter()
+    time.sleep(0.5)
+    stop.set()
+    runner.join()
+    if "error" in figures:
+        raise figures["error"]
+    if status not in (204, 302) or not (headers.get("HX-Redirect") or headers.get("Location")):
+        raise SystemExit(f"closing the stocktake answered {status}:\n{body[:2000]}")
+    waits = [(end - start) * 1000 for client in scanners for start, end in client.trace if end > t0 and start < t1]
+    for client in scanners:
+        client.trace = None
+    closed = scalar(url, "SELECT status FROM stocktakes WHERE id = ?", (sid,))
+    missing = scalar(url, "SELECT count(*) FROM events WHERE action = 'mark_missing' AND created_at >= "
+                          "(SELECT closed_at FROM stocktakes WHERE id = ?)", (sid,)) if closed == "closed" else None
+    if closed != "closed":
+        raise SystemExit(f"the stocktake is {closed!r} after its close")
+    return {"close_ms": round(close_ms, 1), "close_max_scan_wait_ms": round(max(waits), 1) if waits else None,
+            "scans_during_close": len(waits), "close_clients": len(scanners), "counted": counted,
+            "counted_in_all": len(count_ms), "count_scan": summary(count_ms), "preview_ms": round(preview_ms, 1), "marked_missing": missing,
+            "month": month, "scans_around_close": figures}
+
+
+def run_database(kind: str, source: Path, args, rng: random.Random, log) -> dict:
+    """Everything measured on one database at the main scale."""
+    pool = Pool(source, rng)
+    users = pool.users
+    started = time.perf_counter()
+    if kind == "sqlite":
+        path = fresh_copy(source, "run")
+        url, load_s = f"sqlite:///{path}", round(time.perf_counter() - started, 1)
+    else:
+        url, load_s = load_postgres(source, args.postgres_url, PG_DATABASE)
+    log(f"[{kind}] database ready in {load_s} s ({'copy of the cache' if kind == 'sqlite' else 'COPY'})")
+    app = bare = baseline = None
+    out: dict = {"load_s": load_s}
+    try:
+        app = Server("app", url, DATA_DIR / f"server-{kind}.log")
+        bare = Server("bare", url, DATA_DIR / f"bare-{kind}.log", user_id=users[BENCH_USER])
+        clients = [Client(app.port, name) for name in BENCH_CLERKS]
+        for client in clients:
+            client.sign_in(users[client.name])
+            client.opening_check()
+        supervisor = Client(app.port, BENCH_SUPERVISOR)
+        supervisor.sign_in(users[BENCH_SUPERVISOR])
+        bare_client = Client(bare.port, "bare")
+        baseline = Baseline(url, users[BENCH_USER])
+        for client in clients:  # warm-up: every client, every operation once
+            for op in OPS:
+                http_op(client, op, pool.take(op))
+        for op in OPS:
+            http_op(bare_client, op, pool.take(op))
+            baseline.op(op, pool.take(op))
+        log(f"[{kind}] {len(clients)} clerks and a supervisor signed in over HTTP; warm-up done")
+        n = args.samples
+        out["c1"] = interleaved(clients[0], bare_client, app, bare, baseline, pool, n)
+        log(f"[{kind}] 1 client: p50 {out['c1']['app']['p50_ms']} ms, p99 {out['c1']['app']['p99_ms']} ms, "
+            f"{out['c1']['scans_per_s']} scans/s; CPU/scan app {out['c1']['cpu_ms_per_scan']['app']} ms, "
+            f"wsgi {out['c1']['cpu_ms_per_scan']['wsgi']} ms, raw {out['c1']['cpu_ms_per_scan']['raw']} ms")
+        for count in (4, 10):
+            out[f"c{count}"] = concurrent(clients[:count], pool, n, server=app)
+            log(f"[{kind}] {count} clients: p50 {out[f'c{count}']['p50_ms']} ms, p99 {out[f'c{count}']['p99_ms']} ms, "
+                f"{out[f'c{count}']['scans_per_s']} scans/s")
+        pages = max(22, n // 20)
+        month = last_full_month()
+        out["print_status"] = timed_gets(clients[0], ["/print/status"] * pages,
+                                         {"HX-Request": "true", "X-Kiosk-Background": "1"})
+        out["garment_page"] = timed_gets(clients[0], [f"/garment/{urllib.parse.quote(t)}"
+                                                      for t in (pool.pages * 3)[:pages]])
+        out["report"] = timed_gets(supervisor, [f"/reports/?month={month}"] * max(7, pages // 2))
+        out["report_xlsx"] = timed_gets(supervisor, [f"/reports/loss.xlsx?month={month}"] * 7)
+        log(f"[{kind}] print status p50 {out['print_status']['p50_ms']} ms; garment page p50 "
+            f"{out['garment_page']['p50_ms']} ms; report ({month}) p50 {out['report']['p50_ms']} ms, "
+            f"xlsx p50 {out['report_xlsx']['p50_ms']} ms")
+        out["close"] = close_phase(supervisor, clients[0], clients[1:1 + args.close_clients], pool, users,
+                                   min(args.counted, len(pool.lists["count"])), url)
+        log(f"[{kind}] stocktake close {out['close']['close_ms']} ms ({out['close']['marked_missing']} marked "
+            f"missing), longest scan wait meanwhile {out['close']['close_max_scan_wait_ms']} ms over "
+            f"{out['close']['scans_during_close']} scans")
+        out["garments_left"] = pool.left()
+    finally:
+        for server in (app, bare):
+            if server is not None:
+                server.stop()
+        if baseline is not None:
+            baseline.close()
+        if kind == "sqlite":
+            if not args.keep:
+                remove_copy(DATA_DIR / "run.sqlite3")
+        else:
+            drop_postgres(args.postgres_url, PG_DATABASE)
+    return out
+
+
+def report_at(kind: str, source: Path, args, users: dict[str, int]) -> dict:
+    """The loss report page on a database of a smaller ledger (same garments, fewer events)."""
+    if kind == "sqlite":
+        path = fresh_copy(source, "report-size")
+        url = f"sqlite:///{path}"
+    else:
+        url, _ = load_postgres(source, args.postgres_url, PG_DATABASE)
+    app = None
+    try:
+        app = Server("app", url, DATA_DIR / f"server-{kind}-report.log")
+        supervisor = Client(app.port, BENCH_SUPERVISOR)
+        supervisor.sign_in(users[BENCH_SUPERVISOR])
+        return timed_gets(supervisor, [f"/reports/?month={last_full_month()}"] * max(7, args.samples // 40))
+    finally:
+        if app is not None:
+            app.stop()
+        if kind == "sqlite":
+            remove_copy(DATA_DIR / "report-size.sqlite3")
+        else:
+            drop_postgres(args.postgres_url, PG_DATABASE)
+
+
+PG_DATABASE = "kiosk_bench"
+DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+def size_label(events: int) -> str:
+    """``5m``, ``1m``, ``0_2m``: the key suffix of a ledger size."""
+    millions = events / 1_000_000
+    return f"{millions:g}m".replace(".", "_")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--samples", type=int, default=400, help="scans per operation (default 400)")
+    parser.add_argument("--samples", type=int, default=600, help="scans per concurrency level (default 600)")
+    parser.add_argument("--events", type=int, default=EVENTS, help=f"events in the ledger (default {EVENTS:,})")
+    parser.add_argument("--report-sizes", default="200000,1000000",
+                        help="smaller ledgers the report is also timed at (comma-separated events; '' for none)")
+    parser.add_argument("--only", choices=("sqlite", "pg"), help="one database only")
+    parser.add_argument("--close-clients", type=int, default=2, help="tablets scanning during the close (1-4)")
+    parser.add_argument("--counted", type=int, default=100,
+                        help="garments counted before the close besides those scanned during it")
     parser.add_argument("--garments", type=int, default=GARMENTS)
     parser.add_argument("--employees", type=int, default=EMPLOYEES)
-    parser.add_argument("--events", type=int, default=EVENTS)
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--rebuild", action="store_true", help="build the database even if a cached one fits")
-    parser.add_argument("--profile", action="store_true", help="profile extra check-in scans with cProfile")
     parser.add_argument("--keep", action="store_true", help="keep bench/.data/run.sqlite3 afterwards")
+    parser.add_argument("--serve-bare", metavar="URL", help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--user-id", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    n = args.samples
-    warm = 10
+    if args.serve_bare:
+        return serve_bare(args.serve_bare, args.port, args.user_id)
+    args.postgres_url = os.environ.get("KIOSK_BENCH_POSTGRES_URL", DEFAULT_POSTGRES)
+    kinds = [args.only] if args.only else ["sqlite", "pg"]
+    run_started = time.perf_counter()
 
-    print(f"load average before: {load_average()} on {os.cpu_count()} CPUs")
+    def log(line: str) -> None:
+        print(f"{time.perf_counter() - run_started:7.1f} s  {line}", flush=True)
+
+    load_before = load_average()
+    log(f"load average before: {load_before} on {os.cpu_count()} CPUs")
     source, meta, reused = ensure_database(args.garments, args.employees, args.events, args.seed, args.rebuild)
-    if reused:
-        print(f"database: reused {source.relative_to(ROOT)} (stamp {meta['stamp']}, built in {meta['build_s']} s)")
-    else:
-        print(f"database: built in {meta['build_s']} s -> {source.relative_to(ROOT)}")
-        started = time.perf_counter()
-        problems = check_consistency(source)
-        if problems:
-            raise SystemExit("the built database is not consistent:\n" + "\n".join(problems))
-        print(f"consistency: every garment matches its history ({time.perf_counter() - started:.1f} s)")
-    print(f"  {meta['garments']:,} garments, {meta['employees']:,} employees, {meta['events']:,} events, "
-          f"{meta['garment_types']} garment types, {meta['departments']} departments, {meta['users']} users")
-    print("  statuses: " + ", ".join(f"{k} {v}" for k, v in sorted(meta["status_counts"].items(), key=lambda kv: -kv[1])))
+    log(f"database: {'reused' if reused else 'built'} {source.relative_to(ROOT)} (stamp {meta['stamp']}, "
+        f"built in {meta['build_s']} s" + ("" if reused else f", consistency checked in {meta.get('check_s')} s") + ")")
+    log(f"  {meta['garments']:,} garments, {meta['employees']:,} employees, {meta['events']:,} events, "
+        f"{meta.get('print_jobs', 0):,} print jobs, {meta.get('loans', 0):,} loans ({meta.get('open_loans', 0)} open), "
+        f"{meta.get('stocktakes', 0)} closed stocktakes, {meta['users']} users")
+    results: dict[str, dict] = {}
+    for kind in kinds:
+        results[kind] = run_database(kind, source, args, random.Random(args.seed), log)
 
-    started = time.perf_counter()
-    path = fresh_copy(source)
-    print(f"fresh copy for this run: {path.relative_to(ROOT)} ({time.perf_counter() - started:.1f} s)")
-    rng = random.Random(args.seed)
-    extra = warm + (200 if args.profile else 0)
-    picks = pick_garments(path, 2 * n + 2 * extra, rng)
-    bench = AppBench(path)
-    print("app: Flask test client, HX-Request: true, signed-in clerk; CSRF disabled (benchmark config only)")
-    with bench.app.app_context():
-        from kiosk.extensions import db
-        from kiosk.models import User
+    sizes = sorted({int(s) for s in args.report_sizes.split(",") if s.strip()} - {args.events})
+    reports: dict[str, dict[int, dict]] = {kind: {args.events: results[kind]["report"]} for kind in kinds}
+    for size in sizes:
+        small, small_meta, small_reused = ensure_database(args.garments, args.employees, size, args.seed, args.rebuild)
+        users = Pool(small, random.Random(0)).users
+        for kind in kinds:
+            reports[kind][size] = report_at(kind, small, args, users)
+            log(f"[{kind}] report at {small_meta['events']:,} events: p50 {reports[kind][size]['p50_ms']} ms")
 
-        bench_user = db.session.query(User.id).filter_by(name=BENCH_USER).scalar()
-    baseline = Baseline(path, bench_user)
+    figures: dict = {}
+    for kind, short in (("sqlite", "sqlite"), ("pg", "pg")):
+        if kind not in results:
+            continue
+        r = results[kind]
+        for count in (1, 4, 10):
+            level = r["c1"]["app"] if count == 1 else r[f"c{count}"]
+            figures[f"{short}_c{count}_p50_ms"] = level["p50_ms"]
+            figures[f"{short}_c{count}_p99_ms"] = level["p99_ms"]
+            figures[f"{short}_c{count}_scans_per_s"] = (r["c1"] if count == 1 else level)["scans_per_s"]
+        figures[f"{short}_scan_cpu_ratio_wsgi"] = r["c1"]["cpu_ratio_wsgi"]
+        figures[f"{short}_scan_cpu_ratio_raw"] = r["c1"]["cpu_ratio_raw"]
+        figures[f"{short}_cpu_ms_per_scan"] = r["c1"]["cpu_ms_per_scan"]
+        figures[f"{short}_raw_p50_ms"] = r["c1"]["raw"]["p50_ms"]
+        figures[f"{short}_wsgi_p50_ms"] = r["c1"]["wsgi"]["p50_ms"]
+        figures[f"{short}_p50_ratio_raw"] = r["c1"]["p50_ratio_raw"]
+        figures[f"{short}_close_ms"] = r["close"]["close_ms"]
+        figures[f"{short}_close_max_scan_wait_ms"] = r["close"]["close_max_scan_wait_ms"]
+        figures[f"{short}_print_status_ms"] = r["print_status"]["p50_ms"]
+        figures[f"{short}_garment_page_ms"] = r["garment_page"]["p50_ms"]
+        figures[f"{short}_report_xlsx_ms"] = r["report_xlsx"]["p50_ms"]
+        for size, report in sorted(reports[kind].items()):
+            figures[f"report_ms_{size_label(size)}_{short}"] = report["p50_ms"]
+            figures[f"report_p99_ms_{size_label(size)}_{short}"] = report["p99_ms"]
 
-    ops = {
-        "checkin": lambda tag: bench.post("/checkin/scan", {"code": tag}),
-        "inspection_pass": lambda tag: bench.post("/inspection/act", {
-            "code": tag, "action": "pass", "checks": list(CHECKS), "request_key": uuid.uuid4().hex}),
-        "exchange": lambda pair: [bench.post("/issue/scan", {"employee_id": pair[0], "code": pair[1]}),
-                                  bench.post("/issue/scan", {"employee_id": pair[0], "code": pair[2]})],
-    }
-    base_ops = {
-        "checkin": lambda tag: baseline.checkin(tag),
-        "inspection_pass": lambda tag: baseline.inspection_pass(tag),
-        "exchange": lambda pair: [baseline.exchange(pair[0], pair[1], True),
-                                  baseline.exchange(pair[0], pair[2], False)],
-    }
-    # Each op's garments: warm-up, app samples, baseline samples, profile.
-    pools = {"checkin": picks.checkin, "inspection_pass": picks.inspection, "exchange": picks.exchange}
-    available = {}
-    notes = []
-    for op, pool in pools.items():
-        try:
-            for item in pool[:warm]:
-                ops[op](item)
-            available[op] = True
-        except Unavailable as missing:
-            available[op] = False
-            notes.append(f"{op}: endpoint not there yet ({missing}); reported as null")
-        for item in pool[warm:2 * warm]:
-            base_ops[op](item)
+    def worst(name: str):
+        values = [figures[f"{k}_{name}"] for k in ("sqlite", "pg") if figures.get(f"{k}_{name}") is not None]
+        return max(values) if values else None
 
-    app_ms: dict[str, list[float]] = {op: [] for op in pools}
-    base_ms: dict[str, list[float]] = {op: [] for op in pools}
-    queries: dict[str, list[int]] = {op: [] for op in pools}
-    card_ms: list[float] = []
-    halves: dict[str, list[float]] = {"in": [], "out": []}  # the exchange's two scans
-    checkin_sql: list[str] = []
-    started = time.perf_counter()
-    # Interleaved: app and baseline see the same background load.
-    for i in range(n):
-        for op, pool in pools.items():
-            app_item = pool[2 * warm + i]
-            base_item = pool[2 * warm + n + i]
-            if available[op]:
-                if op == "inspection_pass":  # the inspector scans first; the card is shown
-                    try:
-                        card_ms.append(bench.post("/inspection/scan", {"code": app_item}, check=False)[0])
-                    except Unavailable:
-                        pass
-                answer = ops[op](app_item)
-                for half, (ms, count) in zip(("in", "out"), answer if isinstance(answer, list) else [answer]):
-                    app_ms[op].append(ms)
-                    queries[op].append(count)
-                    if op == "exchange":
-                        halves[half].append(ms)
-                if op == "checkin" and not checkin_sql:
-                    checkin_sql = list(bench.statements)
-            answer = base_ops[op](base_item)
-            base_ms[op].extend(answer if isinstance(answer, list) else [answer])
-    measure_s = time.perf_counter() - started
-    print(f"measured {n} scans per operation in {measure_s:.1f} s; load average now: {load_average()}")
-
-    # Pages at scale: garment timeline and today board.
-    def page_median(urls: list[str], label: str) -> float | None:
-        try:
-            for url in urls[:3]:
-                bench.get(url)
-            return round(statistics.median(bench.get(url) for url in urls[3:23]), 2)
-        except Unavailable as missing:
-            notes.append(f"{label}: not there yet ({missing}); reported as null")
-            return None
-
-    with bench.app.test_request_context():
-        from flask import url_for
-
-        def url(endpoint: str, **values) -> str | None:
-            try:
-                return url_for(endpoint, **values)
-            except Exception:
-                return None
-
-        timeline_urls = [url("garments.page", tag=tag) for tag in picks.pages]
-        board_url = url("board.today")
-    timeline_ms = page_median(timeline_urls, "garment page") if all(timeline_urls) else None
-    board_ms = page_median([board_url] * 23, "today board") if board_url else None
-
-    # Where the time of a check-in goes.
-    profile_text = ""
-    if args.profile and available["checkin"]:
-        profiler = cProfile.Profile()
-        tags = picks.checkin[2 * warm + 2 * n:2 * warm + 2 * n + 200]
-        profiler.enable()
-        for tag in tags:
-            bench.post("/checkin/scan", {"code": tag})
-        profiler.disable()
-        out = io.StringIO()
-        pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(35)
-        profile_text = out.getvalue()
-    baseline.close()
-
-    print()
-    print(f"{'operation':<17}{'n':>5}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}   baseline p50/p95/p99 ms   queries/scan")
-    result_ops = {}
-    for op in pools:
-        app_s, base_s = summary(app_ms[op]), summary(base_ms[op])
-        q = (f"{statistics.median(queries[op]):g} (max {max(queries[op])})" if queries[op] else "-")
-        result_ops[op] = {**(app_s or {"n": 0, "p50_ms": None, "p95_ms": None, "p99_ms": None}),
-                          "baseline": base_s, "queries_per_scan": statistics.median(queries[op]) if queries[op] else None}
-        if app_s:
-            print(f"{op:<17}{app_s['n']:>5}{app_s['p50_ms']:>9.2f}{app_s['p95_ms']:>9.2f}{app_s['p99_ms']:>9.2f}   "
-                  f"{base_s['p50_ms']:.3f} / {base_s['p95_ms']:.3f} / {base_s['p99_ms']:.3f}      {q}")
-        else:
-            print(f"{op:<17}{'-':>5}{'null':>9}{'null':>9}{'null':>9}   "
-                  f"{base_s['p50_ms']:.3f} / {base_s['p95_ms']:.3f} / {base_s['p99_ms']:.3f}")
-    if halves["in"]:
-        result_ops["exchange_in"], result_ops["exchange_out"] = summary(halves["in"]), summary(halves["out"])
-        print(f"(exchange: the held garment in p50 {result_ops['exchange_in']['p50_ms']:.2f} / p95 "
-              f"{result_ops['exchange_in']['p95_ms']:.2f} ms, the clean one out p50 "
-              f"{result_ops['exchange_out']['p50_ms']:.2f} / p95 {result_ops['exchange_out']['p95_ms']:.2f} ms)")
-    if card_ms:
-        card = summary(card_ms)
-        result_ops["inspection_card"] = card
-        print(f"(inspection card, POST /inspection/scan before each pass: p50 {card['p50_ms']:.2f} ms, "
-              f"p95 {card['p95_ms']:.2f} ms; not in the overall figures)")
-    all_app = [ms for op in pools for ms in app_ms[op]]
-    all_base = [ms for op in pools if app_ms[op] for ms in base_ms[op]]
-    overall, base_overall = summary(all_app), summary(all_base)
-    ratio = round(overall["p95_ms"] / base_overall["p95_ms"], 1) if overall and base_overall else None
-    if overall:
-        print(f"{'overall':<17}{overall['n']:>5}{overall['p50_ms']:>9.2f}{overall['p95_ms']:>9.2f}"
-              f"{overall['p99_ms']:>9.2f}   {base_overall['p50_ms']:.3f} / {base_overall['p95_ms']:.3f} / "
-              f"{base_overall['p99_ms']:.3f}")
-        print(f"ratio (app p95 / baseline p95): {ratio}   aim: p95 <= 15 ms, ratio <= 15")
-    print(f"garment page (GET /garment/<tag>, median of 20): "
-          f"{'null' if timeline_ms is None else f'{timeline_ms} ms'}")
-    print(f"today board (GET /today/, median of 20): {'null' if board_ms is None else f'{board_ms} ms'}"
-          "   aim: <= 100 ms")
-    if checkin_sql:
-        print(f"queries per check-in scan: {len(checkin_sql)}")
-        for statement in checkin_sql:
-            print("   " + " ".join(statement.split())[:150])
-    for note in notes:
-        print("note: " + note)
-    if profile_text:
-        print("\ncProfile, 200 check-in scans, by cumulative time:\n" + profile_text)
-    if not args.keep:
-        bench.engine.dispose()
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
-
-    figures = {
-        "p50_ms": overall and overall["p50_ms"], "p95_ms": overall and overall["p95_ms"],
-        "p99_ms": overall and overall["p99_ms"],
-        "baseline_p50_ms": base_overall and base_overall["p50_ms"],
-        "baseline_p95_ms": base_overall and base_overall["p95_ms"],
-        "baseline_p99_ms": base_overall and base_overall["p99_ms"],
-        "ratio": ratio, "board_ms": board_ms, "timeline_ms": timeline_ms, "ops": result_ops,
-        "queries_per_checkin": len(checkin_sql) or None,
-        "garments": meta["garments"], "employees": meta["employees"], "events": meta["events"],
-        "build_s": meta["build_s"], "reused_database": reused, "samples_per_op": n,
-        "load_average": load_average(), "cpus": os.cpu_count(),
-        "csrf": "disabled in the benchmark config", "notes": notes,
-    }
+    main_label = size_label(args.events)
+    figures.update({
+        # the headline figures: the worse of the databases measured
+        "scan_cpu_ratio_wsgi": worst("scan_cpu_ratio_wsgi"), "scan_cpu_ratio_raw": worst("scan_cpu_ratio_raw"),
+        "close_ms": worst("close_ms"), "close_max_scan_wait_ms": worst("close_max_scan_wait_ms"),
+        "print_status_ms_400k": worst("print_status_ms"), "garment_page_ms_5m": worst("garment_page_ms"),
+        "report_ms_5m_sqlite": figures.get(f"report_ms_{main_label}_sqlite"),
+        "report_ms_5m_pg": figures.get(f"report_ms_{main_label}_pg"),
+    })
+    for key in ("sqlite_c1_p50_ms", "sqlite_c1_p99_ms", "sqlite_c10_p99_ms", "sqlite_c1_scans_per_s",
+                "sqlite_c10_scans_per_s", "pg_c1_p50_ms", "pg_c10_p99_ms"):
+        figures.setdefault(key, None)
+    figures.update({
+        "events": meta["events"], "garments": meta["garments"], "employees": meta["employees"],
+        "print_jobs": meta.get("print_jobs"), "loans": meta.get("loans"), "open_loans": meta.get("open_loans"),
+        "stocktakes": meta.get("stocktakes"), "samples": args.samples, "close_clients": args.close_clients,
+        "reused_database": reused, "build_s": meta["build_s"],
+        "pg_load_s": results["pg"]["load_s"] if "pg" in results else None,
+        "load_average_before": load_before, "load_average": load_average(), "cpus": os.cpu_count(),
+        "run_s": round(time.perf_counter() - run_started, 1), "csrf": "on",
+        "details": {kind: {k: v for k, v in r.items() if k != "report"} for kind, r in results.items()},
+    })
+    print_table(figures, results, reports, kinds)
     print(json.dumps(figures, ensure_ascii=False))
     return 0
+
+
+AIMS = {"c1_p50_ms": "≤ 5 (SQLite)", "c10_p99_ms": "≤ 100", "scan_cpu_ratio_wsgi": "≤ 2",
+        "scan_cpu_ratio_raw": "≤ 5", "close_max_scan_wait_ms": "≤ 100", "report_ms": "≤ 300",
+        "print_status_ms": "≤ 10", "garment_page_ms": "≤ 15", "c10_scans_per_s": "≥ 1 client's"}
+
+
+def print_table(figures: dict, results: dict, reports: dict, kinds: list[str]) -> None:
+    def cell(kind: str, get) -> str:
+        if kind not in results:
+            return f"{'-':>21}"
+        try:
+            value = get(results[kind])
+        except (KeyError, TypeError):
+            return f"{'-':>21}"
+        return f"{value:>21}"
+
+    def pair(s: dict | None) -> str:
+        return "-" if not s else f"{s['p50_ms']:.2f} / {s['p99_ms']:.2f}"
+
+    print()
+    print(f"{'figure (p50 / p99 ms unless named)':<44}{'SQLite':>21}{'PostgreSQL':>21}   aim")
+    rows = [
+        ("scan, 1 client", lambda r: pair(r["c1"]["app"]), "p50 ≤ 5 (SQLite)"),
+        ("scan, 4 clients", lambda r: pair(r["c4"]), ""),
+        ("scan, 10 clients", lambda r: pair(r["c10"]), "p99 ≤ 100"),
+        ("scans/s, 1 / 4 / 10 clients",
+         lambda r: f"{r['c1']['scans_per_s']:g} / {r['c4']['scans_per_s']:g} / {r['c10']['scans_per_s']:g}",
+         "10 ≥ 1"),
+        ("raw SQL in-process (same scans)", lambda r: pair(r["c1"]["raw"]), ""),
+        ("bare WSGI on waitress (same SQL)", lambda r: pair(r["c1"]["wsgi"]), ""),
+        ("CPU ms/scan app / wsgi / raw", lambda r: "{app:.2f} / {wsgi:.2f} / {raw:.2f}".format(
+            **r["c1"]["cpu_ms_per_scan"]), ""),
+        ("CPU ratio app/wsgi, app/raw (median round)",
+         lambda r: f"{r['c1']['cpu_ratio_wsgi']:g} / {r['c1']['cpu_ratio_raw']:g}", "≤ 2 / ≤ 5"),
+        ("stocktake close ms / longest scan wait", lambda r: f"{r['close']['close_ms']:g} / "
+                                                         f"{r['close']['close_max_scan_wait_ms']}", "- / ≤ 100"),
+        ("print status bar (400k jobs)", lambda r: pair(r["print_status"]), "p50 ≤ 10"),
+        ("garment page", lambda r: pair(r["garment_page"]), "p50 ≤ 15"),
+        ("loss report page", lambda r: pair(r["report"]), "p50 ≤ 300"),
+        ("loss report XLSX", lambda r: pair(r["report_xlsx"]), "p50 ≤ 300"),
+    ]
+    for label, get, aim in rows:
+        print(f"{label:<44}{cell('sqlite', get)}{cell('pg', get)}   {aim}")
+    sizes = sorted({size for kind in kinds for size in reports[kind]})
+    for size in sizes:
+        print(f"{f'loss report at {size:,} events':<44}"
+              + "".join(f"{pair(reports[k].get(size)) if k in reports else '-':>21}" for k in ("sqlite", "pg")))
+    print()
 
 
 if __name__ == "__main__":

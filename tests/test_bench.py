@@ -31,7 +31,7 @@ def built(bench, tmp_path_factory):
         monkeypatch.setenv("KIOSK_INSTANCE_PATH", str(tmp_path / "instance"))
         monkeypatch.setenv("KIOSK_SECRET_KEY", "test")
         path = tmp_path / "scale.sqlite3"
-        info = bench.build(path, garments=50, employees=5, events=2_000, seed=7)
+        info = bench.build(path, garments=50, employees=5, events=2_000, seed=7, print_jobs=300)
         yield path, info
 
 
@@ -48,6 +48,33 @@ def test_builder_reaches_the_scale_asked_for(built):
     assert counts["users"] >= 1 and counts["departments"] >= 1
     assert sum(info.status_counts.values()) == info.garments
     assert {"issued", "in_stock", "inspection"} <= set(info.status_counts)
+
+
+def test_builder_adds_the_years_loans_print_jobs_and_stocktakes(built):
+    """A loan for every loan event (returned by the next check-in), print jobs, closed past months."""
+    path, info = built
+    con = sqlite3.connect(path)
+    try:
+        loan_events = con.execute("SELECT count(*) FROM events WHERE action = 'loan'").fetchone()[0]
+        mismatched = con.execute(
+            "SELECT count(*) FROM loan_items i JOIN events e ON e.id = i.loan_event_id "
+            "LEFT JOIN events r ON r.id = i.return_event_id "
+            "WHERE e.action != 'loan' OR e.garment_id != i.garment_id "
+            "OR (i.return_event_id IS NOT NULL AND (r.action != 'check_in' OR r.from_status != 'loaned'))"
+        ).fetchone()[0]
+        open_items = con.execute("SELECT count(*) FROM loan_items WHERE returned_at IS NULL").fetchone()[0]
+        loaned = con.execute("SELECT count(*) FROM garments WHERE status = 'loaned'").fetchone()[0]
+        jobs = dict(con.execute("SELECT status, count(*) FROM print_jobs GROUP BY status").fetchall())
+        closed = con.execute("SELECT count(*) FROM stocktakes WHERE status = 'closed'").fetchone()[0]
+        bare = con.execute("SELECT count(*) FROM stocktakes s WHERE NOT EXISTS "
+                           "(SELECT 1 FROM stocktake_snapshots n WHERE n.stocktake_id = s.id)").fetchone()[0]
+    finally:
+        con.close()
+    assert info.loans == loan_events > 0
+    assert mismatched == 0
+    assert open_items == loaned == info.open_loans
+    assert jobs == {"done": 298, "failed": 2}
+    assert closed == info.stocktakes == 11 and bare == 0
 
 
 def test_every_garment_matches_its_history(bench, built):
