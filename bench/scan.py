@@ -1565,18 +1565,18 @@ AIMS = {"c1_p50_ms": "≤ 5 (SQLite)", "c10_p99_ms": "≤ 100", "scan_cpu_ratio_
 def print_table(figures: dict, results: dict, reports: dict, kinds: list[str]) -> None:
     def cell(kind: str, get) -> str:
         if kind not in results:
-            return f"{'-':>21}"
+            return f"{'-':>23}"
         try:
             value = get(results[kind])
         except (KeyError, TypeError):
-            return f"{'-':>21}"
-        return f"{value:>21}"
+            return f"{'-':>23}"
+        return f"{value:>23}"
 
     def pair(s: dict | None) -> str:
         return "-" if not s else f"{s['p50_ms']:.2f} / {s['p99_ms']:.2f}"
 
     print()
-    print(f"{'figure (p50 / p99 ms unless named)':<44}{'SQLite':>21}{'PostgreSQL':>21}   aim")
+    print(f"{'figure (p50 / p99 ms unless named)':<44}{'SQLite':>23}{'PostgreSQL':>23}   aim")
     rows = [
         ("scan, 1 client", lambda r: pair(r["c1"]["app"]), "p50 ≤ 5 (SQLite)"),
         ("scan, 4 clients", lambda r: pair(r["c4"]), ""),
@@ -1602,7 +1602,7 @@ def print_table(figures: dict, results: dict, reports: dict, kinds: list[str]) -
     sizes = sorted({size for kind in kinds for size in reports[kind]})
     for size in sizes:
         print(f"{f'loss report at {size:,} events':<44}"
-              + "".join(f"{pair(reports[k].get(size)) if k in reports else '-':>21}" for k in ("sqlite", "pg")))
+              + "".join(f"{pair(reports[k].get(size)) if k in reports else '-':>23}" for k in ("sqlite", "pg")))
     print()
 
 
