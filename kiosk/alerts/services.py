@@ -434,7 +434,7 @@ def summary_text(session: Session, words: Words, now: dt.datetime, settings: Sca
         words.gettext("Passed, waiting for their slot: %(count)s", count=day.unslotted_count),
         words.gettext("In ironing or inspection for over 24 hours: %(count)s", count=day.stuck_count),
         words.gettext("Overdue at the tailor: %(count)s", count=day.tailor_count),
-        words.gettext("Department carts open: %(count)s", count=sum(1 for c in day.carts if c.is_open)),
+        words.gettext("Department carts open: %(count)s", count=day.open_carts),
         words.gettext("Tags to print again: %(count)s", count=day.reprints),
         words.gettext("Overdue loans: %(count)s (escalated: %(escalated)s)", count=len(overdue),
                       escalated=sum(1 for o in overdue if o.escalated)),

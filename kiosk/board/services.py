@@ -158,6 +158,11 @@ class Board:
         return sum(self.counts.values())
 
     @property
+    def open_carts(self) -> int:
+        """Department carts not yet closed (the end-of-day check's, and the morning summary's)."""
+        return sum(1 for line in self.carts if line.is_open)
+
+    @property
     def all_done(self) -> bool:
         return all(item.done for item in self.checklist)
 
@@ -182,7 +187,7 @@ def today_board(session: Session, *, now_utc: dt.datetime, timezone: str, tailor
     pending = {
         UNSLOTTED: unslotted_count,
         STUCK: stuck_count,
-        OPEN_CARTS: sum(1 for line in cart_lines if line.is_open),
+        OPEN_CARTS: board.open_carts,
         TAILOR: tailor_count,
     }
     board.checklist = [CheckItem(key, CHECK_LABELS[key], pending[key]) for key in CHECK_LABELS]
