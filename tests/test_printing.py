@@ -15,7 +15,7 @@ import time
 import flask_babel
 import pytest
 from PIL import Image
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from kiosk.extensions import db
 from kiosk.inspection.services import request_tag_reprint
@@ -658,3 +658,24 @@ def test_cli_tag_print_of_an_unknown_tag_exits_non_zero(ctx, runner, spool):
     assert result.exit_code == 1
     assert "NOPE-1 is not one of our uniforms" in result.output
     assert jobs() == []
+
+
+@pytest.mark.parametrize("recorded", ['{"params": {}}', "not json", '["a list"]', '{"message": 7, "params": []}'])
+def test_a_failed_job_whose_reason_cannot_be_read_breaks_no_page(app, make, client, clerk, refused, shirt, recorded):
+    """A reason in another shape than the kiosk writes (a hand-edited row, a restore from another
+    version): the queue, the status bar and the home page still answer, and say the job failed."""
+    garment = make.garment("SH-1300", garment_type=shirt)
+    db.session.commit()
+    print_tag(client, garment)
+    process_queue(app)
+    job = jobs()[0]
+    assert job.status == "failed" and "refused the connection" in client.get("/print/").get_data(as_text=True)
+    db.session.execute(update(PrintJob).where(PrintJob.id == job.id).values(last_error=recorded))
+    db.session.commit()
+    for path in ("/print/", "/", f"/print/jobs/{job.id}"):
+        response = client.get(path)
+        assert response.status_code in (200, 302, 404), (path, response.status_code)
+    body = client.get("/print/").get_data(as_text=True)
+    assert f'data-job="{job.id}" data-job-status="failed"' in body
+    assert "cannot read" in body
+    assert "cannot read" in status_bar(client)

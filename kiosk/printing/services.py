@@ -238,14 +238,22 @@ def refusal(error: PrinterError) -> DomainError:
     return DomainError(error.message, **error.params)
 
 
+UNREADABLE_REASON = N_("The printer's last error was recorded in a form the kiosk cannot read. Try the job again.")
+
+
 def reason_of(job: PrintJob) -> DomainError | None:
     """The job's last error, ready to translate (``.translated(gettext)``)."""
     if not job.last_error:
         return None
-    data = json.loads(job.last_error)
-    labels = set(data.get("labels", ()))
-    params = {key: Label(value) if key in labels else value for key, value in data.get("params", {}).items()}
-    return DomainError(data["message"], **params)
+    try:
+        data = json.loads(job.last_error)
+        labels = set(data.get("labels", ()))
+        params = {key: Label(value) if key in labels else value for key, value in data.get("params", {}).items()}
+        return DomainError(data["message"], **params)
+    except (ValueError, TypeError, AttributeError, KeyError):
+        # Not the shape error_json writes (a hand-edited row, a restore from another version):
+        # the job still shows as failed, with a reason that says so, and no page breaks on it.
+        return DomainError(UNREADABLE_REASON)
 
 
 def _finish(session: Session, job_id: int, **values: Any) -> None:
