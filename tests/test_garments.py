@@ -313,7 +313,7 @@ def test_station_scan_form_points_lookup_mode_here(client, login_as):
 
 
 def test_a_long_life_shows_its_latest_events_and_a_link_to_the_whole_history(client, login_as, make):
-    """A garment washed for years: the page reads the latest 50 events (constant cost), then links to all."""
+    """A garment washed for years: the page reads the latest PAGE_EVENTS events (constant cost), then links to all."""
     from sqlalchemy import insert
 
     from kiosk.garments.services import PAGE_EVENTS

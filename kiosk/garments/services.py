@@ -50,7 +50,7 @@ STATION_LABELS: dict[str, str] = {
 
 LOOKUP_EVENTS = 5
 #: the garment page: the latest events, then a link to the whole history (a page of constant cost)
-PAGE_EVENTS = 50
+PAGE_EVENTS = 25  # a month of a daily uniform: what the counter asks about
 
 
 def event_label(action: str) -> str:

@@ -424,22 +424,21 @@ def close_steps(session: Session, stocktake: Stocktake, *, step: int | None = No
         return
 
 
-#: On SQLite, the pause after each step, as a multiple of the time the step held the write lock:
-#: a scan waiting for the lock (SQLite's busy handler, which retries after 1, 2, 5, 10... ms)
-#: finds it free three times out of four, so it waits milliseconds, never the whole close.
+#: The pause after each step, as a multiple of the time the step took. The close shares the
+#: server with the scans: SQLite's one write lock (a scan waiting for it, in this process's
+#: queue or in SQLite's busy handler from another, finds it free three times out of four) and,
+#: on either database, the server's CPU (a close that never paused held Python's interpreter
+#: lock for seconds, and the scans beside it waited for their turn at it).
 YIELD_FACTOR = 3
 
 
 def finish_closing(session: Session, stocktake: Stocktake) -> Stocktake:
     """Run :func:`close_steps` to the end, committing each step (the one command here that
     commits: its point is to let other tablets write between the steps)."""
-    one_lock = session.get_bind().dialect.name == "sqlite"
     started = time.perf_counter()
     for _marked in close_steps(session, stocktake):
         session.commit()
-        if one_lock:
-            held = time.perf_counter() - started
-            time.sleep(min(held * YIELD_FACTOR, 0.2))
+        time.sleep(min((time.perf_counter() - started) * YIELD_FACTOR, 0.2))
         started = time.perf_counter()
     session.commit()
     session.refresh(stocktake)
