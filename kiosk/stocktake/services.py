@@ -33,7 +33,7 @@ from dataclasses import dataclass, fields
 
 from sqlalchemy import delete, func, insert, literal, select, text, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, joinedload, scoped_session
 
 from ..auth.services import Policy, check_pin
 from ..domain.calendar import parse_month
@@ -471,12 +471,16 @@ def _claim(session: Session, stocktake: Stocktake, supervisor: User, counter: Us
            at: dt.datetime | None) -> bool:
     """Mark the count closing, at this moment; False when another tablet closed it first.
 
-    Conditional: of two tablets closing at once, only one does the work. The moment of the
-    close (``closed_at``: what is unseen then becomes missing) is taken once no garment can
-    change until the snapshot is read: under SQLite's write lock, and on PostgreSQL under a
-    share lock on the garments (taken after the stocktake's row, as a count scan takes them),
-    so the snapshot and the moment agree.
+    Conditional: of two tablets closing at once, only one does the work. The list of garments
+    to mark (each with its version) and the snapshot are read as of one moment: under SQLite's
+    write lock, and on PostgreSQL in a REPEATABLE READ transaction (one snapshot of the data for
+    all its statements, with no lock on the garments: the stations go on meanwhile). A garment a
+    station moves after that moment has a new version, and the close leaves it.
     """
+    own = session() if isinstance(session, scoped_session) else session  # db.session: the request's own
+    one_snapshot = own.get_bind().dialect.name == "postgresql" and not own.in_transaction()
+    if one_snapshot:
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
     write_lock(session)
     claimed = session.execute(
         update(Stocktake).where(Stocktake.id == stocktake.id, Stocktake.status == "open")
@@ -484,8 +488,8 @@ def _claim(session: Session, stocktake: Stocktake, supervisor: User, counter: Us
         .execution_options(synchronize_session=False)
     ).rowcount
     if claimed == 1:
-        if session.get_bind().dialect.name == "postgresql":
-            session.execute(text("LOCK TABLE garments IN SHARE MODE"))
+        if session.get_bind().dialect.name == "postgresql" and not one_snapshot:
+            session.execute(text("LOCK TABLE garments IN SHARE MODE"))  # begun before: no one snapshot
         session.execute(update(Stocktake).where(Stocktake.id == stocktake.id)
                         .values(closed_at=at or utcnow()).execution_options(synchronize_session=False))
         session.execute(insert(StocktakeCloseQueue).from_select(
