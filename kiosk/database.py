@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import Flask
 from sqlalchemy import event
+from sqlalchemy.orm import Session, scoped_session
 
 from . import locks
 from .files import make_private, sqlite_files, sqlite_path
@@ -88,6 +89,12 @@ def why_not_saved(error: BaseException) -> str:
         if words in said:
             return why
     return BUSY
+
+
+def plain_session(session) -> Session:
+    """The Session itself: Flask-SQLAlchemy's ``db.session`` is a scoped_session, which passes
+    on most calls but not the questions about its transaction (``in_transaction``)."""
+    return session() if isinstance(session, scoped_session) else session
 
 
 def insert_or_skip(session, model, keys: list[str]):

@@ -144,21 +144,19 @@ def move_many(session: Session, garments: Iterable[tuple[int, str]], action: Act
     pairs = list(garments)
     if not pairs:
         return 0
-    target = {status: next_status(status, action).value for status in {status for _id, status in pairs}}
-    if len(set(target.values())) != 1:
-        raise ValueError("a plain move has one target")
+    (target,) = {next_status(status, action).value for _id, status in pairs}  # a plain move has one
     ids = [garment_id for garment_id, _status in pairs]
     g, person = Garment.__table__, Employee.__table__
     who = func.coalesce(g.c.holder_id, g.c.owner_id)
     session.execute(insert(Event.__table__).from_select(
         ["garment_id", "action", "from_status", "to_status", "user_id", "station", "employee_id",
          "department_id", "unit_cost", "defects", "note", "created_at"],
-        select(g.c.id, literal(action.value), g.c.status, literal(next(iter(target.values()))),
+        select(g.c.id, literal(action.value), g.c.status, literal(target),
                literal(user.id if user else None), literal(station), who, person.c.department_id,
                g.c.cost, literal(""), literal(note), literal(at, Event.__table__.c.created_at.type))
         .select_from(g.outerjoin(person, person.c.id == who)).where(g.c.id.in_(ids))))
     session.execute(update(g).where(g.c.id.in_(ids)).values(
-        status=next(iter(target.values())), holder_id=None, awaiting_slot=False, status_since=at,
+        status=target, holder_id=None, awaiting_slot=False, status_since=at,
         version=g.c.version + 1, updated_at=utcnow()))
     return len(ids)
 

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from kiosk.auth.services import Policy
 from kiosk.extensions import db
 from kiosk.models import Event, Garment, User
+from kiosk.stock.models import StockItem
 from kiosk.stocktake import services
 from kiosk.domain.garment_states import Action
 from kiosk.ledger import move
@@ -135,13 +136,18 @@ def test_a_close_while_the_counter_checks_in_refuses_no_scan_and_loses_nothing(a
 
 def test_a_count_scan_while_the_close_runs_is_refused_with_why(app, room):
     with app.app_context():
+        socks = StockItem(code="SOCK", name_zh="袜子", name_en="Socks", kind="socks", quantity_on_hand=40)
+        db.session.add(socks)
+        db.session.commit()
+        socks_id = socks.id
         _claim(room)
     answer = text_of(_count(room["counting"], room["stocktake"], room["unseen"][0]))
     assert scan_result(answer) == "error"
     assert "This stocktake is being closed right now, so it takes no more counts." in answer, answer
-    items = room["counting"].post(f"/stocktake/{room['stocktake']}/items", data={"item_id": "1", "counted": "1"},
+    items = room["counting"].post(f"/stocktake/{room['stocktake']}/items", data={"item_id": socks_id, "counted": "1"},
                                   headers=HX)
-    assert items.status_code == 200
+    assert items.status_code == 200  # the count's page, with why: a stock item is refused as well
+    assert "This stocktake is being closed right now, so it takes no more counts." in text_of(items)
     with app.app_context():
         # Nothing counted, nothing marked yet: the close has only been claimed.
         assert db.session.scalar(select(func.count()).select_from(Event).where(Event.action == "mark_missing")) == 0

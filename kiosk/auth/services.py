@@ -8,11 +8,12 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from sqlalchemy import case, literal, or_, select, update
-from sqlalchemy.orm import Session, scoped_session
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .. import badges
+from ..database import plain_session
 from ..domain import pins
 from ..domain.calendar import DEFAULT_ZONE, local_time
 from ..domain.errors import DomainError, N_
@@ -181,8 +182,7 @@ def _nothing_written(session: Session) -> bool:
     before a write) no transaction is open; on PostgreSQL no transaction id
     has been assigned (one is only assigned by a write).
     """
-    if isinstance(session, scoped_session):  # Flask-SQLAlchemy's db.session: the request's own Session
-        session = session()
+    session = plain_session(session)
     if session.new or session.dirty or session.deleted or session.in_nested_transaction():
         return False
     if not session.in_transaction():

@@ -79,12 +79,15 @@ def count(stocktake_id: int):
         return htmx_redirect(url_for("stocktake.count", stocktake_id=stocktake.id))
     if stocktake.is_closing:
         return render_template("stocktake/closing.html", stocktake=stocktake)
-    return render_template("stocktake/closed.html", stocktake=stocktake,
-                           items=services.item_counts(db.session, stocktake), **_missing(stocktake))
+    return _closed_page(stocktake)
 
 
-def _missing(stocktake: Stocktake) -> dict:
-    return {"missing": page_of(stocktake.missing, page_arg(), services.PREVIEW_PAGE)}
+def _closed_page(stocktake: Stocktake):
+    """A closed count as it was closed, its garments marked missing a page at a time (with htmx,
+    that page of them alone)."""
+    return render_page_or_fragment("stocktake/closed.html", "stocktake/_missing.html", stocktake=stocktake,
+                                   items=services.item_counts(db.session, stocktake),
+                                   missing=page_of(stocktake.missing, page_arg(), services.PREVIEW_PAGE))
 
 
 @bp.get("/<int:stocktake_id>/missing")
@@ -94,8 +97,7 @@ def missing(stocktake_id: int):
     stocktake = db.get_or_404(Stocktake, stocktake_id)
     if stocktake.is_open or stocktake.is_closing:
         return redirect(url_for("stocktake.count", stocktake_id=stocktake.id))
-    return render_page_or_fragment("stocktake/closed.html", "stocktake/_missing.html", stocktake=stocktake,
-                                   items=services.item_counts(db.session, stocktake), **_missing(stocktake))
+    return _closed_page(stocktake)
 
 
 @bp.post("/<int:stocktake_id>/scan")

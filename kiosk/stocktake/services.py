@@ -28,14 +28,16 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, fields
 
 from sqlalchemy import delete, func, insert, literal, select, text, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload, scoped_session
+from sqlalchemy.orm import Session, joinedload
 
 from ..auth.services import Policy, check_pin
+from ..database import plain_session
 from ..domain.calendar import parse_month
 from ..domain.codes import normalise_code
 from ..domain.errors import DomainError, N_
@@ -371,13 +373,14 @@ def close(session: Session, stocktake_id: int | None, *, supervisor: User | None
     if not stocktake.is_open:
         return _repeat_or_refuse(stocktake, supervisor, counter)
     _check_closers(supervisor, counter)
-    at, now = now, now or utcnow()
+    claimed_at = now  # None: the moment the claim is written (after the PINs' slow hashes)
+    now = now or utcnow()
     for whose, user, pin in ((SUPERVISOR_PIN, supervisor, supervisor_pin), (COUNTER_PIN, counter, counter_pin)):
         try:
             check_pin(session, user, pin, policy, now=now, client=client)
         except DomainError as refused:
             raise PinRefused(refused, whose, user) from None
-    if not _claim(session, stocktake, supervisor, counter, at):
+    if not _claim(session, stocktake, supervisor, counter, claimed_at):
         return _repeat_or_refuse(stocktake, supervisor, counter)
     _write_snapshot(session, stocktake, progress(session, stocktake))  # before anything is marked missing
     session.flush()
@@ -477,7 +480,7 @@ def _claim(session: Session, stocktake: Stocktake, supervisor: User, counter: Us
     all its statements, with no lock on the garments: the stations go on meanwhile). A garment a
     station moves after that moment has a new version, and the close leaves it.
     """
-    own = session() if isinstance(session, scoped_session) else session  # db.session: the request's own
+    own = plain_session(session)
     one_snapshot = own.get_bind().dialect.name == "postgresql" and not own.in_transaction()
     if one_snapshot:
         session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
@@ -521,12 +524,9 @@ def _finish(session: Session, stocktake: Stocktake, now: dt.datetime) -> None:
                    .where(Event.created_at == now, Event.action == Action.MARK_MISSING.value,
                           Event.station == STATION, Event.note == _note(stocktake))
                    .order_by(Garment.tag))]
-    per_line: dict[tuple[int, str], int] = {}
-    for garment in missing:
-        key = (garment["type_id"], garment["size"])
-        per_line[key] = per_line.get(key, 0) + 1
+    per_line = Counter((garment["type_id"], garment["size"]) for garment in missing)
     for line in session.scalars(select(StocktakeSnapshot).where(StocktakeSnapshot.stocktake_id == stocktake.id)):
-        line.missing = per_line.pop((line.type_id, line.size), 0)
+        line.missing = per_line[(line.type_id, line.size)]
     session.flush()
     closed = session.execute(
         update(Stocktake).where(Stocktake.id == stocktake.id, Stocktake.status == "closing")
