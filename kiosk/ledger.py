@@ -11,8 +11,11 @@ import datetime as dt
 from collections.abc import Iterable
 from decimal import Decimal
 
-from sqlalchemy import exists, func, insert, literal, select, update
+from sqlalchemy import bindparam, exists, func, insert, inspect, literal, select, update
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.orm.session import make_transient_to_detached
 
 from .domain.errors import DomainError, N_
 from .domain.garment_states import Action, Status, next_status, status_label
@@ -28,13 +31,14 @@ def _event(garment: Garment, action: str, from_status: str | None, to_status: st
            batch_id: int | None = None, at: dt.datetime | None = None) -> Event:
     person = employee or garment.holder or garment.owner
     return Event(
-        garment=garment,
+        # The ids too: a move of a stored garment writes the event's row from its columns.
+        garment=garment, garment_id=garment.id,
         action=action,
         from_status=from_status,
         to_status=to_status,
-        user=user,
+        user=user, user_id=user.id if user is not None else None,
         station=station,
-        employee=person,
+        employee=person, employee_id=person.id if person is not None else None,
         department_id=person.department_id if person else None,
         unit_cost=garment.cost,
         defects=defects,
@@ -92,33 +96,88 @@ def move(session: Session, garment: Garment, action: Action | str, *, user: User
     ``employee`` is the person the garment goes to or comes from (the wearer
     of a spare, a borrower on the registry); it defaults to who holds it, then
     its owner, and their department is copied onto the event.
+
+    A stored garment is moved at once, in two statements built once (:func:`_write_move`):
+    the garment's row, only if its version is still the one read (else StaleDataError:
+    another tablet moved it, and nothing is written), then the event. A garment not yet
+    stored (registered in the same transaction) goes with the session's next flush.
     """
     action = Action(action)
     target = next_status(garment.status, action).value
     event = _event(garment, action.value, garment.status, target, user=user,
                    station=station, employee=employee, defects=defects, note=note,
                    batch_id=batch_id, at=at)
-    if _counts_a_wash(action, garment.status):
-        garment.wash_count += 1
-    if action is Action.FROM_TAILOR:
-        garment.repair_count += 1
     if action is Action.LOAN:
         # The borrower holds it: an employee, or nobody on the staff (a visitor's loan
         # of someone's own garment is not one its owner holds).
-        garment.holder = employee
+        holder = employee
     elif target in _HANDED_OUT:
-        garment.holder = employee or garment.owner
+        holder = employee or garment.owner
     else:
-        garment.holder = None
-    garment.awaiting_slot = action is Action.PASS
+        holder = None
     if action is Action.PASS:
-        garment.defects = ""
+        new_defects = ""
     elif defects:
-        garment.defects = _merge_defects(garment.defects, defects)
-    garment.status = target
-    garment.status_since = event.created_at
+        new_defects = _merge_defects(garment.defects, defects)
+    else:
+        new_defects = garment.defects
+    moved = {
+        "status": target,
+        "holder": holder,
+        "awaiting_slot": action is Action.PASS,
+        "defects": new_defects,
+        "wash_count": garment.wash_count + (1 if _counts_a_wash(action, garment.status) else 0),
+        "repair_count": garment.repair_count + (1 if action is Action.FROM_TAILOR else 0),
+        "status_since": event.created_at,
+    }
+    if inspect(garment).persistent:
+        return _write_move(session, garment, moved, event)
+    for name, value in moved.items():
+        setattr(garment, name, value)
     session.add(event)
     return event
+
+
+_garments, _events = Garment.__table__, Event.__table__
+#: The columns a move changes (besides its version and ``updated_at``).
+_MOVED = ("status", "holder_id", "awaiting_slot", "defects", "wash_count", "repair_count", "status_since")
+_UPDATE_MOVED = (update(_garments)
+                 .where(_garments.c.id == bindparam("garment_id"), _garments.c.version == bindparam("read_version"))
+                 .values({**{name: bindparam(f"new_{name}") for name in _MOVED},
+                          "version": bindparam("new_version"), "updated_at": bindparam("new_updated_at")}))
+_EVENT_COLUMNS = tuple(c.name for c in _events.columns if c.name != "id")
+_INSERT_EVENT = (insert(_events).values({name: bindparam(f"new_{name}") for name in _EVENT_COLUMNS})
+                 .returning(_events.c.id))
+
+
+def _write_move(session: Session, garment: Garment, moved: dict, event: Event) -> Event:
+    """Store a move of a stored garment without the unit of work: its row where the version
+    still matches, then the event; the objects are then as a fresh load would give them.
+
+    The event is made without its garment (which would put it in the session to be flushed
+    again) and gets its relationships once it is stored.
+    """
+    session.flush()  # anything pending first: the version compared below is the stored one
+    holder = moved.pop("holder")
+    values = {**moved, "holder_id": holder.id if holder is not None else None}
+    now = utcnow()
+    version = garment.version + 1
+    changed = session.execute(_UPDATE_MOVED, {
+        "garment_id": garment.id, "read_version": garment.version, "new_version": version, "new_updated_at": now,
+        **{f"new_{name}": values[name] for name in _MOVED}})
+    if changed.rowcount != 1:
+        raise StaleDataError(f"garment {garment.id} was moved since version {garment.version} was read")
+    columns = {name: getattr(event, name) for name in _EVENT_COLUMNS if name != "garment_id"}
+    columns["garment_id"] = garment.id
+    event_id = session.execute(_INSERT_EVENT, {f"new_{name}": value for name, value in columns.items()}).scalar_one()
+    for name, value in {**values, "version": version, "updated_at": now, "holder": holder}.items():
+        set_committed_value(garment, name, value)
+    stored = Event(id=event_id, **columns)
+    make_transient_to_detached(stored)
+    session.add(stored)
+    for name in ("garment", "user", "employee"):
+        set_committed_value(stored, name, garment if name == "garment" else getattr(event, name))
+    return stored
 
 
 #: Moves :func:`move_many` may apply: nothing per garment but its status (no wash or repair
@@ -200,9 +259,21 @@ def not_undone(event=Event):
     return ~exists().where(undo_event.reverses_event_id == event.id)
 
 
+#: A garment's events, latest first (two at the same microsecond: the later written first).
+_LATEST_FIRST = (_events.c.created_at.desc(), _events.c.id.desc())
+_LAST_EVENT = select(Event).where(Event.garment_id == bindparam("garment_id")).order_by(*_LATEST_FIRST).limit(1)
+_LATEST_MOVE = (select(_events.c.id, _events.c.station, _events.c.action, _events.c.user_id, _events.c.created_at)
+                .where(_events.c.garment_id == bindparam("garment_id")).order_by(*_LATEST_FIRST).limit(1))
+
+
 def last_event(session: Session, garment: Garment) -> Event | None:
-    return session.scalar(select(Event).where(Event.garment_id == garment.id)
-                          .order_by(Event.created_at.desc(), Event.id.desc()).limit(1))
+    return session.scalar(_LAST_EVENT, {"garment_id": garment.id})
+
+
+def latest_move(session: Session, garment_id: int):
+    """The garment's latest event as a row (id, station, action, user_id, created_at), or None:
+    what a scan asks of it at every scan (is this a repeat?), without loading the event."""
+    return session.execute(_LATEST_MOVE, {"garment_id": garment_id}).first()
 
 
 def undo(session: Session, event: Event, *, user: User | None, station: str) -> Event:

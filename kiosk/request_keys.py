@@ -28,10 +28,10 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Generic, TypeVar, Union
+from typing import Any, Generic, TypeVar, Union
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -46,7 +46,7 @@ KEY_MAX = 64
 _KEY = re.compile(rf"[A-Za-z0-9_-]{{1,{KEY_MAX}}}")
 
 from . import locks  # noqa: E402
-from .database import BUSY, BUSY_TIMEOUT_MS, why_not_saved  # noqa: E402 - one rule for why a write was refused
+from .database import BUSY, BUSY_TIMEOUT_MS, insert_or_skip, why_not_saved  # noqa: E402 - one rule for why a write was refused
 CHANGED = N_("This was changed on another tablet at the same moment, so nothing was saved. "
              "Look at it again and try again.")
 
@@ -151,30 +151,48 @@ def once(session: Session, raw_key: str | None, *, operator: User | None, comman
 
 def _once(session: Session, key: str, operator: User, command: str, run: Callable[[], T],
           remember: Callable[[T], Ref | None], recall: Callable[[Ref], T]) -> Once[T]:
+    scope = {"user_id": operator.id, "command": command, "key": key}
     with savepoint(session) as nested:
-        first = _recorded(session, operator, command, key)
+        first = _recorded(session, scope)
         if first is not None:
-            return Once(recall(json.loads(first.result)), repeated=True)
-        row = RequestKey(user_id=operator.id, command=command, key=key, created_at=utcnow())
-        try:
-            with session.begin_nested():
-                session.add(row)
-                session.flush()
-        except IntegrityError:
-            # The same request is landing from another connection right now
-            # (PostgreSQL waited for it to commit): answer with its result.
-            first = _recorded(session, operator, command, key)
-            if first is None:
-                raise
-            return Once(recall(json.loads(first.result)), repeated=True)
+            return Once(recall(json.loads(first)), repeated=True)
+        # The key is claimed first: the same request landing from another connection now
+        # waits for this one (PostgreSQL's unique index), then finds its result.
+        claimed = session.execute(_claim(session), {**{f"scope_{name}": value for name, value in scope.items()},
+                                                    "claimed_at": utcnow()}).scalar()
+        if claimed is None:
+            first = _recorded(session, scope)
+            if first is None:  # cannot happen (a skipped key is a stored one); said as a clash, not a 500
+                raise DomainError(CHANGED)
+            return Once(recall(json.loads(first)), repeated=True)
         result = run()
         ref = remember(result)
         if ref is None:
             nested.rollback()
             return Once(result)
-        row.result = json.dumps(ref)
-        session.flush()
+        session.execute(_KEEP_RESULT, {"key_id": claimed, "kept": json.dumps(ref)})
     return Once(result)
+
+
+_keys = RequestKey.__table__
+_SCOPE = (_keys.c.user_id == bindparam("user_id"), _keys.c.command == bindparam("command"),
+          _keys.c.key == bindparam("key"))
+_RECORDED = select(_keys.c.result).where(*_SCOPE)
+_KEEP_RESULT = update(_keys).where(_keys.c.id == bindparam("key_id")).values(result=bindparam("kept"))
+#: INSERT of a key, skipped when the key is there already (one statement per dialect, built once)
+_CLAIMS: dict[str, Any] = {}
+
+
+def _claim(session: Session):
+    dialect = session.get_bind().dialect.name
+    statement = _CLAIMS.get(dialect)
+    if statement is None:
+        statement = _CLAIMS[dialect] = (
+            insert_or_skip(session, RequestKey, ["user_id", "command", "key"])
+            .values(user_id=bindparam("scope_user_id"), command=bindparam("scope_command"),
+                    key=bindparam("scope_key"), result="null", created_at=bindparam("claimed_at"))
+            .returning(_keys.c.id))
+    return statement
 
 
 def by_id(session: Session, model: type) -> dict[str, Callable]:
@@ -182,9 +200,9 @@ def by_id(session: Session, model: type) -> dict[str, Callable]:
     return {"remember": lambda record: record.id, "recall": lambda record_id: session.get(model, record_id)}
 
 
-def _recorded(session: Session, operator: User, command: str, key: str) -> RequestKey | None:
-    return session.scalar(select(RequestKey).where(
-        RequestKey.user_id == operator.id, RequestKey.command == command, RequestKey.key == key))
+def _recorded(session: Session, scope: dict) -> str | None:
+    """The result (JSON) kept for the key in ``scope`` (user_id, command, key), or None."""
+    return session.execute(_RECORDED, scope).scalar()
 
 
 def recorded_result(session: Session, operator: User | None, command: str, raw_key: str | None) -> Ref | None:
@@ -199,5 +217,5 @@ def recorded_result(session: Session, operator: User | None, command: str, raw_k
         return None
     if key is None or operator is None:
         return None
-    row = _recorded(session, operator, command, key)
-    return json.loads(row.result) if row is not None else None
+    first = _recorded(session, {"user_id": operator.id, "command": command, "key": key})
+    return json.loads(first) if first is not None else None

@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Callable
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.exc import StaleDataError
@@ -22,7 +22,7 @@ from .domain.codes import is_valid_tag, normalise_code
 from .domain.typed import is_clean
 from .domain.errors import DomainError, N_
 from .domain.garment_states import Action, where_it_is
-from .ledger import UNDO, last_event, move, undo
+from .ledger import UNDO, latest_move, move, undo
 from .models import Employee, Event, Garment, User, utcnow
 from .request_keys import once, savepoint
 
@@ -48,16 +48,17 @@ class ScanResult:
         return self.result == OK
 
 
+#: A garment by its tag, with what every answer shows and every move copies: built once.
+_BY_TAG = (select(Garment).where(Garment.tag == bindparam("tag"))
+           .options(joinedload(Garment.garment_type), joinedload(Garment.owner), joinedload(Garment.holder)))
+
+
 def find_garment(session: Session, raw_code: str) -> tuple[str, Garment | None]:
     """The normalised code and its garment (type, owner and holder loaded), or None."""
     code = normalise_code(raw_code)
     if not is_valid_tag(code):
         return code, None
-    garment = session.scalar(
-        select(Garment).where(Garment.tag == code)
-        .options(joinedload(Garment.garment_type), joinedload(Garment.owner), joinedload(Garment.holder))
-    )
-    return code, garment
+    return code, session.scalar(_BY_TAG, {"tag": code})
 
 
 def not_ours(code: str, raw_code: str = "") -> DomainError:
@@ -85,11 +86,14 @@ def warnings_for(garment: Garment) -> list[DomainError]:
 
 def recent_duplicate(session: Session, garment: Garment, station: str, now: dt.datetime,
                      window_seconds: int) -> Event | None:
-    """The event this scan repeats: the garment's latest, at this station, within the window."""
-    latest = last_event(session, garment)
+    """The event this scan repeats: the garment's latest, at this station, within the window.
+
+    The latest is read as a row (most scans repeat nothing); only a repeat loads its event.
+    """
+    latest = latest_move(session, garment.id)
     if (latest is not None and latest.station == station and latest.action != UNDO
             and now - latest.created_at < dt.timedelta(seconds=window_seconds)):
-        return latest
+        return session.get(Event, latest.id)
     return None
 
 

@@ -289,26 +289,29 @@ def test_a_request_that_loses_the_race_for_its_key_answers_with_the_winner_and_k
     clerk_id, item_id = clerk.id, item.id
     twin_movement: list[int] = []
 
-    def twin_lands_first(session, _context, _instances):
-        if twin_movement or not any(isinstance(o, RequestKey) for o in session.new):
+    def twin_lands_first(conn, _cursor, statement, _parameters, _context, _executemany):
+        if twin_movement or not statement.lstrip().upper().startswith("INSERT INTO REQUEST_KEYS"):
             return
-        with db.engine.begin() as conn:  # another tablet's request with the same key, committed now
-            twin_movement.append(conn.execute(text(
+        twin_movement.append(None)  # the twin's own statements below pass through this hook too
+        with db.engine.begin() as twin:  # another tablet's request with the same key, committed now
+            twin_movement[0] = twin.execute(text(
                 "INSERT INTO stock_movements (item_id, delta, balance, reason, note, user_id, at)"
                 " VALUES (:item, 5, 15, 'received', '', :user, now()) RETURNING id"),
-                {"item": item_id, "user": clerk_id}).scalar())
-            conn.execute(text("UPDATE stock_items SET quantity_on_hand = 15 WHERE id = :item"), {"item": item_id})
-            conn.execute(text("INSERT INTO request_keys (user_id, command, key, result, created_at)"
+                {"item": item_id, "user": clerk_id}).scalar()
+            twin.execute(text("UPDATE stock_items SET quantity_on_hand = 15 WHERE id = :item"), {"item": item_id})
+            twin.execute(text("INSERT INTO request_keys (user_id, command, key, result, created_at)"
                               " VALUES (:user, 'stock.receive', :key, :result, now())"),
                          {"user": clerk_id, "key": KEY, "result": str(twin_movement[0])})
 
     db.session.add(Department(name="同一事务"))
     db.session.flush()
-    event.listen(Session, "before_flush", twin_lands_first)
+    # Just before this request stores its key, after it looked the key up and found none.
+    event.listen(db.engine, "before_cursor_execute", twin_lands_first)
     try:
         moved = stock.receive(db.session, item=item, quantity=5, user=clerk, request_key=KEY)
     finally:
-        event.remove(Session, "before_flush", twin_lands_first)
+        event.remove(db.engine, "before_cursor_execute", twin_lands_first)
+    assert twin_movement and twin_movement[0] is not None  # the twin did land in between
     db.session.commit()  # the lost insert did not poison the transaction
     assert moved.duplicate and moved.movement.id == twin_movement[0]
     db.session.expire_all()
