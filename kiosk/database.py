@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask import Flask
-from sqlalchemy import event
+from sqlalchemy import Executable, Result, event
 from sqlalchemy.orm import Session, scoped_session
 
 from . import locks
@@ -95,6 +95,17 @@ def plain_session(session) -> Session:
     """The Session itself: Flask-SQLAlchemy's ``db.session`` is a scoped_session, which passes
     on most calls but not the questions about its transaction (``in_transaction``)."""
     return session() if isinstance(session, scoped_session) else session
+
+
+def plain_read(session, statement: Executable, params: dict | None = None) -> Result:
+    """Run a Core select (columns of ``Model.__table__``, built once at import) in the session's
+    transaction: rows, not objects, for what is only read and shown.
+
+    The session flushes its pending changes before an ORM query but not before a Core
+    statement: flushed here, so the read sees this transaction's own writes as an ORM one would.
+    """
+    session.flush()
+    return session.execute(statement, params)
 
 
 def insert_or_skip(session, model, keys: list[str]):

@@ -33,7 +33,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, bindparam, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from . import badges
@@ -125,12 +125,17 @@ def find_by_staff_no(session: Session, text: str | None) -> Employee | None:
     return find_by_code(session, text, columns=("staff_no",))
 
 
+#: :func:`find_by_id`'s statement, built once (with the department every screen names them by).
+_BY_ID = _people().where(Employee.id == bindparam("employee_id"))
+
+
 def find_by_id(session: Session, employee_id: int | str | None) -> Employee | None:
     """The person behind an id the page sent back (a tapped candidate, a reload); None for junk."""
     try:
-        return session.get(Employee, typed.record_id(employee_id))
+        wanted = typed.record_id(employee_id)
     except ValueError:
         return None
+    return session.scalar(_BY_ID, {"employee_id": wanted})
 
 
 def find_candidates(session: Session, text: str | None, *, limit: int = MAX_CANDIDATES) -> Candidates:
@@ -225,7 +230,10 @@ def resolve(session: Session, text: str | None, *, giving: bool) -> Employee:
 
 def resolve_id(session: Session, employee_id: int | str | None, *, giving: bool) -> Employee:
     """The person behind an id from the page, under the same leaver policy as :func:`resolve`."""
-    person = find_by_id(session, employee_id)
+    return _resolved(find_by_id(session, employee_id), giving=giving)
+
+
+def _resolved(person: Employee | None, *, giving: bool) -> Employee:
     if person is None:
         raise NobodyMatches(IDENTIFY_FIRST)
     return refuse_leaver(person) if giving else person
@@ -264,6 +272,7 @@ def identify_id(session: Session, employee_id: int | str | None, *, giving: bool
     return _answer("", lambda: resolve_id(session, employee_id, giving=giving))
 
 
-def identified(person: Employee, *, giving: bool, query: str = "") -> Identified:
-    """A person already found (a badge scanned into another field), under the leaver policy."""
-    return _answer(query, lambda: refuse_leaver(person) if giving else person)
+def identified(person: Employee | None, *, giving: bool, query: str = "") -> Identified:
+    """A person already found (a badge scanned into another field, the one a scan was for), under
+    the leaver policy; None (an id that named nobody) as :func:`identify_id` answers it."""
+    return _answer(query, lambda: _resolved(person, giving=giving))

@@ -14,6 +14,7 @@ from flask import render_template, request, url_for
 from flask_babel import gettext as _
 
 from .. import people
+from ..kits import services as kits
 from ..domain.errors import N_, DomainError
 from ..domain.garment_states import Action
 from ..i18n import current_language
@@ -56,8 +57,10 @@ def _issue_helpers() -> dict:
     }
 
 
-def _panel_html(mode: Mode, found: people.Identified | None, *, oob: bool = False) -> str:
-    panel = (services.employee_panel(db.session, found.employee, whole_set=mode.kit)
+def _panel_html(mode: Mode, found: people.Identified | None, *, oob: bool = False,
+                person_kit: kits.Kit | None = None) -> str:
+    """The person's panel; ``person_kit``: their kit, when the request has read it already (a give did)."""
+    panel = (services.employee_panel(db.session, found.employee, whole_set=mode.kit, kit=person_kit)
              if found and found.employee else None)
     return render_template("issue/_employee_panel.html", mode=mode, found=found, panel=panel, oob=oob,
                            error=found.error.translated(_) if found and found.error else "")
@@ -86,15 +89,15 @@ def _identify(mode: Mode):
 
 
 def _scan(mode: Mode):
-    employee_id = request.form.get("employee_id")
     # The person as the page sent them; the service applies the leaver policy to the scan.
+    employee = people.find_by_id(db.session, request.form.get("employee_id"))
     outcome = services.scan_for_employee(
-        db.session, people.find_by_id(db.session, employee_id), request.form.get("code", ""),
+        db.session, employee, request.form.get("code", ""),
         user=current_user(), station=mode.station, reason=typed_form("reason", N_("Note for a spare (optional)")), kit=mode.kit,
         duplicate_seconds=duplicate_seconds(), gettext=_)
     db.session.commit()
     # A badge scanned into the garment field: the next person at the counter.
-    found = outcome.switched_to or people.identify_id(db.session, employee_id, giving=True)
+    found = outcome.switched_to or people.identified(employee, giving=True)
     result = outcome.result
     headline = ""
     if result.ok and outcome.switched_to is not None:
@@ -106,7 +109,7 @@ def _scan(mode: Mode):
     if not is_htmx():
         return _page(mode, found if found.employee or outcome.switched_to else None, html)
     switched = outcome.switched_to is not None and found.employee is not None
-    return htmx_answer(html + _panel_html(mode, found, oob=True),
+    return htmx_answer(html + _panel_html(mode, found, oob=True, person_kit=outcome.person_kit),
                        replace_url=url_for(mode.endpoint, employee=found.employee.id) if switched else None)
 
 

@@ -21,12 +21,13 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable
 
-from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import bindparam, func, or_, select
+from sqlalchemy.orm import Session
 
 from ..domain.errors import DomainError, N_
 from ..domain.garment_states import Action, Status
 from .. import people
+from ..database import plain_read
 from ..kits import services as kits
 from ..models import Employee, Garment, GarmentType, User
 from ..domain.names import local_name
@@ -67,16 +68,44 @@ def english(message: str, **params) -> str:
 
 # --- what they hold, where theirs are ---------------------------------------
 
+@dataclass(frozen=True)
+class TypeFacts:
+    """A garment type as the panel names it and counts against it (what :meth:`kiosk.kits.services.Kit.entitlement`
+    and the ``type_name`` filter read of a :class:`GarmentType`)."""
+
+    id: int
+    code: str
+    name_zh: str
+    name_en: str
+    entitlement: int
+    active: bool
+
+
+@dataclass(frozen=True)
+class Piece:
+    """One of the person's garments as the panel shows it: read to be shown, so plain values."""
+
+    tag: str
+    status: str
+    size: str | None
+    holder_id: int | None
+    owner_id: int | None
+
+    @property
+    def is_spare(self) -> bool:
+        return self.owner_id is None
+
+
 @dataclass
 class TypeLine:
     """One garment type for one person: entitlement, holdings, their own pieces, spares."""
 
-    garment_type: GarmentType
+    garment_type: TypeFacts
     employee_id: int
     #: How many the person may hold (their position's kit, else the type's entitlement).
     entitled: int = 0
-    held: list[Garment] = field(default_factory=list)
-    own: list[Garment] = field(default_factory=list)
+    held: list[Piece] = field(default_factory=list)
+    own: list[Piece] = field(default_factory=list)
     size: str = ""
     spares_in_stock: int = 0
 
@@ -98,11 +127,11 @@ class TypeLine:
         return len(self.held) >= self.entitlement
 
     @property
-    def own_in_stock(self) -> list[Garment]:
+    def own_in_stock(self) -> list[Piece]:
         return [g for g in self.own if g.status == Status.IN_STOCK.value]
 
     @property
-    def own_away(self) -> list[Garment]:
+    def own_away(self) -> list[Piece]:
         """Their own pieces that are neither with them nor ready in stock."""
         return [g for g in self.own if g.status != Status.IN_STOCK.value and g.holder_id != self.employee_id]
 
@@ -121,7 +150,7 @@ class TypeLine:
         return [True] * min(len(self.held), self.entitlement) + [False] * self.missing
 
 
-def where_counts(garments: list[Garment]) -> list[tuple[str, int]]:
+def where_counts(garments: list) -> list[tuple[str, int]]:
     counts = Counter(g.status for g in garments)
     return [(status, counts[status]) for status in _WHERE_ORDER if counts[status]]
 
@@ -193,7 +222,7 @@ def stock_lines(session: Session, employee: Employee, kit: kits.Kit) -> list[Sto
     return sorted(out, key=lambda line: line.code)
 
 
-def _wanted_size(employee: Employee, own: list[Garment]) -> str:
+def _wanted_size(employee: Employee, own: list) -> str:
     """The size a spare must have: that of their own pieces of the type, else theirs."""
     sizes = Counter(g.size for g in own if g.size)
     if sizes:
@@ -201,55 +230,75 @@ def _wanted_size(employee: Employee, own: list[Garment]) -> str:
     return employee.size or ""
 
 
-def employee_panel(session: Session, employee: Employee, *, whole_set: bool = False) -> Panel:
-    """Per garment type of theirs: what they hold against their kit (:func:`kiosk.kits.services.kit_for`),
-    where their own pieces are, and the spares in stock of their size.
+# What the panel reads, once per request: plain columns, each statement built once and bound per call.
+_garments, _types = Garment.__table__, GarmentType.__table__
+_TYPE_FACTS = (_types.c.code, _types.c.name_zh, _types.c.name_en, _types.c.entitlement, _types.c.active)
+#: The person's garments (with them, or theirs wherever they are) by tag, each with its type's facts.
+_PIECES = (select(_garments.c.tag, _garments.c.status, _garments.c.size, _garments.c.holder_id,
+                  _garments.c.owner_id, _garments.c.type_id, *_TYPE_FACTS)
+           .join_from(_garments, _types, _garments.c.type_id == _types.c.id)
+           .where(or_(_garments.c.holder_id == bindparam("employee_id"),
+                      _garments.c.owner_id == bindparam("employee_id")),
+                  _garments.c.status != Status.WRITTEN_OFF.value)
+           .order_by(_garments.c.tag))
+_TYPES = select(_types.c.id.label("type_id"), *_TYPE_FACTS).where(_types.c.id.in_(bindparam("type_ids", expanding=True)))
+_SPARES = (select(_garments.c.type_id, _garments.c.size, func.count())
+           .where(_garments.c.status == Status.IN_STOCK.value, _garments.c.owner_id.is_(None),
+                  _garments.c.type_id.in_(bindparam("type_ids", expanding=True)))
+           .group_by(_garments.c.type_id, _garments.c.size))
+
+
+def _type_facts(row) -> TypeFacts:
+    return TypeFacts(row.type_id, row.code, row.name_zh, row.name_en, row.entitlement, row.active)
+
+
+def employee_panel(session: Session, employee: Employee, *, whole_set: bool = False,
+                   kit: kits.Kit | None = None) -> Panel:
+    """Per garment type of theirs: what they hold against their kit (:func:`kiosk.kits.services.kit_for`,
+    or ``kit`` when the request has read it already), where their own pieces are, and the spares in
+    stock of their size.
 
     A position with a kit lists exactly the kit's types (and any other type
     they still hold, marked as outside the kit). Without one, ``whole_set``
     (the new-hire kit) lists every type with an entitlement, registered to
-    them or not; the counter lists the types registered to them.
+    them or not; the counter lists the types registered to them. The kit's
+    stock items (shoes, socks) are the new-hire kit's: only ``whole_set`` lists them.
     """
-    kit = kits.kit_for(session, employee)
-    garments = list(session.scalars(
-        select(Garment).where(or_(Garment.holder_id == employee.id, Garment.owner_id == employee.id),
-                              Garment.status != Status.WRITTEN_OFF.value)
-        .options(joinedload(Garment.garment_type)).order_by(Garment.tag)))
-    if kit.from_position:
-        types = list(session.scalars(select(GarmentType).where(GarmentType.id.in_(kit.garments))
-                                     .order_by(GarmentType.code))) if kit.garments else []
-    else:
-        # A person's uniform is what is registered to them (a chef gets no security
-        # uniform); someone with nothing registered yet (a new hire) sees every
-        # type they could be entitled to.
-        types = [] if garments and not whole_set else list(session.scalars(
-            select(GarmentType).where(GarmentType.active.is_(True), GarmentType.entitlement > 0)
-            .order_by(GarmentType.code)))
-    lines = {t.id: TypeLine(t, employee.id, kit.entitlement(t)) for t in types}
-    for garment in garments:
-        line = lines.get(garment.type_id)
+    kit = kit or kits.kit_for(session, employee)
+    types: dict[int, TypeFacts] = {}
+    pieces: list[tuple[int, Piece]] = []
+    for row in plain_read(session, _PIECES, {"employee_id": employee.id}):
+        pieces.append((row.type_id, Piece(row.tag, row.status, row.size, row.holder_id, row.owner_id)))
+        if row.type_id not in types:
+            types[row.type_id] = _type_facts(row)
+    # A person's uniform is what is registered to them (a chef gets no security
+    # uniform); someone with nothing registered yet (a new hire) sees every
+    # type they could be entitled to (the fallback kit's).
+    listed = list(kit.garments) if kit.from_position or whole_set or not pieces else []
+    unread = [type_id for type_id in listed if type_id not in types]
+    if unread:
+        types.update((row.type_id, _type_facts(row)) for row in plain_read(session, _TYPES, {"type_ids": unread}))
+    lines = {type_id: TypeLine(types[type_id], employee.id, kit.entitlement(types[type_id]))
+             for type_id in listed if type_id in types}
+    for type_id, piece in pieces:
+        line = lines.get(type_id)
         if line is None:
-            line = lines[garment.type_id] = TypeLine(garment.garment_type, employee.id,
-                                                     kit.entitlement(garment.garment_type))
-        if garment.holder_id == employee.id and garment.status in HELD:
-            line.held.append(garment)
-        if garment.owner_id == employee.id:
-            line.own.append(garment)
+            line = lines[type_id] = TypeLine(types[type_id], employee.id, kit.entitlement(types[type_id]))
+        if piece.holder_id == employee.id and piece.status in HELD:
+            line.held.append(piece)
+        if piece.owner_id == employee.id:
+            line.own.append(piece)
     for line in lines.values():
         line.size = _wanted_size(employee, line.own)
     _count_spares(session, [line for line in lines.values() if line.offers_spare])
     ordered = sorted(lines.values(), key=lambda l: (l.entitlement == 0, l.garment_type.code))
-    return Panel(employee, ordered, kit=kit, stock=stock_lines(session, employee, kit))
+    return Panel(employee, ordered, kit=kit, stock=stock_lines(session, employee, kit) if whole_set else [])
 
 
 def _count_spares(session: Session, lines: list[TypeLine]) -> None:
     if not lines:
         return
-    rows = session.execute(
-        select(Garment.type_id, Garment.size, func.count())
-        .where(Garment.status == Status.IN_STOCK.value, Garment.owner_id.is_(None),
-               Garment.type_id.in_({line.garment_type.id for line in lines}))
-        .group_by(Garment.type_id, Garment.size)).all()
+    rows = plain_read(session, _SPARES, {"type_ids": sorted({line.garment_type.id for line in lines})}).all()
     for line in lines:
         line.spares_in_stock = sum(n for type_id, size, n in rows
                                    if type_id == line.garment_type.id and (not line.size or size == line.size))
@@ -257,13 +306,19 @@ def _count_spares(session: Session, lines: list[TypeLine]) -> None:
 
 # --- one scan for one person -----------------------------------------------------
 
-def _own_of_type(session: Session, employee: Employee, type_id: int) -> list[Garment]:
-    return list(session.scalars(select(Garment).where(
-        Garment.owner_id == employee.id, Garment.type_id == type_id,
-        Garment.status != Status.WRITTEN_OFF.value).order_by(Garment.tag)))
+_OWN_OF_TYPE = (select(_garments.c.tag, _garments.c.number, _garments.c.status, _garments.c.size,
+                       _garments.c.holder_id)
+                .where(_garments.c.owner_id == bindparam("employee_id"), _garments.c.type_id == bindparam("type_id"),
+                       _garments.c.status != Status.WRITTEN_OFF.value)
+                .order_by(_garments.c.tag))
 
 
-def _number_of(garment: Garment) -> str:
+def _own_of_type(session: Session, employee: Employee, type_id: int) -> list:
+    """Their own garments of the type (tag, number, status, size, holder), by tag."""
+    return plain_read(session, _OWN_OF_TYPE, {"employee_id": employee.id, "type_id": type_id}).all()
+
+
+def _number_of(garment) -> str:
     return f"{garment.tag} ({garment.number})" if garment.number else garment.tag
 
 
@@ -281,6 +336,8 @@ class ExchangeRules:
         self.kit = kit
         self.allow_return = allow_return
         self.spare_reason: DomainError | None = None
+        #: The person's kit (what they may hold), once a give has read it: their panel shows it again.
+        self.person_kit: kits.Kit | None = None
 
     def action_for(self, garment: Garment | None) -> Action:
         if garment is not None and garment.holder_id == self.employee.id and garment.status in HELD:
@@ -303,7 +360,8 @@ class ExchangeRules:
                               name=self.employee.name)
         if garment.status != Status.IN_STOCK.value:
             return  # the state machine says where it is ("in the wash")
-        kits.hold(self.session, self.employee, garment.garment_type)
+        self.person_kit = self.person_kit or kits.kit_for(self.session, self.employee)
+        kits.hold(self.session, self.employee, garment.garment_type, kit=self.person_kit)
         if action is Action.ISSUE_SPARE:
             self.spare_reason = self._spare_allowed(garment)
 
@@ -357,6 +415,8 @@ class IssueScan:
     action: Action | None = None
     spare_reason: DomainError | None = None
     switched_to: people.Identified | None = None
+    #: The kit of the person scanned for, when the scan read it (for their panel).
+    person_kit: kits.Kit | None = None
 
     @property
     def returned(self) -> bool:
@@ -401,7 +461,7 @@ def scan_for_employee(session: Session, employee: Employee | None, raw_code: str
                        note=note[:NOTE_MAX],
                        duplicate_seconds=duplicate_seconds, check=rules, now=now,
                        found=(code, garment))
-    return IssueScan(result, action, rules.spare_reason if result.ok else None)
+    return IssueScan(result, action, rules.spare_reason if result.ok else None, person_kit=rules.person_kit)
 
 
 def give_kit_stock(session: Session, employee: Employee, code: str, *, user: User | None,

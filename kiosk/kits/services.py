@@ -20,13 +20,14 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from sqlalchemy import Table, func, select
+from sqlalchemy import Table, bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from ..domain import typed
 from ..domain.errors import N_, DomainError
 from ..domain.garment_states import Status
+from ..database import plain_read
 from ..models import Department, Employee, Garment, GarmentType, User, utcnow
 from ..request_keys import Once, once, write_lock
 from .models import MAX_QUANTITY, KitLine, item_key
@@ -57,14 +58,15 @@ class Kit:
         return self.garments.get(garment_type.id, 0)
 
 
-def _choose(rows: list[KitLine], department_id: int | None) -> list[KitLine]:
+def _choose(rows: list, department_id: int | None) -> list:
     """Of one position's rows, the department's own if it has any, else the general ones."""
     own = [row for row in rows if department_id is not None and row.department_id == department_id]
     return own or [row for row in rows if row.department_id is None]
 
 
 def lines_for(session: Session, position: str, department_id: int | None) -> list[KitLine]:
-    """The rows that make up the kit of ``position`` (in ``department_id``), by the order above."""
+    """The rows that make up the kit of ``position`` (in ``department_id``), by the order above
+    (the kits screen's: records it can name and edit; a give reads :func:`kit_for`)."""
     key = position_key(position)
     if not key:
         return []
@@ -72,7 +74,17 @@ def lines_for(session: Session, position: str, department_id: int | None) -> lis
     return _choose(rows, department_id)
 
 
-def _kit(employee: Employee, rows: list[KitLine], fallback: dict[int, int]) -> Kit:
+# What every give reads, once per person: plain columns, each statement built once and bound
+# per call (building a select per call costs more than running it).
+_lines, _types = KitLine.__table__, GarmentType.__table__
+_KIT_ROWS = select(_lines.c.position, _lines.c.department_id, _lines.c.type_id, _lines.c.stock_code,
+                   _lines.c.quantity).order_by(_lines.c.id)
+_KIT_ROWS_OF_POSITION = _KIT_ROWS.where(_lines.c.position == bindparam("position"))
+_KIT_ROWS_OF_POSITIONS = _KIT_ROWS.where(_lines.c.position.in_(bindparam("positions", expanding=True)))
+_FALLBACK = select(_types.c.id, _types.c.entitlement).where(_types.c.active.is_(True), _types.c.entitlement > 0)
+
+
+def _kit(employee: Employee, rows: list, fallback: dict[int, int]) -> Kit:
     kit = Kit(position_key(employee.position), employee.department_id, from_position=bool(rows))
     if not rows:
         kit.garments.update(fallback)
@@ -87,22 +99,26 @@ def _kit(employee: Employee, rows: list[KitLine], fallback: dict[int, int]) -> K
 
 def fallback_garments(session: Session) -> dict[int, int]:
     """What a position without kit rows gets: every active garment type with its own entitlement."""
-    return dict(session.execute(select(GarmentType.id, GarmentType.entitlement).where(
-        GarmentType.active.is_(True), GarmentType.entitlement > 0)).all())
+    return dict(plain_read(session, _FALLBACK).all())
 
 
 def kit_for(session: Session, employee: Employee) -> Kit:
-    """The kit of ``employee``: their position's rows (their department's first), or the fallback."""
-    rows = lines_for(session, employee.position, employee.department_id)
+    """The kit of ``employee``: their position's rows (their department's first), or the fallback.
+
+    A request that gives reads it once and passes it on (:func:`hold`'s ``kit``, the panel's).
+    """
+    key = position_key(employee.position)
+    rows = _choose(plain_read(session, _KIT_ROWS_OF_POSITION, {"position": key}).all(),
+                   employee.department_id) if key else []
     return _kit(employee, rows, {} if rows else fallback_garments(session))
 
 
 def kits_for(session: Session, employees: list[Employee]) -> dict[int, Kit]:
     """:func:`kit_for` of many people at once (a report, the monthly run): two queries in all."""
     positions = {position_key(e.position) for e in employees} - {""}
-    by_position: dict[str, list[KitLine]] = {}
+    by_position: dict[str, list] = {}
     if positions:
-        for row in session.scalars(select(KitLine).where(KitLine.position.in_(positions)).order_by(KitLine.id)):
+        for row in plain_read(session, _KIT_ROWS_OF_POSITIONS, {"positions": sorted(positions)}):
             by_position.setdefault(row.position, []).append(row)
     fallback = fallback_garments(session)
     return {e.id: _kit(e, _choose(by_position.get(position_key(e.position), []), e.department_id), fallback)
@@ -139,10 +155,16 @@ def size_row(employee: Employee, rows: list):
 
 # --- holding the entitlement at every give ----------------------------------------
 
+_garments = Garment.__table__
+_HELD_COUNT = select(func.count()).select_from(_garments).where(
+    _garments.c.holder_id == bindparam("employee_id"), _garments.c.type_id == bindparam("type_id"),
+    _garments.c.status.in_(HELD))
+_LOCK_PERSON = select(Employee.__table__.c.id).where(Employee.__table__.c.id == bindparam("employee_id")).with_for_update()
+
+
 def held_count(session: Session, employee_id: int, type_id: int) -> int:
     """How many of the type the person holds now (with them, as a spare, on loan to them)."""
-    return session.scalar(select(func.count()).select_from(Garment).where(
-        Garment.holder_id == employee_id, Garment.type_id == type_id, Garment.status.in_(HELD))) or 0
+    return plain_read(session, _HELD_COUNT, {"employee_id": employee_id, "type_id": type_id}).scalar() or 0
 
 
 class OverEntitlement(DomainError):
@@ -169,7 +191,7 @@ def lock_person(session: Session, employee: Employee) -> None:
     """
     write_lock(session)
     if session.get_bind().dialect.name != "sqlite":
-        session.execute(select(Employee.id).where(Employee.id == employee.id).with_for_update())
+        session.execute(_LOCK_PERSON, {"employee_id": employee.id})
 
 
 def hold(session: Session, employee: Employee, garment_type: GarmentType, *, give: str = COUNTER,

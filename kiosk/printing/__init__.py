@@ -14,10 +14,11 @@ bp = holds_personal_data(Blueprint("printing", __name__, url_prefix="/print"))  
 def init_app(app: Flask) -> None:
     """The status bar's helpers for base.html, and the worker started by the first request."""
     from . import worker
-    from .routes import may_print, receipts_on, status_context, template_helpers
+    from .routes import forget_receipts, may_print, receipts_on, status_context, template_helpers
 
     app.jinja_env.globals.update(print_status=status_context,
                                  can_print=may_print, receipts_on=receipts_on, **template_helpers())
+    app.teardown_request(forget_receipts)
 
     @app.before_request
     def _start_print_worker() -> None:

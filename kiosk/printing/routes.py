@@ -13,6 +13,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -80,8 +81,20 @@ def status_context() -> dict:
 
 
 def receipts_on(station: str) -> bool:
-    """For the stations' templates: are receipts switched on here?"""
-    return services.receipts_on(db.session, station)
+    """For the stations' templates: are receipts switched on here?
+
+    Read once per request (a page and the panel in it both ask) and kept on ``g`` until the
+    request ends (:func:`forget_receipts`), so a supervisor's switch applies from the next one.
+    """
+    known = g.setdefault("receipts_on", {})
+    if station not in known:
+        known[station] = services.receipts_on(db.session, station)
+    return known[station]
+
+
+def forget_receipts(_error: BaseException | None = None) -> None:
+    """At a request's end: an app context can outlive it (a test's, the command line's)."""
+    g.pop("receipts_on", None)
 
 
 def _settings() -> services.PrintSettings:

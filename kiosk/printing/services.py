@@ -23,7 +23,7 @@ from typing import Any, Callable, Iterable, Sequence
 from urllib.parse import urlsplit
 
 from PIL.Image import Image
-from sqlalchemy import case, func, select, update
+from sqlalchemy import bindparam, case, func, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from printers import documents, encoding, render, transport
@@ -34,6 +34,7 @@ from ..domain.errors import DomainError, Label, N_
 from ..domain.garment_states import Action
 from ..domain.roles import COUNTER, MANAGERS
 from ..domain.names import local_name
+from ..database import plain_read
 from ..ledger import not_undone
 from ..models import (
     Employee,
@@ -526,9 +527,14 @@ def recent_jobs(session: Session, limit: int = 50, *, role: str | None) -> list[
 RECEIPT_STATIONS = ("checkin", "issue")
 
 
+_settings = StationSetting.__table__
+_RECEIPTS = select(_settings.c.receipts).where(_settings.c.station == bindparam("station"))
+
+
 def receipts_on(session: Session, station: str) -> bool:
-    setting = session.get(StationSetting, station)
-    return True if setting is None else setting.receipts
+    """Whether the station prints receipts (on until a supervisor switches them off)."""
+    receipts = plain_read(session, _RECEIPTS, {"station": station}).scalar()
+    return True if receipts is None else receipts
 
 
 def set_receipts(session: Session, station: str, on: bool, *, user: User | None) -> StationSetting:
