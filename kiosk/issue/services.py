@@ -21,7 +21,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable
 
-from sqlalchemy import bindparam, func, or_, select
+from sqlalchemy import Row, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from ..domain.errors import DomainError, N_
@@ -168,10 +168,10 @@ class StockLine:
     code: str
     quantity: int
     size: str
-    #: The row of the item in their size (None: no such size in the stock room).
-    item: StockItem | None
-    #: Any row of the item, for its name when their size is missing.
-    named: StockItem
+    #: The item in their size (its code, size, kind and names; None: no such size in the stock room).
+    item: Row | None
+    #: Any size of the item, for its name when their size is missing.
+    named: Row
     given: int = 0
 
     @property
@@ -199,18 +199,27 @@ class Panel:
         return sum(line.missing for line in self.lines) + sum(line.missing for line in self.stock)
 
 
+_items, _movements = StockItem.__table__, StockMovement.__table__
+#: The sizes in use of the kit's stock items (each statement built once, bound per call).
+_KIT_ITEMS = (select(_items.c.code, _items.c.size, _items.c.kind, _items.c.name_zh, _items.c.name_en)
+              .where(_items.c.code.in_(bindparam("codes", expanding=True)), _items.c.active.is_(True))
+              .order_by(_items.c.code, _items.c.size))
+#: What the person was given of each (issued less returned: the deltas are negative).
+_GIVEN = (select(_items.c.code, func.sum(_movements.c.delta))
+          .join_from(_movements, _items, _items.c.id == _movements.c.item_id)
+          .where(_movements.c.employee_id == bindparam("employee_id"),
+                 _items.c.code.in_(bindparam("codes", expanding=True)),
+                 _movements.c.reason.in_(("issued", "returned")))
+          .group_by(_items.c.code))
+
+
 def stock_lines(session: Session, employee: Employee, kit: kits.Kit) -> list[StockLine]:
     """The kit's stock items in the person's sizes, with how many they were given (less returns)."""
     if not kit.stock:
         return []
-    rows = list(session.scalars(select(StockItem).where(StockItem.code.in_(kit.stock), StockItem.active.is_(True))
-                                .order_by(StockItem.code, StockItem.size)))
-    given = dict(session.execute(
-        select(StockItem.code, func.sum(StockMovement.delta))
-        .join(StockItem, StockItem.id == StockMovement.item_id)
-        .where(StockMovement.employee_id == employee.id, StockItem.code.in_(kit.stock),
-               StockMovement.reason.in_(("issued", "returned")))
-        .group_by(StockItem.code)).all())
+    codes = sorted(kit.stock)
+    rows = plain_read(session, _KIT_ITEMS, {"codes": codes}).all()
+    given = dict(plain_read(session, _GIVEN, {"employee_id": employee.id, "codes": codes}).all())
     out = []
     for code, quantity in kit.stock.items():
         of_code = [row for row in rows if row.code == code]
