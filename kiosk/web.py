@@ -316,6 +316,20 @@ def _idle_limit_seconds() -> int:
     return int(current_app.config["KIOSK_IDLE_MINUTES"]) * 60
 
 
+#: The person's last request is written into the session cookie ("seen") to within this many
+#: seconds (a tenth of the idle limit when that is shorter): a cookie rewritten on every answer
+#: is signed and sent again each time, for a lock counted in minutes. The server's lock may so
+#: come that much before the limit after the last request; the screen's own lock (kiosk.js)
+#: counts from the last touch, to the second.
+SEEN_STEP_SECONDS = 30
+
+
+def _note_seen(now: float) -> None:
+    """The person is here: the idle limit counts from now (to within SEEN_STEP_SECONDS)."""
+    if now - session.get("seen", 0) >= min(SEEN_STEP_SECONDS, _idle_limit_seconds() // 10):
+        session["seen"] = int(now)
+
+
 def return_path() -> str | None:
     """The page the person was on, for signing in again after a lock: never a blank page.
 
@@ -355,7 +369,8 @@ def enforce_access():
         return _forbidden()
     token = session.get(SESSION_TOKEN)
     if token is not None:
-        if time.time() - session.get("seen", 0) > _idle_limit_seconds():
+        now = time.time()
+        if now - session.get("seen", 0) > _idle_limit_seconds():
             _end_session(token, "idle")
             return _lock_to_login(_("The kiosk locked itself after a period without use. Please sign in again."))
         user, began, sign_in_id = _session_user(token)
@@ -367,7 +382,7 @@ def enforce_access():
         g.user, g.sign_in_id = user, sign_in_id
         # A background poll (htmx "every") must not keep an unattended kiosk open.
         if request.headers.get("X-Kiosk-Background") != "1":
-            session["seen"] = int(time.time())
+            _note_seen(now)
     elif "user_id" in session:  # a cookie from before server-side sessions: not a sign-in any more
         return _lock_to_login(_("Please sign in."))
     if access == PUBLIC:

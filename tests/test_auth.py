@@ -10,6 +10,7 @@ from kiosk.auth.services import Policy, check_pin, create_user
 from kiosk.domain.errors import DomainError
 from kiosk.extensions import db
 from kiosk.models import User
+from kiosk.web import SEEN_STEP_SECONDS
 
 from .conftest import login
 
@@ -218,6 +219,18 @@ def test_typing_on_a_page_keeps_the_sign_in_alive(app, make, client):
     client.get("/", headers={"X-Kiosk-Background": "1"})
     with client.session_transaction() as session:
         assert session["seen"] < int(time.time()) - limit + 10
+
+
+def test_the_sign_in_cookie_is_sent_again_only_when_the_last_use_it_records_moved(app, make, client):
+    login(client, _user(app, make))
+    client.get("/")
+    assert "Set-Cookie" not in client.get("/").headers  # a moment later: the cookie still says when
+    step = min(SEEN_STEP_SECONDS, app.config["KIOSK_IDLE_MINUTES"] * 6)
+    with client.session_transaction() as session:
+        session["seen"] = int(time.time()) - step
+    assert "Set-Cookie" in client.get("/").headers
+    with client.session_transaction() as session:
+        assert session["seen"] >= int(time.time()) - 2
 
 
 def test_the_lock_sends_an_htmx_request_back_to_the_page_it_came_from(app, make, client):
