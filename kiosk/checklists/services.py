@@ -19,7 +19,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session, joinedload
 
 from ..domain.errors import DomainError, N_
@@ -268,15 +268,24 @@ def record_done(session: Session, code: str, *, user: User, sign_in: int | None,
                 **by_id(session, ChecklistRun)).result
 
 
+#: The gate every scan of the station passes, one query built once: the list has an active item
+#: and the sign-in has no done run of it (what :func:`items` and :func:`run_in` would say).
+_OPENING_OWED = select(
+    select(ChecklistItem.id).where(ChecklistItem.checklist == bindparam("code"),
+                                   ChecklistItem.active.is_(True)).exists()
+    & ~select(ChecklistRun.id).where(ChecklistRun.session_id == bindparam("sign_in"),
+                                     ChecklistRun.checklist == bindparam("code"),
+                                     ChecklistRun.status == DONE).exists())
+
+
 def opening_refusal(session: Session, code: str, sign_in: int | None) -> DomainError | None:
     """Why the station takes no scan yet (its opening check is not done in this sign-in), or None.
 
     A list with no active items asks for nothing.
     """
-    if sign_in is None or not items(session, code):
+    if sign_in is None or not session.scalar(_OPENING_OWED, {"code": code, "sign_in": sign_in}):
         return None
-    run = run_in(session, sign_in, code)
-    return None if run is not None and run.status == DONE else DomainError(OPEN_FIRST)
+    return DomainError(OPEN_FIRST)
 
 
 # --- a check missed ---------------------------------------------------------------
