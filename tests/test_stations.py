@@ -66,6 +66,7 @@ def test_an_undone_scan_is_struck_through_in_the_shift_list_live_and_after_a_rel
     struck = re.search(r'<template>\s*(<tr [^>]*>)(.*?)</tr>', answer, re.S)
     assert struck and 'hx-swap-oob="true"' in struck.group(1) and 'class="undone"' in struck.group(1)
     assert undone.tag in struck.group(2) and "Undone" in struck.group(2)
+    assert answer.count('data-undone="1"') == 1  # its row, once
     assert 'afterbegin:#scan-log-rows' not in answer  # no new row for the undo itself
     # After a reload: the same two rows, the undone one struck, no row for the undo.
     rows = _log_rows(text_of(client.get("/checkin/")))
