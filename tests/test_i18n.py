@@ -77,3 +77,18 @@ def test_money_and_dates_are_formatted_for_the_locale(app):
         with force_locale("en"):
             assert "1,234.50" in money(Decimal("1234.5"))
             assert "11/27/26" in when(moment)
+
+
+def test_a_templates_messages_follow_the_locale_and_escape_what_they_carry(app):
+    from flask import render_template_string
+    from flask_babel import force_locale
+
+    source = ('{{ _("%(tag)s was scanned here a moment ago; nothing new was recorded.", tag=tag) }}|'
+              '{{ ngettext("%(num)d hour late", "%(num)d hours late", 3) }}')
+    with app.test_request_context():
+        with force_locale("zh_CN"):
+            chinese = render_template_string(source, tag="<b>T1</b>")
+        with force_locale("en"):  # the same request in another language: its own catalogue
+            english = render_template_string(source, tag="<b>T1</b>")
+    assert chinese == "&lt;b&gt;T1&lt;/b&gt; 刚刚已在此扫描，未重复记录。|逾期 3 小时"
+    assert english == "&lt;b&gt;T1&lt;/b&gt; was scanned here a moment ago; nothing new was recorded.|3 hours late"
