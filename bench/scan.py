@@ -44,6 +44,7 @@ import threading
 import time
 import urllib.parse
 import uuid
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -732,7 +733,8 @@ class Pool:
                       "count": [t for t in by_status.get("in_stock", []) if t not in used]}
         for items in self.lists.values():
             rng.shuffle(items)
-        self.pages = rng.sample(by_status.get("issued", []) + by_status.get("in_stock", []), 60)
+        shown = by_status.get("issued", []) + by_status.get("in_stock", [])
+        self.pages = rng.sample(shown, min(60, len(shown)))
         self.lock = threading.Lock()
 
     def take(self, op: str):
@@ -876,9 +878,10 @@ def plain_url(url: str) -> str:
 
 
 class Baseline:
-    """The database work of each scan with the driver alone (``sqlite3`` or ``psycopg``), one
-    durable transaction per scan with the app's settings: the floor no framework beats. Used
-    in-process (``scan_cpu_ratio_raw``) and behind a bare WSGI app (``scan_cpu_ratio_wsgi``)."""
+    """The database work of each scan with the driver alone (``sqlite3`` or ``psycopg``): the same
+    statements the kiosk runs for it, in the same order and transactions, with the app's settings
+    (tests/test_bench.py compares the two, statement by statement): the floor no framework beats.
+    Used in-process (``scan_cpu_ratio_raw``) and behind a bare WSGI app (``scan_cpu_ratio_wsgi``)."""
 
     def __init__(self, url: str, user_id: int):
         self.sqlite = url.startswith("sqlite")
@@ -891,6 +894,11 @@ class Baseline:
 
             self.con = psycopg.connect(plain_url(url), autocommit=True)
         self.user_id = user_id
+        # A sign-in of its own, found by its token's hash at every scan as the kiosk finds its operator's.
+        self.token_hash = uuid.uuid4().hex * 2
+        self.sign_in_id = self.q(
+            "INSERT INTO operator_sessions (token_hash, user_id, client, created_at, ended_reason) VALUES (?, ?, 'bench', ?, '') "
+            "RETURNING id", (self.token_hash, user_id, _iso(int(time.time() * 1_000_000)))).fetchone()[0]
 
     def q(self, sql: str, params: tuple = ()):
         return self.con.execute(sql if self.sqlite else sql.replace("?", "%s"), params)
@@ -898,89 +906,180 @@ class Baseline:
     def close(self):
         self.con.close()
 
-    def _begin(self, immediate: bool = False):
-        self.q("BEGIN IMMEDIATE" if immediate and self.sqlite else "BEGIN")
-        # Who is signed in: the session's row and its user, as every request of the app reads them.
-        self.q("SELECT id, user_id, ended_at FROM operator_sessions WHERE token_hash = ?", ("0" * 64,)).fetchone()
-        self.q("SELECT id, name, role, active, locked_until FROM users WHERE id = ?", (self.user_id,)).fetchone()
+    def _request(self) -> None:
+        """What every request of the app reads first: who is signed in (PostgreSQL: in its transaction)."""
+        if not self.sqlite:
+            self.q("BEGIN")
+        self.q("SELECT u.id, u.name, u.role, u.pin_hash, u.badge_hash, u.employee_id, u.active, u.deactivated_at, "
+               "u.must_change_pin, u.failed_attempts, u.locked_until, u.last_login_at, u.created_at, s.created_at, s.id "
+               "FROM users u JOIN operator_sessions s ON s.user_id = u.id "
+               "WHERE s.token_hash = ? AND s.ended_at IS NULL AND u.active = ?",
+               (self.token_hash, True)).fetchone()
+
+    def _lock(self) -> None:
+        """The write lock the app takes before its first write (SQLite), then the scan's savepoint."""
+        if self.sqlite:
+            self.q("BEGIN IMMEDIATE")
+
+    def _end(self, wrote: bool) -> None:
+        if wrote or not self.sqlite:
+            self.q("COMMIT" if wrote else "ROLLBACK")
 
     def _garment(self, tag: str):
-        g = self.q("SELECT g.id, g.status, g.version, g.holder_id, g.owner_id, g.cost, g.wash_count, g.type_id, "
-                   "t.expected_washes, t.entitlement FROM garments g JOIN garment_types t ON t.id = g.type_id "
-                   "WHERE g.tag = ?", (tag,)).fetchone()
-        self.q("SELECT id, station, action, created_at FROM events WHERE garment_id = ? "
+        """The garment by tag with its type, owner and holder; then, for a move, its latest event."""
+        return self.q(
+            "SELECT g.id, g.status, g.version, g.holder_id, g.owner_id, g.cost, g.wash_count, g.type_id, g.defects, "
+            "g.repair_count, g.awaiting_slot, g.tag, g.size, g.number, g.purchased_on, g.status_since, g.created_at, "
+            "g.updated_at, t.id, t.code, t.name_zh, t.name_en, t.expected_washes, t.entitlement, t.unit_cost, t.active, "
+            "o.id, o.name, o.staff_no, o.department_id, o.uniform_no, o.size, o.active, "
+            "h.id, h.name, h.staff_no, h.department_id, h.uniform_no, h.size, h.active "
+            "FROM garments g JOIN garment_types t ON t.id = g.type_id "
+            "LEFT OUTER JOIN employees o ON o.id = g.owner_id LEFT OUTER JOIN employees h ON h.id = g.holder_id "
+            "WHERE g.tag = ?", (tag,)).fetchone()
+
+    def _latest(self, g) -> None:
+        self.q("SELECT id, station, action, user_id, created_at FROM events WHERE garment_id = ? "
                "ORDER BY created_at DESC, id DESC LIMIT 1", (g[0],)).fetchone()
-        return g
 
-    def _department(self, employee_id: int | None):
-        if employee_id is None:
-            return None
-        return self.q("SELECT department_id FROM employees WHERE id = ?", (employee_id,)).fetchone()[0]
-
-    def _move(self, g, action: str, to: str, station: str, *, holder: int | None, employee: int | None,
-              awaiting: bool, extra: str = "") -> int:
+    def _move(self, g, action: str, to: str, station: str, *, holder: int | None, person: int | None,
+              department: int | None, awaiting: bool, washes: int = 0, defects: str | None = None,
+              check=None) -> int:
+        """The scan's savepoint, the station's rule (``check``), the garment's row where its version
+        still matches, the event."""
         now = _iso(int(time.time() * 1_000_000))
-        cur = self.q("UPDATE garments SET status = ?, holder_id = ?, awaiting_slot = ?, status_since = ?, "
-                     f"updated_at = ?, {extra}version = ? WHERE id = ? AND version = ?",
-                     (to, holder, awaiting, now, now, g[2] + 1, g[0], g[2]))
+        self.q("SAVEPOINT scan")
+        if check is not None:
+            check()
+        cur = self.q("UPDATE garments SET status = ?, wash_count = ?, repair_count = ?, holder_id = ?, defects = ?, "
+                     "status_since = ?, awaiting_slot = ?, version = ?, updated_at = ? WHERE id = ? AND version = ?",
+                     (to, g[6] + washes, g[9], holder, g[8] if defects is None else defects, now, awaiting,
+                      g[2] + 1, now, g[0], g[2]))
         if cur.rowcount != 1:
             raise SystemExit("baseline: lost the optimistic lock")
-        return self.q("INSERT INTO events (garment_id, action, from_status, to_status, user_id, station, employee_id, "
-                      "department_id, unit_cost, defects, note, created_at) "
-                      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '', '', ?) RETURNING id",
-                      (g[0], action, g[1], to, self.user_id, station, employee, self._department(employee), g[5],
-                       now)).fetchone()[0]
+        event_id = self.q("INSERT INTO events (garment_id, action, from_status, to_status, user_id, station, "
+                          "employee_id, department_id, unit_cost, defects, note, reverses_event_id, batch_id, "
+                          "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '', '', NULL, NULL, ?) RETURNING id",
+                          (g[0], action, g[1], to, self.user_id, station, person, department, g[5], now)).fetchone()[0]
+        self.q("RELEASE SAVEPOINT scan")
+        return event_id
+
+    @staticmethod
+    def _person(g) -> tuple[int | None, int | None]:
+        """Who the event names (holder, else owner) and their department, from the joined rows."""
+        if g[33] is not None:
+            return g[33], g[36]
+        return g[26], g[29]
 
     def checkin(self, tag: str) -> None:
-        self._begin()
+        self._request()
         g = self._garment(tag)
         assert g[1] == "issued", (tag, g[1])
-        self._move(g, "check_in", "dirty", "checkin", holder=None, employee=g[3] or g[4], awaiting=False)
-        self.q("COMMIT")
+        self._latest(g)
+        self._lock()
+        self._move(g, "check_in", "dirty", "checkin", holder=None, person=self._person(g)[0],
+                   department=self._person(g)[1], awaiting=False)
+        self._end(True)
 
     def iron(self, tag: str) -> None:
-        self._begin()
+        self._request()
+        # The station's opening check of this sign-in (done: the station takes scans).
+        self.q("SELECT (EXISTS (SELECT checklist_items.id FROM checklist_items WHERE checklist_items.checklist = ? "
+               "AND checklist_items.active = ?)) AND NOT (EXISTS (SELECT checklist_runs.id FROM checklist_runs "
+               "WHERE checklist_runs.session_id = ? AND checklist_runs.checklist = ? AND checklist_runs.status = ?))",
+               ("ironing_open", True, self.sign_in_id, "ironing_open", "done")).fetchone()
         g = self._garment(tag)
         assert g[1] == "dirty", (tag, g[1])
-        self._move(g, "iron", "inspection", "ironing", holder=None, employee=g[4], awaiting=False,
-                   extra="wash_count = wash_count + 1, ")
-        self.q("COMMIT")
+        self._latest(g)
+        self._lock()
+        self._move(g, "iron", "inspection", "ironing", holder=None, person=self._person(g)[0],
+                   department=self._person(g)[1], awaiting=False, washes=1)
+        self._end(True)
 
     def card(self, tag: str) -> None:
-        """The inspection card: the garment and its last event, read only."""
-        self._begin()
+        """The inspection card: the garment, read only."""
+        self._request()
         self._garment(tag)
-        self.q("COMMIT")
+        self._end(False)
 
     def inspection_pass(self, tag: str) -> None:
         key = uuid.uuid4().hex
-        self._begin(immediate=True)
-        # Once per request key, as the app does: look the key up, then record it with the event.
+        self._request()
+        self._lock()
+        # Once per request key, as the app does: look the key up, claim it, keep the event's id with it.
+        self.q("SAVEPOINT once")
         assert self.q("SELECT result FROM request_keys WHERE user_id = ? AND command = ? AND key = ?",
                       (self.user_id, "inspection.act", key)).fetchone() is None
+        key_id = self.q("INSERT INTO request_keys (user_id, command, key, result, created_at) VALUES (?, ?, ?, ?, ?) "
+                        "ON CONFLICT (user_id, command, key) DO NOTHING RETURNING id",
+                        (self.user_id, "inspection.act", key, "null", _iso(int(time.time() * 1_000_000)))).fetchone()[0]
         g = self._garment(tag)
         assert g[1] == "inspection", (tag, g[1])
-        event_id = self._move(g, "pass", "in_stock", "inspection", holder=None, employee=g[4], awaiting=True,
-                              extra="defects = '', ")
-        self.q("INSERT INTO request_keys (user_id, command, key, result, created_at) VALUES (?, ?, ?, ?, ?)",
-               (self.user_id, "inspection.act", key, str(event_id), _iso(int(time.time() * 1_000_000))))
-        self.q("COMMIT")
+        self._latest(g)
+        event_id = self._move(g, "pass", "in_stock", "inspection", holder=None, person=self._person(g)[0],
+                              department=self._person(g)[1], awaiting=True, defects="")
+        self.q("UPDATE request_keys SET result = ? WHERE id = ?", (str(event_id), key_id))
+        self.q("RELEASE SAVEPOINT once")
+        self._end(True)
+
+    def _kit(self, person) -> None:
+        """The person's kit by position, else every type's own entitlement."""
+        rows = self.q("SELECT position, department_id, type_id, stock_code, quantity FROM kit_lines "
+                      "WHERE position = ? ORDER BY id", (person[4],)).fetchall()
+        if not rows:
+            self.q("SELECT id, entitlement FROM garment_types WHERE active = ? AND entitlement > ?",
+                   (True, 0)).fetchall()
+
+    def _panel(self, employee: int) -> None:
+        """What the person's panel shows: their garments with their types, the spares in stock."""
+        pieces = self.q("SELECT g.tag, g.status, g.size, g.holder_id, g.owner_id, g.type_id, t.code, t.name_zh, "
+                        "t.name_en, t.entitlement, t.active FROM garments g JOIN garment_types t ON g.type_id = t.id "
+                        "WHERE (g.holder_id = ? OR g.owner_id = ?) AND g.status != ? ORDER BY g.tag",
+                        (employee, employee, "written_off")).fetchall()
+        # A spare is offered (and the spares in stock counted) for a type they may hold more of
+        # and of which none of their own is in stock: by each type's own entitlement (no kit here).
+        held = Counter(row[5] for row in pieces if row[3] == employee and row[1] in ("issued", "spare_issued", "loaned"))
+        own_in_stock = {row[5] for row in pieces if row[4] == employee and row[1] == "in_stock"}
+        types = sorted({row[5] for row in pieces
+                        if held[row[5]] < (row[9] if row[10] else 0) and row[5] not in own_in_stock})
+        if types:
+            self.q(f"SELECT type_id, size, count(*) FROM garments WHERE status = ? AND owner_id IS NULL "
+                   f"AND type_id IN ({', '.join('?' * len(types))}) GROUP BY type_id, size",
+                   ("in_stock", *types)).fetchall()
 
     def exchange_scan(self, employee: int, tag: str) -> None:
-        """One scan of an exchange: the garment the person holds comes in, or their clean one goes out."""
-        self._begin()
-        self.q("SELECT id, department_id, active FROM employees WHERE id = ?", (employee,)).fetchone()
+        """One scan of an exchange: the garment the person holds comes in, or their clean one goes out;
+        then the person's panel and the station's receipt switch."""
+        self._request()
+        person = self.q("SELECT e.id, e.staff_no, e.name, e.department_id, e.position, e.phone, e.kind, "
+                        "e.uniform_no, e.size, e.shoe_size, e.sock_size, e.badge_hash, e.active, e.left_on, "
+                        "e.created_at, e.updated_at, d.id, d.name, d.created_at "
+                        "FROM employees e JOIN departments d ON d.id = e.department_id WHERE e.id = ?",
+                        (employee,)).fetchone()
         g = self._garment(tag)
+        self._latest(g)
+        self._lock()
         if g[1] == "issued":
             assert g[3] == employee, (tag, g[1])
-            self._move(g, "check_in", "dirty", "issue", holder=None, employee=employee, awaiting=False)
+            self._move(g, "check_in", "dirty", "issue", holder=None, person=employee, department=person[3],
+                       awaiting=False)
+            self._kit(person)
         else:
             assert g[1] == "in_stock" and g[4] == employee, (tag, g[1])
-            held = self.q("SELECT count(*) FROM garments WHERE holder_id = ? AND type_id = ?",
-                          (employee, g[7])).fetchone()[0]
-            assert held < g[9], (tag, held)
-            self._move(g, "issue", "issued", "issue", holder=employee, employee=employee, awaiting=False)
-        self.q("COMMIT")
+
+            def hold() -> None:  # the entitlement, inside the scan's savepoint, as the counter's rule holds it
+                self._kit(person)
+                if not self.sqlite:
+                    self.q("SELECT id FROM employees WHERE id = ? FOR UPDATE", (employee,)).fetchone()
+                held = self.q("SELECT count(*) FROM garments WHERE holder_id = ? AND type_id = ? "
+                              "AND status IN (?, ?, ?)",
+                              (employee, g[7], "issued", "spare_issued", "loaned")).fetchone()[0]
+                assert held < g[23], (tag, held)
+
+            self._move(g, "issue", "issued", "issue", holder=employee, person=employee, department=person[3],
+                       awaiting=False, check=hold)
+        self._panel(employee)
+        self.q("SELECT receipts FROM station_settings WHERE station = ?", ("issue",)).fetchone()
+        self._end(True)
 
     def op(self, op: str, item) -> list[float]:
         """The operation of :func:`http_op`, in-process; ms per scan."""

@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import importlib.util
+import random
+import re
+import shutil
 import sqlite3
 import sys
 from pathlib import Path
@@ -111,3 +114,76 @@ def test_the_app_scans_a_built_garment(bench, built, tmp_path, monkeypatch):
         db.session.commit()
         db.session.remove()
         db.engine.dispose()
+
+
+def _shape(sql: str) -> str | None:
+    """A statement as the comparison sees it: its verb and the tables it reads or writes
+    (None for the transaction's own BEGIN, COMMIT and ROLLBACK, which each side issues its way)."""
+    words = sql.split()
+    verb = words[0].upper() if words else ""
+    if verb in {"BEGIN", "COMMIT", "ROLLBACK", "PRAGMA"}:
+        return None
+    tables = sorted({t.lower() for t in re.findall(r'\b(?:FROM|JOIN|INTO|UPDATE)\s+"?(\w+)', sql, re.I)})
+    return f"{verb} {' '.join(tables)}".strip()
+
+
+def test_the_floor_runs_the_same_statements_as_the_kiosk(bench, built, tmp_path, monkeypatch):
+    """``scan_cpu_ratio_wsgi`` and ``_raw`` compare the kiosk with its SQL run by the driver alone: that
+    SQL must be the kiosk's own, statement for statement, for every operation the bench scans
+    (a statement added to a scan, or dropped from it, fails here until the floor says the same)."""
+    from sqlalchemy import event
+
+    from kiosk import create_app
+    from kiosk.extensions import db
+
+    source, _ = built
+    # The kiosk and the floor each scan the same garments on a copy of their own (what a scan
+    # reads depends on the data: the counter counts spares only for a type it may offer one of).
+    path, floor_path = tmp_path / "kiosk.sqlite3", tmp_path / "floor.sqlite3"
+    shutil.copy(source, path)
+    shutil.copy(source, floor_path)
+    monkeypatch.setenv("KIOSK_INSTANCE_PATH", str(tmp_path / "instance"))
+    monkeypatch.setenv("KIOSK_BADGE_KEY", bench.BADGE_KEY)
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "SECRET_KEY": "test",
+                      "BABEL_DEFAULT_LOCALE": "zh_CN"})
+    pool = bench.Pool(path, random.Random(5))
+    assert all(pool.lists[op] for op in bench.OPS), pool.left()  # every operation has garments to scan
+
+    class InProcess(bench.Client):
+        """The bench's tablet over the app's test client instead of a socket."""
+
+        def __init__(self):
+            self.client, self.name, self.csrf, self.trace, self.cookies = app.test_client(), bench.BENCH_USER, "", None, {}
+
+        def request(self, method, path, form=None, headers=None):
+            sent = dict(headers or {})
+            if method == "POST" and self.csrf:
+                sent["X-CSRFToken"] = self.csrf
+            answer = self.client.open(path, method=method, data=form, headers=sent)
+            return answer.status_code, answer.headers, answer.get_data(as_text=True), 0.0
+
+    statements: list[str] = []
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute",
+                     lambda _conn, _cursor, sql, *_args: statements.append(sql))
+        tablet = InProcess()
+        tablet.sign_in(pool.users[bench.BENCH_USER])
+        tablet.opening_check()
+        floor = bench.Baseline(f"sqlite:///{floor_path}", pool.users[bench.BENCH_USER])
+        floor_statements: list[str] = []
+        floor.con.set_trace_callback(floor_statements.append)
+        try:
+            for op in bench.OPS:
+                item = pool.take(op)
+                statements.clear()
+                bench.http_op(tablet, op, item)
+                floor_statements.clear()
+                floor.op(op, item)
+                kiosk = [s for s in map(_shape, statements) if s]
+                alone = [s for s in map(_shape, floor_statements) if s]
+                assert alone == kiosk, op
+                assert any(s.startswith("UPDATE garments") for s in kiosk)  # it compared a real scan
+        finally:
+            floor.close()
+            db.session.remove()
+            db.engine.dispose()
