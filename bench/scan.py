@@ -941,8 +941,8 @@ class Baseline:
         self.q("SELECT id, station, action, user_id, created_at FROM events WHERE garment_id = ? "
                "ORDER BY created_at DESC, id DESC LIMIT 1", (g[0],)).fetchone()
 
-    def _move(self, g, action: str, to: str, station: str, *, holder: int | None, person: int | None,
-              department: int | None, awaiting: bool, washes: int = 0, defects: str | None = None,
+    def _move(self, g, action: str, to: str, station: str, person: int | None, department: int | None, *,
+              holder: int | None, awaiting: bool, washes: int = 0, defects: str | None = None,
               check=None) -> int:
         """The scan's savepoint, the station's rule (``check``), the garment's row where its version
         still matches, the event."""
@@ -976,8 +976,8 @@ class Baseline:
         assert g[1] == "issued", (tag, g[1])
         self._latest(g)
         self._lock()
-        self._move(g, "check_in", "dirty", "checkin", holder=None, person=self._person(g)[0],
-                   department=self._person(g)[1], awaiting=False)
+        self._move(g, "check_in", "dirty", "checkin", *self._person(g), holder=None,
+                    awaiting=False)
         self._end(True)
 
     def iron(self, tag: str) -> None:
@@ -991,8 +991,8 @@ class Baseline:
         assert g[1] == "dirty", (tag, g[1])
         self._latest(g)
         self._lock()
-        self._move(g, "iron", "inspection", "ironing", holder=None, person=self._person(g)[0],
-                   department=self._person(g)[1], awaiting=False, washes=1)
+        self._move(g, "iron", "inspection", "ironing", *self._person(g), holder=None,
+                    awaiting=False, washes=1)
         self._end(True)
 
     def card(self, tag: str) -> None:
@@ -1015,8 +1015,8 @@ class Baseline:
         g = self._garment(tag)
         assert g[1] == "inspection", (tag, g[1])
         self._latest(g)
-        event_id = self._move(g, "pass", "in_stock", "inspection", holder=None, person=self._person(g)[0],
-                              department=self._person(g)[1], awaiting=True, defects="")
+        event_id = self._move(g, "pass", "in_stock", "inspection", *self._person(g), holder=None,
+                               awaiting=True, defects="")
         self.q("UPDATE request_keys SET result = ? WHERE id = ?", (str(event_id), key_id))
         self.q("RELEASE SAVEPOINT once")
         self._end(True)
@@ -1060,7 +1060,7 @@ class Baseline:
         self._lock()
         if g[1] == "issued":
             assert g[3] == employee, (tag, g[1])
-            self._move(g, "check_in", "dirty", "issue", holder=None, person=employee, department=person[3],
+            self._move(g, "check_in", "dirty", "issue", employee, person[3], holder=None,
                        awaiting=False)
             self._kit(person)
         else:
@@ -1075,7 +1075,7 @@ class Baseline:
                               (employee, g[7], "issued", "spare_issued", "loaned")).fetchone()[0]
                 assert held < g[23], (tag, held)
 
-            self._move(g, "issue", "issued", "issue", holder=employee, person=employee, department=person[3],
+            self._move(g, "issue", "issued", "issue", employee, person[3], holder=employee,
                        awaiting=False, check=hold)
         self._panel(employee)
         self.q("SELECT receipts FROM station_settings WHERE station = ?", ("issue",)).fetchone()

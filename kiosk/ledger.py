@@ -17,6 +17,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.orm.session import make_transient_to_detached
 
+from .database import plain_read
 from .domain.errors import DomainError, N_
 from .domain.garment_states import Action, Status, next_status, status_label
 from .kits import services as kits
@@ -25,27 +26,25 @@ from .models import Employee, Event, Garment, GarmentType, User, utcnow
 REGISTER = "register"
 
 
+def _event_columns(garment: Garment, action: str, from_status: str | None, to_status: str, *,
+                   user: User | None, station: str, person: Employee | None, defects: str = "",
+                   note: str = "", batch_id: int | None = None, at: dt.datetime | None = None) -> dict:
+    """The event's columns, the facts of the moment copied (the person's department, the
+    garment's price): what :func:`_event` builds its record from and a move writes as its row."""
+    return {"garment_id": garment.id, "action": action, "from_status": from_status, "to_status": to_status,
+            "user_id": user.id if user is not None else None, "station": station,
+            "employee_id": person.id if person is not None else None,
+            "department_id": person.department_id if person else None, "unit_cost": garment.cost,
+            "defects": defects, "note": note, "reverses_event_id": None, "batch_id": batch_id,
+            "created_at": at or utcnow()}
+
+
 def _event(garment: Garment, action: str, from_status: str | None, to_status: str, *,
-           user: User | None, station: str, employee: Employee | None = None,
-           defects: str = "", note: str = "",
-           batch_id: int | None = None, at: dt.datetime | None = None) -> Event:
+           user: User | None, station: str, employee: Employee | None = None, **facts) -> Event:
     person = employee or garment.holder or garment.owner
-    return Event(
-        # The ids too: a move of a stored garment writes the event's row from its columns.
-        garment=garment, garment_id=garment.id,
-        action=action,
-        from_status=from_status,
-        to_status=to_status,
-        user=user, user_id=user.id if user is not None else None,
-        station=station,
-        employee=person, employee_id=person.id if person is not None else None,
-        department_id=person.department_id if person else None,
-        unit_cost=garment.cost,
-        defects=defects,
-        note=note,
-        batch_id=batch_id,
-        created_at=at or utcnow(),
-    )
+    return Event(garment=garment, user=user, employee=person,
+                 **_event_columns(garment, action, from_status, to_status, user=user, station=station,
+                                  person=person, **facts))
 
 
 def register_garment(session: Session, *, tag: str, garment_type: GarmentType, size: str = "",
@@ -104,9 +103,9 @@ def move(session: Session, garment: Garment, action: Action | str, *, user: User
     """
     action = Action(action)
     target = next_status(garment.status, action).value
-    event = _event(garment, action.value, garment.status, target, user=user,
-                   station=station, employee=employee, defects=defects, note=note,
-                   batch_id=batch_id, at=at)
+    person = employee or garment.holder or garment.owner
+    columns = _event_columns(garment, action.value, garment.status, target, user=user, station=station,
+                             person=person, defects=defects, note=note, batch_id=batch_id, at=at)
     if action is Action.LOAN:
         # The borrower holds it: an employee, or nobody on the staff (a visitor's loan
         # of someone's own garment is not one its owner holds).
@@ -128,12 +127,13 @@ def move(session: Session, garment: Garment, action: Action | str, *, user: User
         "defects": new_defects,
         "wash_count": garment.wash_count + (1 if _counts_a_wash(action, garment.status) else 0),
         "repair_count": garment.repair_count + (1 if action is Action.FROM_TAILOR else 0),
-        "status_since": event.created_at,
+        "status_since": columns["created_at"],
     }
     if inspect(garment).persistent:
-        return _write_move(session, garment, moved, event)
+        return _write_move(session, garment, moved, columns, user=user, person=person)
     for name, value in moved.items():
         setattr(garment, name, value)
+    event = Event(garment=garment, user=user, employee=person, **columns)
     session.add(event)
     return event
 
@@ -150,12 +150,13 @@ _INSERT_EVENT = (insert(_events).values({name: bindparam(f"new_{name}") for name
                  .returning(_events.c.id))
 
 
-def _write_move(session: Session, garment: Garment, moved: dict, event: Event) -> Event:
+def _write_move(session: Session, garment: Garment, moved: dict, columns: dict, *,
+                user: User | None, person: Employee | None) -> Event:
     """Store a move of a stored garment without the unit of work: its row where the version
-    still matches, then the event; the objects are then as a fresh load would give them.
+    still matches, then the event (``columns``); the objects are then as a fresh load would give them.
 
-    The event is made without its garment (which would put it in the session to be flushed
-    again) and gets its relationships once it is stored.
+    The event's record is made once it is stored, without its garment (which would put it in the
+    session to be flushed again); its relationships are then set as loaded.
     """
     session.flush()  # anything pending first: the version compared below is the stored one
     holder = moved.pop("holder")
@@ -167,16 +168,14 @@ def _write_move(session: Session, garment: Garment, moved: dict, event: Event) -
         **{f"new_{name}": values[name] for name in _MOVED}})
     if changed.rowcount != 1:
         raise StaleDataError(f"garment {garment.id} was moved since version {garment.version} was read")
-    columns = {name: getattr(event, name) for name in _EVENT_COLUMNS if name != "garment_id"}
-    columns["garment_id"] = garment.id
     event_id = session.execute(_INSERT_EVENT, {f"new_{name}": value for name, value in columns.items()}).scalar_one()
     for name, value in {**values, "version": version, "updated_at": now, "holder": holder}.items():
         set_committed_value(garment, name, value)
     stored = Event(id=event_id, **columns)
     make_transient_to_detached(stored)
     session.add(stored)
-    for name in ("garment", "user", "employee"):
-        set_committed_value(stored, name, garment if name == "garment" else getattr(event, name))
+    for name, value in (("garment", garment), ("user", user), ("employee", person)):
+        set_committed_value(stored, name, value)
     return stored
 
 
@@ -273,7 +272,7 @@ def last_event(session: Session, garment: Garment) -> Event | None:
 def latest_move(session: Session, garment_id: int):
     """The garment's latest event as a row (id, station, action, user_id, created_at), or None:
     what a scan asks of it at every scan (is this a repeat?), without loading the event."""
-    return session.execute(_LATEST_MOVE, {"garment_id": garment_id}).first()
+    return plain_read(session, _LATEST_MOVE, {"garment_id": garment_id}).first()
 
 
 def undo(session: Session, event: Event, *, user: User | None, station: str) -> Event:
