@@ -17,7 +17,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.orm.session import make_transient_to_detached
 
-from .database import plain_read
+from .database import plain_read, run_core
 from .domain.errors import DomainError, N_
 from .domain.garment_states import Action, Status, next_status, status_label
 from .kits import services as kits
@@ -163,12 +163,12 @@ def _write_move(session: Session, garment: Garment, moved: dict, columns: dict, 
     values = {**moved, "holder_id": holder.id if holder is not None else None}
     now = utcnow()
     version = garment.version + 1
-    changed = session.execute(_UPDATE_MOVED, {
+    changed = run_core(session, _UPDATE_MOVED, {
         "garment_id": garment.id, "read_version": garment.version, "new_version": version, "new_updated_at": now,
         **{f"new_{name}": values[name] for name in _MOVED}})
     if changed.rowcount != 1:
         raise StaleDataError(f"garment {garment.id} was moved since version {garment.version} was read")
-    event_id = session.execute(_INSERT_EVENT, {f"new_{name}": value for name, value in columns.items()}).scalar_one()
+    event_id = run_core(session, _INSERT_EVENT, {f"new_{name}": value for name, value in columns.items()}).scalar_one()
     for name, value in {**values, "version": version, "updated_at": now, "holder": holder}.items():
         set_committed_value(garment, name, value)
     stored = Event(id=event_id, **columns)

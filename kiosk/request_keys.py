@@ -46,7 +46,7 @@ KEY_MAX = 64
 _KEY = re.compile(rf"[A-Za-z0-9_-]{{1,{KEY_MAX}}}")
 
 from . import locks  # noqa: E402
-from .database import BUSY, BUSY_TIMEOUT_MS, insert_or_skip, why_not_saved  # noqa: E402 - one rule for why a write was refused
+from .database import BUSY, BUSY_TIMEOUT_MS, insert_or_skip, run_core, why_not_saved  # noqa: E402 - one rule for why a write was refused
 CHANGED = N_("This was changed on another tablet at the same moment, so nothing was saved. "
              "Look at it again and try again.")
 
@@ -158,7 +158,7 @@ def _once(session: Session, key: str, operator: User, command: str, run: Callabl
             return Once(recall(json.loads(first)), repeated=True)
         # The key is claimed first: the same request landing from another connection now
         # waits for this one (PostgreSQL's unique index), then finds its result.
-        claimed = session.execute(_claim(session), {**{f"scope_{name}": value for name, value in scope.items()},
+        claimed = run_core(session, _claim(session), {**{f"scope_{name}": value for name, value in scope.items()},
                                                     "claimed_at": utcnow()}).scalar()
         if claimed is None:
             first = _recorded(session, scope)
@@ -170,7 +170,7 @@ def _once(session: Session, key: str, operator: User, command: str, run: Callabl
         if ref is None:
             nested.rollback()
             return Once(result)
-        session.execute(_KEEP_RESULT, {"key_id": claimed, "kept": json.dumps(ref)})
+        run_core(session, _KEEP_RESULT, {"key_id": claimed, "kept": json.dumps(ref)})
     return Once(result)
 
 
@@ -202,7 +202,7 @@ def by_id(session: Session, model: type) -> dict[str, Callable]:
 
 def _recorded(session: Session, scope: dict) -> str | None:
     """The result (JSON) kept for the key in ``scope`` (user_id, command, key), or None."""
-    return session.execute(_RECORDED, scope).scalar()
+    return run_core(session, _RECORDED, scope).scalar()
 
 
 def recorded_result(session: Session, operator: User | None, command: str, raw_key: str | None) -> Ref | None:

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session, joinedload
 from ..domain import typed
 from ..domain.errors import N_, DomainError
 from ..domain.garment_states import Status
-from ..database import plain_read
+from ..database import plain_read, run_core
 from ..models import Department, Employee, Garment, GarmentType, User, utcnow
 from ..request_keys import Once, once, write_lock
 from .models import MAX_QUANTITY, KitLine, item_key
@@ -191,7 +191,7 @@ def lock_person(session: Session, employee: Employee) -> None:
     """
     write_lock(session)
     if session.get_bind().dialect.name != "sqlite":
-        session.execute(_LOCK_PERSON, {"employee_id": employee.id})
+        run_core(session, _LOCK_PERSON, {"employee_id": employee.id})
 
 
 def hold(session: Session, employee: Employee, garment_type: GarmentType, *, give: str = COUNTER,
