@@ -243,7 +243,8 @@ UNREADABLE_REASON = N_("The printer's last error was recorded in a form the kios
 
 
 def reason_of(job: PrintJob) -> DomainError | None:
-    """The job's last error, ready to translate (``.translated(gettext)``)."""
+    """The job's last error, ready to translate (``.translated(gettext)``): of a job, or of
+    a row with its ``last_error``."""
     if not job.last_error:
         return None
     try:
@@ -446,17 +447,41 @@ def status_unknown(job: PrintJob) -> bool:
 @dataclass
 class QueueStatus:
     """What the status bar says: failed jobs (with the latest reason), those waiting,
-    those printed just now, and those sent just now with the printer's status unknown."""
+    those printed just now, and those sent just now with the printer's status unknown.
+    ``latest_failed``: the newest failed job's id and ``last_error`` (for :func:`reason_of`)."""
 
     failed: int
     pending: int
-    latest_failed: PrintJob | None
+    latest_failed: Any | None
     just_printed: int
     just_unknown: int = 0
 
     @property
     def shown(self) -> bool:
         return bool(self.failed or self.pending or self.just_printed or self.just_unknown)
+
+
+_jobs = PrintJob.__table__
+_IS_FAILED = (_jobs.c.status == FAILED) & (_jobs.c.created_at >= bindparam("failed_since"))
+
+
+def _count(where) -> Any:
+    return select(func.count()).select_from(_jobs).where(where).scalar_subquery()
+
+
+#: The status bar's counts, on every page and every poll: built once (building it and its cache
+#: key cost more than running it), each count a range of one index (models.PrintJob's), never a
+#: pass over the printed history.
+_QUEUE_COUNTS = select(
+    _count(_IS_FAILED),
+    _count(_jobs.c.status.in_((QUEUED, PRINTING))),
+    _count((_jobs.c.status == DONE) & (_jobs.c.printed_at >= bindparam("done_since"))),
+    _count((_jobs.c.status == DONE) & (_jobs.c.printed_at >= bindparam("unknown_since"))
+           & _jobs.c.last_error.is_not(None)),
+)
+#: the newest failure's reason, only when something failed (its row, not the job with its document)
+_LATEST_FAILED = (select(_jobs.c.id, _jobs.c.last_error).where(_IS_FAILED)
+                  .order_by(_jobs.c.updated_at.desc(), _jobs.c.id.desc()).limit(1))
 
 
 def queue_status(session: Session, now: dt.datetime | None = None,
@@ -467,26 +492,11 @@ def queue_status(session: Session, now: dt.datetime | None = None,
     only when something failed.
     """
     now = now or utcnow()
-    since = now - STATUS_WINDOW
-    just_after = now - done_window
-    is_failed = (PrintJob.status == FAILED) & (PrintJob.created_at >= since)
-
-    def count(where) -> Any:
-        return select(func.count()).select_from(PrintJob).where(where).scalar_subquery()
-
-    # Each count a range of one index (models.PrintJob's): never a pass over the printed history.
-    counts = session.execute(select(
-        count(is_failed),
-        count(PrintJob.status.in_((QUEUED, PRINTING))),
-        count((PrintJob.status == DONE) & (PrintJob.printed_at >= just_after)),
-        count((PrintJob.status == DONE) & (PrintJob.printed_at >= now - UNKNOWN_WINDOW)
-              & PrintJob.last_error.is_not(None)),
-    )).one()
+    since = {"failed_since": now - STATUS_WINDOW}
+    counts = plain_read(session, _QUEUE_COUNTS, {**since, "done_since": now - done_window,
+                                                 "unknown_since": now - UNKNOWN_WINDOW}).one()
     failed, pending, just, unknown = (int(n) for n in counts)
-    latest = None
-    if failed:
-        latest = session.scalar(select(PrintJob).where(is_failed)
-                                .order_by(PrintJob.updated_at.desc(), PrintJob.id.desc()).limit(1))
+    latest = plain_read(session, _LATEST_FAILED, since).first() if failed else None
     quiet = not (failed or pending)
     return QueueStatus(failed=failed, pending=pending, latest_failed=latest,
                        just_printed=just if quiet else 0, just_unknown=unknown if quiet else 0)
