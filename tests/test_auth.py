@@ -259,3 +259,43 @@ def test_the_screens_idle_lock_returns_to_its_page_after_signing_in_again(app, m
     login(client, user_id)
     response = client.post("/logout", data={"idle": "1", "next": "https://evil.example/"})
     assert response.headers["Location"] == "/login"
+
+
+def _session_cookie(app, client) -> str:
+    return client.get_cookie(app.config.get("SESSION_COOKIE_NAME", "session")).value
+
+
+def test_a_sign_in_cookie_kept_after_its_check_is_the_only_text_it_stands_for(app, make, client):
+    """The server keeps cookies it has checked (kiosk.web.SessionCookie): a changed one is checked
+    again and refused, while the kept one goes on working."""
+    login(client, _user(app, make))
+    client.get("/")
+    again = client.get("/")  # the same cookie again: checked once, then kept
+    assert again.status_code == 200 and "Set-Cookie" not in again.headers
+    name, real = app.config.get("SESSION_COOKIE_NAME", "session"), _session_cookie(app, client)
+    body, _, signature = real.rpartition(".")
+    forged = f"{body}.{'A' if signature[0] != 'A' else 'B'}{signature[1:]}"
+    client.set_cookie(name, forged)
+    refused = client.get("/")
+    assert refused.status_code == 302 and "/login" in refused.headers["Location"]
+    client.set_cookie(name, real)
+    assert client.get("/").status_code == 200
+
+
+def test_a_kept_sign_in_cookie_still_expires_with_its_age(app, make, client, monkeypatch):
+    from kiosk.models import OperatorSession
+
+    login(client, _user(app, make))
+    client.get("/")
+    again = client.get("/")  # the same cookie again: checked once, then kept
+    assert again.status_code == 200 and "Set-Cookie" not in again.headers
+    real_time = time.time
+    later = real_time() + app.permanent_session_lifetime.total_seconds() + 60
+    monkeypatch.setattr(time, "time", lambda: later)
+    answer = client.get("/")
+    assert answer.status_code == 302 and "/login" in answer.headers["Location"]
+    # Refused as an expired cookie (nothing in it read), not by the idle lock, which would have
+    # read the sign-in from it and ended its row.
+    row = db.session.scalars(select(OperatorSession)).one()
+    db.session.refresh(row)
+    assert row.ended_at is None
