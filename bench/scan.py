@@ -1278,7 +1278,9 @@ class Server:
 def serve_bare(url: str, port: int, user_id: int) -> int:
     from waitress import serve
 
-    serve(bare_wsgi(url, user_id), host="127.0.0.1", port=port, threads=8)
+    from kiosk.cli import SERVE_THREADS
+
+    serve(bare_wsgi(url, user_id), host="127.0.0.1", port=port, threads=SERVE_THREADS)  # as kiosk serve
     return 0
 
 
