@@ -38,6 +38,7 @@ from functools import lru_cache
 
 from printers import profile as profiles
 from printers.documents import QR, Barcode, Cut, Document, Feed, Image, Rule, Text
+from printers.qr import qr_matrix
 from printers.errors import MissingGlyphs
 from printers.render import PAPER_DOTS, draw_image, paper_dots
 
@@ -162,12 +163,7 @@ def _text(out: list[bytes], text: str, *, size: int = 1, bold: bool = False, ali
 
 
 def _qr_dot_size(el: QR, dots: int) -> int:
-    import qrcode
-
-    qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=0)
-    qr.add_data(el.data)
-    qr.make(fit=True)
-    modules = qr.modules_count + 8  # with the quiet zone, as the raster renderer draws it
+    modules = len(qr_matrix(el))  # with the quiet zone, as the raster renderer draws it
     return max(1, min(16, min(el.size_px, dots) // modules))
 
 
@@ -213,10 +209,11 @@ def encode(document: Document, *, paper_mm: int = 80, profile: str = profiles.DE
             _text(out, el.text, size=el.size, bold=el.bold, align=el.align, cols=cols)
         elif isinstance(el, QR):
             if el.data:
-                from escpos.constants import QR_ECLEVEL_M
+                from escpos import constants
 
                 printer._raw(ALIGN["center"])
-                printer.qr(el.data, ec=QR_ECLEVEL_M, size=_qr_dot_size(el, dots), native=True)
+                printer.qr(el.data, ec=getattr(constants, f"QR_ECLEVEL_{el.level}"), size=_qr_dot_size(el, dots),
+                           native=True)
                 printer._raw(LF + ALIGN["left"])
         elif isinstance(el, Barcode):
             if not _barcode(printer, el, dots):

@@ -29,12 +29,12 @@ import threading
 from dataclasses import dataclass
 from functools import lru_cache
 
-import qrcode
 from PIL import Image as PILImage
 from PIL import ImageDraw, ImageFont
 
 from printers import errors
 from printers.documents import QR, Barcode, Cut, Document, Feed, Image, Rule, Text
+from printers.qr import qr_matrix
 from printers.errors import MissingGlyphs, PrinterError
 
 #: paper width in mm → printable dots at 203 dpi.
@@ -237,10 +237,7 @@ def _draw_text(el: Text, face: FontFace, width: int) -> PILImage.Image:
 
 
 def _draw_qr(el: QR, width: int) -> PILImage.Image:
-    qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=4)
-    qr.add_data(el.data)
-    qr.make(fit=True)
-    matrix = qr.get_matrix()  # includes the quiet zone
+    matrix = qr_matrix(el)  # includes the quiet zone
     n = len(matrix)
     box = max(1, min(el.size_px, width) // n)
     side = n * box

@@ -123,3 +123,14 @@ def test_text_refuses_a_size_or_alignment_it_cannot_print():
         d.Text("x", size=5)
     with pytest.raises(ValueError):
         d.Text("x", align="justify")
+
+
+def test_a_tag_stored_before_qr_levels_comes_back_at_level_h_and_a_bad_level_is_refused():
+    stored = d.garment_tag("T-000123", "1024", "西装外套", "M").to_dict()
+    for element in stored["elements"]:
+        element.pop("level", None)  # a job queued by an older kiosk
+    qr = next(el for el in d.Document.from_dict(stored).elements if isinstance(el, d.QR))
+    assert qr.level == "H"
+    assert d.QR("T-1", level="L").level == "L"
+    with pytest.raises(ValueError):
+        d.QR("T-1", level="X")

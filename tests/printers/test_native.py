@@ -194,7 +194,7 @@ def test_a_tag_sends_its_qr_with_the_printers_own_command_and_the_tag_code_as_pa
     assert qr_payloads(cmds) == ["T-000123"]
     qr = [c.args for c in cmds if c.name == "qr"]
     assert qr[0] == b"1A2\x00"          # model 2
-    assert qr[2] == b"1E1"              # error correction M, as the raster QR
+    assert qr[2] == b"1E3"              # error correction H, as the raster QR (a tag goes through the wash)
     assert qr[-1] == b"1Q0"             # print the symbol
     assert 1 <= qr[1][2] <= 16          # dot size
     assert "raster" not in [c.name for c in cmds]

@@ -9,7 +9,7 @@ import subprocess
 import pytest
 import zxingcpp
 from PIL import Image as PILImage
-from PIL import ImageChops
+from PIL import ImageChops, ImageDraw
 
 from printers import documents as d
 from printers import render as r
@@ -244,3 +244,46 @@ def test_picture_refuses_what_is_larger_than_the_given_bound():
         r.picture(png(PILImage.new("L", (601, 200), 255)), max_size=(600, 200))
     assert info.value.message == errors.PICTURE_TOO_LARGE
     assert r.picture(png(PILImage.new("L", (600, 200), 255)), max_size=(600, 200)).size == (600, 200)
+
+
+def _tear_corner(image: PILImage.Image, qr: d.QR, modules: int) -> PILImage.Image:
+    """``image`` (a document whose first element is ``qr``) with a corner of ``modules`` x
+    ``modules`` of the symbol gone (torn, washed out): the bottom-right, where no finder is."""
+    from printers.qr import qr_matrix
+
+    n = len(qr_matrix(qr)) - 8  # the symbol without its quiet zone
+    box = min(qr.size_px, image.width) // (n + 8)
+    x0, y0 = (image.width - (n + 8) * box) // 2 + 4 * box, 4 * box
+    torn = image.convert("L")
+    ImageDraw.Draw(torn).rectangle((x0 + (n - modules) * box, y0 + (n - modules) * box,
+                                    x0 + n * box - 1, y0 + n * box - 1), fill=255)
+    return torn
+
+
+@pytest.mark.parametrize("paper_mm", [58, 80])
+def test_a_tag_still_reads_with_a_corner_of_its_qr_torn_off(paper_mm):
+    """Tags go through the wash: their QR is level H, which reads with a 7 x 7 corner gone;
+    the same tear on a level M symbol (what tags had) does not read, so the tear is a real one."""
+    tag = d.garment_tag("T-000123", "1024", "西装外套", "M", "张堃")
+    qr = tag.elements[0]
+    image = r.render(tag, paper_mm=paper_mm)
+    assert [(b.text, b.ec_level) for b in zxingcpp.read_barcodes(image.convert("L"))] == [("T-000123", "H")]
+    assert read_codes(_tear_corner(image, qr, 7)) == ["T-000123"]
+    weaker = d.QR(qr.data, size_px=qr.size_px, level="M")
+    plain = r.render(d.Document("tag", [weaker]), paper_mm=paper_mm)
+    assert read_codes(plain) == ["T-000123"]
+    assert read_codes(_tear_corner(plain, weaker, 7)) == []
+
+
+def test_the_tags_number_is_big_enough_to_read_across_the_room():
+    """The number (编号) is the line a person reads from across the room: at least 8 mm tall
+    at 203 dpi (8 dots a mm), well above the type and size line under it."""
+    tag = d.garment_tag("T-000123", "1024", "西装外套", "M", "张堃")
+    number, kind = (el for el in tag.elements if isinstance(el, d.Text) and el.text in ("1024", "西装外套 M"))
+    heights = []
+    for element in (number, kind):
+        line = r.render(d.Document("tag", [element]), paper_mm=80)
+        box = ImageChops.invert(line.convert("L")).getbbox()
+        heights.append(box[3] - box[1])
+    assert heights[0] >= 8 * 8
+    assert heights[0] > 1.5 * heights[1]
