@@ -28,6 +28,7 @@ import struct
 import threading
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Callable
 
 from PIL import Image as PILImage
 from PIL import ImageDraw, ImageFont
@@ -57,6 +58,14 @@ FONT_CANDIDATES: list[tuple[str, str, str | None]] = [
     ("WenQuanYi Zen Hei", "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc", None),
 ]
 
+#: Fonts for a character the main font lacks, tried in this order, each glyph on its own: the
+#: CJK extension planes (BabelStone Han: Extensions B to G, the rarer name characters of
+#: GB18030-2022 that Noto Sans CJK and WenQuanYi lack, such as 𠮷), then the other CJK fonts of
+#: :data:`FONT_CANDIDATES`. Pillow draws with one font per call and has no fallback of its own.
+FALLBACK_CANDIDATES: list[tuple[str, str]] = [
+    ("BabelStone Han", "/usr/share/fonts/truetype/babelstone/BabelStoneHan.ttf"),
+]
+
 #: FreeType faces are shared (cached) and are not safe to use from two
 #: threads at once (previews in request threads, the print worker).
 _FT_LOCK = threading.RLock()
@@ -73,13 +82,19 @@ _PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 @dataclass(frozen=True)
 class FontFace:
-    """A font file and face index, with an optional real bold face."""
+    """A font file and face index, with an optional real bold face, and the fonts (path, index)
+    that draw what it lacks, glyph by glyph (:data:`FALLBACK_CANDIDATES`)."""
 
     name: str
     path: str
     index: int = 0
     bold_path: str | None = None
     bold_index: int = 0
+    fallbacks: tuple[tuple[str, int], ...] = ()
+
+    def fonts(self) -> tuple[tuple[str, int], ...]:
+        """(path, index) of the main font, then of each fallback."""
+        return ((self.path, self.index), *self.fallbacks)
 
 
 def _face_index(path: str, family: str) -> int | None:
@@ -96,11 +111,23 @@ def _face_index(path: str, family: str) -> int | None:
 
 def find_font(font_path: str | None = None) -> FontFace:
     """The font to print with: ``font_path``, else ``$KIOSK_FONT``, else the
-    first installed of :data:`FONT_CANDIDATES`. Raises :class:`PrinterError`."""
+    first installed of :data:`FONT_CANDIDATES`; with the installed fallbacks for
+    what it lacks. Raises :class:`PrinterError`."""
     font_path = font_path or os.environ.get("KIOSK_FONT") or None
-    if font_path:
-        return _explicit_font(font_path)
-    return _search_fonts()
+    main = _explicit_font(font_path) if font_path else _search_fonts()
+    return _with_fallbacks(main)
+
+
+@lru_cache(maxsize=8)
+def _with_fallbacks(main: FontFace) -> FontFace:
+    found: list[tuple[str, int]] = []
+    for family, path in FALLBACK_CANDIDATES + [(family, path) for family, path, _ in FONT_CANDIDATES]:
+        if not os.path.exists(path) or path == main.path:
+            continue
+        index = _face_index(path, family) if path.endswith(".ttc") else 0
+        if index is not None and (path, index) not in found:
+            found.append((path, index))
+    return FontFace(main.name, main.path, main.index, main.bold_path, main.bold_index, tuple(found))
 
 
 @lru_cache(maxsize=8)
@@ -149,19 +176,40 @@ def _has_glyph(path: str, index: int, char: str) -> bool:
     return _mask_key(font, char) != _mask_key(font, _NOTDEF_PROBE)
 
 
+@lru_cache(maxsize=8192)
+def font_of(face: FontFace, char: str) -> int | None:
+    """Which of ``face.fonts()`` draws ``char`` (0: the main font; whitespace always the
+    main one), or None when none of them has it."""
+    if char.isspace():
+        return 0
+    with _FT_LOCK:
+        return next((i for i, (path, index) in enumerate(face.fonts()) if _has_glyph(path, index, char)), None)
+
+
 def missing_glyphs(document: Document, face: FontFace) -> list[str]:
-    """Characters of the document's Text elements the font cannot draw
+    """Characters of the document's Text elements no font of ``face`` can draw
     (whitespace ignored), each once, in order of appearance."""
     missing: dict[str, None] = {}
-    with _FT_LOCK:
-        for el in document.elements:
-            if isinstance(el, Text):
-                for char in el.text:
-                    if char.isspace() or char in missing:
-                        continue
-                    if not _has_glyph(face.path, face.index, char):
-                        missing[char] = None
+    for el in document.elements:
+        if isinstance(el, Text):
+            for char in el.text:
+                if char not in missing and font_of(face, char) is None:
+                    missing[char] = None
     return list(missing)
+
+
+def runs(text: str, face: FontFace) -> list[tuple[str, int]]:
+    """``text`` cut where the font that draws it changes: (part, index into ``face.fonts()``)."""
+    out: list[tuple[str, int]] = []
+    for char in text:
+        which = font_of(face, char) or 0
+        if char.isspace() and out:
+            which = out[-1][1]  # a space goes with what it follows
+        if out and out[-1][1] == which:
+            out[-1] = (out[-1][0] + char, which)
+        else:
+            out.append((char, which))
+    return out
 
 
 def paper_dots(paper_mm: int) -> int:
@@ -179,14 +227,16 @@ def paper_dots(paper_mm: int) -> int:
 _TOKENS = re.compile(r"[ \t]+|[\u0021-\u007e\u00a0-\u02ff]+|.", re.S)
 
 
-def wrap(text: str, font: ImageFont.FreeTypeFont, width: int) -> list[str]:
-    """Break ``text`` into lines no wider than ``width`` dots. Latin words
-    stay whole unless longer than a line; CJK may break between any characters."""
+def wrap(text: str, font: ImageFont.FreeTypeFont | Callable[[str], float], width: int) -> list[str]:
+    """Break ``text`` into lines no wider than ``width`` dots (measured by ``font``, or by a
+    function of the text). Latin words stay whole unless longer than a line; CJK may break
+    between any characters."""
+    length = font.getlength if hasattr(font, "getlength") else font
     lines: list[str] = []
     for para in text.split("\n"):
         line = ""
         for token in _TOKENS.findall(para):
-            if font.getlength(line + token) <= width:
+            if length(line + token) <= width:
                 line += token
                 continue
             if token.isspace():
@@ -197,7 +247,7 @@ def wrap(text: str, font: ImageFont.FreeTypeFont, width: int) -> list[str]:
                 lines.append(line.rstrip())
             line = ""
             for char in token:  # a word or character on a fresh line
-                if line and font.getlength(line + char) > width:
+                if line and length(line + char) > width:
                     lines.append(line)
                     line = ""
                 line += char
@@ -212,27 +262,38 @@ def _blank(width: int, height: int) -> PILImage.Image:
 
 
 def _draw_text(el: Text, face: FontFace, width: int) -> PILImage.Image:
+    """Lines of ``el`` in ``face``; a character the main font lacks in the first fallback that
+    has it, on the main font's baseline (bold drawn twice where the font has no bold face)."""
     px = BASE_PX * el.size
     real_bold = el.bold and face.bold_path is not None
-    font = _font(face.bold_path, face.bold_index, px) if real_bold else _font(face.path, face.index, px)
-    fake_bold = el.bold and not real_bold
-    usable = width - 2 * MARGIN - (1 if fake_bold else 0)
-    lines = wrap(el.text, font, usable)
+    main = _font(face.bold_path, face.bold_index, px) if real_bold else _font(face.path, face.index, px)
+    fonts = [main] + [_font(path, index, px) for path, index in face.fallbacks]
+    fake = [el.bold and not real_bold] + [el.bold] * len(face.fallbacks)
+
+    def measure(text: str) -> float:
+        return sum(fonts[which].getlength(part) for part, which in runs(text, face))
+
+    usable = width - 2 * MARGIN - (1 if el.bold else 0)
+    lines = wrap(el.text, measure, usable)
     pitch = int(px * (1 + LINE_GAP))
+    ascent = main.getmetrics()[0]
     img = _blank(width, pitch * len(lines))
     draw = ImageDraw.Draw(img)
     draw.fontmode = "1"
     for i, line in enumerate(lines):
-        w = font.getlength(line)
+        w = measure(line)
         if el.align == "center":
             x = (width - w) / 2
         elif el.align == "right":
             x = width - MARGIN - w
         else:
             x = MARGIN
-        y = i * pitch + int(px * LINE_GAP / 2)
-        for dx in ((0, max(1, px // 24)) if fake_bold else (0,)):
-            draw.text((int(x) + dx, y), line, font=font, fill=0)
+        baseline = i * pitch + int(px * LINE_GAP / 2) + ascent
+        for part, which in runs(line, face):
+            font = fonts[which]
+            for dx in ((0, max(1, px // 24)) if fake[which] else (0,)):
+                draw.text((int(x) + dx, baseline), part, font=font, fill=0, anchor="ls")
+            x += font.getlength(part)
     return img
 
 

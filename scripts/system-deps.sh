@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # System packages the kiosk and its tests need and pip cannot give:
-# a CJK font (Chinese on screen and on printed slips; without one it renders
+# CJK fonts (Chinese on screen and on printed slips; without one it renders
 # as boxes) and, for the browser tests, Debian's Chromium (Playwright drives
 # it; it cannot download its own browser here), and PostgreSQL's client tools
 # (pg_dump, pg_restore) for backups of a PostgreSQL database, and nginx for
@@ -11,8 +11,13 @@
 set -euo pipefail
 
 need=()
-if ! fc-list 2>/dev/null | grep -qiE 'WenQuanYi|Noto Sans CJK'; then
-  need+=(fonts-wqy-microhei)
+# Noto Sans CJK draws Chinese; BabelStone Han the rarer name characters it lacks (the CJK
+# extension planes B to G of GB18030-2022, such as 𠮷), glyph by glyph (printers.render).
+if ! fc-list 2>/dev/null | grep -qi 'Noto Sans CJK'; then
+  need+=(fonts-noto-cjk)
+fi
+if ! fc-list 2>/dev/null | grep -qi 'BabelStone Han'; then
+  need+=(fonts-babelstone-han)
 fi
 if [ "${1:-}" != "--fonts" ]; then
   [ -x /usr/bin/chromium ] || need+=(chromium)

@@ -217,3 +217,20 @@ def test_a_device_backend_names_its_missing_package(url, module, package):
     assert info.value.message == errors.MISSING_PACKAGE
     assert info.value.params == {"scheme": url.split(":")[0] + "://", "package": package}
     assert f"pip install {package}" in str(info.value)
+
+
+@pytest.mark.parametrize("paper_mm", [58, 80])
+def test_a_name_with_a_rare_character_prints_on_a_tag_and_a_slip_as_its_preview(printers, paper_mm):
+    """𠮷 (U+20BB7), which the main CJK fonts lack, drawn from the fallback font: what arrives at
+    the printer decodes to exactly the preview the screen shows."""
+    name = "\u5409\U00020BB7"  # 吉𠮷
+    tag = r.render(d.garment_tag("T-000126", "1026", "衬衫", "M", name), paper_mm=paper_mm)
+    slip = r.render(d.issue_slip("制服室 发衣单", employee=name, clerk="李玥", when="2024-05-01 09:00",
+                                 garments=[d.GarmentLine("T-000126", "衬衫", "M", "1026")]), paper_mm=paper_mm)
+    for image in (tag, slip):
+        fake = printers()
+        send(image, fake.url, timeout=2)
+        job = enc.encode(image)
+        printed, _ = decode(fake.wait_for(len(job) + 12)[len(STATUS):-len(STATUS)])
+        assert printed.tobytes() == image.tobytes()
+    assert [b.text for b in zxingcpp.read_barcodes(tag.convert("L"))] == ["T-000126"]

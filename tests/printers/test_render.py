@@ -97,22 +97,57 @@ def test_names_with_rare_hanzi_render_with_real_glyphs():
         assert glyph.tobytes() != tofu.tobytes()  # and not the .notdef box
 
 
-def test_a_character_the_font_lacks_is_reported_before_printing_else_drawn():
+#: a name character from each CJK extension plane that Noto Sans CJK and WenQuanYi lack
+#: (GB18030-2022's rarer name characters): B (吉 with 土, U+20BB7), C, D, E, F, G
+EXTENSIONS = {"B": "\U00020BB7", "C": "\U0002A700", "D": "\U0002B740", "E": "\U0002B820",
+              "F": "\U0002CEB0", "G": "\U00030000"}
+
+
+def any_font_has(char: str) -> bool | None:
+    """An oracle independent of the renderer: does fontconfig know an installed font with it?"""
+    if not shutil.which("fc-list"):
+        return None
+    return bool(subprocess.run(["fc-list", f":charset={ord(char):x}", "file"], capture_output=True,
+                               text=True, check=True).stdout.strip())
+
+
+@pytest.mark.parametrize("plane", sorted(EXTENSIONS))
+def test_a_name_from_every_cjk_extension_prints_with_a_real_glyph(plane):
+    """Glyph by glyph: a character the main font lacks is drawn by the first fallback that has it
+    (BabelStone Han for Extensions B to G), on the same line, and is neither blank nor the box."""
+    char = EXTENSIONS[plane]
     face = r.find_font()
-    doc = d.garment_tag("T-000125", "1025", "衬衫", "M", f"吉{RARE}")
-    oracle = font_has(RARE, face)
-    try:
-        image = r.render(doc)
-    except MissingGlyphs as exc:
-        assert oracle in (False, None)
-        assert exc.chars == [RARE]
-        assert exc.message == "The font cannot print: %(chars)s. Nothing was printed."
-        assert exc.params == {"chars": RARE}
-    else:
-        assert oracle in (True, None)
-        alone = r.render(d.Document("t", [d.Text(RARE, size=2)]))
-        assert ink(alone) > 50
-        assert read_codes(image) == ["T-000125"]
+    assert any_font_has(char) in (True, None), f"{plane}: install fonts-babelstone-han (scripts/system-deps.sh)"
+    assert r.missing_glyphs(d.Document("t", [d.Text(f"王{char}")]), face) == []
+    assert r.font_of(face, "王") == 0  # the main font draws what it has
+    glyph = r._draw_text(d.Text(char, size=2), face, 576)
+    tofu = r._draw_text(d.Text("\U0010FFFD", size=2), face, 576)  # drawn directly: no check
+    assert ink(glyph) > 50 and glyph.tobytes() != tofu.tobytes()
+    image = r.render(d.garment_tag("T-000125", "1025", "衬衫", "M", f"王{char}"))
+    assert read_codes(image) == ["T-000125"]
+
+
+def test_a_rare_character_sits_on_the_line_of_the_name_around_it():
+    """The fallback's glyph shares the main font's baseline: the name stays one line of one height."""
+    face = r.find_font()
+    plain = r._draw_text(d.Text("王吉", size=2), face, 576)
+    mixed = r._draw_text(d.Text("王\U00020BB7", size=2), face, 576)
+    assert mixed.size == plain.size
+    rows = [ImageChops.invert(im.convert("L")).getbbox() for im in (plain, mixed)]
+    assert abs(rows[0][3] - rows[1][3]) <= 3 and abs(rows[0][1] - rows[1][1]) <= 6
+
+
+def test_a_character_no_installed_font_has_still_stops_the_print_with_its_name():
+    face = r.find_font()
+    hieroglyph = "\U00013000"  # no CJK font has it
+    assert any_font_has(hieroglyph) in (False, None) or r.font_of(face, hieroglyph) is not None
+    if r.font_of(face, hieroglyph) is not None:
+        pytest.skip("a font with Egyptian hieroglyphs is installed here")
+    with pytest.raises(MissingGlyphs) as exc:
+        r.render(d.garment_tag("T-000125", "1025", "衬衫", "M", f"王{hieroglyph}"))
+    assert exc.value.chars == [hieroglyph]
+    assert exc.value.message == "The font cannot print: %(chars)s. Nothing was printed."
+    assert exc.value.params == {"chars": hieroglyph}
 
 
 def test_the_renderer_sees_the_tofu_it_would_print():
