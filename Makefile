@@ -7,7 +7,7 @@ FLASK  := $(BIN)/flask --app app
 export KIOSK_HOST ?= 127.0.0.1
 export KIOSK_PORT ?= 8000
 
-.PHONY: run test install install-test translations system-deps clean messages
+.PHONY: run test install install-test translations system-deps zpl-renderer clean messages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,16 @@ translations: $(VENV)/.installed
 system-deps:
 	@scripts/system-deps.sh
 
+## An independent ZPL renderer for the label tests (npm's zpl-renderer-js, pinned in
+## tests/zpl-renderer); without npm that one test says so and is skipped.
+ZPL_RENDERER := $(VENV)/zpl-renderer
+$(ZPL_RENDERER)/.installed: tests/zpl-renderer/package.json tests/zpl-renderer/package-lock.json | $(BIN)/python
+	@if command -v npm >/dev/null; then \
+	  mkdir -p $(ZPL_RENDERER) && cp tests/zpl-renderer/package.json tests/zpl-renderer/package-lock.json $(ZPL_RENDERER)/ && \
+	  npm ci --prefix $(ZPL_RENDERER) --silent --no-audit --no-fund && touch $@; \
+	else echo "npm not found: the test of ZPL labels in an independent renderer is skipped"; fi
+zpl-renderer: $(ZPL_RENDERER)/.installed
+
 ## Install, migrate, load the demo hotel on first run, serve on KIOSK_HOST:KIOSK_PORT.
 run: install translations
 	@scripts/system-deps.sh --fonts || [ -n "$$KIOSK_FONT" ]
@@ -47,7 +57,7 @@ TEST_WORKERS ?= auto
 PYTEST_ARGS  ?= -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 ## The whole suite on SQLite, then on PostgreSQL when KIOSK_TEST_POSTGRES_URL is set.
-test: install-test translations system-deps
+test: install-test translations system-deps zpl-renderer
 	$(BIN)/pytest $(PYTEST_ARGS)
 	@if [ -n "$$KIOSK_TEST_POSTGRES_URL" ]; then \
 	  echo "== second pass on PostgreSQL =="; \

@@ -32,6 +32,8 @@ TOO_WIDE = N_("The slip is %(width)s dots wide but the printer profile %(profile
 BAD_PAPER = N_("Unsupported paper width %(mm)s mm (58 or 80).")
 GLYPHS = N_("The font cannot print: %(chars)s. Nothing was printed.")
 BAD_PICTURE = N_("The picture on this slip (a signature) cannot be read. Nothing was printed.")
+BAD_LABEL_SIZE = N_("Unsupported label size %(size)s: give width x height in mm, each 20 to 120 (for example 40x30).")
+BAD_LABEL_LANGUAGE = N_("Unsupported label printer language %(language)s (tspl or zpl).")
 PICTURE_TOO_LARGE = N_("The picture on this slip (a signature) is too large: %(width)s × %(height)s pixels. Nothing was printed.")
 
 

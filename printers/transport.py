@@ -170,9 +170,10 @@ def _drain(sock: socket.socket, deadline: _Deadline) -> None:
             return
 
 
-def _tcp(url: Any, data: bytes, timeout: float) -> Sent:
+def _tcp(url: Any, data: bytes, timeout: float, ask_status: bool = True) -> Sent:
     """``tcp://host:port`` (raw port 9100): status, job, status; or, when the
-    status query goes unanswered, the job alone (status unknown)."""
+    status query goes unanswered, the job alone (status unknown). ``ask_status``
+    False (a label printer, which does not speak ESC/POS): the job alone."""
     host, port = url.hostname, url.port or 9100
     if not host:
         raise PrinterError(errors.UNKNOWN_URL, url=url.geturl())
@@ -184,8 +185,10 @@ def _tcp(url: Any, data: bytes, timeout: float) -> Sent:
         sock = socket.create_connection((host, port), timeout=timeout)
         stage = "status"
         deadline.left(sock)
-        sock.sendall(STATUS_REQUEST)
         try:
+            if not ask_status:
+                raise _NoAnswer
+            sock.sendall(STATUS_REQUEST)
             _check_status(*_read_status(sock, deadline, first_wait=min(STATUS_WAIT, timeout / 3)))
         except _NoAnswer:
             stage = "job"
@@ -299,11 +302,15 @@ def parse_url(url: str) -> Any:
     return parts
 
 
-def send_bytes(data: bytes, url: str, *, timeout: float = 3.0) -> Sent:
+def send_bytes(data: bytes, url: str, *, timeout: float = 3.0, ask_status: bool = True) -> Sent:
     """Write an already encoded job to the printer at ``url``; return when it is done.
 
     Raises :class:`PrinterError` with the reason on any failure. The
-    :class:`Sent` says whether the printer's status stayed unknown.
+    :class:`Sent` says whether the printer's status stayed unknown. ``ask_status``
+    False: ``tcp://`` sends no ESC/POS status query (a TSPL or ZPL label printer
+    would take it for part of the label) and the status stays unknown.
     """
     parts = parse_url(url)
+    if parts.scheme == "tcp":
+        return _tcp(parts, data, timeout, ask_status)
     return BACKENDS[parts.scheme](parts, data, timeout) or Sent()
