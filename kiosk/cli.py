@@ -350,10 +350,11 @@ def init_app(app: Flask) -> None:
     from .demo import demo_command
     from .hotel.cli import init_command, setup_code_command
     from .imports.cli import import_cli
-    from .printing.cli import tag_cli
+    from .printing.cli import printer_cli, tag_cli
     from .reports.cli import report_cli
 
     kiosk_cli.add_command(tag_cli)
+    kiosk_cli.add_command(printer_cli)
     kiosk_cli.add_command(demo_command)
     kiosk_cli.add_command(init_command)
     kiosk_cli.add_command(setup_code_command)

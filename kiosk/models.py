@@ -361,6 +361,45 @@ class TagReprint(db.Model):
     garment: Mapped[Garment] = relationship()
 
 
+class Printer(db.Model):
+    """A printer of the room: a receipt printer at the counter, a label printer for tags.
+
+    ``url`` is one of :mod:`printers.transport`'s addresses; ``language`` what it speaks
+    (ESC/POS for receipts; TSPL or ZPL for labels), with its paper width (58/80 mm) or label
+    size ("40x30"); ``status_query`` whether it is asked for its status before and after a job
+    (``auto``: ESC/POS printers are, label printers are not). ``host``: the server that drives
+    it when only that one can reach it (USB, serial, a local file); other servers leave its jobs
+    alone. The default printer (``is_default``) takes what no other is chosen for; the one
+    created from KIOSK_PRINTER (``from_setting``) follows that setting where a server sets it.
+    """
+
+    __tablename__ = "printers"
+    __table_args__ = (
+        CheckConstraint("kind IN ('receipt', 'label')", name="kind"),
+        CheckConstraint("language IN ('escpos', 'tspl', 'zpl')", name="language"),
+        CheckConstraint("status_query IN ('auto', 'on', 'off')", name="status_query"),
+        Index("ix_printers_one_default", "is_default", unique=True,
+              sqlite_where=text("is_default AND retired_at IS NULL"),
+              postgresql_where=text("is_default AND retired_at IS NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(60), unique=True)
+    url: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(16), default="receipt")
+    language: Mapped[str] = mapped_column(String(16), default="escpos")
+    paper_mm: Mapped[int | None] = mapped_column()
+    label_size: Mapped[str | None] = mapped_column(String(16))
+    native: Mapped[bool] = mapped_column(default=False)
+    status_query: Mapped[str] = mapped_column(String(8), default="auto")
+    host: Mapped[str | None] = mapped_column(String(255))
+    is_default: Mapped[bool] = mapped_column(default=False)
+    from_setting: Mapped[bool] = mapped_column(default=False)
+    retired_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
 class PrintJob(db.Model):
     """One tag or receipt to print (the print queue).
 
@@ -395,6 +434,8 @@ class PrintJob(db.Model):
     last_error: Mapped[str | None] = mapped_column(Text)
     # The printer URL when the job was queued, then at its latest attempt.
     printer: Mapped[str] = mapped_column(String(255), default="")
+    # The printer it is for (None: queued before printers were records, the default one's).
+    printer_id: Mapped[int | None] = mapped_column(ForeignKey("printers.id"), index=True)
     requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -402,6 +443,7 @@ class PrintJob(db.Model):
 
     garment: Mapped[Garment | None] = relationship()
     reprint: Mapped[TagReprint | None] = relationship()
+    printer_record: Mapped[Printer | None] = relationship()
     requested_by: Mapped[User | None] = relationship()
 
 

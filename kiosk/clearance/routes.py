@@ -17,6 +17,7 @@ from ..domain.roles import COUNTER, MANAGERS
 from ..extensions import db
 from ..i18n import current_language, hotel_today, hotel_zone, money, now
 from ..models import Employee
+from ..printing import worker
 from ..printing.routes import queue_once
 from ..printing.services import enqueue
 from ..request_keys import new_key
@@ -215,5 +216,5 @@ def print_slip(clearance_id: int):
     except DomainError as refused:  # nothing on it: the page offers no button then
         return refuse(refused.translated(_), status=400)
     return queue_once("print.clearance_slip", lambda: [enqueue(
-        db.session, document, services.SLIP_KIND, current_user(), printer=current_app.config["KIOSK_PRINTER"])],
+        db.session, document, services.SLIP_KIND, current_user(), printer=worker.job_printer(current_app._get_current_object()))],
         back)

@@ -101,8 +101,8 @@ def _settings() -> services.PrintSettings:
     return worker.settings_of(current_app)
 
 
-def _printer() -> str:
-    return current_app.config["KIOSK_PRINTER"]
+def _printer():
+    return worker.job_printer(current_app._get_current_object())
 
 
 def _back(default: str) -> str:

@@ -15,6 +15,7 @@ note (in ``last_error``): it was sent, whether it came out is not known.
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import logging
@@ -23,10 +24,10 @@ from typing import Any, Callable, Iterable, Sequence
 from urllib.parse import urlsplit
 
 from PIL.Image import Image
-from sqlalchemy import bindparam, case, func, select, update
+from sqlalchemy import bindparam, case, func, select, true, update
 from sqlalchemy.orm import Session, joinedload
 
-from printers import documents, encoding, render, transport
+from printers import documents, encoding, labels, render, transport
 from printers.documents import Document
 from printers.errors import PrinterError
 
@@ -40,6 +41,7 @@ from ..models import (
     Employee,
     Event,
     Garment,
+    Printer,
     PrintJob,
     StationSetting,
     TagReprint,
@@ -47,10 +49,13 @@ from ..models import (
     utcnow,
 )
 from ..request_keys import once
+from . import printers as printer_records
 
 QUEUED, PRINTING, DONE, FAILED = "queued", "printing", "done", "failed"
 
 TAG, CHECKIN, ISSUE, LOSS_REPORT = "tag", "checkin", "issue", "loss_report"
+TEST_PAGE = "test_page"
+TEST_PAGE_TITLE = N_("Printer test page")
 
 #: job kind -> label msgid (the queue page)
 KIND_LABELS: dict[str, str] = {
@@ -62,6 +67,7 @@ KIND_LABELS: dict[str, str] = {
     "clearance": N_("Leaver's clearance slip"),
     "stocktake": N_("Stocktake summary"),
     "daily": N_("Daily summary"),
+    TEST_PAGE: TEST_PAGE_TITLE,
     LOSS_REPORT: N_("Monthly loss report"),
 }
 
@@ -114,6 +120,30 @@ class PrintSettings:
     #: KIOSK_PRINTER_NATIVE: GB18030 text and the printer's own QR command
     #: instead of one raster image (the preview stays the raster render).
     native: bool = False
+    #: the printer's language (escpos; a label printer's tspl or zpl) and label size ("40x30")
+    language: str = "escpos"
+    label_size: str | None = None
+    #: whether the printer is asked for its status around a job (ESC/POS printers are)
+    ask_status: bool = True
+    #: this server's name (a printer driven by one host is left to it) and what to call the
+    #: default printer when it is made from the setting; ``follow``: this server sets KIOSK_PRINTER
+    host: str = ""
+    default_name: str = "Default printer"
+    follow: bool = False
+
+
+def settings_for(printer: Printer, base: PrintSettings) -> PrintSettings:
+    """How to print on ``printer``: its address, paper or label, language and status question,
+    with this server's font and timeout (``base``)."""
+    return dataclasses.replace(base, printer=printer.url, paper_mm=printer.paper_mm or base.paper_mm,
+                               native=printer.native, language=printer.language, label_size=printer.label_size,
+                               ask_status=printer_records.asks_status(printer))
+
+
+def default_printer(session: Session, base: PrintSettings, *, commit: bool = True) -> Printer:
+    """The default printer (made from ``base``, this server's KIOSK_PRINTER, when there is none)."""
+    return printer_records.default_printer(session, url=base.printer, paper_mm=base.paper_mm, native=base.native,
+                                           name=base.default_name, follow=base.follow, commit=commit)
 
 
 # --- queueing -------------------------------------------------------------
@@ -131,18 +161,44 @@ def print_once(session: Session, request_key: str | None, *, user: User | None, 
 
 
 def enqueue(session: Session, document: Document, kind: str, user: User | None,
-            garment: Garment | None = None, *, printer: str = "", reprint: TagReprint | None = None) -> PrintJob:
-    """Queue ``document``: a persisted job, nothing sent (the worker sends it).
+            garment: Garment | None = None, *, printer: Printer | str = "",
+            reprint: TagReprint | None = None) -> PrintJob:
+    """Queue ``document`` for ``printer`` (a record; an address alone: the default printer's
+    job): a persisted job, nothing sent (the worker sends it).
 
     A button that prints goes through :func:`print_once` with its request
     key. The caller commits.
     """
     job = PrintJob(kind=kind, document=json.dumps(document.to_dict(), ensure_ascii=False),
-                   garment=garment, reprint=reprint, requested_by=user, printer=printer,
-                   status=QUEUED, attempts=0)
+                   garment=garment, reprint=reprint, requested_by=user, status=QUEUED, attempts=0,
+                   **_for_printer(printer))
     session.add(job)
     session.flush()
     return job
+
+
+def _for_printer(printer: Printer | str) -> dict[str, Any]:
+    """A new job's printer: the record and its address, or an address alone (the default's job)."""
+    if isinstance(printer, Printer):
+        return {"printer": printer.url, "printer_id": printer.id}
+    return {"printer": printer, "printer_id": None}
+
+
+#: every character a name may bring: common and rarer hanzi (堃喆玥赟), 𠮷 and one of each CJK
+#: extension plane C to G, full-width and Latin; a font that lacks one is named before printing
+CHARACTER_TEST = "中文 堃喆玥赟 𠮷 \U0002A700\U0002B740\U0002B820\U0002CEB0\U00030000 ＡＢＣ ABC 123 ¥"
+def test_page(printer: Printer, gettext: Callable[[str], str]) -> Document:
+    """``printer``'s test page: its name and address, rules as wide as the paper (a receipt
+    printer; on a label printer, a label like a tag), a QR code and :data:`CHARACTER_TEST`."""
+    title = gettext(TEST_PAGE_TITLE)
+    where = _where(printer.url)
+    if printer.kind == printer_records.LABEL:  # a label printer prints tags: the page is one
+        return Document(TAG, [documents.QR("TEST-PAGE"), documents.Text(printer.name, size=3, bold=True),
+                              documents.Text(where), documents.Text(CHARACTER_TEST[:9])], title=title)
+    return Document(TEST_PAGE, [documents.Text(title, size=2, bold=True, align="center"),
+                                documents.Text(printer.name, size=2, align="center"), documents.Text(where),
+                                documents.Rule(), documents.QR("TEST-PAGE"), documents.Text(CHARACTER_TEST), documents.Rule(),
+                                documents.Feed(3), documents.Cut()], title=title)
 
 
 def document_of(job: PrintJob) -> Document:
@@ -172,7 +228,7 @@ def pending_reprint(session: Session, garment: Garment) -> TagReprint | None:
 
 
 def enqueue_tags(session: Session, garments: Sequence[Garment], *, user: User | None, language: str,
-                 printer: str) -> list[PrintJob]:
+                 printer: Printer | str) -> list[PrintJob]:
     """One tag job per garment, in the given order.
 
     A garment with a reprint request waiting (a faded number) gets it linked:
@@ -205,9 +261,15 @@ def open_jobs_for_reprints(session: Session, reprint_ids: Iterable[int]) -> dict
 
 # --- the worker's side ------------------------------------------------------
 
-def next_queued(session: Session) -> int | None:
-    """The id of the oldest queued job."""
-    return session.scalar(select(PrintJob.id).where(PrintJob.status == QUEUED).order_by(PrintJob.id).limit(1))
+def next_queued(session: Session, printer_ids: Sequence[int], default_id: int | None = None) -> tuple[int, int] | None:
+    """The oldest queued job for one of ``printer_ids`` (a job that names no printer is the
+    default's, ``default_id``) and the printer it is for; None when there is none."""
+    for_them = PrintJob.printer_id.in_(list(printer_ids))
+    if default_id is not None and default_id in printer_ids:
+        for_them = for_them | PrintJob.printer_id.is_(None)
+    row = session.execute(select(PrintJob.id, PrintJob.printer_id).where(PrintJob.status == QUEUED, for_them)
+                          .order_by(PrintJob.id).limit(1)).first()
+    return (row[0], row[1] if row[1] is not None else default_id) if row else None
 
 
 def claim(session: Session, job_id: int, printer: str) -> bool:
@@ -270,6 +332,22 @@ def _fail(session: Session, job_id: int, error: DomainError) -> None:
     session.commit()
 
 
+#: a label printer prints tags only (a receipt needs a roll, not a label)
+LABEL_TAGS_ONLY = N_("This is a label printer: it prints garment tags only, not a %(kind)s.")
+
+
+def encode_for(document: Document, settings: PrintSettings) -> bytes:
+    """The bytes ``settings``' printer takes for ``document``: ESC/POS (raster, or native text and
+    QR), or one TSPL/ZPL label of its size. PrinterError when it cannot."""
+    if settings.language == "escpos":
+        return encoding.encode_document(document, paper_mm=settings.paper_mm, native=settings.native,
+                                        font_path=settings.font_path)
+    if document.kind != TAG:
+        raise PrinterError(LABEL_TAGS_ONLY, kind=document.title or document.kind)
+    return labels.encode_label(document, labels.label_size(settings.label_size or "40x30"), settings.language,
+                               font_path=settings.font_path)
+
+
 def render_job(job_or_document: PrintJob | Document, settings: PrintSettings) -> Image:
     """The image a job prints, and its preview: one function for both."""
     document = job_or_document if isinstance(job_or_document, Document) else document_of(job_or_document)
@@ -299,8 +377,7 @@ def run_job(session: Session, job_id: int, settings: PrintSettings,
     try:
         # raster: the preview image (render_job); native: the printer's own text and QR
         # commands, or the raster image when its font may lack a character
-        data = encoding.encode_document(Document.from_dict(json.loads(document)), paper_mm=settings.paper_mm,
-                                        native=settings.native, font_path=settings.font_path)
+        data = encode_for(Document.from_dict(json.loads(document)), settings)
     except PrinterError as error:  # a missing glyph, no font: this job only
         reason = refusal(error)
         _fail(session, job_id, reason)
@@ -312,7 +389,7 @@ def run_job(session: Session, job_id: int, settings: PrintSettings,
         _fail(session, job_id, reason)
         return Outcome(FAILED, error=reason)
     try:
-        sent = transport.send_bytes(data, settings.printer, timeout=settings.timeout)
+        sent = transport.send_bytes(data, settings.printer, timeout=settings.timeout, ask_status=settings.ask_status)
     except PrinterError as error:
         reason = refusal(error)
         _fail(session, job_id, reason)
@@ -334,12 +411,16 @@ def run_job(session: Session, job_id: int, settings: PrintSettings,
     return Outcome(DONE, status_unknown=sent.status_unknown)
 
 
-def fail_queued(session: Session, error: DomainError) -> int:
-    """The printer is down: every job still waiting fails with the same reason
+def fail_queued(session: Session, error: DomainError, printer_id: int | None = None,
+                default_id: int | None = None) -> int:
+    """The printer is down: every job still waiting for it fails with the same reason
     (none is tried), so the clerk sees at once what did not print and one tap
-    retries them all, in order."""
+    retries them all, in order. Jobs for other printers wait on."""
+    mine = PrintJob.printer_id == printer_id
+    if printer_id is not None and printer_id == default_id:
+        mine = mine | PrintJob.printer_id.is_(None)
     result = session.execute(
-        update(PrintJob).where(PrintJob.status == QUEUED)
+        update(PrintJob).where(PrintJob.status == QUEUED, mine if printer_id is not None else true())
         .values(status=FAILED, last_error=error_json(error), updated_at=utcnow())
         .execution_options(synchronize_session=False)
     )
@@ -377,20 +458,28 @@ def _where(url: str) -> str:
         if parts.scheme not in ("dummy", "") else url
 
 
-def process(session: Session, settings: PrintSettings,
+def process(session: Session, base: PrintSettings,
             log_exception: Callable[[str], None] | None = None) -> list[int]:
-    """Send every queued job, oldest first, until none is left; returns the ids handled.
+    """Send every queued job this server may print, oldest first, each on its own printer,
+    until none is left; returns the ids handled.
 
-    When the printer fails, the jobs behind it are failed with the same
-    reason instead of each waiting for its own timeout.
+    Only the printers this server drives (those that name no host, or this one): a job for a
+    printer of another host stays queued for it. When a printer fails, the jobs behind it are
+    failed with the same reason instead of each waiting for its own timeout; the other
+    printers' jobs go on.
     """
     release_stale(session)
+    default = default_printer(session, base)
+    records = {p.id: p for p in printer_records.active(session) if printer_records.drives(p, base.host)}
+    down: set[int] = set()
     handled: list[int] = []
     while True:
-        job_id = next_queued(session)
-        if job_id is None:
+        found = next_queued(session, [i for i in records if i not in down], default.id)
+        if found is None:
             session.rollback()
             return handled
+        job_id, printer_id = found
+        settings = settings_for(records[printer_id], base)
         if not claim(session, job_id, settings.printer):
             continue  # another process took it; look for the next
         outcome = run_job(session, job_id, settings, log_exception)
@@ -400,8 +489,8 @@ def process(session: Session, settings: PrintSettings,
         else:
             print_log.info("print job %d %s on %s", job_id, outcome.status, _where(settings.printer))
         if outcome.printer_down and outcome.error is not None:
-            fail_queued(session, outcome.error)
-            return handled
+            fail_queued(session, outcome.error, printer_id, default.id)
+            down.add(printer_id)
 
 
 # --- retry, reprint ---------------------------------------------------------
@@ -427,11 +516,11 @@ def retry(session: Session, job_ids: Iterable[int] | None = None, *, since: dt.d
     return result.rowcount
 
 
-def reprint(session: Session, job: PrintJob, *, user: User | None, printer: str) -> PrintJob:
-    """A new job with the same document as ``job`` (any past job)."""
+def reprint(session: Session, job: PrintJob, *, user: User | None, printer: Printer | str) -> PrintJob:
+    """A new job with the same document as ``job`` (any past job), for ``printer`` (the one the
+    request prints on; an address alone: the default printer's)."""
     copy = PrintJob(kind=job.kind, document=job.document, garment_id=job.garment_id,
-                    reprint_id=None, requested_by=user, printer=printer,
-                    status=QUEUED, attempts=0)
+                    reprint_id=None, requested_by=user, status=QUEUED, attempts=0, **_for_printer(printer))
     session.add(copy)
     session.flush()
     return copy
@@ -525,7 +614,8 @@ def printer_state(session: Session) -> dict[str, Any]:
 
 def recent_jobs(session: Session, limit: int = 50, *, role: str | None) -> list[PrintJob]:
     """The latest jobs ``role`` may see (:data:`KIND_ROLES`), newest first (the queue page)."""
-    query = select(PrintJob).options(joinedload(PrintJob.requested_by), joinedload(PrintJob.garment))
+    query = select(PrintJob).options(joinedload(PrintJob.requested_by), joinedload(PrintJob.garment),
+                                     joinedload(PrintJob.printer_record))
     hidden = hidden_kinds(role)
     if hidden:
         query = query.where(PrintJob.kind.not_in(hidden))

@@ -19,17 +19,33 @@ import threading
 from flask import Flask
 
 from ..extensions import db
+from . import printers as printer_records
 from . import services
 
 EXTENSION = "kiosk_print_worker"
 
 
 def settings_of(app: Flask) -> services.PrintSettings:
+    """This server's print settings: the default printer as KIOSK_PRINTER says (followed where it
+    is set: anything but the ``dummy:`` it defaults to), the font, the timeout, this host's name."""
+    from flask_babel import force_locale, gettext
+
     config = app.config
+    with app.app_context(), force_locale(config["BABEL_DEFAULT_LOCALE"]):
+        default_name = gettext(printer_records.DEFAULT_NAME)
     return services.PrintSettings(printer=config["KIOSK_PRINTER"], paper_mm=int(config["KIOSK_PAPER_MM"]),
                                   font_path=config.get("KIOSK_FONT") or None,
                                   timeout=float(config["KIOSK_PRINT_TIMEOUT"]),
-                                  native=bool(config.get("KIOSK_PRINTER_NATIVE", False)))
+                                  native=bool(config.get("KIOSK_PRINTER_NATIVE", False)),
+                                  host=printer_records.this_host(), default_name=default_name,
+                                  follow=config["KIOSK_PRINTER"] != "dummy:")
+
+
+def job_printer(app: Flask):
+    """The printer a job queued by this request is for: the default printer (made from
+    KIOSK_PRINTER when there is none, in the request's transaction). One home for every print
+    button, so the tablets' own printers come in here."""
+    return services.default_printer(db.session, settings_of(app), commit=False)
 
 
 def process_queue(app: Flask) -> list[int]:

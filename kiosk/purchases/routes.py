@@ -19,6 +19,7 @@ from ..extensions import db
 from ..forms import mark
 from ..i18n import current_language, hotel_today, translate_error
 from ..printing import services as printing
+from ..printing import worker
 from ..printing.routes import queue_once
 from ..registry.services import FieldErrors, list_types
 from ..request_keys import new_key
@@ -111,5 +112,5 @@ def print_tags(purchase_id: int):
     return queue_once(
         "print.purchase_tags",
         lambda: printing.enqueue_tags(db.session, garments, user=current_user(), language=current_language(),
-                                      printer=current_app.config["KIOSK_PRINTER"]),
+                                      printer=worker.job_printer(current_app._get_current_object())),
         url_for(".detail", purchase_id=purchase.id))
