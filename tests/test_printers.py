@@ -216,3 +216,43 @@ def test_printer_test_prints_the_test_page_on_a_receipt_and_a_label_printer(app,
     assert tested.size == (400, 200) and [b.text for b in zxingcpp.read_barcodes(tested.convert("L"))] == ["TEST-PAGE"]
     missing = runner.invoke(args=["kiosk", "printer", "test", "nobody"])
     assert missing.exit_code == 1 and "no printer called nobody" in missing.output
+
+
+def test_the_printers_screen_is_for_supervisors_and_adds_tests_defaults_and_retires(
+        app, client, login_as, printers):
+    clerk_id = login_as("clerk")
+    assert client.get("/print/printers").status_code == 403
+    assert client.post("/print/printers", data={"name": "x", "url": "tcp://127.0.0.1:9"}).status_code == 403
+    login_as("supervisor")
+    page = client.get("/print/printers")
+    assert page.status_code == 200 and 'data-testid="default-printer"' in page.get_data(as_text=True)
+    fake = printers(mode="mute")
+    for bad, says in (({"name": "", "url": fake.url}, "needs a name"),
+                      ({"name": "标签机", "url": "ftp://x"}, "Unknown printer address"),
+                      ({"name": "标签机", "url": fake.url, "kind": "label", "label_size": "1E+30"}, "label size"),
+                      ({"name": "标签机", "url": fake.url, "paper_mm": "99999999999999999999"}, "58 or 80"),
+                      ({"name": "标签机", "url": "tcp://1.2.3.4\x00:9100"}, "Unknown printer address")):
+        refused = client.post("/print/printers", data=bad)
+        body = refused.get_data(as_text=True)
+        assert refused.status_code == 200 and 'data-testid="printer-error"' in body and says in body, (bad, body[-600:])
+    with app.app_context():
+        assert [p.name for p in records.active(db.session)] == ["Default printer"]
+    added = client.post("/print/printers", data={"name": "熨烫间标签机", "url": fake.url, "kind": "label",
+                                                 "language": "zpl", "label_size": "50x25"})
+    assert added.status_code == 302
+    with app.app_context():
+        printer = records.by_name(db.session, "熨烫间标签机")
+        assert (printer.kind, printer.language, printer.label_size) == ("label", "zpl", "50x25")
+        printer_id = printer.id
+    assert client.post(f"/print/printers/{printer_id}/test", data={"request_key": "k" * 32}).status_code == 302
+    assert worker.process_queue(app)
+    tested = labels.decode_zpl(fake.wait_for(1000))
+    assert [b.text for b in zxingcpp.read_barcodes(tested.convert("L"))] == ["TEST-PAGE"]
+    assert client.post(f"/print/printers/{printer_id}/default").status_code == 302
+    with app.app_context():
+        assert records.by_name(db.session, "熨烫间标签机").is_default
+        old_default = records.by_name(db.session, "Default printer").id
+    assert client.post(f"/print/printers/{old_default}/remove").status_code == 302
+    with app.app_context():
+        assert [p.name for p in records.active(db.session)] == ["熨烫间标签机"]
+    assert client.post(f"/print/printers/{old_default}/remove").status_code == 404

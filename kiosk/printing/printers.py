@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from printers import errors as print_errors
 from printers import labels, transport
 from printers.errors import PrinterError
 
@@ -76,12 +77,16 @@ def checked(fields: PrinterFields) -> PrinterFields:
         raise DomainError(BAD_NAME, max=NAME_MAX)
     if fields.kind not in KINDS:
         raise DomainError(BAD_KIND, kind=fields.kind)
-    language = fields.language if fields.language != ESCPOS or fields.kind == RECEIPT else labels.LANGUAGES[0]
+    language = fields.language or ESCPOS
+    if language == ESCPOS and fields.kind == LABEL:  # a label printer not told: the common one
+        language = labels.LANGUAGES[0]
     if language not in LANGUAGES[fields.kind]:
         raise DomainError(BAD_LANGUAGE, kind=fields.kind, language=language,
                           languages="/".join(LANGUAGES[fields.kind]))
     if fields.status_query not in STATUS_QUERIES:
         raise DomainError(BAD_STATUS, value=fields.status_query)
+    if any(unicodedata.category(c).startswith("C") for c in fields.url or ""):
+        raise DomainError(print_errors.UNKNOWN_URL, url=(fields.url or "").encode("unicode_escape").decode())
     try:
         transport.parse_url(fields.url)
         size = str(labels.label_size(fields.label_size or "40x30")) if fields.kind == LABEL else None
@@ -124,6 +129,17 @@ def add(session: Session, fields: PrinterFields, *, default: bool = False) -> Pr
         session.flush()
     printer = Printer(**dataclasses.asdict(fields), is_default=default)
     session.add(printer)
+    session.flush()
+    return printer
+
+
+def make_default(session: Session, printer: Printer) -> Printer:
+    """``printer`` takes every job no other is chosen for, from the next one on. The caller commits."""
+    write_lock(session)
+    for old in session.scalars(select(Printer).where(Printer.is_default, Printer.id != printer.id)):
+        old.is_default = False
+    session.flush()
+    printer.is_default = True
     session.flush()
     return printer
 

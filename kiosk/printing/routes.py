@@ -24,19 +24,21 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy.exc import SQLAlchemyError
 
+from printers import labels
 from printers.errors import PrinterError
 from printers.render import to_png
 
 from ..domain.errors import DomainError
-from ..domain.roles import COUNTER, works_counter
+from ..domain.roles import COUNTER, MANAGERS, works_counter
 from ..domain.typed import record_id
 from ..extensions import db
 from ..i18n import current_language, hotel_day_bounds
-from ..models import CheckinBatch, Employee, PrintJob, TagReprint, utcnow
+from ..models import CheckinBatch, Employee, Printer, PrintJob, TagReprint, utcnow
 from ..registry.services import registered_with
 from ..scanning import find_garment
 from ..web import current_user, htmx_answer, is_htmx, refuse, roles, safe_path
 from . import bp, services, worker
+from . import printers as printer_records
 
 _TARGET = "#print-status"
 
@@ -361,3 +363,98 @@ def issue_slip():
         return _refuse(refused.translated(_), back)
     return queue_once("print.issue_slip", lambda: [services.enqueue(
         db.session, document, services.ISSUE, current_user(), printer=_printer())], back)
+
+
+# --- the printers (supervisors and administrators) -------------------------------------
+
+def _printers_page(*, error: str = "", values=None, status: int = 200):
+    worker.job_printer(current_app._get_current_object())  # the default one, from KIOSK_PRINTER
+    db.session.commit()
+    return render_template("printing/printers.html", printers=printer_records.active(db.session), error=error,
+                           values=values or {}, kinds=printer_records.KINDS, label_sizes=labels.COMMON_SIZES,
+                           label_languages=labels.LANGUAGES, papers=printer_records.PAPERS,
+                           status_queries=printer_records.STATUS_QUERIES, where=services._where), status
+
+
+def _number(text: str | None) -> int | None:
+    try:
+        return int(text) if text else None
+    except ValueError:
+        return -1  # not a number: refused as a paper width, with what was typed
+
+
+@bp.get("/printers")
+@roles(*MANAGERS)
+def printer_list():
+    """The room's printers: the default first, each with its test page; a form to add one."""
+    return _printers_page()
+
+
+@bp.post("/printers")
+@roles(*MANAGERS)
+def printer_add():
+    """A new printer; a refused one comes back with the reason and what was typed."""
+    form = request.form
+    kind = form.get("kind", printer_records.RECEIPT)
+    fields = printer_records.PrinterFields(
+        name=form.get("name", ""), url=form.get("url", ""), kind=kind,
+        language=form.get("language") if kind == printer_records.LABEL else printer_records.ESCPOS,
+        label_size=form.get("label_size") or None, paper_mm=_number(form.get("paper_mm")),
+        native=form.get("native") == "1", status_query=form.get("status_query", "auto"),
+        host=form.get("host") or None)
+    try:
+        worker.job_printer(current_app._get_current_object())
+        printer = printer_records.add(db.session, fields, default=form.get("default") == "1")
+    except DomainError as refused:
+        db.session.rollback()
+        return _printers_page(error=refused.translated(_), values=form)
+    db.session.commit()
+    flash(_("Printer %(name)s added. Print its test page to see that it prints.", name=printer.name), "success")
+    return redirect(url_for(".printer_list"))
+
+
+def _printer_or_404(printer_id: int):
+    printer = db.session.get(Printer, printer_id)
+    if printer is None or printer.retired_at is not None:
+        return None, refuse(_("This printer is not in use any more."), status=404, title=_("Not found"))
+    return printer, None
+
+
+@bp.post("/printers/<int:printer_id>/test")
+@roles(*MANAGERS)
+def printer_test(printer_id: int):
+    """The printer's test page (name, address, paper width, a QR code, the character test line)."""
+    printer, refused = _printer_or_404(printer_id)
+    if refused:
+        return refused
+    return queue_once("print.test_page", lambda: [services.enqueue(
+        db.session, services.test_page(printer, _), services.TEST_PAGE, current_user(), printer=printer)],
+        url_for(".printer_list"))
+
+
+@bp.post("/printers/<int:printer_id>/default")
+@roles(*MANAGERS)
+def printer_default(printer_id: int):
+    printer, refused = _printer_or_404(printer_id)
+    if refused:
+        return refused
+    printer_records.make_default(db.session, printer)
+    db.session.commit()
+    flash(_("%(name)s is now the default printer.", name=printer.name), "success")
+    return redirect(url_for(".printer_list"))
+
+
+@bp.post("/printers/<int:printer_id>/remove")
+@roles(*MANAGERS)
+def printer_remove(printer_id: int):
+    printer, refused = _printer_or_404(printer_id)
+    if refused:
+        return refused
+    try:
+        printer_records.retire(db.session, printer.name)
+    except DomainError as kept:
+        db.session.rollback()
+        return _printers_page(error=kept.translated(_))
+    db.session.commit()
+    flash(_("Printer %(name)s is no longer in use.", name=printer.name), "success")
+    return redirect(url_for(".printer_list"))
