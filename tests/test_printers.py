@@ -256,3 +256,19 @@ def test_the_printers_screen_is_for_supervisors_and_adds_tests_defaults_and_reti
     with app.app_context():
         assert [p.name for p in records.active(db.session)] == ["熨烫间标签机"]
     assert client.post(f"/print/printers/{old_default}/remove").status_code == 404
+
+
+def test_a_job_waiting_for_a_printer_no_longer_in_use_prints_on_the_default(app, make, printers, shirt):
+    counter, ironing = printers(), printers(mode="mute")
+    app.config["KIOSK_PRINTER"] = counter.url
+    worker.job_printer(app)
+    labels_ = label_printer(ironing.url)
+    garment = make.garment("SH-0300", garment_type=shirt)
+    db.session.commit()
+    waiting = tag_for(app, garment, labels_)
+    records.retire(db.session, "熨烫间标签机")
+    db.session.commit()
+    assert worker.process_queue(app) == [waiting.id]
+    [job] = jobs()
+    assert (job.status, job.printer) == ("done", counter.url)
+    assert ironing.data == b"" and counter.received

@@ -108,6 +108,11 @@ def active(session: Session) -> list[Printer]:
                                 .order_by(Printer.is_default.desc(), Printer.name)))
 
 
+def retired_ids(session: Session) -> list[int]:
+    """The printers no longer in use: a job still waiting for one prints on the default printer."""
+    return list(session.scalars(select(Printer.id).where(Printer.retired_at.is_not(None))))
+
+
 def by_name(session: Session, name: str) -> Printer:
     """The printer in use called ``name``; DomainError when there is none."""
     found = session.scalar(select(Printer).where(Printer.name == (name or "").strip(), Printer.retired_at.is_(None)))

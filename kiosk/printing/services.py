@@ -261,15 +261,19 @@ def open_jobs_for_reprints(session: Session, reprint_ids: Iterable[int]) -> dict
 
 # --- the worker's side ------------------------------------------------------
 
-def next_queued(session: Session, printer_ids: Sequence[int], default_id: int | None = None) -> tuple[int, int] | None:
-    """The oldest queued job for one of ``printer_ids`` (a job that names no printer is the
-    default's, ``default_id``) and the printer it is for; None when there is none."""
+def next_queued(session: Session, printer_ids: Sequence[int], default_id: int | None = None,
+                retired_ids: Sequence[int] = ()) -> tuple[int, int] | None:
+    """The oldest queued job for one of ``printer_ids`` and the printer it is for; None when
+    there is none. A job that names no printer, or one no longer in use (``retired_ids``), is
+    the default printer's (``default_id``)."""
     for_them = PrintJob.printer_id.in_(list(printer_ids))
     if default_id is not None and default_id in printer_ids:
-        for_them = for_them | PrintJob.printer_id.is_(None)
+        for_them = for_them | PrintJob.printer_id.is_(None) | PrintJob.printer_id.in_(list(retired_ids))
     row = session.execute(select(PrintJob.id, PrintJob.printer_id).where(PrintJob.status == QUEUED, for_them)
                           .order_by(PrintJob.id).limit(1)).first()
-    return (row[0], row[1] if row[1] is not None else default_id) if row else None
+    if row is None:
+        return None
+    return row[0], row[1] if row[1] in printer_ids else default_id
 
 
 def claim(session: Session, job_id: int, printer: str) -> bool:
@@ -471,10 +475,11 @@ def process(session: Session, base: PrintSettings,
     release_stale(session)
     default = default_printer(session, base)
     records = {p.id: p for p in printer_records.active(session) if printer_records.drives(p, base.host)}
+    retired = printer_records.retired_ids(session)  # their jobs go to the default printer
     down: set[int] = set()
     handled: list[int] = []
     while True:
-        found = next_queued(session, [i for i in records if i not in down], default.id)
+        found = next_queued(session, [i for i in records if i not in down], default.id, retired)
         if found is None:
             session.rollback()
             return handled
