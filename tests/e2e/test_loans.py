@@ -35,6 +35,7 @@ def test_a_loan_goes_out_overdue_chased_escalated_and_comes_back(page, server):
     page.get_by_test_id("loan-org").fill("宴会外包公司")
     page.get_by_test_id("loan-reason").select_option("event")
     pad = page.get_by_test_id("signature-pad")
+    pad.scroll_into_view_if_needed()  # the clerk scrolls to the pad: below the fold on a landscape tablet
     box = pad.bounding_box()
     page.mouse.move(box["x"] + 20, box["y"] + 40)
     page.mouse.down()
