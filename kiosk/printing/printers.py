@@ -128,14 +128,10 @@ def add(session: Session, fields: PrinterFields, *, default: bool = False) -> Pr
     write_lock(session)
     if session.scalar(select(Printer.id).where(Printer.name == fields.name)) is not None:
         raise DomainError(NAME_TAKEN, name=fields.name)
-    if default:
-        for old in session.scalars(select(Printer).where(Printer.is_default)):
-            old.is_default = False
-        session.flush()
-    printer = Printer(**dataclasses.asdict(fields), is_default=default)
+    printer = Printer(**dataclasses.asdict(fields), is_default=False)
     session.add(printer)
     session.flush()
-    return printer
+    return make_default(session, printer) if default else printer
 
 
 def make_default(session: Session, printer: Printer) -> Printer:
