@@ -41,7 +41,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     from . import (auth, board, checkin, checklists, clearance, cli, garments, handover, hotel, imports,
                    inspection, issue, ironing, kits, loans, main, operators, printing, purchases, registry,
-                   reports, stock, stocktake, tailor, web, writeoffs)
+                   reports, stock, stocktake, tablets, tailor, web, writeoffs)
 
     from . import logs
 
@@ -57,6 +57,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
                       reports.bp, operators.bp, kits.bp, clearance.bp, checklists.bp):
         app.register_blueprint(blueprint)
     printing.init_app(app)
+    tablets.init_app(app)
     cli.init_app(app)
     # Alerts to the supervisors' group chats: the screen, and its worker started beside the print worker's.
     from . import alerts

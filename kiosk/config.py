@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import os
 import secrets
+import socket
+import unicodedata
 from pathlib import Path
 from decimal import Decimal
 from typing import Any
@@ -162,6 +164,13 @@ def _zone(name: str, default: str) -> str:
     return raw
 
 
+def _server_name(name: str) -> str:
+    raw = os.environ.get(name, "").strip()
+    if len(raw) > 255 or any(unicodedata.category(c).startswith("C") for c in raw):
+        raise SettingError(f"{name}={raw!r} is not a server name; write one like laundry-pc")
+    return raw or socket.gethostname()
+
+
 def url_prefix(raw: str, name: str = "KIOSK_URL_PREFIX") -> str:
     """``/kiosk`` from ``kiosk``, ``/kiosk/`` or ``/kiosk``; empty: served at the root.
 
@@ -210,6 +219,9 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         # call kiosk.printing.process_queue themselves).
         "KIOSK_PRINT_WORKER": _bool("KIOSK_PRINT_WORKER", True),
         "KIOSK_PRINT_POLL_SECONDS": _float("KIOSK_PRINT_POLL_SECONDS", 3.0, 0.1, 3600),
+        # This server's name, as a printer that only it drives names it (the "host" of a USB,
+        # serial or file printer); empty: the machine's host name.
+        "KIOSK_SERVER_NAME": _server_name("KIOSK_SERVER_NAME"),
         "KIOSK_IDLE_MINUTES": _int("KIOSK_IDLE_MINUTES", 5, 1, 24 * 60),
         # The longest a sign-in lasts, however busy (a shift): then the operator signs in again.
         "KIOSK_SESSION_HOURS": _float("KIOSK_SESSION_HOURS", 12.0, 0.25, 24 * 7),

@@ -400,6 +400,51 @@ class Printer(db.Model):
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
+class Tablet(db.Model):
+    """A tablet of the room, named once by a supervisor (前台平板, 熨烫间平板).
+
+    It is known by a long-lived cookie holding a random token (``token_hash`` keeps its SHA-256
+    only). The token grants nothing: it only says which printers this tablet's slips and tags go
+    to (``receipt_printer``, ``tag_printer``; none: the default printer) and whether its stations
+    print receipts (``checkin_receipts``, ``issue_receipts``; None: as the room's switch says).
+    A name is one tablet's at a time: a tablet that takes over a name (its cookie was lost)
+    retires the old entry.
+    """
+
+    __tablename__ = "tablets"
+    __table_args__ = (
+        Index("ix_tablets_name_in_use", "name", unique=True,
+              sqlite_where=text("retired_at IS NULL"), postgresql_where=text("retired_at IS NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(60))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    receipt_printer_id: Mapped[int | None] = mapped_column(ForeignKey("printers.id"))
+    tag_printer_id: Mapped[int | None] = mapped_column(ForeignKey("printers.id"))
+    checkin_receipts: Mapped[bool | None] = mapped_column()
+    issue_receipts: Mapped[bool | None] = mapped_column()
+    named_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    retired_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    receipt_printer: Mapped[Printer | None] = relationship(foreign_keys=[receipt_printer_id])
+    tag_printer: Mapped[Printer | None] = relationship(foreign_keys=[tag_printer_id])
+
+
+class PrintHost(db.Model):
+    """A server that sends print jobs, as its print worker last said it was running
+    (``seen_at``): a job for a printer only that host drives waits for it, and the queue says
+    so when the host has not been seen for a while."""
+
+    __tablename__ = "print_hosts"
+
+    name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class PrintJob(db.Model):
     """One tag or receipt to print (the print queue).
 
@@ -436,6 +481,8 @@ class PrintJob(db.Model):
     printer: Mapped[str] = mapped_column(String(255), default="")
     # The printer it is for (None: queued before printers were records, the default one's).
     printer_id: Mapped[int | None] = mapped_column(ForeignKey("printers.id"), index=True)
+    # The tablet that asked for it (None: not a named tablet, the command line, before 0019).
+    tablet_id: Mapped[int | None] = mapped_column(ForeignKey("tablets.id"))
     requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -444,6 +491,7 @@ class PrintJob(db.Model):
     garment: Mapped[Garment | None] = relationship()
     reprint: Mapped[TagReprint | None] = relationship()
     printer_record: Mapped[Printer | None] = relationship()
+    tablet: Mapped[Tablet | None] = relationship()
     requested_by: Mapped[User | None] = relationship()
 
 

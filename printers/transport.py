@@ -294,6 +294,42 @@ BACKENDS: dict[str, Backend] = {
 }
 
 
+READY, NO_ANSWER, NOT_ASKED = "ready", "no_answer", "not_asked"
+
+
+def ask_status(url: str, *, timeout: float = 2.0) -> str:
+    """Ask the printer at ``url`` how it is, printing nothing: :data:`READY`, :data:`NO_ANSWER`
+    (it took the question and said nothing: a print server, a printer without real-time
+    status), or :data:`NOT_ASKED` (only a ``tcp://`` printer is asked). PrinterError when it is
+    out of paper, offline, or cannot be reached. Only for a printer that speaks ESC/POS: a
+    label printer would print the question."""
+    parts = parse_url(url)
+    if parts.scheme != "tcp":
+        return NOT_ASKED
+    host, port = parts.hostname, parts.port or 9100
+    if not host:
+        raise PrinterError(errors.UNKNOWN_URL, url=url)
+    where = f"{host}:{port}"
+    deadline = _Deadline(timeout)
+    try:
+        with socket.create_connection((host, port), timeout=timeout) as sock:
+            deadline.left(sock)
+            sock.sendall(STATUS_REQUEST)
+            try:
+                _check_status(*_read_status(sock, deadline, first_wait=min(STATUS_WAIT, timeout)))
+            except _NoAnswer:
+                return NO_ANSWER
+            return READY
+    except PrinterError:
+        raise
+    except ConnectionRefusedError:
+        raise PrinterError(errors.REFUSED, where=where) from None
+    except TimeoutError:
+        raise PrinterError(errors.TIMEOUT, seconds=_fmt(timeout)) from None
+    except OSError as exc:
+        raise PrinterError(errors.UNREACHABLE, where=where, detail=exc.strerror or str(exc)) from None
+
+
 def parse_url(url: str) -> Any:
     """The split URL, or PrinterError for an unknown scheme."""
     parts = urlsplit(url or "")

@@ -54,7 +54,7 @@ def test_a_tag_for_the_label_printer_and_a_slip_for_the_default_reach_only_their
         app, make, printers, shirt):
     counter, ironing = printers(), printers(mode="mute")
     app.config["KIOSK_PRINTER"] = counter.url
-    default = worker.job_printer(app)
+    default = worker.job_printer(app).printer
     labels_ = label_printer(ironing.url)
     garment = make.garment("SH-0001", garment_type=shirt)
     db.session.commit()
@@ -102,15 +102,15 @@ def test_a_printer_that_is_off_fails_its_own_jobs_and_the_others_print(app, make
 def test_the_default_printer_is_made_from_kiosk_printer_and_follows_it_where_a_server_sets_it(app, ctx, printers):
     first, second = printers(), printers()
     app.config["KIOSK_PRINTER"] = first.url
-    default = worker.job_printer(app)
+    default = worker.job_printer(app).printer
     db.session.commit()
     assert (default.url, default.is_default, default.from_setting, default.name) == \
         (first.url, True, True, "Default printer")
     app.config["KIOSK_PRINTER"] = second.url  # this server's setting changed: the default follows
-    assert worker.job_printer(app).id == default.id and default.url == second.url
+    assert worker.job_printer(app).printer.id == default.id and default.url == second.url
     app.config["KIOSK_PRINTER"] = "dummy:"  # a server started without one: the default keeps its address
     db.session.commit()
-    assert worker.job_printer(app).url == second.url
+    assert worker.job_printer(app).printer.url == second.url
     job = slip(worker.job_printer(app))
     assert worker.process_queue(app) == [job.id]
     assert second.received and jobs()[0].printer == second.url
@@ -125,7 +125,7 @@ def test_servers_making_the_default_printer_at_once_make_one(app, ctx):
     def make_it() -> None:
         with app.app_context():
             start.wait()
-            made.append(worker.job_printer(app).id)
+            made.append(worker.job_printer(app).printer.id)
             db.session.commit()
             db.session.remove()
 
@@ -231,6 +231,7 @@ def test_the_printers_screen_is_for_supervisors_and_adds_tests_defaults_and_reti
                       ({"name": "标签机", "url": "ftp://x"}, "Unknown printer address"),
                       ({"name": "标签机", "url": fake.url, "kind": "label", "label_size": "1E+30"}, "label size"),
                       ({"name": "标签机", "url": fake.url, "paper_mm": "99999999999999999999"}, "58 or 80"),
+                      ({"name": "标签机", "url": fake.url, "paper_mm": "wide"}, "58 or 80 mm wide, not wide"),
                       ({"name": "标签机", "url": "tcp://1.2.3.4\x00:9100"}, "Unknown printer address")):
         refused = client.post("/print/printers", data=bad)
         body = refused.get_data(as_text=True)

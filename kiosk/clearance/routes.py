@@ -216,5 +216,5 @@ def print_slip(clearance_id: int):
     except DomainError as refused:  # nothing on it: the page offers no button then
         return refuse(refused.translated(_), status=400)
     return queue_once("print.clearance_slip", lambda: [enqueue(
-        db.session, document, services.SLIP_KIND, current_user(), printer=worker.job_printer(current_app._get_current_object()))],
+        db.session, document, services.SLIP_KIND, current_user(), printer=worker.job_printer())],
         back)

@@ -99,6 +99,16 @@ def text(raw: str | None, *, multiline: bool = False) -> str:
     return value
 
 
+def short_name(raw: str | None, *, maximum: int) -> str | None:
+    """A record's short name as typed (a printer's, a tablet's): :func:`text`, not empty and
+    at most ``maximum`` characters; None when it cannot be one (the caller says why)."""
+    try:
+        value = text(raw)
+    except BadText:
+        return None
+    return value if 0 < len(value) <= maximum else None
+
+
 def collapsed(raw: str | None) -> str:
     """:func:`meant`, with runs of spaces inside made one: a name or position as compared."""
     return " ".join(meant(raw).split())

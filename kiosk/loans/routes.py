@@ -137,7 +137,7 @@ def print_slip(loan_id: int):
     try:
         print_once(db.session, request.form.get("request_key"), user=current_user(), command="print.loan_slip",
                    queue=lambda: [enqueue(db.session, document, services.SLIP_KIND, current_user(),
-                                          printer=worker.job_printer(current_app._get_current_object()))])
+                                          printer=worker.job_printer())])
     except DomainError as refused:  # a malformed request key: nothing queued
         flash(refused.translated(_), "error")
         return htmx_redirect(back)

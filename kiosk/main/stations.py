@@ -48,6 +48,7 @@ STATIONS: tuple[Station, ...] = (
     Station("kits.index", N_("Kits by position"), N_("What each position gets: garments, shoes, socks (配发标准)"),
             COUNTER),
     Station("printing.queue", N_("Print queue"), N_("Tags and slips: failed prints, print again"), COUNTER),
+    Station("printing.tablets", N_("Tablets"), N_("Name this tablet; the printers beside each tablet"), MANAGERS),
     Station("alerts.index", N_("Alerts"), N_("Escalated loans, approvals, failing prints to your WeCom, DingTalk or Feishu group"),
             MANAGERS),
     Station("operators.index", N_("Operators"), N_("Who signs in: roles, PINs, badges"), OPERATOR_MANAGERS),

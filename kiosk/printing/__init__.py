@@ -15,8 +15,9 @@ def init_app(app: Flask) -> None:
     """The status bar's helpers for base.html, and the worker started by the first request."""
     from . import worker
     from .routes import forget_receipts, may_print, receipts_on, status_context, template_helpers
+    from .tablets import unnamed_notice
 
-    app.jinja_env.globals.update(print_status=status_context,
+    app.jinja_env.globals.update(print_status=status_context, tablet_unnamed=unnamed_notice,
                                  can_print=may_print, receipts_on=receipts_on, **template_helpers())
     app.teardown_request(forget_receipts)
 
@@ -33,4 +34,4 @@ def process_queue(app: Flask) -> list[int]:
     return run(app)
 
 
-from . import routes  # noqa: E402,F401
+from . import routes, tablets  # noqa: E402,F401

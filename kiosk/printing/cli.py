@@ -110,7 +110,7 @@ def printer_add(name, url, kind, language, label_size, paper_mm, native, status_
         name=name, url=url, kind=kind, language=language or printer_records.ESCPOS, label_size=label_size,
         paper_mm=int(paper_mm) if paper_mm else None, native=native, status_query=status_query, host=host)
     try:
-        job_printer(current_app._get_current_object())  # the default one first, from KIOSK_PRINTER
+        job_printer()  # the default one first, from KIOSK_PRINTER
         printer = printer_records.add(db.session, fields, default=make_default)
     except DomainError as refused:
         db.session.rollback()
@@ -122,7 +122,7 @@ def printer_add(name, url, kind, language, label_size, paper_mm, native, status_
 @printer_cli.command("list")
 def printer_list() -> None:
     """The printers in use, the default first: name, kind, language, paper or label, address."""
-    job_printer(current_app._get_current_object())
+    job_printer()
     db.session.commit()
     for printer in printer_records.active(db.session):
         click.echo(_line(printer))
@@ -146,7 +146,7 @@ def _line(printer) -> str:
     media = f"{printer.paper_mm} mm" if printer.kind == printer_records.RECEIPT else f"{printer.label_size} mm"
     flags = [flag for flag, on in (("default", printer.is_default), ("native", printer.native)) if on]
     host = f" host={printer.host}" if printer.host else ""
-    return (f"{printer.name}\t{printer.kind}\t{printer.language}\t{media}\t{services._where(printer.url)}"
+    return (f"{printer.name}\t{printer.kind}\t{printer.language}\t{media}\t{services.where(printer.url)}"
             f"\tstatus={printer.status_query}{host}{' ' + ','.join(flags) if flags else ''}")
 
 

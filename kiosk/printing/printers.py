@@ -24,6 +24,7 @@ from printers import labels, transport
 from printers.errors import PrinterError
 
 from ..domain.errors import DomainError, N_
+from ..domain.typed import short_name
 from ..models import Printer, utcnow
 from ..request_keys import write_lock
 
@@ -72,8 +73,8 @@ class PrinterFields:
 def checked(fields: PrinterFields) -> PrinterFields:
     """``fields`` made whole (a label printer's language and size, a receipt printer's paper),
     or DomainError saying what is wrong; nothing is written."""
-    name = (fields.name or "").strip()
-    if not name or len(name) > NAME_MAX or any(unicodedata.category(c).startswith("C") for c in name):
+    name = short_name(fields.name, maximum=NAME_MAX)
+    if name is None:
         raise DomainError(BAD_NAME, max=NAME_MAX)
     if fields.kind not in KINDS:
         raise DomainError(BAD_KIND, kind=fields.kind)

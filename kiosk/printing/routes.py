@@ -20,6 +20,7 @@ from flask import (
     url_for,
 )
 from flask_babel import format_datetime
+from markupsafe import Markup
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy.exc import SQLAlchemyError
@@ -32,11 +33,13 @@ from ..domain.errors import DomainError
 from ..domain.roles import COUNTER, MANAGERS, works_counter
 from ..domain.typed import record_id
 from ..extensions import db
-from ..i18n import current_language, hotel_day_bounds
+from ..i18n import current_language, hotel_day_bounds, when
 from ..models import CheckinBatch, Employee, Printer, PrintJob, TagReprint, utcnow
 from ..registry.services import registered_with
 from ..scanning import find_garment
 from ..web import current_user, htmx_answer, is_htmx, refuse, roles, safe_path
+from ..tablets import current_tablet
+from ..tablets import services as tablet_services
 from . import bp, services, worker
 from . import printers as printer_records
 
@@ -79,18 +82,26 @@ def status_context() -> dict:
     if status.latest_failed is not None:
         reason = reason_text(status.latest_failed)
     unknown = _(services.STATUS_UNKNOWN) if status.just_unknown else ""
-    return {"shown": status.shown, "allowed": True, "status": status, "reason": reason, "unknown": unknown}
+    waiting = ""
+    if status.pending:  # waiting for a server that is not running, or printing now?
+        stuck = services.stuck_printer(db.session)
+        if stuck is not None:
+            waiting = services.waiting_reason(*stuck, when).translated(_)
+    return {"shown": status.shown, "allowed": True, "status": status, "reason": reason, "unknown": unknown,
+            "waiting": waiting}
 
 
 def receipts_on(station: str) -> bool:
-    """For the stations' templates: are receipts switched on here?
+    """Are receipts switched on at ``station`` on this tablet? Its own switch (a named tablet's,
+    :mod:`kiosk.tablets`), else the room's. For the stations' templates and the slip buttons.
 
     Read once per request (a page and the panel in it both ask) and kept on ``g`` until the
     request ends (:func:`forget_receipts`), so a supervisor's switch applies from the next one.
     """
     known = g.setdefault("receipts_on", {})
     if station not in known:
-        known[station] = services.receipts_on(db.session, station)
+        own = tablet_services.receipts_override(current_tablet(), station)
+        known[station] = services.receipts_on(db.session, station) if own is None else own
     return known[station]
 
 
@@ -103,8 +114,8 @@ def _settings() -> services.PrintSettings:
     return worker.settings_of(current_app)
 
 
-def _printer():
-    return worker.job_printer(current_app._get_current_object())
+def _printer(*, tags: bool = False):
+    return worker.job_printer(tags=tags)
 
 
 def _back(default: str) -> str:
@@ -196,7 +207,16 @@ def _not_yours():
 def queue():
     """The latest prints: what, when, by whom, status and reason, a preview; retry or print again."""
     jobs = services.recent_jobs(db.session, role=current_user().role)
-    return render_template("printing/queue.html", jobs=jobs)
+    return render_template("printing/queue.html", jobs=jobs, waiting=waiting_reasons(jobs), where=services.where)
+
+
+def waiting_reasons(jobs: list[PrintJob]) -> dict[int, str]:
+    """Why each job still queued waits, in the reader's language, where it waits for a server
+    that is not running (the only one that drives its printer)."""
+    queued = [job for job in jobs if job.status == services.QUEUED and job.printer_record is not None]
+    absent = services.absent_hosts(db.session, {job.printer_record.host for job in queued if job.printer_record.host})
+    reasons = {job.id: services.waiting_reason(job.printer_record, absent, when) for job in queued}
+    return {job_id: reason.translated(_) for job_id, reason in reasons.items() if reason is not None}
 
 
 @bp.get("/jobs/<int:job_id>/preview.png")
@@ -232,7 +252,8 @@ def reprint(job_id: int):
     if job is None:
         return _not_yours()
     return queue_once("print.reprint", lambda: [services.reprint(db.session, job, user=current_user(),
-                                                                 printer=_printer())], _back(url_for(".queue")))
+                                                                 printer=_printer(tags=job.kind == services.TAG))],
+                      _back(url_for(".queue")))
 
 
 # --- tags ---------------------------------------------------------------------
@@ -247,7 +268,7 @@ def garment_tag(tag: str):
     return queue_once(
         "print.tag",
         lambda: services.enqueue_tags(db.session, [garment], user=current_user(), language=current_language(),
-                                      printer=_printer()),
+                                      printer=_printer(tags=True)),
         _back(url_for("garments.page", tag=garment.tag)))
 
 
@@ -261,7 +282,7 @@ def registered_tags(key: str):
     return queue_once(
         "print.registered",
         lambda: services.enqueue_tags(db.session, garments, user=current_user(), language=current_language(),
-                                      printer=_printer()),
+                                      printer=_printer(tags=True)),
         _back(url_for("registry.garments_registered", key=key)))
 
 
@@ -279,7 +300,7 @@ def reprints():
 def _print_reprints(reprints: list[TagReprint]):
     def make_jobs():
         return services.enqueue_tags(db.session, [r.garment for r in reprints], user=current_user(),
-                                     language=current_language(), printer=_printer())
+                                     language=current_language(), printer=_printer(tags=True))
 
     return queue_once("print.reprints", make_jobs, _back(url_for(".reprints")))
 
@@ -306,13 +327,21 @@ def reprint_all():
 @bp.post("/receipts/<station>")
 @roles(*COUNTER)
 def receipts_switch(station: str):
-    """Switch a station's receipts on or off (all tablets; kept in the database)."""
+    """Switch a station's receipts on or off: for every tablet, or for this one where it has
+    its own switch (the tablets screen). Kept in the database."""
     if station not in services.RECEIPT_STATIONS:
         abort(404)
     on = request.form.get("on") == "1"
-    services.set_receipts(db.session, station, on, user=current_user())
-    db.session.commit()
-    flash(_("Receipts are on at this station.") if on else _("Receipts are off at this station."), "info")
+    tablet = current_tablet()
+    if tablet_services.receipts_override(tablet, station) is not None:  # this tablet has its own switch
+        tablet_services.set_receipts(db.session, tablet, station, on)
+        db.session.commit()
+        flash(_("Receipts are on at this station on this tablet.") if on
+              else _("Receipts are off at this station on this tablet."), "info")
+    else:
+        services.set_receipts(db.session, station, on, user=current_user())
+        db.session.commit()
+        flash(_("Receipts are on at this station.") if on else _("Receipts are off at this station."), "info")
     return redirect(_back(url_for("checkin.station" if station == "checkin" else "issue.station")))
 
 
@@ -325,7 +354,7 @@ def _now_text() -> str:
 def checkin_slip():
     """打印收衣单: what this employee (or this cart) handed in to this clerk today."""
     back = _back(url_for("checkin.station"))
-    if not services.receipts_on(db.session, "checkin"):
+    if not receipts_on("checkin"):
         return _refuse(_("Receipts are off at this station."), back)
     employee = db.session.get(Employee, request.form.get("employee_id", type=record_id) or 0)
     batch = db.session.get(CheckinBatch, request.form.get("batch_id", type=record_id) or 0)
@@ -348,7 +377,7 @@ def checkin_slip():
 def issue_slip():
     """打印发衣单: what this clerk handed this employee today, and what was taken back."""
     back = _back(url_for("issue.station"))
-    if not services.receipts_on(db.session, "issue"):
+    if not receipts_on("issue"):
         return _refuse(_("Receipts are off at this station."), back)
     employee = db.session.get(Employee, request.form.get("employee_id", type=record_id) or 0)
     if employee is None:
@@ -368,19 +397,21 @@ def issue_slip():
 # --- the printers (supervisors and administrators) -------------------------------------
 
 def _printers_page(*, error: str = "", values=None, status: int = 200):
-    worker.job_printer(current_app._get_current_object())  # the default one, from KIOSK_PRINTER
+    worker.job_printer()  # the default one, from KIOSK_PRINTER
     db.session.commit()
     return render_template("printing/printers.html", printers=printer_records.active(db.session), error=error,
                            values=values or {}, kinds=printer_records.KINDS, label_sizes=labels.COMMON_SIZES,
                            label_languages=labels.LANGUAGES, papers=printer_records.PAPERS,
-                           status_queries=printer_records.STATUS_QUERIES, where=services._where), status
+                           status_queries=printer_records.STATUS_QUERIES, where=services.where,
+                           this_server=Markup('<code class="code">%s</code>') % _settings().host), status
 
 
-def _number(text: str | None) -> int | None:
+def _paper(text: str | None) -> int | None:
+    """The paper width picked (58 or 80); anything but a number is refused with what was sent."""
     try:
         return int(text) if text else None
     except ValueError:
-        return -1  # not a number: refused as a paper width, with what was typed
+        raise DomainError(printer_records.BAD_PAPER, paper=text) from None
 
 
 @bp.get("/printers")
@@ -396,14 +427,14 @@ def printer_add():
     """A new printer; a refused one comes back with the reason and what was typed."""
     form = request.form
     kind = form.get("kind", printer_records.RECEIPT)
-    fields = printer_records.PrinterFields(
-        name=form.get("name", ""), url=form.get("url", ""), kind=kind,
-        language=form.get("language") if kind == printer_records.LABEL else printer_records.ESCPOS,
-        label_size=form.get("label_size") or None, paper_mm=_number(form.get("paper_mm")),
-        native=form.get("native") == "1", status_query=form.get("status_query", "auto"),
-        host=form.get("host") or None)
     try:
-        worker.job_printer(current_app._get_current_object())
+        fields = printer_records.PrinterFields(
+            name=form.get("name", ""), url=form.get("url", ""), kind=kind,
+            language=form.get("language") if kind == printer_records.LABEL else printer_records.ESCPOS,
+            label_size=form.get("label_size") or None, paper_mm=_paper(form.get("paper_mm")),
+            native=form.get("native") == "1", status_query=form.get("status_query", "auto"),
+            host=form.get("host") or None)
+        worker.job_printer()
         printer = printer_records.add(db.session, fields, default=form.get("default") == "1")
     except DomainError as refused:
         db.session.rollback()
@@ -418,6 +449,19 @@ def _printer_or_404(printer_id: int):
     if printer is None or printer.retired_at is not None:
         return None, refuse(_("This printer is not in use any more."), status=404, title=_("Not found"))
     return printer, None
+
+
+@bp.get("/printers/<int:printer_id>/live")
+@roles(*MANAGERS)
+def printer_live(printer_id: int):
+    """The printer's live status (asked now, as before a job) and its last jobs: loaded into its
+    row of the printers screen, so a printer that is off does not hold the page."""
+    printer, refused = _printer_or_404(printer_id)
+    if refused:
+        return refused
+    live = services.live_status(printer, _settings())
+    return render_template("printing/partials/_printer_live.html", printer=printer, live=live,
+                           message=live.message.translated(_), jobs=services.last_jobs(db.session, printer))
 
 
 @bp.post("/printers/<int:printer_id>/test")

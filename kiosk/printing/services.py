@@ -24,7 +24,8 @@ from typing import Any, Callable, Iterable, Sequence
 from urllib.parse import urlsplit
 
 from PIL.Image import Image
-from sqlalchemy import bindparam, case, func, select, true, update
+from sqlalchemy import bindparam, func, select, true, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from printers import documents, encoding, labels, render, transport
@@ -42,13 +43,14 @@ from ..models import (
     Event,
     Garment,
     Printer,
+    PrintHost,
     PrintJob,
     StationSetting,
     TagReprint,
     User,
     utcnow,
 )
-from ..request_keys import once
+from ..request_keys import once, write_lock
 from . import printers as printer_records
 
 QUEUED, PRINTING, DONE, FAILED = "queued", "printing", "done", "failed"
@@ -160,11 +162,19 @@ def print_once(session: Session, request_key: str | None, *, user: User | None, 
                 recall=lambda ids: [session.get(PrintJob, job_id) for job_id in ids]).result
 
 
+@dataclass(frozen=True)
+class Destination:
+    """Where a new job prints: the printer, and the tablet that asked (None: no named tablet)."""
+
+    printer: Printer
+    tablet_id: int | None = None
+
+
 def enqueue(session: Session, document: Document, kind: str, user: User | None,
-            garment: Garment | None = None, *, printer: Printer | str = "",
+            garment: Garment | None = None, *, printer: Destination | Printer | str = "",
             reprint: TagReprint | None = None) -> PrintJob:
-    """Queue ``document`` for ``printer`` (a record; an address alone: the default printer's
-    job): a persisted job, nothing sent (the worker sends it).
+    """Queue ``document`` for ``printer`` (where the request prints, a record, or an address
+    alone: the default printer's job): a persisted job, nothing sent (the worker sends it).
 
     A button that prints goes through :func:`print_once` with its request
     key. The caller commits.
@@ -177,8 +187,10 @@ def enqueue(session: Session, document: Document, kind: str, user: User | None,
     return job
 
 
-def _for_printer(printer: Printer | str) -> dict[str, Any]:
-    """A new job's printer: the record and its address, or an address alone (the default's job)."""
+def _for_printer(printer: Destination | Printer | str) -> dict[str, Any]:
+    """A new job's printer (the record and its address) and tablet; an address alone: the default's job."""
+    if isinstance(printer, Destination):
+        return {**_for_printer(printer.printer), "tablet_id": printer.tablet_id}
     if isinstance(printer, Printer):
         return {"printer": printer.url, "printer_id": printer.id}
     return {"printer": printer, "printer_id": None}
@@ -191,12 +203,12 @@ def test_page(printer: Printer, gettext: Callable[[str], str]) -> Document:
     """``printer``'s test page: its name and address, rules as wide as the paper (a receipt
     printer; on a label printer, a label like a tag), a QR code and :data:`CHARACTER_TEST`."""
     title = gettext(TEST_PAGE_TITLE)
-    where = _where(printer.url)
+    address = where(printer.url)
     if printer.kind == printer_records.LABEL:  # a label printer prints tags: the page is one
         return Document(TAG, [documents.QR("TEST-PAGE"), documents.Text(printer.name, size=3, bold=True),
-                              documents.Text(where), documents.Text(CHARACTER_TEST[:9])], title=title)
+                              documents.Text(address), documents.Text(CHARACTER_TEST[:9])], title=title)
     return Document(TEST_PAGE, [documents.Text(title, size=2, bold=True, align="center"),
-                                documents.Text(printer.name, size=2, align="center"), documents.Text(where),
+                                documents.Text(printer.name, size=2, align="center"), documents.Text(address),
                                 documents.Rule(), documents.QR("TEST-PAGE"), documents.Text(CHARACTER_TEST), documents.Rule(),
                                 documents.Feed(3), documents.Cut()], title=title)
 
@@ -228,7 +240,7 @@ def pending_reprint(session: Session, garment: Garment) -> TagReprint | None:
 
 
 def enqueue_tags(session: Session, garments: Sequence[Garment], *, user: User | None, language: str,
-                 printer: Printer | str) -> list[PrintJob]:
+                 printer: Destination | Printer | str) -> list[PrintJob]:
     """One tag job per garment, in the given order.
 
     A garment with a reprint request waiting (a faded number) gets it linked:
@@ -455,11 +467,78 @@ def release_stale(session: Session, now: dt.datetime | None = None) -> int:
 print_log = logging.getLogger("kiosk.print")
 
 
-def _where(url: str) -> str:
+def where(url: str) -> str:
     """The printer's address without any password in it."""
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.hostname or ''}{f':{parts.port}' if parts.port else ''}{parts.path}" \
         if parts.scheme not in ("dummy", "") else url
+
+
+#: how often a server's print worker says it is running, and how long after its last word a
+#: job waiting for a printer only that server drives says the server is not running
+HOST_BEAT = dt.timedelta(seconds=30)
+HOST_GONE_AFTER = dt.timedelta(seconds=90)
+WAITS_FOR_STOPPED_HOST = N_("Waiting for %(host)s, the only server that prints on %(printer)s: it is not running "
+                            "(last seen %(when)s). Start the kiosk there, or choose another printer.")
+WAITS_FOR_NEW_HOST = N_("Waiting for %(host)s, the only server that prints on %(printer)s: it has not run yet. "
+                        "Start the kiosk there, or choose another printer.")
+#: when this process last said so, per database and host
+_beats: dict[tuple[int, str], dt.datetime] = {}
+
+
+def note_host(session: Session, host: str, now: dt.datetime | None = None) -> None:
+    """Say that this server's print worker runs (at most every :data:`HOST_BEAT`)."""
+    now = now or utcnow()
+    key = (id(session.get_bind()), host)
+    last = _beats.get(key)
+    if last is not None and now - last < HOST_BEAT:
+        return
+    write_lock(session)
+    row = session.get(PrintHost, host)
+    try:
+        with session.begin_nested():
+            if row is None:
+                session.add(PrintHost(name=host, seen_at=now))
+            else:
+                row.seen_at = now
+    except IntegrityError:  # another process of this host said it a moment ago
+        pass
+    session.commit()
+    _beats[key] = now
+
+
+def absent_hosts(session: Session, hosts: Iterable[str], now: dt.datetime | None = None
+                 ) -> dict[str, dt.datetime | None]:
+    """Of ``hosts``, those whose print worker is not running: when each was last seen (None: never)."""
+    wanted = set(hosts)
+    if not wanted:
+        return {}
+    cutoff = (now or utcnow()) - HOST_GONE_AFTER
+    seen = dict(session.execute(select(PrintHost.name, PrintHost.seen_at).where(PrintHost.name.in_(wanted))).all())
+    return {host: seen.get(host) for host in wanted if seen.get(host) is None or seen[host] < cutoff}
+
+
+def waiting_reason(printer: Printer | None, absent: dict[str, dt.datetime | None],
+                   when: Callable[[dt.datetime], str]) -> DomainError | None:
+    """Why a job for ``printer`` still waits: the one server that drives it is not running."""
+    if printer is None or not printer.host or printer.host not in absent:
+        return None
+    seen = absent[printer.host]
+    if seen is None:
+        return DomainError(WAITS_FOR_NEW_HOST, host=printer.host, printer=printer.name)
+    return DomainError(WAITS_FOR_STOPPED_HOST, host=printer.host, printer=printer.name, when=when(seen))
+
+
+def stuck_printer(session: Session, now: dt.datetime | None = None) -> tuple[Printer, dict] | None:
+    """A printer with jobs waiting that only a server that is not running drives (the status bar's
+    "waiting for ..."), and :func:`absent_hosts`; None when every waiting job can print."""
+    waiting = list(session.scalars(
+        select(Printer).where(Printer.host.is_not(None), Printer.retired_at.is_(None),
+                              select(PrintJob.id).where(PrintJob.printer_id == Printer.id,
+                                                        PrintJob.status == QUEUED).exists())
+        .order_by(Printer.name)))
+    absent = absent_hosts(session, [printer.host for printer in waiting], now)
+    return next(((printer, absent) for printer in waiting if printer.host in absent), None)
 
 
 def process(session: Session, base: PrintSettings,
@@ -473,6 +552,7 @@ def process(session: Session, base: PrintSettings,
     printers' jobs go on.
     """
     release_stale(session)
+    note_host(session, base.host)
     default = default_printer(session, base)
     records = {p.id: p for p in printer_records.active(session) if printer_records.drives(p, base.host)}
     retired = printer_records.retired_ids(session)  # their jobs go to the default printer
@@ -484,18 +564,59 @@ def process(session: Session, base: PrintSettings,
             session.rollback()
             return handled
         job_id, printer_id = found
+        note_host(session, base.host)  # a long queue: still running
         settings = settings_for(records[printer_id], base)
         if not claim(session, job_id, settings.printer):
             continue  # another process took it; look for the next
         outcome = run_job(session, job_id, settings, log_exception)
         handled.append(job_id)
         if outcome.error is not None:
-            print_log.warning("print job %d failed on %s: %s", job_id, _where(settings.printer), outcome.error)
+            print_log.warning("print job %d failed on %s: %s", job_id, where(settings.printer), outcome.error)
         else:
-            print_log.info("print job %d %s on %s", job_id, outcome.status, _where(settings.printer))
+            print_log.info("print job %d %s on %s", job_id, outcome.status, where(settings.printer))
         if outcome.printer_down and outcome.error is not None:
             fail_queued(session, outcome.error, printer_id, default.id)
             down.add(printer_id)
+
+
+# --- a printer's live status (the printers screen) ------------------------------
+
+LIVE_READY = N_("Ready")
+LIVE_NO_ANSWER = N_("Connected; it does not answer status questions (check that prints come out).")
+LIVE_NOT_ASKED = N_("Not asked: only a network printer that speaks ESC/POS is asked how it is.")
+LIVE_ELSEWHERE = N_("Asked only by %(host)s, the server that drives it.")
+
+
+@dataclass(frozen=True)
+class LiveStatus:
+    """How a printer is now: ``ready``, ``no_answer``, ``not_asked``, ``elsewhere`` (another
+    server drives it) or ``problem`` (out of paper, offline, off), with what to say."""
+
+    state: str
+    message: DomainError
+
+
+def live_status(printer: Printer, base: PrintSettings) -> LiveStatus:
+    """Ask ``printer`` how it is, as a job would (nothing is printed); a label printer, or one
+    that is set not to be asked, is not asked. Waits at most two seconds."""
+    if not printer_records.drives(printer, base.host):
+        return LiveStatus("elsewhere", DomainError(LIVE_ELSEWHERE, host=printer.host))
+    if not printer_records.asks_status(printer):
+        return LiveStatus("not_asked", DomainError(LIVE_NOT_ASKED))
+    try:
+        answer = transport.ask_status(printer.url, timeout=min(base.timeout, 2.0))
+    except PrinterError as error:
+        return LiveStatus("problem", refusal(error))
+    message = {transport.READY: LIVE_READY, transport.NO_ANSWER: LIVE_NO_ANSWER}.get(answer, LIVE_NOT_ASKED)
+    return LiveStatus(answer, DomainError(message))
+
+
+def last_jobs(session: Session, printer: Printer, limit: int = 3) -> list[PrintJob]:
+    """``printer``'s latest jobs, newest first (the default printer's include those naming none)."""
+    mine = PrintJob.printer_id == printer.id
+    if printer.is_default:
+        mine = mine | PrintJob.printer_id.is_(None)
+    return list(session.scalars(select(PrintJob).where(mine).order_by(PrintJob.id.desc()).limit(limit)))
 
 
 # --- retry, reprint ---------------------------------------------------------
@@ -521,7 +642,7 @@ def retry(session: Session, job_ids: Iterable[int] | None = None, *, since: dt.d
     return result.rowcount
 
 
-def reprint(session: Session, job: PrintJob, *, user: User | None, printer: Printer | str) -> PrintJob:
+def reprint(session: Session, job: PrintJob, *, user: User | None, printer: Destination | Printer | str) -> PrintJob:
     """A new job with the same document as ``job`` (any past job), for ``printer`` (the one the
     request prints on; an address alone: the default printer's)."""
     copy = PrintJob(kind=job.kind, document=job.document, garment_id=job.garment_id,
@@ -620,7 +741,7 @@ def printer_state(session: Session) -> dict[str, Any]:
 def recent_jobs(session: Session, limit: int = 50, *, role: str | None) -> list[PrintJob]:
     """The latest jobs ``role`` may see (:data:`KIND_ROLES`), newest first (the queue page)."""
     query = select(PrintJob).options(joinedload(PrintJob.requested_by), joinedload(PrintJob.garment),
-                                     joinedload(PrintJob.printer_record))
+                                     joinedload(PrintJob.printer_record), joinedload(PrintJob.tablet))
     hidden = hidden_kinds(role)
     if hidden:
         query = query.where(PrintJob.kind.not_in(hidden))

@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import threading
 
-from flask import Flask
+from flask import Flask, current_app, has_request_context
 
 from ..extensions import db
+from ..tablets import current_tablet
+from ..tablets import services as tablet_services
 from . import printers as printer_records
 from . import services
 
@@ -27,25 +29,45 @@ EXTENSION = "kiosk_print_worker"
 
 def settings_of(app: Flask) -> services.PrintSettings:
     """This server's print settings: the default printer as KIOSK_PRINTER says (followed where it
-    is set: anything but the ``dummy:`` it defaults to), the font, the timeout, this host's name."""
+    is set: anything but the ``dummy:`` it defaults to), the font, the timeout, this server's name
+    (KIOSK_SERVER_NAME). Made once per value of those settings (a print button, the worker's
+    every round and the status bar ask for them)."""
+    config = app.config
+    key = tuple(config.get(name) for name in _SETTINGS)
+    kept = app.extensions.get(_KEPT_SETTINGS)
+    if kept is not None and kept[0] == key:
+        return kept[1]
     from flask_babel import force_locale, gettext
 
-    config = app.config
     with app.app_context(), force_locale(config["BABEL_DEFAULT_LOCALE"]):
         default_name = gettext(printer_records.DEFAULT_NAME)
-    return services.PrintSettings(printer=config["KIOSK_PRINTER"], paper_mm=int(config["KIOSK_PAPER_MM"]),
-                                  font_path=config.get("KIOSK_FONT") or None,
-                                  timeout=float(config["KIOSK_PRINT_TIMEOUT"]),
-                                  native=bool(config.get("KIOSK_PRINTER_NATIVE", False)),
-                                  host=printer_records.this_host(), default_name=default_name,
-                                  follow=config["KIOSK_PRINTER"] != "dummy:")
+    settings = services.PrintSettings(printer=config["KIOSK_PRINTER"], paper_mm=int(config["KIOSK_PAPER_MM"]),
+                                      font_path=config.get("KIOSK_FONT") or None,
+                                      timeout=float(config["KIOSK_PRINT_TIMEOUT"]),
+                                      native=bool(config.get("KIOSK_PRINTER_NATIVE", False)),
+                                      host=config.get("KIOSK_SERVER_NAME") or printer_records.this_host(),
+                                      default_name=default_name, follow=config["KIOSK_PRINTER"] != "dummy:")
+    app.extensions[_KEPT_SETTINGS] = (key, settings)
+    return settings
 
 
-def job_printer(app: Flask):
-    """The printer a job queued by this request is for: the default printer (made from
-    KIOSK_PRINTER when there is none, in the request's transaction). One home for every print
-    button, so the tablets' own printers come in here."""
-    return services.default_printer(db.session, settings_of(app), commit=False)
+_SETTINGS = ("KIOSK_PRINTER", "KIOSK_PAPER_MM", "KIOSK_FONT", "KIOSK_PRINT_TIMEOUT", "KIOSK_PRINTER_NATIVE",
+             "KIOSK_SERVER_NAME", "BABEL_DEFAULT_LOCALE")
+_KEPT_SETTINGS = "kiosk_print_settings"
+
+
+def job_printer(app: Flask | None = None, *, tags: bool = False) -> services.Destination:
+    """Where a job queued by this request prints: on the printer beside the tablet that asked
+    (:mod:`kiosk.tablets`: its tag printer for ``tags``, its receipt printer for slips), else on
+    the default printer (made from KIOSK_PRINTER when there is none, in the request's
+    transaction). The one home for every print button's printer."""
+    app = app or current_app._get_current_object()
+    default = services.default_printer(db.session, settings_of(app), commit=False)
+    tablet = current_tablet() if has_request_context() else None
+    if tablet is None:
+        return services.Destination(default)
+    tablet_services.seen(tablet)  # committed with the job
+    return services.Destination(tablet_services.printer_for(tablet, tags=tags) or default, tablet.id)
 
 
 def process_queue(app: Flask) -> list[int]:

@@ -7,7 +7,7 @@ tag job per garment through the print queue.
 """
 from __future__ import annotations
 
-from flask import abort, current_app, flash, render_template, request, url_for
+from flask import abort, flash, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy.exc import IntegrityError
@@ -112,5 +112,5 @@ def print_tags(purchase_id: int):
     return queue_once(
         "print.purchase_tags",
         lambda: printing.enqueue_tags(db.session, garments, user=current_user(), language=current_language(),
-                                      printer=worker.job_printer(current_app._get_current_object())),
+                                      printer=worker.job_printer(tags=True)),
         url_for(".detail", purchase_id=purchase.id))

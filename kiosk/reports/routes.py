@@ -89,7 +89,7 @@ def print_slip():
     user = current_user()
     document = services.summary_slip(report, gettext=_, pgettext=pgettext, money=money, clerk=user.name if user else "",
                                      when=calendar.local_time(now(), hotel_zone()))
-    printing.enqueue(db.session, document, printing.LOSS_REPORT, user, printer=worker.job_printer(current_app._get_current_object()))
+    printing.enqueue(db.session, document, printing.LOSS_REPORT, user, printer=worker.job_printer())
     db.session.commit()
     worker.notify(current_app._get_current_object())
     flash(_("The summary slip is on its way to the printer."), "success")

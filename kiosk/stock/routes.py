@@ -27,6 +27,7 @@ from ..forms import mark
 from ..i18n import current_language, hotel_month, now, type_name, when
 from ..models import utcnow
 from ..printing.services import enqueue, print_once
+from ..printing.worker import job_printer
 from ..web import current_user, htmx_redirect, render_page_or_fragment, roles
 from . import bp, catalogue, services
 from .forms import AdjustForm, IssueForm, ReceiveForm, StockItemForm
@@ -246,7 +247,7 @@ def purchase_print():
         header=_("Item: on hand → to order"), language=current_language())
     try:
         print_once(db.session, request.form.get("request_key"), user=current_user(), command="print.purchase_list",
-                   queue=lambda: [enqueue(db.session, document, "purchase", current_user())])
+                   queue=lambda: [enqueue(db.session, document, "purchase", current_user(), printer=job_printer())])
         message = _("The purchase list was sent to the printer.")
     except DomainError as refused:  # a malformed request key: nothing queued
         message = refused.translated(_)

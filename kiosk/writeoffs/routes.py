@@ -119,7 +119,7 @@ def _print_slip(write_off: WriteOff) -> None:
     document = services.slip(write_off, language=current_language(), gettext=_,
                              amount_text=money(write_off.amount), when=when)
     printing.enqueue(db.session, document, "compensation", current_user(), write_off.garment,
-                     printer=worker.job_printer(current_app._get_current_object()))
+                     printer=worker.job_printer())
 
 
 @bp.post("/<int:write_off_id>/approve")

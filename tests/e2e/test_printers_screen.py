@@ -72,4 +72,4 @@ def test_a_supervisor_adds_a_label_printer_and_prints_its_test_page(page, server
     label = labels.decode_zpl(label_printer.data)
     assert [b.text for b in zxingcpp.read_barcodes(label.convert("L"))] == ["TEST-PAGE"]
     assert label.size == (400, 200)
-    assert counter_printer.data == b""  # nothing went to the counter's printer
+    assert counter_printer.printed == b""  # nothing went to the counter's printer

@@ -201,6 +201,14 @@ class FakePrinter:
                 conn.close()
                 return
 
+    @property
+    def printed(self) -> bytes:
+        """What was sent to print: everything received but the connections that only asked the
+        printer how it is (the printers screen's live status), which print nothing."""
+        question = b"\x10\x04\x01\x10\x04\x04"
+        with self._lock:
+            return b"".join(data for data in self.received if data != question)
+
     def wait_for(self, size: int, seconds: float = 2.0) -> bytes:
         """Everything received, once ``size`` bytes have arrived (or ``seconds`` have passed)."""
         end = time.monotonic() + seconds
