@@ -28,7 +28,8 @@ REGISTER = "register"
 
 def _event_columns(garment: Garment, action: str, from_status: str | None, to_status: str, *,
                    user: User | None, station: str, person: Employee | None, defects: str = "",
-                   note: str = "", batch_id: int | None = None, at: dt.datetime | None = None) -> dict:
+                   note: str = "", batch_id: int | None = None, at: dt.datetime | None = None,
+                   scanned_at: dt.datetime | None = None) -> dict:
     """The event's columns, the facts of the moment copied (the person's department, the
     garment's price): what :func:`_event` builds its record from and a move writes as its row."""
     return {"garment_id": garment.id, "action": action, "from_status": from_status, "to_status": to_status,
@@ -36,7 +37,7 @@ def _event_columns(garment: Garment, action: str, from_status: str | None, to_st
             "employee_id": person.id if person is not None else None,
             "department_id": person.department_id if person else None, "unit_cost": garment.cost,
             "defects": defects, "note": note, "reverses_event_id": None, "batch_id": batch_id,
-            "created_at": at or utcnow()}
+            "created_at": at or utcnow(), "scanned_at": scanned_at}
 
 
 def _event(garment: Garment, action: str, from_status: str | None, to_status: str, *,
@@ -89,7 +90,8 @@ def _counts_a_wash(action: Action, from_status: str) -> bool:
 
 def move(session: Session, garment: Garment, action: Action | str, *, user: User | None,
          station: str, employee: Employee | None = None, defects: str = "", note: str = "",
-         batch_id: int | None = None, at: dt.datetime | None = None) -> Event:
+         batch_id: int | None = None, at: dt.datetime | None = None,
+         scanned_at: dt.datetime | None = None) -> Event:
     """Apply ``action`` to ``garment`` or raise TransitionRefused (nothing changes).
 
     ``employee`` is the person the garment goes to or comes from (the wearer
@@ -105,7 +107,8 @@ def move(session: Session, garment: Garment, action: Action | str, *, user: User
     target = next_status(garment.status, action).value
     person = employee or garment.holder or garment.owner
     columns = _event_columns(garment, action.value, garment.status, target, user=user, station=station,
-                             person=person, defects=defects, note=note, batch_id=batch_id, at=at)
+                             person=person, defects=defects, note=note, batch_id=batch_id, at=at,
+                             scanned_at=scanned_at)
     if action is Action.LOAN:
         # The borrower holds it: an employee, or nobody on the staff (a visitor's loan
         # of someone's own garment is not one its owner holds).

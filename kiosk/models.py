@@ -304,6 +304,9 @@ class Event(db.Model):
     reverses_event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id"))
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("checkin_batches.id"), index=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When the tablet scanned it, for a scan that waited in the tablet's queue (Wi-Fi down):
+    # never later than ``created_at`` (when it arrived); None for a scan sent at once.
+    scanned_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     garment: Mapped[Garment] = relationship()
     user: Mapped[User | None] = relationship()

@@ -34,6 +34,22 @@ RACED = N_("%(tag)s was just moved on another tablet: %(where)s.")
 BUSY = N_("The database is busy. Scan %(tag)s again.")
 
 
+#: the oldest a scan kept in a tablet's queue (Wi-Fi down) may be when it arrives: a shift
+QUEUE_LIMIT = dt.timedelta(hours=12)
+TOO_OLD = N_("%(code)s was scanned on this tablet more than 12 hours ago and never reached the kiosk. "
+             "Nothing was recorded: scan it again.")
+
+
+@dataclass(frozen=True)
+class ScanMeta:
+    """What the tablet says of a scan it queued: its own id for the scan (``key``, the request
+    key: the same scan sent again is answered as the first and moves nothing more) and when it
+    was scanned there (``scanned_at``, UTC)."""
+
+    key: str | None = None
+    scanned_at: dt.datetime | None = None
+
+
 @dataclass
 class ScanResult:
     result: str
@@ -105,7 +121,7 @@ def scan_move(session: Session, raw_code: str, action: Action | str, *, station:
               note: str = "", batch_id: int | None = None,
               duplicate_seconds: int = 10, check: Check | None = None,
               now: dt.datetime | None = None,
-              found: tuple[str, Garment | None] | None = None) -> ScanResult:
+              found: tuple[str, Garment | None] | None = None, meta: ScanMeta | None = None) -> ScanResult:
     """Scan ``raw_code`` and apply ``action`` through the state machine.
 
     - unknown code → error (不是本店制服), nothing written;
@@ -114,9 +130,22 @@ def scan_move(session: Session, raw_code: str, action: Action | str, *, station:
     - two tablets at once: the garment's version column lets one win; the
       other gets a clear error and nothing of its move is kept.
 
-    A form that carries a request key goes through :func:`scan_once` as well.
+    A form that carries a request key goes through :func:`scan_once` as well. ``meta``: the
+    tablet's id for this scan (once per id, as a request key) and when it was scanned there (kept
+    on the event; never later than now; a scan older than :data:`QUEUE_LIMIT` is refused).
     """
     now = now or utcnow()
+    if meta is not None and meta.key:
+        return scan_once(session, meta.key, operator=user, command=f"scan.{station}", scan=lambda: scan_move(
+            session, raw_code, action, station=station, user=user, employee=employee, defects=defects, note=note,
+            batch_id=batch_id, duplicate_seconds=duplicate_seconds, check=check, now=now, found=found,
+            meta=ScanMeta(scanned_at=meta.scanned_at)))
+    scanned_at = None
+    if meta is not None and meta.scanned_at is not None:
+        if meta.scanned_at < now - QUEUE_LIMIT:
+            code = found[0] if found is not None else normalise_code(raw_code)
+            return ScanResult(ERROR, code, error=DomainError(TOO_OLD, code=code or raw_code.strip()))
+        scanned_at = min(meta.scanned_at, now)
     # ``found``: the station already looked the code up (to choose the action).
     code, garment = found if found is not None else find_garment(session, raw_code)
     if garment is None:
@@ -138,7 +167,7 @@ def scan_move(session: Session, raw_code: str, action: Action | str, *, station:
         if check is not None:
             check(garment)
         return move(session, garment, action, user=user, station=station, employee=employee,
-                    defects=defects, note=note, batch_id=batch_id, at=now)
+                    defects=defects, note=note, batch_id=batch_id, at=now, scanned_at=scanned_at)
 
     return write_scan(session, code, garment, moved, warnings=warnings)
 

@@ -13,7 +13,7 @@ from ..i18n import hotel_day_bounds
 from ..models import CheckinBatch, Employee, utcnow
 from ..registry.services import list_departments
 from ..scanning import ScanResult, scan_move, undo_last
-from ..stations.web import duplicate_seconds, render_result, scan_log
+from ..stations.web import duplicate_seconds, render_result, scan_meta, scan_log
 from ..web import current_user, htmx_redirect, render_page_or_fragment, roles
 from . import bp, services
 from .forms import CartForm
@@ -115,7 +115,7 @@ def scan():
     employee = _selected_employee(request.form)
     batch = _selected_batch(request.form)
     result = scan_move(db.session, request.form.get("code", ""), Action.CHECK_IN, station=STATION,
-                       user=current_user(), duplicate_seconds=duplicate_seconds(),
+                       user=current_user(), duplicate_seconds=duplicate_seconds(), meta=scan_meta(),
                        batch_id=batch.id if batch is not None else None,
                        check=services.batch_check(batch) if batch is not None else None)
     if result.ok and result.event is not None:

@@ -21,7 +21,7 @@ from ..printing import worker
 from ..printing.routes import queue_once
 from ..printing.services import enqueue
 from ..request_keys import new_key
-from ..stations.web import duplicate_seconds, render_result
+from ..stations.web import duplicate_seconds, render_result, scan_meta
 from ..web import current_user, htmx_redirect, is_htmx, refuse, render_page_or_fragment, roles
 from ..writeoffs.services import Rules
 from . import bp, services
@@ -101,7 +101,7 @@ def scan(clearance_id: int):
     """A garment of the list handed back: checked in, its line returned; any other is refused."""
     clearance = _clearance(clearance_id)
     result = services.take_back(db.session, clearance, request.form.get("code", ""), user=current_user(),
-                                duplicate_seconds=duplicate_seconds())
+                                duplicate_seconds=duplicate_seconds(), meta=scan_meta())
     db.session.commit()
     clearance = _clearance(clearance_id)
     html = render_result(result, station=services.STATION, headline=_("Handed back"), log_row=False)

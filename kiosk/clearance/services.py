@@ -54,7 +54,7 @@ from ..models import Employee, Event, Garment, User, utcnow
 from ..printing.services import garment_line
 from ..registry import services as registry
 from ..request_keys import by_id, once, savepoint
-from ..scanning import DUPLICATE, ERROR, OK, ScanResult, find_garment, scan_move, unknown, warnings_for
+from ..scanning import DUPLICATE, ERROR, OK, ScanMeta, ScanResult, find_garment, scan_move, unknown, warnings_for
 from ..stock import services as stock
 from ..stock.models import StockItem, StockMovement
 from ..writeoffs import services as writeoffs
@@ -312,7 +312,7 @@ def reconcile(session: Session, clearance: Clearance) -> int:
 
 
 def take_back(session: Session, clearance: Clearance, raw_code: str, *, user: User | None,
-              duplicate_seconds: int, now: dt.datetime | None = None) -> ScanResult:
+              duplicate_seconds: int, now: dt.datetime | None = None, meta: ScanMeta | None = None) -> ScanResult:
     """A garment of the list scanned back: checked in (a loaned one through the loans, which
     closes the loan item) and its line returned; anything else is refused, nothing changes."""
     now = now or utcnow()
@@ -335,10 +335,11 @@ def take_back(session: Session, clearance: Clearance, raw_code: str, *, user: Us
 
     def check_in() -> ScanResult:
         if line.loan_item_id is not None:
-            return loans.take_back(session, raw_code, user=user, duplicate_seconds=duplicate_seconds, now=now)[0]
+            return loans.take_back(session, raw_code, user=user, duplicate_seconds=duplicate_seconds, now=now,
+                                   meta=meta)[0]
         return scan_move(session, raw_code, Action.CHECK_IN, station=STATION, user=user,
                          employee=clearance.employee, note=f"clearance #{clearance.id}",
-                         duplicate_seconds=duplicate_seconds, now=now, found=(code, garment))
+                         duplicate_seconds=duplicate_seconds, now=now, found=(code, garment), meta=meta)
 
     # The claim and the check-in share one savepoint: a refused or lost check-in leaves the line open.
     with savepoint(session) as nested:

@@ -13,7 +13,7 @@ from ..domain.roles import EVERYONE, is_manager
 from ..extensions import db
 from ..i18n import hotel_day_bounds
 from ..scanning import ERROR, ScanResult, scan_move, undo_last
-from ..stations.web import duplicate_seconds, render_result, scan_log
+from ..stations.web import duplicate_seconds, render_result, scan_meta, scan_log
 from ..web import current_sign_in, current_user, render_page_or_fragment, roles, typed_form
 from . import bp, services
 
@@ -60,7 +60,7 @@ def scan():
     if not_yet is not None:
         return _answer(ScanResult(ERROR, request.form.get("code", "").strip(), error=not_yet), "", chips=False)
     result = scan_move(db.session, request.form.get("code", ""), Action.IRON, station=STATION,
-                       user=current_user(), duplicate_seconds=duplicate_seconds())
+                       user=current_user(), duplicate_seconds=duplicate_seconds(), meta=scan_meta())
     db.session.commit()
     return _answer(result, _("Ironed"), chips=True)
 

@@ -23,7 +23,7 @@ from ..domain.roles import COUNTER
 from ..extensions import db
 from ..registry.forms import KIND_LABELS
 from ..scanning import undo_last
-from ..stations.web import duplicate_seconds, render_result, scan_log
+from ..stations.web import duplicate_seconds, render_result, scan_meta, scan_log
 from ..web import current_user, htmx_answer, is_htmx, render_page_or_fragment, roles, typed_form
 from . import bp, services
 
@@ -94,7 +94,7 @@ def _scan(mode: Mode):
     outcome = services.scan_for_employee(
         db.session, employee, request.form.get("code", ""),
         user=current_user(), station=mode.station, reason=typed_form("reason", N_("Note for a spare (optional)")), kit=mode.kit,
-        duplicate_seconds=duplicate_seconds(), gettext=_)
+        duplicate_seconds=duplicate_seconds(), gettext=_, meta=scan_meta())
     db.session.commit()
     # A badge scanned into the garment field: the next person at the counter.
     found = outcome.switched_to or people.identified(employee, giving=True)

@@ -33,7 +33,7 @@ from ..models import Employee, Garment, GarmentType, User
 from ..domain.names import local_name
 from ..stock import services as stock_services
 from ..stock.models import StockItem, StockMovement
-from ..scanning import ERROR, OK, ScanResult, find_garment, scan_move
+from ..scanning import ERROR, OK, ScanMeta, ScanResult, find_garment, scan_move
 
 STATION = "issue"
 KIT_STATION = "kit"
@@ -435,7 +435,7 @@ class IssueScan:
 def scan_for_employee(session: Session, employee: Employee | None, raw_code: str, *, user: User | None,
                       station: str = STATION, reason: str = "", kit: bool = False,
                       duplicate_seconds: int = 10, gettext: Gettext = english,
-                      now: dt.datetime | None = None) -> IssueScan:
+                      now: dt.datetime | None = None, meta: ScanMeta | None = None) -> IssueScan:
     """One scan for ``employee``: dirty in (→ ``dirty``), own clean out (→ ``issued``),
     or a spare out (→ ``spare_issued``, the reason in the event's note).
 
@@ -469,7 +469,7 @@ def scan_for_employee(session: Session, employee: Employee | None, raw_code: str
     result = scan_move(session, raw_code, action, station=station, user=user, employee=employee,
                        note=note[:NOTE_MAX],
                        duplicate_seconds=duplicate_seconds, check=rules, now=now,
-                       found=(code, garment))
+                       found=(code, garment), meta=meta)
     return IssueScan(result, action, rules.spare_reason if result.ok else None, person_kit=rules.person_kit)
 
 

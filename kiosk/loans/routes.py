@@ -14,7 +14,7 @@ from ..printing import worker
 from ..printing.routes import sent_notice
 from ..printing.services import enqueue, print_once
 from ..request_keys import new_key
-from ..stations.web import duplicate_seconds, render_result, scan_log
+from ..stations.web import duplicate_seconds, render_result, scan_meta, scan_log
 from ..web import current_user, htmx_redirect, is_htmx, render_page_or_fragment, roles, typed_form
 from ..writeoffs.services import Rules
 from . import bp, services
@@ -106,7 +106,7 @@ def lend(loan_id: int):
     """One garment scanned out to the borrower (→ on loan)."""
     loan = db.get_or_404(Loan, loan_id)
     result = services.lend(db.session, loan, request.form.get("code", ""), user=current_user(),
-                           duplicate_seconds=duplicate_seconds())
+                           duplicate_seconds=duplicate_seconds(), meta=scan_meta())
     db.session.commit()
     return _answer(result, _("Lent"), loan)
 
@@ -116,7 +116,7 @@ def lend(loan_id: int):
 def take_back():
     """A lent garment handed back (→ dirty); the loan closes when everything is back."""
     result, _item = services.take_back(db.session, request.form.get("code", ""), user=current_user(),
-                                       duplicate_seconds=duplicate_seconds())
+                                       duplicate_seconds=duplicate_seconds(), meta=scan_meta())
     db.session.commit()
     return _answer(result, _("Returned"), None)
 

@@ -25,7 +25,7 @@ from ..domain.garment_states import Action, Status, TransitionRefused
 from ..models import Event, Garment, PrintJob, User, utcnow
 from ..printing.services import garment_line
 from ..request_keys import by_id, once
-from ..scanning import ERROR, ScanResult, find_garment, scan_move
+from ..scanning import ERROR, ScanMeta, ScanResult, find_garment, scan_move
 from ..writeoffs import services as writeoffs
 from ..writeoffs.models import WriteOff
 from .models import CONTACT_HOW, CONTACT_OUTCOMES, ContactAttempt, Loan, LoanItem
@@ -134,7 +134,7 @@ def loan_check(session: Session, loan: Loan):
 
 
 def lend(session: Session, loan: Loan, raw_code: str, *, user: User | None, duplicate_seconds: int,
-         now: dt.datetime | None = None) -> ScanResult:
+         now: dt.datetime | None = None, meta: ScanMeta | None = None) -> ScanResult:
     """Scan one garment out to the borrower (→ ``loaned``) and add it to the loan.
 
     A garment out on another loan is refused even within the duplicate window
@@ -147,7 +147,7 @@ def lend(session: Session, loan: Loan, raw_code: str, *, user: User | None, dupl
             return ScanResult(ERROR, found[0], found[1], error=TransitionRefused(Status.LOANED, Action.LOAN))
     result = scan_move(session, raw_code, Action.LOAN, station=STATION, user=user, employee=loan.employee,
                        note=f"loan #{loan.id}", duplicate_seconds=duplicate_seconds,
-                       check=loan_check(session, loan), now=now, found=found)
+                       check=loan_check(session, loan), now=now, found=found, meta=meta)
     if result.ok and result.event is not None:
         session.add(LoanItem(loan=loan, garment=result.garment, loan_event=result.event))
         session.flush()
@@ -168,7 +168,7 @@ def _close_if_settled(loan: Loan, at: dt.datetime) -> None:
 
 
 def take_back(session: Session, raw_code: str, *, user: User | None, duplicate_seconds: int,
-              now: dt.datetime | None = None) -> tuple[ScanResult, LoanItem | None]:
+              now: dt.datetime | None = None, meta: ScanMeta | None = None) -> tuple[ScanResult, LoanItem | None]:
     """A lent garment scanned back in (→ ``dirty``); the loan closes when all is back."""
     now = now or utcnow()
     found = find_garment(session, raw_code)
@@ -182,7 +182,7 @@ def take_back(session: Session, raw_code: str, *, user: User | None, duplicate_s
     result = scan_move(session, raw_code, Action.CHECK_IN, station=RETURN_STATION, user=user,
                        employee=item.loan.employee if item else None,
                        note=f"loan #{item.loan_id}" if item else "", duplicate_seconds=duplicate_seconds,
-                       check=check, now=now, found=found)
+                       check=check, now=now, found=found, meta=meta)
     if result.ok and item is not None:
         item.returned_at = now
         item.return_event = result.event

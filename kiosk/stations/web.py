@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import NamedTuple
 
-from flask import current_app, render_template
+from flask import current_app, render_template, request
 from flask_babel import gettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased, joinedload
@@ -12,13 +12,28 @@ from sqlalchemy.orm import Session, aliased, joinedload
 from ..extensions import db
 from ..ledger import UNDO
 from ..models import Event, Garment, User, utcnow
-from ..scanning import ScanResult
+from ..scanning import ScanMeta, ScanResult
 
 LOG_LENGTH = 30
 
 
 def duplicate_seconds() -> int:
     return int(current_app.config["KIOSK_DUPLICATE_SECONDS"])
+
+
+def scan_meta() -> ScanMeta:
+    """What the tablet's scan queue sent with this scan (kiosk/static/js/scan.js): its id for the
+    scan (``scan_id``) and when it was scanned (``scanned_at``, milliseconds since 1970 UTC). A
+    time that is not a number, or not a time, is left out (the scan counts as arriving now)."""
+    form = request.form
+    scanned_at = None
+    raw = (form.get("scanned_at") or "").strip()
+    if raw.isascii() and raw.isdigit() and len(raw) <= 15:
+        try:
+            scanned_at = dt.datetime.fromtimestamp(int(raw) / 1000, dt.timezone.utc)
+        except (OverflowError, OSError, ValueError):
+            scanned_at = None
+    return ScanMeta(key=form.get("scan_id") or None, scanned_at=scanned_at)
 
 
 class LogEntry(NamedTuple):

@@ -14,7 +14,7 @@ from ..extensions import db
 from ..inspection.services import DEFECT_REQUIRED
 from ..models import utcnow
 from ..scanning import ScanResult, undo_last
-from ..stations.web import duplicate_seconds, render_result, scan_log
+from ..stations.web import duplicate_seconds, render_result, scan_meta, scan_log
 from ..web import current_user, is_htmx, render_page_or_fragment, roles
 from . import bp, services
 from .services import SEND, STATION
@@ -64,7 +64,7 @@ def scan():
     chosen = request.form.getlist("defects")
     result = services.scan(db.session, request.form.get("code", ""), mode, user=current_user(),
                            defects=chosen, request_key=request.form.get("request_key"),
-                           duplicate_seconds=duplicate_seconds())
+                           duplicate_seconds=duplicate_seconds(), meta=scan_meta())
     db.session.commit()
     headline = _("Sent to the tailor") if mode == SEND else _("Back from the tailor")
     return _answer(result, mode, headline=headline, chosen=chosen)

@@ -16,7 +16,7 @@ from ..domain.errors import DomainError
 from ..domain.garment_states import Action, Status, next_status
 from ..inspection.services import DEFECT_REQUIRED, defect_codes, flagged_defects
 from ..models import Garment, User, utcnow
-from ..scanning import ScanResult, find_garment, scan_move, scan_once
+from ..scanning import ScanMeta, ScanResult, find_garment, scan_move, scan_once
 
 STATION = "tailor"
 SEND, RECEIVE = "send", "receive"
@@ -31,7 +31,7 @@ class TailorRow(NamedTuple):
 
 def scan(session: Session, raw_code: str, mode: str, *, user: User | None, defects: Iterable[str] = (),
          request_key: str | None = None, duplicate_seconds: int = 10,
-         now: dt.datetime | None = None) -> ScanResult:
+         now: dt.datetime | None = None, meta: ScanMeta | None = None) -> ScanResult:
     """Send a garment out (from inspection or stock) or receive it back (→ inspection).
 
     The same ``request_key`` again (a double tap) moves nothing more and answers ``duplicate``.
@@ -54,7 +54,7 @@ def scan(session: Session, raw_code: str, mode: str, *, user: User | None, defec
             recorded = flagged_defects(garment) if garment is not None else []
     return scan_once(session, request_key, operator=user, command="tailor.scan", scan=lambda: scan_move(
         session, raw_code, action, station=STATION, user=user, defects=",".join(recorded),
-        duplicate_seconds=duplicate_seconds, check=check, now=now))
+        duplicate_seconds=duplicate_seconds, check=check, now=now, meta=meta))
 
 
 def days_out(since: dt.datetime, now: dt.datetime) -> int:

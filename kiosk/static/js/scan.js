@@ -37,21 +37,307 @@
     return values;
   }
 
-  // One scan into the queue: requests go one at a time, in scan order.
+  // --- The scan queue: kept on the tablet until the server has answered ----------
+  // Every scan that moves a garment gets an id of its own when it is scanned and is
+  // kept in IndexedDB (the tablet's storage) until the server has answered it. Scans
+  // go one at a time, in scan order, each carrying its id (the server's request key:
+  // the same scan sent again moves nothing more) and when it was scanned. A scan whose
+  // request never got an answer (the Wi-Fi dropped, the answer was lost on its way)
+  // stays at the head of the queue and is sent again when the connection is back.
+  // Scans found in storage when the page opens (a reload, a sign-in after the idle
+  // lock) are sent only as the operator who scanned them, after one tap by them.
+  var DB_NAME = "kiosk-scan-queue", STORE = "scans";
+  var dbOpen = null;
+  var memory = {};            // the queue when the browser has no IndexedDB (private mode)
+  var entries = [];           // this station's queued and answered scans, in scan order
+  var fresh = {};             // ids scanned on this page: sent without asking
+  var statuses = {};          // scan id -> HTTP status of its request (0: no answer)
+  var pumping = false, retryTimer = null, offline = false, counter = 0;
+
+  function openDb() {
+    if (dbOpen) return dbOpen;
+    dbOpen = new Promise(function (resolve) {
+      if (!window.indexedDB) { resolve(null); return; }
+      try {
+        var request = indexedDB.open(DB_NAME, 1);
+        request.onupgradeneeded = function () { request.result.createObjectStore(STORE, { keyPath: "id" }); };
+        request.onsuccess = function () { resolve(request.result); };
+        request.onerror = function () { resolve(null); };
+      } catch (e) { resolve(null); }
+    });
+    return dbOpen;
+  }
+
+  function store(mode, work) {
+    return openDb().then(function (db) {
+      if (!db) return work(null);
+      return new Promise(function (resolve) {
+        var tx = db.transaction(STORE, mode), result;
+        tx.oncomplete = function () { resolve(result); };
+        tx.onerror = tx.onabort = function () { resolve(result); };
+        result = work(tx.objectStore(STORE));
+      });
+    });
+  }
+
+  function keep(entry) {
+    return store("readwrite", function (os) { if (os) os.put(entry); else memory[entry.id] = entry; });
+  }
+
+  function drop(id) {
+    return store("readwrite", function (os) { if (os) os.delete(id); else delete memory[id]; });
+  }
+
+  function stored() {
+    return openDb().then(function (db) {
+      if (!db) return Object.keys(memory).map(function (k) { return memory[k]; });
+      return new Promise(function (resolve) {
+        var request = db.transaction(STORE, "readonly").objectStore(STORE).getAll();
+        request.onsuccess = function () { resolve(request.result || []); };
+        request.onerror = function () { resolve([]); };
+      });
+    });
+  }
+
+  function newId() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID().replace(/-/g, "");
+    counter += 1;
+    return Date.now().toString(36) + counter.toString(36) + Math.random().toString(36).slice(2, 12);
+  }
+
+  function me() { return document.body.dataset.operator || ""; }
+  function stationOf() { return document.body.dataset.station || location.pathname; }
+  function msg(name, fallback) { return document.body.dataset[name] || fallback; }
+
+  function mine(entry) { return entry.operator === me(); }
+  function waiting(entry) { return entry.state === "waiting" || entry.state === "sending"; }
+  function sendable(entry) { return waiting(entry) && mine(entry) && fresh[entry.id]; }
+
+  // --- what the station shows of the queue ---
+  function queueList() {
+    var rows = document.getElementById("scan-waiting-rows");
+    if (rows) return rows;
+    var form = document.querySelector("form[data-scan-form]");
+    if (!form) return null;
+    rows = document.createElement("ul");
+    rows.id = "scan-waiting-rows";
+    rows.className = "scan-waiting-list";
+    form.parentNode.insertBefore(rows, form.nextSibling);
+    return rows;
+  }
+
+  function twoDigits(n) { return (n < 10 ? "0" : "") + n; }
+  function clock(ms) {
+    var d = new Date(ms);
+    return twoDigits(d.getHours()) + ":" + twoDigits(d.getMinutes()) + ":" + twoDigits(d.getSeconds());
+  }
+
+  function rowOf(entry) {
+    var list = queueList();
+    if (!list) return null;
+    var row = list.querySelector("[data-scan-id='" + entry.id + "']");
+    if (!row) {
+      var cell = list.tagName === "TBODY";
+      row = document.createElement(cell ? "tr" : "li");
+      row.dataset.scanId = entry.id;
+      row.dataset.testid = "queued-scan";
+      var parts = [clock(entry.scannedAt), entry.code, ""];
+      parts.forEach(function (text, i) {
+        var part = document.createElement(cell ? "td" : "span");
+        if (i === 1) part.className = "tag-code";
+        if (i === 2) { part.className = "queue-state"; if (cell) part.colSpan = 3; }
+        part.textContent = text;
+        row.appendChild(part);
+      });
+      list.insertBefore(row, list.firstChild);  // newest first, as the shift's list
+    }
+    return row;
+  }
+
+  function showEntry(entry) {
+    var row = rowOf(entry);
+    if (!row) return;
+    row.dataset.queueState = entry.state;
+    row.className = "scan-queued scan-queued-" + entry.state;
+    var text = {
+      waiting: mine(entry) ? msg("msgQueueWaiting", "Waiting to be sent")
+        : msg("msgQueueOther", "Waiting for {name} to sign in").replace("{name}", entry.operatorName || ""),
+      sending: msg("msgQueueSending", "Sending…"),
+      duplicate: msg("msgQueueDuplicate", "Already scanned: nothing new recorded"),
+      refused: (msg("msgRefused", "Not done") + ": " + (entry.message || ""))
+    }[entry.state] || "";
+    var state = row.querySelector(".queue-state");
+    state.textContent = text;
+    if (entry.state === "refused" && !row.querySelector("[data-queue-dismiss]")) {
+      var ok = document.createElement("button");
+      ok.type = "button";
+      ok.className = "btn btn-quiet";
+      ok.dataset.queueDismiss = entry.id;
+      ok.dataset.testid = "queue-dismiss";
+      ok.textContent = msg("msgQueueDismiss", "Seen");
+      state.appendChild(document.createTextNode(" "));
+      state.appendChild(ok);
+    }
+  }
+
+  function banner() {
+    var shown = document.getElementById("scan-queue-banner");
+    if (!shown) return;
+    var left = entries.filter(waiting);
+    var own = left.filter(mine);
+    var held = own.filter(function (e) { return !fresh[e.id]; });
+    var text = "";
+    if (offline || !navigator.onLine) {
+      text = left.length ? msg("msgQueueOffline", "Offline — {n} waiting to be sent").replace("{n}", left.length)
+        : msg("msgQueueOfflineEmpty", "Offline — scans are kept and sent when the connection is back");
+    } else if (held.length) {
+      text = msg("msgQueueHeld", "{n} scans from before wait to be sent").replace("{n}", held.length);
+    } else if (left.length && !own.length) {
+      text = msg("msgQueueOthers", "{n} scans wait for the operator who made them").replace("{n}", left.length);
+    }
+    shown.hidden = !text;
+    shown.dataset.waiting = String(left.length);
+    shown.dataset.offline = offline || !navigator.onLine ? "1" : "0";
+    var line = shown.querySelector("[data-queue-text]");
+    if (line) line.textContent = text;
+    var send = shown.querySelector("[data-queue-send]");
+    if (send) send.hidden = !(held.length && navigator.onLine && !offline);
+  }
+
+  function forget(entry) {
+    entries = entries.filter(function (e) { return e.id !== entry.id; });
+    var row = rowOf(entry);
+    if (row) row.remove();
+  }
+
+  // --- sending ---
+  function outcomeNow() {
+    var result = document.getElementById("scan-result");
+    var word = result ? result.dataset.scanResult : "";
+    var text = result ? result.querySelector("[data-testid=result-message], .result-message") : null;
+    return { word: word, message: text ? text.textContent.trim() : "" };
+  }
+
+  function send(entry, retried) {
+    var values = Object.assign({}, entry.values, { code: entry.code, scan_id: entry.id,
+                                                   scanned_at: String(entry.scannedAt) });
+    delete values.csrf_token;
+    delete statuses[entry.id];
+    return htmx.ajax("POST", entry.url, {
+      target: "#scan-result", swap: "outerHTML", values: values,
+      headers: { "X-CSRFToken": csrfToken(), "X-Kiosk-Scan-Id": entry.id }
+    }).then(function () {
+      var status = statuses[entry.id] || 0;
+      var xhr = statuses[entry.id + ":xhr"];
+      delete statuses[entry.id]; delete statuses[entry.id + ":xhr"];
+      if (!status) return "lost";
+      if (xhr && xhr.getResponseHeader("HX-Redirect")) return "signed-out";  // locked: kept for its operator
+      var trigger = xhr ? (xhr.getResponseHeader("HX-Trigger") || "") : "";
+      if (status === 400 && trigger.indexOf("kiosk:csrf-token") >= 0 && !retried) return send(entry, true);
+      return status >= 400 ? "refused" : "answered";
+    }, function () { return "lost"; });
+  }
+
+  function pump() {
+    if (pumping || typeof htmx === "undefined") return;
+    var entry = entries.filter(sendable)[0];
+    if (!entry) { banner(); return; }
+    pumping = true;
+    entry.state = "sending";
+    showEntry(entry);
+    send(entry).then(function (how) {
+      pumping = false;
+      if (how === "lost") {
+        entry.state = "waiting";
+        offline = true;
+        showEntry(entry);
+        banner();
+        clearTimeout(retryTimer);
+        retryTimer = setTimeout(function () { offline = false; pump(); }, 4000);
+        return;
+      }
+      if (how === "signed-out") { entry.state = "waiting"; showEntry(entry); return; }
+      offline = false;
+      var answer = outcomeNow();
+      if (how === "refused") {  // 403, 404, 409, 500: the answer may be a toast, not the answer area
+        var toast = document.getElementById("toast");
+        answer = { word: "error", message: answer.word === "error" ? answer.message
+                   : (toast && !toast.hidden ? toast.textContent.trim() : msg("msgServerError", "Error")) };
+      }
+      drop(entry.id);
+      if (answer.word === "ok") {
+        forget(entry);  // the server's row is in the shift's list now
+      } else {
+        entry.state = answer.word === "duplicate" ? "duplicate" : "refused";
+        entry.message = answer.message;
+        showEntry(entry);
+      }
+      banner();
+      pump();
+    });
+  }
+
+  // One scan: into the queue (kept before it is sent), then sent in its turn.
   function sendScan(form, code) {
     var lookup = form.dataset.mode === "lookup";
-    // A lookup is a GET: its values go in the URL (the server's log, the
-    // history), so it carries the code alone: no CSRF token, no other field.
-    var values = lookup ? {} : formValues(form);
-    values.code = code;
-    var url = lookup ? form.dataset.lookupUrl : form.action;
-    queue = queue.then(function () {
-      return htmx.ajax(lookup ? "GET" : "POST", url, {
-        target: "#scan-result", swap: "outerHTML", values: values,
-        headers: lookup ? {} : { "X-CSRFToken": csrfToken() }
-      });
-    }).catch(function () { /* shown by htmx:responseError below */ });
+    if (lookup) {
+      // A lookup is a GET: its values go in the URL (the server's log, the
+      // history), so it carries the code alone: no CSRF token, no other field.
+      htmx.ajax("GET", form.dataset.lookupUrl, { target: "#scan-result", swap: "outerHTML", values: { code: code } });
+      return;
+    }
+    var values = formValues(form);
+    delete values.code;
+    delete values.csrf_token;
+    var entry = { id: newId(), code: code, url: form.action, values: values, scannedAt: Date.now(),
+                  operator: me(), operatorName: document.body.dataset.operatorName || "",
+                  station: stationOf(), state: "waiting" };
+    fresh[entry.id] = true;
+    entries.push(entry);
+    showEntry(entry);
+    banner();
+    keep(entry).then(pump);
   }
+
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var config = event.detail && event.detail.requestConfig;
+    var id = config && config.headers && config.headers["X-Kiosk-Scan-Id"];
+    if (!id) return;
+    var xhr = event.detail.xhr;
+    statuses[id] = xhr ? xhr.status : 0;
+    statuses[id + ":xhr"] = xhr;
+  });
+
+  // The scans this tablet kept for this station from before (a reload, a sign-in).
+  function restoreQueue() {
+    if (!document.querySelector("form[data-scan-form]")) return;
+    stored().then(function (all) {
+      all.filter(function (e) { return e.station === stationOf() && waiting(e); })
+        .sort(function (a, b) { return a.scannedAt - b.scannedAt; })
+        .forEach(function (e) {
+          e.state = "waiting";
+          if (!entries.some(function (known) { return known.id === e.id; })) entries.push(e);
+          showEntry(e);
+        });
+      banner();
+    });
+  }
+
+  document.addEventListener("click", function (event) {
+    if (event.target.closest("[data-queue-send]")) {
+      entries.filter(function (e) { return waiting(e) && mine(e); }).forEach(function (e) { fresh[e.id] = true; });
+      offline = false;
+      pump();
+    }
+    var dismiss = event.target.closest("[data-queue-dismiss]");
+    if (dismiss) {
+      var entry = entries.filter(function (e) { return e.id === dismiss.dataset.queueDismiss; })[0];
+      if (entry) forget(entry);
+      banner();
+    }
+  });
+  window.addEventListener("online", function () { offline = false; banner(); pump(); });
+  window.addEventListener("offline", function () { offline = true; banner(); });
 
   document.addEventListener("submit", function (event) {
     var form = event.target.closest("form[data-scan-form]");
@@ -224,7 +510,9 @@
     if (xhr && xhr.getResponseHeader("HX-Retarget")) return;  // swapped above, where the server aimed it
     showError(document.body.dataset.msgServerError || "Error");
   });
-  document.addEventListener("htmx:sendError", function () {
+  document.addEventListener("htmx:sendError", function (event) {
+    var config = event.detail && event.detail.requestConfig;
+    if (config && config.headers && config.headers["X-Kiosk-Scan-Id"]) return;  // kept in the queue: the banner says
     showError(document.body.dataset.msgOffline || "Offline");
   });
   document.addEventListener("htmx:afterSwap", function (event) {
@@ -232,5 +520,5 @@
     if (xhr && xhr.status >= 400 && event.detail.target && event.detail.target.id !== "scan-result") dimAnswer();
   });
 
-  document.addEventListener("DOMContentLoaded", refocus);
+  document.addEventListener("DOMContentLoaded", function () { refocus(); restoreQueue(); });
 })();
