@@ -6,6 +6,7 @@ then follows the job; without, a redirect back with a notice.
 """
 from __future__ import annotations
 
+import time
 from typing import Callable
 
 from flask import (
@@ -85,8 +86,8 @@ def status_context() -> dict:
     waiting = ""
     if status.pending:  # waiting for a server that is not running, or printing now?
         stuck = services.stuck_printer(db.session)
-        if stuck is not None:
-            waiting = services.waiting_reason(*stuck, when).translated(_)
+        if stuck is not None and stuck[2] >= status.pending:  # nothing else is printing meanwhile
+            waiting = services.waiting_reason(stuck[0], stuck[1], when).translated(_)
     return {"shown": status.shown, "allowed": True, "status": status, "reason": reason, "unknown": unknown,
             "waiting": waiting}
 
@@ -213,7 +214,8 @@ def queue():
 def waiting_reasons(jobs: list[PrintJob]) -> dict[int, str]:
     """Why each job still queued waits, in the reader's language, where it waits for a server
     that is not running (the only one that drives its printer)."""
-    queued = [job for job in jobs if job.status == services.QUEUED and job.printer_record is not None]
+    queued = [job for job in jobs if job.status == services.QUEUED and job.printer_record is not None
+              and job.printer_record.retired_at is None]  # a retired printer's jobs print on the default
     absent = services.absent_hosts(db.session, {job.printer_record.host for job in queued if job.printer_record.host})
     reasons = {job.id: services.waiting_reason(job.printer_record, absent, when) for job in queued}
     return {job_id: reason.translated(_) for job_id, reason in reasons.items() if reason is not None}
@@ -252,7 +254,7 @@ def reprint(job_id: int):
     if job is None:
         return _not_yours()
     return queue_once("print.reprint", lambda: [services.reprint(db.session, job, user=current_user(),
-                                                                 printer=_printer(tags=job.kind == services.TAG))],
+                                                                 printer=_printer(tags=services.is_tag(job)))],
                       _back(url_for(".queue")))
 
 
@@ -451,17 +453,28 @@ def _printer_or_404(printer_id: int):
     return printer, None
 
 
-@bp.get("/printers/<int:printer_id>/live")
+#: how long the printers' live status is kept (the page opened again, two supervisors at once)
+LIVE_KEPT_SECONDS = 10.0
+_LIVE = "kiosk_printer_live"
+
+
+@bp.get("/printers/live")
 @roles(*MANAGERS)
-def printer_live(printer_id: int):
-    """The printer's live status (asked now, as before a job) and its last jobs: loaded into its
-    row of the printers screen, so a printer that is off does not hold the page."""
-    printer, refused = _printer_or_404(printer_id)
-    if refused:
-        return refused
-    live = services.live_status(printer, _settings())
-    return render_template("printing/partials/_printer_live.html", printer=printer, live=live,
-                           message=live.message.translated(_), jobs=services.last_jobs(db.session, printer))
+def printer_live():
+    """Every printer's live status (asked now, as before a job, all at once: two seconds at most)
+    and its last jobs, into their rows of the printers screen (loaded after the page, so a
+    printer that is off does not hold it). Kept ten seconds: opening the page again asks nothing."""
+    printers = printer_records.active(db.session)
+    key = tuple((p.id, p.url, p.host, p.status_query) for p in printers)
+    kept = current_app.extensions.get(_LIVE)
+    if kept is not None and kept[0] == key and time.monotonic() - kept[1] < LIVE_KEPT_SECONDS:
+        statuses = kept[2]
+    else:
+        statuses = services.live_statuses(db.session, printers, _settings())
+        current_app.extensions[_LIVE] = (key, time.monotonic(), statuses)
+    rows = [(printer, statuses[printer.id], statuses[printer.id].message.translated(_),
+             services.last_jobs(db.session, printer)) for printer in printers]
+    return render_template("printing/partials/_printer_live.html", rows=rows)
 
 
 @bp.post("/printers/<int:printer_id>/test")

@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 
 from PIL.Image import Image
 from sqlalchemy import bindparam, func, select, true, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, joinedload
 
 from printers import documents, encoding, labels, render, transport
@@ -215,6 +215,11 @@ def test_page(printer: Printer, gettext: Callable[[str], str]) -> Document:
 
 def document_of(job: PrintJob) -> Document:
     return Document.from_dict(json.loads(job.document))
+
+
+def is_tag(job: PrintJob) -> bool:
+    """Whether ``job`` prints a tag (a garment's, or a label printer's test page): it goes to a tag printer."""
+    return job.kind == TAG or json.loads(job.document).get("kind") == TAG
 
 
 def title_of(job: PrintJob) -> str:
@@ -482,29 +487,26 @@ WAITS_FOR_STOPPED_HOST = N_("Waiting for %(host)s, the only server that prints o
                             "(last seen %(when)s). Start the kiosk there, or choose another printer.")
 WAITS_FOR_NEW_HOST = N_("Waiting for %(host)s, the only server that prints on %(printer)s: it has not run yet. "
                         "Start the kiosk there, or choose another printer.")
-#: when this process last said so, per database and host
-_beats: dict[tuple[int, str], dt.datetime] = {}
-
-
 def note_host(session: Session, host: str, now: dt.datetime | None = None) -> None:
-    """Say that this server's print worker runs (at most every :data:`HOST_BEAT`)."""
+    """Say that this server's print worker runs: its row's time, written when it is older than
+    :data:`HOST_BEAT` (read first: a worker polling every few seconds takes SQLite's write lock
+    only that often). A database too busy for it now is left for the next round."""
     now = now or utcnow()
-    key = (id(session.get_bind()), host)
-    last = _beats.get(key)
-    if last is not None and now - last < HOST_BEAT:
-        return
-    write_lock(session)
-    row = session.get(PrintHost, host)
     try:
+        seen = session.scalar(select(PrintHost.seen_at).where(PrintHost.name == host))
+        if seen is not None and now - seen < HOST_BEAT:
+            session.rollback()
+            return
+        write_lock(session)
+        row = session.get(PrintHost, host)
         with session.begin_nested():
             if row is None:
                 session.add(PrintHost(name=host, seen_at=now))
             else:
                 row.seen_at = now
-    except IntegrityError:  # another process of this host said it a moment ago
-        pass
-    session.commit()
-    _beats[key] = now
+        session.commit()
+    except (IntegrityError, OperationalError):  # another process of this host said it; or busy
+        session.rollback()
 
 
 def absent_hosts(session: Session, hosts: Iterable[str], now: dt.datetime | None = None
@@ -529,16 +531,19 @@ def waiting_reason(printer: Printer | None, absent: dict[str, dt.datetime | None
     return DomainError(WAITS_FOR_STOPPED_HOST, host=printer.host, printer=printer.name, when=when(seen))
 
 
-def stuck_printer(session: Session, now: dt.datetime | None = None) -> tuple[Printer, dict] | None:
+def stuck_printer(session: Session, now: dt.datetime | None = None) -> tuple[Printer, dict, int] | None:
     """A printer with jobs waiting that only a server that is not running drives (the status bar's
-    "waiting for ..."), and :func:`absent_hosts`; None when every waiting job can print."""
-    waiting = list(session.scalars(
-        select(Printer).where(Printer.host.is_not(None), Printer.retired_at.is_(None),
-                              select(PrintJob.id).where(PrintJob.printer_id == Printer.id,
-                                                        PrintJob.status == QUEUED).exists())
-        .order_by(Printer.name)))
-    absent = absent_hosts(session, [printer.host for printer in waiting], now)
-    return next(((printer, absent) for printer in waiting if printer.host in absent), None)
+    "waiting for ..."), :func:`absent_hosts`, and how many jobs wait so for any such server; None
+    when every waiting job can print."""
+    waiting = list(session.execute(
+        select(Printer, func.count(PrintJob.id)).join(PrintJob, PrintJob.printer_id == Printer.id)
+        .where(Printer.host.is_not(None), Printer.retired_at.is_(None), PrintJob.status == QUEUED)
+        .group_by(Printer.id).order_by(Printer.name)))
+    absent = absent_hosts(session, [printer.host for printer, _count in waiting], now)
+    stuck = [(printer, count) for printer, count in waiting if printer.host in absent]
+    if not stuck:
+        return None
+    return stuck[0][0], absent, sum(count for _printer, count in stuck)
 
 
 def process(session: Session, base: PrintSettings,
@@ -585,6 +590,7 @@ LIVE_READY = N_("Ready")
 LIVE_NO_ANSWER = N_("Connected; it does not answer status questions (check that prints come out).")
 LIVE_NOT_ASKED = N_("Not asked: only a network printer that speaks ESC/POS is asked how it is.")
 LIVE_ELSEWHERE = N_("Asked only by %(host)s, the server that drives it.")
+LIVE_BUSY = N_("Printing now: asked again after this job.")
 
 
 @dataclass(frozen=True)
@@ -609,6 +615,29 @@ def live_status(printer: Printer, base: PrintSettings) -> LiveStatus:
         return LiveStatus("problem", refusal(error))
     message = {transport.READY: LIVE_READY, transport.NO_ANSWER: LIVE_NO_ANSWER}.get(answer, LIVE_NOT_ASKED)
     return LiveStatus(answer, DomainError(message))
+
+
+_ASKED = ("id", "url", "host", "retired_at", "status_query", "language")
+
+
+def live_statuses(session: Session, printers: Sequence[Printer], base: PrintSettings) -> dict[int, LiveStatus]:
+    """:func:`live_status` of every printer at once (each asked in parallel: the answer takes two
+    seconds at most, however many are off); a printer with a job printing is not asked (a
+    printer that takes one connection at a time would refuse the job's)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from types import SimpleNamespace
+
+    busy = set(session.scalars(select(PrintJob.printer_id).where(PrintJob.status == PRINTING)))
+    statuses = {p.id: LiveStatus("busy", DomainError(LIVE_BUSY)) for p in printers if p.id in busy}
+    # What asking needs, read now: the threads touch no session, and none stays open meanwhile.
+    asked = [SimpleNamespace(**{name: getattr(p, name) for name in _ASKED}) for p in printers if p.id not in busy]
+    session.rollback()
+    if asked:
+        with ThreadPoolExecutor(max_workers=min(16, len(asked))) as pool:
+            for printer, status in zip(asked, pool.map(lambda p: live_status(p, base), asked)):
+                statuses[printer.id] = status
+    return statuses
 
 
 def last_jobs(session: Session, printer: Printer, limit: int = 3) -> list[PrintJob]:

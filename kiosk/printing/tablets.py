@@ -9,6 +9,7 @@ from ..domain.errors import DomainError
 from ..domain.roles import MANAGERS
 from ..domain.typed import record_id
 from ..extensions import db
+from ..i18n import when
 from ..models import Tablet
 from ..tablets import cookie_token, current_tablet, forget, remember
 from ..tablets import services
@@ -18,11 +19,12 @@ from . import printers as printer_records
 from . import services as print_services
 
 
-def _page(*, error: str = "", values=None, status: int = 200):
+def _page(*, error: str = "", values=None, status: int = 200, held=None):
     worker.job_printer()  # the default one, from KIOSK_PRINTER
     db.session.commit()
     return render_template("printing/tablets.html", tablets=services.active(db.session), this=current_tablet(),
                            printers=printer_records.active(db.session), error=error, values=values or {},
+                           held=held,
                            stations=print_services.RECEIPT_STATIONS,
                            room_receipts={station: print_services.receipts_on(db.session, station)
                                           for station in print_services.RECEIPT_STATIONS}), status
@@ -48,7 +50,11 @@ def tablet_name_this():
     """Name this tablet (or give it another name). A name another tablet holds is taken over."""
     try:
         tablet, token = services.name_tablet(db.session, request.form.get("name", ""), user=current_user(),
-                                             token=cookie_token())
+                                             token=cookie_token(), take_over=request.form.get("take_over") == "1")
+    except services.NameHeld as held:  # asked first: replacing it retires that tablet
+        db.session.rollback()
+        message = _(services.NAME_HELD, name=held.holder.name, when=when(held.holder.last_seen_at))
+        return _page(error=message, values=request.form, status=409, held=held.holder)
     except DomainError as refused:
         db.session.rollback()
         return _page(error=refused.translated(_), values=request.form, status=422)
@@ -74,11 +80,16 @@ def tablet_update(tablet_id: int):
     form = request.form
     try:
         services.rename(db.session, tablet, form.get("name", tablet.name), user=current_user())
-        services.set_printers(db.session, tablet, receipt_printer_id=_optional_id("receipt_printer_id"),
-                              tag_printer_id=_optional_id("tag_printer_id"))
+        if "receipt_printer_id" in form or "tag_printer_id" in form:  # a field left out changes nothing
+            services.set_printers(
+                db.session, tablet,
+                receipt_printer_id=_optional_id("receipt_printer_id") if "receipt_printer_id" in form
+                else tablet.receipt_printer_id,
+                tag_printer_id=_optional_id("tag_printer_id") if "tag_printer_id" in form else tablet.tag_printer_id)
         for station in print_services.RECEIPT_STATIONS:
-            choice = form.get(f"receipts_{station}", "room")
-            services.set_receipts(db.session, tablet, station, None if choice == "room" else choice == "on")
+            if f"receipts_{station}" in form:
+                services.set_receipts(db.session, tablet, station,
+                                      services.receipts_choice(form.get(f"receipts_{station}")))
     except (DomainError, ValueError) as error:
         db.session.rollback()
         message = error.translated(_) if isinstance(error, DomainError) else _(services.NO_PRINTER)

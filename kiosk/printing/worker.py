@@ -66,7 +66,6 @@ def job_printer(app: Flask | None = None, *, tags: bool = False) -> services.Des
     tablet = current_tablet() if has_request_context() else None
     if tablet is None:
         return services.Destination(default)
-    tablet_services.seen(tablet)  # committed with the job
     return services.Destination(tablet_services.printer_for(tablet, tags=tags) or default, tablet.id)
 
 

@@ -33,6 +33,8 @@ RECEIPT_COLUMNS = {"checkin": "checkin_receipts", "issue": "issue_receipts"}
 
 BAD_NAME = N_("A tablet needs a name of at most %(max)s characters, without control characters.")
 NAME_RACE = N_("Another tablet was given the name %(name)s at the same moment. Try again.")
+NAME_HELD = N_("There is already a tablet called %(name)s (last used %(when)s).")
+NAME_TAKEN = N_("There is already a tablet called %(name)s. Give this one another name, or retire that one first.")
 NO_TABLET = N_("This tablet is not in use any more.")
 NO_PRINTER = N_("That printer is not in use any more. Choose another one.")
 LABEL_FOR_RECEIPTS = N_("%(name)s is a label printer: it prints tags only. Choose a receipt printer for the slips.")
@@ -79,39 +81,60 @@ def _holder(session: Session, name: str, but: Tablet | None = None) -> Tablet | 
     return session.scalar(query.with_for_update())
 
 
-def name_tablet(session: Session, name: str, *, user: User | None, token: str | None = None) -> tuple[Tablet, str]:
+class NameHeld(DomainError):
+    """The name is another tablet's: taking it over retires that one (asked first)."""
+
+    def __init__(self, holder: Tablet) -> None:
+        super().__init__(NAME_HELD, name=holder.name, when="")
+        self.holder = holder
+
+
+def name_tablet(session: Session, name: str, *, user: User | None, token: str | None = None,
+                take_over: bool = False) -> tuple[Tablet, str]:
     """This tablet (the one holding ``token``, if any) named ``name``; returns it and the token
     its cookie keeps. A tablet not yet named gets a new entry and a new token; a named one is
-    renamed. A name another entry holds is taken over: that entry is retired (a new tablet
-    takes over its printers and switches). The caller commits."""
+    renamed. A name another entry holds is taken over only with ``take_over`` (else
+    :class:`NameHeld`, nothing changed): that entry is retired and this tablet takes over its
+    printers and switches (it is the same tablet at the same place, its cookie lost).
+    The caller commits."""
     name = checked_name(name)
     write_lock(session)
     tablet = by_token(session, token)
+    old = _holder(session, name, but=tablet)
+    if old is not None and not take_over:
+        raise NameHeld(old)
     if tablet is not None:
-        return rename(session, tablet, name, user=user), token  # type: ignore[return-value]
-    old = _holder(session, name)
+        if old is not None:
+            _take_over(session, tablet, old)
+        tablet.name, tablet.named_by_id = name, user.id if user is not None else tablet.named_by_id
+        _flush_name(session, name)
+        return tablet, token  # type: ignore[return-value]
     token = new_token()
     tablet = Tablet(name=name, token_hash=token_hash(token), named_by_id=user.id if user is not None else None)
     if old is not None:
-        old.retired_at = utcnow()
-        tablet.receipt_printer_id, tablet.tag_printer_id = old.receipt_printer_id, old.tag_printer_id
-        tablet.checkin_receipts, tablet.issue_receipts = old.checkin_receipts, old.issue_receipts
-        session.flush()
+        _take_over(session, tablet, old)
     session.add(tablet)
     _flush_name(session, name)
     return tablet, token
 
 
+def _take_over(session: Session, tablet: Tablet, old: Tablet) -> None:
+    """``old`` is retired; ``tablet`` gets its printers and receipts switches."""
+    old.retired_at = utcnow()
+    tablet.receipt_printer_id, tablet.tag_printer_id = old.receipt_printer_id, old.tag_printer_id
+    tablet.checkin_receipts, tablet.issue_receipts = old.checkin_receipts, old.issue_receipts
+    session.flush()
+
+
 def rename(session: Session, tablet: Tablet, name: str, *, user: User | None) -> Tablet:
-    """``tablet`` called ``name`` from now on; another entry holding that name is retired."""
+    """``tablet`` called ``name`` from now on; a name another tablet holds is refused (taking a
+    name over is done on the tablet itself, :func:`name_tablet`)."""
     name = checked_name(name)
     write_lock(session)
     if tablet.name == name:
         return tablet
-    old = _holder(session, name, but=tablet)
-    if old is not None:
-        old.retired_at = utcnow()
-        session.flush()
+    if _holder(session, name, but=tablet) is not None:
+        raise DomainError(NAME_TAKEN, name=name)
     tablet.name = name
     tablet.named_by_id = user.id if user is not None else tablet.named_by_id
     _flush_name(session, name)
@@ -157,6 +180,18 @@ def _printer(session: Session, printer_id: int | None) -> Printer | None:
     if printer is None or printer.retired_at is not None:
         raise DomainError(NO_PRINTER)
     return printer
+
+
+#: the receipts switch of a tablet as its form sends it
+RECEIPT_CHOICES = {"room": None, "on": True, "off": False}
+BAD_RECEIPTS = N_("Receipts on a tablet are as the room, on or off.")
+
+
+def receipts_choice(raw: str | None) -> bool | None:
+    """``room``, ``on`` or ``off`` as the switch it is; DomainError for anything else."""
+    if raw not in RECEIPT_CHOICES:
+        raise DomainError(BAD_RECEIPTS)
+    return RECEIPT_CHOICES[raw]
 
 
 def set_receipts(session: Session, tablet: Tablet, station: str, on: bool | None) -> Tablet:

@@ -42,6 +42,9 @@ def test_a_supervisor_adds_a_label_printer_and_prints_its_test_page(page, server
     expect(page.locator("h1")).to_have_text("打印机")
     expect(page.locator("tr[data-printer]")).to_have_count(1)  # the default one, from KIOSK_PRINTER
     expect(page.get_by_test_id("default-printer")).to_have_text("默认")
+    # Asked how it is once the page is there (nothing printed): the counter's printer answers.
+    expect(page.get_by_test_id("printer-live")).to_have_attribute("data-live", "ready")
+    expect(page.get_by_test_id("printer-live")).to_contain_text("就绪")
 
     form = page.get_by_test_id("add-printer")
     form.locator("#printer-name").fill("熨烫间标签机")
