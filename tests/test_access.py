@@ -28,10 +28,12 @@ def test_every_view_declares_who_may_reach_it(app):
     assert undeclared == []
 
 
-def test_only_sign_in_language_health_and_first_run_are_public(app):
+def test_only_sign_in_language_health_first_run_and_the_app_shell_are_public(app):
     public = sorted(name for name, view in app.view_functions.items() if access_of(view) == PUBLIC)
+    # The app shell (manifest, service worker, offline pages) holds no name, token or record:
+    # tests/test_app_shell.py checks each offline page for that.
     assert public == ["auth.language", "auth.login", "auth.login_badge", "auth.login_pin", "hotel.setup",
-                      "hotel.setup_post", "main.healthz"]
+                      "hotel.setup_post", "main.healthz", "main.manifest", "main.offline", "main.service_worker"]
 
 
 def test_signed_out_visitor_is_sent_to_login_from_every_screen(app, client, make):

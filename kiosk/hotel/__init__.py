@@ -19,7 +19,8 @@ from .services import HotelState, read_state
 bp = Blueprint("hotel", __name__)
 
 #: Endpoints that answer while the hotel has no operator (everything else goes to /setup).
-_OPEN_BEFORE_SETUP = frozenset({"static", "main.healthz", "hotel.setup", "hotel.setup_post", "auth.language"})
+_OPEN_BEFORE_SETUP = frozenset({"static", "main.healthz", "hotel.setup", "hotel.setup_post", "auth.language",
+                                "main.manifest", "main.service_worker", "main.offline"})
 
 
 class _Cache:

@@ -24,7 +24,10 @@ def unique(prefix: str) -> str:
 
 def new_page(browser: Browser, base_url: str, viewport: dict | None = None, **options) -> Page:
     """A page in a fresh context (no cookies): the tablet's screen, zh-CN (``options``: more of
-    Playwright's context options, e.g. ``ignore_https_errors``)."""
+    Playwright's context options, e.g. ``ignore_https_errors``). The kiosk's service worker is
+    blocked unless ``service_workers="allow"`` (the offline tests): a worker's own fetches pass
+    by Playwright's routes, which many tests use."""
+    options.setdefault("service_workers", "block")
     context = browser.new_context(
         base_url=base_url,
         viewport=viewport or LANDSCAPE,

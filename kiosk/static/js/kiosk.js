@@ -228,6 +228,17 @@
       if (!form) return;
       var active = document.activeElement;
       if (active) saveDraft(active);
+      if (!navigator.onLine) {
+        // The sign-out cannot reach the server: the screen locks here, and signs out once it can.
+        var cover = document.createElement("div");
+        cover.className = "offline-lock";
+        cover.dataset.testid = "offline-lock";
+        cover.textContent = document.body.dataset.msgOfflineLock || "Locked";
+        document.body.appendChild(cover);
+        if (active && active.blur) active.blur();
+        window.addEventListener("online", function () { lock(); }, { once: true });
+        return;
+      }
       form.querySelector("input[name=idle]").value = "1";
       form.querySelector("input[name=next]").value = page;
       form.submit();
@@ -259,4 +270,13 @@
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", restoreDrafts);
   else restoreDrafts();
+
+  // --- The installable app: its service worker keeps the shell and the stations' offline pages.
+  // Only on a secure origin (HTTPS, or the server's own machine); elsewhere the scan queue still
+  // works and the offline banner says not to reload.
+  var sw = document.body.dataset.swUrl;
+  if (sw && "serviceWorker" in navigator && window.isSecureContext) {
+    navigator.serviceWorker.register(sw, { scope: document.body.dataset.swScope || "/" })
+      .catch(function () { /* blocked (a browser setting): the kiosk works as a plain page */ });
+  }
 })();

@@ -105,13 +105,28 @@
     return Date.now().toString(36) + counter.toString(36) + Math.random().toString(36).slice(2, 12);
   }
 
-  function me() { return document.body.dataset.operator || ""; }
-  function stationOf() { return document.body.dataset.station || location.pathname; }
+  // The operator: the signed-in one; on an offline page (no sign-in can be checked), the one who
+  // last worked on this tablet (an id and a name, nothing else, kept in localStorage).
+  var OPERATOR_KEY = "kiosk-last-operator";
+  var offlinePage = document.body.dataset.offlinePage === "1";
+  function remembered() {
+    try { return JSON.parse(localStorage.getItem(OPERATOR_KEY) || "null") || {}; } catch (e) { return {}; }
+  }
+  function me() { return document.body.dataset.operator || (offlinePage ? remembered().id || "" : ""); }
+  function myName() { return document.body.dataset.operatorName || (offlinePage ? remembered().name || "" : ""); }
+  // A station's queue is its page's: the offline page stands in at the station's own address.
+  function stationOf() { return location.pathname; }
+  if (document.body.dataset.operator) {
+    try {
+      localStorage.setItem(OPERATOR_KEY, JSON.stringify({ id: document.body.dataset.operator,
+                                                        name: document.body.dataset.operatorName || "" }));
+    } catch (e) { /* no storage: an offline page then takes no scans */ }
+  }
   function msg(name, fallback) { return document.body.dataset[name] || fallback; }
 
   function mine(entry) { return entry.operator === me(); }
   function waiting(entry) { return entry.state === "waiting" || entry.state === "sending"; }
-  function sendable(entry) { return waiting(entry) && mine(entry) && fresh[entry.id]; }
+  function sendable(entry) { return waiting(entry) && mine(entry) && fresh[entry.id] && !offlinePage; }
 
   // --- what the station shows of the queue ---
   function queueList() {
@@ -190,6 +205,10 @@
     if (offline || !navigator.onLine) {
       text = left.length ? msg("msgQueueOffline", "Offline — {n} waiting to be sent").replace("{n}", left.length)
         : msg("msgQueueOfflineEmpty", "Offline — scans are kept and sent when the connection is back");
+      // Without a service worker (plain HTTP) a reload now would show the browser's error page.
+      if (!offlinePage && !(navigator.serviceWorker && navigator.serviceWorker.controller)) {
+        text += " " + msg("msgQueueNoReload", "");
+      }
     } else if (held.length) {
       text = msg("msgQueueHeld", "{n} scans from before wait to be sent").replace("{n}", held.length);
     } else if (left.length && !own.length) {
@@ -286,12 +305,15 @@
       htmx.ajax("GET", form.dataset.lookupUrl, { target: "#scan-result", swap: "outerHTML", values: { code: code } });
       return;
     }
+    if (!me()) {  // an offline page nobody signed in before: nobody to send it as
+      showLocalError(msg("msgQueueNoOperator", "Nobody is signed in"));
+      return;
+    }
     var values = formValues(form);
     delete values.code;
     delete values.csrf_token;
     var entry = { id: newId(), code: code, url: form.action, values: values, scannedAt: Date.now(),
-                  operator: me(), operatorName: document.body.dataset.operatorName || "",
-                  station: stationOf(), state: "waiting" };
+                  operator: me(), operatorName: myName(), station: stationOf(), state: "waiting" };
     fresh[entry.id] = true;
     entries.push(entry);
     showEntry(entry);
@@ -336,7 +358,10 @@
       banner();
     }
   });
-  window.addEventListener("online", function () { offline = false; banner(); pump(); });
+  window.addEventListener("online", function () {
+    if (offlinePage) { location.reload(); return; }  // the real page, with its sign-in, comes back
+    offline = false; banner(); pump();
+  });
   window.addEventListener("offline", function () { offline = true; banner(); });
 
   document.addEventListener("submit", function (event) {
@@ -520,5 +545,20 @@
     if (xhr && xhr.status >= 400 && event.detail.target && event.detail.target.id !== "scan-result") dimAnswer();
   });
 
-  document.addEventListener("DOMContentLoaded", function () { refocus(); restoreQueue(); });
+  // The tablet does not sleep while a station is open (Screen Wake Lock, where the browser has it).
+  var wakeLock = null;
+  function stayAwake() {
+    if (!navigator.wakeLock || document.visibilityState !== "visible" || wakeLock
+        || !document.querySelector("form[data-scan-form]")) return;
+    navigator.wakeLock.request("screen").then(function (lock) {
+      wakeLock = lock;
+      lock.addEventListener("release", function () { wakeLock = null; });
+    }).catch(function () { /* not allowed (no secure origin, power saving): the tablet may sleep */ });
+  }
+  document.addEventListener("visibilitychange", stayAwake);
+
+  document.addEventListener("DOMContentLoaded", function () {
+    refocus(); restoreQueue(); stayAwake();
+    if (offlinePage) { offline = true; banner(); }
+  });
 })();
