@@ -213,10 +213,10 @@ def _no_store(response: Response) -> Response:
 #: Only this site's own files run or style a page: no inline script, handler or
 #: style attribute, no eval (htmx runs with allowEval off, base.html), nothing
 #: framed. ``data:``/``blob:`` images: the signature pad's drawing.
-#: A camera decoder (WebAssembly) will need ``'wasm-unsafe-eval'`` in script-src.
+#: 'wasm-unsafe-eval': the camera's barcode decoder (zxing-wasm, vendored) compiles WebAssembly; no eval.
 CONTENT_SECURITY_POLICY = "; ".join((
     "default-src 'self'",
-    "script-src 'self'",
+    "script-src 'self' 'wasm-unsafe-eval'",
     "style-src 'self'",
     "img-src 'self' data: blob:",
     "connect-src 'self'",

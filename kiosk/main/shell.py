@@ -36,7 +36,8 @@ OFFLINE_STATIONS: tuple[tuple[str, str], ...] = (
 )
 _LABELS = {station.endpoint: station.label for station in STATIONS}
 #: the shell the worker keeps (static files, by their fingerprinted URLs)
-SHELL_FILES = ("css/kiosk.css", "vendor/htmx-2.0.11.min.js", "js/kiosk.js", "js/scan.js", "favicon.svg",
+SHELL_FILES = ("css/kiosk.css", "vendor/htmx-2.0.11.min.js", "js/kiosk.js", "js/scan.js", "js/camera.js",
+               "vendor/zxing-wasm-reader-3.1.8.iife.js", "vendor/zxing-wasm-reader-3.1.8.wasm", "favicon.svg",
                "icons/icon-192.png", "icons/icon-512.png", "icons/icon-maskable-512.png")
 
 

@@ -557,6 +557,9 @@
   }
   document.addEventListener("visibilitychange", stayAwake);
 
+  // For camera.js: an answer of its own (no camera, no permission) where the person looks.
+  window.kioskScan = { showError: showLocalError };
+
   document.addEventListener("DOMContentLoaded", function () {
     refocus(); restoreQueue(); stayAwake();
     if (offlinePage) { offline = true; banner(); }
