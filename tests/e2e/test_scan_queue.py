@@ -146,10 +146,15 @@ def test_a_queue_left_on_the_tablet_is_sent_by_its_operator_with_one_tap_and_nev
         expect(page.get_by_test_id("queue-send")).to_be_hidden()
         page.wait_for_timeout(1500)
         assert _check_ins(server, tags) == []
-        # Back to the first clerk: one tap sends the three, in order.
+        # Back to the first clerk: the home screen says where their scans wait; one tap sends the three.
         page.get_by_test_id("logout").click()
         sign_in(page, first)
-        page.goto("/checkin/")
+        waiting = page.get_by_test_id("queue-elsewhere-link")
+        expect(waiting).to_have_count(1)
+        expect(waiting).to_contain_text("收衣")
+        expect(waiting).to_contain_text("3")
+        waiting.click()
+        expect(page).to_have_url(f"{server.url}/checkin/")
         send = page.get_by_test_id("queue-send")
         expect(send).to_be_visible()
         send.click()

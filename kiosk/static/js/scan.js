@@ -313,7 +313,8 @@
     delete values.code;
     delete values.csrf_token;
     var entry = { id: newId(), code: code, url: form.action, values: values, scannedAt: Date.now(),
-                  operator: me(), operatorName: myName(), station: stationOf(), state: "waiting" };
+                  operator: me(), operatorName: myName(), station: stationOf(), state: "waiting",
+                  stationTitle: (document.querySelector("h1") || {}).textContent || "" };
     fresh[entry.id] = true;
     entries.push(entry);
     showEntry(entry);
@@ -330,9 +331,33 @@
     statuses[id + ":xhr"] = xhr;
   });
 
+  // On a page without a scan field (the home screen after signing in): where this operator's
+  // scans wait, each station once, with a link to it (its page sends them with one tap).
+  function showQueuesElsewhere() {
+    var slot = document.getElementById("queue-elsewhere");
+    if (!slot || !me()) return;
+    stored().then(function (all) {
+      var stations = {};
+      all.filter(function (e) { return waiting(e) && mine(e); }).forEach(function (e) {
+        stations[e.station] = stations[e.station] || { title: e.stationTitle || e.station, count: 0 };
+        stations[e.station].count += 1;
+      });
+      Object.keys(stations).forEach(function (path) {
+        var link = document.createElement("a");
+        link.className = "btn btn-primary btn-big";
+        link.href = path;
+        link.dataset.testid = "queue-elsewhere-link";
+        link.textContent = msg("msgQueueElsewhere", "{station}: {n} scans waiting").replace("{station}", stations[path].title)
+          .replace("{n}", stations[path].count);
+        slot.appendChild(link);
+      });
+      slot.hidden = !Object.keys(stations).length;
+    });
+  }
+
   // The scans this tablet kept for this station from before (a reload, a sign-in).
   function restoreQueue() {
-    if (!document.querySelector("form[data-scan-form]")) return;
+    if (!document.querySelector("form[data-scan-form]")) { showQueuesElsewhere(); return; }
     stored().then(function (all) {
       all.filter(function (e) { return e.station === stationOf() && waiting(e); })
         .sort(function (a, b) { return a.scannedAt - b.scannedAt; })
