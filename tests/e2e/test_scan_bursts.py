@@ -191,12 +191,22 @@ def test_a_lost_connection_or_a_proxys_error_page_is_an_error_where_the_person_l
     answer = page.locator("#scan-result")
     expect(answer).to_have_attribute("data-scan-result", "ok")
 
+    # The connection lost: the scan is not lost with it. It waits on the tablet, the banner says
+    # so where the person looks, and it lands by itself once the server can be reached again.
     page.route("**/ironing/scan", lambda route: route.abort("internetdisconnected"))
     page.keyboard.type(tags[1], delay=0)
     page.keyboard.press("Enter")
-    expect(answer).to_have_attribute("data-scan-result", "error")
-    expect(answer).to_contain_text(zh("No connection to the kiosk server. Scan again when it is back."))
+    banner = page.get_by_test_id("queue-banner")
+    expect(banner).to_be_visible()
+    expect(banner).to_have_attribute("data-offline", "1")
+    expect(banner).to_have_attribute("data-waiting", "1")
+    expect(page.get_by_test_id("queued-scan")).to_contain_text(tags[1])
+    assert _status(server, tags[1]) == "ironing"
     page.unroute("**/ironing/scan")
+    expect(page.get_by_test_id("queued-scan")).to_have_count(0, timeout=15000)
+    expect(answer).to_have_attribute("data-tag", tags[1])
+    expect(answer).to_have_attribute("data-scan-result", "ok")
+    assert _status(server, tags[1]) == "inspection"
 
     page.route("**/ironing/scan", lambda route: route.fulfill(status=502, body="<h1>502 Bad Gateway</h1>"))
     page.keyboard.type(tags[2], delay=0)
@@ -205,7 +215,11 @@ def test_a_lost_connection_or_a_proxys_error_page_is_an_error_where_the_person_l
     expect(answer).to_contain_text(zh("The kiosk could not answer. Nothing was saved for this scan; scan it again."))
     expect(answer).not_to_contain_text("Bad Gateway")
     page.unroute("**/ironing/scan")
-    assert _status(server, tags[1]) == _status(server, tags[2]) == "ironing"  # nothing happened to them
+    assert _status(server, tags[2]) == "ironing"  # nothing happened to it: a refusal is an answer
+    refused = page.get_by_test_id("queued-scan")
+    expect(refused).to_have_attribute("data-queue-state", "refused")  # and stays in the list, red
+    refused.get_by_test_id("queue-dismiss").click()
+    expect(refused).to_have_count(0)
 
     # A form's request (no answer area on the page) lost: the toast, with the error tone.
     page.goto("/handover/")

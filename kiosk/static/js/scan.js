@@ -156,7 +156,9 @@
       row = document.createElement(cell ? "tr" : "li");
       row.dataset.scanId = entry.id;
       row.dataset.testid = "queued-scan";
-      var parts = [clock(entry.scannedAt), entry.code, ""];
+      // A code as long as a paragraph (a scanner gone wrong) is shown by its start: the list stays a list.
+      var shown = entry.code.length > 40 ? entry.code.slice(0, 40) + "…" : entry.code;
+      var parts = [clock(entry.scannedAt), shown, ""];
       parts.forEach(function (text, i) {
         var part = document.createElement(cell ? "td" : "span");
         if (i === 1) part.className = "tag-code";
