@@ -58,6 +58,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.register_blueprint(blueprint)
     printing.init_app(app)
     tablets.init_app(app)
+    from . import stations
+
+    stations.init_app(app)
     cli.init_app(app)
     # Alerts to the supervisors' group chats: the screen, and its worker started beside the print worker's.
     from . import alerts

@@ -22,6 +22,7 @@ No Flask in here: routes pass the raw key from the form, services call
 """
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import uuid
@@ -193,6 +194,28 @@ def _claim(session: Session):
                     key=bindparam("scope_key"), result="null", created_at=bindparam("claimed_at"))
             .returning(_keys.c.id))
     return statement
+
+
+#: how long a key is kept: far longer than any retry (a scan waits on a tablet 12 hours at most)
+KEPT_FOR = dt.timedelta(hours=48)
+_PRUNE = (select(_keys.c.id).where(_keys.c.created_at < bindparam("before")).limit(5000))
+
+
+def prune(session: Session, now: dt.datetime | None = None) -> int:
+    """Forget the keys older than :data:`KEPT_FOR` (every scan now keeps one), a few thousand
+    at a time, each batch its own short transaction; returns how many. The caller's session is
+    left committed."""
+    before = (now or utcnow()) - KEPT_FOR
+    gone = 0
+    while True:
+        ids = list(session.scalars(_PRUNE, {"before": before}))
+        if not ids:
+            session.rollback()
+            return gone
+        write_lock(session)
+        session.execute(_keys.delete().where(_keys.c.id.in_(ids)))
+        session.commit()
+        gone += len(ids)
 
 
 def by_id(session: Session, model: type) -> dict[str, Callable]:

@@ -40,14 +40,19 @@ TOO_OLD = N_("%(code)s was scanned on this tablet more than 12 hours ago and nev
              "Nothing was recorded: scan it again.")
 
 
+#: a scan that waited on the tablet less than this was sent at once: no scan time of its own
+WAITED = dt.timedelta(seconds=2)
+
+
 @dataclass(frozen=True)
 class ScanMeta:
     """What the tablet says of a scan it queued: its own id for the scan (``key``, the request
-    key: the same scan sent again is answered as the first and moves nothing more) and when it
-    was scanned there (``scanned_at``, UTC)."""
+    key: the same scan sent again is answered as the first was, and moves nothing more) and how
+    long ago it was scanned there (``age``: measured on the tablet's own clock, so a tablet whose
+    clock is wrong still says it rightly)."""
 
     key: str | None = None
-    scanned_at: dt.datetime | None = None
+    age: dt.timedelta | None = None
 
 
 @dataclass
@@ -58,10 +63,17 @@ class ScanResult:
     event: Event | None = None
     error: DomainError | None = None
     warnings: list[DomainError] = field(default_factory=list)
+    #: the answer to a scan sent again (its id seen before): ``ok`` as the first was, nothing moved now
+    repeated: bool = False
 
     @property
     def ok(self) -> bool:
         return self.result == OK
+
+    @property
+    def moved(self) -> bool:
+        """Whether this request moved the garment (not a repeat answered as the first)."""
+        return self.ok and not self.repeated
 
 
 #: A garment by its tag, with what every answer shows and every move copies: built once.
@@ -131,21 +143,24 @@ def scan_move(session: Session, raw_code: str, action: Action | str, *, station:
       other gets a clear error and nothing of its move is kept.
 
     A form that carries a request key goes through :func:`scan_once` as well. ``meta``: the
-    tablet's id for this scan (once per id, as a request key) and when it was scanned there (kept
-    on the event; never later than now; a scan older than :data:`QUEUE_LIMIT` is refused).
+    tablet's id for this scan (once per id: a repeat is answered as the first was, ``ok`` with
+    its event) and how long it waited on the tablet (the event keeps when it was scanned, for a
+    scan that waited; one that waited longer than :data:`QUEUE_LIMIT` is refused).
     """
     now = now or utcnow()
     if meta is not None and meta.key:
-        return scan_once(session, meta.key, operator=user, command=f"scan.{station}", scan=lambda: scan_move(
-            session, raw_code, action, station=station, user=user, employee=employee, defects=defects, note=note,
-            batch_id=batch_id, duplicate_seconds=duplicate_seconds, check=check, now=now, found=found,
-            meta=ScanMeta(scanned_at=meta.scanned_at)))
+        return scan_once(session, meta.key, operator=user, command=f"scan.{station}", as_first=True,
+                         scan=lambda: scan_move(
+                             session, raw_code, action, station=station, user=user, employee=employee,
+                             defects=defects, note=note, batch_id=batch_id, duplicate_seconds=duplicate_seconds,
+                             check=check, now=now, found=found, meta=ScanMeta(age=meta.age)))
     scanned_at = None
-    if meta is not None and meta.scanned_at is not None:
-        if meta.scanned_at < now - QUEUE_LIMIT:
+    if meta is not None and meta.age is not None:
+        if meta.age > QUEUE_LIMIT:
             code = found[0] if found is not None else normalise_code(raw_code)
             return ScanResult(ERROR, code, error=DomainError(TOO_OLD, code=code or raw_code.strip()))
-        scanned_at = min(meta.scanned_at, now)
+        if meta.age >= WAITED:
+            scanned_at = now - meta.age
     # ``found``: the station already looked the code up (to choose the action).
     code, garment = found if found is not None else find_garment(session, raw_code)
     if garment is None:
@@ -219,8 +234,10 @@ def _raced(session: Session, code: str, tag: str) -> ScanResult:
 
 
 def scan_once(session: Session, raw_key: str | None, *, operator: User | None, command: str,
-              scan: Callable[[], ScanResult]) -> ScanResult:
-    """``scan()`` at most once per request key; a repeat is answered as a duplicate of the first.
+              scan: Callable[[], ScanResult], as_first: bool = False) -> ScanResult:
+    """``scan()`` at most once per request key; a repeat is answered as a duplicate of the first
+    (``as_first``: as the first was, ``ok`` with its event: a tablet sending a scan again whose
+    answer it never got, kiosk/static/js/scan.js).
 
     Only a scan that moved something keeps its key: a refused one may be sent
     again. A malformed key is an error answer, and nothing is scanned.
@@ -228,17 +245,18 @@ def scan_once(session: Session, raw_key: str | None, *, operator: User | None, c
     try:
         done = once(session, raw_key, operator=operator, command=command, run=scan,
                     remember=lambda result: result.event.id if result.ok and result.event else None,
-                    recall=lambda event_id: _repeat_of(session, event_id))
+                    recall=lambda event_id: _repeat_of(session, event_id, as_first=as_first))
     except DomainError as refused:
         return ScanResult(ERROR, "", error=refused)
     return done.result
 
 
-def _repeat_of(session: Session, event_id: int) -> ScanResult:
+def _repeat_of(session: Session, event_id: int, *, as_first: bool = False) -> ScanResult:
     event = session.get(Event, event_id)
     garment = _reload(session, event.garment.tag)
     session.refresh(garment)  # as it is now, whatever came after the first request
-    return ScanResult(DUPLICATE, garment.tag, garment, event, warnings=warnings_for(garment))
+    return ScanResult(OK if as_first else DUPLICATE, garment.tag, garment, event, warnings=warnings_for(garment),
+                      repeated=True)
 
 
 def _reload(session: Session, tag: str) -> Garment | None:

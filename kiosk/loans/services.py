@@ -148,7 +148,7 @@ def lend(session: Session, loan: Loan, raw_code: str, *, user: User | None, dupl
     result = scan_move(session, raw_code, Action.LOAN, station=STATION, user=user, employee=loan.employee,
                        note=f"loan #{loan.id}", duplicate_seconds=duplicate_seconds,
                        check=loan_check(session, loan), now=now, found=found, meta=meta)
-    if result.ok and result.event is not None:
+    if result.moved and result.event is not None:
         session.add(LoanItem(loan=loan, garment=result.garment, loan_event=result.event))
         session.flush()
     return result
@@ -183,7 +183,7 @@ def take_back(session: Session, raw_code: str, *, user: User | None, duplicate_s
                        employee=item.loan.employee if item else None,
                        note=f"loan #{item.loan_id}" if item else "", duplicate_seconds=duplicate_seconds,
                        check=check, now=now, found=found, meta=meta)
-    if result.ok and item is not None:
+    if result.moved and item is not None:
         item.returned_at = now
         item.return_event = result.event
         _close_if_settled(item.loan, now)

@@ -16,25 +16,25 @@ from __future__ import annotations
 
 import hashlib
 import json
+from pathlib import Path
 
-from flask import Response, render_template, url_for
+from flask import Response, current_app, render_template, url_for
 from flask_babel import gettext as _
 
 from ..web import public
 from . import bp
 from .stations import STATIONS
 
-#: the scan stations that have an offline page: their page, and where their scans go
+#: the scan stations whose scans need nothing but the code (so they can be taken offline): their
+#: page, and where their scans go. Issue and the kit need the person at the counter, the tailor
+#: its direction, inspection a decision: their pages offline are the generic one.
 OFFLINE_STATIONS: tuple[tuple[str, str], ...] = (
     ("checkin.station", "checkin.scan"),
     ("ironing.station", "ironing.scan"),
-    ("inspection.station", "inspection.scan"),
     ("inspection.slotting", "inspection.slot_scan"),
-    ("issue.station", "issue.scan"),
-    ("issue.kit", "issue.kit_scan"),
-    ("tailor.station", "tailor.scan"),
 )
 _LABELS = {station.endpoint: station.label for station in STATIONS}
+_OFFLINE_TEMPLATES = ("main/offline.html", "stations/_messages.html", "main/sw.js")
 #: the shell the worker keeps (static files, by their fingerprinted URLs)
 SHELL_FILES = ("css/kiosk.css", "vendor/htmx-2.0.11.min.js", "js/kiosk.js", "js/scan.js", "js/camera.js",
                "vendor/zxing-wasm-reader-3.1.8.iife.js", "vendor/zxing-wasm-reader-3.1.8.wasm", "favicon.svg",
@@ -50,7 +50,7 @@ def _offline_name(endpoint: str) -> str:
 def manifest():
     """The web app manifest: 制服室, full screen, starting at the home screen."""
     body = {
-        "name": _("Uniform Room Kiosk"), "short_name": _("Uniform Room"),
+        "name": _("Uniform Room"), "short_name": _("Uniform Room"),
         "start_url": url_for("main.home"), "scope": url_for("main.home"), "id": url_for("main.home"),
         "display": "fullscreen", "display_override": ["fullscreen", "standalone"],
         "orientation": "any", "background_color": "#f3f4f6", "theme_color": "#1d4ed8",
@@ -79,9 +79,11 @@ def service_worker():
     shell = [url_for("static", filename=name) for name in SHELL_FILES] + [url_for("main.manifest")]
     pages = _offline_pages()
     generic = url_for("main.offline", name="page")
+    # The version follows the files (by their fingerprints) and the offline pages' templates, not
+    # the language a page is read in: switching it does not make a tablet fetch the shell again.
     seen = hashlib.sha256(json.dumps([shell, pages]).encode())
-    for name in [*(_offline_name(page) for page, _scan in OFFLINE_STATIONS), "page"]:
-        seen.update(offline_html(name).encode())
+    for template in _OFFLINE_TEMPLATES:
+        seen.update((Path(current_app.root_path) / "templates" / template).read_bytes())
     script = render_template("main/sw.js", version=seen.hexdigest()[:16], shell=shell, pages=pages, generic=generic)
     response = Response(script, mimetype="text/javascript")
     response.headers["Cache-Control"] = "no-cache"

@@ -15,6 +15,7 @@ Tests set ``KIOSK_PRINT_WORKER = False`` and call :func:`process_queue`.
 from __future__ import annotations
 
 import threading
+import time
 
 from flask import Flask, current_app, has_request_context
 
@@ -67,6 +68,18 @@ def job_printer(app: Flask | None = None, *, tags: bool = False) -> services.Des
     if tablet is None:
         return services.Destination(default)
     return services.Destination(tablet_services.printer_for(tablet, tags=tags) or default, tablet.id)
+
+
+def forget_old_keys(app: Flask) -> int:
+    """The request keys nobody can send again (:func:`kiosk.request_keys.prune`), hourly from the
+    print worker: every scan keeps one, so the table would grow by a row per scan for ever."""
+    from ..request_keys import prune
+
+    with app.app_context():
+        try:
+            return prune(db.session)
+        finally:
+            db.session.remove()
 
 
 def process_queue(app: Flask) -> list[int]:
@@ -122,11 +135,18 @@ class PrintWorker:
         if self.thread is not None:
             self.thread.join(timeout)
 
+    #: how often the worker also forgets old request keys (kiosk.request_keys.prune)
+    PRUNE_EVERY_SECONDS = 3600.0
+
     def _run(self) -> None:
         poll = float(self.app.config.get("KIOSK_PRINT_POLL_SECONDS", 3.0))
+        pruned = 0.0
         while not self.stopping.is_set():
             try:
                 process_queue(self.app)
+                if time.monotonic() - pruned > self.PRUNE_EVERY_SECONDS and self.thread_name == PrintWorker.thread_name:
+                    pruned = time.monotonic()
+                    forget_old_keys(self.app)
             except Exception:  # the database away for a moment: try again at the next poll
                 self.app.logger.exception("the print worker could not read the queue")
             # A job queued while the queue was being sent set the event: the

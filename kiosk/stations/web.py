@@ -9,8 +9,10 @@ from flask_babel import gettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased, joinedload
 
+from ..domain.errors import N_
 from ..extensions import db
 from ..ledger import UNDO
+from ..web import current_user
 from ..models import Event, Garment, User, utcnow
 from ..scanning import ScanMeta, ScanResult
 
@@ -21,19 +23,43 @@ def duplicate_seconds() -> int:
     return int(current_app.config["KIOSK_DUPLICATE_SECONDS"])
 
 
+class NotYourScan(Exception):
+    """A queued scan sent under another operator's sign-in (an old tab of the tablet): never
+    recorded as theirs; the tablet keeps it for the operator who made it."""
+
+
 def scan_meta() -> ScanMeta:
     """What the tablet's scan queue sent with this scan (kiosk/static/js/scan.js): its id for the
-    scan (``scan_id``) and when it was scanned (``scanned_at``, milliseconds since 1970 UTC). A
-    time that is not a number, or not a time, is left out (the scan counts as arriving now)."""
+    scan (``scan_id``), how long it waited on the tablet (``scan_age``, milliseconds) and who made
+    it (``scan_operator``). An age that is not a whole number is left out (the scan counts as
+    arriving now). A scan made by another operator than the one signed in raises
+    :class:`NotYourScan` (answered 409, kept on the tablet)."""
     form = request.form
-    scanned_at = None
-    raw = (form.get("scanned_at") or "").strip()
-    if raw.isascii() and raw.isdigit() and len(raw) <= 15:
-        try:
-            scanned_at = dt.datetime.fromtimestamp(int(raw) / 1000, dt.timezone.utc)
-        except (OverflowError, OSError, ValueError):
-            scanned_at = None
-    return ScanMeta(key=form.get("scan_id") or None, scanned_at=scanned_at)
+    made_by = (form.get("scan_operator") or "").strip()
+    user = current_user()
+    if made_by and (user is None or made_by != str(user.id)):
+        raise NotYourScan()
+    age = None
+    raw = (form.get("scan_age") or "").strip()
+    if raw.isascii() and raw.isdigit() and len(raw) <= 12:
+        age = dt.timedelta(milliseconds=int(raw))
+    return ScanMeta(key=form.get("scan_id") or None, age=age)
+
+
+def not_your_scan(_error: NotYourScan):
+    """A queued scan of another operator: 409, nothing recorded; the tablet keeps it (``X-Kiosk-Queue: held``)."""
+    from flask import make_response
+
+    from ..extensions import db
+    from ..web import refuse
+
+    db.session.rollback()
+    response = make_response(refuse(gettext(NOT_YOURS), status=409))
+    response.headers["X-Kiosk-Queue"] = "held"
+    return response
+
+
+NOT_YOURS = N_("This scan was made by another operator on this tablet: it waits for them to sign in and send it.")
 
 
 class LogEntry(NamedTuple):

@@ -50,7 +50,10 @@
     return reader;
   }
 
+  var starting = false, closedWhileStarting = false;
+
   function close() {
+    if (starting) closedWhileStarting = true;
     clearTimeout(timer);
     if (stream) stream.getTracks().forEach(function (track) { track.stop(); });
     stream = null;
@@ -118,10 +121,19 @@
       say(msg("msgCameraHttps", "The camera needs HTTPS."));
       return;
     }
+    if (starting) return;  // a second tap while the permission is asked
+    starting = true;
+    closedWhileStarting = false;
     button.setAttribute("aria-pressed", "true");
     navigator.mediaDevices.getUserMedia({ audio: false, video: { facingMode: { ideal: "environment" },
                                                                 width: { ideal: 1280 }, height: { ideal: 720 } } })
       .then(function (got) {
+        starting = false;
+        if (closedWhileStarting) {  // closed (or locked) while it was starting: it never opens
+          got.getTracks().forEach(function (track) { track.stop(); });
+          button.setAttribute("aria-pressed", "false");
+          return;
+        }
         stream = got;
         var video = showPanel(form);
         video.srcObject = got;
@@ -129,6 +141,7 @@
         return Promise.all([loadReader(button), playing]).then(function (ready) { watch(video, ready[0]); });
       })
       .catch(function (error) {
+        starting = false;
         close();
         var name = error && error.name;
         say(name === "NotAllowedError" || name === "SecurityError" ? msg("msgCameraDenied", "No permission")
@@ -146,5 +159,6 @@
     if (event.target.closest("[data-camera-close]")) close();
   });
   document.addEventListener("visibilitychange", function () { if (document.hidden) close(); });
+  document.addEventListener("kiosk:locked", close);
   window.addEventListener("pagehide", close);
 })();

@@ -215,6 +215,14 @@
     }
   }
 
+  // The operator an offline page scans for (scan.js) is forgotten at every sign-out and lock.
+  function forgetOperator() {
+    try { localStorage.removeItem("kiosk-last-operator"); } catch (e) { /* no storage */ }
+  }
+  document.addEventListener("submit", function (event) {
+    if (event.target && event.target.id === "logout-form") forgetOperator();
+  }, true);
+
   // --- Idle lock ---------------------------------------------------------
   // After KIOSK_IDLE_MINUTES without a touch or key, sign out, and come back
   // to this page after signing in again. Typing and tapping are activity:
@@ -228,20 +236,28 @@
       if (!form) return;
       var active = document.activeElement;
       if (active) saveDraft(active);
-      if (!navigator.onLine) {
-        // The sign-out cannot reach the server: the screen locks here, and signs out once it can.
-        var cover = document.createElement("div");
-        cover.className = "offline-lock";
-        cover.dataset.testid = "offline-lock";
-        cover.textContent = document.body.dataset.msgOfflineLock || "Locked";
-        document.body.appendChild(cover);
-        if (active && active.blur) active.blur();
-        window.addEventListener("online", function () { lock(); }, { once: true });
-        return;
-      }
-      form.querySelector("input[name=idle]").value = "1";
-      form.querySelector("input[name=next]").value = page;
-      form.submit();
+      document.dispatchEvent(new CustomEvent("kiosk:locked"));  // the camera stops
+      forgetOperator();
+      var submit = function () {
+        form.querySelector("input[name=idle]").value = "1";
+        form.querySelector("input[name=next]").value = page;
+        form.submit();
+      };
+      var health = document.body.dataset.healthUrl;
+      if (!window.fetch || !health) { submit(); return; }
+      // Only a sign-out that can reach the server is sent (else the browser's error page): until
+      // then the screen locks here, and the sign-out goes as soon as the server answers.
+      fetch(health, { cache: "no-store" }).then(submit, function () {
+        if (!document.querySelector(".offline-lock")) {
+          var cover = document.createElement("div");
+          cover.className = "offline-lock";
+          cover.dataset.testid = "offline-lock";
+          cover.textContent = document.body.dataset.msgOfflineLock || "Locked";
+          document.body.appendChild(cover);
+          if (active && active.blur) active.blur();
+        }
+        setTimeout(lock, 10000);
+      });
     };
     var tell = function () {
       var meta = document.querySelector("meta[name=csrf-token]");

@@ -127,6 +127,12 @@
   function mine(entry) { return entry.operator === me(); }
   function waiting(entry) { return entry.state === "waiting" || entry.state === "sending"; }
   function sendable(entry) { return waiting(entry) && mine(entry) && fresh[entry.id] && !offlinePage; }
+  function locked() { return !!document.querySelector(".offline-lock"); }
+  // What no request may wait for longer (a stalled Wi-Fi): then it is sent again, with its id.
+  function timeoutMs() { return parseInt(document.body.dataset.scanTimeout || "15000", 10); }
+  //: answers that are not the kiosk's (a proxy's while it restarts, a timeout): sent again later
+  var NOT_ANSWERED = { 0: 1, 408: 1, 429: 1, 502: 1, 503: 1, 504: 1 };
+  var QUEUE_LIMIT_MS = 12 * 3600 * 1000;
 
   // --- what the station shows of the queue ---
   function queueList() {
@@ -185,7 +191,7 @@
     }[entry.state] || "";
     var state = row.querySelector(".queue-state");
     state.textContent = text;
-    if (entry.state === "refused" && !row.querySelector("[data-queue-dismiss]")) {
+    if ((entry.state === "refused" || entry.state === "duplicate") && !row.querySelector("[data-queue-dismiss]")) {
       var ok = document.createElement("button");
       ok.type = "button";
       ok.className = "btn btn-quiet";
@@ -240,8 +246,11 @@
   }
 
   function send(entry, retried) {
+    // How long it waited, on this tablet's own clock (a wrong clock still measures rightly), and
+    // who made it (the server refuses it under anyone else's sign-in, and the tablet keeps it).
     var values = Object.assign({}, entry.values, { code: entry.code, scan_id: entry.id,
-                                                   scanned_at: String(entry.scannedAt) });
+                                                   scan_age: String(Math.max(0, Date.now() - entry.scannedAt)),
+                                                   scan_operator: entry.operator });
     delete values.csrf_token;
     delete statuses[entry.id];
     return htmx.ajax("POST", entry.url, {
@@ -251,8 +260,9 @@
       var status = statuses[entry.id] || 0;
       var xhr = statuses[entry.id + ":xhr"];
       delete statuses[entry.id]; delete statuses[entry.id + ":xhr"];
-      if (!status) return "lost";
+      if (NOT_ANSWERED[status]) return "lost";
       if (xhr && xhr.getResponseHeader("HX-Redirect")) return "signed-out";  // locked: kept for its operator
+      if (status === 409 && xhr && xhr.getResponseHeader("X-Kiosk-Queue") === "held") return "held";
       var trigger = xhr ? (xhr.getResponseHeader("HX-Trigger") || "") : "";
       if (status === 400 && trigger.indexOf("kiosk:csrf-token") >= 0 && !retried) return send(entry, true);
       return status >= 400 ? "refused" : "answered";
@@ -261,7 +271,7 @@
 
   function pump() {
     if (pumping || typeof htmx === "undefined") return;
-    var entry = entries.filter(sendable)[0];
+    var entry = entries.filter(sendable).sort(function (a, b) { return a.scannedAt - b.scannedAt; })[0];
     if (!entry) { banner(); return; }
     pumping = true;
     entry.state = "sending";
@@ -277,7 +287,13 @@
         retryTimer = setTimeout(function () { offline = false; pump(); }, 4000);
         return;
       }
-      if (how === "signed-out") { entry.state = "waiting"; showEntry(entry); return; }
+      if (how === "signed-out" || how === "held") {
+        // Signed out meanwhile, or another operator signed in on this tablet: every scan still
+        // waiting stays, for the operator who made it.
+        entries.forEach(function (e) { if (waiting(e)) { e.state = "waiting"; delete fresh[e.id]; showEntry(e); } });
+        banner();
+        return;
+      }
       offline = false;
       var answer = outcomeNow();
       if (how === "refused") {  // 403, 404, 409, 500: the answer may be a toast, not the answer area
@@ -292,6 +308,7 @@
         entry.state = answer.word === "duplicate" ? "duplicate" : "refused";
         entry.message = answer.message;
         showEntry(entry);
+        if (entry.state === "duplicate") setTimeout(function () { forget(entry); }, 15000);
       }
       banner();
       pump();
@@ -307,10 +324,13 @@
       htmx.ajax("GET", form.dataset.lookupUrl, { target: "#scan-result", swap: "outerHTML", values: { code: code } });
       return;
     }
+    if (locked()) return;  // the screen locked itself: nobody's scan until a sign-in
     if (!me()) {  // an offline page nobody signed in before: nobody to send it as
       showLocalError(msg("msgQueueNoOperator", "Nobody is signed in"));
       return;
     }
+    // The operator scanning again is the one tap that sends their scans from before, in order.
+    entries.forEach(function (e) { if (waiting(e) && mine(e)) fresh[e.id] = true; });
     var values = formValues(form);
     delete values.code;
     delete values.csrf_token;
@@ -323,6 +343,13 @@
     banner();
     keep(entry).then(pump);
   }
+
+  document.addEventListener("htmx:beforeSend", function (event) {
+    var config = event.detail && event.detail.requestConfig;
+    if (config && config.headers && config.headers["X-Kiosk-Scan-Id"] && event.detail.xhr) {
+      event.detail.xhr.timeout = timeoutMs();
+    }
+  });
 
   document.addEventListener("htmx:afterRequest", function (event) {
     var config = event.detail && event.detail.requestConfig;
@@ -361,14 +388,24 @@
   function restoreQueue() {
     if (!document.querySelector("form[data-scan-form]")) { showQueuesElsewhere(); return; }
     stored().then(function (all) {
+      var now = Date.now();
       all.filter(function (e) { return e.station === stationOf() && waiting(e); })
         .sort(function (a, b) { return a.scannedAt - b.scannedAt; })
         .forEach(function (e) {
-          e.state = "waiting";
-          if (!entries.some(function (known) { return known.id === e.id; })) entries.push(e);
+          if (entries.some(function (known) { return known.id === e.id; })) return;
+          entries.push(e);
+          if (now - e.scannedAt > QUEUE_LIMIT_MS) {  // the server would refuse it: said once, then gone
+            e.state = "refused";
+            e.message = msg("msgQueueTooOld", "Scanned over 12 hours ago: scan it again");
+            drop(e.id);
+          } else {
+            e.state = "waiting";
+          }
           showEntry(e);
         });
+      entries.sort(function (a, b) { return a.scannedAt - b.scannedAt; });
       banner();
+      pump();  // scans made on this page before the stored ones were read
     });
   }
 
@@ -386,9 +423,16 @@
     }
   });
   window.addEventListener("online", function () {
-    if (offlinePage) { location.reload(); return; }  // the real page, with its sign-in, comes back
+    if (offlinePage) { comeBack(); return; }  // the real page, with its sign-in, comes back
     offline = false; banner(); pump();
   });
+  // The offline page asks the server now and then (the Wi-Fi may be up and the server down).
+  function comeBack() {
+    var url = document.body.dataset.healthUrl;
+    if (!url || !window.fetch) { location.reload(); return; }
+    fetch(url, { cache: "no-store" }).then(function (r) { if (r.ok) location.reload(); }, function () {});
+  }
+  if (offlinePage) setInterval(comeBack, 10000);
   window.addEventListener("offline", function () { offline = true; banner(); });
 
   document.addEventListener("submit", function (event) {
