@@ -454,3 +454,26 @@ def test_amounts_and_names_come_back_from_the_first_request(make):
         first.movement.id, 5, "第一次")
     assert db.session.get(StockItem, item.id).quantity_on_hand == 15
     assert count(RequestKey) == 1
+
+
+def test_keys_older_than_two_days_are_forgotten_and_the_newer_still_answer_a_repeat(app, make):
+    from kiosk.models import RequestKey, utcnow
+    from kiosk.printing.worker import forget_old_keys
+    from kiosk.request_keys import KEPT_FOR, by_id, once
+
+    user = make.user()
+    db.session.commit()
+    now = utcnow()
+    for n, age in enumerate((KEPT_FOR + dt.timedelta(minutes=1), KEPT_FOR + dt.timedelta(days=30),
+                             KEPT_FOR - dt.timedelta(minutes=1))):
+        db.session.add(RequestKey(user_id=user.id, command="test", key=f"k{n}", result=str(user.id),
+                                  created_at=now - age))
+    db.session.commit()
+    assert forget_old_keys(app) == 2
+    db.session.expire_all()
+    assert list(db.session.scalars(select(RequestKey.key))) == ["k2"]
+    # The key kept still answers its repeat with the first result; nothing runs again.
+    again = once(db.session, "k2", operator=user, command="test", run=lambda: pytest.fail("ran twice"),
+                 **by_id(db.session, type(user)))
+    assert again.repeated and again.result.id == user.id
+    assert forget_old_keys(app) == 0

@@ -34,7 +34,7 @@ OFFLINE_STATIONS: tuple[tuple[str, str], ...] = (
     ("inspection.slotting", "inspection.slot_scan"),
 )
 _LABELS = {station.endpoint: station.label for station in STATIONS}
-_OFFLINE_TEMPLATES = ("main/offline.html", "stations/_messages.html", "main/sw.js")
+_OFFLINE_TEMPLATES = ("main/offline.html", "stations/_messages.html", "_shell.html", "main/sw.js")
 #: the shell the worker keeps (static files, by their fingerprinted URLs)
 SHELL_FILES = ("css/kiosk.css", "vendor/htmx-2.0.11.min.js", "js/kiosk.js", "js/scan.js", "js/camera.js",
                "vendor/zxing-wasm-reader-3.1.8.iife.js", "vendor/zxing-wasm-reader-3.1.8.wasm", "favicon.svg",

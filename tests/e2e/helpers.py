@@ -121,3 +121,19 @@ def zh_catalogue() -> Path | None:
         if path.exists():
             return path
     return None
+
+
+def issued_garments(server, prefix: str, count: int) -> list[str]:
+    """``count`` garments of a new type, each issued to one new employee; their tags, in order."""
+    from tests.conftest import Factory
+
+    prefix = unique(prefix)
+    with server.session() as session:
+        make = Factory()
+        kind = make.garment_type(prefix)
+        owner = make.employee(name=unique("张工"))
+        tags = [make.garment(f"{prefix}-{n:02d}", garment_type=kind, owner=owner, status="issued").tag
+                for n in range(count)]
+        session.commit()
+    return tags
+

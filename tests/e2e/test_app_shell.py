@@ -12,15 +12,13 @@ the manifest without errors.
 """
 from __future__ import annotations
 
-import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
 from kiosk.models import Event, Garment
-from tests.conftest import Factory
 
 from .conftest import CHROMIUM, CHROMIUM_ARGS, stop
-from .helpers import ARTIFACTS, LANDSCAPE, new_page, sign_in, unique
+from .helpers import issued_garments, ARTIFACTS, LANDSCAPE, new_page, sign_in, unique
 
 
 def _controlled(page) -> None:
@@ -31,15 +29,7 @@ def _controlled(page) -> None:
 
 
 def _garments(server, count: int) -> list[str]:
-    prefix = unique("PW")
-    with server.session() as session:
-        make = Factory()
-        kind = make.garment_type(prefix)
-        owner = make.employee(name=unique("张工"))
-        tags = [make.garment(f"{prefix}-{n:02d}", garment_type=kind, owner=owner, status="issued").tag
-                for n in range(count)]
-        session.commit()
-    return tags
+    return issued_garments(server, "PW", count)
 
 
 def _landed(server, tags: list[str]) -> list[str]:

@@ -27,7 +27,6 @@ from kiosk.models import Garment, User
 from tests.conftest import Factory
 
 from .helpers import sign_in, tick_check, unique, user_tile
-from .test_garment_flow import zh
 
 IDLE_MINUTES = 1
 

@@ -9,28 +9,18 @@ service workers (a worker's own fetches bypass the route).
 """
 from __future__ import annotations
 
-import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
 from kiosk.models import Event, Garment
-from tests.conftest import Factory
 
-from .helpers import ARTIFACTS, new_page, sign_in, unique
+from .helpers import issued_garments, ARTIFACTS, new_page, sign_in, unique
 
 ZH_OFFLINE = "网络断开"
 
 
 def _garments(server, count: int) -> list[str]:
-    prefix = unique("OQ")
-    with server.session() as session:
-        make = Factory()
-        kind = make.garment_type(prefix)
-        owner = make.employee(name=unique("张工"))
-        tags = [make.garment(f"{prefix}-{n:02d}", garment_type=kind, owner=owner, status="issued").tag
-                for n in range(count)]
-        session.commit()
-    return tags
+    return issued_garments(server, "OQ", count)
 
 
 def _check_ins(server, tags: list[str]) -> list[Event]:
