@@ -177,6 +177,8 @@
     return row;
   }
 
+  function shorten(text, most) { return text.length > most ? text.slice(0, most) + "…" : text; }
+
   function showEntry(entry) {
     var row = rowOf(entry);
     if (!row) return;
@@ -187,7 +189,8 @@
         : msg("msgQueueOther", "Waiting for {name} to sign in").replace("{name}", entry.operatorName || ""),
       sending: msg("msgQueueSending", "Sending…"),
       duplicate: msg("msgQueueDuplicate", "Already scanned: nothing new recorded"),
-      refused: (msg("msgRefused", "Not done") + ": " + (entry.message || ""))
+      // the reason's start: the whole of it is in the answer area (a 500-character code is not repeated)
+      refused: (msg("msgRefused", "Not done") + ": " + shorten(entry.message || "", 120))
     }[entry.state] || "";
     var state = row.querySelector(".queue-state");
     state.textContent = text;
