@@ -14,13 +14,14 @@ import zxingcpp
 from sqlalchemy import func, select
 
 from kiosk.extensions import db
-from kiosk.models import PrintHost, PrintJob, Tablet, utcnow
+from kiosk.models import PrintHost, Tablet, utcnow
 from kiosk.printing import printers as records
 from kiosk.printing import services, worker
 from kiosk.tablets import services as tablets
 from printers import labels
 from tests.conftest import login
 from tests.printers.fakeprinter import decode
+from tests.test_printers import jobs
 
 HX = {"HX-Request": "true"}
 
@@ -28,11 +29,6 @@ HX = {"HX-Request": "true"}
 @pytest.fixture
 def shirt(make):
     return make.garment_type("SH", name_zh="衬衫", name_en="Shirt")
-
-
-def jobs() -> list[PrintJob]:
-    db.session.expire_all()
-    return list(db.session.scalars(select(PrintJob).order_by(PrintJob.id)))
 
 
 def add_printer(name: str, url: str, **kw) -> int:
