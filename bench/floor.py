@@ -4,9 +4,10 @@ Issue 14 compares the kiosk's CPU per scan with a bare WSGI app on waitress that
 same SQL (``scan_cpu_ratio_wsgi`` in ``bench/scan.py``). This script measures how much of
 that ratio the stack itself takes, with no kiosk code at all: three tiny servers, each on
 waitress (as many threads as ``kiosk serve``), answer the same scan form with the same seven
-statements on the same SQLite file (the operator by their sign-in token, the garment by its
-tag, its latest event, the write lock, the garment's row where its version matches, the event,
-the commit), and a small HTML answer:
+statements on the same SQLite file (the operator and the property signed in to by their sign-in
+token, the garment by its tag in that property, its latest event, the write lock, the garment's
+row where its version and property match, the event with its property, the commit: the kiosk's
+``property_id`` criteria of kiosk.scope), and a small HTML answer:
 
 - ``bare``: a WSGI function, the statements through the ``sqlite3`` driver (the scan bench's floor);
 - ``flask``: Flask with what every kiosk request has: a signed session cookie, Flask-WTF's CSRF
@@ -48,16 +49,18 @@ from scan import percentile, process_cpu_s  # noqa: E402 - the scan bench's own 
 
 GARMENTS = 10_000
 TOKEN = "floor-token"
+PROPERTY = 1  # the property signed in to (kiosk.models.FIRST_PROPERTY)
 KINDS = ("bare", "flask", "flask_core")
 
 SQL = {
-    "user": "SELECT users.id, users.name, users.role FROM users JOIN sessions ON sessions.user_id = users.id "
-            "WHERE sessions.token = ? AND sessions.ended_at IS NULL",
-    "garment": "SELECT id, tag, status, version, wash_count FROM garments WHERE tag = ?",
+    "user": "SELECT users.id, users.name, users.role, sessions.property_id FROM users "
+            "JOIN sessions ON sessions.user_id = users.id WHERE sessions.token = ? AND sessions.ended_at IS NULL",
+    "garment": "SELECT id, tag, status, version, wash_count, property_id FROM garments WHERE tag = ? AND property_id = ?",
     "latest": "SELECT id, station, created_at FROM events WHERE garment_id = ? ORDER BY id DESC LIMIT 1",
-    "update": "UPDATE garments SET status = ?, version = ?, wash_count = ? WHERE id = ? AND version = ?",
-    "insert": "INSERT INTO events (garment_id, from_status, to_status, user_id, station, created_at) "
-              "VALUES (?, ?, ?, ?, ?, ?)",
+    "update": "UPDATE garments SET status = ?, version = ?, wash_count = ? WHERE id = ? AND version = ? "
+              "AND property_id = ?",
+    "insert": "INSERT INTO events (property_id, garment_id, from_status, to_status, user_id, station, created_at) "
+              "VALUES (?, ?, ?, ?, ?, ?, ?)",
 }
 ANSWER = """<section id="scan-result" class="scan-result result-ok" role="status" data-scan-result="ok"
   data-tag="{{ tag }}"><p class="result-word">{{ _("Done") }}</p>
@@ -68,17 +71,18 @@ def build(path: Path) -> None:
     con = sqlite3.connect(path)
     con.executescript("""
         CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT, role TEXT);
-        CREATE TABLE sessions (id INTEGER PRIMARY KEY, user_id INTEGER, token TEXT UNIQUE, ended_at TEXT);
-        CREATE TABLE garments (id INTEGER PRIMARY KEY, tag TEXT UNIQUE, status TEXT, version INTEGER,
-                               wash_count INTEGER);
-        CREATE TABLE events (id INTEGER PRIMARY KEY, garment_id INTEGER, from_status TEXT, to_status TEXT,
-                             user_id INTEGER, station TEXT, created_at TEXT);
+        CREATE TABLE sessions (id INTEGER PRIMARY KEY, user_id INTEGER, property_id INTEGER, token TEXT UNIQUE,
+                               ended_at TEXT);
+        CREATE TABLE garments (id INTEGER PRIMARY KEY, property_id INTEGER NOT NULL, tag TEXT UNIQUE, status TEXT,
+                               version INTEGER, wash_count INTEGER);
+        CREATE TABLE events (id INTEGER PRIMARY KEY, property_id INTEGER NOT NULL, garment_id INTEGER,
+                             from_status TEXT, to_status TEXT, user_id INTEGER, station TEXT, created_at TEXT);
         CREATE INDEX events_garment ON events (garment_id, id);
         PRAGMA journal_mode=WAL;""")
     con.execute("INSERT INTO users VALUES (1, '压测收发', 'clerk')")
-    con.execute("INSERT INTO sessions VALUES (1, 1, ?, NULL)", (TOKEN,))
-    con.executemany("INSERT INTO garments VALUES (?, ?, 'issued', 1, 0)",
-                    [(i, f"T-{i:06d}") for i in range(1, GARMENTS + 1)])
+    con.execute("INSERT INTO sessions VALUES (1, 1, ?, ?, NULL)", (PROPERTY, TOKEN))
+    con.executemany("INSERT INTO garments VALUES (?, ?, ?, 'issued', 1, 0)",
+                    [(i, PROPERTY, f"T-{i:06d}") for i in range(1, GARMENTS + 1)])
     con.commit()
     con.close()
 
@@ -86,12 +90,14 @@ def build(path: Path) -> None:
 def scan_sql(run, begin, commit, tag: str) -> str:
     """The seven statements of one scan; ``run(name, params)`` answers rows."""
     who = run("user", (TOKEN,))[0]
-    garment = run("garment", (tag,))[0]
+    here = who[3]  # the sign-in's property: what the garment is looked for in and moved in
+    garment = run("garment", (tag, here))[0]
     run("latest", (garment[0],))
     begin()
     status = "dirty" if garment[2] == "issued" else "issued"
-    run("update", (status, garment[3] + 1, garment[4] + 1, garment[0], garment[3]))
-    run("insert", (garment[0], garment[2], status, who[0], "checkin", time.strftime("%Y-%m-%d %H:%M:%S")))
+    run("update", (status, garment[3] + 1, garment[4] + 1, garment[0], garment[3], here))
+    run("insert", (garment[5], garment[0], garment[2], status, who[0], "checkin",
+                   time.strftime("%Y-%m-%d %H:%M:%S")))
     commit()
     return who[1]
 
@@ -143,25 +149,30 @@ def flask_app(path: str, core: bool):
         users = Table("users", meta, Column("id", Integer, primary_key=True), Column("name", String),
                       Column("role", String))
         sessions = Table("sessions", meta, Column("id", Integer, primary_key=True), Column("user_id", Integer),
-                         Column("token", String), Column("ended_at", String))
-        garments = Table("garments", meta, Column("id", Integer, primary_key=True), Column("tag", String),
-                         Column("status", String), Column("version", Integer), Column("wash_count", Integer))
-        events = Table("events", meta, Column("id", Integer, primary_key=True), Column("garment_id", Integer),
-                       Column("from_status", String), Column("to_status", String), Column("user_id", Integer),
-                       Column("station", String), Column("created_at", String))
+                         Column("property_id", Integer), Column("token", String), Column("ended_at", String))
+        garments = Table("garments", meta, Column("id", Integer, primary_key=True), Column("property_id", Integer),
+                         Column("tag", String), Column("status", String), Column("version", Integer),
+                         Column("wash_count", Integer))
+        events = Table("events", meta, Column("id", Integer, primary_key=True), Column("property_id", Integer),
+                       Column("garment_id", Integer), Column("from_status", String), Column("to_status", String),
+                       Column("user_id", Integer), Column("station", String), Column("created_at", String))
         # the same statements as SQL above, built once as Core (as the kiosk's are)
         statements = {
-            "user": select(users.c.id, users.c.name, users.c.role).join(sessions, sessions.c.user_id == users.c.id)
+            "user": select(users.c.id, users.c.name, users.c.role, sessions.c.property_id)
+                    .join(sessions, sessions.c.user_id == users.c.id)
                     .where(sessions.c.token == bindparam("p0"), sessions.c.ended_at.is_(None)),
             "garment": select(garments.c.id, garments.c.tag, garments.c.status, garments.c.version,
-                              garments.c.wash_count).where(garments.c.tag == bindparam("p0")),
+                              garments.c.wash_count, garments.c.property_id)
+                       .where(garments.c.tag == bindparam("p0"), garments.c.property_id == bindparam("p1")),
             "latest": select(events.c.id, events.c.station, events.c.created_at)
                       .where(events.c.garment_id == bindparam("p0")).order_by(events.c.id.desc()).limit(1),
-            "update": update(garments).where(garments.c.id == bindparam("p3"), garments.c.version == bindparam("p4"))
+            "update": update(garments).where(garments.c.id == bindparam("p3"), garments.c.version == bindparam("p4"),
+                                             garments.c.property_id == bindparam("p5"))
                       .values(status=bindparam("p0"), version=bindparam("p1"), wash_count=bindparam("p2")),
-            "insert": insert(events).values(garment_id=bindparam("p0"), from_status=bindparam("p1"),
-                                            to_status=bindparam("p2"), user_id=bindparam("p3"),
-                                            station=bindparam("p4"), created_at=bindparam("p5")),
+            "insert": insert(events).values(property_id=bindparam("p0"), garment_id=bindparam("p1"),
+                                            from_status=bindparam("p2"), to_status=bindparam("p3"),
+                                            user_id=bindparam("p4"), station=bindparam("p5"),
+                                            created_at=bindparam("p6")),
         }
 
         def run(name, params):

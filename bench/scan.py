@@ -9,8 +9,10 @@ Run from the repository root with the project's venv::
    (the Alembic migrations) and bulk inserts through ``sqlite3``: 20,000 garments, >= 5 M
    events that follow the state machine (each garment's row matches its last event, checked
    after a build), 400,000 print jobs, a loan for every loan event (open ones overdue) and a
-   closed stocktake with its snapshot for each past month. PostgreSQL gets the same rows by
-   COPY into a database of its own (``kiosk_bench``), dropped at the end.
+   closed stocktake with its snapshot for each past month. Every row of a property's table is
+   property 1's; ``--properties N`` builds a hotel group instead (property 1 holding half the
+   garments, the tablets signed in there). PostgreSQL gets the same rows by COPY into a
+   database of its own (``kiosk_bench``), dropped at the end.
 2. Serves the kiosk as ``kiosk serve`` does (waitress, its own process, 127.0.0.1) and drives
    it with 1, 4 and 10 tablets at once, each a thread with a keep-alive connection, signed in
    through the login form with its PIN and sending the page's CSRF token: check-in, ironing,
@@ -51,12 +53,20 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script from anywhere
     sys.path.insert(0, str(ROOT))
+if __name__ == "__main__":
+    # Run as a script, Python puts bench/ first on the path, where bench/queue.py stands in for the
+    # standard library's queue (psycopg imports it): the folder's modules are bench.NAME instead.
+    sys.path[:] = [entry for entry in sys.path if Path(entry or os.curdir).resolve() != ROOT / "bench"]
 
 DATA_DIR = ROOT / "bench" / ".data"
 MIGRATIONS = ROOT / "migrations" / "versions"
 
 #: Bump when the builder's output changes: a cached database with another stamp is rebuilt.
-BUILDER_VERSION = 4
+BUILDER_VERSION = 5
+
+#: The property a database of one hotel has, made by the migrations (kiosk.models.FIRST_PROPERTY):
+#: in a group (``--properties N``) the bench's tablets scan there, the property holding half the garments.
+FIRST_PROPERTY = 1
 
 GARMENTS = 20_000
 EMPLOYEES = 2_000
@@ -142,13 +152,13 @@ _SLACK = {"in_stock": (3600, 20 * 86400), "issued": (3600, 14 * 86400),
           "written_off": (5 * 86400, 200 * 86400)}
 
 
-def stamp(garments: int, employees: int, events: int, seed: int) -> str:
+def stamp(garments: int, employees: int, events: int, seed: int, properties: int = 1) -> str:
     """What the cached database was built from: migrations, builder, scale."""
     digest = hashlib.sha256()
     for path in sorted(MIGRATIONS.glob("*.py")):
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
-    digest.update(f"{BUILDER_VERSION}:{garments}:{employees}:{events}:{seed}".encode())
+    digest.update(f"{BUILDER_VERSION}:{garments}:{employees}:{events}:{seed}:{properties}".encode())
     return digest.hexdigest()[:16]
 
 
@@ -224,6 +234,8 @@ def _tail(rng: random.Random, target: str, out: tuple, variant: str) -> list[tup
 class BuildInfo:
     garments: int = 0
     employees: int = 0
+    properties: int = 1
+    garments_by_property: dict[int, int] = field(default_factory=dict)
     events: int = 0
     departments: int = 0
     garment_types: int = 0
@@ -253,9 +265,63 @@ def _create_schema(path: Path | str) -> None:
         db.engine.dispose()
 
 
+def property_code(property_id: int) -> str:
+    """A property's short code: none for the first (its tags stay as they were), ``H02``... after."""
+    return "" if property_id == FIRST_PROPERTY else f"H{property_id:02d}"
+
+
+def property_name(property_id: int) -> str:
+    return f"酒店 {property_id}"
+
+
+def _prefix(property_id: int) -> str:
+    """What a property's tags and badges begin with, so that they stay unique in the group."""
+    return f"{property_code(property_id)}-" if property_id != FIRST_PROPERTY else ""
+
+
+def _shares(properties: int) -> dict[int, float]:
+    """The part of the group's garments each property holds: the first half, the rest even."""
+    if properties == 1:
+        return {FIRST_PROPERTY: 1.0}
+    rest = 0.5 / (properties - 1)
+    return {p: 0.5 if p == FIRST_PROPERTY else rest for p in range(1, properties + 1)}
+
+
+def _fullest_below_share(held: dict[int, int], shares: dict[int, float], adding: int) -> int:
+    """The property that, given ``adding`` more garments, stays furthest below its share (the
+    first on a tie): people and spares dealt out so that the garments follow :func:`_shares`."""
+    return min(shares, key=lambda p: ((held[p] + adding) / shares[p], p))
+
+
+def _operators(properties: int) -> tuple[list[tuple[int, str, str]], list[tuple[int, int]]]:
+    """The group's operators (id, name, role) and where each works (property id, user id): the
+    hotel's own (USERS but the bench's) at each property, theirs named with its code; the bench's
+    clerks and supervisor at every property."""
+    bench = set(BENCH_CLERKS) | {BENCH_SUPERVISOR}
+    users = [(i + 1, name, role) for i, (name, role) in enumerate(USERS)]
+    members = [(FIRST_PROPERTY, uid) for uid, _, _ in users]
+    for p in range(2, properties + 1):
+        for name, role in USERS:
+            if name not in bench:
+                users.append((len(users) + 1, f"{property_code(p)}{name}", role))
+                members.append((p, len(users)))
+        members += [(p, uid) for uid, name, _ in users[:len(USERS)] if name in bench]
+    return users, members
+
+
 def build(path: Path, *, garments: int = GARMENTS, employees: int = EMPLOYEES, events: int = EVENTS,
-          seed: int = SEED, now: dt.datetime | None = None, print_jobs: int | None = None) -> BuildInfo:
-    """Build the database at ``path`` (replaced if there) and return what is in it."""
+          seed: int = SEED, now: dt.datetime | None = None, print_jobs: int | None = None,
+          properties: int = 1) -> BuildInfo:
+    """Build the database at ``path`` (replaced if there) and return what is in it.
+
+    ``properties`` > 1: a group of that many hotels on the one database (properties 2..N made
+    here, property 1 being the migration's): each its own departments, staff, garments and so
+    their histories, loans, print jobs and stocktakes, the first holding half the garments and
+    the others the rest evenly. Department names, staff and uniform numbers start again at each
+    property (as the kiosk allows: unique within one); tags and badges stay unique in the group.
+    """
+    if properties < 1:
+        raise ValueError("a group has at least one property")
     started = time.perf_counter()
     rng = random.Random(seed)
     for suffix in ("", "-wal", "-shm", "-journal"):
@@ -270,38 +336,53 @@ def build(path: Path, *, garments: int = GARMENTS, employees: int = EMPLOYEES, e
 
     pin_hash = generate_password_hash(BENCH_PIN, method=FAST_HASH)
 
-    # Reference data.
+    # Reference data: the group's (garment types, operators) and each property's.
+    property_ids = list(range(1, properties + 1))
+    property_rows = [(p, property_code(p), property_name(p), created) for p in property_ids[1:]]
+    shares = _shares(properties)
     types = [(i + 1, *t) for i, t in enumerate(TYPES)]
     type_id = {t[1]: t[0] for t in types}
     cost_of = {t[0]: t[4] for t in types}
-    users = [(i + 1, name, role) for i, (name, role) in enumerate(USERS)]
-    by_role: dict[str, list[int]] = {}
-    for uid, _, role in users:
-        by_role.setdefault(role, []).append(uid)
-    clerks = by_role["clerk"]
+    users, members = _operators(properties)
+    role_of = {uid: role for uid, _, role in users}
+    by_role_at: dict[int, dict[str, list[int]]] = {p: {} for p in property_ids}  # who works where, by role
+    for p, uid in members:
+        by_role_at[p].setdefault(role_of[uid], []).append(uid)
 
     positions = [(dept, pos, weight, kit) for dept, rows in ROSTER.items() for pos, weight, kit in rows]
     avg_kit = (sum(w * sum(ENTITLEMENT[c] for c in kit) for _, _, w, kit in positions)
                / sum(w for _, _, w, _ in positions))
     # Enough staff that their kits (plus a spare pool of ~5 %) reach the garment count.
-    staff = max(employees, math.ceil(garments / 1.05 / avg_kit))
-    hotels = max(1, min(len(HOTELS), math.ceil(staff / 250)))
-    departments = []
+    staff = max(employees, math.ceil(garments / 1.05 / avg_kit), properties)
+    # One database of one hotel stands for a group by its departments (a hotel's name before
+    # each); in a group of properties each property is one hotel with the same five names.
+    hotels = max(1, min(len(HOTELS), math.ceil(staff / 250))) if properties == 1 else 1
+    departments = []  # (id, property id, name, created)
     dept_id = {}
-    for h in range(hotels):
-        for d in DEPARTMENTS:
-            dept_id[(h, d)] = len(departments) + 1
-            departments.append((len(departments) + 1, f"{HOTELS[h]}·{d}" if hotels > 1 else d, created))
+    for p in property_ids:
+        for h in range(hotels):
+            for d in DEPARTMENTS:
+                dept_id[(p, h, d)] = len(departments) + 1
+                departments.append((len(departments) + 1, p, f"{HOTELS[h]}·{d}" if hotels > 1 else d, created))
 
     emp_rows = []
     emp_dept: dict[int, int] = {}
-    kits: list[tuple[int, str, bool, str, tuple]] = []  # (employee id, uniform no, active, size, kit)
+    # (employee id, property id, uniform no, active, size, kit)
+    kits: list[tuple[int, int, str, bool, str, tuple]] = []
     names = set()
     weights = [w for _, _, w, _ in positions]
+    held = dict.fromkeys(property_ids, 0)  # garments dealt to each property so far
+    staff_at = dict.fromkeys(property_ids, 0)
     for i in range(staff):
         eid = i + 1
         dept, pos, _, kit = rng.choices(positions, weights)[0]
-        did = dept_id[(i % hotels, dept)]
+        n_kit = sum(ENTITLEMENT[c] for c in kit)
+        # Each property gets at least one person, then people go where the garments are short.
+        p = property_ids[i] if i < properties else _fullest_below_share(held, shares, n_kit)
+        held[p] += n_kit
+        n = staff_at[p]  # the property's own numbering
+        staff_at[p] += 1
+        did = dept_id[(p, n % hotels, dept)]
         while True:
             name = rng.choice(_SURNAMES) + rng.choice(_GIVEN) + ("" if rng.random() < 0.7 else rng.choice(_GIVEN))
             if name not in names or len(names) > 50_000:
@@ -311,19 +392,20 @@ def build(path: Path, *, garments: int = GARMENTS, employees: int = EMPLOYEES, e
         kind = "hourly" if roll < 0.05 else "new_hire" if roll < 0.07 else "regular"
         active = rng.random() > 0.02
         size = rng.choices(_SIZES, (12, 30, 32, 18, 8))[0]
-        uniform_no = f"{100001 + i}"
+        staff_no, uniform_no = f"{200001 + n}", f"{100001 + n}"
         joined = _iso(now_us - rng.randint(30, 3 * 365) * 86400 * 1_000_000)
         left_on = None if active else (now.date() - dt.timedelta(days=rng.randint(2, 200))).isoformat()
         phone = f"1{rng.choice('3578')}{rng.randrange(10**9):09d}"
-        emp_rows.append((eid, f"{200001 + i}", name, did, pos, phone, kind, uniform_no, size,
-                         _badge(f"EMP-{200001 + i}"), int(active), left_on, joined, joined))
+        emp_rows.append((eid, p, staff_no, name, did, pos, phone, kind, uniform_no, size,
+                         _badge(f"EMP-{_prefix(p)}{staff_no}"), int(active), left_on, joined, joined))
         emp_dept[eid] = did
-        kits.append((eid, uniform_no, active, size, kit))
-    active_staff = [k[0] for k in kits if k[2]]
+        kits.append((eid, p, uniform_no, active, size, kit))
+    active_staff = {p: [k[0] for k in kits if k[3] and k[1] == p] for p in property_ids}
 
-    # Garments: each person's kit (pieces = entitlement), then the spare pool.
-    pieces = []  # (tag, type id, size, owner id or None, number, target, variant)
-    for eid, uniform_no, active, size, kit in kits:
+    # Garments: each person's kit (pieces = entitlement), then the spare pool. A tag is unique
+    # in the group: another property's begin with its code.
+    pieces = []  # (tag, type id, size, owner id or None, number, target, variant, property id)
+    for eid, p, uniform_no, active, size, kit in kits:
         for code in kit:
             n_pieces = ENTITLEMENT[code]
             for n in range(1, n_pieces + 1):
@@ -336,33 +418,43 @@ def build(path: Path, *, garments: int = GARMENTS, employees: int = EMPLOYEES, e
                                           "missing", "written_off"),
                                          (50, 12, 6, 12, 17, 1.5, 0.5, 1))[0]
                     variant = rng.choice(("worn_out", "lost")) if target == "written_off" else ""
-                pieces.append((f"{code}-{uniform_no}{n:02d}", type_id[code], size, eid, uniform_no, target, variant))
+                pieces.append((f"{_prefix(p)}{code}-{uniform_no}{n:02d}", type_id[code], size, eid, uniform_no,
+                               target, variant, p))
     n_spares = max(math.ceil(len(pieces) * 0.05), garments - len(pieces))
     codes = [t[1] for t in types]
+    spares_at = dict.fromkeys(property_ids, 0)
     for n in range(1, n_spares + 1):
+        p = _fullest_below_share(held, shares, 1)
+        held[p] += 1
+        spares_at[p] += 1
         code = rng.choice(codes)
         target = rng.choices(("in_stock", "spare_issued", "loaned", "dirty", "inspection", "at_tailor",
                               "written_off"), (70, 10, 5, 5, 6, 2, 2))[0]
-        pieces.append((f"{code}-9{n:05d}", type_id[code], rng.choice(_SIZES), None, None, target,
-                       "worn_out" if target == "written_off" else ""))
+        if target == "spare_issued" and not active_staff[p]:
+            target = "in_stock"  # nobody of the property to wear it
+        pieces.append((f"{_prefix(p)}{code}-9{spares_at[p]:05d}", type_id[code], rng.choice(_SIZES), None, None,
+                       target, "worn_out" if target == "written_off" else "", p))
 
     per_garment = math.ceil(events / len(pieces))
     garment_rows = []
-    event_rows = []  # (t_us, garment id, seq, action, from, to, user, station, employee, dept, cost, defects)
+    # (t_us, garment id, seq, action, from, to, user, station, employee, dept, cost, defects, property id)
+    event_rows = []
     status_counts: dict[str, int] = {}
     loans_out: list[list] = []  # [garment id, seq of the loan event, at, seq of the return or None, at]
-    for index, (tag, tid, size, owner, number, target, variant) in enumerate(pieces):
+    for index, (tag, tid, size, owner, number, target, variant, p) in enumerate(pieces):
         gid = index + 1
         # Paired jitter: the total stays exactly per_garment x garments before the tails.
         jitter = (gid // 2 * 7919) % 21 - 10
         length = max(4, per_garment + (jitter if gid % 2 else -jitter))
         out = ("issue", owner) if owner else None
+        wearers = active_staff[p]  # a spare is worn by someone of its own property
         steps: list[tuple] = []
-        tail_out = out or (("issue_spare", rng.choice(active_staff)) if target != "loaned" else ("loan", None))
+        tail_out = out or (("issue_spare", rng.choice(wearers)) if target != "loaned" else ("loan", None))
         tail = _tail(rng, target, tail_out, variant)
         while 1 + len(steps) + len(tail) < length:
             if owner is None:
-                out = ("issue_spare", rng.choice(active_staff)) if rng.random() < 0.7 else ("loan", None)
+                out = (("issue_spare", rng.choice(wearers)) if rng.random() < 0.7 and wearers
+                       else ("loan", None))
             steps += _cycle(rng, out)
         steps += tail
         # Times: registered about a year ago, the last step _SLACK before now.
@@ -377,8 +469,9 @@ def build(path: Path, *, garments: int = GARMENTS, employees: int = EMPLOYEES, e
         cost = cost_of[tid]
         status, holder, wash, repair, defects, since, awaiting = "in_stock", None, 0, 0, "", start, False
         owner_dept = emp_dept.get(owner) if owner else None
-        event_rows.append((start, gid, 0, "register", None, "in_stock", clerks[0], "registry",
-                           owner, owner_dept, cost, ""))
+        operators = by_role_at[p]
+        event_rows.append((start, gid, 0, "register", None, "in_stock", operators["clerk"][0], "registry",
+                           owner, owner_dept, cost, "", p))
         for seq, (step, offset) in enumerate(zip(steps, moments), start=1):
             action, person = step[0], step[1]
             flagged = step[2] if len(step) > 2 else ""
@@ -405,20 +498,20 @@ def build(path: Path, *, garments: int = GARMENTS, employees: int = EMPLOYEES, e
                 since = at
             who = person or holder or owner  # the ledger's rule: employee, holder, then owner
             role = _ROLE.get(action, "clerk")
-            staff_ids = by_role[role]
+            staff_ids = operators[role]
             event_rows.append((at, gid, seq, action, status, to, staff_ids[seq % len(staff_ids)],
-                               _STATION[action], who, emp_dept.get(who) if who else None, cost, flagged))
+                               _STATION[action], who, emp_dept.get(who) if who else None, cost, flagged, p))
             status = to
         assert status == target, (tag, status, target)
         status_counts[status] = status_counts.get(status, 0) + 1
         last = start + (moments[-1] if steps else 0)
         bought = (dt.date(1970, 1, 1) + dt.timedelta(microseconds=start) - dt.timedelta(days=rng.randint(1, 400))).isoformat()
         garment_rows.append((gid, tag, tid, size, owner, number, status, wash, repair, bought, cost, holder,
-                             defects, _iso(since), int(awaiting), 1 + len(steps), _iso(start), _iso(last)))
+                             defects, _iso(since), int(awaiting), 1 + len(steps), _iso(start), _iso(last), p))
 
     # Ids in time order, as a kiosk in use would have given them.
     event_rows.sort(key=lambda r: (r[0], r[1], r[2]))
-    extra = _history_records(rng, event_rows, loans_out, garment_rows, by_role, now_us,
+    extra = _history_records(rng, event_rows, loans_out, garment_rows, by_role_at, now_us,
                              PRINT_JOBS if print_jobs is None else print_jobs)
 
     con = sqlite3.connect(path, isolation_level=None)
@@ -434,7 +527,12 @@ def build(path: Path, *, garments: int = GARMENTS, employees: int = EMPLOYEES, e
         con.execute("BEGIN")
         for name, _ in indexes:
             con.execute(f'DROP INDEX "{name}"')
-        con.executemany("INSERT INTO departments (id, name, created_at) VALUES (?, ?, ?)", departments)
+        if properties > 1:  # the migration's property is the group's first hotel
+            con.execute("UPDATE properties SET name = ? WHERE id = ?", (property_name(FIRST_PROPERTY), FIRST_PROPERTY))
+        con.executemany("INSERT INTO properties (id, code, name, active, created_at) VALUES (?, ?, ?, 1, ?)",
+                        property_rows)
+        con.executemany("INSERT INTO departments (id, property_id, name, created_at) VALUES (?, ?, ?, ?)",
+                        departments)
         con.executemany(
             "INSERT INTO garment_types (id, code, name_zh, name_en, unit_cost, entitlement, expected_washes, active) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, 1)", types)
@@ -442,19 +540,22 @@ def build(path: Path, *, garments: int = GARMENTS, employees: int = EMPLOYEES, e
             "INSERT INTO users (id, name, role, pin_hash, badge_hash, active, must_change_pin, failed_attempts, "
             "created_at) VALUES (?, ?, ?, ?, ?, 1, 0, 0, ?)",
             [(uid, name, role, pin_hash, _badge(f"BADGE-{uid:04d}"), created) for uid, name, role in users])
+        con.executemany("INSERT INTO property_members (property_id, user_id, created_at) VALUES (?, ?, ?)",
+                        [(p, uid, created) for p, uid in members])
         con.executemany(
-            "INSERT INTO employees (id, staff_no, name, department_id, position, phone, kind, uniform_no, size, "
-            "shoe_size, sock_size, badge_hash, active, left_on, created_at, updated_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '', '', ?, ?, ?, ?, ?)",
+            "INSERT INTO employees (id, property_id, staff_no, name, department_id, position, phone, kind, uniform_no, "
+            "size, shoe_size, sock_size, badge_hash, active, left_on, created_at, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', '', ?, ?, ?, ?, ?)",
             emp_rows)
         con.executemany(
             "INSERT INTO garments (id, tag, type_id, size, owner_id, number, status, wash_count, repair_count, "
-            "purchased_on, cost, holder_id, defects, status_since, awaiting_slot, version, created_at, updated_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", garment_rows)
+            "purchased_on, cost, holder_id, defects, status_since, awaiting_slot, version, created_at, updated_at, "
+            "property_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", garment_rows)
         con.executemany(
-            "INSERT INTO events (garment_id, action, from_status, to_status, user_id, station, employee_id, "
-            "department_id, unit_cost, defects, note, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', ?)",
-            ((r[1], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], _iso(r[0])) for r in event_rows))
+            "INSERT INTO events (property_id, garment_id, action, from_status, to_status, user_id, station, "
+            "employee_id, department_id, unit_cost, defects, note, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', ?)",
+            ((r[12], r[1], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], _iso(r[0])) for r in event_rows))
         for table, (columns, rows) in extra.items():
             con.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
                             rows)
@@ -466,17 +567,22 @@ def build(path: Path, *, garments: int = GARMENTS, employees: int = EMPLOYEES, e
         con.close()
     return BuildInfo(garments=len(garment_rows), employees=len(emp_rows), events=len(event_rows),
                      departments=len(departments), garment_types=len(types), users=len(users),
+                     properties=properties,
+                     garments_by_property={p: sum(1 for r in garment_rows if r[18] == p) for p in property_ids},
                      loans=len(extra["loans"][1]), open_loans=sum(1 for r in extra["loans"][1] if r[-2] is None),
                      print_jobs=len(extra["print_jobs"][1]), stocktakes=len(extra["stocktakes"][1]),
                      build_s=round(time.perf_counter() - started, 1), status_counts=status_counts)
 
 
 def _history_records(rng: random.Random, event_rows: list[tuple], loans_out: list[list], garment_rows: list[tuple],
-                     by_role: dict[str, list[int]], now_us: int, n_jobs: int) -> dict[str, tuple[tuple[str, ...], list[tuple]]]:
+                     by_role_at: dict[int, dict[str, list[int]]], now_us: int,
+                     n_jobs: int) -> dict[str, tuple[tuple[str, ...], list[tuple]]]:
     """The year's other records, consistent with the ledger: a loan (and its item) for every
     ``loan`` event, returned by the garment's next check-in (open ones overdue or due soon),
-    ``n_jobs`` print jobs (tags and slips, printed; two failed hours ago, so the status bar has
-    something to say), and a closed stocktake with its snapshot for each past month."""
+    ``n_jobs`` print jobs (tags and slips, printed; the newest two of each property failed hours
+    ago, so its status bar has something to say), and a closed stocktake with its snapshot for
+    each past month at each property. Each record is its garment's property's, made by its
+    operators (``by_role_at``: property -> role -> user ids)."""
     from printers.documents import GarmentLine, checkin_slip, garment_tag
 
     wanted = {(g, seq) for g, seq, _, back, _ in loans_out for seq in (seq, back) if seq is not None}
@@ -484,18 +590,21 @@ def _history_records(rng: random.Random, event_rows: list[tuple], loans_out: lis
     for index, row in enumerate(event_rows, start=1):
         if (row[1], row[2]) in wanted:
             event_id[(row[1], row[2])] = index
-    clerks, supervisors = by_role["clerk"], by_role["supervisor"]
+    property_of = {row[0]: row[18] for row in garment_rows}
+    property_ids = sorted(by_role_at)
     day = 86400 * 1_000_000
     loans, items = [], []
     for n, (gid, seq, at, back, back_at) in enumerate(loans_out, start=1):
+        p = property_of[gid]
+        clerks = by_role_at[p]["clerk"]
         name = rng.choice(_SURNAMES) + rng.choice(_GIVEN)
         due = at + rng.choice((1, 1, 2, 3)) * day
-        loans.append((n, None, name, f"1{rng.choice('3578')}{rng.randrange(10**9):09d}",
+        loans.append((n, p, None, name, f"1{rng.choice('3578')}{rng.randrange(10**9):09d}",
                       rng.choice(("宴会外包", "实习生", "兄弟酒店", "活动公司")), None,
                       rng.choice(("forgot_locker_key", "other_post", "event", "other")), "", "", "", None,
                       _iso(due), None, 1, clerks[n % len(clerks)], _iso(at), None if back is None else _iso(back_at),
                       None))
-        items.append((n, n, gid, event_id[(gid, seq)], None if back is None else _iso(back_at),
+        items.append((n, p, n, gid, event_id[(gid, seq)], None if back is None else _iso(back_at),
                       None if back is None else event_id[(gid, back)], None))
 
     tag_doc = json.dumps(garment_tag("TAGCODE", "100001", "客房服务员套装（夏）", "M", "王芳").to_dict(),
@@ -503,55 +612,69 @@ def _history_records(rng: random.Random, event_rows: list[tuple], loans_out: lis
     slip_doc = json.dumps(checkin_slip("收衣单", employee="王芳 100001", clerk="王收发", when="2024-11-01 08:00",
                                        garments=[GarmentLine("TAGCODE", "客房服务员套装（夏）", "M")] * 3).to_dict(),
                           ensure_ascii=False)
+    garments_of: dict[int, list[int]] = {}
+    for row in garment_rows:
+        garments_of.setdefault(row[18], []).append(row[0])
     jobs = []
     year = 365 * day
+    failing = 2 * len(property_ids)
     for n in range(1, n_jobs + 1):
         created = now_us - year + (n * year) // (n_jobs + 1) - rng.randrange(3_600_000_000)
         gid = rng.randrange(1, len(garment_rows) + 1)
-        tag = garment_rows[gid - 1][1]
-        kind = "tag" if n % 5 < 2 else "receipt"
-        doc = (tag_doc if kind == "tag" else slip_doc).replace("TAGCODE", tag)
         status, error, printed = "done", None, _iso(created + 2_000_000)
-        if n > n_jobs - 2:  # the newest two failed two hours ago
+        if n > n_jobs - failing:  # the newest two of each property failed two hours ago
+            p = property_ids[(n_jobs - n) // 2 % len(property_ids)]
+            if property_of[gid] != p:
+                gid = rng.choice(garments_of[p])
             created = now_us - 2 * 3600 * 1_000_000 - n
             status, printed = "failed", None
             error = json.dumps({"message": "The printer did not answer.", "params": {}, "labels": []})
-        jobs.append((n, kind, doc, gid if kind == "tag" else None, None, status, 1, error, "dummy:",
+        p = property_of[gid]
+        clerks = by_role_at[p]["clerk"]
+        tag = garment_rows[gid - 1][1]
+        kind = "tag" if n % 5 < 2 else "receipt"
+        doc = (tag_doc if kind == "tag" else slip_doc).replace("TAGCODE", tag)
+        jobs.append((n, p, kind, doc, gid if kind == "tag" else None, None, status, 1, error, "dummy:",
                      clerks[n % len(clerks)], _iso(created), _iso(created + 2_000_000), printed))
 
-    # A closed stocktake for each of the 11 months before this one, with its snapshot per type and size.
+    # A closed stocktake for each of the 11 months before this one at each property, with its
+    # snapshot per type and size.
     now = dt.datetime(1970, 1, 1) + dt.timedelta(microseconds=now_us)
     in_room = {"in_stock", "dirty", "ironing", "inspection", "at_tailor"}
-    expected: dict[tuple[int, str], int] = {}
-    for row in garment_rows:
-        if row[6] in in_room or row[6] == "missing":
-            expected[(row[2], row[3])] = expected.get((row[2], row[3]), 0) + 1
     stocktakes, snapshots = [], []
-    for back in range(11, 0, -1):
-        y, m = divmod(now.year * 12 + now.month - 1 - back, 12)
-        month = f"{y:04d}-{m + 1:02d}"
-        nxt_y, nxt_m = divmod(y * 12 + m + 1, 12)
-        end = dt.datetime(nxt_y, nxt_m + 1, 1) - dt.timedelta(hours=20)  # the month's last evening (UTC)
-        opened = int((end - dt.datetime(1970, 1, 1)).total_seconds() * 1_000_000)
-        sid = len(stocktakes) + 1
-        stocktakes.append((sid, month, "closed", 0, supervisors[0], _iso(opened), supervisors[0], clerks[0],
-                           _iso(opened + 3 * 3600 * 1_000_000), None, "[]", "[]", "[]"))
-        for (tid, size), count in sorted(expected.items()):
-            missing = min(count, rng.choice((0, 0, 0, 1, 2)))
-            snapshots.append((len(snapshots) + 1, sid, tid, size, count, count - missing, count - missing, missing))
+    for p in property_ids:
+        clerks, supervisors = by_role_at[p]["clerk"], by_role_at[p]["supervisor"]
+        expected: dict[tuple[int, str], int] = {}
+        for row in garment_rows:
+            if row[18] == p and (row[6] in in_room or row[6] == "missing"):
+                expected[(row[2], row[3])] = expected.get((row[2], row[3]), 0) + 1
+        for back in range(11, 0, -1):
+            y, m = divmod(now.year * 12 + now.month - 1 - back, 12)
+            month = f"{y:04d}-{m + 1:02d}"
+            nxt_y, nxt_m = divmod(y * 12 + m + 1, 12)
+            end = dt.datetime(nxt_y, nxt_m + 1, 1) - dt.timedelta(hours=20)  # the month's last evening (UTC)
+            opened = int((end - dt.datetime(1970, 1, 1)).total_seconds() * 1_000_000)
+            sid = len(stocktakes) + 1
+            stocktakes.append((sid, p, month, "closed", 0, supervisors[0], _iso(opened), supervisors[0], clerks[0],
+                               _iso(opened + 3 * 3600 * 1_000_000), None, "[]", "[]", "[]"))
+            for (tid, size), count in sorted(expected.items()):
+                missing = min(count, rng.choice((0, 0, 0, 1, 2)))
+                snapshots.append((len(snapshots) + 1, p, sid, tid, size, count, count - missing, count - missing,
+                                  missing))
     return {
-        "loans": (("id", "employee_id", "borrower_name", "borrower_phone", "borrower_org", "department_id", "reason",
-                   "note", "approver", "deposit", "deposit_returned_at", "due_at", "signature_png",
-                   "signed_on_paper", "created_by_id", "created_at", "closed_at", "contact_erased_at"), loans),
-        "loan_items": (("id", "loan_id", "garment_id", "loan_event_id", "returned_at", "return_event_id",
-                        "written_off_event_id"), items),
-        "print_jobs": (("id", "kind", "document", "garment_id", "reprint_id", "status", "attempts", "last_error",
-                        "printer", "requested_by_id", "created_at", "updated_at", "printed_at"), jobs),
-        "stocktakes": (("id", "month", "status", "blind", "opened_by_id", "opened_at", "closed_by_id",
+        "loans": (("id", "property_id", "employee_id", "borrower_name", "borrower_phone", "borrower_org",
+                   "department_id", "reason", "note", "approver", "deposit", "deposit_returned_at", "due_at",
+                   "signature_png", "signed_on_paper", "created_by_id", "created_at", "closed_at",
+                   "contact_erased_at"), loans),
+        "loan_items": (("id", "property_id", "loan_id", "garment_id", "loan_event_id", "returned_at",
+                        "return_event_id", "written_off_event_id"), items),
+        "print_jobs": (("id", "property_id", "kind", "document", "garment_id", "reprint_id", "status", "attempts",
+                        "last_error", "printer", "requested_by_id", "created_at", "updated_at", "printed_at"), jobs),
+        "stocktakes": (("id", "property_id", "month", "status", "blind", "opened_by_id", "opened_at", "closed_by_id",
                         "counted_by_id", "closed_at", "corrects_id", "missing_json", "unknown_json",
                         "overdue_json"), stocktakes),
-        "stocktake_snapshots": (("id", "stocktake_id", "type_id", "size", "expected", "seen", "accounted_for",
-                                 "missing"), snapshots),
+        "stocktake_snapshots": (("id", "property_id", "stocktake_id", "type_id", "size", "expected", "seen",
+                                 "accounted_for", "missing"), snapshots),
     }
 
 
@@ -562,6 +685,24 @@ def check_consistency(path: Path) -> list[str]:
     con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     problems = []
     try:
+        # Each property's records are its own: an event is its garment's property's, an owner, a
+        # holder and a department of the same property as the garment or the person.
+        for what, sql in (
+                ("events of another property than their garment's",
+                 "SELECT count(*) FROM events e JOIN garments g ON g.id = e.garment_id "
+                 "WHERE e.property_id != g.property_id"),
+                ("garments owned or held by someone of another property",
+                 "SELECT count(*) FROM garments g JOIN employees p ON p.id = g.owner_id OR p.id = g.holder_id "
+                 "WHERE p.property_id != g.property_id"),
+                ("employees in a department of another property",
+                 "SELECT count(*) FROM employees e JOIN departments d ON d.id = e.department_id "
+                 "WHERE d.property_id != e.property_id"),
+                ("events by an operator who does not work at the property",
+                 "SELECT count(*) FROM events e WHERE e.user_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "
+                 "property_members m WHERE m.user_id = e.user_id AND m.property_id = e.property_id)")):
+            count = con.execute(sql).fetchone()[0]
+            if count:
+                problems.append(f"{count} {what}")
         garments = {row[0]: row for row in con.execute(
             "SELECT id, tag, status, holder_id, status_since, awaiting_slot, wash_count, repair_count, owner_id "
             "FROM garments")}
@@ -614,29 +755,31 @@ def check_consistency(path: Path) -> list[str]:
 
 
 def ensure_database(garments: int, employees: int, events: int, seed: int,
-                    rebuild: bool = False) -> tuple[Path, dict, bool]:
+                    rebuild: bool = False, properties: int = 1) -> tuple[Path, dict, bool]:
     """The cached database for this stamp, built when missing or stale; (path, info, reused).
 
     The default scale is ``scale.sqlite3``; other event counts (the report's smaller
-    ledgers, a quick run) are cached beside it as ``scale-<events>.sqlite3``."""
+    ledgers, a quick run) are cached beside it as ``scale-<events>.sqlite3``, a group of
+    properties as ``scale[-<events>]-p<properties>.sqlite3``."""
     DATA_DIR.mkdir(parents=True, exist_ok=True)
-    name = "scale" if events == EVENTS else f"scale-{events}"
+    name = ("scale" if events == EVENTS else f"scale-{events}") + ("" if properties == 1 else f"-p{properties}")
     path = DATA_DIR / f"{name}.sqlite3"
     meta_path = DATA_DIR / f"{name}.json"
-    key = stamp(garments, employees, events, seed)
+    key = stamp(garments, employees, events, seed, properties)
     if not rebuild and path.exists() and meta_path.exists():
         meta = json.loads(meta_path.read_text())
         if meta.get("stamp") == key:
             return path, meta, True
     meta_path.unlink(missing_ok=True)
-    building = DATA_DIR / f"building-{events}.sqlite3"
-    print(f"building the database ({garments:,} garments, {employees:,} employees, {events:,} events)...",
-          flush=True)
-    info = build(building, garments=garments, employees=employees, events=events, seed=seed)
+    building = DATA_DIR / f"building-{name}.sqlite3"
+    print(f"building the database ({garments:,} garments, {employees:,} employees, {events:,} events"
+          + (f", {properties} properties" if properties > 1 else "") + ")...", flush=True)
+    info = build(building, garments=garments, employees=employees, events=events, seed=seed, properties=properties)
     for suffix in ("-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
     os.replace(building, path)
     meta = {"stamp": key, **info.__dict__, "built_at": dt.datetime.now(dt.timezone.utc).isoformat()}
+    meta = json.loads(json.dumps(meta))  # as a cached one reads back (the properties' keys as text)
     started = time.perf_counter()
     problems = check_consistency(path)
     if problems:
@@ -698,9 +841,10 @@ class Exhausted(SystemExit):
 
 
 class Pool:
-    """Garments for each operation, handed out once each (no garment is scanned by two clients)."""
+    """Garments for each operation, handed out once each (no garment is scanned by two clients):
+    those of ``property_id``, where the bench's tablets sign in."""
 
-    def __init__(self, source: Path, rng: random.Random):
+    def __init__(self, source: Path, rng: random.Random, property_id: int = FIRST_PROPERTY):
         con = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
         try:
             pairs = con.execute(
@@ -709,10 +853,12 @@ class Pool:
                 "JOIN garments clean ON clean.owner_id = e.id AND clean.type_id = held.type_id "
                 "  AND clean.status = 'in_stock' AND clean.awaiting_slot = 0 "
                 "JOIN garment_types t ON t.id = held.type_id "
-                "WHERE e.active = 1 AND (SELECT count(*) FROM garments h WHERE h.holder_id = e.id "
-                "  AND h.type_id = held.type_id) <= t.entitlement ORDER BY e.id, held.id, clean.id").fetchall()
+                "WHERE e.property_id = ? AND e.active = 1 AND (SELECT count(*) FROM garments h "
+                "  WHERE h.holder_id = e.id AND h.type_id = held.type_id) <= t.entitlement "
+                "ORDER BY e.id, held.id, clean.id", (property_id,)).fetchall()
             by_status: dict[str, list[str]] = {}
-            for tag, status, awaiting in con.execute("SELECT tag, status, awaiting_slot FROM garments ORDER BY id"):
+            for tag, status, awaiting in con.execute("SELECT tag, status, awaiting_slot FROM garments "
+                                                     "WHERE property_id = ? ORDER BY id", (property_id,)):
                 if status != "in_stock" or not awaiting:
                     by_status.setdefault(status, []).append(tag)
             self.users = dict(con.execute("SELECT name, id FROM users"))
@@ -801,12 +947,23 @@ class Client:
             self.trace.append((started, started + elapsed / 1000))
         return response.status, response.headers, data.decode("utf-8", "replace"), elapsed
 
-    def sign_in(self, user_id: int, pin: str = BENCH_PIN) -> None:
-        """The real login form: its CSRF token, the user's tile and PIN; then a page's token for htmx."""
+    def sign_in(self, user_id: int, pin: str = BENCH_PIN, property_id: int = FIRST_PROPERTY) -> None:
+        """The real login form: its CSRF token, the user's tile and PIN; then a page's token for htmx.
+        A group's sign-in screen first asks which hotel this browser is at: ``property_id``'s tile."""
         status, _, body, _ = self.request("GET", "/login")
         token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', body)
         if status != 200 or not token:
             raise SystemExit(f"GET /login answered {status} without a CSRF token")
+        if 'data-testid="choose-property"' in body:
+            status, _, answer, _ = self.request("POST", "/login/property", {"csrf_token": token.group(1),
+                                                                            "property_id": property_id, "next": ""})
+            if status != 302:
+                raise SystemExit(f"choosing property {property_id} answered {status}:\n{answer[:800]}")
+            status, _, body, _ = self.request("GET", "/login")
+            token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', body)
+            if status != 200 or not token or f'value="{user_id}"' not in body:
+                raise SystemExit(f"GET /login at property {property_id} answered {status} without a CSRF token "
+                                 f"or user {user_id}'s tile")
         status, headers, body, _ = self.request("POST", "/login", {"csrf_token": token.group(1), "user_id": user_id,
                                                                    "pin": pin, "next": ""})
         if status != 302:
@@ -883,7 +1040,7 @@ class Baseline:
     (tests/test_bench.py compares the two, statement by statement): the floor no framework beats.
     Used in-process (``scan_cpu_ratio_raw``) and behind a bare WSGI app (``scan_cpu_ratio_wsgi``)."""
 
-    def __init__(self, url: str, user_id: int):
+    def __init__(self, url: str, user_id: int, property_id: int = FIRST_PROPERTY):
         self.sqlite = url.startswith("sqlite")
         if self.sqlite:
             self.con = sqlite3.connect(url.split("///", 1)[1], isolation_level=None, check_same_thread=False)
@@ -894,11 +1051,17 @@ class Baseline:
 
             self.con = psycopg.connect(plain_url(url), autocommit=True)
         self.user_id = user_id
+        # The property signed in to, as the sign-in's row says at every request (_request): the
+        # reads and writes of its records below are held to it where the kiosk's are (kiosk.scope:
+        # ``property_id = ?`` on an ORM query of a PerProperty model or a Core statement's
+        # ``:in_property``), and its events carry their garment's.
+        self.property_id = property_id
         # A sign-in of its own, found by its token's hash at every scan as the kiosk finds its operator's.
         self.token_hash = uuid.uuid4().hex * 2
         self.sign_in_id = self.q(
-            "INSERT INTO operator_sessions (token_hash, user_id, client, created_at, ended_reason) VALUES (?, ?, 'bench', ?, '') "
-            "RETURNING id", (self.token_hash, user_id, _iso(int(time.time() * 1_000_000)))).fetchone()[0]
+            "INSERT INTO operator_sessions (token_hash, user_id, property_id, client, created_at, ended_reason) "
+            "VALUES (?, ?, ?, 'bench', ?, '') RETURNING id",
+            (self.token_hash, user_id, property_id, _iso(int(time.time() * 1_000_000)))).fetchone()[0]
 
     def q(self, sql: str, params: tuple = ()):
         return self.con.execute(sql if self.sqlite else sql.replace("?", "%s"), params)
@@ -907,14 +1070,19 @@ class Baseline:
         self.con.close()
 
     def _request(self) -> None:
-        """What every request of the app reads first: who is signed in (PostgreSQL: in its transaction)."""
+        """What every request of the app reads first (PostgreSQL: in its transaction): whether the
+        database has one property (kiosk.scope.only_property: the request's session starts with
+        none chosen, and its first query asks), then who is signed in and at which property."""
         if not self.sqlite:
             self.q("BEGIN")
-        self.q("SELECT u.id, u.name, u.role, u.pin_hash, u.badge_hash, u.employee_id, u.active, u.deactivated_at, "
-               "u.must_change_pin, u.failed_attempts, u.locked_until, u.last_login_at, u.created_at, s.created_at, s.id "
-               "FROM users u JOIN operator_sessions s ON s.user_id = u.id "
-               "WHERE s.token_hash = ? AND s.ended_at IS NULL AND u.active = ?",
-               (self.token_hash, True)).fetchone()
+        self.q("SELECT id FROM properties LIMIT ? OFFSET ?", (2, 0)).fetchall()
+        row = self.q("SELECT u.id, u.name, u.role, u.pin_hash, u.badge_hash, u.employee_id, u.active, "
+                     "u.deactivated_at, u.must_change_pin, u.failed_attempts, u.locked_until, u.last_login_at, "
+                     "u.created_at, s.created_at, s.id, s.property_id "
+                     "FROM users u JOIN operator_sessions s ON s.user_id = u.id "
+                     "WHERE s.token_hash = ? AND s.ended_at IS NULL AND u.active = ?",
+                     (self.token_hash, True)).fetchone()
+        self.property_id = row[15]  # the request's property from now on
 
     def _lock(self) -> None:
         """The write lock the app takes before its first write (SQLite), then the scan's savepoint."""
@@ -932,12 +1100,14 @@ class Baseline:
             "g.repair_count, g.awaiting_slot, g.tag, g.size, g.number, g.purchased_on, g.status_since, g.created_at, "
             "g.updated_at, t.id, t.code, t.name_zh, t.name_en, t.expected_washes, t.entitlement, t.unit_cost, t.active, "
             "o.id, o.name, o.staff_no, o.department_id, o.uniform_no, o.size, o.active, "
-            "h.id, h.name, h.staff_no, h.department_id, h.uniform_no, h.size, h.active "
+            "h.id, h.name, h.staff_no, h.department_id, h.uniform_no, h.size, h.active, g.property_id "
             "FROM garments g JOIN garment_types t ON t.id = g.type_id "
             "LEFT OUTER JOIN employees o ON o.id = g.owner_id LEFT OUTER JOIN employees h ON h.id = g.holder_id "
-            "WHERE g.tag = ?", (tag,)).fetchone()
+            "WHERE g.tag = ? AND g.property_id = ?", (tag, self.property_id)).fetchone()
 
     def _latest(self, g) -> None:
+        # No property criterion: the kiosk reads the history of a garment it found in the property
+        # (kiosk.ledger._LATEST_MOVE, scope.reached_through).
         self.q("SELECT id, station, action, user_id, created_at FROM events WHERE garment_id = ? "
                "ORDER BY created_at DESC, id DESC LIMIT 1", (g[0],)).fetchone()
 
@@ -951,15 +1121,18 @@ class Baseline:
         if check is not None:
             check()
         cur = self.q("UPDATE garments SET status = ?, wash_count = ?, repair_count = ?, holder_id = ?, defects = ?, "
-                     "status_since = ?, awaiting_slot = ?, version = ?, updated_at = ? WHERE id = ? AND version = ?",
+                     "status_since = ?, awaiting_slot = ?, version = ?, updated_at = ? "
+                     "WHERE id = ? AND version = ? AND property_id = ?",
                      (to, g[6] + washes, g[9], holder, g[8] if defects is None else defects, now, awaiting,
-                      g[2] + 1, now, g[0], g[2]))
+                      g[2] + 1, now, g[0], g[2], self.property_id))
         if cur.rowcount != 1:
             raise SystemExit("baseline: lost the optimistic lock")
-        event_id = self.q("INSERT INTO events (garment_id, action, from_status, to_status, user_id, station, "
-                          "employee_id, department_id, unit_cost, defects, note, reverses_event_id, batch_id, "
-                          "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '', '', NULL, NULL, ?) RETURNING id",
-                          (g[0], action, g[1], to, self.user_id, station, person, department, g[5], now)).fetchone()[0]
+        event_id = self.q("INSERT INTO events (property_id, garment_id, action, from_status, to_status, user_id, "
+                          "station, employee_id, department_id, unit_cost, defects, note, reverses_event_id, batch_id, "
+                          "created_at, scanned_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', '', NULL, NULL, ?, NULL) "
+                          "RETURNING id",
+                          (g[40], g[0], action, g[1], to, self.user_id, station, person, department, g[5],
+                           now)).fetchone()[0]
         self.q("RELEASE SAVEPOINT scan")
         return event_id
 
@@ -984,9 +1157,11 @@ class Baseline:
         self._request()
         # The station's opening check of this sign-in (done: the station takes scans).
         self.q("SELECT (EXISTS (SELECT checklist_items.id FROM checklist_items WHERE checklist_items.checklist = ? "
-               "AND checklist_items.active = ?)) AND NOT (EXISTS (SELECT checklist_runs.id FROM checklist_runs "
-               "WHERE checklist_runs.session_id = ? AND checklist_runs.checklist = ? AND checklist_runs.status = ?))",
-               ("ironing_open", True, self.sign_in_id, "ironing_open", "done")).fetchone()
+               "AND checklist_items.active = ? AND checklist_items.property_id = ?)) AND NOT (EXISTS (SELECT "
+               "checklist_runs.id FROM checklist_runs WHERE checklist_runs.session_id = ? AND checklist_runs.checklist = ? "
+               "AND checklist_runs.status = ? AND checklist_runs.property_id = ?))",
+               ("ironing_open", True, self.property_id, self.sign_in_id, "ironing_open", "done",
+                self.property_id)).fetchone()
         g = self._garment(tag)
         assert g[1] == "dirty", (tag, g[1])
         self._latest(g)
@@ -1024,7 +1199,7 @@ class Baseline:
     def _kit(self, person) -> None:
         """The person's kit by position, else every type's own entitlement."""
         rows = self.q("SELECT position, department_id, type_id, stock_code, quantity FROM kit_lines "
-                      "WHERE position = ? ORDER BY id", (person[4],)).fetchall()
+                      "WHERE property_id = ? AND position = ? ORDER BY id", (self.property_id, person[4])).fetchall()
         if not rows:
             self.q("SELECT id, entitlement FROM garment_types WHERE active = ? AND entitlement > ?",
                    (True, 0)).fetchall()
@@ -1033,8 +1208,8 @@ class Baseline:
         """What the person's panel shows: their garments with their types, the spares in stock."""
         pieces = self.q("SELECT g.tag, g.status, g.size, g.holder_id, g.owner_id, g.type_id, t.code, t.name_zh, "
                         "t.name_en, t.entitlement, t.active FROM garments g JOIN garment_types t ON g.type_id = t.id "
-                        "WHERE (g.holder_id = ? OR g.owner_id = ?) AND g.status != ? ORDER BY g.tag",
-                        (employee, employee, "written_off")).fetchall()
+                        "WHERE (g.holder_id = ? OR g.owner_id = ?) AND g.status != ? AND g.property_id = ? ORDER BY g.tag",
+                        (employee, employee, "written_off", self.property_id)).fetchall()
         # A spare is offered (and the spares in stock counted) for a type they may hold more of
         # and of which none of their own is in stock: by each type's own entitlement (no kit here).
         held = Counter(row[5] for row in pieces if row[3] == employee and row[1] in ("issued", "spare_issued", "loaned"))
@@ -1043,8 +1218,8 @@ class Baseline:
                         if held[row[5]] < (row[9] if row[10] else 0) and row[5] not in own_in_stock})
         if types:
             self.q(f"SELECT type_id, size, count(*) FROM garments WHERE status = ? AND owner_id IS NULL "
-                   f"AND type_id IN ({', '.join('?' * len(types))}) GROUP BY type_id, size",
-                   ("in_stock", *types)).fetchall()
+                   f"AND type_id IN ({', '.join('?' * len(types))}) AND property_id = ? GROUP BY type_id, size",
+                   ("in_stock", *types, self.property_id)).fetchall()
 
     def exchange_scan(self, employee: int, tag: str) -> None:
         """One scan of an exchange: the garment the person holds comes in, or their clean one goes out;
@@ -1052,9 +1227,9 @@ class Baseline:
         self._request()
         person = self.q("SELECT e.id, e.staff_no, e.name, e.department_id, e.position, e.phone, e.kind, "
                         "e.uniform_no, e.size, e.shoe_size, e.sock_size, e.badge_hash, e.active, e.left_on, "
-                        "e.created_at, e.updated_at, d.id, d.name, d.created_at "
-                        "FROM employees e JOIN departments d ON d.id = e.department_id WHERE e.id = ?",
-                        (employee,)).fetchone()
+                        "e.created_at, e.updated_at, e.property_id, d.id, d.name, d.created_at, d.property_id "
+                        "FROM employees e JOIN departments d ON d.id = e.department_id "
+                        "WHERE e.id = ? AND e.property_id = ?", (employee, self.property_id)).fetchone()
         g = self._garment(tag)
         self._latest(g)
         self._lock()
@@ -1069,16 +1244,18 @@ class Baseline:
             def hold() -> None:  # the entitlement, inside the scan's savepoint, as the counter's rule holds it
                 self._kit(person)
                 if not self.sqlite:
-                    self.q("SELECT id FROM employees WHERE id = ? FOR UPDATE", (employee,)).fetchone()
+                    self.q("SELECT id FROM employees WHERE id = ? AND property_id = ? FOR UPDATE",
+                           (employee, self.property_id)).fetchone()
                 held = self.q("SELECT count(*) FROM garments WHERE holder_id = ? AND type_id = ? "
-                              "AND status IN (?, ?, ?)",
-                              (employee, g[7], "issued", "spare_issued", "loaned")).fetchone()[0]
+                              "AND status IN (?, ?, ?) AND property_id = ?",
+                              (employee, g[7], "issued", "spare_issued", "loaned", self.property_id)).fetchone()[0]
                 assert held < g[23], (tag, held)
 
             self._move(g, "issue", "issued", "issue", employee, person[3], holder=employee,
                        awaiting=False, check=hold)
         self._panel(employee)
-        self.q("SELECT receipts FROM station_settings WHERE station = ?", ("issue",)).fetchone()
+        self.q("SELECT receipts FROM station_settings WHERE station = ? AND property_id = ?",
+               ("issue", self.property_id)).fetchone()
         self._end(True)
 
     def op(self, op: str, item) -> list[float]:
@@ -1134,9 +1311,10 @@ def bare_wsgi(url: str, user_id: int):
 
 # --- the databases of a run -------------------------------------------------------
 
-#: What the builder writes, copied as they are to PostgreSQL.
-TABLES = ("departments", "garment_types", "users", "employees", "garments", "events", "loans", "loan_items",
-          "print_jobs", "stocktakes", "stocktake_snapshots")
+#: What the builder writes, copied as they are to PostgreSQL (the properties with the migration's
+#: first one, which the build may have named: the table is emptied first).
+TABLES = ("properties", "departments", "garment_types", "users", "property_members", "employees", "garments",
+          "events", "loans", "loan_items", "print_jobs", "stocktakes", "stocktake_snapshots")
 
 
 def fresh_copy(source: Path, name: str = "run") -> Path:
@@ -1192,17 +1370,24 @@ def load_postgres(source: Path, admin_url: str, name: str) -> tuple[str, float]:
             "AND indexname NOT IN (SELECT conname FROM pg_constraint)", (list(TABLES),)).fetchall()
         for index, _ in indexes:
             pg.execute(f'DROP INDEX "{index}"')
+        for table in reversed(TABLES):  # what the migrations put there (property 1) comes from the build
+            pg.execute(f'DELETE FROM "{table}"')
+        keyed = set()
         for table in TABLES:
             columns = [row[1] for row in lite.execute(f'PRAGMA table_info("{table}")')]
             names = ", ".join(f'"{c}"' for c in columns)
+            order = "id" if "id" in columns else ", ".join(f'"{c}"' for c in columns[:2])
+            if "id" in columns:
+                keyed.add(table)
             with pg.cursor().copy(f'COPY "{table}" ({names}) FROM STDIN') as copy:
-                for row in lite.execute(f'SELECT {names} FROM "{table}" ORDER BY id'):
+                for row in lite.execute(f'SELECT {names} FROM "{table}" ORDER BY {order}'):
                     copy.write_row(row)
         for _, definition in indexes:
             pg.execute(definition)
         for table in TABLES:
-            pg.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), max(id)) FROM \"{table}\" "
-                       "HAVING max(id) IS NOT NULL")
+            if table in keyed:
+                pg.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), max(id)) FROM \"{table}\" "
+                           "HAVING max(id) IS NOT NULL")
         pg.commit()
     lite.close()
     with psycopg.connect(url, autocommit=True) as pg:
@@ -1566,6 +1751,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--garments", type=int, default=GARMENTS)
     parser.add_argument("--employees", type=int, default=EMPLOYEES)
     parser.add_argument("--seed", type=int, default=SEED)
+    parser.add_argument("--properties", type=int, default=1,
+                        help="hotels of the group on the one database (default 1); the first holds half the "
+                             "garments and is where the tablets scan")
     parser.add_argument("--rebuild", action="store_true", help="build the database even if a cached one fits")
     parser.add_argument("--keep", action="store_true", help="keep bench/.data/run.sqlite3 afterwards")
     parser.add_argument("--serve-bare", metavar="URL", help=argparse.SUPPRESS)
@@ -1583,12 +1771,17 @@ def main(argv: list[str] | None = None) -> int:
 
     load_before = load_average()
     log(f"load average before: {load_before} on {os.cpu_count()} CPUs")
-    source, meta, reused = ensure_database(args.garments, args.employees, args.events, args.seed, args.rebuild)
+    if args.properties < 1:
+        parser.error("--properties must be at least 1")
+    source, meta, reused = ensure_database(args.garments, args.employees, args.events, args.seed, args.rebuild,
+                                           args.properties)
     log(f"database: {'reused' if reused else 'built'} {source.relative_to(ROOT)} (stamp {meta['stamp']}, "
         f"built in {meta['build_s']} s" + ("" if reused else f", consistency checked in {meta.get('check_s')} s") + ")")
     log(f"  {meta['garments']:,} garments, {meta['employees']:,} employees, {meta['events']:,} events, "
         f"{meta.get('print_jobs', 0):,} print jobs, {meta.get('loans', 0):,} loans ({meta.get('open_loans', 0)} open), "
-        f"{meta.get('stocktakes', 0)} closed stocktakes, {meta['users']} users")
+        f"{meta.get('stocktakes', 0)} closed stocktakes, {meta['users']} users"
+        + (f"; {meta['properties']} properties, property {FIRST_PROPERTY} (scanned) holding "
+           f"{meta['garments_by_property'][str(FIRST_PROPERTY)]:,} garments" if args.properties > 1 else ""))
     results: dict[str, dict] = {}
     for kind in kinds:
         results[kind] = run_database(kind, source, args, random.Random(args.seed), log)
@@ -1596,7 +1789,8 @@ def main(argv: list[str] | None = None) -> int:
     sizes = sorted({int(s) for s in args.report_sizes.split(",") if s.strip()} - {args.events})
     reports: dict[str, dict[int, dict]] = {kind: {args.events: results[kind]["report"]} for kind in kinds}
     for size in sizes:
-        small, small_meta, small_reused = ensure_database(args.garments, args.employees, size, args.seed, args.rebuild)
+        small, small_meta, small_reused = ensure_database(args.garments, args.employees, size, args.seed, args.rebuild,
+                                                          args.properties)
         users = Pool(small, random.Random(0)).users
         for kind in kinds:
             reports[kind][size] = report_at(kind, small, args, users)
@@ -1645,6 +1839,7 @@ def main(argv: list[str] | None = None) -> int:
         figures.setdefault(key, None)
     figures.update({
         "events": meta["events"], "garments": meta["garments"], "employees": meta["employees"],
+        "properties": meta.get("properties", 1),
         "print_jobs": meta.get("print_jobs"), "loans": meta.get("loans"), "open_loans": meta.get("open_loans"),
         "stocktakes": meta.get("stocktakes"), "samples": args.samples, "close_clients": args.close_clients,
         "reused_database": reused, "build_s": meta["build_s"],

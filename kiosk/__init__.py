@@ -35,11 +35,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.hotel_zone)
     i18n.init_app(app)
 
-    from . import database
+    from . import database, scope
 
     database.init_app(app)
+    scope.init_app(app)  # every query of a property's records is held to the session's property
 
-    from . import (auth, board, checkin, checklists, clearance, cli, garments, handover, hotel, imports,
+    from . import (auth, board, checkin, checklists, clearance, cli, garments, group, handover, hotel, imports,
                    inspection, issue, ironing, kits, loans, main, operators, printing, purchases, registry,
                    reports, stock, stocktake, tablets, tailor, web, writeoffs)
 
@@ -54,7 +55,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     for blueprint in (auth.bp, main.bp, hotel.bp, registry.bp, imports.bp, checkin.bp, ironing.bp,
                       inspection.bp, tailor.bp, issue.bp, board.bp, garments.bp, printing.bp,
                       loans.bp, stock.bp, writeoffs.bp, handover.bp, stocktake.bp, purchases.bp,
-                      reports.bp, operators.bp, kits.bp, clearance.bp, checklists.bp):
+                      reports.bp, operators.bp, kits.bp, clearance.bp, checklists.bp, group.bp):
         app.register_blueprint(blueprint)
     printing.init_app(app)
     tablets.init_app(app)

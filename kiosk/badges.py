@@ -42,11 +42,14 @@ def holder(session, code: str | None):
 
     from .models import Employee, User
 
+    from . import scope
+
     badge = digest(code)
     if badge is None:
         return None
-    return (session.scalar(select(Employee).where(Employee.badge_hash == badge))
-            or session.scalar(select(User).where(User.badge_hash == badge)))
+    with scope.every_property(session):  # a badge is one person's in the whole group
+        return (session.scalar(select(Employee).where(Employee.badge_hash == badge))
+                or session.scalar(select(User).where(User.badge_hash == badge)))
 
 
 def operator(session, code: str | None):
@@ -80,6 +83,10 @@ def check_free(session, code: str | None, *, for_employee=None, for_user=None) -
     if for_user is not None and isinstance(current, Employee) and for_user.employee_id == current.id:
         return badge
     name = current.name
+    from . import scope
+
+    if isinstance(current, Employee) and current.property_id != scope.current(session):
+        raise DomainError(N_("This badge already belongs to someone at another hotel of the group."))
     if isinstance(current, Employee):
         raise DomainError(N_("This badge already belongs to %(name)s (%(staff_no)s)."), name=name,
                           staff_no=current.staff_no)

@@ -19,7 +19,40 @@ from .domain.roles import ROLES
 from .extensions import db
 
 
-kiosk_cli = AppGroup("kiosk", help="Uniform Room Kiosk commands.")
+class KioskGroup(AppGroup):
+    """``kiosk``: its ``--property CODE`` says which hotel of a group the command works for."""
+
+    def invoke(self, ctx):
+        from . import scope
+
+        try:
+            return super().invoke(ctx)
+        except scope.NoProperty:
+            raise click.UsageError(gettext("This database holds several hotels: say which one with "
+                                           "--property CODE (before the command).")) from None
+
+
+@click.group("kiosk", cls=KioskGroup, help="Uniform Room Kiosk commands.")
+@click.option("--property", "property_code", metavar="CODE",
+              help="The hotel of a group the command works for (its code, or its number).")
+@click.pass_context
+def kiosk_cli(ctx: click.Context, property_code: str | None) -> None:
+    if property_code is None:
+        return
+    from flask.cli import ScriptInfo
+
+    from . import scope
+    from .properties import services as properties
+
+    app = ctx.ensure_object(ScriptInfo).load_app()
+    ctx.with_resource(app.app_context())  # the command's: its session works for the property
+    chosen = properties.by_code(db.session, property_code)
+    if chosen is None:
+        raise click.BadParameter(gettext("No hotel has the code %(code)s.", code=property_code),
+                                 param_hint="--property")
+    scope.use(db.session, chosen.id)
+
+
 user_cli = AppGroup("user", help="Operators of the kiosk.")
 kiosk_cli.add_command(user_cli)
 
@@ -350,6 +383,7 @@ def init_app(app: Flask) -> None:
     from .demo import demo_command
     from .hotel.cli import init_command, setup_code_command
     from .imports.cli import import_cli
+    from .properties.cli import property_cli
     from .printing.cli import printer_cli, tag_cli
     from .reports.cli import report_cli
 
@@ -363,6 +397,7 @@ def init_app(app: Flask) -> None:
     kiosk_cli.add_command(alerts_cli)
     kiosk_cli.add_command(import_cli)
     kiosk_cli.add_command(report_cli)
+    kiosk_cli.add_command(property_cli)
     from .loans.cli import privacy_cli
 
     kiosk_cli.add_command(privacy_cli)

@@ -3,9 +3,8 @@ from __future__ import annotations
 
 from flask import Flask
 from sqlalchemy import Executable, Result, event
-from sqlalchemy.orm import Session, scoped_session
 
-from . import locks
+from . import locks, scope
 from .files import make_private, sqlite_files, sqlite_path
 
 
@@ -91,12 +90,6 @@ def why_not_saved(error: BaseException) -> str:
     return BUSY
 
 
-def plain_session(session) -> Session:
-    """The Session itself: Flask-SQLAlchemy's ``db.session`` is a scoped_session, which passes
-    on most calls but not the questions about its transaction (``in_transaction``)."""
-    return session() if isinstance(session, scoped_session) else session
-
-
 def plain_read(session, statement: Executable, params: dict | None = None) -> Result:
     """Run a Core select (columns of ``Model.__table__``, built once at import) in the session's
     transaction: rows, not objects, for what is only read and shown.
@@ -113,7 +106,15 @@ def run_core(session, statement: Executable, params: dict | None = None) -> Resu
     connection, in its transaction, without the session's own execute: that one looks for ORM
     entities and options to apply, which a Core statement has none of, at twice the cost of
     running it on the connection (~30 against ~24 us a statement, SQLite). Nothing is flushed
-    (see :func:`plain_read`)."""
+    (see :func:`plain_read`).
+
+    A statement over a property's records asks for ``:in_property``: it is given the session's
+    property (:mod:`kiosk.scope`), so the Core reads and writes are held to it as the ORM's are.
+    Reading every property, it is not given, and such a statement refuses to run.
+    """
+    property_id = scope.current(session)
+    if property_id is not None:
+        params = {scope.PARAM: property_id, **(params or {})}
     return session.connection().execute(statement, params)
 
 

@@ -63,6 +63,24 @@ def _write_probe(session: Session) -> None:
     session.rollback()
 
 
+#: a group's print state is its worst hotel's
+_WORST_FIRST = ("failed", "status_unknown", "ok", "unused")
+
+
+def _print_state(session: Session, printer_state) -> dict[str, Any]:
+    """The print queue's state; a group's: the sums and the worst printer, and each hotel's."""
+    from .properties.services import each_property
+
+    states = {record.code or str(record.id): printer_state(session) for record in each_property(session)}
+    if len(states) == 1:
+        return next(iter(states.values()))
+    worst = min(states.values(), key=lambda state: _WORST_FIRST.index(state["printer"]))
+    return {"waiting": sum(state["waiting"] for state in states.values()),
+            "failed": sum(state["failed"] for state in states.values()),
+            "printer": worst["printer"], **({"reason": worst["reason"]} if "reason" in worst else {}),
+            "properties": states}
+
+
 def check(app: Flask, session: Session) -> tuple[int, dict[str, Any]]:
     """(HTTP status, body) for /healthz."""
     from .printing.services import printer_state
@@ -87,7 +105,7 @@ def check(app: Flask, session: Session) -> tuple[int, dict[str, Any]]:
             problems.append(f"database at migration {revision}, code at {head}: run flask --app app db upgrade")
         else:
             _write_probe(session)
-        body["print"] = printer_state(session)
+        body["print"] = _print_state(session, printer_state)
         session.rollback()
     except SQLAlchemyError as error:
         session.rollback()

@@ -144,9 +144,13 @@ def init_app(app: Flask) -> None:
 
 
 def hotel_zone() -> str:
-    """The hotel's time zone (KIOSK_TIMEZONE), read in this one place: Babel's dates
-    and every calendar rule get it from here (a property's own zone comes in here)."""
-    return current_app.config["BABEL_DEFAULT_TIMEZONE"]
+    """The hotel's time zone, read in this one place: Babel's dates and every calendar rule get
+    it from here. The property's own (a group's hotels may be in several), else KIOSK_TIMEZONE."""
+    default = current_app.config["BABEL_DEFAULT_TIMEZONE"]
+    from .extensions import db
+    from .properties.services import zone_of_session
+
+    return zone_of_session(db.session, default)
 
 
 def now() -> dt.datetime:

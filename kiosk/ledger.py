@@ -17,6 +17,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.orm.session import make_transient_to_detached
 
+from . import scope
 from .database import plain_read, run_core
 from .domain.errors import DomainError, N_
 from .domain.garment_states import Action, Status, next_status, status_label
@@ -32,7 +33,8 @@ def _event_columns(garment: Garment, action: str, from_status: str | None, to_st
                    scanned_at: dt.datetime | None = None) -> dict:
     """The event's columns, the facts of the moment copied (the person's department, the
     garment's price): what :func:`_event` builds its record from and a move writes as its row."""
-    return {"garment_id": garment.id, "action": action, "from_status": from_status, "to_status": to_status,
+    return {"property_id": garment.property_id, "garment_id": garment.id, "action": action,
+            "from_status": from_status, "to_status": to_status,
             "user_id": user.id if user is not None else None, "station": station,
             "employee_id": person.id if person is not None else None,
             "department_id": person.department_id if person else None, "unit_cost": garment.cost,
@@ -145,7 +147,8 @@ _garments, _events = Garment.__table__, Event.__table__
 #: The columns a move changes (besides its version and ``updated_at``).
 _MOVED = ("status", "holder_id", "awaiting_slot", "defects", "wash_count", "repair_count", "status_since")
 _UPDATE_MOVED = (update(_garments)
-                 .where(_garments.c.id == bindparam("garment_id"), _garments.c.version == bindparam("read_version"))
+                 .where(_garments.c.id == bindparam("garment_id"), _garments.c.version == bindparam("read_version"),
+                        scope.of_property(_garments))
                  .values({**{name: bindparam(f"new_{name}") for name in _MOVED},
                           "version": bindparam("new_version"), "updated_at": bindparam("new_updated_at")}))
 _EVENT_COLUMNS = tuple(c.name for c in _events.columns if c.name != "id")
@@ -208,15 +211,16 @@ def move_many(session: Session, garments: Iterable[tuple[int, str]], action: Act
     (target,) = {next_status(status, action).value for _id, status in pairs}  # a plain move has one
     ids = [garment_id for garment_id, _status in pairs]
     g, person = Garment.__table__, Employee.__table__
+    here = g.c.property_id == scope.required(session)
     who = func.coalesce(g.c.holder_id, g.c.owner_id)
     session.execute(insert(Event.__table__).from_select(
-        ["garment_id", "action", "from_status", "to_status", "user_id", "station", "employee_id",
+        ["property_id", "garment_id", "action", "from_status", "to_status", "user_id", "station", "employee_id",
          "department_id", "unit_cost", "defects", "note", "created_at"],
-        select(g.c.id, literal(action.value), g.c.status, literal(target),
+        select(g.c.property_id, g.c.id, literal(action.value), g.c.status, literal(target),
                literal(user.id if user else None), literal(station), who, person.c.department_id,
                g.c.cost, literal(""), literal(note), literal(at, Event.__table__.c.created_at.type))
-        .select_from(g.outerjoin(person, person.c.id == who)).where(g.c.id.in_(ids))))
-    session.execute(update(g).where(g.c.id.in_(ids)).values(
+        .select_from(g.outerjoin(person, person.c.id == who)).where(g.c.id.in_(ids), here)))
+    session.execute(update(g).where(g.c.id.in_(ids), here).values(
         status=target, holder_id=None, awaiting_slot=False, status_since=at,
         version=g.c.version + 1, updated_at=utcnow()))
     return len(ids)
@@ -264,8 +268,10 @@ def not_undone(event=Event):
 #: A garment's events, latest first (two at the same microsecond: the later written first).
 _LATEST_FIRST = (_events.c.created_at.desc(), _events.c.id.desc())
 _LAST_EVENT = select(Event).where(Event.garment_id == bindparam("garment_id")).order_by(*_LATEST_FIRST).limit(1)
-_LATEST_MOVE = (select(_events.c.id, _events.c.station, _events.c.action, _events.c.user_id, _events.c.created_at)
-                .where(_events.c.garment_id == bindparam("garment_id")).order_by(*_LATEST_FIRST).limit(1))
+_LATEST_MOVE = scope.reached_through(
+    select(_events.c.id, _events.c.station, _events.c.action, _events.c.user_id, _events.c.created_at)
+    .where(_events.c.garment_id == bindparam("garment_id")).order_by(*_LATEST_FIRST).limit(1),
+    "a garment of the property: its history, wherever it was")
 
 
 def last_event(session: Session, garment: Garment) -> Event | None:

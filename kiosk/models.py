@@ -9,6 +9,7 @@ import datetime as dt
 from decimal import Decimal
 
 from sqlalchemy import (
+    DDL,
     CheckConstraint,
     DateTime,
     ForeignKey,
@@ -18,9 +19,10 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    event,
     text,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from .domain.garment_states import Status
 from .domain.roles import ROLES
@@ -57,31 +59,95 @@ class UTCDateTime(TypeDecorator):
 
 Money = Numeric(12, 2, asdecimal=True)
 
+#: The property a database of one hotel has (and what an existing database was migrated into).
+FIRST_PROPERTY = 1
 
-class Department(db.Model):
-    __tablename__ = "departments"
+
+class Property(db.Model):
+    """A hotel of the group (门店): its own room, staff, numbers, printers and tablets.
+
+    A single hotel's database has one (id 1, made by the migration). ``code`` is short and
+    printable: new tags of the property begin with it. ``time_zone`` None: as KIOSK_TIMEZONE
+    says. What belongs to a property carries its id (:class:`PerProperty`), and every query of
+    such a record is held to the signed-in property in one place, :mod:`kiosk.scope`.
+    """
+
+    __tablename__ = "properties"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(64), unique=True)
+    # The first property may have none (its tags stay as they were); every other has its own.
+    code: Mapped[str] = mapped_column(String(8), unique=True, default="")
+    name: Mapped[str] = mapped_column(String(128), default="")
+    time_zone: Mapped[str | None] = mapped_column(String(64))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# A new database has its first property from the start, as a migrated one does (migration 0021):
+# a single hotel never chooses one.
+event.listen(Property.__table__, "after_create",
+             DDL(f"INSERT INTO properties (id, code, name, active, created_at) "
+                 f"VALUES ({FIRST_PROPERTY}, '', '', true, CURRENT_TIMESTAMP)"))
+event.listen(Property.__table__, "after_create",  # the id was given: PostgreSQL's sequence starts after it
+             DDL(f"SELECT setval(pg_get_serial_sequence('properties', 'id'), {FIRST_PROPERTY})")
+             .execute_if(dialect="postgresql"))
+
+
+class PerProperty:
+    """A record of one property: ``property_id``, set from the session's property when it is
+    added (:mod:`kiosk.scope`), never chosen by a form.
+
+    Every query of such a record reads ``property_id = ?``: it is indexed, on its own, or as the
+    first column of the table's indexes and unique keys (``__property_led__``: then only there).
+    """
+
+    __property_led__ = False
+
+    @declared_attr
+    def property_id(cls) -> Mapped[int]:
+        return mapped_column(ForeignKey("properties.id"), index=not cls.__property_led__)
+
+
+class PropertyMember(db.Model):
+    """An operator works at a property: its sign-in screen lists them, they may sign in there."""
+
+    __tablename__ = "property_members"
+
+    property_id: Mapped[int] = mapped_column(ForeignKey("properties.id"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True, index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Department(PerProperty, db.Model):
+    __tablename__ = "departments"
+    __property_led__ = True  # its indexes begin with property_id
+    __table_args__ = (UniqueConstraint("property_id", "name", name="uq_departments_property_name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     employees: Mapped[list[Employee]] = relationship(back_populates="department")
 
 
-class Employee(db.Model):
+class Employee(PerProperty, db.Model):
     __tablename__ = "employees"
+    __property_led__ = True  # its indexes begin with property_id
     __table_args__ = (
         CheckConstraint("kind IN ('regular', 'hourly', 'new_hire')", name="kind"),
+        # The numbers staff read are the property's own; a badge is one person's in the group.
+        UniqueConstraint("property_id", "staff_no", name="uq_employees_property_staff_no"),
+        UniqueConstraint("property_id", "uniform_no", name="uq_employees_property_uniform_no"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    staff_no: Mapped[str] = mapped_column(String(32), unique=True)
+    staff_no: Mapped[str] = mapped_column(String(32))
     name: Mapped[str] = mapped_column(String(64), index=True)
     department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
     position: Mapped[str] = mapped_column(String(64), default="")
     phone: Mapped[str] = mapped_column(String(32), default="")
     kind: Mapped[str] = mapped_column(String(16), default="regular")
-    uniform_no: Mapped[str | None] = mapped_column(String(32), unique=True)
+    uniform_no: Mapped[str | None] = mapped_column(String(32))
     #: Clothing size (every garment type); shoes and socks have their own scales.
     size: Mapped[str] = mapped_column(String(16), default="")
     shoe_size: Mapped[str] = mapped_column(String(16), default="")
@@ -120,19 +186,21 @@ class GarmentType(db.Model):
 _STATUS_SQL = ", ".join(f"'{s.value}'" for s in Status)
 
 
-class Garment(db.Model):
+class Garment(PerProperty, db.Model):
     __tablename__ = "garments"
+    __property_led__ = True  # its indexes begin with property_id
     __table_args__ = (
         CheckConstraint(f"status IN ({_STATUS_SQL})", name="status"),
         CheckConstraint("wash_count >= 0 AND repair_count >= 0", name="counts"),
-        Index("ix_garments_status_type", "status", "type_id"),
+        Index("ix_garments_property_status_type", "property_id", "status", "type_id"),
         # Spares of a type and size in stock (owner_id NULL), asked at every exchange.
         Index("ix_garments_owner_status_type_size", "owner_id", "status", "type_id", "size"),
         # The today board's "in this status for over N hours".
-        Index("ix_garments_status_since", "status", "status_since"),
+        Index("ix_garments_property_status_since", "property_id", "status", "status_since"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # Unique in the group: a garment keeps its tag when it moves to another property.
     tag: Mapped[str] = mapped_column(String(24), unique=True)
     type_id: Mapped[int] = mapped_column(ForeignKey("garment_types.id"))
     size: Mapped[str] = mapped_column(String(16), default="")
@@ -229,6 +297,8 @@ class OperatorSession(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    #: the property signed in to: every query of the sign-in's requests is held to it
+    property_id: Mapped[int] = mapped_column(ForeignKey("properties.id"))
     client: Mapped[str] = mapped_column(String(64), default="")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
@@ -269,7 +339,7 @@ class Hotel(db.Model):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class Event(db.Model):
+class Event(PerProperty, db.Model):
     """One change to a garment (流水). Append-only; an undo is a new event.
 
     ``department_id`` and ``unit_cost`` are copied at the moment of the event
@@ -277,11 +347,12 @@ class Event(db.Model):
     """
 
     __tablename__ = "events"
+    __property_led__ = True  # its indexes begin with property_id
     __table_args__ = (
         Index("ix_events_garment_created", "garment_id", "created_at"),
-        Index("ix_events_created", "created_at"),
+        Index("ix_events_property_created", "property_id", "created_at"),
         # The loss report's purchases, write-offs, missing and found garments of a month.
-        Index("ix_events_action_created", "action", "created_at"),
+        Index("ix_events_property_action_created", "property_id", "action", "created_at"),
         # "Was this event undone?" is asked by undo, carts, the board and reports, once per event
         # read. Only undos are indexed: the index holds the few that are set, so a planner that has
         # counted the table (ANALYZE) still finds it selective, and a scan adds nothing to it.
@@ -314,14 +385,14 @@ class Event(db.Model):
     department: Mapped[Department | None] = relationship()
 
 
-class CheckinBatch(db.Model):
+class CheckinBatch(PerProperty, db.Model):
     """A department's cart checked in at once: the count declared against the count scanned."""
 
     __tablename__ = "checkin_batches"
     __table_args__ = (
         CheckConstraint("declared >= 0", name="declared"),
         # The carts still open (the board, the counter): a few, found without reading every cart.
-        Index("ix_checkin_batches_open", "opened_at", sqlite_where=text("closed_at IS NULL"),
+        Index("ix_checkin_batches_open", "property_id", "opened_at", sqlite_where=text("closed_at IS NULL"),
               postgresql_where=text("closed_at IS NULL")),
     )
 
@@ -344,13 +415,13 @@ class CheckinBatch(db.Model):
         return None if self.scanned is None else self.declared - self.scanned
 
 
-class TagReprint(db.Model):
+class TagReprint(PerProperty, db.Model):
     """A tag to print again (a faded number found at inspection, a lost tag)."""
 
     __tablename__ = "tag_reprints"
     __table_args__ = (
         # The tags still to print (the board's count, the reprint list), not every one printed.
-        Index("ix_tag_reprints_pending", "requested_at", sqlite_where=text("done_at IS NULL"),
+        Index("ix_tag_reprints_pending", "property_id", "requested_at", sqlite_where=text("done_at IS NULL"),
               postgresql_where=text("done_at IS NULL")),
     )
 
@@ -364,7 +435,7 @@ class TagReprint(db.Model):
     garment: Mapped[Garment] = relationship()
 
 
-class Printer(db.Model):
+class Printer(PerProperty, db.Model):
     """A printer of the room: a receipt printer at the counter, a label printer for tags.
 
     ``url`` is one of :mod:`printers.transport`'s addresses; ``language`` what it speaks
@@ -377,17 +448,19 @@ class Printer(db.Model):
     """
 
     __tablename__ = "printers"
+    __property_led__ = True  # its indexes begin with property_id
     __table_args__ = (
         CheckConstraint("kind IN ('receipt', 'label')", name="kind"),
         CheckConstraint("language IN ('escpos', 'tspl', 'zpl')", name="language"),
         CheckConstraint("status_query IN ('auto', 'on', 'off')", name="status_query"),
-        Index("ix_printers_one_default", "is_default", unique=True,
+        UniqueConstraint("property_id", "name", name="uq_printers_property_name"),
+        Index("ix_printers_one_default", "property_id", "is_default", unique=True,
               sqlite_where=text("is_default AND retired_at IS NULL"),
               postgresql_where=text("is_default AND retired_at IS NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(60), unique=True)
+    name: Mapped[str] = mapped_column(String(60))
     url: Mapped[str] = mapped_column(String(255))
     kind: Mapped[str] = mapped_column(String(16), default="receipt")
     language: Mapped[str] = mapped_column(String(16), default="escpos")
@@ -403,7 +476,7 @@ class Printer(db.Model):
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
-class Tablet(db.Model):
+class Tablet(PerProperty, db.Model):
     """A tablet of the room, named once by a supervisor (前台平板, 熨烫间平板).
 
     It is known by a long-lived cookie holding a random token (``token_hash`` keeps its SHA-256
@@ -416,7 +489,7 @@ class Tablet(db.Model):
 
     __tablename__ = "tablets"
     __table_args__ = (
-        Index("ix_tablets_name_in_use", "name", unique=True,
+        Index("ix_tablets_name_in_use", "property_id", "name", unique=True,
               sqlite_where=text("retired_at IS NULL"), postgresql_where=text("retired_at IS NULL")),
     )
 
@@ -448,7 +521,7 @@ class PrintHost(db.Model):
     seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class PrintJob(db.Model):
+class PrintJob(PerProperty, db.Model):
     """One tag or receipt to print (the print queue).
 
     The document is kept as data (``printers.documents.Document.to_dict()``
@@ -458,17 +531,18 @@ class PrintJob(db.Model):
     """
 
     __tablename__ = "print_jobs"
+    __property_led__ = True  # its indexes begin with property_id
     __table_args__ = (
         CheckConstraint("status IN ('queued', 'printing', 'done', 'failed')", name="status"),
         CheckConstraint("attempts >= 0", name="attempts"),
         # The worker's "oldest queued first" and the status bar's "any failed?".
-        Index("ix_print_jobs_status_id", "status", "id"),
+        Index("ix_print_jobs_property_status_id", "property_id", "status", "id"),
         # The status bar on every page reads only what it shows, whatever the history
         # (kiosk.printing.services.queue_status): failed of the last hours, printed just now,
         # the latest finished job for /healthz.
-        Index("ix_print_jobs_status_created_at", "status", "created_at"),
-        Index("ix_print_jobs_status_printed_at", "status", "printed_at"),
-        Index("ix_print_jobs_status_updated_at", "status", "updated_at"),
+        Index("ix_print_jobs_property_status_created_at", "property_id", "status", "created_at"),
+        Index("ix_print_jobs_property_status_printed_at", "property_id", "status", "printed_at"),
+        Index("ix_print_jobs_property_status_updated_at", "property_id", "status", "updated_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -498,7 +572,7 @@ class PrintJob(db.Model):
     requested_by: Mapped[User | None] = relationship()
 
 
-class StationSetting(db.Model):
+class StationSetting(PerProperty, db.Model):
     """A station's switches, the same on every tablet: receipts on or off.
 
     Kept in the database, not the browser session: a sign-in starts a fresh
@@ -507,6 +581,7 @@ class StationSetting(db.Model):
 
     __tablename__ = "station_settings"
 
+    property_id: Mapped[int] = mapped_column(ForeignKey("properties.id"), primary_key=True)
     station: Mapped[str] = mapped_column(String(24), primary_key=True)
     receipts: Mapped[bool] = mapped_column(default=True)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

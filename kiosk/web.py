@@ -44,18 +44,20 @@ from flask_babel import gettext as _
 from flask.sessions import SecureCookieSessionInterface
 from itsdangerous import BadSignature
 from flask_wtf.csrf import CSRFError, generate_csrf
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import DataError, OperationalError
 from werkzeug.exceptions import BadRequest, NotFound
 from werkzeug.routing import IntegerConverter
 from werkzeug.wrappers import Response as PlainResponse
 
+from . import scope
 from .database import why_not_saved
 from .domain import roles as role_rules
 from .domain import typed
 from .extensions import db
 from .i18n import now
-from .models import OperatorSession, User, utcnow
+from .models import OperatorSession, Property, User, utcnow
+from .properties import services as properties
 
 PUBLIC = "public"
 ANY_USER = "any"
@@ -361,7 +363,9 @@ def enforce_access():
     # never let the previous request's user or CSRF token leak into this one.
     g.user = None
     g.sign_in_id = None
+    g.property_name = None
     g.pop("csrf_token", None)
+    scope.use(db.session, None)
     if request.endpoint is None:
         return None  # 404 follows
     if request.endpoint == "static":
@@ -377,18 +381,21 @@ def enforce_access():
         if now - session.get("seen", 0) > _idle_limit_seconds():
             _end_session(token, "idle")
             return _lock_to_login(_("The kiosk locked itself after a period without use. Please sign in again."))
-        user, began, sign_in_id = _session_user(token)
+        user, began, sign_in_id, property_id = _session_user(token)
         if user is None:  # signed out, locked, or the PIN or role changed since: the cookie is spent
             return _lock_to_login(_("Please sign in."))
         if utcnow() - began > _session_lifetime():  # a shift at most, however busy: a copied cookie dies too
             _end_session(token, "expired")
             return _lock_to_login(_("You have been signed in for a whole shift. Please sign in again."))
         g.user, g.sign_in_id = user, sign_in_id
+        scope.use(db.session, property_id)  # every query of this request: the sign-in's property
         # A background poll (htmx "every") must not keep an unattended kiosk open.
         if request.headers.get("X-Kiosk-Background") != "1":
             _note_seen(now)
     elif "user_id" in session:  # a cookie from before server-side sessions: not a sign-in any more
         return _lock_to_login(_("Please sign in."))
+    else:
+        scope.use(db.session, sign_in_property())
     if access == PUBLIC:
         return None
     if token is None:
@@ -446,20 +453,28 @@ def _token_hash(token: str) -> str:
 #: The sign-in look-up every request makes, built once: building the select (and its cache key)
 #: per request cost twice what running it does (~0.75 -> ~0.24 ms a request, SQLite).
 _SESSION_USER = (
-    select(User, OperatorSession.created_at, OperatorSession.id)
+    select(User, OperatorSession.created_at, OperatorSession.id, OperatorSession.property_id, Property.time_zone,
+           Property.name, Property.code, select(func.count(Property.id)).scalar_subquery())
     .join(OperatorSession, OperatorSession.user_id == User.id)
+    .join(Property, Property.id == OperatorSession.property_id)
     .where(OperatorSession.token_hash == bindparam("token_hash"), OperatorSession.ended_at.is_(None),
            User.active.is_(True)))
 
 
-def _session_user(token: str) -> tuple[User | None, dt.datetime | None, int | None]:
-    """The active operator this token signed in, while its session is open, when it began, and its id.
+def _session_user(token: str) -> tuple[User | None, dt.datetime | None, int | None, int | None]:
+    """The active operator this token signed in, while its session is open, when it began, its
+    id and the property signed in to.
 
     The operator is the model (``current_user()``): views hand it to services, which record it
     on events and slips.
     """
     row = db.session.execute(_SESSION_USER, {"token_hash": _token_hash(str(token))}).first()
-    return (row[0], row[1], row[2]) if row else (None, None, None)
+    if row is None:
+        return None, None, None, None
+    # The request's calendar, and the hotel's name in the top bar of a group's screens, without asking again.
+    properties.remember_zone(db.session, row[3], row[4])
+    g.property_name = (row[5] or row[6] or f"#{row[3]}") if row[7] > 1 else None
+    return row[0], row[1], row[2], row[3]
 
 
 def _session_lifetime() -> dt.timedelta:
@@ -483,24 +498,42 @@ def _end_session(token: str, reason: str) -> None:
 
 
 def _forget_session() -> None:
-    """A fresh cookie that keeps only the language chosen at this kiosk."""
-    lang = session.get("lang")
+    """A fresh cookie that keeps only the language and the property chosen at this kiosk."""
+    kept = {key: session[key] for key in ("lang", CHOSEN_PROPERTY) if key in session}
     session.clear()
-    if lang:
-        session["lang"] = lang
+    session.update(kept)
 
 
 def sign_in(user: User, *, method: str = "PIN") -> None:
-    """Open a session on the server for ``user`` (committed) and give this browser its token."""
+    """Open a session on the server for ``user`` (committed) at the sign-in screen's property
+    (:func:`sign_in_property`; the caller checked that they work there) and give this browser
+    its token."""
     token = secrets.token_urlsafe(32)
     db.session.add(OperatorSession(token_hash=_token_hash(token), user_id=user.id, client=client_address(),
-                                   created_at=utcnow()))
+                                   property_id=scope.required(db.session), created_at=utcnow()))
     db.session.commit()
     _forget_session()  # nothing of the previous operator carries over
     session[SESSION_TOKEN] = token
     session["seen"] = int(time.time())
     session.permanent = False
     auth_log.info("sign-in by %s: operator %s (%s) (client %s)", method, user.id, user.name, client_address() or "-")
+
+
+#: the browser session's key: the property a sign-in screen with no named tablet was set to
+CHOSEN_PROPERTY = "property"
+#: ``app.extensions`` key: how the request's named tablet says its property (kiosk.tablets adds it)
+TABLET_PROPERTY = "kiosk.tablet_property"
+
+
+def sign_in_property() -> int | None:
+    """The property this browser signs in at: its tablet's (a named tablet belongs to one), else
+    the one chosen on the sign-in screen, else (None) the only one there is, or none chosen yet."""
+    for of_tablet in current_app.extensions.get(TABLET_PROPERTY, ()):
+        property_id = of_tablet()
+        if property_id is not None:
+            return property_id
+    chosen = session.get(CHOSEN_PROPERTY)
+    return chosen if isinstance(chosen, int) else None
 
 
 def sign_out(reason: str = "sign_out") -> None:
@@ -704,6 +737,9 @@ def init_app(app: Flask) -> None:
 
     app.jinja_env.globals.update(
         current_user=current_user,
+        # the hotel signed in to, on a group's screens (None for a single hotel's)
+        property_name=lambda: g.get("property_name"),
+        property_label=properties.label,
         # A fresh key in every form that changes data: sent twice, it lands once (kiosk.request_keys).
         new_request_key=new_key,
         now_utc=now,
@@ -713,6 +749,7 @@ def init_app(app: Flask) -> None:
         is_manager=lambda user=None: role_rules.is_manager(user or current_user()),
         can_approve=lambda user=None: role_rules.can_approve(user or current_user()),
         works_counter=lambda user=None: role_rules.works_counter(user or current_user()),
+        in_group=lambda user=None: role_rules.in_group(user or current_user()),
         status_label=lambda status: STATUS_LABELS[Status(status)],
         # The signature pad's canvas size: what kiosk.signatures accepts back.
         signature_pad=signature_pad,

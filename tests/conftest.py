@@ -25,6 +25,7 @@ from sqlalchemy.engine import URL, make_url
 from kiosk import create_app
 from kiosk.domain.garment_states import TRANSITIONS, Action, Status
 from kiosk.extensions import db
+from kiosk.models import FIRST_PROPERTY
 
 FAST_HASH = "pbkdf2:sha256:1000"  # PIN hashing cost is irrelevant to what tests check
 _seq = itertools.count(1)
@@ -335,12 +336,15 @@ class PostgresTemplate:
                     f"SELECT '{name}' WHERE EXISTS (SELECT 1 FROM \"{name}\")" for name in tables)))}
                 for name in reversed(tables):  # the ones that refer to others first
                     if name in filled:
-                        conn.execute(text(f'DELETE FROM "{name}"'))
+                        # The first property is the schema's own (kiosk.models: made with the table).
+                        keep = f" WHERE id <> {FIRST_PROPERTY}" if name == "properties" else ""
+                        conn.execute(text(f'DELETE FROM "{name}"{keep}'))
                 for sequence, start in conn.execute(text(
                         "SELECT quote_ident(schemaname) || '.' || quote_ident(sequencename), start_value"
                         " FROM pg_sequences WHERE last_value IS NOT NULL")).all():
                     conn.execute(text("SELECT setval(CAST(:sequence AS regclass), :start, false)"),
                                  dict(sequence=sequence, start=start))
+                conn.execute(text(f"SELECT setval(pg_get_serial_sequence('properties', 'id'), {FIRST_PROPERTY})"))
             return True
         except Exception:  # whatever it was, a fresh copy is the answer
             return False

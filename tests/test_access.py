@@ -32,7 +32,9 @@ def test_only_sign_in_language_health_first_run_and_the_app_shell_are_public(app
     public = sorted(name for name, view in app.view_functions.items() if access_of(view) == PUBLIC)
     # The app shell (manifest, service worker, offline pages) holds no name, token or record:
     # tests/test_app_shell.py checks each offline page for that.
-    assert public == ["auth.language", "auth.login", "auth.login_badge", "auth.login_pin", "hotel.setup",
+    # Choosing the hotel a group's browser signs in at shows the hotels' names only.
+    assert public == ["auth.choose_property", "auth.language", "auth.login", "auth.login_badge", "auth.login_pin",
+                      "hotel.setup",
                       "hotel.setup_post", "main.healthz", "main.manifest", "main.offline", "main.service_worker"]
 
 

@@ -55,13 +55,13 @@ def test_backup_of_a_database_being_written_is_whole(sqlite_app, tmp_path):
     live = sqlite_app.config["TEST_DB_PATH"]
     writer = _connect(live)
     for n in range(200):
-        writer.execute("INSERT INTO departments (name, created_at) VALUES (?, '2024-01-01')",
+        writer.execute("INSERT INTO departments (property_id, name, created_at) VALUES (1, ?, '2024-01-01')",
                        (f"committed-{n}",))
 
     # One tablet holds a write transaction open for the whole backup...
     holder = _connect(live)
     holder.execute("BEGIN IMMEDIATE")
-    holder.execute("INSERT INTO departments (name, created_at) VALUES ('uncommitted', '2024-01-01')")
+    holder.execute("INSERT INTO departments (property_id, name, created_at) VALUES (1, 'uncommitted', '2024-01-01')")
 
     # ...and another keeps scanning (committing) once the holder lets go.
     stop = threading.Event()
@@ -72,7 +72,7 @@ def test_backup_of_a_database_being_written_is_whole(sqlite_app, tmp_path):
         try:
             n = 0
             while not stop.is_set():
-                conn.execute("INSERT INTO departments (name, created_at) VALUES (?, '2024-01-01')",
+                conn.execute("INSERT INTO departments (property_id, name, created_at) VALUES (1, ?, '2024-01-01')",
                              (f"busy-{n}",))
                 n += 1
         except BaseException as error:  # noqa: BLE001 - reported by the test below

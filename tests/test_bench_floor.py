@@ -40,8 +40,9 @@ def test_each_floor_server_moves_the_garment_and_records_its_event(floor, kind, 
     try:
         assert con.execute("SELECT status, version, wash_count FROM garments WHERE tag = 'T-000001'").fetchone() \
             == ("issued", 3, 2)
-        assert con.execute("SELECT from_status, to_status, user_id, station FROM events ORDER BY id").fetchall() \
-            == [("issued", "dirty", 1, "checkin"), ("dirty", "issued", 1, "checkin")]
+        assert con.execute("SELECT from_status, to_status, user_id, station, property_id FROM events "
+                           "ORDER BY id").fetchall() \
+            == [("issued", "dirty", 1, "checkin", floor.PROPERTY), ("dirty", "issued", 1, "checkin", floor.PROPERTY)]
         assert con.execute("SELECT count(*) FROM garments WHERE version > 1").fetchone() == (1,)
     finally:
         con.close()

@@ -147,8 +147,10 @@ def test_the_demo_marks_its_hotel_and_the_highest_id_of_every_table_it_filled(ap
         hotel = the_hotel(db.session)
         assert hotel.is_demo and hotel.name == "演示酒店"
         marks = demo_marks(hotel)
-        # The shift checklists' items are the hotel's (seeded as migration 0012 does), not the demo's.
-        filled = {name for name, count in _all_rows().items() if count and name not in ("hotel", "checklist_items")}
+        # The shift checklists' items are the hotel's (seeded as migration 0012 does), not the demo's; so
+        # is its property; the demo operators' memberships (no id) go with the operators.
+        filled = {name for name, count in _all_rows().items()
+                  if count and name not in ("hotel", "checklist_items", "properties", "property_members")}
         assert filled <= set(marks)  # every table the demo filled has its mark
         for name, mark in marks.items():
             table = next(t for t in db.metadata.sorted_tables if t.name == name)
@@ -183,7 +185,7 @@ def test_remove_takes_out_every_demo_record_and_keeps_what_came_later(app, runne
         move(db.session, demo_garment, Action.CHECK_IN, user=admin, station="checkin")
         # The demo admin signed in and changed an operator; their sessions and records go with them.
         demo_admin = db.session.scalar(select(User).where(User.name == "管理员"))
-        db.session.add(OperatorSession(token_hash="a" * 64, user_id=demo_admin.id, client="10.0.0.9"))
+        db.session.add(OperatorSession(token_hash="a" * 64, user_id=demo_admin.id, client="10.0.0.9", property_id=1))
         db.session.add(OperatorChange(user_id=demo_admin.id, actor="cli", action="unlocked"))
         db.session.add(OperatorChange(user_id=admin.id, actor_id=demo_admin.id, action="added",
                                       at=dt.datetime.now(dt.timezone.utc)))
@@ -217,7 +219,7 @@ def test_remove_takes_out_every_demo_record_and_keeps_what_came_later(app, runne
 def test_remove_of_an_untouched_demo_leaves_an_empty_database(app, runner, demo):
     assert runner.invoke(args=["kiosk", "demo", "--remove", "--yes"]).exit_code == 0
     with app.app_context():
-        left = {name: count for name, count in _all_rows().items() if count and name != "hotel"}
+        left = {name: count for name, count in _all_rows().items() if count and name not in ("hotel", "properties")}
         # Only the hotel's shift checklists stay (its written duties, as migration 0012 seeds them).
         assert left == {"checklist_items": len(DEFAULT_ITEMS)}
     client = app.test_client()

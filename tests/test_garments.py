@@ -321,7 +321,8 @@ def test_a_long_life_shows_its_latest_events_and_a_link_to_the_whole_history(cli
     garment = make.garment(status="in_stock")
     start = dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc)
     db.session.execute(insert(Event), [
-        {"garment_id": garment.id, "action": "wash", "from_status": "dirty", "to_status": "ironing",
+        {"property_id": garment.property_id, "garment_id": garment.id, "action": "wash", "from_status": "dirty",
+         "to_status": "ironing",
          "station": "laundry", "note": f"wash-{n:03d}", "created_at": start + dt.timedelta(days=n)}
         for n in range(PAGE_EVENTS + 10)])
     db.session.commit()

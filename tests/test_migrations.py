@@ -238,3 +238,75 @@ def test_a_hotel_at_0009_with_the_demo_data_upgrades_to_the_newest_with_nothing_
         diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), db.metadata)
     assert diff == []
     assert db.session.scalar(select(Garment).where(Garment.status == "issued")).owner is not None
+
+
+def test_a_single_hotel_with_data_becomes_property_1_with_every_record_and_report_figure(ctx, app):
+    """Migration 0021 on a hotel's database with a year of demo data at 0020: every row is still
+    there and is property 1's, every operator works there, the uniqueness of the numbers staff
+    read is now per property, and the loss reports of the months it holds give the same figures."""
+    from kiosk.demo import load_demo
+    from kiosk.domain.calendar import add_months, first_day, month_of
+    from kiosk.i18n import hotel_month
+
+    _drop_everything()
+    upgrade()
+    load_demo(db.session, hash_method="pbkdf2:sha256:1000")
+    db.session.commit()
+    months = [hotel_month(), month_of(add_months(first_day(hotel_month()), -1))]
+    runner = app.test_cli_runner()
+
+    def reports():
+        db.session.remove()
+        out = {}
+        for month in months:
+            result = runner.invoke(args=["kiosk", "report", "loss", "--month", month, "--format", "json"])
+            assert result.exit_code == 0, result.output
+            out[month] = result.output
+        db.session.remove()
+        return out
+
+    before = reports()
+    import json
+
+    figures = json.loads(before[months[1]])
+    assert figures, before  # a month with its figures, not an empty answer
+    db.session.remove()
+    downgrade(revision="0020")
+    with db.engine.connect() as conn:
+        assert "property_id" not in {c["name"] for c in inspect(conn).get_columns("garments")}
+        tables = [name for name in inspect(conn).get_table_names() if name != "alembic_version"]
+        at_0020 = {name: conn.execute(text(f'SELECT count(*) FROM "{name}"')).scalar() for name in tables}
+    assert at_0020["garments"] > 200 and at_0020["events"] > 1000 and at_0020["loans"] > 0
+
+    upgrade()
+
+    with db.engine.connect() as conn:
+        for name, count in at_0020.items():
+            assert conn.execute(text(f'SELECT count(*) FROM "{name}"')).scalar() == count, name
+        assert conn.execute(text("SELECT id, code FROM properties")).all() == [(1, "")]
+        owned = [name for name in inspect(conn).get_table_names()
+                 if "property_id" in {c["name"] for c in inspect(conn).get_columns(name)} and name != "property_members"]
+        assert {"garments", "events", "employees", "loans", "print_jobs", "write_offs", "operator_sessions"} <= set(owned)
+        for name in owned:
+            assert conn.execute(text(f'SELECT count(*) FROM "{name}" WHERE property_id <> 1')).scalar() == 0, name
+        assert (conn.execute(text("SELECT count(*) FROM property_members WHERE property_id = 1")).scalar()
+                == at_0020["users"])
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), db.metadata)
+    assert diff == []
+    assert reports() == before
+    # The same staff number at a second property is now allowed; twice at one still is not.
+    with db.engine.begin() as conn:
+        conn.execute(text("INSERT INTO properties (code, name, active, created_at) VALUES ('B', 'B', true, '2026-01-01')"))
+        second = conn.execute(text("SELECT id FROM properties WHERE code = 'B'")).scalar()
+        staff_no, department = conn.execute(text("SELECT staff_no, department_id FROM employees LIMIT 1")).one()
+        conn.execute(text("INSERT INTO departments (property_id, name, created_at) "
+                          "SELECT :p, name, created_at FROM departments WHERE id = :d"), {"p": second, "d": department})
+        copied = conn.execute(text("SELECT max(id) FROM departments")).scalar()
+        conn.execute(text("INSERT INTO employees (property_id, staff_no, name, department_id, position, phone, kind, "
+                          "size, shoe_size, sock_size, active, created_at, updated_at) VALUES (:p, :s, '乙', :d, '', '', "
+                          "'regular', '', '', '', true, '2026-01-01', '2026-01-01')"),
+                     {"p": second, "s": staff_no, "d": copied})
+    with pytest.raises(Exception, match="(?i)unique"), db.engine.begin() as conn:
+        conn.execute(text("INSERT INTO employees (property_id, staff_no, name, department_id, position, phone, kind, "
+                          "size, shoe_size, sock_size, active, created_at, updated_at) VALUES (1, :s, '甲', :d, '', '', "
+                          "'regular', '', '', '', true, '2026-01-01', '2026-01-01')"), {"s": staff_no, "d": department})

@@ -11,7 +11,7 @@ from kiosk.domain import pins
 from kiosk.domain import roles
 from kiosk.domain.errors import DomainError
 from kiosk.extensions import db
-from kiosk.models import OperatorChange, OperatorSession, User, utcnow
+from kiosk.models import FIRST_PROPERTY, OperatorChange, OperatorSession, User, utcnow
 from kiosk.operators import services
 from kiosk.operators.services import Actor
 from tests.conftest import FAST_HASH, login
@@ -26,7 +26,8 @@ def _changes(user):
 # --- who may manage whom ---------------------------------------------------
 
 def test_an_admin_manages_everyone_a_supervisor_clerks_and_ironers_only():
-    assert roles.grantable("admin") == roles.ROLES
+    assert roles.grantable("group_admin") == roles.ROLES
+    assert roles.grantable("admin") == roles.HOTEL_ROLES  # not the group's own roles
     assert roles.grantable("supervisor") == ("clerk", "ironer")
     assert roles.grantable("clerk") == () and roles.grantable(None) == ()
     assert roles.may_manage("supervisor", "ironer") and not roles.may_manage("supervisor", "supervisor")
@@ -81,7 +82,7 @@ def test_a_reset_gives_a_one_time_pin_that_passes_the_policy_must_be_replaced_an
 def test_a_pin_role_or_status_change_ends_the_operators_sign_ins_on_the_server(make):
     admin, clerk = make.user(role="admin"), make.user()
     for n, token in enumerate("abc"):
-        db.session.add(OperatorSession(token_hash=token * 64, user_id=clerk.id))
+        db.session.add(OperatorSession(token_hash=token * 64, user_id=clerk.id, property_id=FIRST_PROPERTY))
     db.session.flush()
 
     def open_sessions():
@@ -90,10 +91,10 @@ def test_a_pin_role_or_status_change_ends_the_operators_sign_ins_on_the_server(m
 
     services.reset_pin(db.session, Actor(user=admin), clerk, hash_method=FAST_HASH)
     assert open_sessions() == 0
-    db.session.add(OperatorSession(token_hash="d" * 64, user_id=clerk.id))
+    db.session.add(OperatorSession(token_hash="d" * 64, user_id=clerk.id, property_id=FIRST_PROPERTY))
     services.change_role(db.session, Actor(user=admin), clerk, "ironer")
     assert open_sessions() == 0
-    db.session.add(OperatorSession(token_hash="e" * 64, user_id=clerk.id))
+    db.session.add(OperatorSession(token_hash="e" * 64, user_id=clerk.id, property_id=FIRST_PROPERTY))
     services.deactivate(db.session, Actor(user=admin), clerk)
     assert open_sessions() == 0
     assert {s.ended_reason for s in db.session.scalars(select(OperatorSession))} == {"pin", "role", "deactivated"}

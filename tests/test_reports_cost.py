@@ -3,8 +3,8 @@ was a full scan of ``events``, twice, 6.9 s at 5 M events; on SQLite it read eve
 Every statement the report page and its XLSX run is checked with the database's own plan, at a year
 of events, on both databases: no pass over the events (no SCAN of them, no Seq Scan on them), and on
 SQLite (whose planner has no statistics: the kiosk never analyses it) no range of all the events of
-a period (``ix_events_created``): the month's purchases, write-offs and missing garments come off
-``ix_events_action_created``, each garment's stock off its own events (``ix_events_garment_created``)."""
+a period (``ix_events_property_created``): the month's purchases, write-offs and missing garments come off
+``ix_events_property_action_created``, each garment's stock off its own events (``ix_events_garment_created``)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -97,9 +97,9 @@ def _passes_over_events(plan: list[str]) -> list[str]:
     """The plan's lines that read all the events, or all of a period's."""
     if db.engine.dialect.name == "sqlite":
         return [line for line in plan
-                if re.search(r"\bSCAN events\w*\b", line) or "ix_events_created " in line + " "]
+                if re.search(r"\bSCAN events\w*\b", line) or "ix_events_property_created " in line + " "]
     # PostgreSQL weighs a range by its statistics: it may read the few events of the current month's
-    # first days off ix_events_created; a closed month's it reads off ix_events_action_created.
+    # first days off ix_events_property_created; a closed month's it reads off ix_events_property_action_created.
     return [line for line in plan if "Seq Scan on events" in line]
 
 

@@ -87,7 +87,7 @@ def _write_and_die(path: Path, names: list[str]) -> None:
         "conn = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
         "conn.execute('PRAGMA journal_mode=WAL'); conn.execute('PRAGMA wal_autocheckpoint=0')\n"
         "for name in sys.argv[2:]:\n"
-        "    conn.execute(\"INSERT INTO departments (name, created_at) VALUES (?, '2026-12-01')\", (name,))\n"
+        "    conn.execute(\"INSERT INTO departments (property_id, name, created_at) VALUES (1, ?, '2026-12-01')\", (name,))\n"
         "os._exit(0)\n"
     )
     subprocess.run([sys.executable, "-c", script, str(path), *names], check=True)
@@ -173,7 +173,7 @@ def test_a_clean_stop_folds_the_wal_back_into_the_database_file(live):
         conn = sqlite3.connect(live["path"], isolation_level=None)
         conn.execute("PRAGMA wal_autocheckpoint=0")
         for n in range(50):  # written while the kiosk holds the database open: they stay in the WAL
-            conn.execute("INSERT INTO departments (name, created_at) VALUES (?, '2026-12-01')", (f"shift-{n}",))
+            conn.execute("INSERT INTO departments (property_id, name, created_at) VALUES (1, ?, '2026-12-01')", (f"shift-{n}",))
         conn.close()
         wal = Path(f"{live['path']}-wal")
         assert wal.exists() and wal.stat().st_size > 0

@@ -24,12 +24,18 @@ POLICY = Policy(hash_method=FAST_HASH)
 
 
 def test_the_groups_say_who_manages_approves_and_works_the_counter():
-    assert [r for r in roles.ROLES if roles.is_manager(r)] == ["supervisor", "admin"]
-    assert [r for r in roles.ROLES if roles.can_approve(r)] == ["supervisor", "admin"]
-    assert [r for r in roles.ROLES if roles.works_counter(r)] == ["clerk", "supervisor", "admin"]
-    assert not roles.is_manager(None) and not roles.works_counter(None)
+    group = ["group_supervisor", "group_admin"]
+    assert [r for r in roles.ROLES if roles.is_manager(r)] == ["supervisor", "admin", *group]
+    assert [r for r in roles.ROLES if roles.can_approve(r)] == ["supervisor", "admin", *group]
+    assert [r for r in roles.ROLES if roles.works_counter(r)] == ["clerk", "supervisor", "admin", *group]
+    assert [r for r in roles.ROLES if roles.in_group(r)] == group
+    assert not roles.is_manager(None) and not roles.works_counter(None) and not roles.in_group(None)
     assert {r: roles.label(r) for r in roles.ROLES} == {
-        "clerk": "Clerk", "ironer": "Ironer", "supervisor": "Supervisor", "admin": "Administrator"}
+        "clerk": "Clerk", "ironer": "Ironer", "supervisor": "Supervisor", "admin": "Administrator",
+        "group_supervisor": "Group supervisor", "group_admin": "Group administrator"}
+    # A hotel's administrator gives a hotel's roles only; the group's administrator every role.
+    assert not roles.may_manage("admin", "group_admin") and not roles.may_manage("admin", "group_supervisor")
+    assert roles.may_manage("group_admin", "group_admin") and roles.may_manage("group_admin", "clerk")
 
 
 def test_a_route_cannot_name_a_role_that_does_not_exist():

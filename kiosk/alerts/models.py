@@ -14,7 +14,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueC
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from ..models import User, UTCDateTime, utcnow
+from ..models import PerProperty, UTCDateTime, User, utcnow
 
 #: 企业微信群机器人 · 钉钉自定义机器人 · 飞书自定义机器人 · any URL taking a JSON POST
 KINDS = ("wecom", "dingtalk", "feishu", "generic")
@@ -26,7 +26,7 @@ def _in(values: tuple[str, ...]) -> str:
     return ", ".join(f"'{v}'" for v in values)
 
 
-class AlertChannel(db.Model):
+class AlertChannel(PerProperty, db.Model):
     """Where alerts go: a group robot's webhook URL, its signing secret, the events it gets.
 
     ``url`` and ``secret`` are credentials (whoever has the URL can post into
@@ -55,14 +55,16 @@ class AlertChannel(db.Model):
         return [code for code in self.events.split(",") if code]
 
 
-class AlertSettings(db.Model):
-    """The room's alert thresholds (one row, id 1): edited on the alerts screen."""
+class AlertSettings(PerProperty, db.Model):
+    """The room's alert thresholds (one row per property): edited on the alerts screen."""
 
     __tablename__ = "alert_settings"
+    __property_led__ = True  # its indexes begin with property_id
     __table_args__ = (
         CheckConstraint("print_failing_minutes > 0", name="print_minutes"),
         CheckConstraint("stocktake_open_hours > 0", name="stocktake_hours"),
         CheckConstraint("summary_hour IS NULL OR (summary_hour >= 0 AND summary_hour <= 23)", name="summary_hour"),
+        UniqueConstraint("property_id", name="uq_alert_settings_property"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -76,7 +78,7 @@ class AlertSettings(db.Model):
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
-class Alert(db.Model):
+class Alert(PerProperty, db.Model):
     """One message for one channel: queued, being sent, sent, or failed for good.
 
     ``text`` is written when the event is seen (staff names only: never a
@@ -85,13 +87,14 @@ class Alert(db.Model):
     """
 
     __tablename__ = "alerts"
+    __property_led__ = True  # its indexes begin with property_id
     __table_args__ = (
         CheckConstraint(f"status IN ({_in(STATUSES)})", name="status"),
         CheckConstraint("attempts >= 0", name="attempts"),
         # One alert per event instance and channel, across processes.
         UniqueConstraint("channel_id", "dedupe_key", name="uq_alerts_channel_key"),
         # The worker's "what is due now".
-        Index("ix_alerts_status_next", "status", "next_attempt_at"),
+        Index("ix_alerts_property_status_next", "property_id", "status", "next_attempt_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -33,6 +33,7 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from ..board import services as board
+from .. import scope
 from ..database import insert_or_skip
 from ..domain import calendar
 from ..domain.errors import DomainError, N_
@@ -213,19 +214,19 @@ DEFAULT_STOCKTAKE_HOURS = 48
 
 
 def settings_of(session: Session) -> AlertSettings:
-    """The room's thresholds (the saved row, or the defaults, not written)."""
-    saved = session.get(AlertSettings, 1)
+    """The room's thresholds (the property's saved row, or the defaults, not written)."""
+    saved = session.scalar(select(AlertSettings))
     if saved is not None:
         return saved
-    return AlertSettings(id=1, print_failing_minutes=DEFAULT_PRINT_MINUTES,
+    return AlertSettings(print_failing_minutes=DEFAULT_PRINT_MINUTES,
                          stocktake_open_hours=DEFAULT_STOCKTAKE_HOURS, summary_hour=None)
 
 
 def save_settings(session: Session, *, print_failing_minutes: int, stocktake_open_hours: int,
                   summary_hour: int | None, user: User | None) -> AlertSettings:
-    row = session.get(AlertSettings, 1)
+    row = session.scalar(select(AlertSettings).with_for_update())
     if row is None:
-        row = AlertSettings(id=1)
+        row = AlertSettings()
         session.add(row)
     row.print_failing_minutes = print_failing_minutes
     row.stocktake_open_hours = stocktake_open_hours
@@ -241,6 +242,8 @@ def _insert_new(session: Session, rows: list[dict]) -> int:
     """Insert ``rows``; one whose (channel, key) is there already is left out (another process's)."""
     if not rows:
         return 0
+    property_id = scope.required(session)  # the property of the channels the rows are for
+    rows = [{**row, "property_id": property_id} for row in rows]
     statement = (insert_or_skip(session, Alert, ["channel_id", "dedupe_key"]).values(rows)
                  .returning(Alert.id))  # the rows inserted (rowcount is not told for every driver)
     return len(session.execute(statement).all())

@@ -20,6 +20,7 @@ from flask import Flask
 from flask_babel import force_locale, gettext
 
 from ..extensions import db
+from ..properties import services as properties
 from ..i18n import late, money, now
 from ..printing import worker as workers
 from ..printing.worker import PrintWorker
@@ -54,7 +55,8 @@ def scan(app: Flask) -> int:
     """Queue an alert for every new event instance (texts in the kiosk's language, KIOSK_LANGUAGE)."""
     with app.app_context(), force_locale(app.config["BABEL_DEFAULT_LOCALE"]):
         try:
-            return services.scan(db.session, _words(app), now=now(), settings=_scan_settings(app))
+            return sum(services.scan(db.session, _words(app), now=now(), settings=_scan_settings(app))
+                       for _property in properties.each_property(db.session))  # each hotel's channels
         finally:
             db.session.remove()
 
@@ -63,7 +65,9 @@ def send(app: Flask) -> list[services.Outcome]:
     """Send every alert due now."""
     with app.app_context():
         try:
-            return services.process(db.session, now=now(), timeout=float(app.config.get("KIOSK_ALERT_TIMEOUT", 5.0)))
+            timeout = float(app.config.get("KIOSK_ALERT_TIMEOUT", 5.0))
+            return [outcome for _property in properties.each_property(db.session)
+                    for outcome in services.process(db.session, now=now(), timeout=timeout)]
         finally:
             db.session.remove()
 

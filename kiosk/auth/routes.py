@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from sqlalchemy import select
 
 from ..checklists import services as checklists
 from ..config import LANGUAGES
@@ -12,8 +11,11 @@ from ..domain.errors import DomainError
 from ..domain.typed import record_id
 from ..extensions import db
 from ..i18n import translate_error
-from ..models import User
+from .. import scope
+from ..models import Property, User
+from ..properties import services as properties
 from ..web import (
+    CHOSEN_PROPERTY,
     auth_log,
     client_address,
     current_sign_in,
@@ -33,10 +35,25 @@ def _safe_next() -> str:
     return safe_path(request.values.get("next"), url_for("main.home"))
 
 
+def _here() -> int | None:
+    """The property this sign-in screen is for; None: a group's screen with none chosen yet."""
+    try:
+        return scope.current(db.session)
+    except scope.NoProperty:
+        return None
+
+
 def _login_page(error: str | None = None, selected: int | None = None, status: int = 200):
-    users = db.session.scalars(select(User).where(User.active.is_(True)).order_by(User.role, User.name)).all()
+    here = _here()
+    if here is None:
+        return render_template("auth/choose_property.html", properties=properties.properties(db.session),
+                               next=request.values.get("next", "")), status
+    users = db.session.scalars(properties.operators_here(db.session).where(User.active.is_(True))
+                               .order_by(User.role, User.name)).all()
+    group = properties.several(db.session)
     return render_template("auth/login.html", users=users, error=error, selected=selected,
-                           next=request.values.get("next", "")), status
+                           next=request.values.get("next", ""), property=db.session.get(Property, here) if group
+                           else None), status
 
 
 @bp.get("/login")
@@ -64,7 +81,10 @@ def login_pin():
     busy = guard.hold_back()
     if busy:
         return _login_page(guard.busy_message(busy, sign_in=True), selected=user_id, status=429)
-    user = db.session.get(User, user_id) if user_id else None
+    here = _here()
+    if here is None:
+        return _login_page()
+    user = properties.operator(db.session, user_id)
     if user is None:
         return _login_page(_("Tap your name first."))
     if not pin:
@@ -93,8 +113,12 @@ def _badge_sign_in(code: str, selected: int | None = None):
     busy = guard.hold_back()
     if busy:
         return _login_page(guard.busy_message(busy, sign_in=True), selected=selected, status=429)
+    here = _here()
+    if here is None:
+        return _login_page()
     try:
         user = user_by_badge(db.session, code, zone=current_app.config["BABEL_DEFAULT_TIMEZONE"])
+        properties.check_member(db.session, user, here)
     except DomainError as error:
         # Never the code itself: who it would have named, if anyone.
         auth_log.warning("badge sign-in refused: %s (client %s)",
@@ -105,6 +129,19 @@ def _badge_sign_in(code: str, selected: int | None = None):
     db.session.commit()
     sign_in(user, method="badge")
     return redirect(_safe_next())
+
+
+@bp.post("/login/property")
+@public
+def choose_property():
+    """A group's sign-in screen with no named tablet: which hotel this browser signs in at (kept
+    with the browser's session; a named tablet always signs in at its own)."""
+    chosen = request.form.get("property_id", type=record_id)
+    if chosen is not None and chosen in {p.id for p in properties.properties(db.session)}:
+        session[CHOSEN_PROPERTY] = chosen
+    elif request.form.get("change") == "1":
+        session.pop(CHOSEN_PROPERTY, None)
+    return redirect(url_for("auth.login", next=request.form.get("next") or None))
 
 
 @bp.post("/alive")

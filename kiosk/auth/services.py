@@ -13,12 +13,13 @@ from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .. import badges
-from ..database import plain_session
+from ..scope import plain_session
 from ..domain import pins
 from ..domain.calendar import DEFAULT_ZONE, local_time
 from ..domain.errors import DomainError, N_
-from ..domain.roles import ROLES
+from ..domain.roles import ROLES, in_group
 from ..models import User, UTCDateTime, utcnow
+from ..properties import services as properties
 
 PIN_RE = re.compile(r"^\d{4,8}$")
 
@@ -64,6 +65,8 @@ def create_user(session: Session, name: str, role: str, pin: str, *,
     user = User(name=name, role=role, pin_hash=hash_pin(pin, hash_method), badge_hash=badge)
     session.add(user)
     session.flush()
+    if not in_group(user):  # the group's own roles work at every property
+        properties.add_member(session, user)  # an operator of the session's property
     return user
 
 

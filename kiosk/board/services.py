@@ -2,7 +2,7 @@
 
 Read from the garments table (``status``, ``status_since``, ``awaiting_slot``
 are kept for this), never from the whole ledger: only today's events are
-read, through ``ix_events_created``. No Flask here: the route passes the
+read, through ``ix_events_property_created``. No Flask here: the route passes the
 session, the time and the settings.
 """
 from __future__ import annotations

@@ -16,14 +16,15 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from ..models import OperatorSession, User, UTCDateTime, utcnow
+from ..models import OperatorSession, PerProperty, UTCDateTime, User, utcnow
 
 RUN_STATUSES = ("done", "missing")
 
 
-class ChecklistItem(db.Model):
+class ChecklistItem(PerProperty, db.Model):
     __tablename__ = "checklist_items"
-    __table_args__ = (Index("ix_checklist_items_checklist_position", "checklist", "position"),)
+    __property_led__ = True  # its indexes begin with property_id
+    __table_args__ = (Index("ix_checklist_items_property_checklist_position", "property_id", "checklist", "position"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     checklist: Mapped[str] = mapped_column(String(24))
@@ -49,12 +50,13 @@ class ChecklistItem(db.Model):
         return self.text_en
 
 
-class ChecklistRun(db.Model):
+class ChecklistRun(PerProperty, db.Model):
     __tablename__ = "checklist_runs"
+    __property_led__ = True  # its indexes begin with property_id
     __table_args__ = (
         CheckConstraint("status IN ('done', 'missing')", name="status"),
         # 今日 and the handover ask for the day's checks, newest first.
-        Index("ix_checklist_runs_at", "at"),
+        Index("ix_checklist_runs_property_at", "property_id", "at"),
         Index("ix_checklist_runs_session_checklist", "session_id", "checklist"),
     )
 

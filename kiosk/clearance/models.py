@@ -15,7 +15,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from ..models import Employee, Event, Garment, Money, User, UTCDateTime, utcnow
+from ..models import Employee, Event, Garment, Money, PerProperty, UTCDateTime, User, utcnow
 from ..loans.models import LoanItem
 from ..stock.models import StockItem, StockMovement
 from ..writeoffs.models import WriteOff
@@ -28,7 +28,7 @@ def _in(column: str, values: tuple[str, ...]) -> str:
     return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
 
-class Clearance(db.Model):
+class Clearance(PerProperty, db.Model):
     __tablename__ = "clearances"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -53,7 +53,7 @@ class Clearance(db.Model):
         return self.closed_at is None
 
 
-class ClearanceLine(db.Model):
+class ClearanceLine(PerProperty, db.Model):
     __tablename__ = "clearance_lines"
     __table_args__ = (
         CheckConstraint(_in("kind", LINE_KINDS), name="kind"),

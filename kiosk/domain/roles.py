@@ -13,9 +13,14 @@ from typing import Protocol
 from .errors import N_
 
 CLERK, IRONER, SUPERVISOR, ADMIN = "clerk", "ironer", "supervisor", "admin"
+#: a hotel group's own: they work at every property of the group (kiosk.properties), as a
+#: supervisor or an administrator there, and see the group's figures side by side
+GROUP_SUPERVISOR, GROUP_ADMIN = "group_supervisor", "group_admin"
 
-#: every role, in the order screens list them (the users table allows only these)
-ROLES: tuple[str, ...] = (CLERK, IRONER, SUPERVISOR, ADMIN)
+#: a hotel's roles, in the order screens list them
+HOTEL_ROLES: tuple[str, ...] = (CLERK, IRONER, SUPERVISOR, ADMIN)
+#: every role (the users table allows only these)
+ROLES: tuple[str, ...] = HOTEL_ROLES + (GROUP_SUPERVISOR, GROUP_ADMIN)
 
 #: role -> label msgid (sign-in tiles, the status bar, the handover)
 LABELS: dict[str, str] = {
@@ -23,23 +28,29 @@ LABELS: dict[str, str] = {
     IRONER: N_("Ironer"),
     SUPERVISOR: N_("Supervisor"),
     ADMIN: N_("Administrator"),
+    GROUP_SUPERVISOR: N_("Group supervisor"),
+    GROUP_ADMIN: N_("Group administrator"),
 }
 
 #: run the room: purchases, the registry's changes, imports, reports, settling compensation,
 #: opening a stocktake and seeing what a blind count expects, everyone's ironing figures
-MANAGERS: tuple[str, ...] = (SUPERVISOR, ADMIN)
+MANAGERS: tuple[str, ...] = (SUPERVISOR, ADMIN, GROUP_SUPERVISOR, GROUP_ADMIN)
 #: approve with their own PIN: a write-off, and the close of a stocktake (as its supervisor)
 APPROVERS: tuple[str, ...] = MANAGERS
 #: work the counter: check-in, issue, loans, stock, write-offs opened, a stocktake's count
 #: (and confirming it as its counter), taking over the counter at a handover, printing
-COUNTER: tuple[str, ...] = (CLERK, SUPERVISOR, ADMIN)
+COUNTER: tuple[str, ...] = (CLERK, SUPERVISOR, ADMIN, GROUP_SUPERVISOR, GROUP_ADMIN)
+#: work at every property of the group, move between them, see the group's figures side by side
+GROUP: tuple[str, ...] = (GROUP_SUPERVISOR, GROUP_ADMIN)
 #: the ironing station and the garment look-up are open to everyone signed in
 EVERYONE: tuple[str, ...] = ROLES
 #: open the operators screen (what each may do there: :func:`may_manage`)
 OPERATOR_MANAGERS: tuple[str, ...] = MANAGERS
 #: role -> the roles of the operators it manages, which are also the roles it may give
 _MANAGES: dict[str, tuple[str, ...]] = {
-    ADMIN: ROLES,
+    GROUP_ADMIN: ROLES,
+    GROUP_SUPERVISOR: (CLERK, IRONER),
+    ADMIN: HOTEL_ROLES,
     SUPERVISOR: (CLERK, IRONER),
 }
 
@@ -62,6 +73,11 @@ def is_manager(who: HasRole | str | None) -> bool:
 def can_approve(who: HasRole | str | None) -> bool:
     """May approve a write-off or close a stocktake with their own PIN."""
     return _role(who) in APPROVERS
+
+
+def in_group(who: HasRole | str | None) -> bool:
+    """A group supervisor or administrator: every property of the group is theirs."""
+    return _role(who) in GROUP
 
 
 def works_counter(who: HasRole | str | None) -> bool:

@@ -9,10 +9,10 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from ..models import User, UTCDateTime, utcnow
+from ..models import PerProperty, UTCDateTime, User, utcnow
 
 
-class Handover(db.Model):
+class Handover(PerProperty, db.Model):
     """A note from the outgoing clerk with the open items as they stood then.
 
     ``summary`` is a JSON snapshot taken when the note was written and never
@@ -21,12 +21,13 @@ class Handover(db.Model):
     """
 
     __tablename__ = "handovers"
+    __property_led__ = True  # its indexes begin with property_id
     __table_args__ = (
         # The writer cannot sign off their own handover: the next clerk does.
         CheckConstraint("acknowledged_by_id IS NULL OR acknowledged_by_id <> written_by_id",
                         name="other_user"),
         # "The latest handover still waiting" is asked on every visit.
-        Index("ix_handovers_acknowledged_created", "acknowledged_at", "created_at"),
+        Index("ix_handovers_property_acknowledged_created", "property_id", "acknowledged_at", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -13,6 +13,7 @@ from ..domain.roles import COUNTER
 from ..extensions import db
 from ..i18n import hotel_zone, now, translate_error
 from ..models import User
+from ..properties import services as properties
 from ..printing.services import KIND_LABELS
 from ..request_keys import new_key
 from ..web import (
@@ -93,7 +94,7 @@ def acknowledge(handover_id: int):
     busy = guard.hold_back()  # a guess across clerks waits here as at sign-in
     if busy:
         return _render(ack_error=guard.busy_message(busy), selected=user_id)
-    user = db.session.get(User, user_id) if user_id else None
+    user = properties.operator(db.session, user_id)
     try:
         services.acknowledge(db.session, handover_id, user=user, pin=request.form.get("pin", ""),
                              policy=Policy.from_config(current_app.config), client=client_address())

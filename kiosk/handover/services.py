@@ -23,6 +23,7 @@ from ..domain.errors import DomainError, N_
 from ..domain.money import plain
 from ..domain.roles import COUNTER, works_counter
 from ..models import Garment, PrintJob, User, utcnow
+from ..properties import services as properties
 from ..request_keys import by_id, once
 from ..loans import services as loans
 from ..tailor.services import at_tailor
@@ -223,7 +224,7 @@ def history(session: Session, limit: int = 30) -> list[Handover]:
 
 def successors(session: Session, handover: Handover | None) -> list[User]:
     """Who can acknowledge: active counter staff other than the writer."""
-    query = select(User).where(User.active.is_(True), User.role.in_(COUNTER)).order_by(User.name)
+    query = properties.operators_here(session).where(User.active.is_(True), User.role.in_(COUNTER)).order_by(User.name)
     if handover is not None:
         query = query.where(User.id != handover.written_by_id)
     return list(session.scalars(query))

@@ -30,7 +30,7 @@ from ..checklists.services import seed_defaults as seed_checklists
 from ..domain import pins
 from ..domain.errors import DomainError, N_
 from ..extensions import db
-from ..models import Hotel, User
+from ..models import Hotel, Property, User
 
 DEMO_HOTEL_NAME = "演示酒店"
 HOTEL_NAME_MAX = 128
@@ -62,8 +62,9 @@ def read_state(session: Session) -> HotelState:
 
 
 def _tables() -> list[Table]:
-    """Every table of the models, the ones referred to first (the hotel row aside)."""
-    return [t for t in db.metadata.sorted_tables if t.name != Hotel.__tablename__]
+    """Every table of the models, the ones referred to first (the hotel row and its properties aside:
+    the demo fills a property, it is not one)."""
+    return [t for t in db.metadata.sorted_tables if t.name not in (Hotel.__tablename__, Property.__tablename__)]
 
 
 def highest_ids(session: Session) -> dict[str, int]:

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from ..domain.errors import DomainError, N_
 from ..domain.garment_states import Action, Status
-from .. import people
+from .. import people, scope
 from ..database import plain_read
 from ..kits import services as kits
 from ..models import Employee, Garment, GarmentType, User
@@ -202,14 +202,15 @@ class Panel:
 _items, _movements = StockItem.__table__, StockMovement.__table__
 #: The sizes in use of the kit's stock items (each statement built once, bound per call).
 _KIT_ITEMS = (select(_items.c.code, _items.c.size, _items.c.kind, _items.c.name_zh, _items.c.name_en)
-              .where(_items.c.code.in_(bindparam("codes", expanding=True)), _items.c.active.is_(True))
+              .where(_items.c.code.in_(bindparam("codes", expanding=True)), _items.c.active.is_(True),
+                     scope.of_property(_items))
               .order_by(_items.c.code, _items.c.size))
 #: What the person was given of each (issued less returned: the deltas are negative).
 _GIVEN = (select(_items.c.code, func.sum(_movements.c.delta))
           .join_from(_movements, _items, _items.c.id == _movements.c.item_id)
           .where(_movements.c.employee_id == bindparam("employee_id"),
                  _items.c.code.in_(bindparam("codes", expanding=True)),
-                 _movements.c.reason.in_(("issued", "returned")))
+                 _movements.c.reason.in_(("issued", "returned")), scope.of_property(_movements))
           .group_by(_items.c.code))
 
 
@@ -248,12 +249,12 @@ _PIECES = (select(_garments.c.tag, _garments.c.status, _garments.c.size, _garmen
            .join_from(_garments, _types, _garments.c.type_id == _types.c.id)
            .where(or_(_garments.c.holder_id == bindparam("employee_id"),
                       _garments.c.owner_id == bindparam("employee_id")),
-                  _garments.c.status != Status.WRITTEN_OFF.value)
+                  _garments.c.status != Status.WRITTEN_OFF.value, scope.of_property(_garments))
            .order_by(_garments.c.tag))
 _TYPES = select(_types.c.id.label("type_id"), *_TYPE_FACTS).where(_types.c.id.in_(bindparam("type_ids", expanding=True)))
 _SPARES = (select(_garments.c.type_id, _garments.c.size, func.count())
            .where(_garments.c.status == Status.IN_STOCK.value, _garments.c.owner_id.is_(None),
-                  _garments.c.type_id.in_(bindparam("type_ids", expanding=True)))
+                  _garments.c.type_id.in_(bindparam("type_ids", expanding=True)), scope.of_property(_garments))
            .group_by(_garments.c.type_id, _garments.c.size))
 
 
@@ -318,7 +319,7 @@ def _count_spares(session: Session, lines: list[TypeLine]) -> None:
 _OWN_OF_TYPE = (select(_garments.c.tag, _garments.c.number, _garments.c.status, _garments.c.size,
                        _garments.c.holder_id)
                 .where(_garments.c.owner_id == bindparam("employee_id"), _garments.c.type_id == bindparam("type_id"),
-                       _garments.c.status != Status.WRITTEN_OFF.value)
+                       _garments.c.status != Status.WRITTEN_OFF.value, scope.of_property(_garments))
                 .order_by(_garments.c.tag))
 
 

@@ -12,13 +12,13 @@ from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint, ev
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from ..models import Department, GarmentType, User, UTCDateTime, utcnow
+from ..models import Department, GarmentType, PerProperty, UTCDateTime, User, utcnow
 
 #: The most of one item a kit may give one person (a typing slip, not a kit).
 MAX_QUANTITY = 20
 
 
-class KitLine(db.Model):
+class KitLine(PerProperty, db.Model):
     """One row of a position's kit: a garment type or a stock item (by its code, every size), and how many.
 
     ``department_id`` NULL: the position in every department; set: only there
@@ -26,11 +26,12 @@ class KitLine(db.Model):
     """
 
     __tablename__ = "kit_lines"
+    __property_led__ = True  # its indexes begin with property_id
     __table_args__ = (
         CheckConstraint("(type_id IS NULL) <> (stock_code IS NULL)", name="one_item"),
         CheckConstraint(f"quantity > 0 AND quantity <= {MAX_QUANTITY}", name="quantity"),
         # One row per position, department (or none) and item: the keys hold the NULLs as values.
-        UniqueConstraint("position", "department_key", "item_key", name="uq_kit_lines_position_item"),
+        UniqueConstraint("property_id", "position", "department_key", "item_key", name="uq_kit_lines_position_item"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session, joinedload
 from ..domain import typed
 from ..domain.errors import N_, DomainError
 from ..domain.garment_states import Status
+from .. import scope
 from ..database import plain_read, run_core
 from ..models import Department, Employee, Garment, GarmentType, User, utcnow
 from ..request_keys import Once, once, write_lock
@@ -78,7 +79,7 @@ def lines_for(session: Session, position: str, department_id: int | None) -> lis
 # per call (building a select per call costs more than running it).
 _lines, _types = KitLine.__table__, GarmentType.__table__
 _KIT_ROWS = select(_lines.c.position, _lines.c.department_id, _lines.c.type_id, _lines.c.stock_code,
-                   _lines.c.quantity).order_by(_lines.c.id)
+                   _lines.c.quantity).where(scope.of_property(_lines)).order_by(_lines.c.id)
 _KIT_ROWS_OF_POSITION = _KIT_ROWS.where(_lines.c.position == bindparam("position"))
 _KIT_ROWS_OF_POSITIONS = _KIT_ROWS.where(_lines.c.position.in_(bindparam("positions", expanding=True)))
 _FALLBACK = select(_types.c.id, _types.c.entitlement).where(_types.c.active.is_(True), _types.c.entitlement > 0)
@@ -158,8 +159,9 @@ def size_row(employee: Employee, rows: list):
 _garments = Garment.__table__
 _HELD_COUNT = select(func.count()).select_from(_garments).where(
     _garments.c.holder_id == bindparam("employee_id"), _garments.c.type_id == bindparam("type_id"),
-    _garments.c.status.in_(HELD))
-_LOCK_PERSON = select(Employee.__table__.c.id).where(Employee.__table__.c.id == bindparam("employee_id")).with_for_update()
+    _garments.c.status.in_(HELD), scope.of_property(_garments))
+_LOCK_PERSON = (select(Employee.__table__.c.id).where(Employee.__table__.c.id == bindparam("employee_id"),
+                                                       scope.of_property(Employee.__table__)).with_for_update())
 
 
 def held_count(session: Session, employee_id: int, type_id: int) -> int:

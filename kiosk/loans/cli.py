@@ -6,7 +6,9 @@ from flask import current_app
 from flask.cli import AppGroup
 from flask_babel import gettext
 
+from .. import scope
 from ..extensions import db
+from ..properties import services as properties
 from . import services
 
 privacy_cli = AppGroup("privacy", help="Personal information of borrowers.")
@@ -20,7 +22,14 @@ def erase() -> None:
     Run it daily (cron or a systemd timer); `make run` also runs it at every start.
     """
     days = int(current_app.config["KIOSK_BORROWER_RETENTION_DAYS"])
-    erased = services.erase_visitor_contacts(db.session, retention_days=days)
+    if scope.is_chosen(db.session):  # --property: that hotel's
+        erased = services.erase_visitor_contacts(db.session, retention_days=days)
+    else:  # every hotel of the group, one at a time
+        loans = jobs = 0
+        for _property in properties.each_property(db.session):
+            one = services.erase_visitor_contacts(db.session, retention_days=days)
+            loans, jobs = loans + one.loans, jobs + one.print_jobs
+        erased = services.Erased(loans=loans, print_jobs=jobs)
     db.session.commit()
     click.echo(gettext("Erased the contact details of %(loans)s visitor loans closed over %(days)s days ago, "
                        "and the phone and signature on %(jobs)s print jobs of their slips.",

@@ -11,7 +11,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from ..models import Department, Employee, Event, Garment, User, UTCDateTime, utcnow
+from ..models import Department, Employee, Event, Garment, PerProperty, UTCDateTime, User, utcnow
 
 REASONS = ("forgot_locker_key", "other_post", "event", "other")
 CONTACT_HOW = ("phone", "wechat", "in_person", "other")
@@ -24,7 +24,7 @@ def _in(values: tuple[str, ...]) -> str:
     return ", ".join(f"'{v}'" for v in values)
 
 
-class Loan(db.Model):
+class Loan(PerProperty, db.Model):
     __tablename__ = "loans"
     __table_args__ = (
         CheckConstraint(f"reason IN ({_in(REASONS)})", name="reason"),
@@ -63,7 +63,7 @@ class Loan(db.Model):
         return [item for item in self.items if item.settled_at is None]
 
 
-class LoanItem(db.Model):
+class LoanItem(PerProperty, db.Model):
     __tablename__ = "loan_items"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -89,7 +89,7 @@ class LoanItem(db.Model):
         return self.written_off_event.created_at if self.written_off_event is not None else None
 
 
-class ContactAttempt(db.Model):
+class ContactAttempt(PerProperty, db.Model):
     __tablename__ = "loan_contact_attempts"
     __table_args__ = (
         CheckConstraint(f"how IN ({_in(CONTACT_HOW)})", name="how"),

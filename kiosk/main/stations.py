@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..domain.errors import N_
-from ..domain.roles import COUNTER, EVERYONE, MANAGERS, OPERATOR_MANAGERS
+from ..domain.roles import COUNTER, EVERYONE, GROUP, MANAGERS, OPERATOR_MANAGERS
 
 
 @dataclass(frozen=True)
@@ -21,6 +21,8 @@ class Station:
 
 
 STATIONS: tuple[Station, ...] = (
+    Station("group.index", N_("The group's hotels"), N_("Each hotel's day and month side by side; move to another hotel"),
+            GROUP),
     Station("checkin.station", N_("Check-in"), N_("Dirty uniforms handed in"), COUNTER),
     Station("ironing.station", N_("Ironing station"), N_("Scan each ironed garment; flag damage"), EVERYONE),
     Station("inspection.station", N_("Inspection table"), N_("Pass, rewash, re-iron or tailor"), COUNTER),

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from flask import current_app, flash, redirect, render_template, url_for
+from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
 from ..auth import guard
@@ -22,6 +22,7 @@ from ..domain.roles import OPERATOR_MANAGERS, grantable
 from ..extensions import db
 from ..i18n import translate_error
 from ..models import User
+from ..properties import services as properties
 from ..web import client_address, current_user, roles, sign_out
 from . import bp, forms, services
 from .services import Actor
@@ -29,6 +30,14 @@ from .services import Actor
 
 def _actor() -> Actor:
     return Actor(user=current_user())
+
+
+def _operator_or_404(user_id: int) -> User:
+    """An operator of this hotel (another hotel's is not found here)."""
+    user = properties.operator(db.session, user_id)
+    if user is None:
+        abort(404)
+    return user
 
 
 def _operator_page(user: User, *, one_time_pin: str | None = None, status: int = 200):
@@ -51,7 +60,7 @@ def _back(user: User):
 def _change(user_id: int, change: Callable, done: Callable[[User, object], str | None]):
     """Run ``change(session, actor, user)``, commit, and land on the operator's page with
     what happened (``done``) or why nothing did."""
-    user = db.get_or_404(User, user_id)
+    user = _operator_or_404(user_id)
     try:
         result = change(db.session, _actor(), user)
         db.session.commit()
@@ -102,7 +111,7 @@ def new():
 @roles(*OPERATOR_MANAGERS)
 def operator(user_id: int):
     """One operator: what may be changed, and every change so far."""
-    return _operator_page(db.get_or_404(User, user_id))
+    return _operator_page(_operator_or_404(user_id))
 
 
 @bp.post("/<int:user_id>/role")
@@ -111,7 +120,7 @@ def role(user_id: int):
     form = forms.RoleForm(roles=grantable(current_user()))
     if not form.validate():
         flash(_form_refused(form), "error")
-        return _back(db.get_or_404(User, user_id))
+        return _back(_operator_or_404(user_id))
     return _change(user_id, lambda session, actor, user: services.change_role(session, actor, user, form.role.data),
                    lambda user, changed: _("%(name)s is now %(role)s.", name=user.name,
                                            role=_(services.LABELS[user.role])) if changed else None)
@@ -121,7 +130,7 @@ def role(user_id: int):
 @roles(*OPERATOR_MANAGERS)
 def reset_pin(user_id: int):
     """A one-time PIN, shown on this answer only: tell it to the operator, who replaces it."""
-    user = db.get_or_404(User, user_id)
+    user = _operator_or_404(user_id)
     try:
         pin = services.reset_pin(db.session, _actor(), user, hash_method=current_app.config["KIOSK_PIN_HASH_METHOD"])
         db.session.commit()
@@ -139,7 +148,7 @@ def badge(user_id: int):
     form = forms.BadgeForm()
     if not form.validate():
         flash(_form_refused(form), "error")
-        return _back(db.get_or_404(User, user_id))
+        return _back(_operator_or_404(user_id))
     messages = {"assigned": _("Badge assigned to %(name)s."), "replaced": _("Badge of %(name)s replaced.")}
     return _change(user_id, lambda session, actor, user: services.set_badge(session, actor, user, form.badge.data),
                    lambda user, happened: messages[happened] % {"name": user.name})
@@ -159,7 +168,7 @@ def employee(user_id: int):
     form = forms.EmployeeLinkForm()
     if not form.validate():
         flash(_form_refused(form), "error")
-        return _back(db.get_or_404(User, user_id))
+        return _back(_operator_or_404(user_id))
     return _change(user_id, lambda session, actor, user: services.link_employee(session, actor, user,
                                                                                 form.staff_no.data),
                    lambda user, _result: _("Saved."))

@@ -31,8 +31,9 @@ from ..auth.services import Policy, check_pin, create_user, hash_pin
 from ..auth.sessions import end_sessions
 from ..domain import pins
 from ..domain.errors import DomainError, Label, N_
-from ..domain.roles import ADMIN, LABELS, ROLES, may_manage
+from ..domain.roles import ADMIN, GROUP_ADMIN, LABELS, ROLES, may_manage
 from ..models import Employee, OperatorChange, User, utcnow
+from ..properties import services as properties
 from ..request_keys import write_lock
 
 # What an OperatorChange row says happened (``action``), and how the history names it.
@@ -74,7 +75,8 @@ class Actor:
     @property
     def role(self) -> str:
         # The command line is run by whoever owns the machine: an administrator's rights.
-        return self.user.role if self.user is not None else ADMIN
+        # The command line runs on the server: it may do what the group's administrator may.
+        return self.user.role if self.user is not None else GROUP_ADMIN
 
     @classmethod
     def command_line(cls, who: str) -> Actor:
@@ -98,14 +100,14 @@ class Actor:
 
 def operators(session: Session) -> list[User]:
     """Everyone who can or could sign in: active first, then by role and name."""
-    query = (select(User).options(joinedload(User.employee))
+    query = (properties.operators_here(session).options(joinedload(User.employee))
              .order_by(User.active.desc(), User.role, User.name))
     return list(session.scalars(query))
 
 
 def by_name(session: Session, name: str) -> User:
     """The operator called ``name`` (the command line names them), or a refusal."""
-    user = session.scalar(select(User).where(User.name == (name or "").strip()))
+    user = session.scalar(properties.operators_here(session).where(User.name == (name or "").strip()))
     if user is None:
         raise DomainError(N_("There is no operator called %(name)s."), name=name)
     return user

@@ -36,6 +36,7 @@ from ..domain.errors import DomainError, Label, N_
 from ..domain.garment_states import Action
 from ..domain.roles import COUNTER, MANAGERS
 from ..domain.names import local_name
+from .. import scope
 from ..database import plain_read
 from ..ledger import not_undone
 from ..models import (
@@ -710,7 +711,7 @@ _IS_FAILED = (_jobs.c.status == FAILED) & (_jobs.c.created_at >= bindparam("fail
 
 
 def _count(where) -> Any:
-    return select(func.count()).select_from(_jobs).where(where).scalar_subquery()
+    return select(func.count()).select_from(_jobs).where(where, scope.of_property(_jobs)).scalar_subquery()
 
 
 #: The status bar's counts, on every page and every poll: built once (building it and its cache
@@ -724,7 +725,7 @@ _QUEUE_COUNTS = select(
            & _jobs.c.last_error.is_not(None)),
 )
 #: the newest failure's reason, only when something failed (its row, not the job with its document)
-_LATEST_FAILED = (select(_jobs.c.id, _jobs.c.last_error).where(_IS_FAILED)
+_LATEST_FAILED = (select(_jobs.c.id, _jobs.c.last_error).where(_IS_FAILED, scope.of_property(_jobs))
                   .order_by(_jobs.c.updated_at.desc(), _jobs.c.id.desc()).limit(1))
 
 
@@ -783,7 +784,8 @@ RECEIPT_STATIONS = ("checkin", "issue")
 
 
 _settings = StationSetting.__table__
-_RECEIPTS = select(_settings.c.receipts).where(_settings.c.station == bindparam("station"))
+_RECEIPTS = select(_settings.c.receipts).where(_settings.c.station == bindparam("station"),
+                                                scope.of_property(_settings))
 
 
 def receipts_on(session: Session, station: str) -> bool:
@@ -796,7 +798,7 @@ def set_receipts(session: Session, station: str, on: bool, *, user: User | None)
     """Switch a station's receipts on or off (every tablet of the room follows)."""
     if station not in RECEIPT_STATIONS:
         raise ValueError(f"unknown receipt station {station!r}")
-    setting = session.get(StationSetting, station)
+    setting = session.scalar(select(StationSetting).where(StationSetting.station == station))
     if setting is None:
         setting = StationSetting(station=station)
         session.add(setting)

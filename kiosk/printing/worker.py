@@ -20,6 +20,7 @@ import time
 from flask import Flask, current_app, has_request_context
 
 from ..extensions import db
+from ..properties import services as properties
 from ..tablets import current_tablet
 from ..tablets import services as tablet_services
 from . import printers as printer_records
@@ -65,7 +66,7 @@ def job_printer(app: Flask | None = None, *, tags: bool = False) -> services.Des
     app = app or current_app._get_current_object()
     default = services.default_printer(db.session, settings_of(app), commit=False)
     tablet = current_tablet() if has_request_context() else None
-    if tablet is None:
+    if tablet is None or tablet.property_id != default.property_id:  # a group's supervisor away from it
         return services.Destination(default)
     return services.Destination(tablet_services.printer_for(tablet, tags=tags) or default, tablet.id)
 
@@ -90,7 +91,10 @@ def process_queue(app: Flask) -> list[int]:
     """
     with app.app_context():
         try:
-            return services.process(db.session, settings_of(app), app.logger.exception)
+            handled: list[int] = []
+            for _property in properties.each_property(db.session):  # each hotel's own printers
+                handled += services.process(db.session, settings_of(app), app.logger.exception)
+            return handled
         finally:
             db.session.remove()
 

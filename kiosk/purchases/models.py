@@ -15,19 +15,20 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from ..models import Employee, Garment, GarmentType, Money, User, UTCDateTime, utcnow
+from ..models import Employee, Garment, GarmentType, Money, PerProperty, UTCDateTime, User, utcnow
 
 MAX_QUANTITY = 500
 
 
-class Purchase(db.Model):
+class Purchase(PerProperty, db.Model):
     __tablename__ = "purchases"
+    __property_led__ = True  # its indexes begin with property_id
     __table_args__ = (
         CheckConstraint(f"quantity >= 1 AND quantity <= {MAX_QUANTITY}", name="quantity"),
         CheckConstraint("unit_price >= 0", name="unit_price"),
         # The month list and the loss report read purchases by date.
-        Index("ix_purchases_purchased_on", "purchased_on"),
-        Index("ix_purchases_created_at", "created_at"),
+        Index("ix_purchases_property_purchased_on", "property_id", "purchased_on"),
+        Index("ix_purchases_property_created_at", "property_id", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -54,7 +55,7 @@ class Purchase(db.Model):
         return self.unit_price * self.quantity
 
 
-class PurchaseGarment(db.Model):
+class PurchaseGarment(PerProperty, db.Model):
     """One garment a purchase registered; ``position`` keeps the order of its tags."""
 
     __tablename__ = "purchase_garments"

@@ -11,20 +11,22 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
-from ..models import Money, UTCDateTime, utcnow
+from ..models import Money, PerProperty, UTCDateTime, utcnow
 
 
-class StockSnapshot(db.Model):
+class StockSnapshot(PerProperty, db.Model):
     """The stock at ``taken_at`` (the start of a month in the hotel's zone), once."""
 
     __tablename__ = "stock_snapshots"
+    __property_led__ = True  # its indexes begin with property_id
+    __table_args__ = (UniqueConstraint("property_id", "taken_at", name="uq_stock_snapshots_property_taken_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    taken_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, unique=True)
+    taken_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

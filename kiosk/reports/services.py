@@ -348,7 +348,7 @@ def _month_moves(session: Session, types: dict[int, TypeRow], departments: dict[
         .where(Event.created_at >= start, Event.created_at < end,
                Event.action.in_((REGISTER, Action.WRITE_OFF.value, Action.MARK_MISSING.value,
                                  Action.FOUND.value)),
-               not_undone(Event))).all()  # no ORDER BY: sums, and sorted after; read off ix_events_action_created
+               not_undone(Event))).all()  # no ORDER BY: sums, and sorted after; read off ix_events_property_action_created
     moves = _Moves(departments)
     for action, dept_id, cost, type_id, reason, responsible in rows:
         if action == REGISTER:

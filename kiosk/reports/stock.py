@@ -20,6 +20,7 @@ from sqlalchemy import func, insert, select, type_coerce
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from .. import scope
 from ..database import insert_or_skip
 from ..domain.garment_states import Status
 from ..models import Event, Garment, Money, utcnow
@@ -59,13 +60,18 @@ def stock_at(session: Session, at: dt.datetime, *, now: dt.datetime) -> list[Sto
 
 def recount(session: Session, at: dt.datetime) -> list[StockLine]:
     """The stock at ``at`` from the events themselves: each garment's last event before ``at``."""
+    # The events as a table, not the entity: each garment's own (it is of the property), read off
+    # ix_events_garment_created; the entity would get the property's criterion, and a planner may
+    # then read the property's events by time instead.
+    events = Event.__table__
+
     def last(column):
-        return (select(column).where(Event.garment_id == Garment.id, Event.created_at < at)
-                .order_by(Event.created_at.desc(), Event.id.desc()).limit(1)
+        return (select(column).where(events.c.garment_id == Garment.id, events.c.created_at < at)
+                .order_by(events.c.created_at.desc(), events.c.id.desc()).limit(1)
                 .correlate(Garment).scalar_subquery())
 
-    facts = select(Garment.type_id, Garment.size, last(Event.to_status).label("status"),
-                   last(Event.unit_cost).label("cost")).subquery()
+    facts = select(Garment.type_id, Garment.size, last(events.c.to_status).label("status"),
+                   last(events.c.unit_cost).label("cost")).subquery()
     # A garment with no event before ``at`` did not exist yet: its status is NULL, never NOT IN.
     rows = session.execute(
         select(facts.c.type_id, facts.c.size, func.count(), type_coerce(func.sum(facts.c.cost), Money))
@@ -92,7 +98,8 @@ def _store(session: Session, at: dt.datetime, lines: list[StockLine]) -> None:
     try:
         with savepoint(session):
             snapshot_id = session.execute(
-                insert_or_skip(session, StockSnapshot, ["taken_at"]).values(taken_at=at, created_at=utcnow())
+                insert_or_skip(session, StockSnapshot, ["property_id", "taken_at"])
+                .values(property_id=scope.required(session), taken_at=at, created_at=utcnow())
                 .returning(StockSnapshot.id)).scalar()
             if snapshot_id is not None and lines:  # None: another report stored it just now, the same figures
                 session.execute(insert(StockSnapshotLine), [

@@ -13,7 +13,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueC
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from ..models import Employee, Money, User, UTCDateTime, utcnow
+from ..models import Employee, Money, PerProperty, UTCDateTime, User, utcnow
 
 STOCK_KINDS = ("shoes", "socks", "hair_accessory", "consumable")
 MOVEMENT_REASONS = ("received", "issued", "adjusted", "distributed", "returned")
@@ -24,12 +24,13 @@ def _in(column: str, values: tuple[str, ...]) -> str:
     return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
 
-class StockItem(db.Model):
+class StockItem(PerProperty, db.Model):
     """One item in one size (鞋 38 and 鞋 39 are two rows of the code SHOE)."""
 
     __tablename__ = "stock_items"
+    __property_led__ = True  # its indexes begin with property_id
     __table_args__ = (
-        UniqueConstraint("code", "size", name="uq_stock_items_code_size"),
+        UniqueConstraint("property_id", "code", "size", name="uq_stock_items_code_size"),
         CheckConstraint(_in("kind", STOCK_KINDS), name="kind"),
         CheckConstraint("quantity_on_hand >= 0", name="on_hand"),
         CheckConstraint("reorder_level >= 0 AND monthly_allowance >= 0", name="levels"),
@@ -58,7 +59,7 @@ class StockItem(db.Model):
         return self.reorder_level > 0 and self.quantity_on_hand <= self.reorder_level
 
 
-class StockMovement(db.Model):
+class StockMovement(PerProperty, db.Model):
     """One change of a quantity on hand. Append-only: a correction is an adjustment."""
 
     __tablename__ = "stock_movements"
@@ -86,14 +87,16 @@ class StockMovement(db.Model):
     user: Mapped[User | None] = relationship()
 
 
-class DistributionRun(db.Model):
+class DistributionRun(PerProperty, db.Model):
     """The monthly shoes-and-socks distribution (每月鞋袜分发) for one month."""
 
     __tablename__ = "distribution_runs"
-    __table_args__ = (CheckConstraint(_in("status", RUN_STATUSES), name="status"),)
+    __property_led__ = True  # its indexes begin with property_id
+    __table_args__ = (CheckConstraint(_in("status", RUN_STATUSES), name="status"),
+                      UniqueConstraint("property_id", "month", name="uq_distribution_runs_property_month"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    month: Mapped[str] = mapped_column(String(7), unique=True)  # YYYY-MM
+    month: Mapped[str] = mapped_column(String(7))  # YYYY-MM, one run per property
     status: Mapped[str] = mapped_column(String(8), default="open")
     opened_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     opened_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -114,7 +117,7 @@ class DistributionRun(db.Model):
         return self.status == "open"
 
 
-class DistributionLine(db.Model):
+class DistributionLine(PerProperty, db.Model):
     """What one employee is due of one item in a run, and when they collected it."""
 
     __tablename__ = "distribution_lines"

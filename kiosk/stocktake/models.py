@@ -14,18 +14,18 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueC
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from ..models import Garment, GarmentType, User, UTCDateTime, utcnow
+from ..models import Garment, GarmentType, PerProperty, UTCDateTime, User, utcnow
 from ..stock.models import StockItem
 
 LOCATIONS = ("rack", "laundry", "tailor", "other")
 
 
-class Stocktake(db.Model):
+class Stocktake(PerProperty, db.Model):
     __tablename__ = "stocktakes"
     __table_args__ = (
         CheckConstraint("status IN ('open', 'closing', 'closed')", name="status"),
         # One original count per month; corrections (corrects_id set) come on top.
-        Index("uq_stocktakes_month_original", "month", unique=True,
+        Index("uq_stocktakes_month_original", "property_id", "month", unique=True,
               sqlite_where=text("corrects_id IS NULL"), postgresql_where=text("corrects_id IS NULL")),
     )
 
@@ -73,7 +73,7 @@ class Stocktake(db.Model):
         return json.loads(self.overdue_json or "[]")
 
 
-class StocktakeScan(db.Model):
+class StocktakeScan(PerProperty, db.Model):
     """One tag seen. The same tag on two tablets is one row (the second scan is a duplicate)."""
 
     __tablename__ = "stocktake_scans"
@@ -108,7 +108,7 @@ class StocktakeCloseQueue(db.Model):
     version: Mapped[int]
 
 
-class StocktakeSnapshot(db.Model):
+class StocktakeSnapshot(PerProperty, db.Model):
     """Per garment type and size, as it was at the close. Written once, never updated."""
 
     __tablename__ = "stocktake_snapshots"
@@ -129,7 +129,7 @@ class StocktakeSnapshot(db.Model):
     garment_type: Mapped[GarmentType] = relationship()
 
 
-class StocktakeItemCount(db.Model):
+class StocktakeItemCount(PerProperty, db.Model):
     """A stock item counted by quantity; ``expected`` is the quantity on hand at the close."""
 
     __tablename__ = "stocktake_item_counts"

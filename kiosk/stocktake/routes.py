@@ -12,6 +12,7 @@ from ..domain.typed import record_id
 from ..extensions import db
 from ..i18n import hotel_month, translate_error
 from ..models import User
+from ..properties import services as properties
 from ..paging import page_of
 from ..scanning import ScanResult
 from ..stations.web import render_result
@@ -173,8 +174,8 @@ def close(stocktake_id: int):
     busy = guard.hold_back()  # a guess across supervisors waits here as at sign-in
     if busy:
         return _close_page(stocktake, error=guard.busy_message(busy), form=form)
-    supervisor = db.session.get(User, form["supervisor_id"]) if form["supervisor_id"] else None
-    counter = db.session.get(User, form["counter_id"]) if form["counter_id"] else None
+    supervisor = properties.operator(db.session, form["supervisor_id"])
+    counter = properties.operator(db.session, form["counter_id"])
     try:
         services.close(db.session, stocktake.id, supervisor=supervisor,
                        supervisor_pin=request.form.get("supervisor_pin", ""), counter=counter,

@@ -37,7 +37,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from ..auth.services import Policy, check_pin
-from ..database import plain_session
+from ..scope import plain_session
 from ..domain.calendar import parse_month
 from ..domain.codes import normalise_code
 from ..domain.errors import DomainError, N_
@@ -47,6 +47,7 @@ from ..domain.typed import is_clean
 from ..ledger import move, move_many
 from ..loans.services import overdue
 from ..models import Event, Garment, GarmentType, User, utcnow
+from ..properties import services as properties
 from ..paging import Page, paginate
 from ..request_keys import savepoint, write_lock
 from ..scanning import DUPLICATE, ERROR, OK, ScanResult, find_garment, unknown
@@ -316,7 +317,7 @@ PREVIEW_PAGE = 100
 def _unseen_condition(stocktake: Stocktake):
     seen_ids = select(StocktakeScan.garment_id).where(StocktakeScan.stocktake_id == stocktake.id,
                                                       StocktakeScan.garment_id.is_not(None))
-    return Garment.status.in_(EXPECTED), Garment.id.not_in(seen_ids)
+    return Garment.property_id == stocktake.property_id, Garment.status.in_(EXPECTED), Garment.id.not_in(seen_ids)
 
 
 def unseen(session: Session, stocktake: Stocktake, *, page: int = 1, per_page: int = PREVIEW_PAGE) -> Page[Garment]:
@@ -580,5 +581,5 @@ def current_open(session: Session) -> list[Stocktake]:
 
 def closers(session: Session) -> tuple[list[User], list[User]]:
     """Who may confirm a close: supervisors/admins, and the counting staff."""
-    users = list(session.scalars(select(User).where(User.active.is_(True)).order_by(User.name)))
+    users = list(session.scalars(properties.operators_here(session).where(User.active.is_(True)).order_by(User.name)))
     return [u for u in users if can_approve(u)], [u for u in users if works_counter(u)]

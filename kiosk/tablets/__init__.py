@@ -12,7 +12,7 @@ import datetime as dt
 
 from flask import Flask, Response, g, request
 
-from ..web import is_htmx
+from ..web import TABLET_PROPERTY, is_htmx
 from . import services
 
 _UNREAD = object()
@@ -93,4 +93,7 @@ def init_app(app: Flask) -> None:
     app.after_request(_send_cookie)
     app.teardown_request(_forget_request)
     app.jinja_env.globals.update(current_tablet=current_tablet)
+    # A named tablet signs in at its own property (kiosk.web.sign_in_property).
+    app.extensions.setdefault(TABLET_PROPERTY, []).append(
+        lambda: tablet.property_id if (tablet := current_tablet()) is not None else None)
 

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
+from .. import scope
 from ..domain.errors import DomainError, N_
 from ..domain.typed import short_name
 from ..models import Printer, Tablet, User, utcnow
@@ -57,7 +58,9 @@ def by_token(session: Session, token: str | None) -> Tablet | None:
     """The tablet in use that holds ``token`` (a cookie's text: anything), or None."""
     if not _well_formed(token):
         return None
-    return session.scalar(select(Tablet).where(Tablet.token_hash == token_hash(token), Tablet.retired_at.is_(None)))
+    with scope.every_property(session):  # the tablet says which property it is at
+        return session.scalar(select(Tablet).where(Tablet.token_hash == token_hash(token),
+                                                   Tablet.retired_at.is_(None)))
 
 
 def checked_name(name: str | None) -> str:

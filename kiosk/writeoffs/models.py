@@ -15,7 +15,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from ..models import Department, Employee, Event, Garment, Money, User, UTCDateTime, utcnow
+from ..models import Department, Employee, Event, Garment, Money, PerProperty, UTCDateTime, User, utcnow
 
 REASONS = ("worn_out", "damaged", "lost", "stain", "tag_lost", "other")
 RESPONSIBLE = ("employee", "borrower", "hotel", "unknown")
@@ -27,14 +27,15 @@ def _in(column: str, values: tuple[str, ...]) -> str:
     return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
 
-class WriteOff(db.Model):
+class WriteOff(PerProperty, db.Model):
     __tablename__ = "write_offs"
+    __property_led__ = True  # its indexes begin with property_id
     __table_args__ = (
         CheckConstraint(_in("reason", REASONS), name="reason"),
         CheckConstraint(_in("responsible", RESPONSIBLE), name="responsible"),
         CheckConstraint(_in("status", WRITE_OFF_STATUSES), name="status"),
         CheckConstraint("price >= 0 AND amount >= 0 AND unwashed_fee >= 0", name="money"),
-        Index("ix_write_offs_status_approved", "status", "approved_at"),
+        Index("ix_write_offs_property_status_approved", "property_id", "status", "approved_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -77,7 +78,7 @@ class WriteOff(db.Model):
         return self.borrower_name
 
 
-class Compensation(db.Model):
+class Compensation(PerProperty, db.Model):
     __tablename__ = "compensations"
     __table_args__ = (
         CheckConstraint(_in("status", COMPENSATION_STATUSES), name="status"),
@@ -116,7 +117,7 @@ class Compensation(db.Model):
         return self.latest.amount if self.latest else self.amount
 
 
-class CompensationCorrection(db.Model):
+class CompensationCorrection(PerProperty, db.Model):
     """A new state of a compensation (settled or corrected); the original stays as it was."""
 
     __tablename__ = "compensation_corrections"

@@ -14,6 +14,7 @@ from ..domain.typed import record_id
 from ..extensions import db
 from ..i18n import current_language, hotel_month, hotel_today, hotel_zone, money
 from ..models import User
+from ..properties import services as properties
 from ..printing import services as printing
 from ..printing import worker
 from ..request_keys import new_key
@@ -130,7 +131,7 @@ def approve(write_off_id: int):
     busy = guard.hold_back()  # a guess across supervisors waits here as at sign-in
     if busy:
         return _detail(write_off, guard.busy_message(busy))
-    approver = db.session.get(User, request.form.get("approver_id", type=record_id) or 0)
+    approver = properties.operator(db.session, request.form.get("approver_id", type=record_id))
     was_pending = write_off.status == "pending"
     try:
         services.approve(db.session, write_off, approver=approver, pin=request.form.get("pin", ""),

@@ -35,6 +35,7 @@ from ..domain.notes import WRITE_OFF_REASONS
 from ..domain.roles import APPROVERS, can_approve, is_manager
 from ..ledger import move, not_undone
 from ..models import Department, Event, Garment, User, utcnow
+from ..properties import services as properties
 from ..printing.services import garment_line
 from ..request_keys import by_id, once
 from ..scanning import find_garment
@@ -303,7 +304,7 @@ def open_compensations(session: Session) -> list[Compensation]:
 
 
 def approvers(session: Session) -> list[User]:
-    return list(session.scalars(select(User).where(User.active.is_(True), User.role.in_(APPROVERS))
+    return list(session.scalars(properties.operators_here(session).where(User.active.is_(True), User.role.in_(APPROVERS))
                                 .order_by(User.name)))
 
 
