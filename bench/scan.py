@@ -1070,16 +1070,16 @@ class Baseline:
         self.con.close()
 
     def _request(self) -> None:
-        """What every request of the app reads first (PostgreSQL: in its transaction): whether the
-        database has one property (kiosk.scope.only_property: the request's session starts with
-        none chosen, and its first query asks), then who is signed in and at which property."""
+        """What every request of the app reads first (PostgreSQL: in its transaction): who is
+        signed in, at which property, its time zone and name, and how many properties there are
+        (kiosk.web's sign-in look-up: one statement)."""
         if not self.sqlite:
             self.q("BEGIN")
-        self.q("SELECT id FROM properties LIMIT ? OFFSET ?", (2, 0)).fetchall()
         row = self.q("SELECT u.id, u.name, u.role, u.pin_hash, u.badge_hash, u.employee_id, u.active, "
                      "u.deactivated_at, u.must_change_pin, u.failed_attempts, u.locked_until, u.last_login_at, "
-                     "u.created_at, s.created_at, s.id, s.property_id "
-                     "FROM users u JOIN operator_sessions s ON s.user_id = u.id "
+                     "u.created_at, s.created_at, s.id, s.property_id, p.time_zone, p.name, p.code, "
+                     "(SELECT count(properties.id) FROM properties) "
+                     "FROM users u JOIN operator_sessions s ON s.user_id = u.id JOIN properties p ON p.id = s.property_id "
                      "WHERE s.token_hash = ? AND s.ended_at IS NULL AND u.active = ?",
                      (self.token_hash, True)).fetchone()
         self.property_id = row[15]  # the request's property from now on

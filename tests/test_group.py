@@ -68,7 +68,7 @@ def test_a_group_supervisor_sees_every_hotel_today_and_moves_to_another(app, cli
     home = client.get("/").get_data(as_text=True)
     assert 'data-station="group.index"' in home and "甲店" in home
     page = client.get("/group/").get_data(as_text=True)
-    counts = dict(re.findall(r'data-property="(\w+)"[^>]*>\s*<th>[^<]+</th>\s*<td>(\d+)</td>', page))
+    counts = dict(re.findall(r'<tr data-property="(\w+)"[^>]*>.*?<td>(\d+)</td>', page, re.S))
     assert counts == {"JIA": "3", "YI": "5"}
     # Working at 甲店: its registry; then at 乙店, that one's.
     assert "甲店员工" in client.get("/registry/employees").get_data(as_text=True)
@@ -124,3 +124,18 @@ def test_a_hotels_supervisor_is_not_listed_at_the_other_hotel_but_the_group_supe
     client.post("/login/property", data={"property_id": two_hotels["second"]})
     tiles = client.get("/login").get_data(as_text=True)
     assert "乙店领班" in tiles and "集团主管" in tiles and "甲店领班" not in tiles
+
+
+def test_a_hotels_new_tags_begin_with_its_code_and_never_repeat_one_of_the_group(app, two_hotels):
+    from kiosk.registry.services import next_auto_tags
+
+    with app.app_context():
+        with scope.within(db.session, two_hotels["second"]):
+            assert next_auto_tags(db.session, "SH", 2) == ["YI-SH-000001", "YI-SH-000002"]
+        # A garment with 乙店's tag that now belongs to 甲店 (moved there) still counts as used.
+        with scope.within(db.session, two_hotels["first"]):
+            Factory().garment("YI-SH-000007")
+            db.session.flush()
+        with scope.within(db.session, two_hotels["second"]):
+            assert next_auto_tags(db.session, "SH", 1) == ["YI-SH-000008"]
+        db.session.rollback()

@@ -166,6 +166,12 @@ def change_property(session: Session, record: Property, *, code: str | None = No
     return record
 
 
+def tag_prefix(session: Session) -> str:
+    """The code that begins the session's property's new tags ("" for a hotel without one)."""
+    record = session.get(Property, scope.required(session))
+    return record.code if record is not None else ""
+
+
 def label(record: Property) -> str:
     """What a screen calls the hotel: its name, else its code, else its number."""
     return record.name or record.code or f"#{record.id}"

@@ -17,12 +17,13 @@ from blinker import Namespace
 from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.orm import Session, joinedload
 
-from .. import badges, people
+from .. import badges, people, scope
 from ..domain.codes import TAG_MAX_LENGTH, normalise_code
 from ..domain.errors import N_, DomainError
 from ..domain.garment_states import Status
 from ..ledger import register_garment
 from ..models import Department, Employee, Garment, GarmentType, User, utcnow
+from ..properties import services as properties
 from ..paging import Page, paginate
 from ..operators import services as operator_services
 from ..operators.services import Actor
@@ -328,19 +329,23 @@ def search_garments(session: Session, flt: GarmentFilter, page: int = 1,
     return paginate(session, query, page, per_page)
 
 
-def _auto_tag_pattern(type_code: str) -> re.Pattern[str]:
-    return re.compile(rf"^{re.escape(type_code)}-(\d+)$")
+def _auto_tag_pattern(prefix: str) -> re.Pattern[str]:
+    return re.compile(rf"^{re.escape(prefix)}(\d+)$")
 
 
 def next_auto_tags(session: Session, type_code: str, count: int) -> list[str]:
-    """``count`` fresh tags ``<TYPECODE>-<6 digits>``, after the highest one in use.
+    """``count`` fresh tags ``<TYPECODE>-<6 digits>``, after the highest one in use; in a group,
+    ``<HOTEL CODE>-<TYPECODE>-<6 digits>`` (the first hotel without a code keeps the plain form).
 
     Computed from the table each time, so asking again after a failed or
-    repeated attempt never hands out a tag that already exists.
+    repeated attempt never hands out a tag that already exists. Read across the group: a tag is
+    unique in it, and a garment keeps its tag when it moves to another hotel.
     """
-    prefix = f"{type_code}-"
-    pattern = _auto_tag_pattern(type_code)
-    used = session.scalars(select(Garment.tag).where(Garment.tag.startswith(prefix, autoescape=True)))
+    hotel = properties.tag_prefix(session)
+    prefix = f"{hotel}-{type_code}-" if hotel else f"{type_code}-"
+    pattern = _auto_tag_pattern(prefix)
+    with scope.every_property(session):
+        used = list(session.scalars(select(Garment.tag).where(Garment.tag.startswith(prefix, autoescape=True))))
     highest = max((int(m.group(1)) for tag in used if (m := pattern.match(tag))), default=0)
     tags = [f"{prefix}{n:0{AUTO_TAG_DIGITS}d}" for n in range(highest + 1, highest + 1 + count)]
     if tags and len(tags[-1]) > TAG_MAX_LENGTH:  # pragma: no cover - a 17+ character type code
