@@ -79,6 +79,11 @@ class Property(db.Model):
     code: Mapped[str] = mapped_column(String(8), unique=True, default="")
     name: Mapped[str] = mapped_column(String(128), default="")
     time_zone: Mapped[str | None] = mapped_column(String(64))
+    # The hotel's own settings; None: as the KIOSK_* setting says (kiosk.properties.services.setting).
+    duplicate_seconds: Mapped[int | None] = mapped_column()
+    tailor_days: Mapped[int | None] = mapped_column()
+    borrower_retention_days: Mapped[int | None] = mapped_column()
+    depreciation: Mapped[str | None] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -519,6 +519,12 @@ def sign_in(user: User, *, method: str = "PIN") -> None:
     auth_log.info("sign-in by %s: operator %s (%s) (client %s)", method, user.id, user.name, client_address() or "-")
 
 
+def hotel_setting(name: str):
+    """This request's hotel's value of the KIOSK_* setting ``name`` (its own, else the server's):
+    :func:`kiosk.properties.services.setting`."""
+    return properties.setting(db.session, current_app.config, name)
+
+
 #: the browser session's key: the property a sign-in screen with no named tablet was set to
 CHOSEN_PROPERTY = "property"
 #: ``app.extensions`` key: how the request's named tablet says its property (kiosk.tablets adds it)

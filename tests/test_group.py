@@ -139,3 +139,62 @@ def test_a_hotels_new_tags_begin_with_its_code_and_never_repeat_one_of_the_group
         with scope.within(db.session, two_hotels["second"]):
             assert next_auto_tags(db.session, "SH", 1) == ["YI-SH-000008"]
         db.session.rollback()
+
+
+def test_an_import_or_a_registration_never_takes_a_tag_of_another_hotel(app, two_hotels, runner):
+    """A tag is one garment's in the group: 乙店 importing 甲店's tag is told so by row and column,
+    and nothing is written; registering it by hand is refused the same way."""
+    import pathlib
+    import tempfile
+
+    from kiosk.registry.services import FieldErrors, register_batch
+
+    with tempfile.TemporaryDirectory() as folder:
+        sheet = pathlib.Path(folder) / "garments.csv"
+        sheet.write_text("tag,type,size,staff_no,purchased_on,cost\nJIA-000,SH,M,,2026-01-01,100\n"
+                         "YI-NEW-1,SH,M,,2026-01-01,100\n", encoding="utf-8")
+        result = runner.invoke(args=["kiosk", "--property", "YI", "import", "garments", str(sheet)])
+    assert result.exit_code != 0
+    assert "row 2, tag: Tag JIA-000 is a garment of another hotel of the group" in result.output
+    with app.app_context(), scope.every_property(db.session):
+        assert db.session.scalar(select(Garment.property_id).where(Garment.tag == "JIA-000")) == two_hotels["first"]
+        assert db.session.scalar(select(Garment.id).where(Garment.tag == "YI-NEW-1")) is None
+    with app.app_context(), scope.within(db.session, two_hotels["second"]):
+        garment_type = db.session.scalar(select(Garment).limit(1)).garment_type
+        with pytest.raises(FieldErrors) as refused:
+            register_batch(db.session, garment_type=garment_type, tag="JIA-000", count=1)
+        assert [(e.field, e.params) for e in refused.value.errors] == [("tag", {"tag": "JIA-000"})]
+
+
+def test_each_hotel_has_its_own_settings_else_the_servers(app, client, runner, two_hotels):
+    """乙店 allows the tailor 7 days (the server says 3): a garment out for 5 days is late at 甲店
+    only. A bad value is refused with the reason and changes nothing; an empty one goes back."""
+    import datetime as dt
+
+    from sqlalchemy import update
+
+    from kiosk.models import utcnow
+
+    assert runner.invoke(args=["kiosk", "property", "set", "YI", "--tailor-days", "7"]).exit_code == 0
+    refused = runner.invoke(args=["kiosk", "property", "set", "YI", "--tailor-days", "0", "--depreciation", "x"])
+    assert refused.exit_code != 0 and "KIOSK_TAILOR_DAYS must be a whole number from 1 to 365" in refused.output
+    bad_table = runner.invoke(args=["kiosk", "property", "set", "YI", "--depreciation", "lots"])
+    assert bad_table.exit_code != 0 and "depreciation table lots cannot be read" in bad_table.output
+    with app.app_context():
+        assert db.session.get(Property, two_hotels["second"]).tailor_days == 7
+        with scope.every_property(db.session):  # (as if each had gone to the tailor five days ago)
+            db.session.execute(update(Garment).where(Garment.tag.in_(["JIA-000", "YI-000"]))
+                               .values(status="at_tailor", status_since=utcnow() - dt.timedelta(days=5))
+                               .execution_options(synchronize_session=False))
+        db.session.commit()
+        with scope.within(db.session, two_hotels["first"]):
+            assert properties.setting(db.session, app.config, "KIOSK_TAILOR_DAYS") == app.config["KIOSK_TAILOR_DAYS"] == 3
+        with scope.within(db.session, two_hotels["second"]):
+            assert properties.setting(db.session, app.config, "KIOSK_TAILOR_DAYS") == 7
+    _sign_in(client, two_hotels["boss"], two_hotels["first"])
+    page = client.get("/group/").get_data(as_text=True)
+    late = dict(re.findall(r'<tr data-property="(\w+)"[^>]*>(?:.*?<td>){4}(\d+) / 1</td>', page, re.S))
+    assert late == {"JIA": "1", "YI": "0"}
+    assert runner.invoke(args=["kiosk", "property", "set", "YI", "--tailor-days", ""]).exit_code == 0
+    with app.app_context():
+        assert db.session.get(Property, two_hotels["second"]).tailor_days is None

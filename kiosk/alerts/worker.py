@@ -44,11 +44,12 @@ def _words(app: Flask) -> services.Words:
 
 
 def _scan_settings(app: Flask) -> services.ScanSettings:
+    """The settings of the property the session works for (its zone, its tailor's days)."""
     config = app.config
-    return services.ScanSettings(zone=config["BABEL_DEFAULT_TIMEZONE"],
+    return services.ScanSettings(zone=properties.zone_of_session(db.session, config["BABEL_DEFAULT_TIMEZONE"]),
                                  escalate_attempts=int(config["KIOSK_LOAN_ESCALATE_ATTEMPTS"]),
                                  escalate_days=int(config["KIOSK_LOAN_ESCALATE_DAYS"]),
-                                 tailor_days=int(config["KIOSK_TAILOR_DAYS"]))
+                                 tailor_days=int(properties.setting(db.session, config, "KIOSK_TAILOR_DAYS")))
 
 
 def scan(app: Flask) -> int:
@@ -56,7 +57,7 @@ def scan(app: Flask) -> int:
     with app.app_context(), force_locale(app.config["BABEL_DEFAULT_LOCALE"]):
         try:
             return sum(services.scan(db.session, _words(app), now=now(), settings=_scan_settings(app))
-                       for _property in properties.each_property(db.session))  # each hotel's channels
+                       for _property in properties.each_property(db.session))  # each hotel's channels, settings
         finally:
             db.session.remove()
 

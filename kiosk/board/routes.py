@@ -1,13 +1,13 @@
 """Today board (今日): counts by status, what is late, and the end-of-day check."""
 from __future__ import annotations
 
-from flask import current_app, url_for
+from flask import url_for
 
 from ..checklists import services as checklists
 from ..domain.roles import COUNTER
 from ..extensions import db
 from ..i18n import hotel_zone, now
-from ..web import current_sign_in, render_page_or_fragment, roles
+from ..web import current_sign_in, hotel_setting, render_page_or_fragment, roles
 from . import bp, services
 
 
@@ -21,7 +21,7 @@ def today():
     """
     board = services.today_board(
         db.session, now_utc=now(), timezone=hotel_zone(),
-        tailor_days=int(current_app.config["KIOSK_TAILOR_DAYS"]),
+        tailor_days=int(hotel_setting("KIOSK_TAILOR_DAYS")),
     )
     # Today's shift checks (开班 / 收班检查), and this sign-in's own at the counter.
     day = checklists.day_checks(db.session, board.start_utc, board.end_utc)

@@ -22,7 +22,7 @@ from ..printing.routes import queue_once
 from ..printing.services import enqueue
 from ..request_keys import new_key
 from ..stations.web import duplicate_seconds, render_result, scan_meta
-from ..web import current_user, htmx_redirect, is_htmx, refuse, render_page_or_fragment, roles
+from ..web import current_user, hotel_setting, htmx_redirect, is_htmx, refuse, render_page_or_fragment, roles
 from ..writeoffs.services import Rules
 from . import bp, services
 from .forms import CloseForm, ReturnStockForm
@@ -30,7 +30,7 @@ from .models import Clearance, ClearanceLine
 
 
 def _rules() -> Rules:
-    return Rules.from_config(current_app.config, zone=hotel_zone())
+    return Rules.from_config(current_app.config, zone=hotel_zone(), table=hotel_setting("KIOSK_DEPRECIATION"))
 
 
 def _clearance(clearance_id: int) -> Clearance:

@@ -33,7 +33,8 @@ def _default_zone() -> str:
 def index():
     """Every hotel of the group today: garments by status, what is late; a button to work there."""
     days = services.group_day(db.session, now=now(), default_zone=_default_zone(),
-                              tailor_days=int(current_app.config["KIOSK_TAILOR_DAYS"]))
+                              tailor_days=lambda: int(properties.setting(db.session, current_app.config,
+                                                                         "KIOSK_TAILOR_DAYS")))
     return render_template("group/index.html", days=days, current_property=scope.current(db.session))
 
 

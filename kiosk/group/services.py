@@ -8,6 +8,7 @@ supervisor sees, never a second way of counting.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -117,10 +118,11 @@ class PropertyDay:
     board: board.Board
 
 
-def group_day(session: Session, *, now: dt.datetime, default_zone: str, tailor_days: int) -> list[PropertyDay]:
-    """Every active property's today board."""
+def group_day(session: Session, *, now: dt.datetime, default_zone: str,
+              tailor_days: Callable[[], int]) -> list[PropertyDay]:
+    """Every active property's today board (``tailor_days()``: the property's, asked in turn)."""
     return [PropertyDay(record, board.today_board(session, now_utc=now, timezone=properties.zone_of(record, default_zone),
-                                                  tailor_days=tailor_days))
+                                                  tailor_days=tailor_days()))
             for record in properties.each_property(session)]
 
 

@@ -20,6 +20,7 @@ from ..web import (
     client_address,
     current_sign_in,
     current_user,
+    hotel_setting,
     htmx_redirect,
     is_htmx,
     render_page_or_fragment,
@@ -32,7 +33,7 @@ from . import bp, services
 
 
 def _tailor_days() -> int:
-    return int(current_app.config["KIOSK_TAILOR_DAYS"])
+    return int(hotel_setting("KIOSK_TAILOR_DAYS"))
 
 
 def _render(*, note: str = "", write_error: str | None = None, ack_error: str | None = None,

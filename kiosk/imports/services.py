@@ -79,7 +79,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from .. import badges
+from .. import badges, scope
 from ..domain import cells, typed
 from ..domain.codes import is_valid_code, is_valid_number, is_valid_phone, is_valid_tag, normalise_code, normalise_phone
 from ..domain.errors import N_, DomainError, Label
@@ -947,10 +947,20 @@ def _check_garments(session: Session, rows: _Rows) -> list[_GarmentRow]:
     checked = [_read_garment_row(row, garment_type, owner) for row in items]
     _report_duplicates([item.row for item in checked], "tag", lambda row: normalise_code(row.get("tag")))
     garments = _load_by(session, Garment, Garment.tag, (normalise_code(row.get("tag")) for row in items))
+    # A tag is one garment's in the whole group: another hotel's is not this hotel's to register.
+    # (Its tag only: no record of another hotel is loaded into this session.)
+    unknown = sorted({item.tag for item in checked if item.tag and item.tag not in garments})
+    elsewhere: set[str] = set()
+    with scope.every_property(session):
+        for chunk in _chunks(unknown):
+            elsewhere.update(session.scalars(select(Garment.tag).where(Garment.tag.in_(chunk))))
     for item in checked:
         garment = garments.get(item.tag) if item.tag else None
         if garment is not None:
             _check_against_record(item, garment, owners_given=rows.has("staff_no"))
+        elif item.tag in elsewhere:
+            item.row.fail("tag", N_("Tag %(tag)s is a garment of another hotel of the group; give this garment "
+                                    "a new tag."), tag=item.tag)
     return checked
 
 

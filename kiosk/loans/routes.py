@@ -15,7 +15,7 @@ from ..printing.routes import sent_notice
 from ..printing.services import enqueue, print_once
 from ..request_keys import new_key
 from ..stations.web import duplicate_seconds, render_result, scan_meta, scan_log
-from ..web import current_user, htmx_redirect, is_htmx, render_page_or_fragment, roles, typed_form
+from ..web import current_user, hotel_setting, htmx_redirect, is_htmx, render_page_or_fragment, roles, typed_form
 from ..writeoffs.services import Rules
 from . import bp, services
 from .forms import LoanForm
@@ -179,7 +179,7 @@ def write_off(item_id: int):
     item = db.get_or_404(LoanItem, item_id)
     try:
         write_off = services.open_write_off(db.session, item, user=current_user(),
-                                            rules=Rules.from_config(current_app.config, zone=hotel_zone()),
+                                            rules=Rules.from_config(current_app.config, zone=hotel_zone(), table=hotel_setting("KIOSK_DEPRECIATION")),
                                             request_key=request.form.get("request_key"), today=hotel_today())
     except DomainError as refused:
         db.session.rollback()

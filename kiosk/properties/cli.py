@@ -38,13 +38,22 @@ def add(code: str, name: str, time_zone: str | None) -> None:
 @click.option("--code", "new_code", default=None, help="Its new code (the first hotel has none until it is given one).")
 @click.option("--name", default=None)
 @click.option("--time-zone", default=None, help="Its time zone; an empty one: as KIOSK_TIMEZONE.")
-def change(code: str, new_code: str | None, name: str | None, time_zone: str | None) -> None:
-    """Change the hotel CODE (or its number, 1 for the first): its code, name or time zone."""
+@click.option("--duplicate-seconds", default=None, help="Its KIOSK_DUPLICATE_SECONDS; empty: the server's.")
+@click.option("--tailor-days", default=None, help="Its KIOSK_TAILOR_DAYS; empty: the server's.")
+@click.option("--retention-days", default=None, help="Its KIOSK_BORROWER_RETENTION_DAYS; empty: the server's.")
+@click.option("--depreciation", default=None, help="Its KIOSK_DEPRECIATION table, like 6:100,12:70; empty: the server's.")
+def change(code: str, new_code: str | None, name: str | None, time_zone: str | None, duplicate_seconds: str | None,
+           tailor_days: str | None, retention_days: str | None, depreciation: str | None) -> None:
+    """Change the hotel CODE (or its number, 1 for the first): its code, name, time zone, or its
+    own settings (each empty: back to the server's KIOSK_* setting)."""
     record = services.by_code(db.session, code)
     if record is None:
         raise click.ClickException(gettext("No hotel has the code %(code)s.", code=code))
     try:
         services.change_property(db.session, record, code=new_code, name=name, time_zone=time_zone)
+        services.set_settings(db.session, record, {
+            "KIOSK_DUPLICATE_SECONDS": duplicate_seconds, "KIOSK_TAILOR_DAYS": tailor_days,
+            "KIOSK_BORROWER_RETENTION_DAYS": retention_days, "KIOSK_DEPRECIATION": depreciation})
     except DomainError as error:
         _fail(error)
     db.session.commit()
@@ -56,7 +65,9 @@ def list_properties() -> None:
     """The group's hotels: code, name, time zone."""
     for record in services.properties(db.session, active_only=False):
         zone = record.time_zone or gettext("as KIOSK_TIMEZONE")
-        click.echo(f"{record.id}\t{record.code or '-'}\t{record.name}\t{zone}")
+        own = [f"{name}={getattr(record, column)}" for name, (column, _bounds) in services.OWN_SETTINGS.items()
+               if getattr(record, column) is not None]
+        click.echo("\t".join([str(record.id), record.code or "-", record.name, zone, *own]))
 
 
 @property_cli.command("join")

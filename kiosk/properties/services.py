@@ -166,6 +166,63 @@ def change_property(session: Session, record: Property, *, code: str | None = No
     return record
 
 
+#: a KIOSK_* setting a hotel may have its own value of -> (its column, the bounds of a number)
+OWN_SETTINGS: dict[str, tuple[str, tuple[int, int] | None]] = {
+    "KIOSK_DUPLICATE_SECONDS": ("duplicate_seconds", (0, 3600)),
+    "KIOSK_TAILOR_DAYS": ("tailor_days", (1, 365)),
+    "KIOSK_BORROWER_RETENTION_DAYS": ("borrower_retention_days", (1, 3650)),
+    "KIOSK_DEPRECIATION": ("depreciation", None),
+}
+BAD_SETTING = N_("%(name)s must be a whole number from %(low)s to %(high)s.")
+BAD_TABLE = N_("The depreciation table %(value)s cannot be read: %(why)s")
+
+
+def setting(session: Session, config, name: str):
+    """The setting ``name`` (a KIOSK_* key of :data:`OWN_SETTINGS`) for the session's property:
+    its own value, else the server's (``config``). The one reader of these settings: the
+    stations, the tailor, the board, the write-offs, the alerts and the privacy erase."""
+    column, _bounds = OWN_SETTINGS[name]
+    try:
+        property_id = scope.current(session)
+    except scope.NoProperty:
+        property_id = None
+    record = scope.plain_session(session).get(Property, property_id) if property_id else None
+    own = getattr(record, column) if record is not None else None
+    if own is None:
+        return config[name]
+    if name == "KIOSK_DEPRECIATION":
+        from ..domain.depreciation import parse_table
+
+        return parse_table(own)
+    return own
+
+
+def set_settings(session: Session, record: Property, values: dict[str, str | None]) -> Property:
+    """A hotel's own settings (a KIOSK_* name -> its text; "" goes back to the server's)."""
+    for name, raw in values.items():
+        if raw is None:
+            continue
+        column, bounds = OWN_SETTINGS[name]
+        text = raw.strip()
+        if not text:
+            setattr(record, column, None)
+        elif bounds is None:
+            from ..domain.depreciation import parse_table
+
+            try:
+                parse_table(text)
+            except ValueError as why:
+                raise DomainError(BAD_TABLE, value=text, why=str(why)) from None
+            setattr(record, column, text[:255])
+        else:
+            low, high = bounds
+            if not (text.isascii() and text.isdigit() and low <= int(text) <= high):
+                raise DomainError(BAD_SETTING, name=name, low=low, high=high)
+            setattr(record, column, int(text))
+    session.flush()
+    return record
+
+
 def tag_prefix(session: Session) -> str:
     """The code that begins the session's property's new tags ("" for a hotel without one)."""
     record = session.get(Property, scope.required(session))

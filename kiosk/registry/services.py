@@ -418,7 +418,9 @@ def register_batch(session: Session, *, garment_type: GarmentType, count: int = 
     if tag:
         if count != 1:  # pragma: no cover - the forms never ask for this
             raise ValueError("a typed tag registers exactly one garment")
-        if session.scalar(select(Garment.id).where(Garment.tag == tag)) is not None:
+        with scope.every_property(session):  # a tag is one garment's in the whole group
+            taken = session.scalar(select(Garment.id).where(Garment.tag == tag)) is not None
+        if taken:
             raise FieldErrors([FieldError("tag", N_("Tag %(tag)s is already on another garment."), tag=tag)])
         tags = [tag]
     else:

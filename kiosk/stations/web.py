@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import NamedTuple
 
-from flask import current_app, render_template, request
+from flask import render_template, request
 from flask_babel import gettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased, joinedload
@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, aliased, joinedload
 from ..domain.errors import N_
 from ..extensions import db
 from ..ledger import UNDO
-from ..web import current_user
+from ..web import current_user, hotel_setting
 from ..models import Event, Garment, User, utcnow
 from ..scanning import ScanMeta, ScanResult
 
@@ -20,7 +20,7 @@ LOG_LENGTH = 30
 
 
 def duplicate_seconds() -> int:
-    return int(current_app.config["KIOSK_DUPLICATE_SECONDS"])
+    return int(hotel_setting("KIOSK_DUPLICATE_SECONDS"))
 
 
 class NotYourScan(Exception):

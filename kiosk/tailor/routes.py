@@ -5,7 +5,7 @@ clerk switches with one tap and the scanner keeps typing into the same field.
 """
 from __future__ import annotations
 
-from flask import current_app, render_template, request
+from flask import render_template, request
 from flask_babel import gettext as _
 
 from ..domain.defects import DEFECTS
@@ -15,7 +15,7 @@ from ..inspection.services import DEFECT_REQUIRED
 from ..models import utcnow
 from ..scanning import ScanResult, undo_last
 from ..stations.web import duplicate_seconds, render_result, scan_meta, scan_log
-from ..web import current_user, is_htmx, render_page_or_fragment, roles
+from ..web import current_user, hotel_setting, is_htmx, render_page_or_fragment, roles
 from . import bp, services
 from .services import SEND, STATION
 
@@ -25,7 +25,7 @@ def _mode(value: str | None) -> str:
 
 
 def _board_context() -> dict:
-    limit_days = int(current_app.config["KIOSK_TAILOR_DAYS"])
+    limit_days = int(hotel_setting("KIOSK_TAILOR_DAYS"))
     return {"rows": services.at_tailor(db.session, utcnow(), limit_days),
             "limit_days": limit_days, "defects_labels": DEFECTS}
 

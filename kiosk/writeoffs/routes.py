@@ -18,14 +18,14 @@ from ..properties import services as properties
 from ..printing import services as printing
 from ..printing import worker
 from ..request_keys import new_key
-from ..web import client_address, current_user, htmx_redirect, render_page_or_fragment, roles
+from ..web import client_address, current_user, hotel_setting, htmx_redirect, render_page_or_fragment, roles
 from . import bp, services
 from .forms import CorrectionForm, WriteOffForm
 from .models import Compensation, WriteOff
 
 
 def _rules() -> services.Rules:
-    return services.Rules.from_config(current_app.config, zone=hotel_zone())
+    return services.Rules.from_config(current_app.config, zone=hotel_zone(), table=hotel_setting("KIOSK_DEPRECIATION"))
 
 
 def _labels() -> dict:

@@ -102,10 +102,10 @@ class Rules:
     zone: str = calendar.DEFAULT_ZONE
 
     @classmethod
-    def from_config(cls, config: Mapping[str, Any], *, zone: str) -> Rules:
+    def from_config(cls, config: Mapping[str, Any], *, zone: str, table: depreciation.Table | None = None) -> Rules:
         """The settings as the app was configured (write-offs and the loans that open one),
-        on the calendar of the hotel's ``zone``."""
-        return cls(config["KIOSK_DEPRECIATION"], config["KIOSK_UNWASHED_FEE"], zone)
+        on the calendar of the hotel's ``zone``, with the hotel's own depreciation ``table``."""
+        return cls(table if table is not None else config["KIOSK_DEPRECIATION"], config["KIOSK_UNWASHED_FEE"], zone)
 
 
 @dataclass(frozen=True)
