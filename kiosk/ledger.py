@@ -22,6 +22,7 @@ from .database import plain_read, run_core
 from .domain.errors import DomainError, N_
 from .domain.garment_states import Action, Status, next_status, status_label
 from .kits import services as kits
+from .properties import services as properties
 from .models import Employee, Event, Garment, GarmentType, User, utcnow
 
 REGISTER = "register"
@@ -74,7 +75,7 @@ def register_garment(session: Session, *, tag: str, garment_type: GarmentType, s
         status_since=at,
         created_at=at,
         purchased_on=purchased_on,
-        cost=cost if cost is not None else garment_type.unit_cost,
+        cost=cost if cost is not None else properties.type_price(session, garment_type),
     )
     session.add(garment)
     session.add(_event(garment, REGISTER, None, Status.IN_STOCK.value, user=user,

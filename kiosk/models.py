@@ -188,6 +188,22 @@ class GarmentType(db.Model):
     garments: Mapped[list[Garment]] = relationship(back_populates="garment_type")
 
 
+class TypePrice(PerProperty, db.Model):
+    """A hotel's own price of a garment type of the group's catalogue (none: the catalogue's)."""
+
+    __tablename__ = "type_prices"
+    __property_led__ = True  # its indexes begin with property_id
+    __table_args__ = (
+        UniqueConstraint("property_id", "type_id", name="uq_type_prices_property_type"),
+        CheckConstraint("unit_cost >= 0", name="cost"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    type_id: Mapped[int] = mapped_column(ForeignKey("garment_types.id"))
+    unit_cost: Mapped[Decimal] = mapped_column(Money)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
 _STATUS_SQL = ", ".join(f"'{s.value}'" for s in Status)
 
 

@@ -198,3 +198,36 @@ def test_each_hotel_has_its_own_settings_else_the_servers(app, client, runner, t
     assert runner.invoke(args=["kiosk", "property", "set", "YI", "--tailor-days", ""]).exit_code == 0
     with app.app_context():
         assert db.session.get(Property, two_hotels["second"]).tailor_days is None
+
+
+def test_each_hotel_sets_its_own_price_of_the_groups_garment_types(app, client, two_hotels):
+    """The types are one catalogue; 乙店's supervisor sets its shirt at 150 (the catalogue's 100):
+    乙店's screens and its new garments cost 150, 甲店's stay at 100."""
+    from decimal import Decimal
+
+    from kiosk.models import GarmentType
+    from kiosk.registry.services import register_batch
+
+    with app.app_context():
+        shirt = db.session.scalar(select(GarmentType).where(GarmentType.code == "SH"))
+        shirt_id = shirt.id
+        form = {"code": "SH", "name_zh": shirt.name_zh, "name_en": shirt.name_en, "unit_cost": "150",
+                "entitlement": str(shirt.entitlement), "expected_washes": str(shirt.expected_washes), "active": "y"}
+    _sign_in(client, two_hotels["supervisors"][two_hotels["second"]], two_hotels["second"])
+    assert 'value="100.00"' in client.get(f"/registry/types/{shirt_id}/edit").get_data(as_text=True)
+    saved = client.post(f"/registry/types/{shirt_id}/edit", data=form)
+    assert saved.status_code in (200, 302), saved.get_data(as_text=True)
+    assert "¥150.00" in client.get("/registry/types").get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(GarmentType, shirt_id).unit_cost == Decimal("100.00")  # the catalogue's stays
+        costs = {}
+        for property_id in (two_hotels["first"], two_hotels["second"]):
+            with scope.within(db.session, property_id):
+                garment_type = db.session.get(GarmentType, shirt_id)
+                costs[property_id] = register_batch(db.session, garment_type=garment_type, count=1)[0].cost
+        assert costs == {two_hotels["first"]: Decimal("100.00"), two_hotels["second"]: Decimal("150.00")}
+        db.session.rollback()
+    client.post("/logout")
+    _sign_in(client, two_hotels["supervisors"][two_hotels["first"]], two_hotels["first"])
+    listing = client.get("/registry/types").get_data(as_text=True)
+    assert "¥100.00" in listing and "¥150.00" not in listing

@@ -6,6 +6,7 @@ about the properties themselves: which there are, who may sign in at which, and 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from decimal import Decimal
 
 from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
@@ -13,7 +14,7 @@ from sqlalchemy.orm import Session
 from .. import scope
 from ..domain.errors import DomainError, N_
 from ..domain.roles import GROUP, in_group
-from ..models import Property, PropertyMember, User, utcnow
+from ..models import GarmentType, Property, PropertyMember, TypePrice, User, utcnow
 
 NOT_HERE = N_("%(name)s is not an operator of this hotel. Sign in at a tablet of their own hotel.")
 
@@ -221,6 +222,28 @@ def set_settings(session: Session, record: Property, values: dict[str, str | Non
             setattr(record, column, int(text))
     session.flush()
     return record
+
+
+def type_prices(session: Session) -> dict[int, Decimal]:
+    """The session's hotel's own prices, by garment type (the catalogue's where it has none)."""
+    return dict(session.execute(select(TypePrice.type_id, TypePrice.unit_cost)).all())
+
+
+def type_price(session: Session, garment_type: GarmentType) -> Decimal:
+    """What a garment of ``garment_type`` costs at the session's hotel: its own price, else the
+    catalogue's. The one rule for a new garment's cost and the price a screen shows."""
+    own = session.scalar(select(TypePrice.unit_cost).where(TypePrice.type_id == garment_type.id))
+    return own if own is not None else garment_type.unit_cost
+
+
+def set_type_price(session: Session, garment_type: GarmentType, unit_cost: Decimal) -> None:
+    """The session's hotel's own price of ``garment_type`` (kept even when it equals the catalogue's)."""
+    row = session.scalar(select(TypePrice).where(TypePrice.type_id == garment_type.id))
+    if row is None:
+        session.add(TypePrice(type_id=garment_type.id, unit_cost=unit_cost, updated_at=utcnow()))
+    else:
+        row.unit_cost = unit_cost
+    session.flush()
 
 
 def tag_prefix(session: Session) -> str:

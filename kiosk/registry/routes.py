@@ -19,6 +19,7 @@ from ..extensions import db
 from ..forms import mark
 from ..i18n import hotel_today, translate_error
 from ..models import Employee, GarmentType
+from ..properties import services as properties
 from ..operators.services import Actor
 from ..request_keys import new_key
 from ..web import current_user, htmx_redirect, page_arg, render_page_or_fragment, roles
@@ -181,7 +182,8 @@ def employee_reactivate(employee_id: int):
 @roles(*MANAGERS)
 def types():
     """Garment types: price, entitlement, expected washes."""
-    return render_template("registry/types.html", types=services.list_types(db.session))
+    return render_template("registry/types.html", types=services.list_types(db.session),
+                           prices=properties.type_prices(db.session))
 
 
 def _save_type(form: forms.GarmentTypeForm, garment_type: GarmentType | None) -> GarmentType | None:
@@ -212,6 +214,8 @@ def type_edit(type_id: int):
     """Change a garment type. Garments already registered keep their own cost."""
     garment_type = db.get_or_404(GarmentType, type_id)
     form = forms.GarmentTypeForm(obj=garment_type)
+    if request.method == "GET":
+        form.unit_cost.data = properties.type_price(db.session, garment_type)  # this hotel's
     if form.validate_on_submit():
         if _save_type(form, garment_type) is not None:
             flash(_("Type %(code)s saved.", code=garment_type.code), "success")

@@ -277,15 +277,21 @@ def check_type(session: Session, data: TypeData, garment_type: GarmentType | Non
 
 
 def save_type(session: Session, data: TypeData, garment_type: GarmentType | None = None) -> GarmentType:
-    """Add a garment type or change one; the code is unique."""
+    """Add a garment type or change one; the code is unique (in the group: the types are one
+    catalogue; in a group the price is the hotel's own, :func:`kiosk.properties.services.type_price`)."""
     check_type(session, data, garment_type)
+    group = properties.several(session)
     if garment_type is None:
-        garment_type = GarmentType(code=data.code)
+        garment_type = GarmentType(code=data.code, unit_cost=data.unit_cost)
         session.add(garment_type)
     garment_type.code = data.code
     garment_type.name_zh = data.name_zh
     garment_type.name_en = data.name_en
-    garment_type.unit_cost = data.unit_cost
+    if group:  # the catalogue is the group's; the price is this hotel's own
+        session.flush()
+        properties.set_type_price(session, garment_type, data.unit_cost)
+    else:
+        garment_type.unit_cost = data.unit_cost
     garment_type.entitlement = data.entitlement
     garment_type.expected_washes = data.expected_washes
     garment_type.active = data.active
