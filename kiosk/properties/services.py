@@ -36,15 +36,20 @@ def each_property(session: Session) -> Iterator[Property]:
 
 #: ``Session.info`` key: (property id, its time zone), read once per session
 _ZONE = "kiosk.property_zone"
+#: ``Session.info`` key: (property id, its own settings by column), read with the sign-in
+_OWN = "kiosk.property_settings"
 
 
 def zone_of(record: Property | None, default: str) -> str:
     return (record.time_zone if record is not None else None) or default
 
 
-def remember_zone(session: Session, property_id: int, zone: str | None) -> None:
-    """The property's time zone, read with the sign-in (:func:`zone_of_session` asks no more)."""
-    scope.plain_session(session).info[_ZONE] = (property_id, zone)
+def remember(session: Session, record: Property) -> None:
+    """The property's time zone and own settings, read with the sign-in: :func:`zone_of_session`
+    and :func:`setting` ask no more in this request."""
+    info = scope.plain_session(session).info
+    info[_ZONE] = (record.id, record.time_zone)
+    info[_OWN] = (record.id, {column: getattr(record, column) for column, _bounds in OWN_SETTINGS.values()})
 
 
 def zone_of_session(session: Session, default: str) -> str:
@@ -187,8 +192,12 @@ def setting(session: Session, config, name: str):
         property_id = scope.current(session)
     except scope.NoProperty:
         property_id = None
-    record = scope.plain_session(session).get(Property, property_id) if property_id else None
-    own = getattr(record, column) if record is not None else None
+    kept = scope.plain_session(session).info.get(_OWN)
+    if kept is not None and kept[0] == property_id:
+        own = kept[1][column]
+    else:
+        record = scope.plain_session(session).get(Property, property_id) if property_id else None
+        own = getattr(record, column) if record is not None else None
     if own is None:
         return config[name]
     if name == "KIOSK_DEPRECIATION":
