@@ -304,3 +304,91 @@ def test_an_in_transit_garment_is_not_missing_at_the_senders_stocktake(app, grou
             # Three on the rack expected; the one on its way accounted for, never missing.
             assert (sum(r.expected for r in rows), sum(r.accounted_for for r in rows)) == (3, 1)
             assert "JIA-2" not in {g.tag for g in stocktake.unseen(db.session, count).items}
+
+
+# --- the screens ----------------------------------------------------------------------------
+
+def _signed_in(app, group, which):
+    client = app.test_client()
+    client.post("/login/property", data={"property_id": group[which]})
+    assert login(client, group["users"][which]).status_code == 302
+    return client
+
+
+def test_the_screens_send_a_transfer_print_its_slip_and_the_receiver_scans_it_in(app, group):
+    from kiosk.printing.services import document_of
+    from kiosk.models import PrintJob
+
+    sender = _signed_in(app, group, "first")
+    page = sender.get("/transfers/").get_data(as_text=True)
+    assert 'id="new-transfer"' in page and "乙店" in page
+    opened = sender.post("/transfers/new", data={"to_property_id": group["second"], "request_key": "open-1"})
+    assert opened.status_code == 302
+    again = sender.post("/transfers/new", data={"to_property_id": group["second"], "request_key": "open-1"})
+    assert again.headers["Location"] == opened.headers["Location"]  # a repeat opens nothing new
+    packing = opened.headers["Location"]
+    transfer_id = int(packing.rstrip("/").split("/")[-1])
+    for tag in ("JIA-0", "JIA-2"):
+        answer = sender.post(f"/transfers/{transfer_id}/scan", data={"code": tag}, headers={"HX-Request": "true"})
+        html = answer.get_data(as_text=True)
+        assert 'data-scan-result="ok"' in html and 'data-garment-status="in_transit"' in html
+        assert 'id="transfer-lines"' in html  # the list comes along
+    repeat = sender.post(f"/transfers/{transfer_id}/scan", data={"code": "JIA-0"}, headers={"HX-Request": "true"})
+    assert 'data-scan-result="duplicate"' in repeat.get_data(as_text=True)
+    full = sender.get(packing).get_data(as_text=True)
+    assert 'data-scan-result="idle"' in full and "JIA-2" in full
+    assert sender.post(f"/transfers/{transfer_id}/stock",
+                       data={"code": "SOCK", "size": "M", "quantity": "3", "request_key": "sock-1"}).status_code == 302
+    too_many = sender.post(f"/transfers/{transfer_id}/stock", data={"code": "SOCK", "size": "M", "quantity": "99"})
+    assert "Not enough" in too_many.get_data(as_text=True)
+    # Not yet sent: the receiver does not see it.
+    receiver = _signed_in(app, group, "second")
+    assert receiver.get(f"/transfers/incoming/{transfer_id}").status_code == 404
+    assert receiver.get(f"/transfers/{transfer_id}").status_code == 404
+    assert sender.post(f"/transfers/{transfer_id}/send", data={"request_key": "send-1"}).status_code == 302
+    assert sender.post(f"/transfers/{transfer_id}/send", data={"request_key": "send-1"}).status_code == 302
+    with app.app_context(), scope.within(db.session, group["first"]):
+        jobs = list(db.session.scalars(select(PrintJob).where(PrintJob.kind == "transfer")))
+        assert len(jobs) == 1
+        lines = [el.get("text", "") for el in json.loads(jobs[0].document)["elements"]]
+        text = "\n".join(lines)
+        slip_no = services.get(db.session, transfer_id).slip_no
+        assert slip_no in text and "甲店" in text and "乙店" in text
+        assert "JIA-0" in text and "JIA-2" in text and "SOCK" in text and "× 3" in text
+        assert "________________" in text  # the receiver signs
+        assert document_of(jobs[0]).title.endswith(slip_no)
+    listing = receiver.get("/transfers/").get_data(as_text=True)
+    assert f'data-transfer="{transfer_id}"' in listing
+    station = receiver.get(f"/transfers/incoming/{transfer_id}").get_data(as_text=True)
+    assert 'data-testid="spare-pool-note"' in station and 'id="scan-field"' in station
+    stranger = receiver.post(f"/transfers/incoming/{transfer_id}/scan", data={"code": "YI-0"},
+                             headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert 'data-scan-result="error"' in stranger
+    early = receiver.post(f"/transfers/incoming/{transfer_id}/confirm", data={"request_key": "c-0"})
+    assert "have not been scanned in yet" in early.get_data(as_text=True)
+    for tag in ("JIA-0", "JIA-2"):
+        answer = receiver.post(f"/transfers/incoming/{transfer_id}/scan", data={"code": tag},
+                               headers={"HX-Request": "true"}).get_data(as_text=True)
+        assert 'data-scan-result="ok"' in answer and 'data-garment-status="in_stock"' in answer
+    twice = receiver.post(f"/transfers/incoming/{transfer_id}/scan", data={"code": "JIA-0"},
+                          headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert 'data-scan-result="duplicate"' in twice
+    assert receiver.post(f"/transfers/incoming/{transfer_id}/confirm", data={"request_key": "c-1"}).status_code == 302
+    assert receiver.post(f"/transfers/incoming/{transfer_id}/confirm", data={"request_key": "c-1"}).status_code == 302
+    with app.app_context(), scope.within(db.session, group["second"]):
+        assert db.session.scalar(select(StockItem.quantity_on_hand).where(StockItem.code == "SOCK")) == 3
+    assert 'data-transfer-status="received"' in sender.get(packing).get_data(as_text=True)
+    # The sender's page of a garment that left: no longer found there.
+    assert sender.get("/garment/JIA-0").status_code == 404
+
+
+def test_a_clerk_may_scan_in_but_not_send(app, group):
+    with app.app_context(), scope.within(db.session, group["second"]):
+        clerk = Factory().user("乙收发员", role="clerk")
+        db.session.commit()
+        clerk_id = clerk.id
+    client = app.test_client()
+    client.post("/login/property", data={"property_id": group["second"]})
+    assert login(client, clerk_id).status_code == 302
+    assert client.get("/transfers/").status_code == 200
+    assert client.post("/transfers/new", data={"to_property_id": group["first"]}).status_code == 403
