@@ -349,7 +349,7 @@ def undo(session: Session, event: Event, *, user: User | None, station: str) -> 
     if event.action in (UNDO, REGISTER) or event.reverses_event_id is not None:
         raise DomainError(N_("This scan cannot be undone."))
     if event.action in _TRANSFER_ACTIONS:
-        raise DomainError(N_("A transfer is not undone: cancel it on its transfer slip (调拨单)."))
+        raise DomainError(N_("A transfer is not undone: cancel it on its transfer slip."))
     if session.scalar(select(Event.id).where(Event.reverses_event_id == event.id)):
         raise DomainError(N_("This scan was already undone."))
     latest = last_event(session, garment)

@@ -350,23 +350,25 @@ def slip_document(transfer: Transfer, *, sender: str, receiver: str, gettext: Ca
     line, and a line for the receiver's signature."""
     _ = gettext
     lab = d.labels(_)
-    els: list = [d.Text(_("Transfer slip"), size=2, bold=True, align="center"),
+    title, from_label, to_label = _("Transfer slip"), _("From hotel"), _("To hotel")
+    garments_label, stock_label, signed_by = _("Garments"), _("Stock items"), _("Received by")
+    els: list = [d.Text(title, size=2, bold=True, align="center"),
                  d.Text(f"{lab['slip_no']}：{transfer.slip_no}", align="center"), d.Rule(),
-                 d.Text(f"{_('From')}：{sender}"), d.Text(f"{_('To')}：{receiver}"), d.Rule()]
+                 d.Text(f"{from_label}：{sender}"), d.Text(f"{to_label}：{receiver}"), d.Rule()]
     garments = [line for line in transfer.lines if line.garment_id is not None]
-    els.append(d.Text(f"{_('Garments')}（{lab['count']} {len(garments)}）", bold=True))
+    els.append(d.Text(f"{garments_label}（{lab['count']} {len(garments)}）", bold=True))
     for n, line in enumerate(garments, 1):
         g = line.garment
         els.append(d.Text(f"{n}. " + d.GarmentLine(g.tag, type_name(g.garment_type), g.size or "").text()))
     stock_lines = [line for line in transfer.lines if line.stock_code is not None]
     if stock_lines:
-        els.append(d.Text(_("Stock items"), bold=True))
+        els.append(d.Text(stock_label, bold=True))
         for line in stock_lines:
             size = f" {line.stock_size}" if line.stock_size else ""
             els.append(d.Text(f"{line.stock_name_zh or line.stock_code}{size} ({line.stock_code}) × {line.quantity}"))
     if transfer.note:
         els.append(d.Text(f"{lab['note']}：{transfer.note}"))
     els += [d.Rule(), d.Text(f"{lab['clerk']}：{clerk}"), d.Text(f"{lab['time']}：{when:%Y-%m-%d %H:%M}"),
-            d.Feed(2), d.Text(f"{_('Received by')}：________________"), d.Feed(1),
+            d.Feed(2), d.Text(f"{signed_by}：________________"), d.Feed(1),
             d.Text(f"{lab['date']}：________________"), d.Barcode(transfer.slip_no), d.Feed(3), d.Cut()]
-    return d.Document("transfer", els, title=f"{_('Transfer slip')} {transfer.slip_no}")
+    return d.Document("transfer", els, title=f"{title} {transfer.slip_no}")
