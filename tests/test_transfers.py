@@ -206,6 +206,17 @@ def test_only_a_clean_garment_in_its_slot_goes_and_the_refusal_says_why(app, gro
             services.open_transfer(db.session, to_property_id=group["first"], user=user)
 
 
+def test_a_passed_garment_not_yet_in_its_slot_is_not_sent(app, group):
+    with app.app_context(), scope.within(db.session, group["first"]):
+        shirt = db.session.scalar(select(Garment)).garment_type
+        Factory().passed("JIA-PASSED", garment_type=shirt)
+        user = _user(group["users"]["first"])
+        transfer = services.open_transfer(db.session, to_property_id=group["second"], user=user)
+        result = services.scan_out(db.session, transfer, "JIA-PASSED", user=user)
+        assert result.result == "error" and "not in its slot yet" in str(result.error)
+        assert db.session.scalar(select(Garment.status).where(Garment.tag == "JIA-PASSED")) == "in_stock"
+
+
 def test_more_stock_than_on_hand_is_refused_and_changes_nothing(app, group):
     with app.app_context(), scope.within(db.session, group["first"]):
         user = _user(group["users"]["first"])
@@ -378,8 +389,10 @@ def test_the_screens_send_a_transfer_print_its_slip_and_the_receiver_scans_it_in
     with app.app_context(), scope.within(db.session, group["second"]):
         assert db.session.scalar(select(StockItem.quantity_on_hand).where(StockItem.code == "SOCK")) == 3
     assert 'data-transfer-status="received"' in sender.get(packing).get_data(as_text=True)
-    # The sender's page of a garment that left: no longer found there.
-    assert sender.get("/garment/JIA-0").status_code == 404
+    # The sender's page of a garment that left: it says where it went, and shows nothing of it.
+    gone = sender.get("/garment/JIA-0")
+    assert gone.status_code == 404 and "transferred to 乙店" in gone.get_data(as_text=True)
+    assert sender.get("/garment/NOPE-1").status_code == 404
 
 
 def test_a_clerk_may_scan_in_but_not_send(app, group):

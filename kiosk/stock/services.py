@@ -59,6 +59,8 @@ REASON_LABELS = {
     "adjusted": N_("Adjusted"),
     "distributed": N_("Monthly distribution"),
     "returned": N_("Returned"),
+    "transfer_out": N_("Transferred out"),
+    "transfer_in": N_("Transferred in"),
 }
 
 Gettext = Callable[..., str]

@@ -55,6 +55,8 @@ PARTLY_RECEIVED = N_("Transfer %(slip)s cannot be cancelled: the receiving hotel
 NO_ITEM = N_("There is no stock item %(code)s in size %(size)s here.")
 BAD_QUANTITY = N_("The quantity must be a whole number from 1 to %(max)s.")
 RACED = N_("%(tag)s was just received on another tablet.")
+NOT_SLOTTED = N_("%(tag)s has passed inspection but is not in its slot yet: put it in its slot, then scan it "
+                 "onto the transfer.")
 
 
 def status_label(status: str) -> str:
@@ -120,6 +122,8 @@ def scan_out(session: Session, transfer: Transfer, raw_code: str, *, user: User 
         return ScanResult(DUPLICATE, code, garment, error=DomainError(ALREADY_ON, tag=garment.tag))
 
     def write() -> Event:
+        if garment.status == Status.IN_STOCK.value and garment.awaiting_slot:
+            raise DomainError(NOT_SLOTTED, tag=garment.tag)
         event = ledger.move(session, garment, Action.TRANSFER_OUT, user=user, station=STATION,
                             note=transfer.slip_no, at=now)
         session.add(TransferLine(transfer=transfer, garment_id=garment.id, quantity=1, out_event_id=event.id,
@@ -131,7 +135,7 @@ def scan_out(session: Session, transfer: Transfer, raw_code: str, *, user: User 
 
 def remove_garment(session: Session, transfer: Transfer, line_id: int, *, user: User | None) -> Event:
     """Take a garment off a transfer still being packed: back in the sender's stock (transfer_cancel)."""
-    _must_be_open_labelled(transfer)
+    _must_be_open(transfer)
     line = next((line for line in transfer.lines if line.id == line_id and line.garment_id is not None), None)
     if line is None:
         raise DomainError(N_("That line is not on this transfer."))
@@ -142,7 +146,7 @@ def remove_garment(session: Session, transfer: Transfer, line_id: int, *, user: 
     return event
 
 
-def _must_be_open_labelled(transfer: Transfer) -> None:
+def _must_be_open(transfer: Transfer) -> None:
     if transfer.status != OPEN:
         raise DomainError(NOT_OPEN, slip=transfer.slip_no, status=_label(STATUS_LABELS[transfer.status]))
 
@@ -162,7 +166,7 @@ def add_stock(session: Session, transfer: Transfer, *, code: str, size: str, qua
     """``quantity`` of the sender's stock item ``code``/``size`` onto the transfer: taken off the
     shelf now by one conditional UPDATE (refused beyond what is on hand, nothing changed)."""
     def run() -> TransferLine:
-        _must_be_open_labelled(transfer)
+        _must_be_open(transfer)
         item = session.scalar(select(StockItem).where(StockItem.code == code, StockItem.size == (size or "")))
         if item is None:
             raise DomainError(NO_ITEM, code=code, size=size or "—")
@@ -182,20 +186,16 @@ def add_stock(session: Session, transfer: Transfer, *, code: str, size: str, qua
 
 def send(session: Session, transfer: Transfer, *, user: User | None, now: dt.datetime | None = None) -> Transfer:
     """The packed transfer leaves: ``sent`` (the receiver now sees it). The caller prints the slip."""
-    _must_be_open_labelled(transfer)
+    _must_be_open(transfer)
     if not transfer.lines:
         raise DomainError(EMPTY, slip=transfer.slip_no)
     changed = session.execute(update(Transfer).where(Transfer.id == transfer.id, Transfer.status == OPEN)
                               .values(status=SENT, sent_by_id=user.id if user else None, sent_at=now or utcnow())
                               .execution_options(synchronize_session=False))
     if changed.rowcount != 1:
-        raise DomainError(ledger_changed())
+        raise DomainError(CHANGED)
     session.refresh(transfer)
     return transfer
-
-
-def ledger_changed() -> str:
-    return CHANGED
 
 
 def cancel(session: Session, transfer: Transfer, *, user: User | None, now: dt.datetime | None = None) -> Transfer:
@@ -211,7 +211,7 @@ def cancel(session: Session, transfer: Transfer, *, user: User | None, now: dt.d
                                           cancelled_at=now or utcnow())
                                   .execution_options(synchronize_session=False))
         if changed.rowcount != 1:
-            raise DomainError(ledger_changed())
+            raise DomainError(CHANGED)
         for line in transfer.lines:
             if line.garment_id is not None:
                 garment = line.garment
@@ -225,6 +225,31 @@ def cancel(session: Session, transfer: Transfer, *, user: User | None, now: dt.d
                                     note=f"{transfer.slip_no} cancelled")
     session.refresh(transfer)
     return transfer
+
+
+@dataclass(frozen=True)
+class SentAway:
+    """A garment this property sent to another hotel, which has received it."""
+
+    tag: str
+    slip_no: str
+    to_property_id: int
+    received_at: dt.datetime | None
+
+
+def sent_away(session: Session, code: str) -> SentAway | None:
+    """The latest of this property's transfers that took ``code`` away and was received: what the
+    sender's garment page says of a garment that is now another hotel's (never the garment
+    itself). Read through this property's own transfers; the garment's row only for its tag."""
+    garments = Garment.__table__
+    row = session.execute(
+        select(garments.c.tag, Transfer.slip_no, Transfer.to_property_id, Transfer.received_at)
+        .select_from(Transfer).join(TransferLine, TransferLine.transfer_id == Transfer.id)
+        .join(garments, garments.c.id == TransferLine.garment_id)
+        .where(garments.c.tag == code, TransferLine.in_event_id.is_not(None),
+               garments.c.property_id != Transfer.property_id)
+        .order_by(Transfer.id.desc()).limit(1)).first()
+    return SentAway(*row) if row is not None else None
 
 
 # --- the receiver ----------------------------------------------------------------------------
@@ -322,7 +347,7 @@ def confirm_receipt(session: Session, transfer: Transfer, *, user: User | None, 
                 .values(status=RECEIVED, received_by_id=user.id if user else None, received_at=now or utcnow())
                 .execution_options(synchronize_session=False))
         if changed.rowcount != 1:
-            raise DomainError(ledger_changed())
+            raise DomainError(CHANGED)
         for line in transfer.lines:
             if line.stock_code is None:
                 continue
