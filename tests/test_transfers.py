@@ -158,6 +158,13 @@ def test_a_transfer_moves_a_garment_and_both_months_reports_balance(app, group):
                 "in_stock", None, None, second)
             socks = db.session.scalar(select(StockItem).where(StockItem.code == "SOCK"))
             assert socks.quantity_on_hand == 5
+        from kiosk.group.services import group_month
+
+        with scope.every_property(db.session):
+            side_by_side = group_month(db.session, "2026-11", default_zone=ZONE, now=utcnow())
+        # The group's total: what one hotel sent the other received; nothing unexplained.
+        assert side_by_side.transferred_in.count == side_by_side.transferred_out.count == 2
+        assert (side_by_side.opening.count, side_by_side.closing.count, side_by_side.unexplained.count) == (5, 5, 0)
         with scope.within(db.session, first):
             assert db.session.scalar(select(StockItem.quantity_on_hand).where(StockItem.code == "SOCK")) == 15
             assert db.session.scalar(select(Garment).where(Garment.tag == "JIA-0")) is None
@@ -346,6 +353,15 @@ def test_the_screens_send_a_transfer_print_its_slip_and_the_receiver_scans_it_in
         assert 'id="transfer-lines"' in html  # the list comes along
     repeat = sender.post(f"/transfers/{transfer_id}/scan", data={"code": "JIA-0"}, headers={"HX-Request": "true"})
     assert 'data-scan-result="duplicate"' in repeat.get_data(as_text=True)
+    # A scan the tablet sent again (its queue, the answer lost): answered as the first, one line.
+    for _ in range(2):
+        queued = sender.post(f"/transfers/{transfer_id}/scan", data={"code": "JIA-1", "scan_id": "tablet-scan-1"},
+                             headers={"HX-Request": "true"}).get_data(as_text=True)
+        assert 'data-scan-result="ok"' in queued
+    assert sender.post(f"/transfers/{transfer_id}/lines/{_line_of(app, group, transfer_id, 'JIA-1')}/remove"
+                       ).status_code == 302
+    # The sender's own screens say where it is: 调拨途中.
+    assert 'data-garment-status="in_transit"' in sender.get("/garment/JIA-2").get_data(as_text=True)
     full = sender.get(packing).get_data(as_text=True)
     assert 'data-scan-result="idle"' in full and "JIA-2" in full
     assert sender.post(f"/transfers/{transfer_id}/stock",
@@ -388,11 +404,21 @@ def test_the_screens_send_a_transfer_print_its_slip_and_the_receiver_scans_it_in
     assert receiver.post(f"/transfers/incoming/{transfer_id}/confirm", data={"request_key": "c-1"}).status_code == 302
     with app.app_context(), scope.within(db.session, group["second"]):
         assert db.session.scalar(select(StockItem.quantity_on_hand).where(StockItem.code == "SOCK")) == 3
+    with app.app_context(), scope.within(db.session, group["first"]):
+        assert db.session.scalar(select(Garment.status).where(Garment.tag == "JIA-1")) == "in_stock"  # taken off
     assert 'data-transfer-status="received"' in sender.get(packing).get_data(as_text=True)
     # The sender's page of a garment that left: it says where it went, and shows nothing of it.
     gone = sender.get("/garment/JIA-0")
     assert gone.status_code == 404 and "transferred to 乙店" in gone.get_data(as_text=True)
     assert sender.get("/garment/NOPE-1").status_code == 404
+
+
+def _line_of(app, group, transfer_id, tag):
+    with app.app_context(), scope.within(db.session, group["first"]):
+        lines = [line for line in services.get(db.session, transfer_id).lines
+                 if line.garment is not None and line.garment.tag == tag]
+        assert len(lines) == 1
+        return lines[0].id
 
 
 def test_a_clerk_may_scan_in_but_not_send(app, group):
