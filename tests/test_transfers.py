@@ -18,14 +18,12 @@ from sqlalchemy import func, select
 
 from kiosk import scope
 from kiosk.domain.errors import DomainError
-from kiosk.domain.garment_states import Status
 from kiosk.extensions import db
-from kiosk.models import Event, Garment, Property, PropertyMember, utcnow
+from kiosk.models import Event, Garment, Property, utcnow
 from kiosk.properties import services as properties
 from kiosk.reports.services import read_loss_report
 from kiosk.stock.models import StockItem, StockMovement
 from kiosk.transfers import services
-from kiosk.transfers.models import Transfer
 from tests.conftest import Factory, login
 
 ZONE = "Asia/Shanghai"

@@ -2,9 +2,10 @@
 
 A garment's status at an instant is the ``to_status`` of its last event before
 it, and its value the ``unit_cost`` copied on that event (DESIGN: every count
-is recomputable from the events). :func:`recount` asks the events: two index
-seeks per garment (``ix_events_garment_created``), never a pass over the
-ledger. :func:`stock_at` answers a settled instant (a month's start, once the
+is recomputable from the events); it is in the stock of the property that event
+was at (a transfer between hotels moves it when the receiver scans it in).
+:func:`recount` asks the events: three index seeks per garment
+(``ix_events_garment_created``), never a pass over the ledger. :func:`stock_at` answers a settled instant (a month's start, once the
 month before it has closed) from its stored snapshot
 (:class:`~kiosk.reports.models.StockSnapshot`), taking it the first time; the
 opening of a month is the closing of the month before, the same instant and

@@ -13,9 +13,10 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Callable
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from printers import documents as d
@@ -23,7 +24,7 @@ from printers import documents as d
 from .. import ledger, scope
 from ..database import why_not_saved
 from ..domain.errors import DomainError, Label as _label, N_
-from ..domain.garment_states import Action, Status, where_it_is
+from ..domain.garment_states import Action, Status
 from ..models import Event, Garment, Property, User, utcnow
 from ..request_keys import CHANGED, by_id, once, savepoint
 from ..scanning import DUPLICATE, ERROR, OK, ScanMeta, ScanResult, find_garment, scan_once, unknown, write_scan
@@ -319,8 +320,7 @@ def scan_in(session: Session, transfer: Transfer, raw_code: str, *, user: User |
         return ScanResult(ERROR, code, garment, error=DomainError(RACED, tag=garment.tag))
     except OperationalError as error:
         return ScanResult(ERROR, code, garment, error=DomainError(why_not_saved(error)))
-    line.in_event_id = event.id
-    session.expire(line, ["in_event_id"])
+    set_committed_value(line, "in_event_id", event.id)  # as stored by the UPDATE above
     return ScanResult(OK, code, garment, event)
 
 
