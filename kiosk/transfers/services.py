@@ -134,14 +134,17 @@ def scan_out(session: Session, transfer: Transfer, raw_code: str, *, user: User 
     return write_scan(session, code, garment, write)
 
 
-def remove_garment(session: Session, transfer: Transfer, line_id: int, *, user: User | None) -> Event:
+def remove_garment(session: Session, transfer: Transfer, line_id: int, *, user: User | None) -> Event | None:
     """Take a garment off a transfer still being packed: back in the sender's stock (transfer_cancel)."""
     _must_be_open(transfer)
-    line = next((line for line in transfer.lines if line.id == line_id and line.garment_id is not None), None)
-    if line is None:
-        raise DomainError(N_("That line is not on this transfer."))
+    line = session.scalar(select(TransferLine).where(TransferLine.id == line_id, TransferLine.transfer_id == transfer.id,
+                                                     TransferLine.garment_id.is_not(None)))
+    if line is None:  # taken off already (a second tap), or never on it: nothing to do
+        return None
     event = ledger.move(session, line.garment, Action.TRANSFER_CANCEL, user=user, station=STATION,
                         note=transfer.slip_no)
+    if line in transfer.lines:
+        transfer.lines.remove(line)
     session.delete(line)
     session.flush()
     return event
