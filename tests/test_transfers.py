@@ -24,6 +24,7 @@ from kiosk.properties import services as properties
 from kiosk.reports.services import read_loss_report
 from kiosk.stock.models import StockItem, StockMovement
 from kiosk.transfers import services
+from kiosk.transfers.models import Transfer
 from tests.conftest import Factory, login
 
 ZONE = "Asia/Shanghai"
@@ -434,3 +435,27 @@ def test_a_clerk_may_scan_in_but_not_send(app, group):
     assert login(client, clerk_id).status_code == 302
     assert client.get("/transfers/").status_code == 200
     assert client.post("/transfers/new", data={"to_property_id": group["first"]}).status_code == 403
+
+
+def test_a_cancel_that_crosses_a_scan_in_is_refused_and_changes_nothing(app, group):
+    with app.app_context():
+        transfer_id = _send(group, ["JIA-2", "JIA-3"])
+    with app.app_context():
+        scope.use(db.session, group["first"])
+        stale = services.get(db.session, transfer_id)
+        assert [line.garment.status for line in stale.lines] == ["in_transit", "in_transit"]
+        db.session.commit()  # the sender's page is open; meanwhile the receiver scans one in
+        with app.app_context():
+            scope.use(db.session, group["second"])
+            incoming = services.incoming_one(db.session, transfer_id)
+            assert services.scan_in(db.session, incoming, "JIA-3", user=_user(group["users"]["second"])).ok
+            db.session.commit()
+        with pytest.raises(DomainError) as refused:
+            services.cancel(db.session, stale, user=_user(group["users"]["first"]))
+        assert "scanned garments in" in str(refused.value)
+        db.session.rollback()
+    with app.app_context(), scope.every_property(db.session):
+        assert dict(db.session.execute(select(Garment.tag, Garment.status)
+                                       .where(Garment.tag.in_(["JIA-2", "JIA-3"]))).all()) == {
+            "JIA-2": "in_transit", "JIA-3": "in_stock"}
+        assert db.session.get(Transfer, transfer_id).status == "sent"

@@ -55,7 +55,7 @@ TOO_LATE = N_("Transfer %(slip)s cannot be cancelled: %(status)s.")
 PARTLY_RECEIVED = N_("Transfer %(slip)s cannot be cancelled: the receiving hotel has scanned garments in.")
 NO_ITEM = N_("There is no stock item %(code)s in size %(size)s here.")
 BAD_QUANTITY = N_("The quantity must be a whole number from 1 to %(max)s.")
-RACED = N_("%(tag)s was just received on another tablet.")
+RACED = N_("%(tag)s was just received, or called back by the sending hotel, on another tablet.")
 NOT_SLOTTED = N_("%(tag)s has passed inspection but is not in its slot yet: put it in its slot, then scan it "
                  "onto the transfer.")
 
@@ -209,6 +209,15 @@ def cancel(session: Session, transfer: Transfer, *, user: User | None, now: dt.d
         raise DomainError(TOO_LATE, slip=transfer.slip_no, status=_label(STATUS_LABELS[transfer.status]))
     if any(line.in_event_id is not None or line.in_movement_id is not None for line in transfer.lines):
         raise DomainError(PARTLY_RECEIVED, slip=transfer.slip_no)
+    try:
+        _call_back(session, transfer, user=user, now=now)
+    except StaleDataError:  # the receiver scanned a garment in meanwhile: nothing of the cancel is kept
+        raise DomainError(PARTLY_RECEIVED, slip=transfer.slip_no) from None
+    session.refresh(transfer)
+    return transfer
+
+
+def _call_back(session: Session, transfer: Transfer, *, user: User | None, now: dt.datetime | None) -> None:
     with savepoint(session):
         changed = session.execute(update(Transfer).where(Transfer.id == transfer.id, Transfer.status == transfer.status)
                                   .values(status=CANCELLED, cancelled_by_id=user.id if user else None,
@@ -227,8 +236,6 @@ def cancel(session: Session, transfer: Transfer, *, user: User | None, now: dt.d
                                                               StockItem.size == line.stock_size))
                 stock.transfer_move(session, item=item, delta=line.quantity, user=user,
                                     note=f"{transfer.slip_no} cancelled")
-    session.refresh(transfer)
-    return transfer
 
 
 @dataclass(frozen=True)
