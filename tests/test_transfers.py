@@ -353,6 +353,7 @@ def test_the_screens_send_a_transfer_print_its_slip_and_the_receiver_scans_it_in
         html = answer.get_data(as_text=True)
         assert 'data-scan-result="ok"' in html and 'data-garment-status="in_transit"' in html
         assert 'id="transfer-lines"' in html  # the list comes along
+        assert ("甲员工" in html) == (tag == "JIA-0")  # an owned garment: told it leaves its owner
     repeat = sender.post(f"/transfers/{transfer_id}/scan", data={"code": "JIA-0"}, headers={"HX-Request": "true"})
     assert 'data-scan-result="duplicate"' in repeat.get_data(as_text=True)
     # A scan the tablet sent again (its queue, the answer lost): answered as the first, one line.

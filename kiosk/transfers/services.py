@@ -56,6 +56,8 @@ PARTLY_RECEIVED = N_("Transfer %(slip)s cannot be cancelled: the receiving hotel
 NO_ITEM = N_("There is no stock item %(code)s in size %(size)s here.")
 BAD_QUANTITY = N_("The quantity must be a whole number from 1 to %(max)s.")
 RACED = N_("%(tag)s was just received, or called back by the sending hotel, on another tablet.")
+LEAVES_OWNER = N_("%(tag)s is %(name)s's own: once the other hotel scans it in, it is a spare there and no "
+                  "longer theirs.")
 NOT_SLOTTED = N_("%(tag)s has passed inspection but is not in its slot yet: put it in its slot, then scan it "
                  "onto the transfer.")
 
@@ -131,7 +133,10 @@ def scan_out(session: Session, transfer: Transfer, raw_code: str, *, user: User 
                                  unit_cost=garment.cost))
         return event
 
-    return write_scan(session, code, garment, write)
+    result = write_scan(session, code, garment, write)
+    if result.ok and garment.owner is not None:
+        result.warnings.append(DomainError(LEAVES_OWNER, tag=garment.tag, name=garment.owner.name))
+    return result
 
 
 def remove_garment(session: Session, transfer: Transfer, line_id: int, *, user: User | None) -> Event | None:
