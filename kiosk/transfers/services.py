@@ -54,7 +54,6 @@ STILL_OUT = N_("%(count)s garments of transfer %(slip)s have not been scanned in
 TOO_LATE = N_("Transfer %(slip)s cannot be cancelled: %(status)s.")
 PARTLY_RECEIVED = N_("Transfer %(slip)s cannot be cancelled: the receiving hotel has scanned garments in.")
 NO_ITEM = N_("There is no stock item %(code)s in size %(size)s here.")
-BAD_QUANTITY = N_("The quantity must be a whole number from 1 to %(max)s.")
 RACED = N_("%(tag)s was just received, or called back by the sending hotel, on another tablet.")
 LEAVES_OWNER = N_("%(tag)s is %(name)s's own: once the other hotel scans it in, it is a spare there and no "
                   "longer theirs.")
@@ -158,16 +157,6 @@ def remove_garment(session: Session, transfer: Transfer, line_id: int, *, user: 
 def _must_be_open(transfer: Transfer) -> None:
     if transfer.status != OPEN:
         raise DomainError(NOT_OPEN, slip=transfer.slip_no, status=_label(STATUS_LABELS[transfer.status]))
-
-
-def parse_quantity(raw) -> int:
-    try:
-        quantity = int(str(raw).strip())
-    except (TypeError, ValueError):
-        quantity = 0
-    if not 1 <= quantity <= QUANTITY_MAX:
-        raise DomainError(BAD_QUANTITY, max=QUANTITY_MAX)
-    return quantity
 
 
 def add_stock(session: Session, transfer: Transfer, *, code: str, size: str, quantity: int, user: User | None,
@@ -289,13 +278,6 @@ def incoming(session: Session, *, transfer_id: int | None = None,
 def incoming_one(session: Session, transfer_id: int) -> Transfer | None:
     found = incoming(session, transfer_id=transfer_id)
     return found[0] if found else None
-
-
-def sender_name(session: Session, transfer: Transfer) -> str:
-    from ..properties import services as properties
-
-    record = session.get(Property, transfer.property_id)
-    return properties.label(record) if record is not None else ""
 
 
 def scan_in(session: Session, transfer: Transfer, raw_code: str, *, user: User | None,
