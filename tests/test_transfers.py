@@ -460,3 +460,31 @@ def test_a_cancel_that_crosses_a_scan_in_is_refused_and_changes_nothing(app, gro
                                        .where(Garment.tag.in_(["JIA-2", "JIA-3"]))).all()) == {
             "JIA-2": "in_transit", "JIA-3": "in_stock"}
         assert db.session.get(Transfer, transfer_id).status == "sent"
+
+
+def test_the_transfer_slip_prints_on_a_real_printer(app, group, printers):
+    """Sent over TCP as ESC/POS: what arrives is the slip's document, drawn (decoded back)."""
+    from kiosk.models import PrintJob
+    from kiosk.printing import process_queue
+    from kiosk.printing.services import document_of
+    from printers.render import render
+    from tests.printers.fakeprinter import decode
+
+    fake = printers()
+    app.config["KIOSK_PRINTER"] = fake.url
+    sender = _signed_in(app, group, "first")
+    opened = sender.post("/transfers/new", data={"to_property_id": group["second"]})
+    transfer_id = int(opened.headers["Location"].rstrip("/").split("/")[-1])
+    assert 'data-scan-result="ok"' in sender.post(f"/transfers/{transfer_id}/scan", data={"code": "JIA-3"},
+                                                  headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert sender.post(f"/transfers/{transfer_id}/send", data={"request_key": "send-print"}).status_code == 302
+    process_queue(app)
+    with app.app_context(), scope.within(db.session, group["first"]):
+        [job] = db.session.scalars(select(PrintJob).where(PrintJob.kind == "transfer")).all()
+        assert job.status == "done"
+        [received] = fake.received
+        printed, _commands = decode(received)
+        expected = render(document_of(job), paper_mm=app.config["KIOSK_PAPER_MM"],
+                          font_path=app.config["KIOSK_FONT"] or None)
+        assert printed.crop((0, 0, expected.width, expected.height)).tobytes() == expected.tobytes()
+        assert "JIA-3" in json.dumps(json.loads(job.document), ensure_ascii=False)
