@@ -488,3 +488,24 @@ def test_the_transfer_slip_prints_on_a_real_printer(app, group, printers):
                           font_path=app.config["KIOSK_FONT"] or None)
         assert printed.crop((0, 0, expected.width, expected.height)).tobytes() == expected.tobytes()
         assert "JIA-3" in json.dumps(json.loads(job.document), ensure_ascii=False)
+
+
+def test_thirty_tablets_scanning_one_garment_in_at_once_are_each_answered_and_it_lands_once(app, group):
+    with app.app_context():
+        transfer_id = _send(group, ["JIA-1"])
+    tablets = [_signed_in(app, group, "second") for _ in range(30)]
+
+    def scan(i):
+        response = tablets[i].post(f"/transfers/incoming/{transfer_id}/scan", data={"code": "JIA-1"},
+                                   headers={"HX-Request": "true"})
+        html = response.get_data(as_text=True)
+        return response.status_code, next((word for word in ("ok", "duplicate", "error")
+                                           if f'data-scan-result="{word}"' in html), html[:300])
+
+    answers = _threads(30, scan)
+    assert {status for status, _ in answers} == {200}, answers
+    assert [word for _, word in answers].count("ok") == 1, answers
+    with app.app_context(), scope.every_property(db.session):
+        garment = db.session.scalar(select(Garment).where(Garment.tag == "JIA-1"))
+        assert db.session.scalar(select(func.count()).select_from(Event).where(
+            Event.garment_id == garment.id, Event.action == "transfer_in")) == 1
