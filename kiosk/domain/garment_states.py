@@ -22,6 +22,7 @@ class Status(StrEnum):
     AT_TAILOR = "at_tailor"
     MISSING = "missing"
     WRITTEN_OFF = "written_off"
+    IN_TRANSIT = "in_transit"        # sent to another property of the group, not yet received (调拨途中)
 
 
 class Action(StrEnum):
@@ -39,6 +40,9 @@ class Action(StrEnum):
     MARK_MISSING = "mark_missing"    # not found at stocktake
     FOUND = "found"                  # a missing garment turns up
     WRITE_OFF = "write_off"          # 报损
+    TRANSFER_OUT = "transfer_out"    # scanned out to another property (调拨发出)
+    TRANSFER_IN = "transfer_in"      # scanned in at the receiving property (调拨接收)
+    TRANSFER_CANCEL = "transfer_cancel"  # back in the sender's stock, never received (调拨撤回)
 
 
 S = Status
@@ -63,6 +67,11 @@ TRANSITIONS: dict[Action, tuple[frozenset[Status], Status]] = {
     ),
     Action.FOUND: (frozenset({S.MISSING}), S.INSPECTION),
     Action.WRITE_OFF: (_ALL_BUT_WRITTEN_OFF, S.WRITTEN_OFF),
+    # Only a clean garment in its slot travels (spare or owned); it arrives in the receiver's stock
+    # (kiosk.ledger.receive_transfer hands it over), or comes back to the sender's.
+    Action.TRANSFER_OUT: (frozenset({S.IN_STOCK}), S.IN_TRANSIT),
+    Action.TRANSFER_IN: (frozenset({S.IN_TRANSIT}), S.IN_STOCK),
+    Action.TRANSFER_CANCEL: (frozenset({S.IN_TRANSIT}), S.IN_STOCK),
 }
 
 STATUS_LABELS: dict[Status, str] = {
@@ -76,6 +85,7 @@ STATUS_LABELS: dict[Status, str] = {
     S.AT_TAILOR: N_("At the tailor"),
     S.MISSING: N_("Missing"),
     S.WRITTEN_OFF: N_("Written off"),
+    S.IN_TRANSIT: N_("In transit"),
 }
 
 ACTION_LABELS: dict[Action, str] = {
@@ -93,6 +103,9 @@ ACTION_LABELS: dict[Action, str] = {
     Action.MARK_MISSING: N_("Mark missing"),
     Action.FOUND: N_("Mark found"),
     Action.WRITE_OFF: N_("Write off"),
+    Action.TRANSFER_OUT: N_("Transfer out"),
+    Action.TRANSFER_IN: N_("Receive a transfer"),
+    Action.TRANSFER_CANCEL: N_("Cancel a transfer"),
 }
 
 #: Why a garment in a given status cannot be moved at all by most actions;
@@ -108,6 +121,7 @@ _WHERE_IT_IS: dict[Status, str] = {
     S.AT_TAILOR: N_("it is at the tailor"),
     S.MISSING: N_("it is recorded as missing"),
     S.WRITTEN_OFF: N_("it has been written off"),
+    S.IN_TRANSIT: N_("it is on its way to another hotel of the group"),
 }
 
 

@@ -11,8 +11,17 @@ from ..domain.roles import EVERYONE
 from ..extensions import db
 from ..i18n import translate_error
 from ..scanning import not_ours
+from ..transfers import services as transfers
 from ..web import is_htmx, render_page_or_fragment, roles
 from . import bp, services
+
+
+def _hotel_name(property_id: int) -> str:
+    from ..models import Property
+    from ..properties.services import label
+
+    record = db.session.get(Property, property_id)
+    return label(record) if record is not None else ""
 
 
 @bp.context_processor
@@ -60,6 +69,12 @@ def page(tag: str):
     """
     code, garment = services.find(db.session, tag)
     if garment is None:
+        away = transfers.sent_away(db.session, code)
+        if away is not None:  # ours once: sent to another hotel of the group (调拨), received there
+            message = _("%(tag)s was transferred to %(hotel)s (transfer slip %(slip)s): it is that hotel's now.",
+                        tag=away.tag, hotel=_hotel_name(away.to_property_id), slip=away.slip_no)
+            return render_template("errors/message.html", title=_("Transferred to another hotel"),
+                                   message=message), 404
         message = translate_error(not_ours(code, tag))
         return render_template("errors/message.html", title=_("Not one of our uniforms"),
                                message=message), 404

@@ -14,7 +14,8 @@ from ..domain.defects import DEFECTS
 from ..domain.errors import DomainError, N_
 from ..domain.garment_states import ACTION_LABELS
 from ..ledger import CORRECT, FLAG, REGISTER, SLOT, UNDO
-from ..models import Event, Garment, TagReprint
+from .. import scope
+from ..models import Event, Garment, Property, TagReprint
 from ..scanning import find_garment, warnings_for
 
 #: every event action -> its label msgid (the state machine's actions and the ledger's own)
@@ -46,6 +47,7 @@ STATION_LABELS: dict[str, str] = {
     "writeoffs": N_("Write-offs and compensation"),
     "clearance": N_("Leavers' clearances"),
     "counter": N_("Counter"),
+    "transfer": N_("Transfers between hotels"),
 }
 
 LOOKUP_EVENTS = 5
@@ -81,6 +83,10 @@ class Timeline:
     warnings: list[DomainError] = field(default_factory=list)
     #: True when only the latest events were read (lookup) and there are older ones
     truncated: bool = False
+    #: the property reading the page, and each hotel an event was at (property id -> its name),
+    #: filled only when the garment has been at more than one (a transfer, 调拨)
+    here: int | None = None
+    hotels: dict[int, str] = field(default_factory=dict)
 
 
 def find(session: Session, raw_code: str) -> tuple[str, Garment | None]:
@@ -101,7 +107,10 @@ def timeline(session: Session, garment: Garment, *, limit: int | None = None) ->
     )
     if limit is not None:
         query = query.limit(limit + 1)
-    events = list(session.scalars(query))
+    # The garment was reached in this property; its history is read wherever it was (a garment
+    # transferred in keeps the sender's events, and the sender still sees what happened after).
+    with scope.every_property(session):
+        events = list(session.scalars(query))
     truncated = limit is not None and len(events) > limit
     if truncated:
         events = events[:limit]
@@ -114,9 +123,16 @@ def timeline(session: Session, garment: Garment, *, limit: int | None = None) ->
             # An undo keeps the undone action in its note, should the undone
             # event lie beyond the events read.
             reversed_actions[event.id] = reversed_event.action if reversed_event else event.note
+    here = scope.current(session)
+    hotels: dict[int, str] = {}
+    if {event.property_id for event in events} - {here}:
+        from ..properties.services import label
+
+        ids = {event.property_id for event in events} | {here}
+        hotels = {record.id: label(record) for record in session.scalars(select(Property).where(Property.id.in_(ids)))}
     return Timeline(garment=garment, events=events, undone_ids=undone_ids,
                     reversed_actions=reversed_actions, reprint=pending_reprint(session, garment),
-                    warnings=warnings_for(garment), truncated=truncated)
+                    warnings=warnings_for(garment), truncated=truncated, here=here, hotels=hotels)
 
 
 def pending_reprint(session: Session, garment: Garment) -> TagReprint | None:

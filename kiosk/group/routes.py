@@ -72,14 +72,16 @@ def report():
 
 def _table(group: services.GroupMonth) -> tuple[list[str], list[list]]:
     headers = [_("Hotel"), _("Opening stock"), pgettext("loss report", "Purchased"), _("Purchased value"),
-               _("Written off"), _("Written-off value"), _("Missing at stocktake"), _("Closing stock"),
+               _("Written off"), _("Written-off value"), _("Missing at stocktake"), _("Transferred in"),
+               _("Transferred out"), _("Closing stock"),
                _("Unexplained loss"), _("Unexplained value"), _("Loss rate"), _("Compensation charged"),
                _("Compensation collected"), _("Cost per wear")]
 
     def line(name, figures) -> list:
         rate = figures.loss_rate
         return [name, figures.opening.count, figures.purchased.count, figures.purchased.value,
-                figures.written_off.count, figures.written_off.value, figures.missing.count, figures.closing.count,
+                figures.written_off.count, figures.written_off.value, figures.missing.count,
+                figures.transferred_in.count, figures.transferred_out.count, figures.closing.count,
                 figures.unexplained.count, figures.unexplained.value, "" if rate is None else cells.Percent(rate),
                 figures.compensation_charged, figures.compensation_collected,
                 "" if figures.cost_per_wear is None else figures.cost_per_wear]
@@ -96,6 +98,7 @@ class _Figures:
         report = row.report
         self.opening, self.purchased, self.written_off = report.opening, report.purchased, report.written_off
         self.missing, self.closing, self.unexplained = report.missing, report.closing, report.unexplained
+        self.transferred_in, self.transferred_out = report.transferred_in, report.transferred_out
         self.loss_rate = report.loss_rate
         self.compensation_charged = report.compensation.charged
         self.compensation_collected = report.compensation.collected

@@ -80,6 +80,15 @@ class GroupMonth:
     def closing(self) -> Figure:
         return self._sum("closing")
 
+    # Within the group a received transfer is in at one hotel and out at another: the totals match.
+    @property
+    def transferred_in(self) -> Figure:
+        return self._sum("transferred_in")
+
+    @property
+    def transferred_out(self) -> Figure:
+        return self._sum("transferred_out")
+
     @property
     def unexplained(self) -> Figure:
         return self._sum("unexplained")

@@ -37,6 +37,8 @@ STATIONS: tuple[Station, ...] = (
             COUNTER),
     Station("writeoffs.index", N_("Write-offs and compensation"), N_("Worn out, lost, damaged; who pays"), COUNTER),
     Station("stocktake.index", N_("Monthly stocktake"), N_("Scan every garment; close with two PINs"), COUNTER),
+    Station("transfers.index", N_("Transfers between hotels"),
+            N_("Send garments and stock to another hotel of the group; scan in what comes"), COUNTER),
     Station("handover.index", N_("Shift handover"), N_("What is pending for the next clerk"), COUNTER),
     Station("checklists.items", N_("Shift checklists"), N_("The opening and closing checks, in the room's words"),
             MANAGERS),

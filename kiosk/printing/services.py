@@ -72,6 +72,7 @@ KIND_LABELS: dict[str, str] = {
     "daily": N_("Daily summary"),
     TEST_PAGE: TEST_PAGE_TITLE,
     LOSS_REPORT: N_("Monthly loss report"),
+    "transfer": N_("Transfer slip"),
 }
 
 #: job kind -> the roles that may see its document (its row in the queue, the preview, a retry,

@@ -44,6 +44,8 @@ def tables(report: LossReport, gettext: Callable[[str], str], language: str = "z
         [_("Charged to a person"), report.charged_to_person.count, report.charged_to_person.value],
         [_("Other write-offs"), report.other_write_offs.count, report.other_write_offs.value],
         [_("Missing at stocktake"), report.missing.count, report.missing.value],
+        [_("Transferred in"), report.transferred_in.count, report.transferred_in.value],
+        [_("Transferred out"), report.transferred_out.count, report.transferred_out.value],
         [_("Closing stock"), report.closing.count, report.closing.value],
         [_("Unexplained loss"), report.unexplained.count, report.unexplained.value],
         [_("Loss rate"), "" if report.loss_rate is None else cells.Percent(report.loss_rate), ""],
@@ -56,9 +58,11 @@ def tables(report: LossReport, gettext: Callable[[str], str], language: str = "z
         Table("summary", _("Summary"), [_("Month") + " " + report.month, _("Count"), _("Value")], summary),
         Table("by_type", _("By garment type"),
               [_("Garment type"), _("Opening stock"), _("Opening value"), p_("loss report", "Purchased"), _("Written off"),
-               _("Written-off value"), _("Missing"), _("Closing stock"), _("Closing value"), _("Unexplained loss")],
+               _("Written-off value"), _("Missing"), _("Transferred in"), _("Transferred out"), _("Closing stock"),
+               _("Closing value"), _("Unexplained loss")],
               [[local_name(t, language), t.opening.count, t.opening.value, t.purchased.count, t.written_off.count,
-                t.written_off.value, t.missing.count, t.closing.count, t.closing.value, t.unexplained.count]
+                t.written_off.value, t.missing.count, t.transferred_in.count, t.transferred_out.count,
+                t.closing.count, t.closing.value, t.unexplained.count]
                for t in report.by_type]),
         Table("by_department", _("By department"),
               [_("Department"), _("Written off"), _("Written-off value"), _("Normal wear"),

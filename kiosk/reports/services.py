@@ -22,7 +22,10 @@ Figures:
   borrower responsible) and other;
 - missing: ``mark_missing`` events in the month not undone, minus ``found``
   events in the month not undone (the net change);
-- unexplained = opening + purchased − written off − closing;
+- transferred in / out: garments received from / by another hotel of the group in the month
+  (``transfer_in`` events: at this property, or of a transfer this property sent); a garment on
+  its way stays in the sender's stock until it is scanned in;
+- unexplained = opening + purchased + transferred in − transferred out − written off − closing;
 - loss_rate = (written off + missing) / opening, 4 decimals (None without stock).
 """
 from __future__ import annotations
@@ -90,10 +93,13 @@ class TypeRow:
     written_off: Figure = field(default_factory=Figure)
     missing: Figure = field(default_factory=Figure)
     closing: Figure = field(default_factory=Figure)
+    transferred_in: Figure = field(default_factory=Figure)
+    transferred_out: Figure = field(default_factory=Figure)
 
     @property
     def unexplained(self) -> Figure:
-        return _unexplained(self.opening, self.purchased, self.written_off, self.closing)
+        return _unexplained(self.opening, self.purchased, self.written_off, self.closing,
+                            self.transferred_in, self.transferred_out)
 
 
 @dataclass
@@ -196,10 +202,13 @@ class LossReport:
     overdue_loans: list[OverdueRow]
     lifecycle: list[LifecycleRow]
     forecast: list[ForecastRow]
+    transferred_in: Figure = field(default_factory=Figure)
+    transferred_out: Figure = field(default_factory=Figure)
 
     @property
     def unexplained(self) -> Figure:
-        return _unexplained(self.opening, self.purchased, self.written_off, self.closing)
+        return _unexplained(self.opening, self.purchased, self.written_off, self.closing,
+                            self.transferred_in, self.transferred_out)
 
     @property
     def loss_rate(self) -> Decimal | None:
@@ -214,9 +223,14 @@ def _total(figures) -> Figure:
     return total
 
 
-def _unexplained(opening: Figure, purchased: Figure, written_off: Figure, closing: Figure) -> Figure:
-    return Figure(opening.count + purchased.count - written_off.count - closing.count,
-                  _q(opening.value + purchased.value - written_off.value - closing.value))
+def _unexplained(opening: Figure, purchased: Figure, written_off: Figure, closing: Figure,
+                 transferred_in: Figure | None = None, transferred_out: Figure | None = None) -> Figure:
+    """opening + purchased + transferred in − transferred out − written off − closing."""
+    moved_in, moved_out = transferred_in or Figure(), transferred_out or Figure()
+    return Figure(opening.count + purchased.count + moved_in.count - moved_out.count - written_off.count
+                  - closing.count,
+                  _q(opening.value + purchased.value + moved_in.value - moved_out.value - written_off.value
+                     - closing.value))
 
 
 def _rate(lost: int, base: int) -> Decimal | None:
@@ -238,15 +252,17 @@ def loss_report(session: Session, month: str, *, zone: str, now: dt.datetime | N
     circulation = _stock_at_both_ends(session, types, start, end, now)
     moves = _month_moves(session, types, departments, start, end)
     compensation = _compensation(moves, department_losses(session, start, end))
+    _transfers(session, moves, types, start, end)
     return LossReport(
         month=month, zone=zone, start=start, end=end, closed=end <= now,
         opening=_total(t.opening for t in types.values()), purchased=moves.purchased,
         written_off=moves.written_off, normal_wear=moves.normal_wear, charged_to_person=moves.charged_to_person,
         other_write_offs=moves.other_write_offs, marked_missing=moves.marked_missing, found=moves.found,
         missing=moves.missing, closing=_total(t.closing for t in types.values()),
+        transferred_in=moves.transferred_in, transferred_out=moves.transferred_out,
         by_type=[t for t in types.values()
                  if t.opening.count or t.closing.count or t.purchased.count or t.written_off.count
-                 or t.missing.count],
+                 or t.missing.count or t.transferred_in.count or t.transferred_out.count],
         by_department=sorted(moves.by_department.values(), key=lambda d: (d.name is None, d.name or "")),
         reasons=sorted(moves.reasons.values(), key=lambda r: (-r.count, -r.value, r.reason)),
         compensation=compensation,
@@ -293,6 +309,8 @@ class _Moves:
     marked_missing: Figure = field(default_factory=Figure)
     found: Figure = field(default_factory=Figure)
     missing: Figure = field(default_factory=Figure)
+    transferred_in: Figure = field(default_factory=Figure)
+    transferred_out: Figure = field(default_factory=Figure)
     by_department: dict[int | None, DepartmentRow] = field(default_factory=dict)
     reasons: dict[str, ReasonRow] = field(default_factory=dict)
 
@@ -341,9 +359,12 @@ def _month_moves(session: Session, types: dict[int, TypeRow], departments: dict[
     record (loaded history) falls back to the department on the event.
     """
     department = case((WriteOff.id.is_(None), Event.department_id), else_=WriteOff.department_id)
+    # The garment as a table: one this property bought this month may be another hotel's now (a
+    # transfer), and its purchase is still this property's.
+    garments = Garment.__table__
     rows = session.execute(
-        select(Event.action, department, Event.unit_cost, Garment.type_id, WriteOff.reason, WriteOff.responsible)
-        .join(Garment, Garment.id == Event.garment_id)
+        select(Event.action, department, Event.unit_cost, garments.c.type_id, WriteOff.reason, WriteOff.responsible)
+        .join(garments, garments.c.id == Event.garment_id)
         .outerjoin(WriteOff, WriteOff.event_id == Event.id)
         .where(Event.created_at >= start, Event.created_at < end,
                Event.action.in_((REGISTER, Action.WRITE_OFF.value, Action.MARK_MISSING.value,
@@ -361,6 +382,35 @@ def _month_moves(session: Session, types: dict[int, TypeRow], departments: dict[
         else:
             moves.turned_up(types[type_id], dept_id, cost)
     return moves
+
+
+def _transfers(session: Session, moves: _Moves, types: dict[int, TypeRow], start: dt.datetime,
+               end: dt.datetime) -> None:
+    """The month's garments received from another hotel (this property's ``transfer_in`` events)
+    and received by another from this one (the ``transfer_in`` of a transfer it sent, written at
+    the receiver: the garment left this property's stock when it was scanned in there)."""
+    from ..transfers.models import Transfer, TransferLine
+
+    events, garments = Event.__table__, Garment.__table__
+    received = session.execute(
+        select(Event.unit_cost, garments.c.type_id).join(garments, garments.c.id == Event.garment_id)
+        .where(Event.created_at >= start, Event.created_at < end, Event.action == Action.TRANSFER_IN.value)).all()
+    for cost, type_id in received:
+        moves.transferred_in.add(cost)
+        types[type_id].transferred_in.add(cost)
+    # The receiver's events as a table (not this property's records), reached through this
+    # property's own transfers and their lines.
+    sent = session.execute(
+        select(events.c.unit_cost, garments.c.type_id)
+        .select_from(Transfer)
+        .join(TransferLine, TransferLine.transfer_id == Transfer.id)
+        .join(events, events.c.id == TransferLine.in_event_id)
+        .join(garments, garments.c.id == events.c.garment_id)
+        .where(Transfer.status.in_(("sent", "received")), events.c.created_at >= start,
+               events.c.created_at < end)).all()
+    for cost, type_id in sent:
+        moves.transferred_out.add(cost)
+        types[type_id].transferred_out.add(cost)
 
 
 def _compensation(moves: _Moves, losses: Losses) -> CompensationFigures:
@@ -484,11 +534,15 @@ def to_json(report: LossReport) -> dict:
                         "other": _fig(report.other_write_offs)},
         "missing": {**_fig(report.missing), "marked": _fig(report.marked_missing), "found": _fig(report.found)},
         "closing": _fig(report.closing),
+        "transferred_in": _fig(report.transferred_in),
+        "transferred_out": _fig(report.transferred_out),
         "unexplained": _fig(report.unexplained),
         "loss_rate": _s(report.loss_rate),
         "by_type": [{**_type_head(t), "opening": _fig(t.opening), "purchased": _fig(t.purchased),
                      "written_off": _fig(t.written_off), "missing": _fig(t.missing),
-                     "closing": _fig(t.closing), "unexplained": _fig(t.unexplained)} for t in report.by_type],
+                     "closing": _fig(t.closing), "transferred_in": _fig(t.transferred_in),
+                     "transferred_out": _fig(t.transferred_out), "unexplained": _fig(t.unexplained)}
+                    for t in report.by_type],
         "by_department": [{"department_id": d.department_id, "name": d.name,
                            "written_off": _fig(d.written_off), "normal_wear": _fig(d.normal_wear),
                            "charged_to_person": _fig(d.charged_to_person), "missing": _fig(d.missing),
@@ -526,6 +580,8 @@ def summary_slip(report: LossReport, *, gettext, pgettext, money, clerk: str, wh
         (_("Normal wear"), f"{report.normal_wear.count} / {money(report.normal_wear.value)}"),
         (_("Charged to a person"), f"{report.charged_to_person.count} / {money(report.charged_to_person.value)}"),
         (_("Missing at stocktake"), f"{report.missing.count} / {money(report.missing.value)}"),
+        (_("Transferred in"), f"{report.transferred_in.count} / {money(report.transferred_in.value)}"),
+        (_("Transferred out"), f"{report.transferred_out.count} / {money(report.transferred_out.value)}"),
         (_("Closing stock"), f"{report.closing.count} / {money(report.closing.value)}"),
         (_("Unexplained loss"), f"{report.unexplained.count} / {money(report.unexplained.value)}"),
         (_("Loss rate"), cells.percent_text(rate)),

@@ -16,7 +16,7 @@ from ..extensions import db
 from ..models import Employee, Money, PerProperty, UTCDateTime, User, utcnow
 
 STOCK_KINDS = ("shoes", "socks", "hair_accessory", "consumable")
-MOVEMENT_REASONS = ("received", "issued", "adjusted", "distributed", "returned")
+MOVEMENT_REASONS = ("received", "issued", "adjusted", "distributed", "returned", "transfer_out", "transfer_in")
 RUN_STATUSES = ("open", "closed")
 
 

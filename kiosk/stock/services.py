@@ -36,7 +36,8 @@ from sqlalchemy.orm import Session, joinedload
 
 from printers import documents as d
 
-from .. import people
+from .. import people, scope
+from ..database import insert_or_skip
 from ..kits import services as kits
 from ..domain import cells
 from ..domain.calendar import parse_month
@@ -44,7 +45,7 @@ from ..domain.errors import DomainError, N_
 from ..domain.names import STOCK_KIND_LABELS, local_name
 from ..domain.roles import is_manager
 from ..models import Employee, User, utcnow
-from ..request_keys import by_id, once
+from ..request_keys import by_id, once, savepoint
 from .models import DistributionLine, DistributionRun, StockItem, StockMovement
 
 NOTE_MAX = 500
@@ -58,6 +59,8 @@ REASON_LABELS = {
     "adjusted": N_("Adjusted"),
     "distributed": N_("Monthly distribution"),
     "returned": N_("Returned"),
+    "transfer_out": N_("Transferred out"),
+    "transfer_in": N_("Transferred in"),
 }
 
 Gettext = Callable[..., str]
@@ -127,6 +130,30 @@ def _move(session: Session, item: StockItem, delta: int, reason: str, *, user: U
     session.add(movement)
     session.flush()
     return movement
+
+
+def transfer_move(session: Session, *, item: StockItem, delta: int, user: User | None, note: str = "",
+                  language: str = "zh_CN") -> StockMovement:
+    """A transfer between properties (:mod:`kiosk.transfers`) moves ``delta`` of ``item``: out at the
+    sender (negative, refused beyond what is on hand, nothing changed), in at the receiver. One
+    conditional UPDATE, as every stock move."""
+    return _move(session, item, delta, "transfer_out" if delta < 0 else "transfer_in", user=user, note=note,
+                 language=language)
+
+
+def item_for_transfer(session: Session, *, code: str, size: str, name_zh: str, name_en: str, kind: str,
+                      unit_cost) -> StockItem:
+    """This property's item of ``code`` and ``size``, made (with nothing on hand) from the sender's
+    facts when it has none yet: a transfer in lands on it."""
+    found = session.scalar(select(StockItem).where(StockItem.code == code, StockItem.size == size))
+    if found is not None:
+        return found
+    with savepoint(session):
+        session.execute(insert_or_skip(session, StockItem, ["property_id", "code", "size"]).values(
+            property_id=scope.required(session), code=code, size=size, name_zh=name_zh, name_en=name_en or "",
+            kind=kind, quantity_on_hand=0, reorder_level=0, monthly_allowance=0, return_on_leaving=False,
+            unit_cost=unit_cost or 0, active=True, created_at=utcnow()))
+    return session.scalar(select(StockItem).where(StockItem.code == code, StockItem.size == size))
 
 
 def receive(session: Session, *, item: StockItem, quantity: int, note: str = "", user: User | None,

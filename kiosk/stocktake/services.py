@@ -62,7 +62,9 @@ STATION = "stocktake"
 EXPECTED = (Status.IN_STOCK.value, Status.DIRTY.value, Status.IRONING.value,
             Status.INSPECTION.value, Status.AT_TAILOR.value)
 #: Garments out of the room, accounted for through their records (issue, loan).
-ACCOUNTED = (Status.ISSUED.value, Status.SPARE_ISSUED.value, Status.LOANED.value)
+# Out of the room but not lost: with a person, or on its way to another hotel of the group
+# (调拨途中: still this property's until the receiver scans it in).
+ACCOUNTED = (Status.ISSUED.value, Status.SPARE_ISSUED.value, Status.LOANED.value, Status.IN_TRANSIT.value)
 
 NOT_FOUND = N_("This stocktake does not exist.")
 NOT_OPEN = N_("This stocktake is closed; it cannot be changed. Open a correction instead.")
