@@ -111,8 +111,9 @@ def explain_pages(url: str, kind: str) -> dict:
     for what, role, method, request in _pages(tag, month):
         sent: list[tuple[str, object]] = []
 
-        def record(_conn, _cursor, statement, parameters, _context, _many):
-            sent.append((statement, parameters))
+        def record(_conn, _cursor, statement, parameters, _context, many):
+            if not many:  # many rows at once (a snapshot's lines): an INSERT with nothing to plan
+                sent.append((statement, parameters))
 
         with app.app_context():
             event.listen(db.engine, "before_cursor_execute", record)
@@ -131,8 +132,6 @@ def explain_pages(url: str, kind: str) -> dict:
                     head = statement.strip().split()[0].upper()
                     if head not in ("SELECT", "UPDATE", "DELETE", "INSERT", "WITH"):
                         continue
-                    if isinstance(parameters, (list, tuple)) and parameters and isinstance(parameters[0], dict):
-                        continue  # many rows at once (a snapshot's lines): an INSERT with nothing to plan
                     tables = sorted(set(re.findall(r"\b(?:FROM|JOIN|UPDATE|INTO)\s+\"?(\w+)", statement)) & owned)
                     if kind == "pg":
                         cursor.execute("BEGIN")
