@@ -279,7 +279,7 @@ def test_a_whole_month_purchases_scans_write_off_stocktake_and_the_report(page, 
     type_row = page.locator(f"#report-types tr[data-type='{prefix}'] td")
     expect(type_row.nth(1)).to_contain_text(f"{opening[0]} ")
     expect(type_row.nth(2)).to_contain_text(f"{bought} ")
-    expect(type_row.nth(5)).to_contain_text(f"{closing[0]} ")
+    expect(type_row.nth(7)).to_contain_text(f"{closing[0]} ")  # after transferred in and out
     expect(page.locator("#report-reasons tr[data-reason='lost'] td").nth(1)).to_have_text("1")
     _shot(page, "report")
 
@@ -320,13 +320,15 @@ def test_a_whole_month_purchases_scans_write_off_stocktake_and_the_report(page, 
     assert text.startswith("\ufeff")
     rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
     assert month in rows[1][0]
-    summary = rows[2:16]
+    summary = rows[2:18]
+    # (a single hotel: nothing transferred in or out)
     order = ["opening", "purchased", "written_off", "normal_wear", "charged_to_person", "other_write_offs",
-             "missing", "closing", "unexplained"]
+             "missing", "transferred_in", "transferred_out", "closing", "unexplained"]
     for key, row in zip(order, summary):
-        assert (int(row[1]), Decimal(row[2])) == want[key], (key, row)
-    assert summary[9][1] == f"{loss_rate * 100:.2f}%"  # as the page reads it
-    assert (int(summary[10][1]), Decimal(summary[10][2])) == (1, compensation)
+        assert (int(row[1]), Decimal(row[2])) == want.get(key, (0, Decimal("0.00"))), (key, row)
+    assert summary[11][1] == f"{loss_rate * 100:.2f}%"  # as the page reads it
+    assert (int(summary[12][1]), Decimal(summary[12][2])) == (1, compensation)
     csv_type = next(row for row in rows if row and row[0] == "衬衫")
-    assert [int(csv_type[i]) for i in (1, 3, 4, 6, 7)] == [opening[0], bought, 1, 1, closing[0]]
-    assert Decimal(csv_type[8]) == closing[1]
+    assert [int(csv_type[i]) for i in (1, 3, 4, 6, 9)] == [opening[0], bought, 1, 1, closing[0]]
+    assert [int(csv_type[i]) for i in (7, 8)] == [0, 0]  # transferred in and out
+    assert Decimal(csv_type[10]) == closing[1]
