@@ -295,8 +295,8 @@ def test_a_request_that_loses_the_race_for_its_key_answers_with_the_winner_and_k
         twin_movement.append(None)  # the twin's own statements below pass through this hook too
         with db.engine.begin() as twin:  # another tablet's request with the same key, committed now
             twin_movement[0] = twin.execute(text(
-                "INSERT INTO stock_movements (item_id, delta, balance, reason, note, user_id, at)"
-                " VALUES (:item, 5, 15, 'received', '', :user, now()) RETURNING id"),
+                "INSERT INTO stock_movements (property_id, item_id, delta, balance, reason, note, user_id, at)"
+                " VALUES (1, :item, 5, 15, 'received', '', :user, now()) RETURNING id"),
                 {"item": item_id, "user": clerk_id}).scalar()
             twin.execute(text("UPDATE stock_items SET quantity_on_hand = 15 WHERE id = :item"), {"item": item_id})
             twin.execute(text("INSERT INTO request_keys (user_id, command, key, result, created_at)"
