@@ -177,8 +177,17 @@ def _write_move(session: Session, garment: Garment, moved: dict, columns: dict, 
         **{f"new_{name}": values[name] for name in _MOVED}})
     if changed.rowcount != 1:
         raise StaleDataError(f"garment {garment.id} was moved since version {garment.version} was read")
+    return _store_event(session, garment, columns, {**values, "version": version, "updated_at": now, "holder": holder},
+                        user=user, person=person)
+
+
+def _store_event(session: Session, garment: Garment, columns: dict, moved: dict, *, user: User | None,
+                 person: Employee | None) -> Event:
+    """The event of a move whose garment row was just written (``moved``: its new values, set on
+    the object as a fresh load would give them); its record is made once stored, its
+    relationships set as loaded (it is never flushed again)."""
     event_id = run_core(session, _INSERT_EVENT, {f"new_{name}": value for name, value in columns.items()}).scalar_one()
-    for name, value in {**values, "version": version, "updated_at": now, "holder": holder}.items():
+    for name, value in moved.items():
         set_committed_value(garment, name, value)
     stored = Event(id=event_id, **columns)
     make_transient_to_detached(stored)
@@ -225,17 +234,10 @@ def receive_transfer(session: Session, garment: Garment, *, to_property_id: int,
         "new_updated_at": now})
     if changed.rowcount != 1:
         raise StaleDataError(f"garment {garment.id} was moved since version {garment.version} was read")
-    event_id = run_core(session, _INSERT_EVENT, {f"new_{name}": value for name, value in columns.items()}).scalar_one()
-    for name, value in {"property_id": to_property_id, "status": target, "owner_id": None, "owner": None,
-                        "holder_id": None, "holder": None, "number": None, "awaiting_slot": False,
-                        "status_since": columns["created_at"], "version": version, "updated_at": now}.items():
-        set_committed_value(garment, name, value)
-    stored = Event(id=event_id, **columns)
-    make_transient_to_detached(stored)
-    session.add(stored)
-    for name, value in (("garment", garment), ("user", user), ("employee", None)):
-        set_committed_value(stored, name, value)
-    return stored
+    return _store_event(session, garment, columns, {
+        "property_id": to_property_id, "status": target, "owner_id": None, "owner": None, "holder_id": None,
+        "holder": None, "number": None, "awaiting_slot": False, "status_since": columns["created_at"],
+        "version": version, "updated_at": now}, user=user, person=None)
 
 
 #: Moves :func:`move_many` may apply: nothing per garment but its status (no wash or repair

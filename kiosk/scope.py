@@ -27,6 +27,9 @@ from contextlib import contextmanager
 from sqlalchemy import event, select
 from sqlalchemy.orm import ORMExecuteState, Session, scoped_session, with_loader_criteria
 
+# Imported once, not in each listener call (a scan's every query passes through them).
+from .models import PerProperty, Property
+
 
 #: ``Session.info`` keys: the property chosen (an id, or :data:`EVERY`), and the only one of a
 #: database with one (read once per session)
@@ -115,8 +118,6 @@ def only_property(session) -> int:
     plain = plain_session(session)
     only = plain.info.get(ONLY)
     if only is None:
-        from .models import Property
-
         ids = plain.connection().execute(select(Property.__table__.c.id).limit(2)).scalars().all()
         if len(ids) != 1:
             raise NoProperty("this database has %s properties and none was chosen" % ("several" if ids else "no"))
@@ -159,8 +160,6 @@ def _hold_to_property(state: ORMExecuteState):
     # event's garment that moved on to another hotel stays readable on the event).
     if state.is_column_load or state.is_relationship_load:
         return
-    from .models import PerProperty
-
     chosen = state.session.info.get(CHOSEN)
     if chosen == EVERY:
         return None
@@ -193,8 +192,6 @@ def _reads_property_records(statement, per_property: type) -> bool:
 def _stamp_bulk(state: ORMExecuteState):
     """``session.execute(insert(Model), rows)`` of a property's records: rows without a property
     get the session's, as records added one by one do."""
-    from .models import PerProperty
-
     entity = state.bind_mapper
     rows = state.parameters
     if entity is None or not issubclass(entity.class_, PerProperty) or not rows:
@@ -208,8 +205,6 @@ def _stamp_bulk(state: ORMExecuteState):
 
 
 def _stamp_new(session: Session, _flush_context, _instances) -> None:
-    from .models import PerProperty, Property
-
     property_id = None
     for record in session.new:
         if isinstance(record, Property):
